@@ -1,0 +1,253 @@
+namespace FlashAttention.Cpu;
+
+/// <summary>Raw views of a backward call's tensors.</summary>
+internal readonly unsafe struct BackwardTensors<T>(T* q, T* k, T* v, T* output, float* lse, T* dOutput, T* dq, T* dk, T* dv)
+    where T : unmanaged
+{
+    public readonly T* Q = q, K = k, V = v, Output = output, DOutput = dOutput, DQ = dq, DK = dk, DV = dv;
+    public readonly float* Lse = lse;
+}
+
+/// <summary>
+/// The CPU backward pass, FlashAttention-2 style. (1) D = rowsum(dO∘O) per query row. (2) One task per key block
+/// of one key/value head: dK and dV live in the task's tiles while it sweeps every query block (of every query head of
+/// the GQA group) that can see the block, recomputing P = exp(S − LSE) from the saved LSE; dQ contributions go to a
+/// float32 accumulator. (3) dq = scale·Σ accumulators, in a fixed order.
+/// When there are fewer (batch, kv-head) pairs than threads, each pair's key blocks are dealt round-robin to
+/// <c>chunks</c> tasks, each with its own dQ accumulator, summed in chunk order: results are bit-reproducible for a
+/// given degree of parallelism, with no atomics. Extra memory: chunks × dq in float32, O(N).
+/// </summary>
+internal static unsafe class CpuBackward
+{
+    public const int BlockQ = 64;
+    public const int BlockK = 64;
+
+    public static void Run<T, TScore, TMask>(AttentionProblem p, BackwardTensors<T> t, TScore score, TMask mask)
+        where T : unmanaged
+        where TScore : struct, IScoreMod
+        where TMask : struct, IMaskMod
+    {
+        int d = p.HeadDim, dp = TileGemm.RoundUp(d, TileGemm.Lanes);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
+        var rowDots = new float[p.LseLength];
+        RowDots(p, t, rowDots, options);
+
+        int units = p.Batch * p.KvHeads;
+        int maxKeyBlocks = Math.Max(1, BlockInfo.BlockCount(p.MaxSeqK, BlockK));
+        int chunks = units >= 2 * p.Threads ? 1 : Math.Clamp((2 * p.Threads + units - 1) / units, 1, maxKeyBlocks);
+        long rowFloats = (long)p.TotalQ * p.Heads * d;
+        var dqAccumulators = new float[chunks][];
+        for (int c = 0; c < chunks; c++)
+            dqAccumulators[c] = new float[rowFloats];
+
+        long scratchFloats = TileScratch.Size(BlockK * dp, dp * BlockK, dp * BlockK, BlockQ * dp, BlockQ * dp, BlockQ * dp,
+            BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockK * dp, BlockK * dp, dp);
+        Parallel.For(0, units * chunks, options, () => new Tiles(new TileScratch(scratchFloats), dp), (task, _, tiles) =>
+        {
+            int b = task / (p.KvHeads * chunks), rest = task % (p.KvHeads * chunks);
+            int hk = rest / chunks, chunk = rest % chunks;
+            fixed (float* dqAcc = dqAccumulators[chunk])
+            fixed (float* dots = rowDots)
+            {
+                int keyBlocks = BlockInfo.BlockCount(p.SeqK(b), BlockK);
+                for (int kb = chunk; kb < keyBlocks; kb += chunks)
+                    KeyBlock(p, t, score, mask, tiles, dots, dqAcc, b, hk, kb);
+            }
+            return tiles;
+        }, _ => { });
+
+        WriteDq(p, t, dqAccumulators, options);
+    }
+
+    /// <summary>D[b, h, i] = Σ_x dO[i, h, x]·O[i, h, x], laid out like the LSE.</summary>
+    private static void RowDots<T>(AttentionProblem p, BackwardTensors<T> t, float[] rowDots, ParallelOptions options) where T : unmanaged
+    {
+        int d = p.HeadDim;
+        Parallel.For(0, p.Batch * p.Heads, options, bh =>
+        {
+            int b = bh / p.Heads, h = bh % p.Heads;
+            float* o = stackalloc float[d];
+            float* g = stackalloc float[d];
+            for (int i = 0; i < p.SeqQ(b); i++)
+            {
+                Elements.ToFloat(t.Output + p.QOffset(b, i, h), o, d);
+                Elements.ToFloat(t.DOutput + p.QOffset(b, i, h), g, d);
+                rowDots[p.LseIndex(b, h, i)] = RowMath.Dot(o, g, d);
+            }
+        });
+    }
+
+    private static void KeyBlock<T, TScore, TMask>(AttentionProblem p, BackwardTensors<T> t, TScore score, TMask mask, Tiles s,
+        float* rowDots, float* dqAcc, int b, int hk, int kb)
+        where T : unmanaged
+        where TScore : struct, IScoreMod
+        where TMask : struct, IMaskMod
+    {
+        int d = p.HeadDim, dp = s.Dp, nq = p.SeqQ(b), nk = p.SeqK(b);
+        int j0 = kb * BlockK, cols = Math.Min(BlockK, nk - j0), cols4 = TileGemm.RoundUp(cols, 4);
+        bool modify = typeof(TScore) != typeof(NoScoreMod);
+        var dropout = p.Dropout;
+
+        TileLoad.Rows(p, t.K, b, hk, j0, cols, s.K, dp, normalize: true);
+        TileLoad.Transpose(s.K, cols, d, dp, s.Kt, BlockK);
+        TileLoad.Rows(p, t.V, b, hk, j0, cols, s.DV, dp, normalize: false);
+        TileLoad.Transpose(s.DV, cols, d, dp, s.Vt, BlockK);
+        new Span<float>(s.DV, BlockK * dp).Clear();
+        new Span<float>(s.DK, BlockK * dp).Clear();
+
+        for (int h = hk * p.GroupSize; h < (hk + 1) * p.GroupSize; h++)
+        {
+            var (first, end) = p.HasWindow
+                ? BlockInfo.QueryBlocks(p.WindowLeft, p.WindowRight, j0, j0 + cols, nq, nk, BlockQ)
+                : (0, BlockInfo.BlockCount(nq, BlockQ));
+            for (int qb = first; qb < end; qb++)
+            {
+                int i0 = qb * BlockQ, rows = Math.Min(BlockQ, nq - i0), rows4 = TileGemm.RoundUp(rows, 4);
+                var coverage = mask.Classify(new TileBounds(b, h, i0, i0 + rows, j0, j0 + cols, nq, nk));
+                if (coverage == BlockCoverage.Empty)
+                    continue;
+                TileLoad.QueryRows(p, t.Q, b, h, i0, rows, s.Qs, dp);
+                TileLoad.OutputRows(p, t.DOutput, b, h, i0, rows, s.DO, dp);
+
+                // S = (scale·q)·kᵀ, then P = exp(mod(S) − LSE) row by row
+                TileGemm.Multiply(s.Qs, dp, 1, s.Kt, BlockK, s.S, BlockK, rows4, BlockK, d, accumulate: false);
+                float* pd = dropout.Enabled ? s.Pd : s.S;
+                for (int r = 0; r < rows; r++)
+                {
+                    float* srow = s.S + r * BlockK;
+                    var at = new ScorePosition(b, h, i0 + r, j0, nq, nk);
+                    if (modify)
+                        score.ApplyRow(new Span<float>(srow, cols), new Span<float>(s.G + r * BlockK, cols), at);
+                    if (coverage == BlockCoverage.Partial)
+                        mask.ApplyRow(new Span<float>(srow, cols), at);
+                    RowMath.ExpShifted(srow, cols, t.Lse[p.LseIndex(b, h, i0 + r)]);
+                    if (dropout.Enabled)
+                    {
+                        float* prow = s.Pd + r * BlockK;
+                        Buffer.MemoryCopy(srow, prow, cols * sizeof(float), cols * sizeof(float));
+                        dropout.ZeroDropped(prow, 1, cols, b, h, i0 + r, j0);
+                        RowMath.Scale(prow, cols, dropout.KeepScale);
+                    }
+                }
+
+                // dV += (P∘Z/keep)ᵀ·dO
+                TileGemm.Multiply(pd, 1, BlockK, s.DO, dp, s.DV, dp, cols4, dp, rows, accumulate: true);
+                // dP = dO·vᵀ, then dS = P∘(dP∘Z/keep − D) (∘ mod′)
+                TileGemm.Multiply(s.DO, dp, 1, s.Vt, BlockK, s.DS, BlockK, rows4, BlockK, d, accumulate: false);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* ds = s.DS + r * BlockK, prob = s.S + r * BlockK, g = s.G + r * BlockK;
+                    if (dropout.Enabled)
+                    {
+                        dropout.ZeroDropped(ds, 1, cols, b, h, i0 + r, j0);
+                        RowMath.Scale(ds, cols, dropout.KeepScale);
+                    }
+                    float dot = rowDots[p.LseIndex(b, h, i0 + r)];
+                    if (modify)
+                        for (int c = 0; c < cols; c++)
+                            ds[c] = prob[c] * (ds[c] - dot) * g[c];
+                    else
+                        for (int c = 0; c < cols; c++)
+                            ds[c] = prob[c] * (ds[c] - dot);
+                }
+
+                // dQ(scaled q) += dS·k  → accumulator rows of this head
+                TileGemm.Multiply(s.DS, BlockK, 1, s.K, dp, s.DQ, dp, rows4, dp, cols, accumulate: false);
+                for (int r = 0; r < rows; r++)
+                    RowMath.Add(dqAcc + ((long)(p.CuQ[b] + i0 + r) * p.Heads + h) * d, s.DQ + r * dp, d);
+                // dK += dSᵀ·(scale·q)
+                TileGemm.Multiply(s.DS, 1, BlockK, s.Qs, dp, s.DK, dp, cols4, dp, rows, accumulate: true);
+            }
+        }
+
+        bool cosineChain = p.Variant == AttentionVariant.Cosine && p.L2Normalize;
+        for (int c = 0; c < cols; c++)
+        {
+            float* dkRow = s.DK + c * dp;
+            if (cosineChain)
+            {
+                Elements.ToFloat(t.K + p.KOffset(b, j0 + c, hk), s.Row, d);
+                NormalizationBackward(dkRow, s.Row, d, p.CosineGroups);
+            }
+            Elements.FromFloat(dkRow, t.DK + p.KOffset(b, j0 + c, hk), d);
+            Elements.FromFloat(s.DV + c * dp, t.DV + p.KOffset(b, j0 + c, hk), d);
+        }
+    }
+
+    /// <summary>dq = scale·Σ_chunks accumulator (then through the L2 normalisation for cosine attention).</summary>
+    private static void WriteDq<T>(AttentionProblem p, BackwardTensors<T> t, float[][] accumulators, ParallelOptions options) where T : unmanaged
+    {
+        int d = p.HeadDim;
+        bool cosineChain = p.Variant == AttentionVariant.Cosine && p.L2Normalize;
+        Parallel.For(0, p.Batch * p.Heads, options, bh =>
+        {
+            int b = bh / p.Heads, h = bh % p.Heads;
+            float* sum = stackalloc float[d];
+            float* raw = stackalloc float[d];
+            for (int i = 0; i < p.SeqQ(b); i++)
+            {
+                long at = ((long)(p.CuQ[b] + i) * p.Heads + h) * d;
+                new Span<float>(sum, d).Clear();
+                foreach (var acc in accumulators)
+                    fixed (float* a = &acc[at])
+                        RowMath.Add(sum, a, d);
+                RowMath.Scale(sum, d, p.Scale);
+                if (cosineChain)
+                {
+                    Elements.ToFloat(t.Q + p.QOffset(b, i, h), raw, d);
+                    NormalizationBackward(sum, raw, d, p.CosineGroups);
+                }
+                Elements.FromFloat(sum, t.DQ + p.QOffset(b, i, h), d);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Gradient through x̂ = x / max(‖x_g‖, ε) per group: dx = (dx̂ − x̂·(x̂·dx̂)) / ‖x_g‖, or dx̂/ε where the norm is
+    /// clamped. <paramref name="grad"/> holds dx̂ on entry and dx on return; <paramref name="raw"/> is x (overwritten).
+    /// </summary>
+    private static void NormalizationBackward(float* grad, float* raw, int d, int groups)
+    {
+        int g = d / groups;
+        for (int start = 0; start < d; start += g)
+        {
+            float* x = raw + start, dx = grad + start;
+            float norm = MathF.Sqrt(RowMath.Dot(x, x, g));
+            if (norm <= TileLoad.NormEpsilon)
+            {
+                RowMath.Scale(dx, g, 1f / TileLoad.NormEpsilon);
+                continue;
+            }
+            RowMath.Scale(x, g, 1f / norm);
+            float along = RowMath.Dot(x, dx, g);
+            for (int i = 0; i < g; i++)
+                dx[i] = (dx[i] - x[i] * along) / norm;
+        }
+    }
+
+    private sealed class Tiles
+    {
+        private readonly TileScratch _owner;
+        public readonly int Dp;
+        public readonly float* K, Kt, Vt, Qs, DO, DQ, S, Pd, DS, G, DK, DV, Row;
+
+        public Tiles(TileScratch scratch, int dp)
+        {
+            _owner = scratch;
+            Dp = dp;
+            K = scratch.Take(BlockK * dp);
+            Kt = scratch.Take(dp * BlockK);
+            Vt = scratch.Take(dp * BlockK);
+            Qs = scratch.Take(BlockQ * dp);
+            DO = scratch.Take(BlockQ * dp);
+            DQ = scratch.Take(BlockQ * dp);
+            S = scratch.Take(BlockQ * BlockK);
+            Pd = scratch.Take(BlockQ * BlockK);
+            DS = scratch.Take(BlockQ * BlockK);
+            G = scratch.Take(BlockQ * BlockK);
+            DK = scratch.Take(BlockK * dp);
+            DV = scratch.Take(BlockK * dp);
+            Row = scratch.Take(dp);
+        }
+    }
+}

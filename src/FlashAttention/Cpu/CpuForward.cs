@@ -1,0 +1,251 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FlashAttention.Cpu;
+
+/// <summary>Raw views of a forward call's tensors (spans cannot cross into parallel workers).</summary>
+internal readonly unsafe struct ForwardTensors<T>(T* q, T* k, T* v, T* output, float* lse, float* softmax)
+    where T : unmanaged
+{
+    public readonly T* Q = q, K = k, V = v, Output = output;
+    public readonly float* Lse = lse;
+    /// <summary>Null unless the caller asked for the probabilities.</summary>
+    public readonly float* Softmax = softmax;
+}
+
+/// <summary>
+/// The CPU forward pass. One task = one block of <see cref="BlockQ"/> query rows of one head; it streams the visible
+/// key/value blocks through L1/L2-sized tiles with an online softmax, so no N×N buffer exists at any time.
+/// The tile is kept transposed (Sᵀ = K·Qᵀ, keys × queries): Qᵀ is built once per task, K and V rows load as they are,
+/// P·V reads Sᵀ as a transposed operand, and the softmax reductions run down columns — eight or sixteen queries per
+/// vector, no horizontal sums.
+/// </summary>
+internal static unsafe class CpuForward
+{
+    public const int BlockQ = 64;
+    public const int BlockK = 64;
+
+    // q [total_q, H, D], k/v [total_k, Hkv, D] → output [total_q, H, D], lse (dense [B, H, Nq] / packed [H, total_q]),
+    // softmax [B, H, max_Nq, max_Nk] when requested.
+    public static void Run<T, TScore, TMask, TRule>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, TRule rule)
+        where T : unmanaged
+        where TScore : struct, IScoreMod
+        where TMask : struct, IMaskMod
+        where TRule : struct, IShiftRule
+    {
+        if (t.Softmax != null && p.Packed)
+            new Span<float>(t.Softmax, checked((int)p.SoftmaxLength)).Clear();
+
+        var blocksBefore = new int[p.Batch + 1];
+        for (int b = 0; b < p.Batch; b++)
+            blocksBefore[b + 1] = blocksBefore[b] + BlockInfo.BlockCount(p.SeqQ(b), BlockQ) * p.Heads;
+        int taskCount = blocksBefore[p.Batch];
+        if (taskCount == 0)
+            return;
+
+        int dp = TileGemm.RoundUp(p.HeadDim, TileGemm.Lanes);
+        long scratchFloats = TileScratch.Size(dp * BlockQ, BlockK * dp, BlockK * dp, BlockK * BlockQ, BlockQ * dp, BlockQ, BlockQ, BlockQ, Math.Max(dp, BlockK));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
+        Parallel.For(0, taskCount, options, () => new Tiles(new TileScratch(scratchFloats), dp), (task, _, tiles) =>
+        {
+            int b = 0;
+            while (blocksBefore[b + 1] <= task)
+                b++;
+            int local = task - blocksBefore[b];
+            int queryBlocks = BlockInfo.BlockCount(p.SeqQ(b), BlockQ);
+            QueryBlock(p, t, score, mask, rule, tiles, b, local / queryBlocks, local % queryBlocks);
+            return tiles;
+        }, _ => { });
+    }
+
+    private static void QueryBlock<T, TScore, TMask, TRule>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, TRule rule,
+        Tiles s, int b, int h, int qb)
+        where T : unmanaged
+        where TScore : struct, IScoreMod
+        where TMask : struct, IMaskMod
+        where TRule : struct, IShiftRule
+    {
+        int dp = s.Dp, d = p.HeadDim, nq = p.SeqQ(b), nk = p.SeqK(b);
+        int i0 = qb * BlockQ, rows = Math.Min(BlockQ, nq - i0), rows4 = TileGemm.RoundUp(rows, 4);
+        int hk = h / p.GroupSize;
+
+        TileLoad.QueryTransposed(p, t.Q, b, h, i0, rows, s.Qt, BlockQ, s.Row);
+        for (int r = 0; r < BlockQ; r++)
+        {
+            s.M[r] = rule.Initial;
+            s.L[r] = 0f;
+        }
+        new Span<float>(s.Acc, BlockQ * dp).Clear();
+
+        var (first, end) = p.HasWindow
+            ? BlockInfo.KeyBlocks(p.WindowLeft, p.WindowRight, i0, i0 + rows, nq, nk, BlockK)
+            : (0, BlockInfo.BlockCount(nk, BlockK));
+        for (int kb = first; kb < end; kb++)
+        {
+            int j0 = kb * BlockK, cols = Math.Min(BlockK, nk - j0);
+            var coverage = mask.Classify(new TileBounds(b, h, i0, i0 + rows, j0, j0 + cols, nq, nk));
+            if (coverage == BlockCoverage.Empty)
+                continue;
+            TileLoad.Rows(p, t.K, b, hk, j0, cols, s.K, dp, normalize: true);
+            TileLoad.Rows(p, t.V, b, hk, j0, cols, s.V, dp, normalize: false);
+
+            // Sᵀ[keys × queries] = K · Qᵀ
+            TileGemm.Multiply(s.K, dp, 1, s.Qt, BlockQ, s.St, BlockQ, TileGemm.RoundUp(cols, 4), BlockQ, d, accumulate: false);
+            ModifyColumns(p, score, mask, coverage, s, b, h, i0, rows, j0, cols, nq, nk);
+            OnlineSoftmax(rule, s, cols);
+            for (int r = 0; r < rows; r++)
+                if (s.Alpha[r] != 1f)
+                    RowMath.Scale(s.Acc + r * dp, dp, s.Alpha[r]);
+            if (p.Dropout.Enabled)
+                for (int r = 0; r < rows; r++)
+                    p.Dropout.ZeroDropped(s.St + r, BlockQ, cols, b, h, i0 + r, j0);
+
+            // O[queries × D] += P · V, reading P = (Sᵀ)ᵀ in place
+            TileGemm.Multiply(s.St, 1, BlockQ, s.V, dp, s.Acc, dp, rows4, dp, cols, accumulate: true);
+        }
+
+        float keepScale = p.Dropout.Enabled ? p.Dropout.KeepScale : 1f;
+        for (int r = 0; r < rows; r++)
+        {
+            float l = s.L[r];
+            float* o = s.Acc + r * dp;
+            if (l > 0f)
+            {
+                RowMath.Scale(o, d, keepScale / l);
+                s.L[r] = s.M[r] + MathF.Log(l);
+            }
+            else
+            {
+                new Span<float>(o, d).Clear();
+                s.L[r] = float.PositiveInfinity; // a row that sees no key: output 0, LSE +∞ (FlashAttention's convention)
+            }
+            Elements.FromFloat(o, t.Output + p.QOffset(b, i0 + r, h), d);
+            t.Lse[p.LseIndex(b, h, i0 + r)] = s.L[r];
+        }
+
+        if (t.Softmax != null)
+            WriteProbabilities(p, t, score, mask, s, b, h, i0, rows);
+    }
+
+    /// <summary>Applies the score modifier and, on partial tiles, the mask, one query (a column of Sᵀ) at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ModifyColumns<TScore, TMask>(AttentionProblem p, TScore score, TMask mask, BlockCoverage coverage, Tiles s,
+        int b, int h, int i0, int rows, int j0, int cols, int nq, int nk)
+        where TScore : struct, IScoreMod
+        where TMask : struct, IMaskMod
+    {
+        bool modify = typeof(TScore) != typeof(NoScoreMod);
+        if (!modify && coverage == BlockCoverage.Full)
+            return;
+        var row = new Span<float>(s.Row, cols);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+                row[c] = s.St[c * BlockQ + r];
+            var at = new ScorePosition(b, h, i0 + r, j0, nq, nk);
+            if (modify)
+                score.ApplyRow(row, default, at);
+            if (coverage == BlockCoverage.Partial)
+                mask.ApplyRow(row, at);
+            for (int c = 0; c < cols; c++)
+                s.St[c * BlockQ + r] = row[c];
+        }
+    }
+
+    /// <summary>
+    /// Column-wise online softmax over Sᵀ[0..cols): updates the shift M and the sum L of every query, turns scores into
+    /// P = exp(S − M), and leaves in Alpha the factor exp(M_old − M_new) by which each query's accumulator must shrink.
+    /// </summary>
+    private static void OnlineSoftmax<TRule>(TRule rule, Tiles s, int cols) where TRule : struct, IShiftRule
+    {
+        var negInf = Vector256.Create(float.NegativeInfinity);
+        for (int i = 0; i < BlockQ; i += 8)
+        {
+            var mOld = Vector256.Load(s.M + i);
+            var mNew = mOld;
+            if (rule.TracksMax)
+            {
+                var max = negInf;
+                for (int c = 0; c < cols; c++)
+                    max = Vector256.Max(max, Vector256.Load(s.St + c * BlockQ + i));
+                mNew = Vector256.Max(mOld, max);
+            }
+            // A query that has seen only masked keys keeps M = −∞; shifting by 0 then maps its −∞ scores to 0.
+            var shift = Vector256.ConditionalSelect(Vector256.Equals(mNew, negInf), Vector256<float>.Zero, mNew);
+            var sum = Vector256<float>.Zero;
+            for (int c = 0; c < cols; c++)
+            {
+                float* x = s.St + c * BlockQ + i;
+                var e = Vector256.Exp(Vector256.Load(x) - shift);
+                e.Store(x);
+                sum += e;
+            }
+            var alpha = rule.TracksMax ? Vector256.Exp(mOld - shift) : Vector256<float>.One;
+            (Vector256.Load(s.L + i) * alpha + sum).Store(s.L + i);
+            mNew.Store(s.M + i);
+            alpha.Store(s.Alpha + i);
+        }
+    }
+
+    /// <summary>
+    /// The returned softmax: a second sweep over every key block, recomputing P = exp(S − LSE) with the final LSE and
+    /// writing |P| with the sign bit set where dropout dropped the entry. Only runs when the caller asked for it.
+    /// </summary>
+    private static void WriteProbabilities<T, TScore, TMask>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, Tiles s,
+        int b, int h, int i0, int rows)
+        where T : unmanaged
+        where TScore : struct, IScoreMod
+        where TMask : struct, IMaskMod
+    {
+        int d = p.HeadDim, dp = s.Dp, nq = p.SeqQ(b), nk = p.SeqK(b), hk = h / p.GroupSize;
+        for (int kb = 0; kb < BlockInfo.BlockCount(nk, BlockK); kb++)
+        {
+            int j0 = kb * BlockK, cols = Math.Min(BlockK, nk - j0);
+            var coverage = mask.Classify(new TileBounds(b, h, i0, i0 + rows, j0, j0 + cols, nq, nk));
+            if (coverage == BlockCoverage.Empty)
+            {
+                for (int c = 0; c < cols; c++)
+                    for (int r = 0; r < rows; r++)
+                        s.St[c * BlockQ + r] = 0f;
+            }
+            else
+            {
+                TileLoad.Rows(p, t.K, b, hk, j0, cols, s.K, dp, normalize: true);
+                TileGemm.Multiply(s.K, dp, 1, s.Qt, BlockQ, s.St, BlockQ, TileGemm.RoundUp(cols, 4), BlockQ, d, accumulate: false);
+                ModifyColumns(p, score, mask, coverage, s, b, h, i0, rows, j0, cols, nq, nk);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                float* dst = t.Softmax + p.SoftmaxIndex(b, h, i0 + r, j0);
+                float lse = s.L[r];
+                for (int c = 0; c < cols; c++)
+                    dst[c] = MathF.Exp(s.St[c * BlockQ + r] - lse);
+                if (p.Dropout.Enabled)
+                    p.Dropout.MarkDropped(dst, 1, cols, b, h, i0 + r, j0);
+            }
+        }
+    }
+
+    /// <summary>The tiles of one worker, carved from its scratch.</summary>
+    private sealed class Tiles
+    {
+        private readonly TileScratch _owner; // keeps the pinned storage alive
+        public readonly int Dp;
+        public readonly float* Qt, K, V, St, Acc, M, L, Alpha, Row;
+
+        public Tiles(TileScratch scratch, int dp)
+        {
+            _owner = scratch;
+            Dp = dp;
+            Qt = scratch.Take(dp * BlockQ);
+            K = scratch.Take(BlockK * dp);
+            V = scratch.Take(BlockK * dp);
+            St = scratch.Take(BlockK * BlockQ);
+            Acc = scratch.Take(BlockQ * dp);
+            M = scratch.Take(BlockQ);
+            L = scratch.Take(BlockQ);
+            Alpha = scratch.Take(BlockQ);
+            Row = scratch.Take(Math.Max(dp, BlockK));
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System.Runtime.CompilerServices;
+
+namespace FlashAttention;
+
+/// <summary>
+/// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"), the counter-based generator
+/// of cuRAND and PyTorch: four 32-bit words of counter and two of key give four random words, with no state.
+/// Every backend computes it the same way, so CPU and GPU draw identical dropout masks.
+/// </summary>
+public static class Philox
+{
+    private const uint M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+
+    /// <summary>Ten Philox rounds over (counter, key); returns the four output words.</summary>
+    /// <param name="c0">Counter word 0.</param>
+    /// <param name="c1">Counter word 1.</param>
+    /// <param name="c2">Counter word 2.</param>
+    /// <param name="c3">Counter word 3.</param>
+    /// <param name="k0">Key word 0.</param>
+    /// <param name="k1">Key word 1.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (uint X0, uint X1, uint X2, uint X3) Generate(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
+    {
+        for (int round = 0; round < 10; round++)
+        {
+            ulong p0 = (ulong)M0 * c0;
+            ulong p1 = (ulong)M1 * c2;
+            uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0;
+            uint n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
+            c1 = (uint)p1;
+            c3 = (uint)p0;
+            c0 = n0;
+            c2 = n2;
+            k0 += W0;
+            k1 += W1;
+        }
+        return (c0, c1, c2, c3);
+    }
+}
+
+/// <summary>
+/// The dropout mask as a pure function of (seed, offset, batch, head, query row, key column), so forward and backward,
+/// CPU and GPU, regenerate it without storing it. One Philox call covers four neighbouring keys:
+/// counter = (key/4, query, batch·heads + head, low32(offset)), key = (low32(seed), high32(seed) ^ high32(offset)),
+/// and key j keeps its probability when word j mod 4 is below (1 − p)·2³².
+/// </summary>
+public readonly struct DropoutMask
+{
+    /// <summary>Whether dropout is on (p &gt; 0).</summary>
+    public bool Enabled { get; }
+
+    /// <summary>The drop probability p.</summary>
+    public float Probability { get; }
+
+    /// <summary>Words below this threshold keep their element: round((1 − p)·2³²).</summary>
+    public uint KeepThreshold { get; }
+
+    /// <summary>1/(1 − p), the scale of kept probabilities.</summary>
+    public float KeepScale { get; }
+
+    internal readonly uint SeedLow, KeyHigh, OffsetLow;
+    internal readonly int Heads;
+
+    /// <summary>Describes a mask.</summary>
+    /// <param name="probability">Drop probability in [0, 1).</param>
+    /// <param name="seed">Generator seed.</param>
+    /// <param name="offset">Generator offset.</param>
+    /// <param name="heads">Query heads of the call (part of the counter).</param>
+    public DropoutMask(float probability, ulong seed, ulong offset, int heads)
+    {
+        if (!(probability >= 0f && probability < 1f))
+            throw new ArgumentException($"Dropout probability must be in [0, 1); got {probability}.", nameof(probability));
+        Enabled = probability > 0f;
+        Probability = probability;
+        KeepThreshold = (uint)Math.Min(uint.MaxValue, Math.Round((1.0 - probability) * 4294967296.0));
+        KeepScale = 1f / (1f - probability);
+        SeedLow = (uint)seed;
+        KeyHigh = (uint)(seed >> 32) ^ (uint)(offset >> 32);
+        OffsetLow = (uint)offset;
+        Heads = heads;
+    }
+
+    /// <summary>Whether the probability at (batch, head, query, key) is kept.</summary>
+    /// <param name="batch">Sequence index.</param>
+    /// <param name="head">Query head.</param>
+    /// <param name="query">Query row inside the sequence.</param>
+    /// <param name="key">Key column inside the sequence.</param>
+    public bool IsKept(int batch, int head, int query, int key)
+    {
+        if (!Enabled)
+            return true;
+        var (x0, x1, x2, x3) = Philox.Generate((uint)key >> 2, (uint)query, (uint)(batch * Heads + head), OffsetLow, SeedLow, KeyHigh);
+        uint word = (key & 3) switch { 0 => x0, 1 => x1, 2 => x2, _ => x3 };
+        return word < KeepThreshold;
+    }
+
+    /// <summary>
+    /// Zeroes the dropped entries of a run of keys firstKey, firstKey+1, … of one query row (kept ones are left unscaled).
+    /// </summary>
+    /// <param name="values">The row segment, modified in place.</param>
+    /// <param name="batch">Sequence index.</param>
+    /// <param name="head">Query head.</param>
+    /// <param name="query">Query row.</param>
+    /// <param name="firstKey">The key of values[0].</param>
+    public unsafe void ZeroDropped(Span<float> values, int batch, int head, int query, int firstKey)
+    {
+        fixed (float* v = values)
+            Visit(v, 1, values.Length, batch, head, query, firstKey, negateInstead: false);
+    }
+
+    /// <summary>Flips the sign bit of the dropped entries (the returned-softmax encoding: negative = dropped).</summary>
+    /// <param name="values">The row segment, modified in place.</param>
+    /// <param name="batch">Sequence index.</param>
+    /// <param name="head">Query head.</param>
+    /// <param name="query">Query row.</param>
+    /// <param name="firstKey">The key of values[0].</param>
+    public unsafe void MarkDropped(Span<float> values, int batch, int head, int query, int firstKey)
+    {
+        fixed (float* v = values)
+            Visit(v, 1, values.Length, batch, head, query, firstKey, negateInstead: true);
+    }
+
+    /// <summary>Zeroes dropped entries of keys firstKey.. stored <paramref name="stride"/> floats apart (a column of a transposed tile).</summary>
+    internal unsafe void ZeroDropped(float* values, int stride, int count, int batch, int head, int query, int firstKey) =>
+        Visit(values, stride, count, batch, head, query, firstKey, negateInstead: false);
+
+    internal unsafe void MarkDropped(float* values, int stride, int count, int batch, int head, int query, int firstKey) =>
+        Visit(values, stride, count, batch, head, query, firstKey, negateInstead: true);
+
+    private unsafe void Visit(float* values, int stride, int count, int batch, int head, int query, int firstKey, bool negateInstead)
+    {
+        uint c1 = (uint)query, c2 = (uint)(batch * Heads + head);
+        int j = 0;
+        while (j < count)
+        {
+            int key = firstKey + j;
+            var (x0, x1, x2, x3) = Philox.Generate((uint)key >> 2, c1, c2, OffsetLow, SeedLow, KeyHigh);
+            for (int lane = key & 3; lane < 4 && j < count; lane++, j++)
+            {
+                uint word = lane switch { 0 => x0, 1 => x1, 2 => x2, _ => x3 };
+                if (word >= KeepThreshold)
+                {
+                    float* x = values + (long)j * stride;
+                    *x = negateInstead ? -*x : 0f;
+                }
+            }
+        }
+    }
+}
