@@ -176,11 +176,11 @@ internal static unsafe class CpuForward
             for (int c = 0; c < cols; c++)
             {
                 float* x = s.St + c * BlockQ + i;
-                var e = Vector256.Exp(Vector256.Load(x) - shift);
+                var e = FastExp.Exp(Vector256.Load(x) - shift);
                 e.Store(x);
                 sum += e;
             }
-            var alpha = rule.TracksMax ? Vector256.Exp(mOld - shift) : Vector256<float>.One;
+            var alpha = rule.TracksMax ? FastExp.Exp(mOld - shift) : Vector256<float>.One;
             (Vector256.Load(s.L + i) * alpha + sum).Store(s.L + i);
             mNew.Store(s.M + i);
             alpha.Store(s.Alpha + i);

@@ -62,7 +62,7 @@ internal static unsafe class RowMath
             var acc = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var e = Vector512.Exp(Vector512.Load(x + i) - s);
+                var e = FastExp.Exp(Vector512.Load(x + i) - s);
                 e.Store(x + i);
                 acc += e;
             }
@@ -74,7 +74,7 @@ internal static unsafe class RowMath
             var acc = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var e = Vector256.Exp(Vector256.Load(x + i) - s);
+                var e = FastExp.Exp(Vector256.Load(x + i) - s);
                 e.Store(x + i);
                 acc += e;
             }
@@ -82,7 +82,7 @@ internal static unsafe class RowMath
         }
         for (; i < n; i++)
         {
-            float e = MathF.Exp(x[i] - shift);
+            float e = FastExp.Exp(x[i] - shift);
             x[i] = e;
             sum += e;
         }
