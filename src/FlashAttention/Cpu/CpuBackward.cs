@@ -9,7 +9,9 @@ internal readonly unsafe struct BackwardTensors<T>(T* q, T* k, T* v, T* output, 
 }
 
 /// <summary>
-/// The CPU backward pass, FlashAttention-2 style. (1) D = rowsum(dO∘O) per query row. (2) One task per key block
+/// The CPU backward pass, FlashAttention-2 style. (1) Per query row: D = rowsum(dO∘O), and q (scaled, normalised
+/// for cosine) and dO converted once to float32 rows padded to the vector width, which the tiles then read in place —
+/// every key block revisits every query block, so converting per visit would repeat O(N²·D/64) work. (2) One task per key block
 /// of one key/value head: dK and dV live in the task's tiles while it sweeps every query block (of every query head of
 /// the GQA group) that can see the block, recomputing P = exp(S − LSE) from the saved LSE; dQ contributions go to a
 /// float32 accumulator. (3) dq = scale·Σ accumulators, in a fixed order.
@@ -30,7 +32,11 @@ internal static unsafe class CpuBackward
         int d = p.HeadDim, dp = TileGemm.RoundUp(d, TileGemm.Lanes);
         var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
         var rowDots = new float[p.LseLength];
-        RowDots(p, t, rowDots, options);
+        // [TotalQ + 4, H, dp]: the extra rows absorb the reads of a tile whose row count is rounded up to 4.
+        long paddedRows = (long)(p.TotalQ + 4) * p.Heads * dp;
+        var queries = GC.AllocateArray<float>(checked((int)paddedRows), pinned: true);
+        var dOutputs = GC.AllocateArray<float>(checked((int)paddedRows), pinned: true);
+        PrepareRows(p, t, rowDots, queries, dOutputs, dp, options);
 
         int units = p.Batch * p.KvHeads;
         int maxKeyBlocks = Math.Max(1, BlockInfo.BlockCount(p.MaxSeqK, BlockK));
@@ -40,18 +46,19 @@ internal static unsafe class CpuBackward
         for (int c = 0; c < chunks; c++)
             dqAccumulators[c] = new float[rowFloats];
 
-        long scratchFloats = TileScratch.Size(BlockK * dp, dp * BlockK, dp * BlockK, BlockQ * dp, BlockQ * dp, BlockQ * dp,
+        long scratchFloats = TileScratch.Size(BlockK * dp, dp * BlockK, dp * BlockK, BlockQ * dp,
             BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockK * dp, BlockK * dp, dp);
         Parallel.For(0, units * chunks, options, () => new Tiles(new TileScratch(scratchFloats), dp), (task, _, tiles) =>
         {
             int b = task / (p.KvHeads * chunks), rest = task % (p.KvHeads * chunks);
             int hk = rest / chunks, chunk = rest % chunks;
             fixed (float* dqAcc = dqAccumulators[chunk])
-            fixed (float* dots = rowDots)
+            fixed (float* dots = rowDots, qs = queries, dO = dOutputs)
             {
+                var rows = new PreparedRows(dots, qs, dO, p.Heads * dp);
                 int keyBlocks = BlockInfo.BlockCount(p.SeqK(b), BlockK);
                 for (int kb = chunk; kb < keyBlocks; kb += chunks)
-                    KeyBlock(p, t, score, mask, tiles, dots, dqAcc, b, hk, kb);
+                    KeyBlock(p, t, score, mask, tiles, rows, dqAcc, b, hk, kb);
             }
             return tiles;
         }, _ => { });
@@ -59,26 +66,42 @@ internal static unsafe class CpuBackward
         WriteDq(p, t, dqAccumulators, options);
     }
 
-    /// <summary>D[b, h, i] = Σ_x dO[i, h, x]·O[i, h, x], laid out like the LSE.</summary>
-    private static void RowDots<T>(AttentionProblem p, BackwardTensors<T> t, float[] rowDots, ParallelOptions options) where T : unmanaged
+    /// <summary>Float32 views of the per-row inputs: D laid out like the LSE; q and dO as [token, H, dp] rows.</summary>
+    private readonly struct PreparedRows(float* dots, float* queries, float* dOutputs, int tokenStride)
+    {
+        public readonly float* Dots = dots, Queries = queries, DOutputs = dOutputs;
+        /// <summary>Floats between consecutive tokens of one head: H·dp.</summary>
+        public readonly int TokenStride = tokenStride;
+    }
+
+    /// <summary>
+    /// D[b, h, i] = Σ_x dO[i, h, x]·O[i, h, x] (laid out like the LSE); q scaled (and normalised) and dO as float32
+    /// rows [token, h, 0..dp), zero-padded past the head dim.
+    /// </summary>
+    private static void PrepareRows<T>(AttentionProblem p, BackwardTensors<T> t, float[] rowDots, float[] queries, float[] dOutputs,
+        int dp, ParallelOptions options) where T : unmanaged
     {
         int d = p.HeadDim;
         Parallel.For(0, p.Batch * p.Heads, options, bh =>
         {
             int b = bh / p.Heads, h = bh % p.Heads;
             float* o = stackalloc float[d];
-            float* g = stackalloc float[d];
-            for (int i = 0; i < p.SeqQ(b); i++)
+            fixed (float* qs = queries, dO = dOutputs)
             {
-                Elements.ToFloat(t.Output + p.QOffset(b, i, h), o, d);
-                Elements.ToFloat(t.DOutput + p.QOffset(b, i, h), g, d);
-                rowDots[p.LseIndex(b, h, i)] = RowMath.Dot(o, g, d);
+                for (int i = 0; i < p.SeqQ(b); i++)
+                {
+                    long row = ((long)(p.CuQ[b] + i) * p.Heads + h) * dp;
+                    Elements.ToFloat(t.Output + p.QOffset(b, i, h), o, d);
+                    Elements.ToFloat(t.DOutput + p.QOffset(b, i, h), dO + row, d);
+                    rowDots[p.LseIndex(b, h, i)] = RowMath.Dot(o, dO + row, d);
+                }
+                TileLoad.QueryRows(p, t.Q, b, h, 0, p.SeqQ(b), qs + ((long)p.CuQ[b] * p.Heads + h) * dp, p.Heads * dp);
             }
         });
     }
 
     private static void KeyBlock<T, TScore, TMask>(AttentionProblem p, BackwardTensors<T> t, TScore score, TMask mask, Tiles s,
-        float* rowDots, float* dqAcc, int b, int hk, int kb)
+        PreparedRows prepared, float* dqAcc, int b, int hk, int kb)
         where T : unmanaged
         where TScore : struct, IScoreMod
         where TMask : struct, IMaskMod
@@ -106,11 +129,12 @@ internal static unsafe class CpuBackward
                 var coverage = mask.Classify(new TileBounds(b, h, i0, i0 + rows, j0, j0 + cols, nq, nk));
                 if (coverage == BlockCoverage.Empty)
                     continue;
-                TileLoad.QueryRows(p, t.Q, b, h, i0, rows, s.Qs, dp);
-                TileLoad.OutputRows(p, t.DOutput, b, h, i0, rows, s.DO, dp);
+                int ld = prepared.TokenStride;
+                float* qs = prepared.Queries + ((long)(p.CuQ[b] + i0) * p.Heads + h) * dp;
+                float* dO = prepared.DOutputs + ((long)(p.CuQ[b] + i0) * p.Heads + h) * dp;
 
                 // S = (scale·q)·kᵀ, then P = exp(mod(S) − LSE) row by row
-                TileGemm.Multiply(s.Qs, dp, 1, s.Kt, BlockK, s.S, BlockK, rows4, BlockK, d, accumulate: false);
+                TileGemm.Multiply(qs, ld, 1, s.Kt, BlockK, s.S, BlockK, rows4, BlockK, d, accumulate: false);
                 float* pd = dropout.Enabled ? s.Pd : s.S;
                 for (int r = 0; r < rows; r++)
                 {
@@ -131,9 +155,9 @@ internal static unsafe class CpuBackward
                 }
 
                 // dV += (P∘Z/keep)ᵀ·dO
-                TileGemm.Multiply(pd, 1, BlockK, s.DO, dp, s.DV, dp, cols4, dp, rows, accumulate: true);
+                TileGemm.Multiply(pd, 1, BlockK, dO, ld, s.DV, dp, cols4, dp, rows, accumulate: true);
                 // dP = dO·vᵀ, then dS = P∘(dP∘Z/keep − D) (∘ mod′)
-                TileGemm.Multiply(s.DO, dp, 1, s.Vt, BlockK, s.DS, BlockK, rows4, BlockK, d, accumulate: false);
+                TileGemm.Multiply(dO, ld, 1, s.Vt, BlockK, s.DS, BlockK, rows4, BlockK, d, accumulate: false);
                 for (int r = 0; r < rows; r++)
                 {
                     float* ds = s.DS + r * BlockK, prob = s.S + r * BlockK, g = s.G + r * BlockK;
@@ -142,7 +166,7 @@ internal static unsafe class CpuBackward
                         dropout.ZeroDropped(ds, 1, cols, b, h, i0 + r, j0);
                         RowMath.Scale(ds, cols, dropout.KeepScale);
                     }
-                    float dot = rowDots[p.LseIndex(b, h, i0 + r)];
+                    float dot = prepared.Dots[p.LseIndex(b, h, i0 + r)];
                     if (modify)
                         for (int c = 0; c < cols; c++)
                             ds[c] = prob[c] * (ds[c] - dot) * g[c];
@@ -156,7 +180,7 @@ internal static unsafe class CpuBackward
                 for (int r = 0; r < rows; r++)
                     RowMath.Add(dqAcc + ((long)(p.CuQ[b] + i0 + r) * p.Heads + h) * d, s.DQ + r * dp, d);
                 // dK += dSᵀ·(scale·q)
-                TileGemm.Multiply(s.DS, 1, BlockK, s.Qs, dp, s.DK, dp, cols4, dp, rows, accumulate: true);
+                TileGemm.Multiply(s.DS, 1, BlockK, qs, ld, s.DK, dp, cols4, dp, rows, accumulate: true);
             }
         }
 
@@ -229,7 +253,7 @@ internal static unsafe class CpuBackward
     {
         private readonly TileScratch _owner;
         public readonly int Dp;
-        public readonly float* K, Kt, Vt, Qs, DO, DQ, S, Pd, DS, G, DK, DV, Row;
+        public readonly float* K, Kt, Vt, DQ, S, Pd, DS, G, DK, DV, Row;
 
         public Tiles(TileScratch scratch, int dp)
         {
@@ -238,8 +262,6 @@ internal static unsafe class CpuBackward
             K = scratch.Take(BlockK * dp);
             Kt = scratch.Take(dp * BlockK);
             Vt = scratch.Take(dp * BlockK);
-            Qs = scratch.Take(BlockQ * dp);
-            DO = scratch.Take(BlockQ * dp);
             DQ = scratch.Take(BlockQ * dp);
             S = scratch.Take(BlockQ * BlockK);
             Pd = scratch.Take(BlockQ * BlockK);

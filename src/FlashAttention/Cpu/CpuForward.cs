@@ -14,7 +14,7 @@ internal readonly unsafe struct ForwardTensors<T>(T* q, T* k, T* v, T* output, f
 }
 
 /// <summary>
-/// The CPU forward pass. One task = one block of <see cref="BlockQ"/> query rows of one head; it streams the visible
+/// The CPU forward pass. One task = one block of 128 (or, when that leaves cores idle, 64) query rows of one head; it streams the visible
 /// key/value blocks through L1/L2-sized tiles with an online softmax, so no N×N buffer exists at any time.
 /// The tile is kept transposed (Sᵀ = K·Qᵀ, keys × queries): Qᵀ is built once per task, K and V rows load as they are,
 /// P·V reads Sᵀ as a transposed operand, and the softmax reductions run down columns — eight or sixteen queries per
@@ -22,7 +22,9 @@ internal readonly unsafe struct ForwardTensors<T>(T* q, T* k, T* v, T* output, f
 /// </summary>
 internal static unsafe class CpuForward
 {
-    public const int BlockQ = 64;
+    /// <summary>Query rows per task when there are enough tasks: more rows per loaded K/V tile halves the loads and conversions per FLOP.</summary>
+    public const int LargeBlockQ = 128;
+    public const int SmallBlockQ = 64;
     public const int BlockK = 64;
 
     // q [total_q, H, D], k/v [total_k, Hkv, D] → output [total_q, H, D], lse (dense [B, H, Nq] / packed [H, total_q]),
@@ -36,23 +38,27 @@ internal static unsafe class CpuForward
         if (t.Softmax != null && p.Packed)
             new Span<float>(t.Softmax, checked((int)p.SoftmaxLength)).Clear();
 
+        int largeTasks = 0;
+        for (int b = 0; b < p.Batch; b++)
+            largeTasks += BlockInfo.BlockCount(p.SeqQ(b), LargeBlockQ) * p.Heads;
+        int blockQ = largeTasks >= 4 * p.Threads ? LargeBlockQ : SmallBlockQ;
         var blocksBefore = new int[p.Batch + 1];
         for (int b = 0; b < p.Batch; b++)
-            blocksBefore[b + 1] = blocksBefore[b] + BlockInfo.BlockCount(p.SeqQ(b), BlockQ) * p.Heads;
+            blocksBefore[b + 1] = blocksBefore[b] + BlockInfo.BlockCount(p.SeqQ(b), blockQ) * p.Heads;
         int taskCount = blocksBefore[p.Batch];
         if (taskCount == 0)
             return;
 
         int dp = TileGemm.RoundUp(p.HeadDim, TileGemm.Lanes);
-        long scratchFloats = TileScratch.Size(dp * BlockQ, BlockK * dp, BlockK * dp, BlockK * BlockQ, BlockQ * dp, BlockQ, BlockQ, BlockQ, Math.Max(dp, BlockK));
+        long scratchFloats = TileScratch.Size(dp * blockQ, BlockK * dp, BlockK * dp, BlockK * blockQ, blockQ * dp, blockQ, blockQ, blockQ, Math.Max(dp, BlockK));
         var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
-        Parallel.For(0, taskCount, options, () => new Tiles(new TileScratch(scratchFloats), dp), (task, _, tiles) =>
+        Parallel.For(0, taskCount, options, () => new Tiles(new TileScratch(scratchFloats), dp, blockQ), (task, _, tiles) =>
         {
             int b = 0;
             while (blocksBefore[b + 1] <= task)
                 b++;
             int local = task - blocksBefore[b];
-            int queryBlocks = BlockInfo.BlockCount(p.SeqQ(b), BlockQ);
+            int queryBlocks = BlockInfo.BlockCount(p.SeqQ(b), blockQ);
             QueryBlock(p, t, score, mask, rule, tiles, b, local / queryBlocks, local % queryBlocks);
             return tiles;
         }, _ => { });
@@ -65,17 +71,17 @@ internal static unsafe class CpuForward
         where TMask : struct, IMaskMod
         where TRule : struct, IShiftRule
     {
-        int dp = s.Dp, d = p.HeadDim, nq = p.SeqQ(b), nk = p.SeqK(b);
-        int i0 = qb * BlockQ, rows = Math.Min(BlockQ, nq - i0), rows4 = TileGemm.RoundUp(rows, 4);
+        int dp = s.Dp, bq = s.BlockQ, d = p.HeadDim, nq = p.SeqQ(b), nk = p.SeqK(b);
+        int i0 = qb * bq, rows = Math.Min(bq, nq - i0), rows4 = TileGemm.RoundUp(rows, 4);
         int hk = h / p.GroupSize;
 
-        TileLoad.QueryTransposed(p, t.Q, b, h, i0, rows, s.Qt, BlockQ, s.Row);
-        for (int r = 0; r < BlockQ; r++)
+        TileLoad.QueryTransposed(p, t.Q, b, h, i0, rows, s.Qt, bq, s.Row);
+        for (int r = 0; r < bq; r++)
         {
             s.M[r] = rule.Initial;
             s.L[r] = 0f;
         }
-        new Span<float>(s.Acc, BlockQ * dp).Clear();
+        new Span<float>(s.Acc, bq * dp).Clear();
 
         var (first, end) = p.HasWindow
             ? BlockInfo.KeyBlocks(p.WindowLeft, p.WindowRight, i0, i0 + rows, nq, nk, BlockK)
@@ -90,7 +96,7 @@ internal static unsafe class CpuForward
             TileLoad.Rows(p, t.V, b, hk, j0, cols, s.V, dp, normalize: false);
 
             // Sᵀ[keys × queries] = K · Qᵀ
-            TileGemm.Multiply(s.K, dp, 1, s.Qt, BlockQ, s.St, BlockQ, TileGemm.RoundUp(cols, 4), BlockQ, d, accumulate: false);
+            TileGemm.Multiply(s.K, dp, 1, s.Qt, s.BlockQ, s.St, s.BlockQ, TileGemm.RoundUp(cols, 4), s.BlockQ, d, accumulate: false);
             ModifyColumns(p, score, mask, coverage, s, b, h, i0, rows, j0, cols, nq, nk);
             OnlineSoftmax(rule, s, cols);
             for (int r = 0; r < rows; r++)
@@ -98,10 +104,10 @@ internal static unsafe class CpuForward
                     RowMath.Scale(s.Acc + r * dp, dp, s.Alpha[r]);
             if (p.Dropout.Enabled)
                 for (int r = 0; r < rows; r++)
-                    p.Dropout.ZeroDropped(s.St + r, BlockQ, cols, b, h, i0 + r, j0);
+                    p.Dropout.ZeroDropped(s.St + r, bq, cols, b, h, i0 + r, j0);
 
             // O[queries × D] += P · V, reading P = (Sᵀ)ᵀ in place
-            TileGemm.Multiply(s.St, 1, BlockQ, s.V, dp, s.Acc, dp, rows4, dp, cols, accumulate: true);
+            TileGemm.Multiply(s.St, 1, bq, s.V, dp, s.Acc, dp, rows4, dp, cols, accumulate: true);
         }
 
         float keepScale = p.Dropout.Enabled ? p.Dropout.KeepScale : 1f;
@@ -141,14 +147,14 @@ internal static unsafe class CpuForward
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < cols; c++)
-                row[c] = s.St[c * BlockQ + r];
+                row[c] = s.St[c * s.BlockQ + r];
             var at = new ScorePosition(b, h, i0 + r, j0, nq, nk);
             if (modify)
                 score.ApplyRow(row, default, at);
             if (coverage == BlockCoverage.Partial)
                 mask.ApplyRow(row, at);
             for (int c = 0; c < cols; c++)
-                s.St[c * BlockQ + r] = row[c];
+                s.St[c * s.BlockQ + r] = row[c];
         }
     }
 
@@ -159,7 +165,8 @@ internal static unsafe class CpuForward
     private static void OnlineSoftmax<TRule>(TRule rule, Tiles s, int cols) where TRule : struct, IShiftRule
     {
         var negInf = Vector256.Create(float.NegativeInfinity);
-        for (int i = 0; i < BlockQ; i += 8)
+        int bq = s.BlockQ;
+        for (int i = 0; i < bq; i += 8)
         {
             var mOld = Vector256.Load(s.M + i);
             var mNew = mOld;
@@ -167,7 +174,7 @@ internal static unsafe class CpuForward
             {
                 var max = negInf;
                 for (int c = 0; c < cols; c++)
-                    max = Vector256.Max(max, Vector256.Load(s.St + c * BlockQ + i));
+                    max = Vector256.Max(max, Vector256.Load(s.St + c * bq + i));
                 mNew = Vector256.Max(mOld, max);
             }
             // A query that has seen only masked keys keeps M = −∞; shifting by 0 then maps its −∞ scores to 0.
@@ -175,7 +182,7 @@ internal static unsafe class CpuForward
             var sum = Vector256<float>.Zero;
             for (int c = 0; c < cols; c++)
             {
-                float* x = s.St + c * BlockQ + i;
+                float* x = s.St + c * bq + i;
                 var e = FastExp.Exp(Vector256.Load(x) - shift);
                 e.Store(x);
                 sum += e;
@@ -206,12 +213,12 @@ internal static unsafe class CpuForward
             {
                 for (int c = 0; c < cols; c++)
                     for (int r = 0; r < rows; r++)
-                        s.St[c * BlockQ + r] = 0f;
+                        s.St[c * s.BlockQ + r] = 0f;
             }
             else
             {
                 TileLoad.Rows(p, t.K, b, hk, j0, cols, s.K, dp, normalize: true);
-                TileGemm.Multiply(s.K, dp, 1, s.Qt, BlockQ, s.St, BlockQ, TileGemm.RoundUp(cols, 4), BlockQ, d, accumulate: false);
+                TileGemm.Multiply(s.K, dp, 1, s.Qt, s.BlockQ, s.St, s.BlockQ, TileGemm.RoundUp(cols, 4), s.BlockQ, d, accumulate: false);
                 ModifyColumns(p, score, mask, coverage, s, b, h, i0, rows, j0, cols, nq, nk);
             }
             for (int r = 0; r < rows; r++)
@@ -219,7 +226,7 @@ internal static unsafe class CpuForward
                 float* dst = t.Softmax + p.SoftmaxIndex(b, h, i0 + r, j0);
                 float lse = s.L[r];
                 for (int c = 0; c < cols; c++)
-                    dst[c] = MathF.Exp(s.St[c * BlockQ + r] - lse);
+                    dst[c] = MathF.Exp(s.St[c * s.BlockQ + r] - lse);
                 if (p.Dropout.Enabled)
                     p.Dropout.MarkDropped(dst, 1, cols, b, h, i0 + r, j0);
             }
@@ -230,13 +237,14 @@ internal static unsafe class CpuForward
     private sealed class Tiles
     {
         private readonly TileScratch _owner; // keeps the pinned storage alive
-        public readonly int Dp;
+        public readonly int Dp, BlockQ;
         public readonly float* Qt, K, V, St, Acc, M, L, Alpha, Row;
 
-        public Tiles(TileScratch scratch, int dp)
+        public Tiles(TileScratch scratch, int dp, int blockQ)
         {
             _owner = scratch;
             Dp = dp;
+            BlockQ = blockQ;
             Qt = scratch.Take(dp * BlockQ);
             K = scratch.Take(BlockK * dp);
             V = scratch.Take(BlockK * dp);

@@ -20,12 +20,12 @@ internal static unsafe class TileLoad
         }
     }
 
-    /// <summary>Query rows i0..i0+rows of head h → dst[r·dp + x], times the scale.</summary>
-    public static void QueryRows<T>(AttentionProblem p, T* q, int b, int h, int i0, int rows, float* dst, int dp)
+    /// <summary>Query rows i0..i0+rows of head h → dst[r·rowStride + x], times the scale.</summary>
+    public static void QueryRows<T>(AttentionProblem p, T* q, int b, int h, int i0, int rows, float* dst, int rowStride)
         where T : unmanaged
     {
         for (int r = 0; r < rows; r++)
-            QueryRow(p, q + p.QOffset(b, i0 + r, h), dst + r * dp);
+            QueryRow(p, q + p.QOffset(b, i0 + r, h), dst + (long)r * rowStride);
     }
 
     private static void QueryRow<T>(AttentionProblem p, T* src, float* dst) where T : unmanaged
@@ -35,14 +35,6 @@ internal static unsafe class TileLoad
         if (p.Variant == AttentionVariant.Cosine && p.L2Normalize)
             NormalizeGroups(dst, d, p.CosineGroups);
         RowMath.Scale(dst, d, p.Scale);
-    }
-
-    /// <summary>Rows of q-layout tensors (output, dO) of head h, unscaled → dst[r·dp + x].</summary>
-    public static void OutputRows<T>(AttentionProblem p, T* src, int b, int h, int i0, int rows, float* dst, int dp)
-        where T : unmanaged
-    {
-        for (int r = 0; r < rows; r++)
-            Elements.ToFloat(src + p.QOffset(b, i0 + r, h), dst + r * dp, p.HeadDim);
     }
 
     /// <summary>Key or value rows j0..j0+cols of kv head hk → dst[c·dp + x]; keys are normalised for cosine attention.</summary>
