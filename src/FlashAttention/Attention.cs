@@ -22,7 +22,7 @@ public static class Attention
     /// <param name="k">Keys [B, Nk, Hkv, D].</param>
     /// <param name="v">Values [B, Nk, Hkv, D].</param>
     /// <param name="output">Receives the output [B, Nq, H, D].</param>
-    /// <param name="lse">Receives the log-sum-exp [B, H, Nq] (natural log), needed by <see cref="Backward{T}"/>.</param>
+    /// <param name="lse">Receives the log-sum-exp [B, H, Nq] (natural log), needed by the backward pass.</param>
     /// <param name="options">Scale, masks, modifiers, dropout, variant; null for the defaults.</param>
     /// <param name="softmax">
     /// Empty, or receives the probabilities [B, H, Nq, Nk] with the dropout mask in the sign bit
@@ -180,6 +180,47 @@ public static class Attention
         where TScoreMod : struct, IScoreMod
         where TMaskMod : struct, IMaskMod =>
         RunBackward(new AttentionProblem(layout, options), q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
+
+    /// <summary>Forward pass that allocates its results: the output (like q) and the log-sum-exp.</summary>
+    /// <typeparam name="T">float, Half or BFloat16.</typeparam>
+    /// <param name="shape">Batch, lengths, heads and head dim.</param>
+    /// <param name="q">Queries [B, Nq, H, D].</param>
+    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
+    /// <param name="v">Values [B, Nk, Hkv, D].</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <returns>The output [B, Nq, H, D] and the log-sum-exp [B, H, Nq].</returns>
+    public static AttentionOutput<T> Forward<T>(AttentionShape shape, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, AttentionOptions? options = null)
+        where T : unmanaged
+    {
+        var problem = new AttentionProblem(shape, options);
+        var output = new T[problem.QueryLength];
+        var lse = new float[problem.LseLength];
+        RunForward(problem, q, k, v, output, lse, default, default(NoScoreMod), default(NoMask));
+        return new AttentionOutput<T>(output, lse);
+    }
+
+    /// <summary>Backward pass that allocates its results: dq, dk and dv.</summary>
+    /// <typeparam name="T">float, Half or BFloat16.</typeparam>
+    /// <param name="shape">Batch, lengths, heads and head dim.</param>
+    /// <param name="q">Queries [B, Nq, H, D].</param>
+    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
+    /// <param name="v">Values [B, Nk, Hkv, D].</param>
+    /// <param name="forward">What the forward pass returned.</param>
+    /// <param name="dOutput">Gradient with respect to the output [B, Nq, H, D].</param>
+    /// <param name="options">The forward's options.</param>
+    /// <returns>dq [B, Nq, H, D], dk and dv [B, Nk, Hkv, D].</returns>
+    public static AttentionGradients<T> Backward<T>(AttentionShape shape, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
+        AttentionOutput<T> forward, ReadOnlySpan<T> dOutput, AttentionOptions? options = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        var problem = new AttentionProblem(shape, options);
+        var dq = new T[problem.QueryLength];
+        var dk = new T[problem.KeyValueLength];
+        var dv = new T[problem.KeyValueLength];
+        RunBackward(problem, q, k, v, forward.Output, forward.Lse, dOutput, dq, dk, dv, default(NoScoreMod), default(NoMask));
+        return new AttentionGradients<T>(dq, dk, dv);
+    }
 
     private static unsafe void RunForward<T, TScoreMod, TMaskMod>(AttentionProblem p, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
         Span<T> output, Span<float> lse, Span<float> softmax, TScoreMod scoreMod, TMaskMod maskMod)

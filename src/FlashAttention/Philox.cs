@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FlashAttention;
 
@@ -35,6 +37,36 @@ public static class Philox
             k1 += W1;
         }
         return (c0, c1, c2, c3);
+    }
+
+    /// <summary>
+    /// Four Philox4x32-10 streams at once, one per 64-bit lane (values in the low 32 bits): lane i uses counter
+    /// (c0[i], c1, c2, c3) and the shared key; the same words as <see cref="Generate"/>, four times over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<ulong> X0, Vector256<ulong> X1, Vector256<ulong> X2, Vector256<ulong> X3) Generate4(
+        Vector256<ulong> c0, uint c1, uint c2, uint c3, uint k0, uint k1)
+    {
+        var low32 = Vector256.Create(0xFFFF_FFFFul);
+        var m0 = Vector256.Create((ulong)M0).AsUInt32();
+        var m1 = Vector256.Create((ulong)M1).AsUInt32();
+        var v1 = Vector256.Create((ulong)c1);
+        var v2 = Vector256.Create((ulong)c2);
+        var v3 = Vector256.Create((ulong)c3);
+        for (int round = 0; round < 10; round++)
+        {
+            var p0 = Avx2.Multiply(c0.AsUInt32(), m0);
+            var p1 = Avx2.Multiply(v2.AsUInt32(), m1);
+            var n0 = (p1 >> 32) ^ v1 ^ Vector256.Create((ulong)k0);
+            var n2 = (p0 >> 32) ^ v3 ^ Vector256.Create((ulong)k1);
+            v1 = p1 & low32;
+            v3 = p0 & low32;
+            c0 = n0;
+            v2 = n2;
+            k0 += W0;
+            k1 += W1;
+        }
+        return (c0, v1, v2, v3);
     }
 }
 
@@ -131,6 +163,30 @@ public readonly struct DropoutMask
     {
         uint c1 = (uint)query, c2 = (uint)(batch * Heads + head);
         int j = 0;
+        if (Avx2.IsSupported && (firstKey & 3) == 0)
+        {
+            // Sixteen keys per step: four counters (key/4 .. key/4+3) through four Philox lanes.
+            var threshold = Vector256.Create((ulong)KeepThreshold);
+            var lanes = Vector256.Create(0ul, 1ul, 2ul, 3ul);
+            for (; j + 16 <= count; j += 16)
+            {
+                var counters = Vector256.Create((ulong)((uint)(firstKey + j) >> 2)) + lanes;
+                var (x0, x1, x2, x3) = Philox.Generate4(counters, c1, c2, OffsetLow, SeedLow, KeyHigh);
+                // bit (lane) of word w set where key 4·lane + w is dropped
+                uint d0 = Vector256.GreaterThanOrEqual(x0, threshold).ExtractMostSignificantBits();
+                uint d1 = Vector256.GreaterThanOrEqual(x1, threshold).ExtractMostSignificantBits();
+                uint d2 = Vector256.GreaterThanOrEqual(x2, threshold).ExtractMostSignificantBits();
+                uint d3 = Vector256.GreaterThanOrEqual(x3, threshold).ExtractMostSignificantBits();
+                uint dropped = Spread(d0) | Spread(d1) << 1 | Spread(d2) << 2 | Spread(d3) << 3;
+                while (dropped != 0)
+                {
+                    int bit = System.Numerics.BitOperations.TrailingZeroCount(dropped);
+                    dropped &= dropped - 1;
+                    float* x = values + (long)(j + bit) * stride;
+                    *x = negateInstead ? -*x : 0f;
+                }
+            }
+        }
         while (j < count)
         {
             int key = firstKey + j;
@@ -146,4 +202,8 @@ public readonly struct DropoutMask
             }
         }
     }
+
+    /// <summary>Moves bit i of a 4-bit mask to bit 4·i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Spread(uint bits) => (bits & 1) | (bits & 2) << 3 | (bits & 4) << 6 | (bits & 8) << 9;
 }
