@@ -161,7 +161,31 @@ public readonly struct DropoutMask
 
     private unsafe void Visit(float* values, int stride, int count, int batch, int head, int query, int firstKey, bool negateInstead)
     {
+        for (int start = 0; start < count; start += 64)
+        {
+            int n = Math.Min(64, count - start);
+            ulong dropped = DroppedBits(batch, head, query, firstKey + start, n);
+            ApplyDropped(values + (long)start * stride, stride, dropped, negateInstead);
+        }
+    }
+
+    /// <summary>Zeroes (or negates) the entries whose bit is set: bit j is values[j·stride].</summary>
+    internal static unsafe void ApplyDropped(float* values, int stride, ulong dropped, bool negateInstead)
+    {
+        while (dropped != 0)
+        {
+            int bit = System.Numerics.BitOperations.TrailingZeroCount(dropped);
+            dropped &= dropped - 1;
+            float* x = values + (long)bit * stride;
+            *x = negateInstead ? -*x : 0f;
+        }
+    }
+
+    /// <summary>Bit j set when key firstKey + j (j &lt; count ≤ 64) of this query row is dropped.</summary>
+    internal ulong DroppedBits(int batch, int head, int query, int firstKey, int count)
+    {
         uint c1 = (uint)query, c2 = (uint)(batch * Heads + head);
+        ulong result = 0;
         int j = 0;
         if (Avx2.IsSupported && (firstKey & 3) == 0)
         {
@@ -177,14 +201,8 @@ public readonly struct DropoutMask
                 uint d1 = Vector256.GreaterThanOrEqual(x1, threshold).ExtractMostSignificantBits();
                 uint d2 = Vector256.GreaterThanOrEqual(x2, threshold).ExtractMostSignificantBits();
                 uint d3 = Vector256.GreaterThanOrEqual(x3, threshold).ExtractMostSignificantBits();
-                uint dropped = Spread(d0) | Spread(d1) << 1 | Spread(d2) << 2 | Spread(d3) << 3;
-                while (dropped != 0)
-                {
-                    int bit = System.Numerics.BitOperations.TrailingZeroCount(dropped);
-                    dropped &= dropped - 1;
-                    float* x = values + (long)(j + bit) * stride;
-                    *x = negateInstead ? -*x : 0f;
-                }
+                ulong block = Spread(d0) | Spread(d1) << 1 | Spread(d2) << 2 | Spread(d3) << 3;
+                result |= block << j;
             }
         }
         while (j < count)
@@ -195,12 +213,10 @@ public readonly struct DropoutMask
             {
                 uint word = lane switch { 0 => x0, 1 => x1, 2 => x2, _ => x3 };
                 if (word >= KeepThreshold)
-                {
-                    float* x = values + (long)j * stride;
-                    *x = negateInstead ? -*x : 0f;
-                }
+                    result |= 1ul << j;
             }
         }
+        return result;
     }
 
     /// <summary>Moves bit i of a 4-bit mask to bit 4·i.</summary>

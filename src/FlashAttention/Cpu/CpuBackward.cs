@@ -22,6 +22,7 @@ internal readonly unsafe struct BackwardTensors<T>(T* q, T* k, T* v, T* output, 
 internal static unsafe class CpuBackward
 {
     public const int BlockQ = 64;
+    /// <summary>Keys per tile; at most 64, since a row's dropout bits travel in one ulong.</summary>
     public const int BlockK = 64;
 
     public static void Run<T, TScore, TMask>(AttentionProblem p, BackwardTensors<T> t, TScore score, TMask mask)
@@ -147,9 +148,11 @@ internal static unsafe class CpuBackward
                     RowMath.ExpShifted(srow, cols, t.Lse[p.LseIndex(b, h, i0 + r)]);
                     if (dropout.Enabled)
                     {
+                        // one Philox evaluation per row serves both P∘Z and dP∘Z
+                        s.Dropped[r] = dropout.DroppedBits(b, h, i0 + r, j0, cols);
                         float* prow = s.Pd + r * BlockK;
                         Buffer.MemoryCopy(srow, prow, cols * sizeof(float), cols * sizeof(float));
-                        dropout.ZeroDropped(prow, 1, cols, b, h, i0 + r, j0);
+                        DropoutMask.ApplyDropped(prow, 1, s.Dropped[r], negateInstead: false);
                         RowMath.Scale(prow, cols, dropout.KeepScale);
                     }
                 }
@@ -163,16 +166,13 @@ internal static unsafe class CpuBackward
                     float* ds = s.DS + r * BlockK, prob = s.S + r * BlockK, g = s.G + r * BlockK;
                     if (dropout.Enabled)
                     {
-                        dropout.ZeroDropped(ds, 1, cols, b, h, i0 + r, j0);
+                        DropoutMask.ApplyDropped(ds, 1, s.Dropped[r], negateInstead: false);
                         RowMath.Scale(ds, cols, dropout.KeepScale);
                     }
                     float dot = prepared.Dots[p.LseIndex(b, h, i0 + r)];
+                    RowMath.SoftmaxGradient(ds, prob, dot, cols);
                     if (modify)
-                        for (int c = 0; c < cols; c++)
-                            ds[c] = prob[c] * (ds[c] - dot) * g[c];
-                    else
-                        for (int c = 0; c < cols; c++)
-                            ds[c] = prob[c] * (ds[c] - dot);
+                        RowMath.Multiply(ds, g, cols);
                 }
 
                 // dQ(scaled q) += dS·k  → accumulator rows of this head
@@ -254,6 +254,8 @@ internal static unsafe class CpuBackward
         private readonly TileScratch _owner;
         public readonly int Dp;
         public readonly float* K, Kt, Vt, DQ, S, Pd, DS, G, DK, DV, Row;
+        /// <summary>Per query row of the current tile: bit c set when key c was dropped.</summary>
+        public readonly ulong[] Dropped = new ulong[BlockQ];
 
         public Tiles(TileScratch scratch, int dp)
         {

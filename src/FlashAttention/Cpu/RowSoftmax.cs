@@ -123,6 +123,31 @@ internal static unsafe class RowMath
         return sum;
     }
 
+    /// <summary>dS = P∘(dP − D) in place over dP.</summary>
+    public static void SoftmaxGradient(float* dP, float* p, float rowDot, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var dot = Vector256.Create(rowDot);
+            for (; i <= n - 8; i += 8)
+                (Vector256.Load(p + i) * (Vector256.Load(dP + i) - dot)).Store(dP + i);
+        }
+        for (; i < n; i++)
+            dP[i] = p[i] * (dP[i] - rowDot);
+    }
+
+    /// <summary>dst[i] *= src[i].</summary>
+    public static void Multiply(float* dst, float* src, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8)
+                (Vector256.Load(dst + i) * Vector256.Load(src + i)).Store(dst + i);
+        for (; i < n; i++)
+            dst[i] *= src[i];
+    }
+
     /// <summary>dst[i] += src[i].</summary>
     public static void Add(float* dst, float* src, int n)
     {
