@@ -60,13 +60,13 @@ public readonly struct BFloat16 : IEquatable<BFloat16>, IComparable<BFloat16>, I
     /// <inheritdoc />
     public string ToString(string? format, IFormatProvider? formatProvider) => ((float)this).ToString(format, formatProvider);
 
-    /// <summary>Equality of the represented values (so +0 equals -0 and NaN equals nothing).</summary>
+    /// <summary>Equality of the represented values (so +0 equals -0 and NaN equals nothing, as for float's ==).</summary>
     /// <param name="left">The first value.</param>
     /// <param name="right">The second value.</param>
-    public static bool operator ==(BFloat16 left, BFloat16 right) => left.Equals(right);
+    public static bool operator ==(BFloat16 left, BFloat16 right) => (float)left == (float)right;
 
-    /// <summary>Inequality of the represented values.</summary>
+    /// <summary>Inequality of the represented values (true when either is NaN).</summary>
     /// <param name="left">The first value.</param>
     /// <param name="right">The second value.</param>
-    public static bool operator !=(BFloat16 left, BFloat16 right) => !left.Equals(right);
+    public static bool operator !=(BFloat16 left, BFloat16 right) => (float)left != (float)right;
 }

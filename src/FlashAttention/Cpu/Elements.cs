@@ -14,9 +14,6 @@ internal static unsafe class Elements
     public static bool IsSupported<T>() =>
         typeof(T) == typeof(float) || typeof(T) == typeof(Half) || typeof(T) == typeof(BFloat16);
 
-    public static string Name<T>() =>
-        typeof(T) == typeof(float) ? "float32" : typeof(T) == typeof(Half) ? "float16" : typeof(T) == typeof(BFloat16) ? "bfloat16" : typeof(T).Name;
-
     /// <summary>dst[0..count) = (float)src[0..count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ToFloat<T>(T* src, float* dst, int count) where T : unmanaged
@@ -112,5 +109,4 @@ internal static unsafe class Elements
             dst[i] = BFloat16.RoundToBits(src[i]);
     }
 
-    public static ReadOnlySpan<float> AsFloats<T>(ReadOnlySpan<T> span) where T : unmanaged => MemoryMarshal.Cast<T, float>(span);
 }

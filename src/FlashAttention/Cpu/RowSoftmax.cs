@@ -34,63 +34,25 @@ internal readonly struct FixedBound(float bound) : IShiftRule
 /// <summary>Vectorised row primitives over float pointers (count is a multiple of the lane width or handled by a scalar tail).</summary>
 internal static unsafe class RowMath
 {
-    public static float Max(float* x, int n)
+    /// <summary>x[i] = exp(x[i] − shift) in place; −∞ entries become 0.</summary>
+    public static void ExpShifted(float* x, int n, float shift)
     {
         int i = 0;
-        float result = float.NegativeInfinity;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            var acc = Vector256.Create(float.NegativeInfinity);
-            for (; i <= n - 8; i += 8)
-                acc = Vector256.Max(acc, Vector256.Load(x + i));
-            for (int lane = 0; lane < 8; lane++)
-                result = MathF.Max(result, acc[lane]);
-        }
-        for (; i < n; i++)
-            result = MathF.Max(result, x[i]);
-        return result;
-    }
-
-    /// <summary>x[i] = exp(x[i] − shift) in place; returns the sum. −∞ entries become 0.</summary>
-    public static float ExpShiftedSum(float* x, int n, float shift)
-    {
-        int i = 0;
-        float sum = 0f;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
+        if (Vector512.IsHardwareAccelerated)
         {
             var s = Vector512.Create(shift);
-            var acc = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
-            {
-                var e = FastExp.Exp(Vector512.Load(x + i) - s);
-                e.Store(x + i);
-                acc += e;
-            }
-            sum = Vector512.Sum(acc);
+                FastExp.Exp(Vector512.Load(x + i) - s).Store(x + i);
         }
-        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        if (Vector256.IsHardwareAccelerated)
         {
             var s = Vector256.Create(shift);
-            var acc = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
-            {
-                var e = FastExp.Exp(Vector256.Load(x + i) - s);
-                e.Store(x + i);
-                acc += e;
-            }
-            sum = Vector256.Sum(acc);
+                FastExp.Exp(Vector256.Load(x + i) - s).Store(x + i);
         }
         for (; i < n; i++)
-        {
-            float e = FastExp.Exp(x[i] - shift);
-            x[i] = e;
-            sum += e;
-        }
-        return sum;
+            x[i] = FastExp.Exp(x[i] - shift);
     }
-
-    /// <summary>x[i] = exp(x[i] − shift) in place.</summary>
-    public static void ExpShifted(float* x, int n, float shift) => ExpShiftedSum(x, n, shift);
 
     public static void Scale(float* x, int n, float factor)
     {
@@ -105,7 +67,6 @@ internal static unsafe class RowMath
             x[i] *= factor;
     }
 
-    public static void Fill(float* x, int n, float value) => new Span<float>(x, n).Fill(value);
 
     public static float Dot(float* a, float* b, int n)
     {

@@ -74,7 +74,7 @@ public static class ReferenceAttention
     public static ReferenceForward Forward<T, TScoreMod, TMaskMod>(AttentionShape shape, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
         TScoreMod scoreMod, TMaskMod maskMod, AttentionOptions? options = null)
         where T : unmanaged where TScoreMod : struct, IScoreMod where TMaskMod : struct, IMaskMod =>
-        Run(new AttentionProblem(shape, options), q, k, v, default, scoreMod, maskMod).Forward;
+        Run(new AttentionProblem(shape, options), q, k, v, default, backward: false, scoreMod, maskMod).Forward;
 
     /// <summary>Reference forward pass on a packed layout.</summary>
     /// <typeparam name="T">float, Half or BFloat16.</typeparam>
@@ -85,7 +85,7 @@ public static class ReferenceAttention
     /// <param name="options">Options; null for the defaults.</param>
     public static ReferenceForward ForwardVarlen<T>(VarlenLayout layout, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, AttentionOptions? options = null)
         where T : unmanaged =>
-        Run(new AttentionProblem(layout, options), q, k, v, default, default(NoScoreMod), default(NoMask)).Forward;
+        Run(new AttentionProblem(layout, options), q, k, v, default, backward: false, default(NoScoreMod), default(NoMask)).Forward;
 
     /// <summary>Reference gradients on a dense layout (the forward is recomputed in double).</summary>
     /// <typeparam name="T">float, Half or BFloat16.</typeparam>
@@ -114,7 +114,7 @@ public static class ReferenceAttention
     public static ReferenceGradients Backward<T, TScoreMod, TMaskMod>(AttentionShape shape, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
         ReadOnlySpan<T> dOutput, TScoreMod scoreMod, TMaskMod maskMod, AttentionOptions? options = null)
         where T : unmanaged where TScoreMod : struct, IScoreMod where TMaskMod : struct, IMaskMod =>
-        Run(new AttentionProblem(shape, options), q, k, v, dOutput, scoreMod, maskMod).Gradients!;
+        Run(new AttentionProblem(shape, options), q, k, v, dOutput, backward: true, scoreMod, maskMod).Gradients!;
 
     /// <summary>Reference gradients on a packed layout.</summary>
     /// <typeparam name="T">float, Half or BFloat16.</typeparam>
@@ -126,7 +126,7 @@ public static class ReferenceAttention
     /// <param name="options">Options; null for the defaults.</param>
     public static ReferenceGradients BackwardVarlen<T>(VarlenLayout layout, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<T> dOutput,
         AttentionOptions? options = null) where T : unmanaged =>
-        Run(new AttentionProblem(layout, options), q, k, v, dOutput, default(NoScoreMod), default(NoMask)).Gradients!;
+        Run(new AttentionProblem(layout, options), q, k, v, dOutput, backward: true, default(NoScoreMod), default(NoMask)).Gradients!;
 
     private static double[] ToDouble<T>(ReadOnlySpan<T> x) where T : unmanaged
     {
@@ -137,14 +137,14 @@ public static class ReferenceAttention
     }
 
     private static (ReferenceForward Forward, ReferenceGradients? Gradients) Run<T, TScoreMod, TMaskMod>(AttentionProblem p,
-        ReadOnlySpan<T> qIn, ReadOnlySpan<T> kIn, ReadOnlySpan<T> vIn, ReadOnlySpan<T> dOutIn, TScoreMod scoreMod, TMaskMod maskMod)
+        ReadOnlySpan<T> qIn, ReadOnlySpan<T> kIn, ReadOnlySpan<T> vIn, ReadOnlySpan<T> dOutIn, bool backward, TScoreMod scoreMod, TMaskMod maskMod)
         where T : unmanaged where TScoreMod : struct, IScoreMod where TMaskMod : struct, IMaskMod
     {
+        // backward is explicit: an empty dOutput is legitimate when there are no query rows (Nq = 0), and must still yield gradients (zeros).
         Validation.ElementType<T>();
         Validation.Length(qIn, p.QueryLength, "q", p.ShapeText);
         Validation.Length(kIn, p.KeyValueLength, "k", p.ShapeText);
         Validation.Length(vIn, p.KeyValueLength, "v", p.ShapeText);
-        bool backward = !dOutIn.IsEmpty;
         if (backward)
             Validation.Length(dOutIn, p.QueryLength, "dOutput", p.ShapeText);
         double[] q = ToDouble(qIn), k = ToDouble(kIn), v = ToDouble(vIn);
