@@ -213,7 +213,7 @@ internal static unsafe class CpuForward
             {
                 for (int c = 0; c < cols; c++)
                     for (int r = 0; r < rows; r++)
-                        s.St[c * s.BlockQ + r] = 0f;
+                        s.St[c * s.BlockQ + r] = float.NegativeInfinity; // exp(−∞ − LSE) = 0
             }
             else
             {

@@ -1,0 +1,490 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using FlashAttention.Cpu;
+using Spectre.Console;
+
+namespace FlashAttention.Cli.Commands;
+
+/// <summary>
+/// <c>flashattn bench</c>: times the flash forward and backward kernels over a grid of shapes, next to standard
+/// (materialised) attention run in the same process on the same inputs, and reports FLOP/s the FlashAttention way
+/// (forward 4·B·H·Nq·Nk·D, halved for causal; backward 2.5× forward), the fraction of the machine's measured FMA peak,
+/// and the extra memory each call allocates.
+/// </summary>
+internal static class BenchCommand
+{
+    /// <summary>Standard attention is skipped (its memory printed instead) when its score tensor would exceed this.</summary>
+    internal const long StandardLimitBytes = 2L << 30;
+
+    /// <summary>Builds the <c>bench</c> command, writing to the process console.</summary>
+    public static Command Create() => Create(AnsiConsole.Console);
+
+    /// <summary>Builds the <c>bench</c> command writing to <paramref name="console"/>.</summary>
+    /// <param name="console">Where the progress bar and tables go.</param>
+    internal static Command Create(IAnsiConsole console)
+    {
+        var quick = new Option<bool>("--quick") { Description = "A small grid that finishes in under a minute on two cores." };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write every row, with machine info, date and command line, to this JSON file." };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Worker threads for the kernels, the baseline and the peak measurement; -1 uses every core.",
+            DefaultValueFactory = _ => -1,
+        };
+        var dtype = new Option<string>("--dtype") { Description = "Storage type: fp32, fp16, bf16 or all.", DefaultValueFactory = _ => "fp32" };
+        dtype.AcceptOnlyFromAmong("fp32", "fp16", "bf16", "all");
+        var configs = new Option<string[]>("--config")
+        {
+            Description = "Replace the grid with these shapes: B,H,N,D[,causal][,fwd] (fwd: forward only). Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var repeats = new Option<int>("--repeats")
+        {
+            Description = "Timed repeats per measurement after the warm-up; 0 (default) picks 3–15 from the warm-up time.",
+            DefaultValueFactory = _ => 0,
+        };
+        var markdown = new Option<bool>("--markdown") { Description = "Also print the results as a Markdown table (for docs/benchmarks.md)." };
+
+        var command = new Command("bench", "Benchmark the flash kernels against standard materialised attention: time, GFLOP/s, % of FMA peak, extra memory.")
+        {
+            quick, json, threads, dtype, configs, repeats, markdown,
+        };
+        command.SetAction(parse =>
+        {
+            int t = parse.GetValue(threads);
+            if (t == 0 || t < -1)
+            {
+                console.MarkupLine($"[red]--threads must be -1 (every core) or positive; got {t}.[/]");
+                return ExitCodes.UsageError;
+            }
+            int r = parse.GetValue(repeats);
+            if (r < 0)
+            {
+                console.MarkupLine($"[red]--repeats must be ≥ 0; got {r}.[/]");
+                return ExitCodes.UsageError;
+            }
+            List<BenchConfig> grid;
+            try
+            {
+                var given = parse.GetValue(configs) ?? [];
+                grid = given.Length > 0 ? given.Select(BenchConfig.Parse).ToList() : BenchConfig.Grid(parse.GetValue(quick));
+            }
+            catch (FormatException e)
+            {
+                console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                return ExitCodes.UsageError;
+            }
+            var dtypes = parse.GetValue(dtype) switch
+            {
+                "all" => new[] { BenchDtype.Fp32, BenchDtype.Fp16, BenchDtype.Bf16 },
+                "fp16" => [BenchDtype.Fp16],
+                "bf16" => [BenchDtype.Bf16],
+                _ => [BenchDtype.Fp32],
+            };
+            string commandLine = "flashattn " + string.Join(' ', parse.Tokens.Select(token => Quote(token.Value)));
+            var settings = new BenchSettings(grid, dtypes, t, r, parse.GetValue(json)?.FullName, parse.GetValue(markdown), commandLine);
+            return Run(settings, console);
+        });
+        return command;
+    }
+
+    private static string Quote(string s) => s.Contains(' ') ? $"\"{s}\"" : s;
+
+    /// <summary>Runs the grid, renders the tables, writes the JSON; returns the exit code.</summary>
+    /// <param name="settings">What to run.</param>
+    /// <param name="console">Where output goes.</param>
+    internal static int Run(BenchSettings settings, IAnsiConsole console)
+    {
+        int threads = settings.Threads < 0 ? Environment.ProcessorCount : settings.Threads;
+        var machine = MachineInfo.Describe(threads);
+        console.MarkupLine($"[bold]flashattn bench[/] — {Markup.Escape(machine.Cpu)}, {machine.LogicalCores} logical cores, " +
+            $"{threads} threads, SIMD {machine.SimdBits}-bit, {Markup.Escape(machine.Runtime)}");
+        double peak = MachinePeak.MeasureGflops(threads);
+        machine = machine with { PeakGflops = peak };
+        console.MarkupLine($"Measured FMA peak ({threads} threads, {machine.SimdBits}-bit FMA): [bold]{peak:F1} GFLOP/s[/]");
+
+        var rows = new List<BenchRow>();
+        var clock = Stopwatch.StartNew();
+        // Auto-refresh off: Spectre's refresh thread would allocate (polluting the allocation counter) and steal a core
+        // from the timed kernels; the bar is redrawn by hand between measurements instead.
+        console.Progress()
+            .AutoRefresh(false)
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("bench", maxValue: settings.Configs.Count * settings.Dtypes.Length * 3);
+                foreach (var config in settings.Configs)
+                {
+                    foreach (var dtype in settings.Dtypes)
+                    {
+                        void Step(string what)
+                        {
+                            task.Description = Markup.Escape($"{config} {dtype.Name()}: {what}");
+                            ctx.Refresh();
+                        }
+                        rows.Add(BenchRunner.Run(config, dtype, threads, settings.Repeats, peak, Step, () => { task.Increment(1); ctx.Refresh(); }));
+                    }
+                }
+            });
+        clock.Stop();
+
+        RenderTable(console, rows, peak);
+        console.MarkupLine($"[grey]FLOPs: forward 4·B·H·N²·D (halved when causal), backward 2.5× forward. Memory: bytes the call allocates " +
+            $"beyond the caller's inputs and outputs. Standard = S=[B,H,N,N] fp32 materialised (TileGemm, all cores); skipped above " +
+            $"{Bytes(StandardLimitBytes)}. Total {clock.Elapsed.TotalSeconds:F0} s.[/]");
+        if (settings.Markdown)
+        {
+            console.WriteLine();
+            console.Profile.Out.Writer.Write(MarkdownTable(rows));
+        }
+        if (settings.JsonPath is { } path)
+        {
+            WriteJson(path, settings, machine, rows);
+            console.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/].");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static void RenderTable(IAnsiConsole console, List<BenchRow> rows, double peak)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"flash vs standard attention (FMA peak {peak:F1} GFLOP/s)")
+            .AddColumn("config").AddColumn("dtype");
+        foreach (var name in new[] { "fwd ms", "fwd GFLOP/s", "% peak", "bwd ms", "bwd GFLOP/s", "flash mem fwd", "flash mem bwd", "std ms", "std mem", "speed-up", "mem saving" })
+            table.AddColumn(new TableColumn(name).RightAligned());
+        foreach (var r in rows)
+            table.AddRow(Cells(r).Select(Markup.Escape).ToArray());
+        console.Write(table);
+    }
+
+    /// <summary>The cells of one row, shared by the console table and the Markdown table.</summary>
+    private static string[] Cells(BenchRow r) =>
+    [
+        r.Config.ToString(),
+        r.Dtype.Name(),
+        Ms(r.ForwardMs),
+        r.ForwardGflops.ToString("F1", CultureInfo.InvariantCulture),
+        (100 * r.ForwardGflops / r.PeakGflops).ToString("F0", CultureInfo.InvariantCulture) + " %",
+        r.BackwardMs is double b ? Ms(b) : "–",
+        r.BackwardGflops is double g ? g.ToString("F1", CultureInfo.InvariantCulture) : "–",
+        Bytes(r.ForwardBytes),
+        r.BackwardBytes is long bb ? Bytes(bb) : "–",
+        r.StandardMs is double s ? Ms(s) : "not run",
+        r.StandardMs is null ? $"{Bytes(r.StandardBytes)} (needed)" : Bytes(r.StandardBytes),
+        r.StandardMs is double s2 ? (s2 / r.ForwardMs).ToString("F2", CultureInfo.InvariantCulture) + "×" : "–",
+        (r.StandardBytes / (double)Math.Max(r.ForwardBytes, 1)).ToString("F0", CultureInfo.InvariantCulture) + "×",
+    ];
+
+    internal static string MarkdownTable(List<BenchRow> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| config | dtype | fwd ms | fwd GFLOP/s | % peak | bwd ms | bwd GFLOP/s | flash mem fwd | flash mem bwd | std ms | std mem | speed-up | mem saving |");
+        sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in rows)
+            sb.Append("| ").AppendJoin(" | ", Cells(r)).AppendLine(" |");
+        return sb.ToString();
+    }
+
+    private static string Ms(double ms) =>
+        ms >= 100 ? ms.ToString("F0", CultureInfo.InvariantCulture) : ms >= 10 ? ms.ToString("F1", CultureInfo.InvariantCulture) : ms.ToString("F2", CultureInfo.InvariantCulture);
+
+    internal static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("F1", CultureInfo.InvariantCulture) + " GiB",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("F1", CultureInfo.InvariantCulture) + " MiB",
+        >= 1L << 10 => (bytes / (double)(1L << 10)).ToString("F0", CultureInfo.InvariantCulture) + " KiB",
+        _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
+    };
+
+    private static void WriteJson(string path, BenchSettings settings, MachineInfo machine, List<BenchRow> rows)
+    {
+        using var stream = File.Create(path);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("tool", "flashattn bench");
+        w.WriteString("command", settings.CommandLine);
+        w.WriteString("date", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        w.WriteString("library", typeof(Attention).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown");
+        w.WriteStartObject("machine");
+        w.WriteString("cpu", machine.Cpu);
+        w.WriteNumber("logicalCores", machine.LogicalCores);
+        w.WriteNumber("threads", machine.Threads);
+        w.WriteNumber("simdBits", machine.SimdBits);
+        w.WriteNumber("fmaPeakGflops", Math.Round(machine.PeakGflops, 2));
+        w.WriteString("os", machine.Os);
+        w.WriteString("runtime", machine.Runtime);
+        w.WriteEndObject();
+        w.WriteStartObject("flops");
+        w.WriteString("forward", "4*B*H*Nq*Nk*D, halved when causal");
+        w.WriteString("backward", "2.5 * forward");
+        w.WriteEndObject();
+        w.WriteStartArray("rows");
+        foreach (var r in rows)
+        {
+            w.WriteStartObject();
+            w.WriteString("config", r.Config.ToString());
+            w.WriteNumber("batch", r.Config.Batch);
+            w.WriteNumber("heads", r.Config.Heads);
+            w.WriteNumber("seqlenQ", r.Config.SeqLen);
+            w.WriteNumber("seqlenK", r.Config.SeqLen);
+            w.WriteNumber("headDim", r.Config.HeadDim);
+            w.WriteBoolean("causal", r.Config.Causal);
+            w.WriteString("dtype", r.Dtype.Name());
+            w.WriteNumber("repeats", r.Repeats);
+            w.WriteNumber("forwardMs", Math.Round(r.ForwardMs, 4));
+            w.WriteNumber("forwardGflops", Math.Round(r.ForwardGflops, 3));
+            w.WriteNumber("forwardPeakFraction", Math.Round(r.ForwardGflops / r.PeakGflops, 4));
+            WriteOptional(w, "backwardMs", r.BackwardMs);
+            WriteOptional(w, "backwardGflops", r.BackwardGflops);
+            w.WriteNumber("flashForwardExtraBytes", r.ForwardBytes);
+            if (r.BackwardBytes is long bb)
+                w.WriteNumber("flashBackwardExtraBytes", bb);
+            else
+                w.WriteNull("flashBackwardExtraBytes");
+            w.WriteBoolean("standardRun", r.StandardMs is not null);
+            WriteOptional(w, "standardMs", r.StandardMs);
+            w.WriteNumber("standardBytes", r.StandardBytes);
+            WriteOptional(w, "speedup", r.StandardMs is double s ? s / r.ForwardMs : null);
+            w.WriteNumber("memorySaving", Math.Round(r.StandardBytes / (double)Math.Max(r.ForwardBytes, 1), 2));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is double v)
+            w.WriteNumber(name, Math.Round(v, 4));
+        else
+            w.WriteNull(name);
+    }
+}
+
+/// <summary>What a bench run was asked for.</summary>
+internal sealed record BenchSettings(List<BenchConfig> Configs, BenchDtype[] Dtypes, int Threads, int Repeats, string? JsonPath, bool Markdown, string CommandLine);
+
+/// <summary>Storage types of the benchmark.</summary>
+internal enum BenchDtype
+{
+    Fp32,
+    Fp16,
+    Bf16,
+}
+
+internal static class BenchDtypes
+{
+    public static string Name(this BenchDtype d) => d switch
+    {
+        BenchDtype.Fp32 => "fp32",
+        BenchDtype.Fp16 => "fp16",
+        _ => "bf16",
+    };
+}
+
+/// <summary>One shape of the grid (self-attention: seqlen_q = seqlen_k = N).</summary>
+internal sealed record BenchConfig(int Batch, int Heads, int SeqLen, int HeadDim, bool Causal, bool ForwardOnly)
+{
+    public AttentionShape Shape => new(Batch, SeqLen, SeqLen, Heads, HeadDim);
+
+    /// <summary>4·B·H·N²·D, halved when causal.</summary>
+    public double ForwardFlops => 4.0 * Batch * Heads * SeqLen * (double)SeqLen * HeadDim * (Causal ? 0.5 : 1.0);
+
+    /// <summary>2.5 × forward.</summary>
+    public double BackwardFlops => 2.5 * ForwardFlops;
+
+    public override string ToString() =>
+        $"B={Batch} H={Heads} N={SeqLen} D={HeadDim}{(Causal ? " causal" : "")}";
+
+    /// <summary>
+    /// The default grid: the PyTorch peer point (B=1, H=16, N=2048, D=64, plain and causal), D=128, a causal sweep of N
+    /// to show time growing as N² while extra memory stays O(N), and N=16384 forward-only (standard would need 17 GB).
+    /// </summary>
+    public static List<BenchConfig> Grid(bool quick) => quick
+        ?
+        [
+            new(1, 4, 1024, 64, false, false),
+            new(1, 4, 1024, 64, true, false),
+            new(1, 4, 1024, 128, false, false),
+            new(1, 2, 8192, 64, true, true),
+        ]
+        :
+        [
+            new(1, 16, 2048, 64, false, false),
+            new(1, 16, 2048, 64, true, false),
+            new(1, 16, 2048, 128, false, false),
+            new(1, 16, 2048, 128, true, false),
+            new(4, 16, 512, 64, false, false),
+            new(1, 16, 1024, 64, true, true),
+            new(1, 16, 4096, 64, true, true),
+            new(1, 16, 8192, 64, true, true),
+            new(1, 16, 16384, 64, true, true),
+            new(1, 16, 16384, 64, false, true),
+        ];
+
+    /// <summary>Parses B,H,N,D[,causal][,fwd].</summary>
+    public static BenchConfig Parse(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length < 4)
+            throw new FormatException($"--config '{text}': expected B,H,N,D[,causal][,fwd].");
+        var numbers = new int[4];
+        for (int i = 0; i < 4; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out numbers[i]) || numbers[i] < 1)
+                throw new FormatException($"--config '{text}': '{parts[i]}' is not a positive integer (expected B,H,N,D[,causal][,fwd]).");
+        if (numbers[3] > 256)
+            throw new FormatException($"--config '{text}': head dim {numbers[3]} is above 256.");
+        bool causal = false, forwardOnly = false;
+        foreach (var flag in parts.Skip(4))
+        {
+            if (flag.Equals("causal", StringComparison.OrdinalIgnoreCase))
+                causal = true;
+            else if (flag.Equals("fwd", StringComparison.OrdinalIgnoreCase))
+                forwardOnly = true;
+            else
+                throw new FormatException($"--config '{text}': unknown flag '{flag}' (expected causal or fwd).");
+        }
+        return new BenchConfig(numbers[0], numbers[1], numbers[2], numbers[3], causal, forwardOnly);
+    }
+}
+
+/// <summary>One measured row.</summary>
+internal sealed record BenchRow(BenchConfig Config, BenchDtype Dtype, double PeakGflops, int Repeats,
+    double ForwardMs, double ForwardGflops, long ForwardBytes,
+    double? BackwardMs, double? BackwardGflops, long? BackwardBytes,
+    double? StandardMs, long StandardBytes);
+
+/// <summary>Machine description for the report.</summary>
+internal sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, int SimdBits, string Os, string Runtime, double PeakGflops)
+{
+    public static MachineInfo Describe(int threads) =>
+        new(CpuModel(), Environment.ProcessorCount, threads, MachinePeak.VectorBits, RuntimeInformation.OSDescription,
+            RuntimeInformation.FrameworkDescription, 0);
+
+    private static string CpuModel()
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux() && File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal))
+                        return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            // fall through to the generic description
+        }
+        return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}
+
+/// <summary>Measures one config in one dtype.</summary>
+internal static class BenchRunner
+{
+    /// <summary>Target time of the timed repeats of one measurement (auto repeats).</summary>
+    private const double TargetMs = 2000;
+
+    public static BenchRow Run(BenchConfig config, BenchDtype dtype, int threads, int repeats, double peak, Action<string> step, Action done) => dtype switch
+    {
+        BenchDtype.Fp32 => Run<float>(config, dtype, threads, repeats, peak, step, done),
+        BenchDtype.Fp16 => Run<Half>(config, dtype, threads, repeats, peak, step, done),
+        _ => Run<BFloat16>(config, dtype, threads, repeats, peak, step, done),
+    };
+
+    private static BenchRow Run<T>(BenchConfig config, BenchDtype dtype, int threads, int repeats, double peak, Action<string> step, Action done)
+        where T : unmanaged
+    {
+        var shape = config.Shape;
+        var options = new AttentionOptions { Causal = config.Causal, MaxDegreeOfParallelism = threads };
+        var rng = new Random(1234);
+        T[] q = Random<T>(rng, shape.QueryLength), k = Random<T>(rng, shape.KeyValueLength), v = Random<T>(rng, shape.KeyValueLength);
+        var o = new T[shape.QueryLength];
+        var lse = new float[shape.LseLength];
+
+        step("forward");
+        var (fwdMs, fwdBytes, used) = Measure(repeats, () => Attention.Forward<T>(shape, q, k, v, o, lse, options));
+        done();
+
+        double? bwdMs = null;
+        long? bwdBytes = null;
+        step("backward");
+        if (!config.ForwardOnly)
+        {
+            T[] dOut = Random<T>(rng, shape.QueryLength);
+            var dq = new T[shape.QueryLength];
+            var dk = new T[shape.KeyValueLength];
+            var dv = new T[shape.KeyValueLength];
+            (double ms, long bytes, _) = Measure(repeats, () => Attention.Backward<T>(shape, q, k, v, o, lse, dOut, dq, dk, dv, options));
+            bwdMs = ms;
+            bwdBytes = bytes;
+        }
+        done();
+
+        step("standard");
+        double? stdMs = null;
+        long stdBytes = StandardAttention.ScoreBytes(shape);
+        if (stdBytes <= BenchCommand.StandardLimitBytes)
+        {
+            var so = new T[shape.QueryLength];
+            (double ms, long bytes, _) = Measure(repeats, () => StandardAttention.Forward<T>(shape, q, k, v, so, config.Causal, threads));
+            stdMs = ms;
+            stdBytes = bytes;
+        }
+        done();
+
+        return new BenchRow(config, dtype, peak, used, fwdMs, config.ForwardFlops / (fwdMs * 1e6), fwdBytes,
+            bwdMs, bwdMs is double b ? config.BackwardFlops / (b * 1e6) : null, bwdBytes, stdMs, stdBytes);
+    }
+
+    /// <summary>
+    /// One warm-up call, whose allocation is measured (GC.GetTotalAllocatedBytes(true) counts every thread's, so the
+    /// parallel workers' scratch is included), then timed repeats; returns the median. Garbage of earlier calls is
+    /// collected before each timed call, outside the timing, so no call pays for its predecessor's.
+    /// </summary>
+    private static (double Ms, long Bytes, int Repeats) Measure(int repeats, Action call)
+    {
+        Collect();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        call();
+        double warmMs = clock.Elapsed.TotalMilliseconds;
+        long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        int n = repeats > 0 ? repeats
+            : warmMs >= TargetMs ? 1
+            : Math.Clamp((int)Math.Ceiling(TargetMs / warmMs), 3, 15);
+        var times = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            Collect();
+            long start = Stopwatch.GetTimestamp();
+            call();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        double median = n % 2 == 1 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+        return (median, bytes, n);
+    }
+
+    private static void Collect()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    private static T[] Random<T>(Random rng, long length) where T : unmanaged
+    {
+        var x = new float[length];
+        for (long i = 0; i < length; i++)
+            x[i] = (float)(rng.NextDouble() * 2 - 1) * 1.7f; // unit variance, like randn
+        var result = new T[length];
+        Elements.FromFloat<T>(x, result);
+        return result;
+    }
+}
