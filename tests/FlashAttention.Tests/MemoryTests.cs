@@ -71,8 +71,11 @@ public class MemoryTests(ITestOutputHelper log)
         var large = new Buffers(16384, 1, 16);
         long b = Allocated(() => large.Forward(options), warmUp: false);
         log.WriteLine($"forward allocations: N=4096 {a / 1024.0:F0} KiB, N=16384 {b / 1024.0:F0} KiB (q alone is {large.Q.Length * 4 / 1024} KiB)");
+        // Parallel.For runs localInit (the per-worker tiles) again each time a worker replica yields, about every few hundred
+        // milliseconds, so the tile allocations grow with run time (here 16× longer), not with N: hence 2 MiB of slack.
+        // The sliding-window test below holds the forward to a tighter margin at a short run time.
         Assert.True(b <= 4 * MiB, $"forward at N=16384 allocated {b / (double)MiB:F2} MiB; expected a few per-thread tiles");
-        Assert.True(b <= a + MiB, $"forward allocations grew from {a / 1024.0:F0} KiB to {b / 1024.0:F0} KiB for 4× N");
+        Assert.True(b <= a + 2 * MiB, $"forward allocations grew from {a / 1024.0:F0} KiB to {b / 1024.0:F0} KiB for 4× N");
     }
 
     /// <summary>The sizes of the brief (H=2, D=64, N = 4096 and 16384) with a sliding window so the compute stays O(N): forward flat, backward ≤ ~4×.</summary>

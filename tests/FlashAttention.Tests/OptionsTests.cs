@@ -33,7 +33,8 @@ public class OptionsTests
         "window 5,3" => new AttentionOptions { WindowLeft = 5, WindowRight = 3 },
         "window 4,-1" => new AttentionOptions { WindowLeft = 4, WindowRight = -1 },
         "window -1,2" => new AttentionOptions { WindowLeft = -1, WindowRight = 2 },
-        "window 0,0" => new AttentionOptions { WindowLeft = 0, WindowRight = 0 },
+        "window 1,0" => new AttentionOptions { WindowLeft = 1, WindowRight = 0 },
+        "window 0,1" => new AttentionOptions { WindowLeft = 0, WindowRight = 1 },
         "window 70,70" => new AttentionOptions { WindowLeft = 70, WindowRight = 70 },
         "causal window 6" => new AttentionOptions { Causal = true, WindowLeft = 6 },
         "softcap 1.5" => new AttentionOptions { Softcap = 1.5f },
@@ -66,7 +67,7 @@ public class OptionsTests
     internal static readonly string[] OptionNames =
     [
         "default", "scale 0.3", "scale 2.5", "causal", "causal right 0", "window 5,3", "window 4,-1", "window -1,2",
-        "window 0,0", "window 70,70", "causal window 6", "softcap 1.5", "softcap 30 scale 1", "alibi [H]", "alibi [B,H]",
+        "window 1,0", "window 0,1", "window 70,70", "causal window 6", "softcap 1.5", "softcap 30 scale 1", "alibi [H]", "alibi [B,H]",
         "alibi causal", "keymask", "keymask batch 0 empty", "dropout 0.1", "dropout 0.5", "cosine", "cosine groups",
         "cosine causal keymask", "cosine softcap dropout", "combo all", "combo window", "combo softcap alibi",
     ];
@@ -163,6 +164,31 @@ public class OptionsTests
                 float p = run.Softmax[i * 10 + j];
                 Assert.True(visible ? p > 0 : p == 0, $"P[{i},{j}] = {p}, visible = {visible}");
             }
+    }
+
+    /// <summary>
+    /// Window (0, 0): each query sees exactly its diagonal key, so P = 1, the output is that key's value, and dq, dk vanish
+    /// (dS = P(dP − D) = 0). The gradients are checked in absolute terms: relative to an exact 0 they would measure noise.
+    /// </summary>
+    [Fact]
+    public void WindowZeroZero_EachQuerySeesOnlyItsDiagonalKey()
+    {
+        var s = new AttentionShape(2, 40, 70, 2, 1, 16);
+        var x = new DenseInputs<float>(s, 31);
+        var options = new AttentionOptions { WindowLeft = 0, WindowRight = 0 };
+        var run = Check.Run(x, options);
+        var reference = ReferenceAttention.Backward<float>(s, x.Q, x.K, x.V, x.DO, options);
+        TestData.AssertClose(run.DV, reference.DV, 1e-5, "dv");
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 40; i++)
+                for (int h = 0; h < 2; h++)
+                    for (int c = 0; c < 16; c++)
+                    {
+                        long o = ((b * 40L + i) * 2 + h) * 16 + c, v = (b * 70L + i + 30) * 16 + c;
+                        Assert.True(Math.Abs(run.Output[o] - x.V[v]) <= 1e-6f * Math.Max(1f, Math.Abs(x.V[v])), $"output [{b},{i},{h},{c}]");
+                    }
+        Assert.All(run.DQ, g => Assert.True(Math.Abs(g) < 1e-4f, $"dq {g}"));
+        Assert.All(run.DK, g => Assert.True(Math.Abs(g) < 1e-4f, $"dk {g}"));
     }
 
     /// <summary>Zero keys: every row is fully masked (output 0, LSE +∞) and backward writes zeros.</summary>

@@ -58,7 +58,9 @@ public class SoftmaxReturnTests
     public void Softmax_MagnitudesSignsAndOutputAgree(string name) => Verify(name);
 
     /// <summary>
-    /// The same checks on calls whose mask makes whole 64×64 tiles Empty (causal, far windows, a padded-away key block).
+    /// The same checks on calls whose mask makes whole tiles Empty (causal, far windows, a padded-away key block): the kernel
+    /// skips those tiles in the online softmax, but the returned probabilities there must still be exactly (−)0. This once
+    /// came back as exp(−LSE).
     /// </summary>
     [Theory]
     [MemberData(nameof(CasesWithEmptyTiles))]

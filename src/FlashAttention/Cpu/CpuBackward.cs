@@ -49,7 +49,7 @@ internal static unsafe class CpuBackward
 
         long scratchFloats = TileScratch.Size(BlockK * dp, dp * BlockK, dp * BlockK, BlockQ * dp,
             BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockK * dp, BlockK * dp, dp);
-        Parallel.For(0, units * chunks, options, () => new Tiles(new TileScratch(scratchFloats), dp), (task, _, tiles) =>
+        WorkerPool.Run(units * chunks, p.Threads, () => new Tiles(new TileScratch(scratchFloats), dp), (task, tiles) =>
         {
             int b = task / (p.KvHeads * chunks), rest = task % (p.KvHeads * chunks);
             int hk = rest / chunks, chunk = rest % chunks;
@@ -61,8 +61,7 @@ internal static unsafe class CpuBackward
                 for (int kb = chunk; kb < keyBlocks; kb += chunks)
                     KeyBlock(p, t, score, mask, tiles, rows, dqAcc, b, hk, kb);
             }
-            return tiles;
-        }, _ => { });
+        });
 
         WriteDq(p, t, dqAccumulators, options);
     }

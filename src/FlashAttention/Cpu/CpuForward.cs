@@ -51,17 +51,16 @@ internal static unsafe class CpuForward
 
         int dp = TileGemm.RoundUp(p.HeadDim, TileGemm.Lanes);
         long scratchFloats = TileScratch.Size(dp * blockQ, BlockK * dp, BlockK * dp, BlockK * blockQ, blockQ * dp, blockQ, blockQ, blockQ, Math.Max(dp, BlockK));
-        var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
-        Parallel.For(0, taskCount, options, () => new Tiles(new TileScratch(scratchFloats), dp, blockQ), (task, _, tiles) =>
+        WorkerPool.Run(taskCount, p.Threads, () => new Tiles(new TileScratch(scratchFloats), dp, blockQ), (task, tiles) =>
         {
             int b = 0;
             while (blocksBefore[b + 1] <= task)
                 b++;
             int local = task - blocksBefore[b];
             int queryBlocks = BlockInfo.BlockCount(p.SeqQ(b), blockQ);
-            QueryBlock(p, t, score, mask, rule, tiles, b, local / queryBlocks, local % queryBlocks);
-            return tiles;
-        }, _ => { });
+            // Latest query blocks first: under a causal mask they see the most keys, so the heavy tasks start early.
+            QueryBlock(p, t, score, mask, rule, tiles, b, local / queryBlocks, queryBlocks - 1 - local % queryBlocks);
+        });
     }
 
     private static void QueryBlock<T, TScore, TMask, TRule>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, TRule rule,
