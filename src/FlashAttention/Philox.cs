@@ -182,6 +182,7 @@ public readonly struct DropoutMask
     }
 
     /// <summary>Bit j set when key firstKey + j (j &lt; count ≤ 64) of this query row is dropped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ulong DroppedBits(int batch, int head, int query, int firstKey, int count)
     {
         uint c1 = (uint)query, c2 = (uint)(batch * Heads + head);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace FlashAttention.Cpu;
 
 /// <summary>Raw views of a backward call's tensors.</summary>
@@ -78,6 +79,7 @@ internal static unsafe class CpuBackward
     /// D[b, h, i] = Σ_x dO[i, h, x]·O[i, h, x] (laid out like the LSE); q scaled (and normalised) and dO as float32
     /// rows [token, h, 0..dp), zero-padded past the head dim.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PrepareRows<T>(AttentionProblem p, BackwardTensors<T> t, float[] rowDots, float[] queries, float[] dOutputs,
         int dp, ParallelOptions options) where T : unmanaged
     {
@@ -100,6 +102,7 @@ internal static unsafe class CpuBackward
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KeyBlock<T, TScore, TMask>(AttentionProblem p, BackwardTensors<T> t, TScore score, TMask mask, Tiles s,
         PreparedRows prepared, float* dqAcc, int b, int hk, int kb)
         where T : unmanaged
@@ -198,6 +201,7 @@ internal static unsafe class CpuBackward
     }
 
     /// <summary>dq = scale·Σ_chunks accumulator (then through the L2 normalisation for cosine attention).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteDq<T>(AttentionProblem p, BackwardTensors<T> t, float[][] accumulators, ParallelOptions options) where T : unmanaged
     {
         int d = p.HeadDim;
@@ -229,6 +233,7 @@ internal static unsafe class CpuBackward
     /// Gradient through x̂ = x / max(‖x_g‖, ε) per group: dx = (dx̂ − x̂·(x̂·dx̂)) / ‖x_g‖, or dx̂/ε where the norm is
     /// clamped. <paramref name="grad"/> holds dx̂ on entry and dx on return; <paramref name="raw"/> is x (overwritten).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NormalizationBackward(float* grad, float* raw, int d, int groups)
     {
         int g = d / groups;

@@ -63,6 +63,7 @@ internal static unsafe class CpuForward
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QueryBlock<T, TScore, TMask, TRule>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, TRule rule,
         Tiles s, int b, int h, int qb)
         where T : unmanaged
@@ -133,7 +134,7 @@ internal static unsafe class CpuForward
     }
 
     /// <summary>Applies the score modifier and, on partial tiles, the mask, one query (a column of Sᵀ) at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ModifyColumns<TScore, TMask>(AttentionProblem p, TScore score, TMask mask, BlockCoverage coverage, Tiles s,
         int b, int h, int i0, int rows, int j0, int cols, int nq, int nk)
         where TScore : struct, IScoreMod
@@ -161,23 +162,54 @@ internal static unsafe class CpuForward
     /// Column-wise online softmax over Sᵀ[0..cols): updates the shift M and the sum L of every query, turns scores into
     /// P = exp(S − M), and leaves in Alpha the factor exp(M_old − M_new) by which each query's accumulator must shrink.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OnlineSoftmax<TRule>(TRule rule, Tiles s, int cols) where TRule : struct, IShiftRule
     {
-        var negInf = Vector256.Create(float.NegativeInfinity);
         int bq = s.BlockQ;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var negInf = Vector512.Create(float.NegativeInfinity);
+            for (int i = 0; i < bq; i += 16)
+            {
+                var mOld = Vector512.Load(s.M + i);
+                var mNew = mOld;
+                if (rule.TracksMax)
+                {
+                    var max = negInf;
+                    for (int c = 0; c < cols; c++)
+                        max = Vector512.Max(max, Vector512.Load(s.St + c * bq + i));
+                    mNew = Vector512.Max(mOld, max);
+                }
+                // A query that has seen only masked keys keeps M = −∞; shifting by 0 then maps its −∞ scores to 0.
+                var shift = Vector512.ConditionalSelect(Vector512.Equals(mNew, negInf), Vector512<float>.Zero, mNew);
+                var sum = Vector512<float>.Zero;
+                for (int c = 0; c < cols; c++)
+                {
+                    float* x = s.St + c * bq + i;
+                    var e = FastExp.Exp(Vector512.Load(x) - shift);
+                    e.Store(x);
+                    sum += e;
+                }
+                var alpha = rule.TracksMax ? FastExp.Exp(mOld - shift) : Vector512<float>.One;
+                (Vector512.Load(s.L + i) * alpha + sum).Store(s.L + i);
+                mNew.Store(s.M + i);
+                alpha.Store(s.Alpha + i);
+            }
+            return;
+        }
+        var negInf8 = Vector256.Create(float.NegativeInfinity);
         for (int i = 0; i < bq; i += 8)
         {
             var mOld = Vector256.Load(s.M + i);
             var mNew = mOld;
             if (rule.TracksMax)
             {
-                var max = negInf;
+                var max = negInf8;
                 for (int c = 0; c < cols; c++)
                     max = Vector256.Max(max, Vector256.Load(s.St + c * bq + i));
                 mNew = Vector256.Max(mOld, max);
             }
-            // A query that has seen only masked keys keeps M = −∞; shifting by 0 then maps its −∞ scores to 0.
-            var shift = Vector256.ConditionalSelect(Vector256.Equals(mNew, negInf), Vector256<float>.Zero, mNew);
+            var shift = Vector256.ConditionalSelect(Vector256.Equals(mNew, negInf8), Vector256<float>.Zero, mNew);
             var sum = Vector256<float>.Zero;
             for (int c = 0; c < cols; c++)
             {
@@ -197,6 +229,7 @@ internal static unsafe class CpuForward
     /// The returned softmax: a second sweep over every key block, recomputing P = exp(S − LSE) with the final LSE and
     /// writing |P| with the sign bit set where dropout dropped the entry. Only runs when the caller asked for it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteProbabilities<T, TScore, TMask>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, Tiles s,
         int b, int h, int i0, int rows)
         where T : unmanaged

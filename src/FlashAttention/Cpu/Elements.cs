@@ -64,6 +64,7 @@ internal static unsafe class Elements
         throw new NotSupportedException($"Element type {typeof(T)} is not supported.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BFloat16ToFloat(ushort* src, float* dst, int count)
     {
         int i = 0;
@@ -81,6 +82,7 @@ internal static unsafe class Elements
             dst[i] = BitConverter.UInt32BitsToSingle((uint)src[i] << 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FloatToBFloat16(float* src, ushort* dst, int count)
     {
         int i = 0;

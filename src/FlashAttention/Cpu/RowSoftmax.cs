@@ -35,6 +35,7 @@ internal readonly struct FixedBound(float bound) : IShiftRule
 internal static unsafe class RowMath
 {
     /// <summary>x[i] = exp(x[i] − shift) in place; −∞ entries become 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpShifted(float* x, int n, float shift)
     {
         int i = 0;
@@ -54,6 +55,7 @@ internal static unsafe class RowMath
             x[i] = FastExp.Exp(x[i] - shift);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(float* x, int n, float factor)
     {
         int i = 0;
@@ -68,6 +70,7 @@ internal static unsafe class RowMath
     }
 
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* a, float* b, int n)
     {
         int i = 0;
@@ -85,6 +88,7 @@ internal static unsafe class RowMath
     }
 
     /// <summary>dS = P∘(dP − D) in place over dP.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SoftmaxGradient(float* dP, float* p, float rowDot, int n)
     {
         int i = 0;
@@ -99,6 +103,7 @@ internal static unsafe class RowMath
     }
 
     /// <summary>dst[i] *= src[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* dst, float* src, int n)
     {
         int i = 0;
@@ -110,6 +115,7 @@ internal static unsafe class RowMath
     }
 
     /// <summary>dst[i] += src[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* dst, float* src, int n)
     {
         int i = 0;

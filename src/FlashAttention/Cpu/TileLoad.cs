@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace FlashAttention.Cpu;
 
 /// <summary>
@@ -8,6 +9,7 @@ namespace FlashAttention.Cpu;
 internal static unsafe class TileLoad
 {
     /// <summary>Query rows i0..i0+rows of head h → qt[d·ld + r] (transposed), times the scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QueryTransposed<T>(AttentionProblem p, T* q, int b, int h, int i0, int rows, float* qt, int ld, float* row)
         where T : unmanaged
     {
@@ -21,6 +23,7 @@ internal static unsafe class TileLoad
     }
 
     /// <summary>Query rows i0..i0+rows of head h → dst[r·rowStride + x], times the scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QueryRows<T>(AttentionProblem p, T* q, int b, int h, int i0, int rows, float* dst, int rowStride)
         where T : unmanaged
     {
@@ -38,6 +41,7 @@ internal static unsafe class TileLoad
     }
 
     /// <summary>Key or value rows j0..j0+cols of kv head hk → dst[c·dp + x]; keys are normalised for cosine attention.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows<T>(AttentionProblem p, T* src, int b, int hk, int j0, int cols, float* dst, int dp, bool normalize)
         where T : unmanaged
     {
@@ -53,6 +57,7 @@ internal static unsafe class TileLoad
     }
 
     /// <summary>The transpose of a row tile: tile[c·dp + x] → dst[x·ld + c].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(float* tile, int cols, int d, int dp, float* dst, int ld)
     {
         for (int c = 0; c < cols; c++)
@@ -64,6 +69,7 @@ internal static unsafe class TileLoad
     }
 
     /// <summary>In place x ← x / max(‖x_g‖, ε) for each of <paramref name="groups"/> equal groups (F.normalize's ε = 1e-12).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizeGroups(float* x, int d, int groups)
     {
         int g = d / groups;
