@@ -33,20 +33,22 @@ internal static unsafe class CpuBackward
     {
         int d = p.HeadDim, dp = TileGemm.RoundUp(d, TileGemm.Lanes);
         var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
-        var rowDots = new float[p.LseLength];
+        // The O(N) work buffers are allocated without zeroing: every element that is read is written first
+        // (padding included), and the dQ accumulators are cleared by the task that owns them, in parallel.
+        var rowDots = GC.AllocateUninitializedArray<float>(checked((int)p.LseLength));
         // [TotalQ + 4, H, dp]: the extra rows absorb the reads of a tile whose row count is rounded up to 4.
-        long paddedRows = (long)(p.TotalQ + 4) * p.Heads * dp;
-        var queries = GC.AllocateArray<float>(checked((int)paddedRows), pinned: true);
-        var dOutputs = GC.AllocateArray<float>(checked((int)paddedRows), pinned: true);
-        PrepareRows(p, t, rowDots, queries, dOutputs, dp, options);
-
+        int paddedRows = checked((p.TotalQ + 4) * p.Heads * dp);
+        var queries = GC.AllocateUninitializedArray<float>(paddedRows);
+        var dOutputs = GC.AllocateUninitializedArray<float>(paddedRows);
         int units = p.Batch * p.KvHeads;
         int maxKeyBlocks = Math.Max(1, BlockInfo.BlockCount(p.MaxSeqK, BlockK));
         int chunks = units >= 2 * p.Threads ? 1 : Math.Clamp((2 * p.Threads + units - 1) / units, 1, maxKeyBlocks);
-        long rowFloats = (long)p.TotalQ * p.Heads * d;
         var dqAccumulators = new float[chunks][];
+        PrepareRows(p, t, rowDots, queries, dOutputs, dp, options);
+        new Span<float>(queries, paddedRows - 4 * p.Heads * dp, 4 * p.Heads * dp).Clear();
+        new Span<float>(dOutputs, paddedRows - 4 * p.Heads * dp, 4 * p.Heads * dp).Clear();
         for (int c = 0; c < chunks; c++)
-            dqAccumulators[c] = new float[rowFloats];
+            dqAccumulators[c] = GC.AllocateUninitializedArray<float>(checked(p.TotalQ * p.Heads * d));
 
         long scratchFloats = TileScratch.Size(BlockK * dp, dp * BlockK, dp * BlockK, BlockQ * dp,
             BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockK * dp, BlockK * dp, dp);
@@ -57,6 +59,9 @@ internal static unsafe class CpuBackward
             fixed (float* dqAcc = dqAccumulators[chunk])
             fixed (float* dots = rowDots, qs = queries, dO = dOutputs)
             {
+                // This task is the only writer of its chunk's accumulator rows for (b, group hk): clear them here.
+                for (int i = 0; i < p.SeqQ(b); i++)
+                    new Span<float>(dqAcc + ((long)(p.CuQ[b] + i) * p.Heads + hk * p.GroupSize) * d, p.GroupSize * d).Clear();
                 var rows = new PreparedRows(dots, qs, dO, p.Heads * dp);
                 int keyBlocks = BlockInfo.BlockCount(p.SeqK(b), BlockK);
                 for (int kb = chunk; kb < keyBlocks; kb += chunks)
@@ -95,6 +100,8 @@ internal static unsafe class CpuBackward
                     long row = ((long)(p.CuQ[b] + i) * p.Heads + h) * dp;
                     Elements.ToFloat(t.Output + p.QOffset(b, i, h), o, d);
                     Elements.ToFloat(t.DOutput + p.QOffset(b, i, h), dO + row, d);
+                    new Span<float>(dO + row + d, dp - d).Clear();
+                    new Span<float>(qs + row + d, dp - d).Clear();
                     rowDots[p.LseIndex(b, h, i)] = RowMath.Dot(o, dO + row, d);
                 }
                 TileLoad.QueryRows(p, t.Q, b, h, 0, p.SeqQ(b), qs + ((long)p.CuQ[b] * p.Heads + h) * dp, p.Heads * dp);

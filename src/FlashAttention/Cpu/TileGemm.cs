@@ -17,6 +17,10 @@ internal static unsafe class TileGemm
     /// <summary>Floats per vector of the widest accelerated width (16 with AVX-512, else 8).</summary>
     public static readonly int Lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
 
+    // EXPERIMENT (temporary): kernel variants selectable for A/B timing on the AVX-512 host.
+    internal static readonly bool EightRowKernel = Environment.GetEnvironmentVariable("FA_EIGHT") != "0";
+    internal static readonly bool Softmax512 = Environment.GetEnvironmentVariable("FA_SM512") != "0";
+
     public static void Multiply(float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate)
     {
         if (Vector512.IsHardwareAccelerated)
@@ -117,7 +121,7 @@ internal static unsafe class TileGemm
         {
             int i = 0;
             // AVX-512 has 32 registers: eight rows × two vectors (16 accumulators) halve the B loads per FMA.
-            for (; i + 8 <= m; i += 8)
+            for (; EightRowKernel && i + 8 <= m; i += 8)
                 EightRows512(a + (nint)i * aRow, aRow, aCol, b + j, ldb, c + i * ldc + j, ldc, 32, k, accumulate);
             for (; i < m; i += 4)
                 FourRows512(a + (nint)i * aRow, aRow, aCol, b + j, ldb, c + i * ldc + j, ldc, 32, k, accumulate);
