@@ -166,7 +166,7 @@ internal static unsafe class CpuForward
     private static void OnlineSoftmax<TRule>(TRule rule, Tiles s, int cols) where TRule : struct, IShiftRule
     {
         int bq = s.BlockQ;
-        if (Vector512.IsHardwareAccelerated && TileGemm.Softmax512)
+        if (Vector512.IsHardwareAccelerated)
         {
             var negInf = Vector512.Create(float.NegativeInfinity);
             for (int i = 0; i < bq; i += 16)
