@@ -33,22 +33,17 @@ internal static unsafe class CpuBackward
     {
         int d = p.HeadDim, dp = TileGemm.RoundUp(d, TileGemm.Lanes);
         var options = new ParallelOptions { MaxDegreeOfParallelism = p.Threads };
-        // The O(N) work buffers are allocated without zeroing: every element that is read is written first
-        // (padding included), and the dQ accumulators are cleared by the task that owns them, in parallel.
-        var rowDots = GC.AllocateUninitializedArray<float>(checked((int)p.LseLength));
         // [TotalQ + 4, H, dp]: the extra rows absorb the reads of a tile whose row count is rounded up to 4.
         int paddedRows = checked((p.TotalQ + 4) * p.Heads * dp);
-        var queries = GC.AllocateUninitializedArray<float>(paddedRows);
-        var dOutputs = GC.AllocateUninitializedArray<float>(paddedRows);
         int units = p.Batch * p.KvHeads;
         int maxKeyBlocks = Math.Max(1, BlockInfo.BlockCount(p.MaxSeqK, BlockK));
         int chunks = units >= 2 * p.Threads ? 1 : Math.Clamp((2 * p.Threads + units - 1) / units, 1, maxKeyBlocks);
-        var dqAccumulators = new float[chunks][];
+        var workspace = BackwardWorkspace.Rent(checked((int)p.LseLength), paddedRows, chunks, checked(p.TotalQ * p.Heads * d));
+        float[] rowDots = workspace.RowDots, queries = workspace.Queries, dOutputs = workspace.DOutputs;
+        float[][] dqAccumulators = workspace.DqAccumulators;
         PrepareRows(p, t, rowDots, queries, dOutputs, dp, options);
         new Span<float>(queries, paddedRows - 4 * p.Heads * dp, 4 * p.Heads * dp).Clear();
         new Span<float>(dOutputs, paddedRows - 4 * p.Heads * dp, 4 * p.Heads * dp).Clear();
-        for (int c = 0; c < chunks; c++)
-            dqAccumulators[c] = GC.AllocateUninitializedArray<float>(checked(p.TotalQ * p.Heads * d));
 
         long scratchFloats = TileScratch.Size(BlockK * dp, dp * BlockK, dp * BlockK, BlockQ * dp,
             BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockQ * BlockK, BlockK * dp, BlockK * dp, dp);
@@ -69,7 +64,8 @@ internal static unsafe class CpuBackward
             }
         });
 
-        WriteDq(p, t, dqAccumulators, options);
+        WriteDq(p, t, dqAccumulators, chunks, options);
+        BackwardWorkspace.Return(workspace);
     }
 
     /// <summary>Float32 views of the per-row inputs: D laid out like the LSE; q and dO as [token, H, dp] rows.</summary>
@@ -209,7 +205,7 @@ internal static unsafe class CpuBackward
 
     /// <summary>dq = scale·Σ_chunks accumulator (then through the L2 normalisation for cosine attention).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteDq<T>(AttentionProblem p, BackwardTensors<T> t, float[][] accumulators, ParallelOptions options) where T : unmanaged
+    private static void WriteDq<T>(AttentionProblem p, BackwardTensors<T> t, float[][] accumulators, int chunks, ParallelOptions options) where T : unmanaged
     {
         int d = p.HeadDim;
         bool cosineChain = p.Variant == AttentionVariant.Cosine && p.L2Normalize;
@@ -222,8 +218,8 @@ internal static unsafe class CpuBackward
             {
                 long at = ((long)(p.CuQ[b] + i) * p.Heads + h) * d;
                 new Span<float>(sum, d).Clear();
-                foreach (var acc in accumulators)
-                    fixed (float* a = &acc[at])
+                for (int c = 0; c < chunks; c++)
+                    fixed (float* a = &accumulators[c][at])
                         RowMath.Add(sum, a, d);
                 RowMath.Scale(sum, d, p.Scale);
                 if (cosineChain)
