@@ -1,0 +1,84 @@
+using FlashAttention.Cuda.Ptx;
+
+namespace FlashAttention.Cuda.Kernels;
+
+/// <summary>
+/// The 16-bit storage type of a kernel instantiation. Kernels are generic over it, so ILGPU specialises each one and
+/// the instruction strings (mma type, conversion) are constants in the generated PTX.
+/// </summary>
+internal interface IElementKind
+{
+    /// <summary>d = a·b + c with m16n8k16 operands of this type and fp32 accumulation.</summary>
+    Float4 Mma(Float4 c, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1);
+
+    /// <summary>Rounds two floats to this type and packs them (lo in bits 0-15).</summary>
+    uint Pack(float lo, float hi);
+}
+
+/// <summary>IEEE fp16 storage.</summary>
+internal readonly struct Fp16Kind : IElementKind
+{
+    public Float4 Mma(Float4 c, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) =>
+        PtxOps.MmaF16(c.X, c.Y, c.Z, c.W, a0, a1, a2, a3, b0, b1);
+
+    public uint Pack(float lo, float hi) => PtxOps.PackF16(lo, hi);
+}
+
+/// <summary>bfloat16 storage.</summary>
+internal readonly struct Bf16Kind : IElementKind
+{
+    public Float4 Mma(Float4 c, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) =>
+        PtxOps.MmaBf16(c.X, c.Y, c.Z, c.W, a0, a1, a2, a3, b0, b1);
+
+    public uint Pack(float lo, float hi) => PtxOps.PackBf16(lo, hi);
+}
+
+/// <summary>
+/// How raw scores become base-2 logits, fixed per kernel instantiation. The kernels keep the row maximum of the
+/// prepared scores and fold the final factor into one FFMA (exponent = prepared·ScaleLog2 − m), which needs the maximum
+/// when that factor is positive and the minimum when it is negative.
+/// </summary>
+internal interface IScoreMode
+{
+    /// <summary>The prepared score (identity, or softcap's tanh); <paramref name="prepScale"/> is <see cref="ForwardParams.PrepScale"/>.</summary>
+    float Prepare(float score, float prepScale);
+
+    /// <summary>Combines two prepared scores into the one that is largest after scaling.</summary>
+    float Reduce(float a, float b);
+
+    /// <summary>The prepared score of a masked entry: it becomes -inf after scaling.</summary>
+    float MaskFill { get; }
+}
+
+/// <summary>Plain softmax, scale ≥ 0 (the host passes a tiny positive scale for 0).</summary>
+internal readonly struct PositiveScale : IScoreMode
+{
+    public float Prepare(float score, float prepScale) => score;
+
+    public float Reduce(float a, float b) => PtxOps.Max(a, b);
+
+    public float MaskFill => float.NegativeInfinity;
+}
+
+/// <summary>Plain softmax, scale &lt; 0.</summary>
+internal readonly struct NegativeScale : IScoreMode
+{
+    public float Prepare(float score, float prepScale) => score;
+
+    public float Reduce(float a, float b) => PtxOps.Min(a, b);
+
+    public float MaskFill => float.PositiveInfinity;
+}
+
+/// <summary>
+/// Soft capping, score = cap·tanh(scale·s/cap): the prepared score is tanh(scale·s/cap) = 1 − 2/(2^(2·log2(e)·scale·s/cap) + 1),
+/// computed with ex2 and rcp (accurate to a few ulp, unlike tanh.approx), and ScaleLog2 = cap·log2(e) &gt; 0.
+/// </summary>
+internal readonly struct SoftcapScore : IScoreMode
+{
+    public float Prepare(float score, float prepScale) => 1f - 2f * PtxOps.Reciprocal(PtxOps.Exp2(score * prepScale) + 1f);
+
+    public float Reduce(float a, float b) => PtxOps.Max(a, b);
+
+    public float MaskFill => float.NegativeInfinity;
+}

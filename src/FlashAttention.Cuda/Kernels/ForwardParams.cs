@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace FlashAttention.Cuda.Kernels;
+
+/// <summary>
+/// The single kernel parameter of every forward kernel, passed by value (ILGPU lays it out as this C# struct:
+/// sequential, natural alignment). Addresses are raw device pointers; all element offsets are computed in the kernel.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct ForwardParams
+{
+    /// <summary>q [B, Nq, H, D].</summary>
+    public ulong Q;
+    /// <summary>k [B, Nk, Hkv, D].</summary>
+    public ulong K;
+    /// <summary>v [B, Nk, Hkv, D].</summary>
+    public ulong V;
+    /// <summary>out [B, Nq, H, D].</summary>
+    public ulong O;
+    /// <summary>log-sum-exp [B, H, Nq], float32.</summary>
+    public ulong Lse;
+    /// <summary>Key padding mask [B, Nk], one byte per key (non-zero keeps it); 0 when there is none.</summary>
+    public ulong KeyMask;
+    /// <summary>Query length.</summary>
+    public int SeqQ;
+    /// <summary>Key length.</summary>
+    public int SeqK;
+    /// <summary>Query heads.</summary>
+    public int Heads;
+    /// <summary>Key/value heads.</summary>
+    public int KvHeads;
+    /// <summary>Heads / KvHeads.</summary>
+    public int GroupSize;
+    /// <summary>Number of query blocks (grid x).</summary>
+    public int QueryBlocks;
+    /// <summary>Keys visible left of the bottom-right diagonal; negative: unlimited.</summary>
+    public int WindowLeft;
+    /// <summary>Keys visible right of the diagonal; negative: unlimited (causal: 0).</summary>
+    public int WindowRight;
+    /// <summary>
+    /// Factor that puts a (prepared) score in base-2 units: softmax scale · log2(e); with softcap, cap · log2(e).
+    /// </summary>
+    public float ScaleLog2;
+    /// <summary>Factor used by the score mode's preparation step (softcap: 2·log2(e)·scale/cap); 0 when unused.</summary>
+    public float PrepScale;
+}

@@ -1,0 +1,22 @@
+using System.Reflection;
+
+namespace FlashAttention.Cuda.Kernels;
+
+/// <summary>A generated forward kernel: its method in <see cref="ForwardKernels"/> and its launch shape.</summary>
+/// <param name="Name">Method name, e.g. D128_M64_N64_W4.</param>
+/// <param name="HeadDim">Head dimension it handles.</param>
+/// <param name="BlockM">Query rows per thread block.</param>
+/// <param name="BlockN">Keys per tile.</param>
+/// <param name="Threads">Threads per block.</param>
+/// <param name="SharedBytes">Dynamic shared memory per block.</param>
+internal sealed record ForwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes)
+{
+    /// <summary>The kernel method instantiated for an element kind and a scale sign.</summary>
+    public MethodInfo Method(Type kind, Type sign) =>
+        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, sign);
+
+    /// <summary>Finds a variant by name.</summary>
+    public static ForwardVariant Find(string name) =>
+        ForwardKernels.Variants.FirstOrDefault(v => v.Name == name)
+        ?? throw new ArgumentException($"No forward kernel named '{name}'; known: {string.Join(", ", ForwardKernels.Variants.Select(v => v.Name))}.", nameof(name));
+}

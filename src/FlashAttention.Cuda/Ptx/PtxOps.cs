@@ -1,0 +1,233 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Backends;
+using ILGPU.Backends.PTX;
+using ILGPU.IR;
+using ILGPU.IR.Intrinsics;
+using ILGPU.IR.Values;
+using HardwareRegister = ILGPU.Backends.RegisterAllocator<ILGPU.Backends.PTX.PTXRegisterKind>.HardwareRegister;
+using ConstantRegister = ILGPU.Backends.RegisterAllocator<ILGPU.Backends.PTX.PTXRegisterKind>.ConstantRegister;
+using CompoundRegister = ILGPU.Backends.RegisterAllocator<ILGPU.Backends.PTX.PTXRegisterKind>.CompoundRegister;
+
+namespace FlashAttention.Cuda.Ptx;
+
+/// <summary>Four floats: one thread's share of an m16n8 fp32 accumulator tile (c0..c3 of mma.sync).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Float4
+{
+    public float X, Y, Z, W;
+}
+
+/// <summary>Four 32-bit registers, e.g. the result of ldmatrix.x4.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Uint4
+{
+    public uint X, Y, Z, W;
+}
+
+/// <summary>
+/// Value-returning PTX instructions as ILGPU intrinsics. ILGPU's own <c>CudaAsm.Emit</c> hands outputs back through
+/// local-memory slots (a stack frame unless ptxas promotes them); these methods are instead compiled by the code
+/// generators below, which write the instruction with ILGPU's own registers, so results stay in registers. Each method
+/// only exists on the GPU: called on the host it throws. Register them with <see cref="Register"/> on the
+/// <see cref="Context.Builder"/> used to compile kernels.
+/// </summary>
+internal static class PtxOps
+{
+    private const string HostOnly = "PTX intrinsic: only callable inside a kernel compiled by the CUDA backend.";
+
+    /// <summary>Name of the dynamic shared-memory array that <see cref="KernelCompiler"/> declares at module scope.</summary>
+    public const string SharedArrayName = "fa_smem";
+
+    /// <summary>The shared-window address of the kernel's dynamic shared memory (16-byte aligned).</summary>
+    [IntrinsicImplementation] public static uint SharedBase() => throw new NotSupportedException(HostOnly);
+
+    /// <summary>d = a·b + c, a 16×16 fp16 (row), b 16×8 fp16 (col), c and d fp32.</summary>
+    [IntrinsicImplementation]
+    public static Float4 MmaF16(float c0, float c1, float c2, float c3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) =>
+        throw new NotSupportedException(HostOnly);
+
+    /// <summary>d = a·b + c, a 16×16 bf16 (row), b 16×8 bf16 (col), c and d fp32.</summary>
+    [IntrinsicImplementation]
+    public static Float4 MmaBf16(float c0, float c1, float c2, float c3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) =>
+        throw new NotSupportedException(HostOnly);
+
+    /// <summary>ldmatrix.sync.aligned.m8n8.x4.shared.b16: four 8×8 b16 matrices, row addresses from lanes 0-7, 8-15, 16-23, 24-31.</summary>
+    [IntrinsicImplementation] public static Uint4 LdMatrixX4(uint sharedAddress) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>As <see cref="LdMatrixX4"/>, each matrix transposed.</summary>
+    [IntrinsicImplementation] public static Uint4 LdMatrixX4Trans(uint sharedAddress) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>2^x (ex2.approx.ftz.f32; 2^-inf = +0).</summary>
+    [IntrinsicImplementation] public static float Exp2(float x) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>log2(x) (lg2.approx.ftz.f32).</summary>
+    [IntrinsicImplementation] public static float Log2(float x) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>1/x (rcp.approx.ftz.f32; 1/inf = 0).</summary>
+    [IntrinsicImplementation] public static float Reciprocal(float x) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>The byte at a global address, zero-extended (ld.global.nc.u8).</summary>
+    [IntrinsicImplementation] public static uint LoadByte(ulong address) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>max(a, b) (max.f32).</summary>
+    [IntrinsicImplementation] public static float Max(float a, float b) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>min(a, b) (min.f32).</summary>
+    [IntrinsicImplementation] public static float Min(float a, float b) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>The value of the lane whose id is this lane's xor <paramref name="laneMask"/> (shfl.sync.bfly, full warp).</summary>
+    [IntrinsicImplementation] public static float ShuffleXor(float value, int laneMask) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>Two floats rounded to fp16 and packed: <paramref name="lo"/> in bits 0-15, <paramref name="hi"/> in 16-31.</summary>
+    [IntrinsicImplementation] public static uint PackF16(float lo, float hi) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>Two floats rounded to bf16 (nearest even) and packed: <paramref name="lo"/> in bits 0-15, <paramref name="hi"/> in 16-31.</summary>
+    [IntrinsicImplementation] public static uint PackBf16(float lo, float hi) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>Registers the code generators of every intrinsic above with a context under construction.</summary>
+    public static void Register(Context.Builder builder)
+    {
+        var manager = builder.GetIntrinsicManager();
+        void Map(string method, string generator) =>
+            manager.RegisterMethod(
+                typeof(PtxOps).GetMethod(method, BindingFlags.Public | BindingFlags.Static)!,
+                new PTXIntrinsic(typeof(PtxOps), generator, IntrinsicImplementationMode.GenerateCode));
+        Map(nameof(SharedBase), nameof(GenerateSharedBase));
+        Map(nameof(MmaF16), nameof(GenerateMmaF16));
+        Map(nameof(MmaBf16), nameof(GenerateMmaBf16));
+        Map(nameof(LdMatrixX4), nameof(GenerateLdMatrix));
+        Map(nameof(LdMatrixX4Trans), nameof(GenerateLdMatrixTrans));
+        Map(nameof(Exp2), nameof(GenerateExp2));
+        Map(nameof(Log2), nameof(GenerateLog2));
+        Map(nameof(Reciprocal), nameof(GenerateReciprocal));
+        Map(nameof(LoadByte), nameof(GenerateLoadByte));
+        Map(nameof(Max), nameof(GenerateMax));
+        Map(nameof(Min), nameof(GenerateMin));
+        Map(nameof(ShuffleXor), nameof(GenerateShuffleXor));
+        Map(nameof(PackF16), nameof(GeneratePackF16));
+        Map(nameof(PackBf16), nameof(GeneratePackBf16));
+    }
+
+    /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
+    public static IEnumerable<string> IntrinsicNames =>
+    [
+        nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
+        nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
+    ];
+
+    // ---- code generators: (backend, code generator, the MethodCall value) ----
+
+    private static void GenerateSharedBase(PTXBackend backend, PTXCodeGenerator cg, Value value) =>
+        Line(cg, $"mov.u32 {Out(cg, value)}, {SharedArrayName}");
+
+    private static void GenerateMmaF16(PTXBackend backend, PTXCodeGenerator cg, Value value) => Mma(cg, value, "f16");
+
+    private static void GenerateMmaBf16(PTXBackend backend, PTXCodeGenerator cg, Value value) => Mma(cg, value, "bf16");
+
+    private static void Mma(PTXCodeGenerator cg, Value value, string type)
+    {
+        var call = (MethodCall)value;
+        var a = new string[10];
+        for (int i = 0; i < a.Length; i++)
+            a[i] = In(cg, call.Nodes[i]);
+        var d = Outs(cg, value);
+        Line(cg, $"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32 {{{d[0]}, {d[1]}, {d[2]}, {d[3]}}}, " +
+                 $"{{{a[4]}, {a[5]}, {a[6]}, {a[7]}}}, {{{a[8]}, {a[9]}}}, {{{a[0]}, {a[1]}, {a[2]}, {a[3]}}}");
+    }
+
+    private static void GenerateLdMatrix(PTXBackend backend, PTXCodeGenerator cg, Value value) => LdMatrix(cg, value, "");
+
+    private static void GenerateLdMatrixTrans(PTXBackend backend, PTXCodeGenerator cg, Value value) => LdMatrix(cg, value, ".trans");
+
+    private static void LdMatrix(PTXCodeGenerator cg, Value value, string trans)
+    {
+        var address = In(cg, ((MethodCall)value).Nodes[0]);
+        var d = Outs(cg, value);
+        Line(cg, $"ldmatrix.sync.aligned.m8n8.x4{trans}.shared.b16 {{{d[0]}, {d[1]}, {d[2]}, {d[3]}}}, [{address}]");
+    }
+
+    private static void GenerateExp2(PTXBackend backend, PTXCodeGenerator cg, Value value) => Unary(cg, value, "ex2.approx.ftz.f32");
+
+    private static void GenerateLog2(PTXBackend backend, PTXCodeGenerator cg, Value value) => Unary(cg, value, "lg2.approx.ftz.f32");
+
+    private static void Unary(PTXCodeGenerator cg, Value value, string op)
+    {
+        var x = In(cg, ((MethodCall)value).Nodes[0]);
+        Line(cg, $"{op} {Out(cg, value)}, {x}");
+    }
+
+    private static void GenerateReciprocal(PTXBackend backend, PTXCodeGenerator cg, Value value) => Unary(cg, value, "rcp.approx.ftz.f32");
+
+    private static void GenerateLoadByte(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var address = In(cg, ((MethodCall)value).Nodes[0]);
+        Line(cg, $"ld.global.nc.u8 {Out(cg, value)}, [{address}]");
+    }
+
+    private static void GenerateMax(PTXBackend backend, PTXCodeGenerator cg, Value value) => Binary(cg, value, "max.f32");
+
+    private static void GenerateMin(PTXBackend backend, PTXCodeGenerator cg, Value value) => Binary(cg, value, "min.f32");
+
+    private static void Binary(PTXCodeGenerator cg, Value value, string op)
+    {
+        var call = (MethodCall)value;
+        string a = In(cg, call.Nodes[0]), b = In(cg, call.Nodes[1]);
+        Line(cg, $"{op} {Out(cg, value)}, {a}, {b}");
+    }
+
+    private static void GenerateShuffleXor(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string x = In(cg, call.Nodes[0]), mask = In(cg, call.Nodes[1]);
+        Line(cg, $"shfl.sync.bfly.b32 {Out(cg, value)}, {x}, {mask}, 31, -1");
+    }
+
+    private static void GeneratePackF16(PTXBackend backend, PTXCodeGenerator cg, Value value) => Pack(cg, value, "f16x2");
+
+    private static void GeneratePackBf16(PTXBackend backend, PTXCodeGenerator cg, Value value) => Pack(cg, value, "bf16x2");
+
+    private static void Pack(PTXCodeGenerator cg, Value value, string type)
+    {
+        // cvt.rn.f16x2.f32 d, a, b puts a in the upper half and b in the lower half.
+        var call = (MethodCall)value;
+        string lo = In(cg, call.Nodes[0]), hi = In(cg, call.Nodes[1]);
+        Line(cg, $"cvt.rn.{type}.f32 {Out(cg, value)}, {hi}, {lo}");
+    }
+
+    // ---- helpers ----
+
+    private static void Line(PTXCodeGenerator cg, string instruction) =>
+        cg.Builder.Append('\t').Append(instruction).Append(";\n");
+
+    private static string Name(HardwareRegister register) => "%" + PTXRegisterAllocator.GetStringRepresentation(register);
+
+    /// <summary>The register holding an argument; a constant is first moved into a fresh register (mma takes no immediates).</summary>
+    private static string In(PTXCodeGenerator cg, Value argument)
+    {
+        var register = cg.LoadPrimitive(argument);
+        if (register is HardwareRegister hardware)
+            return Name(hardware);
+        var constant = (ConstantRegister)register;
+        var type = constant.BasicValueType;
+        var temp = cg.AllocateRegister(type, PTXRegisterAllocator.GetRegisterKind(type));
+        using (var move = cg.BeginCommand(type is BasicValueType.Int64 or BasicValueType.Float64 ? "mov.b64" : "mov.b32"))
+        {
+            move.AppendArgument(temp);
+            move.AppendArgument(constant);
+        }
+        return Name(temp);
+    }
+
+    private static string Out(PTXCodeGenerator cg, Value value) => Name(cg.AllocateHardware(value));
+
+    private static string[] Outs(PTXCodeGenerator cg, Value value)
+    {
+        var compound = (CompoundRegister)cg.Allocate(value);
+        var names = new string[compound.NumChildren];
+        for (int i = 0; i < names.Length; i++)
+            names[i] = Name((HardwareRegister)compound.Children[i]);
+        return names;
+    }
+}

@@ -1,0 +1,84 @@
+using FlashAttention.Cuda.Kernels;
+using Xunit;
+
+namespace FlashAttention.Cuda.Tests;
+
+/// <summary>Host-side behaviour that needs no GPU: parameters, validation, availability.</summary>
+public class HostTests
+{
+    [Fact]
+    public void ParametersOfACausalGqaCall()
+    {
+        var shape = new AttentionShape(2, 1000, 1500, 8, 2, 128);
+        var options = new AttentionOptions { Causal = true, Scale = 0.1f };
+        var variant = CudaAttention.DefaultVariant(128);
+        var p = CudaAttention.Parameters(variant, shape, options, 1, 2, 3, 4, 5);
+        Assert.Equal((1UL, 2UL, 3UL, 4UL, 5UL), (p.Q, p.K, p.V, p.O, p.Lse));
+        Assert.Equal((1000, 1500, 8, 2, 4), (p.SeqQ, p.SeqK, p.Heads, p.KvHeads, p.GroupSize));
+        Assert.Equal(BlockInfo.BlockCount(1000, variant.BlockM), p.QueryBlocks);
+        Assert.Equal((-1, 0), (p.WindowLeft, p.WindowRight));
+        Assert.Equal(0.1f * 1.4426950408889634, p.ScaleLog2, 1e-6);
+    }
+
+    [Fact]
+    public void ZeroScaleStaysPositiveSoMaskedEntriesStayMinusInfinity()
+    {
+        Assert.True(CudaAttention.ScaleLog2(0f) > 0f);
+        Assert.Equal(float.NegativeInfinity, float.NegativeInfinity * CudaAttention.ScaleLog2(0f));
+        Assert.True(CudaAttention.ScaleLog2(-1f) < 0f);
+    }
+
+    [Theory]
+    [InlineData("alibi")]
+    [InlineData("dropout")]
+    [InlineData("cosine")]
+    public void UnsupportedOptionsAreRefusedBeforeAnyWork(string option)
+    {
+        var shape = new AttentionShape(1, 16, 16, 2, 64);
+        AttentionOptions options = option switch
+        {
+            "alibi" => new() { AlibiSlopes = new float[] { 0.5f, 0.25f } },
+            "dropout" => new() { DropoutP = 0.1f },
+            _ => new() { Variant = AttentionVariant.Cosine },
+        };
+        var e = Assert.Throws<NotSupportedException>(() =>
+            CudaAttention.CheckSupported(shape, options, CudaAttention.DefaultVariant(64)));
+        Assert.Contains("CPU backend", e.Message);
+    }
+
+    [Fact]
+    public void SoftcapAndPaddingAreSupportedAndPickTheirScoreMode()
+    {
+        var shape = new AttentionShape(2, 16, 24, 2, 64);
+        var variant = CudaAttention.DefaultVariant(64);
+        var capped = new AttentionOptions { Softcap = 30, Scale = 0.125f, KeyPaddingMask = new bool[2 * 24] };
+        CudaAttention.CheckSupported(shape, capped, variant);
+        Assert.Equal(typeof(SoftcapScore), CudaAttention.ScoreMode(shape, capped));
+        var p = CudaAttention.Parameters(variant, shape, capped, 1, 2, 3, 4, 5, keyMask: 6);
+        Assert.Equal(6UL, p.KeyMask);
+        // Prepared score tanh(scale·s/cap) = 1 − 2/(2^(PrepScale·s) + 1); logit in base 2 = cap·log2(e)·tanh.
+        Assert.Equal(30 * 1.4426950408889634, p.ScaleLog2, 1e-4);
+        Assert.Equal(2 * 1.4426950408889634 * 0.125 / 30, p.PrepScale, 1e-7);
+        Assert.Equal(typeof(PositiveScale), CudaAttention.ScoreMode(shape, new AttentionOptions { Scale = 0.5f }));
+        Assert.Equal(typeof(NegativeScale), CudaAttention.ScoreMode(shape, new AttentionOptions { Scale = -0.5f }));
+    }
+
+    [Fact]
+    public void UnsupportedHeadDimAndElementTypeAreRefused()
+    {
+        Assert.Throws<NotSupportedException>(() => CudaAttention.DefaultVariant(96));
+        Assert.Throws<NotSupportedException>(() => CudaAttention.ElementKind<float>());
+        Assert.Equal(typeof(Fp16Kind), CudaAttention.ElementKind<Half>());
+        Assert.Equal(typeof(Fp16Kind), CudaAttention.ElementKind<ILGPU.Half>());
+        Assert.Equal(typeof(Bf16Kind), CudaAttention.ElementKind<BFloat16>());
+    }
+
+    [NoCudaFact]
+    public void WithoutADeviceTheConstructorSaysSo()
+    {
+        Assert.False(CudaAttention.IsAvailable);
+        Assert.False(string.IsNullOrEmpty(CudaAttention.UnavailableReason));
+        var e = Assert.Throws<CudaNotAvailableException>(() => new CudaAttention());
+        Assert.Contains("CUDA", e.Message);
+    }
+}

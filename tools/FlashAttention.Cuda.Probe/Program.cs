@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FlashAttention.Cuda;
+using FlashAttention.Cuda.Kernels;
+using FlashAttention.Cuda.Probe;
+
+// The GPU probe of the CUDA backend. Subcommands:
+//   ptx DIR                          compile every kernel variant to PTX (no GPU needed)
+//   all --out DIR [--quick] [--no-bench] [--no-check] [--variants a,b]
+//                                    JIT report, correctness check, then the timing grid; writes DIR/probe.json
+string command = args.Length > 0 ? args[0] : "all";
+string? Option(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+bool Flag(string name) => args.Contains(name);
+
+switch (command)
+{
+    case "ptx":
+        return PtxDump.Run(args.Length > 1 ? args[1] : "ptx");
+    case "all":
+        break;
+    default:
+        Console.Error.WriteLine("usage: probe ptx DIR | probe all --out DIR [--quick] [--no-bench] [--no-check] [--variants a,b]");
+        return 2;
+}
+
+string outDir = Option("--out") ?? ".";
+Directory.CreateDirectory(outDir);
+var variants = Option("--variants") is { } list
+    ? list.Split(',').Select(ForwardVariant.Find).ToList()
+    : ForwardKernels.Variants.ToList();
+var report = new JsonObject { ["date"] = DateTime.UtcNow.ToString("O") };
+void Save() => File.WriteAllText(Path.Combine(outDir, "probe.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+if (!CudaAttention.IsAvailable)
+{
+    Console.WriteLine($"no CUDA device: {CudaAttention.UnavailableReason}");
+    return 3;
+}
+using var cuda = new CudaAttention();
+var acc = cuda.Accelerator;
+Console.WriteLine($"device: {acc.Name}, {acc.NumMultiprocessors} SMs, arch {acc.Architecture}, PTX ISA {acc.InstructionSet}, driver {acc.DriverVersion}");
+report["device"] = $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture}, driver {acc.DriverVersion}";
+
+// JIT every variant for both element kinds: registers, local memory (stack/spills), occupancy.
+var jit = new JsonArray();
+using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
+{
+    foreach (var variant in variants)
+        foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var kernel = cuda.GetKernel(variant, kind, typeof(PositiveScale));
+            int blocks = kernel.Module.BlocksPerMultiprocessor(variant.Threads, variant.SharedBytes);
+            string line = $"{variant.Name,-22} {(kind == typeof(Fp16Kind) ? "fp16" : "bf16"),-5} regs {kernel.Module.Registers,3}  local {kernel.Module.LocalBytes,3} B  " +
+                $"smem {variant.SharedBytes / 1024,3} KiB  blocks/SM {blocks}  compile+JIT {clock.Elapsed.TotalSeconds:F1} s";
+            Console.WriteLine(line);
+            log.WriteLine(line);
+            log.WriteLine(kernel.Module.JitLog);
+            jit.Add(new JsonObject
+            {
+                ["kernel"] = variant.Name, ["kind"] = kind.Name, ["registers"] = kernel.Module.Registers,
+                ["local_bytes"] = kernel.Module.LocalBytes, ["blocks_per_sm"] = blocks, ["shared_bytes"] = variant.SharedBytes,
+                ["jit_log"] = kernel.Module.JitLog,
+            });
+        }
+}
+report["jit"] = jit;
+Save();
+
+bool passed = true;
+if (!Flag("--no-check"))
+{
+    var (ok, rows) = Check.Run(cuda, variants);
+    passed = ok;
+    report["check"] = rows;
+    report["check_passed"] = ok;
+    Save();
+}
+
+if (!Flag("--no-bench"))
+{
+    int[] lengths = Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
+    var rows = Bench.Run(cuda, variants, lengths, alsoFp16: !Flag("--quick"));
+    report["bench"] = rows;
+    Save();
+    Console.WriteLine();
+    Console.WriteLine("best forward TFLOP/s per point (bf16):");
+    foreach (var group in rows.OfType<JsonObject>()
+                 .Where(r => r["tflops"] is not null && (string)r["dtype"]! == "bf16")
+                 .GroupBy(r => ((int)r["d"]!, (bool)r["causal"]!, (int)r["n"]!)))
+    {
+        var best = group.MaxBy(r => (double)r["tflops"]!)!;
+        Console.WriteLine($"  d{group.Key.Item1,-4} {(group.Key.Item2 ? "causal" : "full  ")} n{group.Key.Item3,-6} {(double)best["tflops"]!,7:F1}  {best["kernel"]}");
+    }
+}
+return passed ? 0 : 1;

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using FlashAttention.Cuda.Kernels;
+using FlashAttention.Cuda.Ptx;
+
+namespace FlashAttention.Cuda.Probe;
+
+/// <summary>Compiles every kernel variant to PTX (no GPU needed) and writes the files with a one-line summary each.</summary>
+internal static class PtxDump
+{
+    public static int Run(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        using var compiler = new KernelCompiler();
+        foreach (var variant in ForwardKernels.Variants)
+            foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
+            {
+                var clock = Stopwatch.StartNew();
+                var (ptx, entry) = compiler.Compile(variant.Method(kind, typeof(PositiveScale)), variant.Threads);
+                string file = Path.Combine(directory, $"{variant.Name}_{(kind == typeof(Fp16Kind) ? "f16" : "bf16")}.ptx");
+                File.WriteAllText(file, ptx);
+                Console.WriteLine($"{Path.GetFileName(file),-34} {clock.Elapsed.TotalSeconds,6:F2} s  entry {entry}  " +
+                    $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  " +
+                    $".local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
+            }
+        return 0;
+    }
+
+    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+}
