@@ -25,6 +25,13 @@ internal static unsafe class CpuForward
     /// <summary>Query rows per task when there are enough tasks: more rows per loaded K/V tile halves the loads and conversions per FLOP.</summary>
     public const int LargeBlockQ = 128;
     public const int SmallBlockQ = 64;
+
+    /// <summary>
+    /// Tuning knob for benchmarking tile shapes on a new machine: FLASHATTN_CPU_QUERY_BLOCK = 64, 128 or 256 fixes the
+    /// query rows per task. Unset (the default), the size follows the task count as above.
+    /// </summary>
+    private static readonly int? QueryBlockOverride =
+        int.TryParse(Environment.GetEnvironmentVariable("FLASHATTN_CPU_QUERY_BLOCK"), out int rows) && rows is 64 or 128 or 256 ? rows : null;
     public const int BlockK = 64;
 
     // q [total_q, H, D], k/v [total_k, Hkv, D] → output [total_q, H, D], lse (dense [B, H, Nq] / packed [H, total_q]),
@@ -42,6 +49,8 @@ internal static unsafe class CpuForward
         for (int b = 0; b < p.Batch; b++)
             largeTasks += BlockInfo.BlockCount(p.SeqQ(b), LargeBlockQ) * p.Heads;
         int blockQ = largeTasks >= 4 * p.Threads ? LargeBlockQ : SmallBlockQ;
+        if (QueryBlockOverride is int forced)
+            blockQ = forced;
         var blocksBefore = new int[p.Batch + 1];
         for (int b = 0; b < p.Batch; b++)
             blocksBefore[b + 1] = blocksBefore[b] + BlockInfo.BlockCount(p.SeqQ(b), blockQ) * p.Heads;
