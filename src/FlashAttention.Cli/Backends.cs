@@ -45,11 +45,12 @@ internal static class Backends
 {
     /// <summary>The backend for a device name, or a <see cref="CliException"/> when this build has none for it.</summary>
     /// <param name="device"><c>cpu</c> or <c>cuda</c>.</param>
-    public static IAttentionBackend Select(string device) => device switch
+    /// <param name="forward">Whether the caller runs the forward pass (the only pass the CUDA backend has).</param>
+    public static IAttentionBackend Select(string device, bool forward = false) => device switch
     {
         "cpu" => CpuBackend.Instance,
-        // The seam for the GPU backend: return it here once FlashAttention.Cuda exists.
-        "cuda" => throw new CliException("--device cuda: the CUDA backend is not available in this build; use --device cpu."),
+        "cuda" when forward => CudaBackend.Open(),
+        "cuda" => throw new CliException("--device cuda: the CUDA backend has no backward pass yet; use --device cpu."),
         _ => throw new CliException($"--device {device}: expected cpu or cuda."),
     };
 }

@@ -18,10 +18,11 @@ namespace FlashAttention.Cuda;
 /// </summary>
 /// <remarks>
 /// Supported today: fp16 and bf16 storage, head dims 64 and 128, any sequence lengths (seqlen_q ≠ seqlen_k included),
-/// causal (bottom-right aligned) and sliding-window masks, MQA/GQA, any finite softmax scale, softcap, and a key
-/// padding mask (copied to the device on each call). ALiBi, dropout, the cosine variant, custom modifiers, packed
-/// variable-length batches and the backward pass are not implemented on the GPU yet and throw
-/// <see cref="NotSupportedException"/>.
+/// causal (bottom-right aligned) and sliding-window masks, MQA/GQA, any finite softmax scale, softcap, a key padding
+/// mask, ALiBi slopes (both copied to the device on each call) and dropout (Philox4x32-10, the same mask as the CPU
+/// backend bit for bit). ALiBi and dropout run in their own kernel instantiations, so calls without them keep the fast
+/// path. The cosine variant, custom modifiers, returned softmax, packed variable-length batches and the backward pass
+/// are not implemented on the GPU yet and throw <see cref="NotSupportedException"/>.
 /// </remarks>
 public sealed class CudaAttention : IDisposable
 {
@@ -38,9 +39,10 @@ public sealed class CudaAttention : IDisposable
 
     private readonly Context? _ownedContext;
     private readonly CudaAccelerator? _ownedAccelerator;
-    private readonly ConcurrentDictionary<(string Variant, Type Kind, Type Sign), LoadedKernel> _kernels = new();
+    private readonly ConcurrentDictionary<(string Variant, Type Kind, Type Sign, Type Features), LoadedKernel> _kernels = new();
     private readonly Lock _maskGate = new();
     private MemoryBuffer1D<byte, Stride1D.Dense>? _keyMaskBuffer;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _alibiBuffer;
     private bool _disposed;
 
     /// <summary>Uses the first CUDA device; the instance owns its ILGPU context and accelerator.</summary>
@@ -166,9 +168,10 @@ public sealed class CudaAttention : IDisposable
         if (shape.SeqLenQ == 0)
             return;
 
-        var kernel = GetKernel(variant, kind, ScoreMode(problem));
+        var kernel = GetKernel(variant, kind, ScoreMode(problem), Features(problem));
         ulong keyMask = problem.KeyMask is { } mask ? UploadKeyMask(mask) : 0UL;
-        var parameters = Parameters(variant, shape, problem, Address(q), Address(k), Address(v), Address(output), Address(lse), keyMask);
+        ulong alibi = problem.AlibiSlopes is not null ? UploadAlibi(problem) : 0UL;
+        var parameters = Parameters(variant, shape, problem, Address(q), Address(k), Address(v), Address(output), Address(lse), keyMask, alibi);
         Accelerator.Bind();
         kernel.Module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr,
             (parameters.QueryBlocks, shape.Heads, shape.Batch), variant.Threads, variant.SharedBytes, parameters);
@@ -176,8 +179,33 @@ public sealed class CudaAttention : IDisposable
 
     /// <summary>The kernel parameters of one call (pure; tested without a GPU).</summary>
     internal static ForwardParams Parameters(ForwardVariant variant, AttentionShape shape, AttentionOptions? options,
-        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask = 0) =>
-        Parameters(variant, shape, new AttentionProblem(shape, options), q, k, v, output, lse, keyMask);
+        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask = 0, ulong alibi = 0) =>
+        Parameters(variant, shape, new AttentionProblem(shape, options), q, k, v, output, lse, keyMask, alibi);
+
+    /// <summary>The features type parameter of the kernel for these options (tested without a GPU).</summary>
+    internal static Type Features(AttentionShape shape, AttentionOptions? options) => Features(new AttentionProblem(shape, options));
+
+    private static Type Features(AttentionProblem problem) =>
+        (problem.AlibiSlopes is not null, problem.Dropout.Enabled) switch
+        {
+            (false, false) => typeof(NoFeatures),
+            (true, false) => typeof(AlibiFeature),
+            (false, true) => typeof(DropoutFeature),
+            (true, true) => typeof(AlibiDropoutFeatures),
+        };
+
+    /// <summary>ALiBi slopes expanded to [B·H] and multiplied by log2(e), the units of the kernel's logits (tested without a GPU).</summary>
+    internal static float[] AlibiSlopesLog2(AttentionShape shape, AttentionOptions? options) => AlibiSlopesLog2(new AttentionProblem(shape, options));
+
+    private static float[] AlibiSlopesLog2(AttentionProblem problem)
+    {
+        var slopes = problem.AlibiSlopes ?? throw new InvalidOperationException("No ALiBi slopes.");
+        var result = new float[problem.Batch * problem.Heads];
+        for (int b = 0; b < problem.Batch; b++)
+            for (int h = 0; h < problem.Heads; h++)
+                result[b * problem.Heads + h] = (float)(slopes[(problem.AlibiPerBatch ? b * problem.Heads : 0) + h] * Log2E);
+        return result;
+    }
 
     /// <summary>The score-mode type parameter of the kernel for these options (tested without a GPU).</summary>
     internal static Type ScoreMode(AttentionShape shape, AttentionOptions? options) => ScoreMode(new AttentionProblem(shape, options));
@@ -192,7 +220,7 @@ public sealed class CudaAttention : IDisposable
         CheckSupported(new AttentionProblem(shape, options), variant, shape);
 
     private static ForwardParams Parameters(ForwardVariant variant, AttentionShape shape, AttentionProblem problem,
-        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask) => new()
+        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask, ulong alibi) => new()
     {
         Q = q,
         K = k,
@@ -210,6 +238,12 @@ public sealed class CudaAttention : IDisposable
         WindowRight = problem.WindowRight,
         ScaleLog2 = problem.Softcap > 0 ? (float)(problem.Softcap * Log2E) : ScaleLog2(problem.Scale),
         PrepScale = problem.Softcap > 0 ? (float)(2 * Log2E * problem.Scale / problem.Softcap) : 0f,
+        Alibi = alibi,
+        DropSeedLow = problem.Dropout.SeedLow,
+        DropKeyHigh = problem.Dropout.KeyHigh,
+        DropOffsetLow = problem.Dropout.OffsetLow,
+        KeepThreshold = problem.Dropout.KeepThreshold,
+        DropScale = problem.Dropout.Enabled ? problem.Dropout.KeepScale : 1f,
     };
 
     private const double Log2E = 1.4426950408889634;
@@ -241,6 +275,22 @@ public sealed class CudaAttention : IDisposable
         }
     }
 
+    /// <summary>Copies the [B·H] ALiBi slopes (in log2 units) to the device, into a buffer reused across calls (stream-ordered, as the key mask).</summary>
+    private ulong UploadAlibi(AttentionProblem problem)
+    {
+        var slopes = AlibiSlopesLog2(problem);
+        lock (_maskGate)
+        {
+            if (_alibiBuffer is null || _alibiBuffer.Length < slopes.Length)
+            {
+                _alibiBuffer?.Dispose();
+                _alibiBuffer = Accelerator.Allocate1D<float>(Math.Max(slopes.Length, 256));
+            }
+            _alibiBuffer.View.SubView(0, slopes.Length).CopyFromCPU(Accelerator.DefaultStream, slopes);
+            return Address(_alibiBuffer.View);
+        }
+    }
+
     /// <summary>Throws <see cref="NotSupportedException"/> for what the GPU kernels do not implement yet.</summary>
     private static void CheckSupported(AttentionProblem problem, ForwardVariant variant, AttentionShape shape)
     {
@@ -248,10 +298,6 @@ public sealed class CudaAttention : IDisposable
             throw new NotSupportedException($"Kernel {variant.Name} is for head dim {variant.HeadDim}; the shape has {shape.HeadDim}.");
         if (problem.Variant != AttentionVariant.Softmax)
             throw new NotSupportedException("The CUDA backend does not implement cosine-similarity attention yet; use the CPU backend.");
-        if (problem.AlibiSlopes is not null)
-            throw new NotSupportedException("The CUDA backend does not implement ALiBi yet; use the CPU backend.");
-        if (problem.Dropout.Enabled)
-            throw new NotSupportedException("The CUDA backend does not implement dropout yet; use the CPU backend.");
         if (shape.Heads > 65535 || shape.Batch > 65535)
             throw new NotSupportedException($"The CUDA grid holds at most 65535 heads and 65535 sequences; got {shape.Heads} heads, batch {shape.Batch}.");
     }
@@ -274,11 +320,14 @@ public sealed class CudaAttention : IDisposable
         where TElement : unmanaged =>
         view.Length == 0 ? 0UL : (ulong)view.AsContiguous().LoadEffectiveAddressAsPtr().ToInt64();
 
-    /// <summary>Compiles (once per instance) and loads a kernel variant for an element kind and scale sign.</summary>
-    internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign) =>
-        _kernels.GetOrAdd((variant.Name, kind, sign), key =>
+    /// <summary>Compiles (once per instance) and loads a kernel variant for an element kind and scale sign, without features.</summary>
+    internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign) => GetKernel(variant, kind, sign, typeof(NoFeatures));
+
+    /// <summary>Compiles (once per instance) and loads a kernel variant for an element kind, score mode and features.</summary>
+    internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign, Type features) =>
+        _kernels.GetOrAdd((variant.Name, kind, sign, features), key =>
         {
-            var (ptx, entry) = Compiler.Value.Compile(variant.Method(kind, sign), variant.Threads);
+            var (ptx, entry) = Compiler.Value.Compile(variant.Method(kind, sign, features), variant.Threads);
             Accelerator.Bind();
             var module = CudaModule.Load(ptx, entry);
             module.SetDynamicSharedMemory(variant.SharedBytes);
@@ -296,6 +345,7 @@ public sealed class CudaAttention : IDisposable
             kernel.Module.Dispose();
         _kernels.Clear();
         _keyMaskBuffer?.Dispose();
+        _alibiBuffer?.Dispose();
         _ownedAccelerator?.Dispose();
         _ownedContext?.Dispose();
     }

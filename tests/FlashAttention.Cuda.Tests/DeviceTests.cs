@@ -18,6 +18,58 @@ public class DeviceTests
         Compare<Half>(new AttentionShape(1, 200, 50, 2, 2, 128), causal: true, tolerance: 2e-3);
 
     [CudaFact]
+    public void AlibiPerHeadMatchesReference() =>
+        Compare<Half>(new AttentionShape(2, 150, 260, 4, 2, 64), new AttentionOptions { Causal = true, AlibiSlopes = new float[] { 0.5f, 0.25f, 0.125f, 0.0625f } }, 2e-3);
+
+    [CudaFact]
+    public void AlibiPerBatchWithSoftcapMatchesReference() =>
+        Compare<BFloat16>(new AttentionShape(2, 200, 130, 2, 2, 128),
+            new AttentionOptions { Softcap = 20f, AlibiSlopes = new float[] { 0.3f, 0.1f, 0.05f, 0.02f } }, 1.6e-2);
+
+    [CudaFact]
+    public void DropoutMatchesReference() =>
+        Compare<Half>(new AttentionShape(2, 190, 333, 2, 1, 128), new AttentionOptions { Causal = true, DropoutP = 0.2f, Seed = 7, Offset = 1UL << 33 }, 2e-3);
+
+    [CudaFact]
+    public void DropoutWithAlibiMatchesReference() =>
+        Compare<BFloat16>(new AttentionShape(1, 300, 300, 2, 2, 64),
+            new AttentionOptions { DropoutP = 0.5f, Seed = 0xABCDEF_01234567UL, AlibiSlopes = new float[] { 0.2f, 0.1f } }, 1.6e-2);
+
+    /// <summary>
+    /// With a window of one key (the diagonal) each row's probability is exactly 1 on that key, so the output is
+    /// 1/(1 − p) where the mask keeps it and 0 where it drops it: the GPU's mask, read back bit for bit.
+    /// </summary>
+    [CudaFact]
+    public void DropoutMaskIsTheCpuMaskBitForBit()
+    {
+        var shape = new AttentionShape(2, 1000, 1000, 3, 3, 64);
+        var options = new AttentionOptions { WindowLeft = 0, WindowRight = 0, DropoutP = 0.4f, Seed = 0x1234_5678_9ABC_DEF0UL, Offset = 77 };
+        var q = new Half[shape.QueryLength];
+        var k = new Half[shape.KeyValueLength];
+        var v = Enumerable.Repeat((Half)1f, (int)shape.KeyValueLength).ToArray();
+        using var cuda = new CudaAttention();
+        var acc = cuda.Accelerator;
+        using var dq = acc.Allocate1D(q);
+        using var dk = acc.Allocate1D(k);
+        using var dv = acc.Allocate1D(v);
+        using var dout = acc.Allocate1D<Half>(shape.QueryLength);
+        using var dlse = acc.Allocate1D<float>(shape.LseLength);
+        cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, options);
+        var output = dout.GetAsArray1D();
+        var mask = new DropoutMask(0.4f, options.Seed, options.Offset, shape.Heads);
+        int mismatches = 0;
+        for (int b = 0; b < shape.Batch; b++)
+            for (int i = 0; i < shape.SeqLenQ; i++)
+                for (int h = 0; h < shape.Heads; h++)
+                {
+                    bool kept = output[((b * shape.SeqLenQ + i) * shape.Heads + h) * shape.HeadDim] != (Half)0f;
+                    if (kept != mask.IsKept(b, h, i, i))
+                        mismatches++;
+                }
+        Assert.Equal(0, mismatches);
+    }
+
+    [CudaFact]
     public void WrongLengthIsAnArgumentError()
     {
         using var cuda = new CudaAttention();
@@ -29,9 +81,11 @@ public class DeviceTests
         Assert.Equal("q", e.ParamName);
     }
 
-    private static void Compare<T>(AttentionShape shape, bool causal, double tolerance) where T : unmanaged
+    private static void Compare<T>(AttentionShape shape, bool causal, double tolerance) where T : unmanaged =>
+        Compare<T>(shape, new AttentionOptions { Causal = causal }, tolerance);
+
+    private static void Compare<T>(AttentionShape shape, AttentionOptions options, double tolerance) where T : unmanaged
     {
-        var options = new AttentionOptions { Causal = causal };
         var random = new Random(Environment.TickCount);
         T[] Make(long n) => Convert<T>(Enumerable.Range(0, (int)n).Select(_ => (float)(random.NextDouble() * 3.4 - 1.7)).ToArray());
         var q = Make(shape.QueryLength);

@@ -28,22 +28,22 @@ public class HostTests
         Assert.True(CudaAttention.ScaleLog2(-1f) < 0f);
     }
 
-    [Theory]
-    [InlineData("alibi")]
-    [InlineData("dropout")]
-    [InlineData("cosine")]
-    public void UnsupportedOptionsAreRefusedBeforeAnyWork(string option)
+    [Fact]
+    public void UnsupportedOptionsAreRefusedBeforeAnyWork()
     {
         var shape = new AttentionShape(1, 16, 16, 2, 64);
-        AttentionOptions options = option switch
-        {
-            "alibi" => new() { AlibiSlopes = new float[] { 0.5f, 0.25f } },
-            "dropout" => new() { DropoutP = 0.1f },
-            _ => new() { Variant = AttentionVariant.Cosine },
-        };
         var e = Assert.Throws<NotSupportedException>(() =>
-            CudaAttention.CheckSupported(shape, options, CudaAttention.DefaultVariant(64)));
+            CudaAttention.CheckSupported(shape, new AttentionOptions { Variant = AttentionVariant.Cosine }, CudaAttention.DefaultVariant(64)));
+        Assert.Contains("cosine", e.Message);
         Assert.Contains("CPU backend", e.Message);
+    }
+
+    [Fact]
+    public void AlibiAndDropoutAreSupported()
+    {
+        var shape = new AttentionShape(1, 16, 16, 2, 64);
+        CudaAttention.CheckSupported(shape, new AttentionOptions { AlibiSlopes = new float[] { 0.5f, 0.25f }, DropoutP = 0.1f },
+            CudaAttention.DefaultVariant(64));
     }
 
     [Fact]

@@ -99,12 +99,13 @@ public static class ForwardKernelGenerator
         w.Line("/// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.");
         w.Line($"/// Q fragments: {(c.QInRegisters ? "loaded once into registers" : "re-read from shared memory for every key tile")}.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode");
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures");
         w.Open();
         w.Line($"const int RowBytes = {rowBytes}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         w.Line("const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;");
         w.Line("var kind = default(TKind);");
         w.Line("var mode = default(TMode);");
+        w.Line("var features = default(TFeatures);");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -171,6 +172,10 @@ public static class ForwardKernelGenerator
         w.Line("int vRow = (lane & 15) * RowBytes;");
         w.Line("int shift = p.SeqK - p.SeqQ;");
         w.Line("int rowBase = qStart + warpRow + g;");
+        w.Line("// Optional features: constant per instantiation, so these branches vanish from the kernel without them.");
+        w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
+        w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
+        w.Line("uint dropUpper = (uint)(t & 1);");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
             {
@@ -261,9 +266,25 @@ public static class ForwardKernelGenerator
                 }
         w.Close();
         w.Line();
+        w.Line("// ALiBi: the bias is not proportional to the score, so convert to base-2 logits first and subtract");
+        w.Line("// slope·log2(e)·|i + Nk - Nq - j|; the softmax below then uses a factor of 1 (masked entries stay -inf).");
+        w.Line("if (features.Alibi)");
+        w.Open();
+        w.Line("int adiag = rowBase + shift - (n * BlockN + 2 * t);");
+        w.Line("float fsl2 = p.ScaleLog2;");
+        for (int mt = 0; mt < c.MTiles; mt++)
+            for (int j = 0; j < nTiles; j++)
+                for (int e = 0; e < 4; e++)
+                {
+                    string dd = $"ad_{mt}_{j}_{e}";
+                    w.Line($"int {dd} = adiag + {mt * 16 + (e / 2) * 8 - j * 8 - (e & 1)};");
+                    w.Line($"s_{mt}_{j}.{comp[e]} = s_{mt}_{j}.{comp[e]} * fsl2 - alibiSlope * (float)({dd} < 0 ? -{dd} : {dd});");
+                }
+        w.Close();
+        w.Line();
         w.Line("// Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):");
         w.Line("// each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W).");
-        w.Line("float sl2 = p.ScaleLog2;");
+        w.Line("float sl2 = features.Alibi ? 1f : p.ScaleLog2;");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
             {
@@ -276,8 +297,8 @@ public static class ForwardKernelGenerator
                     terms.Add($"s_{mt}_{j}.{b}");
                 }
                 w.Line($"float mx_{r} = {ReduceTree(terms)};");
-                w.Line($"mx_{r} = mode.Reduce(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 1));");
-                w.Line($"mx_{r} = mode.Reduce(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 2));");
+                w.Line($"mx_{r} = Reduce<TMode, TFeatures>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 1));");
+                w.Line($"mx_{r} = Reduce<TMode, TFeatures>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 2));");
                 w.Line($"float mNew_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
                 w.Line($"float mUse_{r} = mNew_{r} == float.NegativeInfinity ? 0f : mNew_{r};");
                 w.Line($"float alpha_{r} = PtxOps.Exp2(m_{r} - mUse_{r});");
@@ -291,6 +312,26 @@ public static class ForwardKernelGenerator
                     w.Line($"o_{mt}_{dt}.{b} *= alpha_{r};");
                 }
             }
+        w.Line();
+        w.Line("// Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share");
+        w.Line("// one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).");
+        w.Line("if (features.Dropout)");
+        w.Open();
+        w.Line("uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);");
+        for (int mt = 0; mt < c.MTiles; mt++)
+            for (int h = 0; h < 2; h++)
+            {
+                string r = $"{mt}_{h}";
+                string a = comp[2 * h], b = comp[2 * h + 1];
+                w.Line($"uint drow_{r} = (uint)(rowBase + {mt * 16 + h * 8});");
+                for (int j = 0; j < nTiles; j++)
+                {
+                    w.Line($"uint dk_{r}_{j} = DropoutBits.KeepPair<PtxMulHigh>(dc0 + {2 * j}u, drow_{r}, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);");
+                    w.Line($"s_{mt}_{j}.{a} = (dk_{r}_{j} & 1u) != 0 ? s_{mt}_{j}.{a} : 0f;");
+                    w.Line($"s_{mt}_{j}.{b} = (dk_{r}_{j} & 2u) != 0 ? s_{mt}_{j}.{b} : 0f;");
+                }
+            }
+        w.Close();
         w.Line();
         w.Line("// P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.");
         for (int mt = 0; mt < c.MTiles; mt++)
@@ -339,7 +380,7 @@ public static class ForwardKernelGenerator
                 string a = comp[2 * h], b = comp[2 * h + 1];
                 w.Line($"l_{r} += PtxOps.ShuffleXor(l_{r}, 1);");
                 w.Line($"l_{r} += PtxOps.ShuffleXor(l_{r}, 2);");
-                w.Line($"float inv_{r} = l_{r} > 0f ? 1f / l_{r} : 0f;");
+                w.Line($"float inv_{r} = l_{r} > 0f ? (features.Dropout ? p.DropScale : 1f) / l_{r} : 0f;");
                 w.Line($"int row_{r} = rowBase + {mt * 16 + h * 8};");
                 w.Line($"if (row_{r} < p.SeqQ)");
                 w.Open();
@@ -392,7 +433,7 @@ public static class ForwardKernelGenerator
         {
             var next = new List<string>();
             for (int i = 0; i + 1 < level.Count; i += 2)
-                next.Add($"mode.Reduce({level[i]}, {level[i + 1]})");
+                next.Add($"Reduce<TMode, TFeatures>({level[i]}, {level[i + 1]})");
             if (level.Count % 2 == 1)
                 next.Add(level[^1]);
             level = next;

@@ -25,6 +25,7 @@ internal static class Bench
         RunType<BFloat16>(cuda, variants, lengths, values, rows);
         if (alsoFp16)
             RunType<Half>(cuda, variants, [2048, 8192], values, rows);
+        RunFeatures(cuda, values, rows);
         return rows;
     }
 
@@ -70,6 +71,41 @@ internal static class Bench
                         rows.Add(row);
                     }
                 }
+    }
+
+    /// <summary>The default kernels with ALiBi, dropout and both (bf16, 2k and 8k): what the optional features cost.</summary>
+    private static void RunFeatures(CudaAttention cuda, float[][] values, JsonArray rows)
+    {
+        var acc = cuda.Accelerator;
+        using var q = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(values[0]));
+        using var k = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(values[1]));
+        using var v = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(values[2]));
+        using var o = acc.Allocate1D<BFloat16>(q.Length);
+        using var lse = acc.Allocate1D<float>(Tokens * (ModelDim / 64));
+        Console.WriteLine("bench: optional features, default kernels, bf16");
+        foreach (int d in new[] { 64, 128 })
+            foreach (bool causal in new[] { false, true })
+                foreach (int n in new[] { 2048, 8192 })
+                    foreach (var (name, extra) in new (string, AttentionOptions)[]
+                             {
+                                 ("alibi", new() { AlibiSlopes = Enumerable.Range(1, ModelDim / d).Select(i => MathF.Pow(2, -8f * i / (ModelDim / d))).ToArray() }),
+                                 ("dropout0.1", new() { DropoutP = 0.1f, Seed = 1 }),
+                             })
+                    {
+                        int b = Tokens / n, h = ModelDim / d;
+                        var shape = new AttentionShape(b, n, n, h, d);
+                        var options = extra with { Causal = causal };
+                        double flops = 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
+                        var variant = CudaAttention.DefaultVariant(d);
+                        double ms = Median(cuda, () => cuda.Forward(variant, shape, options, q.View, k.View, v.View, o.View, lse.View.SubView(0, shape.LseLength)));
+                        double tflops = flops / (ms * 1e-3) / 1e12;
+                        Console.WriteLine($"bf16  {d,4} {causal,6} {n,6} {b,4} {h,4} {variant.Name + "+" + name,-30} {ms,9:F3} {tflops,8:F1}");
+                        rows.Add(new JsonObject
+                        {
+                            ["dtype"] = "bf16", ["d"] = d, ["causal"] = causal, ["n"] = n, ["b"] = b, ["h"] = h, ["kernel"] = variant.Name,
+                            ["features"] = name, ["ms"] = Math.Round(ms, 4), ["tflops_features"] = Math.Round(tflops, 1),
+                        });
+                    }
     }
 
     /// <summary>Median milliseconds of one launch, each bracketed by CUDA events on the default stream.</summary>

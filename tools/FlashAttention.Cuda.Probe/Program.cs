@@ -6,8 +6,9 @@ using FlashAttention.Cuda.Probe;
 
 // The GPU probe of the CUDA backend. Subcommands:
 //   ptx DIR                          compile every kernel variant to PTX (no GPU needed)
-//   all --out DIR [--quick] [--no-bench] [--no-check] [--variants a,b]
-//                                    JIT report, correctness check, then the timing grid; writes DIR/probe.json
+//   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--variants a,b]
+//                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
+//                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
 string? Option(string name)
 {
@@ -49,20 +50,25 @@ report["device"] = $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture
 var jit = new JsonArray();
 using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
 {
-    foreach (var variant in variants)
+    // Every variant without features, then the default kernels with ALiBi, dropout and both.
+    var jobs = variants.Select(v => (Variant: v, Features: typeof(NoFeatures)))
+        .Concat(variants.Where(v => v == CudaAttention.DefaultVariant(v.HeadDim))
+            .SelectMany(v => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }.Select(f => (Variant: v, Features: f))));
+    foreach (var (variant, features) in jobs)
         foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var kernel = cuda.GetKernel(variant, kind, typeof(PositiveScale));
+            var kernel = cuda.GetKernel(variant, kind, typeof(PositiveScale), features);
             int blocks = kernel.Module.BlocksPerMultiprocessor(variant.Threads, variant.SharedBytes);
-            string line = $"{variant.Name,-22} {(kind == typeof(Fp16Kind) ? "fp16" : "bf16"),-5} regs {kernel.Module.Registers,3}  local {kernel.Module.LocalBytes,3} B  " +
+            string label = features == typeof(NoFeatures) ? variant.Name : variant.Name + "+" + features.Name.Replace("Features", "").Replace("Feature", "");
+            string line = $"{label,-34} {(kind == typeof(Fp16Kind) ? "fp16" : "bf16"),-5} regs {kernel.Module.Registers,3}  local {kernel.Module.LocalBytes,3} B  " +
                 $"smem {variant.SharedBytes / 1024,3} KiB  blocks/SM {blocks}  compile+JIT {clock.Elapsed.TotalSeconds:F1} s";
             Console.WriteLine(line);
             log.WriteLine(line);
             log.WriteLine(kernel.Module.JitLog);
             jit.Add(new JsonObject
             {
-                ["kernel"] = variant.Name, ["kind"] = kind.Name, ["registers"] = kernel.Module.Registers,
+                ["kernel"] = variant.Name, ["features"] = features.Name, ["kind"] = kind.Name, ["registers"] = kernel.Module.Registers,
                 ["local_bytes"] = kernel.Module.LocalBytes, ["blocks_per_sm"] = blocks, ["shared_bytes"] = variant.SharedBytes,
                 ["jit_log"] = kernel.Module.JitLog,
             });
@@ -72,10 +78,18 @@ report["jit"] = jit;
 Save();
 
 bool passed = true;
+if (!Flag("--no-cli"))
+{
+    // Before the check: the tool opens its own CudaAttention (the device is shared between the two instances).
+    bool ok = CliCheck.Run(Path.Combine(outDir, "cli"));
+    passed &= ok;
+    report["cli_passed"] = ok;
+    Save();
+}
 if (!Flag("--no-check"))
 {
     var (ok, rows) = Check.Run(cuda, variants);
-    passed = ok;
+    passed &= ok;
     report["check"] = rows;
     report["check_passed"] = ok;
     Save();

@@ -12,16 +12,21 @@ internal static class PtxDump
     {
         Directory.CreateDirectory(directory);
         using var compiler = new KernelCompiler();
-        foreach (var variant in ForwardKernels.Variants)
+        // Every variant without features, and the defaults with each optional feature set (ALiBi, dropout).
+        var jobs = ForwardKernels.Variants.Select(v => (Variant: v, Features: typeof(NoFeatures)))
+            .Concat(CudaAttention.SupportedHeadDims.SelectMany(d => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }
+                .Select(f => (Variant: CudaAttention.DefaultVariant(d), Features: f))));
+        foreach (var (variant, features) in jobs)
             foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
             {
                 var clock = Stopwatch.StartNew();
-                var (ptx, entry) = compiler.Compile(variant.Method(kind, typeof(PositiveScale)), variant.Threads);
-                string file = Path.Combine(directory, $"{variant.Name}_{(kind == typeof(Fp16Kind) ? "f16" : "bf16")}.ptx");
+                var (ptx, entry) = compiler.Compile(variant.Method(kind, typeof(PositiveScale), features), variant.Threads);
+                string suffix = features == typeof(NoFeatures) ? "" : "_" + features.Name;
+                string file = Path.Combine(directory, $"{variant.Name}_{(kind == typeof(Fp16Kind) ? "f16" : "bf16")}{suffix}.ptx");
                 File.WriteAllText(file, ptx);
                 Console.WriteLine($"{Path.GetFileName(file),-34} {clock.Elapsed.TotalSeconds,6:F2} s  entry {entry}  " +
                     $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  " +
-                    $".local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
+                    $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
             }
         return 0;
     }

@@ -21,12 +21,12 @@ internal static class BenchCommand
     /// <summary>Standard attention is skipped (its memory printed instead) when its score tensor would exceed this.</summary>
     internal const long StandardLimitBytes = 2L << 30;
 
-    /// <summary>Builds the <c>bench</c> command, writing to the process console.</summary>
-    public static Command Create() => Create(AnsiConsole.Console);
+    /// <summary>Builds the <c>bench</c> command; it writes to the invocation's output (the console unless redirected in-process).</summary>
+    public static Command Create() => Create(null);
 
-    /// <summary>Builds the <c>bench</c> command writing to <paramref name="console"/>.</summary>
-    /// <param name="console">Where the progress bar and tables go.</param>
-    internal static Command Create(IAnsiConsole console)
+    /// <summary>Builds the <c>bench</c> command writing to <paramref name="fixedConsole"/> (tests pass a recording console).</summary>
+    /// <param name="fixedConsole">Where the progress bar and tables go; null for the invocation's output.</param>
+    internal static Command Create(IAnsiConsole? fixedConsole)
     {
         var quick = new Option<bool>("--quick") { Description = "A small grid that finishes in under a minute on two cores." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write every row, with machine info, date and command line, to this JSON file." };
@@ -55,6 +55,7 @@ internal static class BenchCommand
         };
         command.SetAction(parse =>
         {
+            var console = fixedConsole ?? CliConsole.For(parse);
             int t = parse.GetValue(threads);
             if (t == 0 || t < -1)
             {
@@ -102,13 +103,16 @@ internal static class BenchCommand
         int threads = settings.Threads < 0 ? Environment.ProcessorCount : settings.Threads;
         var machine = MachineInfo.Describe(threads);
         console.MarkupLine($"[bold]flashattn bench[/] — {Markup.Escape(machine.Cpu)}, {machine.LogicalCores} logical cores, " +
-            $"{threads} threads, SIMD {machine.SimdBits}-bit, {Markup.Escape(machine.Runtime)}");
+            $"{threads} threads, SIMD {machine.SimdBits}-bit, {Markup.Escape(machine.Runtime)}" +
+            (machine.LoadBefore is { } load ? $", load average {load}" : ""));
         double peak = MachinePeak.MeasureGflops(threads);
         machine = machine with { PeakGflops = peak };
         console.MarkupLine($"Measured FMA peak ({threads} threads, {machine.SimdBits}-bit FMA): [bold]{peak:F1} GFLOP/s[/]");
 
         var rows = new List<BenchRow>();
         var clock = Stopwatch.StartNew();
+        foreach (var dtype in settings.Dtypes)
+            BenchRunner.WarmUp(dtype, threads);
         // Auto-refresh off: Spectre's refresh thread would allocate (polluting the allocation counter) and steal a core
         // from the timed kernels; the bar is redrawn by hand between measurements instead.
         console.Progress()
@@ -133,10 +137,21 @@ internal static class BenchCommand
             });
         clock.Stop();
 
+        // The peak is a property of the machine: measured again at the end, the higher of the two is the better estimate
+        // when other processes shared the cores during one of them.
+        double peakAfter = MachinePeak.MeasureGflops(threads);
+        if (peakAfter > peak)
+        {
+            console.MarkupLine($"FMA peak measured again after the grid: [bold]{peakAfter:F1} GFLOP/s[/] (the higher value is used).");
+            peak = peakAfter;
+            rows = rows.Select(r => r with { PeakGflops = peakAfter }).ToList();
+        }
+        machine = machine with { PeakGflops = peak, LoadAfter = MachineInfo.LoadAverage() };
         RenderTable(console, rows, peak);
         console.MarkupLine($"[grey]FLOPs: forward 4·B·H·N²·D (halved when causal), backward 2.5× forward. Memory: bytes the call allocates " +
-            $"beyond the caller's inputs and outputs. Standard = S=[B,H,N,N] fp32 materialised (TileGemm, all cores); skipped above " +
-            $"{Bytes(StandardLimitBytes)}. Total {clock.Elapsed.TotalSeconds:F0} s.[/]");
+            $"beyond the caller's inputs and outputs. Standard = S=[[B,H,N,N]] fp32 materialised (TileGemm, all cores); skipped above " +
+            $"{Bytes(StandardLimitBytes)}. Total {clock.Elapsed.TotalSeconds:F0} s" +
+            (machine.LoadAfter is { } after ? $", load average after {after}" : "") + ".[/]");
         if (settings.Markdown)
         {
             console.WriteLine();
@@ -218,6 +233,11 @@ internal static class BenchCommand
         w.WriteNumber("fmaPeakGflops", Math.Round(machine.PeakGflops, 2));
         w.WriteString("os", machine.Os);
         w.WriteString("runtime", machine.Runtime);
+        // Timings from a shared machine mean little without knowing what else ran: 1/5/15-minute load averages.
+        if (machine.LoadBefore is { } before)
+            w.WriteString("loadAverageBefore", before);
+        if (machine.LoadAfter is { } after)
+            w.WriteString("loadAverageAfter", after);
         w.WriteEndObject();
         w.WriteStartObject("flops");
         w.WriteString("forward", "4*B*H*Nq*Nk*D, halved when causal");
@@ -362,9 +382,31 @@ internal sealed record BenchRow(BenchConfig Config, BenchDtype Dtype, double Pea
 /// <summary>Machine description for the report.</summary>
 internal sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, int SimdBits, string Os, string Runtime, double PeakGflops)
 {
+    /// <summary>Load averages (1, 5, 15 min) when the run started; null where the OS does not say.</summary>
+    public string? LoadBefore { get; init; }
+
+    /// <summary>Load averages when the run ended.</summary>
+    public string? LoadAfter { get; init; }
+
     public static MachineInfo Describe(int threads) =>
         new(CpuModel(), Environment.ProcessorCount, threads, MachinePeak.VectorBits, RuntimeInformation.OSDescription,
-            RuntimeInformation.FrameworkDescription, 0);
+            RuntimeInformation.FrameworkDescription, 0)
+        { LoadBefore = LoadAverage() };
+
+    /// <summary>"1m 5m 15m" from /proc/loadavg on Linux; null elsewhere.</summary>
+    public static string? LoadAverage()
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux() && File.Exists("/proc/loadavg"))
+                return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            // not available: report nothing
+        }
+        return null;
+    }
 
     private static string CpuModel()
     {
@@ -389,14 +431,43 @@ internal static class BenchRunner
     /// <summary>Target time of the timed repeats of one measurement (auto repeats).</summary>
     private const double TargetMs = 2000;
 
-    public static BenchRow Run(BenchConfig config, BenchDtype dtype, int threads, int repeats, double peak, Action<string> step, Action done) => dtype switch
+    /// <summary>Untimed calls continue until this much time has passed (at least one call), so tiered JIT has settled.</summary>
+    private const double WarmUpMs = 300;
+
+    /// <summary>
+    /// Runs every kernel instantiation the grid uses (plain and causal, forward, backward, standard) on a small shape
+    /// many times, so the tiered JIT has promoted them to optimised code before the first measurement.
+    /// </summary>
+    /// <param name="dtype">The storage type to warm.</param>
+    /// <param name="threads">Worker threads.</param>
+    public static void WarmUp(BenchDtype dtype, int threads)
     {
-        BenchDtype.Fp32 => Run<float>(config, dtype, threads, repeats, peak, step, done),
-        BenchDtype.Fp16 => Run<Half>(config, dtype, threads, repeats, peak, step, done),
-        _ => Run<BFloat16>(config, dtype, threads, repeats, peak, step, done),
+        var config = new BenchConfig(1, 2, 256, 64, false, false);
+        for (int i = 0; i < 20; i++)
+        {
+            Run(config with { Causal = i % 2 == 1 }, dtype, threads, repeats: 1, peak: 1, _ => { }, () => { }, warmUpMs: 0);
+        }
+    }
+
+    /// <summary>Measures one config: flash forward, flash backward (unless forward-only), standard attention (unless too big).</summary>
+    /// <param name="config">The shape.</param>
+    /// <param name="dtype">The storage type.</param>
+    /// <param name="threads">Worker threads.</param>
+    /// <param name="repeats">Timed repeats; 0 for automatic.</param>
+    /// <param name="peak">The machine's FMA peak, for the row.</param>
+    /// <param name="step">Told which phase starts.</param>
+    /// <param name="done">Told when a phase ends.</param>
+    /// <param name="warmUpMs">Untimed warm-up time per measurement.</param>
+    public static BenchRow Run(BenchConfig config, BenchDtype dtype, int threads, int repeats, double peak, Action<string> step, Action done,
+        double warmUpMs = WarmUpMs) => dtype switch
+    {
+        BenchDtype.Fp32 => Run<float>(config, dtype, threads, repeats, peak, step, done, warmUpMs),
+        BenchDtype.Fp16 => Run<Half>(config, dtype, threads, repeats, peak, step, done, warmUpMs),
+        _ => Run<BFloat16>(config, dtype, threads, repeats, peak, step, done, warmUpMs),
     };
 
-    private static BenchRow Run<T>(BenchConfig config, BenchDtype dtype, int threads, int repeats, double peak, Action<string> step, Action done)
+    private static BenchRow Run<T>(BenchConfig config, BenchDtype dtype, int threads, int repeats, double peak, Action<string> step, Action done,
+        double warmUpMs)
         where T : unmanaged
     {
         var shape = config.Shape;
@@ -407,7 +478,7 @@ internal static class BenchRunner
         var lse = new float[shape.LseLength];
 
         step("forward");
-        var (fwdMs, fwdBytes, used) = Measure(repeats, () => Attention.Forward<T>(shape, q, k, v, o, lse, options));
+        var (fwdMs, fwdBytes, used) = Measure(repeats, warmUpMs, () => Attention.Forward<T>(shape, q, k, v, o, lse, options));
         done();
 
         double? bwdMs = null;
@@ -419,7 +490,7 @@ internal static class BenchRunner
             var dq = new T[shape.QueryLength];
             var dk = new T[shape.KeyValueLength];
             var dv = new T[shape.KeyValueLength];
-            (double ms, long bytes, _) = Measure(repeats, () => Attention.Backward<T>(shape, q, k, v, o, lse, dOut, dq, dk, dv, options));
+            (double ms, long bytes, _) = Measure(repeats, warmUpMs, () => Attention.Backward<T>(shape, q, k, v, o, lse, dOut, dq, dk, dv, options));
             bwdMs = ms;
             bwdBytes = bytes;
         }
@@ -431,7 +502,7 @@ internal static class BenchRunner
         if (stdBytes <= BenchCommand.StandardLimitBytes)
         {
             var so = new T[shape.QueryLength];
-            (double ms, long bytes, _) = Measure(repeats, () => StandardAttention.Forward<T>(shape, q, k, v, so, config.Causal, threads));
+            (double ms, long bytes, _) = Measure(repeats, warmUpMs, () => StandardAttention.Forward<T>(shape, q, k, v, so, config.Causal, threads));
             stdMs = ms;
             stdBytes = bytes;
         }
@@ -442,26 +513,43 @@ internal static class BenchRunner
     }
 
     /// <summary>
-    /// One warm-up call, whose allocation is measured (GC.GetTotalAllocatedBytes(true) counts every thread's, so the
-    /// parallel workers' scratch is included), then timed repeats; returns the median. Garbage of earlier calls is
-    /// collected before each timed call, outside the timing, so no call pays for its predecessor's.
+    /// Warm-up calls (at least one, until <paramref name="warmUpMs"/> has passed); the first one's allocation is
+    /// measured (GC.GetTotalAllocatedBytes(true) counts every thread's, so the parallel workers' scratch is included).
+    /// Then timed repeats (automatic: enough for about 2 s, 3 to 15; none when the first call alone took 2 s, which is
+    /// then the one sample); returns the median. Garbage of earlier calls is collected before each timed call, outside
+    /// the timing, so no call pays for its predecessor's.
     /// </summary>
-    private static (double Ms, long Bytes, int Repeats) Measure(int repeats, Action call)
+    private static (double Ms, long Bytes, int Repeats) Measure(int repeats, double warmUpMs, Action call)
     {
         Collect();
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        var clock = Stopwatch.StartNew();
+        var warmClock = Stopwatch.StartNew();
         call();
-        double warmMs = clock.Elapsed.TotalMilliseconds;
+        double warmMs = warmClock.Elapsed.TotalMilliseconds;
         long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+        // A call this long is its own sample: the JIT was settled by WarmUp, and a second 20–40 s call would only double
+        // the time other processes on a shared machine have to disturb the run.
+        if (repeats == 0 && warmMs >= TargetMs)
+            return (warmMs, bytes, 1);
+        // More untimed calls until the warm-up time is spent; the fastest of them sizes the timed repeats.
+        for (int i = 0; i < 50 && warmClock.Elapsed.TotalMilliseconds < warmUpMs; i++)
+        {
+            Collect();
+            long s = Stopwatch.GetTimestamp();
+            call();
+            warmMs = Math.Min(warmMs, Stopwatch.GetElapsedTime(s).TotalMilliseconds);
+        }
 
         int n = repeats > 0 ? repeats
             : warmMs >= TargetMs ? 1
             : Math.Clamp((int)Math.Ceiling(TargetMs / warmMs), 3, 15);
         var times = new double[n];
+        // No forced collection between timed calls: a training loop calls back to back, and the backward pass keeps
+        // its O(N) workspace for the next call behind a weak reference that a forced full GC would drop every time.
+        // (The extra-memory figure above comes from the first call, right after a collection: the cold cost.)
+        Collect();
         for (int i = 0; i < n; i++)
         {
-            Collect();
             long start = Stopwatch.GetTimestamp();
             call();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

@@ -14,12 +14,12 @@ namespace FlashAttention.Cli.Commands;
 /// </summary>
 internal static class CheckCommand
 {
-    /// <summary>Builds the <c>check</c> command, writing to the process console.</summary>
-    public static Command Create() => Create(AnsiConsole.Console);
+    /// <summary>Builds the <c>check</c> command; it writes to the invocation's output (the console unless redirected in-process).</summary>
+    public static Command Create() => Create(null);
 
-    /// <summary>Builds the <c>check</c> command writing to <paramref name="console"/> (tests pass a recording console).</summary>
-    /// <param name="console">Where the table and summary go.</param>
-    internal static Command Create(IAnsiConsole console)
+    /// <summary>Builds the <c>check</c> command writing to <paramref name="fixedConsole"/> (tests pass a recording console).</summary>
+    /// <param name="fixedConsole">Where the table and summary go; null for the invocation's output.</param>
+    internal static Command Create(IAnsiConsole? fixedConsole)
     {
         var threads = new Option<int>("--threads")
         {
@@ -47,6 +47,7 @@ internal static class CheckCommand
         };
         command.SetAction(parse =>
         {
+            var console = fixedConsole ?? CliConsole.For(parse);
             if (parse.GetValue(device) == "cuda")
             {
                 console.MarkupLine("[red]The CUDA backend is not available in this build.[/]");
@@ -98,6 +99,14 @@ internal static class CheckCommand
 
         Render(console, results);
         int failed = results.Count(r => !r.Passed);
+        // The table truncates nothing but a long exception message reads better on its own line.
+        foreach (var r in results.Where(r => !r.Passed))
+        {
+            var over = r.Errors.Where(e => !(e.Value <= Thresholds.For(r.Dtype, e.Key)))
+                .Select(e => $"{e.Key.Label()} {FormatError(e.Value)} > {FormatError(Thresholds.For(r.Dtype, e.Key))}");
+            string detail = string.Join("; ", over.Append(r.Note ?? "").Where(x => x.Length > 0));
+            console.MarkupLine($"[red]FAIL[/] {Markup.Escape(r.Case)} {r.Dtype.Name()}: {Markup.Escape(detail)}");
+        }
         console.WriteLine();
         RenderWorst(console, results);
         string verdict = failed == 0 ? "[green]PASS[/]" : $"[red]FAIL[/] ({failed} failed)";
@@ -165,6 +174,42 @@ internal static class CheckCommand
 
     internal static string FormatError(double e) =>
         double.IsNaN(e) ? "NaN" : double.IsPositiveInfinity(e) ? "∞" : e == 0 ? "0" : e.ToString("0.0e+0", CultureInfo.InvariantCulture);
+}
+
+/// <summary>The Spectre console that <c>check</c> and <c>bench</c> write to.</summary>
+internal static class CliConsole
+{
+    /// <summary>Width used when the output is not a terminal, so the wide tables do not wrap in logs and files.</summary>
+    private const int RedirectedWidth = 200;
+
+    /// <summary>
+    /// The console for an invocation: the terminal (colours, live progress bar) when the invocation writes to the process
+    /// console and that is a terminal; otherwise a plain, uncoloured console over the invocation's writer.
+    /// </summary>
+    /// <param name="parse">The parse result whose invocation configuration names the output.</param>
+    public static IAnsiConsole For(ParseResult parse)
+    {
+        var writer = parse.InvocationConfiguration.Output;
+        bool toConsole = ReferenceEquals(writer, Console.Out);
+        if (toConsole && !Console.IsOutputRedirected)
+            return AnsiConsole.Console;
+        return Plain(writer);
+    }
+
+    /// <summary>An uncoloured, non-interactive console over <paramref name="writer"/>, 200 columns wide.</summary>
+    /// <param name="writer">Where text goes.</param>
+    public static IAnsiConsole Plain(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = RedirectedWidth;
+        return console;
+    }
 }
 
 /// <summary>What a check run was asked for.</summary>
@@ -285,6 +330,9 @@ internal sealed class CheckCase
     public int Heads { get; init; }
     public int KvHeads { get; init; }
     public int HeadDim { get; init; }
+
+    /// <summary>The head dim, whichever layout the case uses.</summary>
+    public int D => Kind == CaseKind.Varlen ? HeadDim : Shape.HeadDim;
     /// <summary>The options, given the case's random generator (for masks and slopes); threads are applied later.</summary>
     public Func<Random, AttentionOptions> Options { get; init; } = _ => new AttentionOptions();
     public bool ReturnSoftmax { get; init; }
@@ -303,21 +351,26 @@ internal sealed class CheckCase
 internal static class CheckCases
 {
     /// <summary>
-    /// Every option, head dims 1…256, odd sizes 1, 7, 127 and 1000 (quick: 1, 7, 127, 300), seqlen_q ≠ seqlen_k,
-    /// GQA and MQA, a fully masked sequence, an empty varlen sequence. Quick keeps every case and shrinks the big ones.
+    /// Every option, head dims 1…256, odd sizes 1, 7, 127 and 1000 (quick: 1000 only where cheap), seqlen_q ≠ seqlen_k,
+    /// GQA and MQA, decode (one query), rows and a whole sequence that see no key, an empty varlen sequence.
+    /// Quick keeps every option case, shrinks the big ones and thins the head-dim sweep.
     /// </summary>
     public static List<CheckCase> Build(bool quick)
     {
         int big = quick ? 300 : 1000;
         int mid = quick ? 127 : 257;
-        return
-        [
+        var cases = new List<CheckCase>
+        {
             new() { Name = "single token D=1", Shape = new(1, 1, 1, 1, 1, 1) },
             new() { Name = "GQA causal 7×13 D=16", Shape = new(2, 7, 13, 4, 2, 16), Options = _ => new() { Causal = true } },
             new() { Name = "window(16,8) 127 D=40", Shape = new(1, 127, 127, 3, 3, 40), Options = _ => new() { WindowLeft = 16, WindowRight = 8 } },
             new() { Name = $"plain {big} D=64", Shape = new(1, big, big, 2, 2, 64) },
+            // One query or seven keys make these cheap, so they keep N = 1000 in the quick matrix too.
+            new() { Name = "decode GQA 1×1000 D=128", Shape = new(3, 1, 1000, 8, 2, 128) },
+            new() { Name = "causal 1000×7 (rows see nothing) D=32", Shape = new(1, 1000, 7, 2, 2, 32), Options = _ => new() { Causal = true } },
             new() { Name = "MQA causal 200×77 D=128", Shape = new(2, 200, 77, 4, 1, 128), Options = _ => new() { Causal = true } },
             new() { Name = "softcap cross 65×300 D=256", Shape = new(1, 65, 300, 2, 2, 256), Options = _ => new() { Softcap = 5f, Scale = 0.2f } },
+            new() { Name = "peaky scores (scale 1) 127 D=64", Shape = new(1, 127, 127, 2, 2, 64), Options = _ => new() { Scale = 1f } },
             new()
             {
                 Name = "ALiBi [H] causal 127×200 D=64", Shape = new(1, 127, 200, 4, 2, 64),
@@ -348,6 +401,11 @@ internal static class CheckCases
                 Name = $"dropout causal {mid} D=128", Shape = new(1, mid, mid, 2, 2, 128),
                 Options = rng => new() { Causal = true, DropoutP = 0.1f, Seed = (ulong)rng.NextInt64(), Offset = 12345 },
             },
+            new()
+            {
+                Name = $"window(64,0)+dropout {big} D=64", Shape = new(1, big, big, 2, 1, 64),
+                Options = rng => new() { WindowLeft = 64, WindowRight = 0, DropoutP = 0.3f, Seed = (ulong)rng.NextInt64() },
+            },
             new() { Name = "causal + P 40×70 D=16", Shape = new(1, 40, 70, 2, 2, 16), ReturnSoftmax = true, Options = _ => new() { Causal = true } },
             new()
             {
@@ -366,6 +424,11 @@ internal static class CheckCases
             },
             new()
             {
+                Name = "cosine g1 pre-normed MQA + P 70×90 D=40", Shape = new(1, 70, 90, 3, 1, 40), PreNormalizeGroups = 1, ReturnSoftmax = true,
+                Options = _ => new() { Variant = AttentionVariant.Cosine, L2NormalizeQK = false, Causal = true },
+            },
+            new()
+            {
                 Name = "varlen causal + P D=64", Kind = CaseKind.Varlen, Heads = 4, KvHeads = 2, HeadDim = 64, ReturnSoftmax = true,
                 CuSeqlensQ = [0, 7, 7, 134, 135], CuSeqlensK = [0, 20, 25, 152, 153], Options = _ => new() { Causal = true },
             },
@@ -377,9 +440,55 @@ internal static class CheckCases
             },
             new()
             {
+                Name = "varlen window + padding D=128", Kind = CaseKind.Varlen, Heads = 2, KvHeads = 2, HeadDim = 128,
+                CuSeqlensQ = [0, 50, 120], CuSeqlensK = [0, 80, 110],
+                Options = rng => new() { WindowLeft = 10, WindowRight = 10, KeyPaddingMask = PaddingMask(rng, 2, 80) },
+            },
+            new()
+            {
+                Name = "varlen empty key sequence D=24", Kind = CaseKind.Varlen, Heads = 3, KvHeads = 3, HeadDim = 24,
+                CuSeqlensQ = [0, 5, 12], CuSeqlensK = [0, 0, 9],
+            },
+            new() { Name = "window(0,0) diagonal only 50 D=8", Shape = new(1, 50, 50, 2, 2, 8), Options = _ => new() { WindowLeft = 0, WindowRight = 0 } },
+            new()
+            {
+                Name = "cosine + softcap 40×40 D=32", Shape = new(1, 40, 40, 2, 2, 32),
+                Options = _ => new() { Variant = AttentionVariant.Cosine, Softcap = 5f },
+            },
+            new()
+            {
+                Name = "GQA dropout + P 33×47 D=256", Shape = new(1, 33, 47, 4, 2, 256), ReturnSoftmax = true,
+                Options = rng => new() { DropoutP = 0.5f, Seed = (ulong)rng.NextInt64(), Offset = 3 },
+            },
+            new()
+            {
+                Name = "ALiBi causal 90×40 + window(5,-1) D=16", Shape = new(2, 90, 40, 2, 1, 16),
+                Options = _ => new() { Causal = true, WindowLeft = 5, AlibiSlopes = AlibiSlopes(2, 1) },
+            },
+            new()
+            {
+                Name = "dropout 0.9 + P 31×29 D=1", Shape = new(1, 31, 29, 2, 2, 1), ReturnSoftmax = true,
+                Options = rng => new() { DropoutP = 0.9f, Seed = (ulong)rng.NextInt64() },
+            },
+            new()
+            {
                 Name = "user score+mask mod 100×140 D=48", Kind = CaseKind.DenseUserMods, Shape = new(1, 100, 140, 2, 2, 48),
             },
-        ];
+        };
+
+        // Head-dim sweep: every size class the kernels pad differently (below, at and between vector widths), to 256.
+        int[] dims = quick ? [2, 24, 80, 160, 256] : [2, 3, 8, 24, 32, 48, 56, 80, 96, 112, 160, 192, 200, 224, 256];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            bool causal = i % 2 == 0;
+            int d = dims[i];
+            cases.Add(new()
+            {
+                Name = $"head dim {d} MQA{(causal ? " causal" : "")} 61×83", Shape = new(1, 61, 83, 2, 1, d),
+                Options = _ => new() { Causal = causal },
+            });
+        }
+        return cases;
     }
 
     /// <summary>ALiBi's geometric slopes 2^(−8(h+1)/H), varied per sequence when [B, H].</summary>
@@ -468,8 +577,8 @@ internal sealed class CaseData
         var dOut = Gaussian(rng, c.QueryLength);
         if (c.PreNormalizeGroups > 0)
         {
-            Normalize(q, c.HeadDim / c.PreNormalizeGroups);
-            Normalize(k, c.HeadDim / c.PreNormalizeGroups);
+            Normalize(q, c.D / c.PreNormalizeGroups);
+            Normalize(k, c.D / c.PreNormalizeGroups);
         }
         return new CaseData { Q = q, K = k, V = v, DOut = dOut, Options = c.Options(rng) };
     }

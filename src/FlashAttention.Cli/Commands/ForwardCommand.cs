@@ -25,16 +25,26 @@ internal static class ForwardCommand
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var settings = flags.Read(parse);
-            var backend = Backends.Select(settings.Device);
             var targets = new Targets(parse.GetValue(output)!, parse.GetValue(lse), parse.GetValue(softmax));
-            OutputFiles.CheckTargets(("--out", targets.Out), ("--lse", targets.Lse), ("--softmax", targets.Softmax));
-            var inputs = AttentionInputs.Load(settings);
-            return inputs.Dtype switch
+            // The GPU's limits that the flags alone decide are refused before the device is opened or a file is read.
+            if (settings.Device == "cuda")
+                CudaBackend.CheckFlags(settings, targets.Softmax is not null);
+            var backend = Backends.Select(settings.Device, forward: true);
+            try
             {
-                ComputeDtype.Fp16 => Run<Half>(inputs, backend, targets, stdout),
-                ComputeDtype.Bf16 => Run<BFloat16>(inputs, backend, targets, stdout),
-                _ => Run<float>(inputs, backend, targets, stdout),
-            };
+                OutputFiles.CheckTargets(("--out", targets.Out), ("--lse", targets.Lse), ("--softmax", targets.Softmax));
+                var inputs = AttentionInputs.Load(settings);
+                return inputs.Dtype switch
+                {
+                    ComputeDtype.Fp16 => Run<Half>(inputs, backend, targets, stdout),
+                    ComputeDtype.Bf16 => Run<BFloat16>(inputs, backend, targets, stdout),
+                    _ => Run<float>(inputs, backend, targets, stdout),
+                };
+            }
+            finally
+            {
+                (backend as IDisposable)?.Dispose();
+            }
         }));
         return command;
     }

@@ -53,18 +53,8 @@ internal static class InfoCommand
             yield return ($"FMA peak float32 ({threads} thread{(threads == 1 ? "" : "s")})", $"{MachinePeak.MeasureGflops(threads):F1} GFLOP/s (measured)");
     }
 
-    /// <summary>
-    /// There is no GPU backend in this build, so no device can be used; whether the driver library loads tells the user
-    /// whether a future CUDA build would find one. Loading the library does not initialise the driver.
-    /// </summary>
-    private static string DescribeCuda()
-    {
-        string library = OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1";
-        bool driver = NativeLibrary.TryLoad(library, out var handle);
-        if (driver)
-            NativeLibrary.Free(handle);
-        return $"none usable: CUDA backend not built; driver library {library} {(driver ? "found" : "not found")}";
-    }
+    /// <summary>The CUDA device the GPU backend would use, or why there is none (the backend probes without throwing).</summary>
+    private static string DescribeCuda() => CudaBackend.Describe();
 
     private static string YesNo(bool value) => value ? "yes" : "no";
 

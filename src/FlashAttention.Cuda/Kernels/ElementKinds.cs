@@ -82,3 +82,49 @@ internal readonly struct SoftcapScore : IScoreMode
 
     public float MaskFill => float.NegativeInfinity;
 }
+
+/// <summary>
+/// Optional score and probability features of a kernel instantiation (ALiBi bias, dropout). The kernels are generic over
+/// it and test the properties below, which are constants per type, so ILGPU folds the branches away and the variant
+/// without features compiles to the same code as a kernel that never had them.
+/// </summary>
+internal interface IFeatures
+{
+    /// <summary>Subtract slope·|i + Nk − Nq − j| (in base-2 units: the host passes slope·log2(e)).</summary>
+    bool Alibi { get; }
+
+    /// <summary>Zero the probabilities the Philox mask drops and scale the output by 1/(1 − p).</summary>
+    bool Dropout { get; }
+}
+
+/// <summary>Neither ALiBi nor dropout (the fast path).</summary>
+internal readonly struct NoFeatures : IFeatures
+{
+    public bool Alibi => false;
+
+    public bool Dropout => false;
+}
+
+/// <summary>ALiBi only.</summary>
+internal readonly struct AlibiFeature : IFeatures
+{
+    public bool Alibi => true;
+
+    public bool Dropout => false;
+}
+
+/// <summary>Dropout only.</summary>
+internal readonly struct DropoutFeature : IFeatures
+{
+    public bool Alibi => false;
+
+    public bool Dropout => true;
+}
+
+/// <summary>ALiBi and dropout.</summary>
+internal readonly struct AlibiDropoutFeatures : IFeatures
+{
+    public bool Alibi => true;
+
+    public bool Dropout => true;
+}

@@ -25,12 +25,13 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: loaded once into registers.
     /// </summary>
-    public static void D64_M128_N64_W4<TKind, TMode>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode
+    public static void D64_M128_N64_W4<TKind, TMode, TFeatures>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
         var kind = default(TKind);
         var mode = default(TMode);
+        var features = default(TFeatures);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -174,6 +175,10 @@ internal static partial class ForwardKernels
         int vRow = (lane & 15) * RowBytes;
         int shift = p.SeqK - p.SeqQ;
         int rowBase = qStart + warpRow + g;
+        // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        uint dropUpper = (uint)(t & 1);
         float m_0_0 = float.NegativeInfinity;
         float l_0_0 = 0f;
         float m_0_1 = float.NegativeInfinity;
@@ -565,12 +570,148 @@ internal static partial class ForwardKernels
                 s_1_7.W = col + 57 >= lo_1_1 && col + 57 <= hi_1_1 ? s_1_7.W : mode.MaskFill;
             }
 
+            // ALiBi: the bias is not proportional to the score, so convert to base-2 logits first and subtract
+            // slope·log2(e)·|i + Nk - Nq - j|; the softmax below then uses a factor of 1 (masked entries stay -inf).
+            if (features.Alibi)
+            {
+                int adiag = rowBase + shift - (n * BlockN + 2 * t);
+                float fsl2 = p.ScaleLog2;
+                int ad_0_0_0 = adiag + 0;
+                s_0_0.X = s_0_0.X * fsl2 - alibiSlope * (float)(ad_0_0_0 < 0 ? -ad_0_0_0 : ad_0_0_0);
+                int ad_0_0_1 = adiag + -1;
+                s_0_0.Y = s_0_0.Y * fsl2 - alibiSlope * (float)(ad_0_0_1 < 0 ? -ad_0_0_1 : ad_0_0_1);
+                int ad_0_0_2 = adiag + 8;
+                s_0_0.Z = s_0_0.Z * fsl2 - alibiSlope * (float)(ad_0_0_2 < 0 ? -ad_0_0_2 : ad_0_0_2);
+                int ad_0_0_3 = adiag + 7;
+                s_0_0.W = s_0_0.W * fsl2 - alibiSlope * (float)(ad_0_0_3 < 0 ? -ad_0_0_3 : ad_0_0_3);
+                int ad_0_1_0 = adiag + -8;
+                s_0_1.X = s_0_1.X * fsl2 - alibiSlope * (float)(ad_0_1_0 < 0 ? -ad_0_1_0 : ad_0_1_0);
+                int ad_0_1_1 = adiag + -9;
+                s_0_1.Y = s_0_1.Y * fsl2 - alibiSlope * (float)(ad_0_1_1 < 0 ? -ad_0_1_1 : ad_0_1_1);
+                int ad_0_1_2 = adiag + 0;
+                s_0_1.Z = s_0_1.Z * fsl2 - alibiSlope * (float)(ad_0_1_2 < 0 ? -ad_0_1_2 : ad_0_1_2);
+                int ad_0_1_3 = adiag + -1;
+                s_0_1.W = s_0_1.W * fsl2 - alibiSlope * (float)(ad_0_1_3 < 0 ? -ad_0_1_3 : ad_0_1_3);
+                int ad_0_2_0 = adiag + -16;
+                s_0_2.X = s_0_2.X * fsl2 - alibiSlope * (float)(ad_0_2_0 < 0 ? -ad_0_2_0 : ad_0_2_0);
+                int ad_0_2_1 = adiag + -17;
+                s_0_2.Y = s_0_2.Y * fsl2 - alibiSlope * (float)(ad_0_2_1 < 0 ? -ad_0_2_1 : ad_0_2_1);
+                int ad_0_2_2 = adiag + -8;
+                s_0_2.Z = s_0_2.Z * fsl2 - alibiSlope * (float)(ad_0_2_2 < 0 ? -ad_0_2_2 : ad_0_2_2);
+                int ad_0_2_3 = adiag + -9;
+                s_0_2.W = s_0_2.W * fsl2 - alibiSlope * (float)(ad_0_2_3 < 0 ? -ad_0_2_3 : ad_0_2_3);
+                int ad_0_3_0 = adiag + -24;
+                s_0_3.X = s_0_3.X * fsl2 - alibiSlope * (float)(ad_0_3_0 < 0 ? -ad_0_3_0 : ad_0_3_0);
+                int ad_0_3_1 = adiag + -25;
+                s_0_3.Y = s_0_3.Y * fsl2 - alibiSlope * (float)(ad_0_3_1 < 0 ? -ad_0_3_1 : ad_0_3_1);
+                int ad_0_3_2 = adiag + -16;
+                s_0_3.Z = s_0_3.Z * fsl2 - alibiSlope * (float)(ad_0_3_2 < 0 ? -ad_0_3_2 : ad_0_3_2);
+                int ad_0_3_3 = adiag + -17;
+                s_0_3.W = s_0_3.W * fsl2 - alibiSlope * (float)(ad_0_3_3 < 0 ? -ad_0_3_3 : ad_0_3_3);
+                int ad_0_4_0 = adiag + -32;
+                s_0_4.X = s_0_4.X * fsl2 - alibiSlope * (float)(ad_0_4_0 < 0 ? -ad_0_4_0 : ad_0_4_0);
+                int ad_0_4_1 = adiag + -33;
+                s_0_4.Y = s_0_4.Y * fsl2 - alibiSlope * (float)(ad_0_4_1 < 0 ? -ad_0_4_1 : ad_0_4_1);
+                int ad_0_4_2 = adiag + -24;
+                s_0_4.Z = s_0_4.Z * fsl2 - alibiSlope * (float)(ad_0_4_2 < 0 ? -ad_0_4_2 : ad_0_4_2);
+                int ad_0_4_3 = adiag + -25;
+                s_0_4.W = s_0_4.W * fsl2 - alibiSlope * (float)(ad_0_4_3 < 0 ? -ad_0_4_3 : ad_0_4_3);
+                int ad_0_5_0 = adiag + -40;
+                s_0_5.X = s_0_5.X * fsl2 - alibiSlope * (float)(ad_0_5_0 < 0 ? -ad_0_5_0 : ad_0_5_0);
+                int ad_0_5_1 = adiag + -41;
+                s_0_5.Y = s_0_5.Y * fsl2 - alibiSlope * (float)(ad_0_5_1 < 0 ? -ad_0_5_1 : ad_0_5_1);
+                int ad_0_5_2 = adiag + -32;
+                s_0_5.Z = s_0_5.Z * fsl2 - alibiSlope * (float)(ad_0_5_2 < 0 ? -ad_0_5_2 : ad_0_5_2);
+                int ad_0_5_3 = adiag + -33;
+                s_0_5.W = s_0_5.W * fsl2 - alibiSlope * (float)(ad_0_5_3 < 0 ? -ad_0_5_3 : ad_0_5_3);
+                int ad_0_6_0 = adiag + -48;
+                s_0_6.X = s_0_6.X * fsl2 - alibiSlope * (float)(ad_0_6_0 < 0 ? -ad_0_6_0 : ad_0_6_0);
+                int ad_0_6_1 = adiag + -49;
+                s_0_6.Y = s_0_6.Y * fsl2 - alibiSlope * (float)(ad_0_6_1 < 0 ? -ad_0_6_1 : ad_0_6_1);
+                int ad_0_6_2 = adiag + -40;
+                s_0_6.Z = s_0_6.Z * fsl2 - alibiSlope * (float)(ad_0_6_2 < 0 ? -ad_0_6_2 : ad_0_6_2);
+                int ad_0_6_3 = adiag + -41;
+                s_0_6.W = s_0_6.W * fsl2 - alibiSlope * (float)(ad_0_6_3 < 0 ? -ad_0_6_3 : ad_0_6_3);
+                int ad_0_7_0 = adiag + -56;
+                s_0_7.X = s_0_7.X * fsl2 - alibiSlope * (float)(ad_0_7_0 < 0 ? -ad_0_7_0 : ad_0_7_0);
+                int ad_0_7_1 = adiag + -57;
+                s_0_7.Y = s_0_7.Y * fsl2 - alibiSlope * (float)(ad_0_7_1 < 0 ? -ad_0_7_1 : ad_0_7_1);
+                int ad_0_7_2 = adiag + -48;
+                s_0_7.Z = s_0_7.Z * fsl2 - alibiSlope * (float)(ad_0_7_2 < 0 ? -ad_0_7_2 : ad_0_7_2);
+                int ad_0_7_3 = adiag + -49;
+                s_0_7.W = s_0_7.W * fsl2 - alibiSlope * (float)(ad_0_7_3 < 0 ? -ad_0_7_3 : ad_0_7_3);
+                int ad_1_0_0 = adiag + 16;
+                s_1_0.X = s_1_0.X * fsl2 - alibiSlope * (float)(ad_1_0_0 < 0 ? -ad_1_0_0 : ad_1_0_0);
+                int ad_1_0_1 = adiag + 15;
+                s_1_0.Y = s_1_0.Y * fsl2 - alibiSlope * (float)(ad_1_0_1 < 0 ? -ad_1_0_1 : ad_1_0_1);
+                int ad_1_0_2 = adiag + 24;
+                s_1_0.Z = s_1_0.Z * fsl2 - alibiSlope * (float)(ad_1_0_2 < 0 ? -ad_1_0_2 : ad_1_0_2);
+                int ad_1_0_3 = adiag + 23;
+                s_1_0.W = s_1_0.W * fsl2 - alibiSlope * (float)(ad_1_0_3 < 0 ? -ad_1_0_3 : ad_1_0_3);
+                int ad_1_1_0 = adiag + 8;
+                s_1_1.X = s_1_1.X * fsl2 - alibiSlope * (float)(ad_1_1_0 < 0 ? -ad_1_1_0 : ad_1_1_0);
+                int ad_1_1_1 = adiag + 7;
+                s_1_1.Y = s_1_1.Y * fsl2 - alibiSlope * (float)(ad_1_1_1 < 0 ? -ad_1_1_1 : ad_1_1_1);
+                int ad_1_1_2 = adiag + 16;
+                s_1_1.Z = s_1_1.Z * fsl2 - alibiSlope * (float)(ad_1_1_2 < 0 ? -ad_1_1_2 : ad_1_1_2);
+                int ad_1_1_3 = adiag + 15;
+                s_1_1.W = s_1_1.W * fsl2 - alibiSlope * (float)(ad_1_1_3 < 0 ? -ad_1_1_3 : ad_1_1_3);
+                int ad_1_2_0 = adiag + 0;
+                s_1_2.X = s_1_2.X * fsl2 - alibiSlope * (float)(ad_1_2_0 < 0 ? -ad_1_2_0 : ad_1_2_0);
+                int ad_1_2_1 = adiag + -1;
+                s_1_2.Y = s_1_2.Y * fsl2 - alibiSlope * (float)(ad_1_2_1 < 0 ? -ad_1_2_1 : ad_1_2_1);
+                int ad_1_2_2 = adiag + 8;
+                s_1_2.Z = s_1_2.Z * fsl2 - alibiSlope * (float)(ad_1_2_2 < 0 ? -ad_1_2_2 : ad_1_2_2);
+                int ad_1_2_3 = adiag + 7;
+                s_1_2.W = s_1_2.W * fsl2 - alibiSlope * (float)(ad_1_2_3 < 0 ? -ad_1_2_3 : ad_1_2_3);
+                int ad_1_3_0 = adiag + -8;
+                s_1_3.X = s_1_3.X * fsl2 - alibiSlope * (float)(ad_1_3_0 < 0 ? -ad_1_3_0 : ad_1_3_0);
+                int ad_1_3_1 = adiag + -9;
+                s_1_3.Y = s_1_3.Y * fsl2 - alibiSlope * (float)(ad_1_3_1 < 0 ? -ad_1_3_1 : ad_1_3_1);
+                int ad_1_3_2 = adiag + 0;
+                s_1_3.Z = s_1_3.Z * fsl2 - alibiSlope * (float)(ad_1_3_2 < 0 ? -ad_1_3_2 : ad_1_3_2);
+                int ad_1_3_3 = adiag + -1;
+                s_1_3.W = s_1_3.W * fsl2 - alibiSlope * (float)(ad_1_3_3 < 0 ? -ad_1_3_3 : ad_1_3_3);
+                int ad_1_4_0 = adiag + -16;
+                s_1_4.X = s_1_4.X * fsl2 - alibiSlope * (float)(ad_1_4_0 < 0 ? -ad_1_4_0 : ad_1_4_0);
+                int ad_1_4_1 = adiag + -17;
+                s_1_4.Y = s_1_4.Y * fsl2 - alibiSlope * (float)(ad_1_4_1 < 0 ? -ad_1_4_1 : ad_1_4_1);
+                int ad_1_4_2 = adiag + -8;
+                s_1_4.Z = s_1_4.Z * fsl2 - alibiSlope * (float)(ad_1_4_2 < 0 ? -ad_1_4_2 : ad_1_4_2);
+                int ad_1_4_3 = adiag + -9;
+                s_1_4.W = s_1_4.W * fsl2 - alibiSlope * (float)(ad_1_4_3 < 0 ? -ad_1_4_3 : ad_1_4_3);
+                int ad_1_5_0 = adiag + -24;
+                s_1_5.X = s_1_5.X * fsl2 - alibiSlope * (float)(ad_1_5_0 < 0 ? -ad_1_5_0 : ad_1_5_0);
+                int ad_1_5_1 = adiag + -25;
+                s_1_5.Y = s_1_5.Y * fsl2 - alibiSlope * (float)(ad_1_5_1 < 0 ? -ad_1_5_1 : ad_1_5_1);
+                int ad_1_5_2 = adiag + -16;
+                s_1_5.Z = s_1_5.Z * fsl2 - alibiSlope * (float)(ad_1_5_2 < 0 ? -ad_1_5_2 : ad_1_5_2);
+                int ad_1_5_3 = adiag + -17;
+                s_1_5.W = s_1_5.W * fsl2 - alibiSlope * (float)(ad_1_5_3 < 0 ? -ad_1_5_3 : ad_1_5_3);
+                int ad_1_6_0 = adiag + -32;
+                s_1_6.X = s_1_6.X * fsl2 - alibiSlope * (float)(ad_1_6_0 < 0 ? -ad_1_6_0 : ad_1_6_0);
+                int ad_1_6_1 = adiag + -33;
+                s_1_6.Y = s_1_6.Y * fsl2 - alibiSlope * (float)(ad_1_6_1 < 0 ? -ad_1_6_1 : ad_1_6_1);
+                int ad_1_6_2 = adiag + -24;
+                s_1_6.Z = s_1_6.Z * fsl2 - alibiSlope * (float)(ad_1_6_2 < 0 ? -ad_1_6_2 : ad_1_6_2);
+                int ad_1_6_3 = adiag + -25;
+                s_1_6.W = s_1_6.W * fsl2 - alibiSlope * (float)(ad_1_6_3 < 0 ? -ad_1_6_3 : ad_1_6_3);
+                int ad_1_7_0 = adiag + -40;
+                s_1_7.X = s_1_7.X * fsl2 - alibiSlope * (float)(ad_1_7_0 < 0 ? -ad_1_7_0 : ad_1_7_0);
+                int ad_1_7_1 = adiag + -41;
+                s_1_7.Y = s_1_7.Y * fsl2 - alibiSlope * (float)(ad_1_7_1 < 0 ? -ad_1_7_1 : ad_1_7_1);
+                int ad_1_7_2 = adiag + -32;
+                s_1_7.Z = s_1_7.Z * fsl2 - alibiSlope * (float)(ad_1_7_2 < 0 ? -ad_1_7_2 : ad_1_7_2);
+                int ad_1_7_3 = adiag + -33;
+                s_1_7.W = s_1_7.W * fsl2 - alibiSlope * (float)(ad_1_7_3 < 0 ? -ad_1_7_3 : ad_1_7_3);
+            }
+
             // Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):
             // each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W).
-            float sl2 = p.ScaleLog2;
-            float mx_0_0 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.X, s_0_0.Y), mode.Reduce(s_0_1.X, s_0_1.Y)), mode.Reduce(mode.Reduce(s_0_2.X, s_0_2.Y), mode.Reduce(s_0_3.X, s_0_3.Y))), mode.Reduce(mode.Reduce(mode.Reduce(s_0_4.X, s_0_4.Y), mode.Reduce(s_0_5.X, s_0_5.Y)), mode.Reduce(mode.Reduce(s_0_6.X, s_0_6.Y), mode.Reduce(s_0_7.X, s_0_7.Y))));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
+            float sl2 = features.Alibi ? 1f : p.ScaleLog2;
+            float mx_0_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.X, s_0_0.Y), Reduce<TMode, TFeatures>(s_0_1.X, s_0_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.X, s_0_2.Y), Reduce<TMode, TFeatures>(s_0_3.X, s_0_3.Y))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_4.X, s_0_4.Y), Reduce<TMode, TFeatures>(s_0_5.X, s_0_5.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_6.X, s_0_6.Y), Reduce<TMode, TFeatures>(s_0_7.X, s_0_7.Y))));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
             float mNew_0_0 = PtxOps.Max(m_0_0, mx_0_0 * sl2);
             float mUse_0_0 = mNew_0_0 == float.NegativeInfinity ? 0f : mNew_0_0;
             float alpha_0_0 = PtxOps.Exp2(m_0_0 - mUse_0_0);
@@ -608,9 +749,9 @@ internal static partial class ForwardKernels
             o_0_6.Y *= alpha_0_0;
             o_0_7.X *= alpha_0_0;
             o_0_7.Y *= alpha_0_0;
-            float mx_0_1 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.Z, s_0_0.W), mode.Reduce(s_0_1.Z, s_0_1.W)), mode.Reduce(mode.Reduce(s_0_2.Z, s_0_2.W), mode.Reduce(s_0_3.Z, s_0_3.W))), mode.Reduce(mode.Reduce(mode.Reduce(s_0_4.Z, s_0_4.W), mode.Reduce(s_0_5.Z, s_0_5.W)), mode.Reduce(mode.Reduce(s_0_6.Z, s_0_6.W), mode.Reduce(s_0_7.Z, s_0_7.W))));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
+            float mx_0_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.Z, s_0_0.W), Reduce<TMode, TFeatures>(s_0_1.Z, s_0_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.Z, s_0_2.W), Reduce<TMode, TFeatures>(s_0_3.Z, s_0_3.W))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_4.Z, s_0_4.W), Reduce<TMode, TFeatures>(s_0_5.Z, s_0_5.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_6.Z, s_0_6.W), Reduce<TMode, TFeatures>(s_0_7.Z, s_0_7.W))));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
             float mNew_0_1 = PtxOps.Max(m_0_1, mx_0_1 * sl2);
             float mUse_0_1 = mNew_0_1 == float.NegativeInfinity ? 0f : mNew_0_1;
             float alpha_0_1 = PtxOps.Exp2(m_0_1 - mUse_0_1);
@@ -648,9 +789,9 @@ internal static partial class ForwardKernels
             o_0_6.W *= alpha_0_1;
             o_0_7.Z *= alpha_0_1;
             o_0_7.W *= alpha_0_1;
-            float mx_1_0 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.X, s_1_0.Y), mode.Reduce(s_1_1.X, s_1_1.Y)), mode.Reduce(mode.Reduce(s_1_2.X, s_1_2.Y), mode.Reduce(s_1_3.X, s_1_3.Y))), mode.Reduce(mode.Reduce(mode.Reduce(s_1_4.X, s_1_4.Y), mode.Reduce(s_1_5.X, s_1_5.Y)), mode.Reduce(mode.Reduce(s_1_6.X, s_1_6.Y), mode.Reduce(s_1_7.X, s_1_7.Y))));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
+            float mx_1_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.X, s_1_0.Y), Reduce<TMode, TFeatures>(s_1_1.X, s_1_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.X, s_1_2.Y), Reduce<TMode, TFeatures>(s_1_3.X, s_1_3.Y))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_4.X, s_1_4.Y), Reduce<TMode, TFeatures>(s_1_5.X, s_1_5.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_6.X, s_1_6.Y), Reduce<TMode, TFeatures>(s_1_7.X, s_1_7.Y))));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
             float mNew_1_0 = PtxOps.Max(m_1_0, mx_1_0 * sl2);
             float mUse_1_0 = mNew_1_0 == float.NegativeInfinity ? 0f : mNew_1_0;
             float alpha_1_0 = PtxOps.Exp2(m_1_0 - mUse_1_0);
@@ -688,9 +829,9 @@ internal static partial class ForwardKernels
             o_1_6.Y *= alpha_1_0;
             o_1_7.X *= alpha_1_0;
             o_1_7.Y *= alpha_1_0;
-            float mx_1_1 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.Z, s_1_0.W), mode.Reduce(s_1_1.Z, s_1_1.W)), mode.Reduce(mode.Reduce(s_1_2.Z, s_1_2.W), mode.Reduce(s_1_3.Z, s_1_3.W))), mode.Reduce(mode.Reduce(mode.Reduce(s_1_4.Z, s_1_4.W), mode.Reduce(s_1_5.Z, s_1_5.W)), mode.Reduce(mode.Reduce(s_1_6.Z, s_1_6.W), mode.Reduce(s_1_7.Z, s_1_7.W))));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
+            float mx_1_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.Z, s_1_0.W), Reduce<TMode, TFeatures>(s_1_1.Z, s_1_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.Z, s_1_2.W), Reduce<TMode, TFeatures>(s_1_3.Z, s_1_3.W))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_4.Z, s_1_4.W), Reduce<TMode, TFeatures>(s_1_5.Z, s_1_5.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_6.Z, s_1_6.W), Reduce<TMode, TFeatures>(s_1_7.Z, s_1_7.W))));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
             float mNew_1_1 = PtxOps.Max(m_1_1, mx_1_1 * sl2);
             float mUse_1_1 = mNew_1_1 == float.NegativeInfinity ? 0f : mNew_1_1;
             float alpha_1_1 = PtxOps.Exp2(m_1_1 - mUse_1_1);
@@ -728,6 +869,113 @@ internal static partial class ForwardKernels
             o_1_6.W *= alpha_1_1;
             o_1_7.Z *= alpha_1_1;
             o_1_7.W *= alpha_1_1;
+
+            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
+            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            if (features.Dropout)
+            {
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint drow_0_0 = (uint)(rowBase + 0);
+                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
+                s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
+                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
+                s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
+                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
+                s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
+                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
+                s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
+                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
+                s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
+                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
+                s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
+                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
+                s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
+                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
+                s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
+                uint drow_0_1 = (uint)(rowBase + 8);
+                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
+                s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
+                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
+                s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
+                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
+                s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
+                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
+                s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
+                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
+                s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
+                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
+                s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
+                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
+                s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
+                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
+                s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
+                uint drow_1_0 = (uint)(rowBase + 16);
+                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
+                s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
+                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
+                s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
+                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
+                s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
+                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
+                s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
+                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
+                s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
+                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
+                s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
+                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
+                s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
+                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
+                s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
+                uint drow_1_1 = (uint)(rowBase + 24);
+                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
+                s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
+                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
+                s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
+                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
+                s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
+                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
+                s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
+                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
+                s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
+                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
+                s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
+                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
+                s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
+                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
+                s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
+            }
 
             // P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.
             uint p_0_0_0 = kind.Pack(s_0_0.X, s_0_0.Y);
@@ -885,7 +1133,7 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? 1f / l_0_0 : 0f;
+        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < p.SeqQ)
         {
@@ -906,7 +1154,7 @@ internal static partial class ForwardKernels
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? 1f / l_0_1 : 0f;
+        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < p.SeqQ)
         {
@@ -927,7 +1175,7 @@ internal static partial class ForwardKernels
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? 1f / l_1_0 : 0f;
+        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < p.SeqQ)
         {
@@ -948,7 +1196,7 @@ internal static partial class ForwardKernels
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? 1f / l_1_1 : 0f;
+        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < p.SeqQ)
         {
@@ -975,12 +1223,13 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D64_M128_N64_W4_QS<TKind, TMode>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode
+    public static void D64_M128_N64_W4_QS<TKind, TMode, TFeatures>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
         var kind = default(TKind);
         var mode = default(TMode);
+        var features = default(TFeatures);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -1115,6 +1364,10 @@ internal static partial class ForwardKernels
         int vRow = (lane & 15) * RowBytes;
         int shift = p.SeqK - p.SeqQ;
         int rowBase = qStart + warpRow + g;
+        // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        uint dropUpper = (uint)(t & 1);
         float m_0_0 = float.NegativeInfinity;
         float l_0_0 = 0f;
         float m_0_1 = float.NegativeInfinity;
@@ -1514,12 +1767,148 @@ internal static partial class ForwardKernels
                 s_1_7.W = col + 57 >= lo_1_1 && col + 57 <= hi_1_1 ? s_1_7.W : mode.MaskFill;
             }
 
+            // ALiBi: the bias is not proportional to the score, so convert to base-2 logits first and subtract
+            // slope·log2(e)·|i + Nk - Nq - j|; the softmax below then uses a factor of 1 (masked entries stay -inf).
+            if (features.Alibi)
+            {
+                int adiag = rowBase + shift - (n * BlockN + 2 * t);
+                float fsl2 = p.ScaleLog2;
+                int ad_0_0_0 = adiag + 0;
+                s_0_0.X = s_0_0.X * fsl2 - alibiSlope * (float)(ad_0_0_0 < 0 ? -ad_0_0_0 : ad_0_0_0);
+                int ad_0_0_1 = adiag + -1;
+                s_0_0.Y = s_0_0.Y * fsl2 - alibiSlope * (float)(ad_0_0_1 < 0 ? -ad_0_0_1 : ad_0_0_1);
+                int ad_0_0_2 = adiag + 8;
+                s_0_0.Z = s_0_0.Z * fsl2 - alibiSlope * (float)(ad_0_0_2 < 0 ? -ad_0_0_2 : ad_0_0_2);
+                int ad_0_0_3 = adiag + 7;
+                s_0_0.W = s_0_0.W * fsl2 - alibiSlope * (float)(ad_0_0_3 < 0 ? -ad_0_0_3 : ad_0_0_3);
+                int ad_0_1_0 = adiag + -8;
+                s_0_1.X = s_0_1.X * fsl2 - alibiSlope * (float)(ad_0_1_0 < 0 ? -ad_0_1_0 : ad_0_1_0);
+                int ad_0_1_1 = adiag + -9;
+                s_0_1.Y = s_0_1.Y * fsl2 - alibiSlope * (float)(ad_0_1_1 < 0 ? -ad_0_1_1 : ad_0_1_1);
+                int ad_0_1_2 = adiag + 0;
+                s_0_1.Z = s_0_1.Z * fsl2 - alibiSlope * (float)(ad_0_1_2 < 0 ? -ad_0_1_2 : ad_0_1_2);
+                int ad_0_1_3 = adiag + -1;
+                s_0_1.W = s_0_1.W * fsl2 - alibiSlope * (float)(ad_0_1_3 < 0 ? -ad_0_1_3 : ad_0_1_3);
+                int ad_0_2_0 = adiag + -16;
+                s_0_2.X = s_0_2.X * fsl2 - alibiSlope * (float)(ad_0_2_0 < 0 ? -ad_0_2_0 : ad_0_2_0);
+                int ad_0_2_1 = adiag + -17;
+                s_0_2.Y = s_0_2.Y * fsl2 - alibiSlope * (float)(ad_0_2_1 < 0 ? -ad_0_2_1 : ad_0_2_1);
+                int ad_0_2_2 = adiag + -8;
+                s_0_2.Z = s_0_2.Z * fsl2 - alibiSlope * (float)(ad_0_2_2 < 0 ? -ad_0_2_2 : ad_0_2_2);
+                int ad_0_2_3 = adiag + -9;
+                s_0_2.W = s_0_2.W * fsl2 - alibiSlope * (float)(ad_0_2_3 < 0 ? -ad_0_2_3 : ad_0_2_3);
+                int ad_0_3_0 = adiag + -24;
+                s_0_3.X = s_0_3.X * fsl2 - alibiSlope * (float)(ad_0_3_0 < 0 ? -ad_0_3_0 : ad_0_3_0);
+                int ad_0_3_1 = adiag + -25;
+                s_0_3.Y = s_0_3.Y * fsl2 - alibiSlope * (float)(ad_0_3_1 < 0 ? -ad_0_3_1 : ad_0_3_1);
+                int ad_0_3_2 = adiag + -16;
+                s_0_3.Z = s_0_3.Z * fsl2 - alibiSlope * (float)(ad_0_3_2 < 0 ? -ad_0_3_2 : ad_0_3_2);
+                int ad_0_3_3 = adiag + -17;
+                s_0_3.W = s_0_3.W * fsl2 - alibiSlope * (float)(ad_0_3_3 < 0 ? -ad_0_3_3 : ad_0_3_3);
+                int ad_0_4_0 = adiag + -32;
+                s_0_4.X = s_0_4.X * fsl2 - alibiSlope * (float)(ad_0_4_0 < 0 ? -ad_0_4_0 : ad_0_4_0);
+                int ad_0_4_1 = adiag + -33;
+                s_0_4.Y = s_0_4.Y * fsl2 - alibiSlope * (float)(ad_0_4_1 < 0 ? -ad_0_4_1 : ad_0_4_1);
+                int ad_0_4_2 = adiag + -24;
+                s_0_4.Z = s_0_4.Z * fsl2 - alibiSlope * (float)(ad_0_4_2 < 0 ? -ad_0_4_2 : ad_0_4_2);
+                int ad_0_4_3 = adiag + -25;
+                s_0_4.W = s_0_4.W * fsl2 - alibiSlope * (float)(ad_0_4_3 < 0 ? -ad_0_4_3 : ad_0_4_3);
+                int ad_0_5_0 = adiag + -40;
+                s_0_5.X = s_0_5.X * fsl2 - alibiSlope * (float)(ad_0_5_0 < 0 ? -ad_0_5_0 : ad_0_5_0);
+                int ad_0_5_1 = adiag + -41;
+                s_0_5.Y = s_0_5.Y * fsl2 - alibiSlope * (float)(ad_0_5_1 < 0 ? -ad_0_5_1 : ad_0_5_1);
+                int ad_0_5_2 = adiag + -32;
+                s_0_5.Z = s_0_5.Z * fsl2 - alibiSlope * (float)(ad_0_5_2 < 0 ? -ad_0_5_2 : ad_0_5_2);
+                int ad_0_5_3 = adiag + -33;
+                s_0_5.W = s_0_5.W * fsl2 - alibiSlope * (float)(ad_0_5_3 < 0 ? -ad_0_5_3 : ad_0_5_3);
+                int ad_0_6_0 = adiag + -48;
+                s_0_6.X = s_0_6.X * fsl2 - alibiSlope * (float)(ad_0_6_0 < 0 ? -ad_0_6_0 : ad_0_6_0);
+                int ad_0_6_1 = adiag + -49;
+                s_0_6.Y = s_0_6.Y * fsl2 - alibiSlope * (float)(ad_0_6_1 < 0 ? -ad_0_6_1 : ad_0_6_1);
+                int ad_0_6_2 = adiag + -40;
+                s_0_6.Z = s_0_6.Z * fsl2 - alibiSlope * (float)(ad_0_6_2 < 0 ? -ad_0_6_2 : ad_0_6_2);
+                int ad_0_6_3 = adiag + -41;
+                s_0_6.W = s_0_6.W * fsl2 - alibiSlope * (float)(ad_0_6_3 < 0 ? -ad_0_6_3 : ad_0_6_3);
+                int ad_0_7_0 = adiag + -56;
+                s_0_7.X = s_0_7.X * fsl2 - alibiSlope * (float)(ad_0_7_0 < 0 ? -ad_0_7_0 : ad_0_7_0);
+                int ad_0_7_1 = adiag + -57;
+                s_0_7.Y = s_0_7.Y * fsl2 - alibiSlope * (float)(ad_0_7_1 < 0 ? -ad_0_7_1 : ad_0_7_1);
+                int ad_0_7_2 = adiag + -48;
+                s_0_7.Z = s_0_7.Z * fsl2 - alibiSlope * (float)(ad_0_7_2 < 0 ? -ad_0_7_2 : ad_0_7_2);
+                int ad_0_7_3 = adiag + -49;
+                s_0_7.W = s_0_7.W * fsl2 - alibiSlope * (float)(ad_0_7_3 < 0 ? -ad_0_7_3 : ad_0_7_3);
+                int ad_1_0_0 = adiag + 16;
+                s_1_0.X = s_1_0.X * fsl2 - alibiSlope * (float)(ad_1_0_0 < 0 ? -ad_1_0_0 : ad_1_0_0);
+                int ad_1_0_1 = adiag + 15;
+                s_1_0.Y = s_1_0.Y * fsl2 - alibiSlope * (float)(ad_1_0_1 < 0 ? -ad_1_0_1 : ad_1_0_1);
+                int ad_1_0_2 = adiag + 24;
+                s_1_0.Z = s_1_0.Z * fsl2 - alibiSlope * (float)(ad_1_0_2 < 0 ? -ad_1_0_2 : ad_1_0_2);
+                int ad_1_0_3 = adiag + 23;
+                s_1_0.W = s_1_0.W * fsl2 - alibiSlope * (float)(ad_1_0_3 < 0 ? -ad_1_0_3 : ad_1_0_3);
+                int ad_1_1_0 = adiag + 8;
+                s_1_1.X = s_1_1.X * fsl2 - alibiSlope * (float)(ad_1_1_0 < 0 ? -ad_1_1_0 : ad_1_1_0);
+                int ad_1_1_1 = adiag + 7;
+                s_1_1.Y = s_1_1.Y * fsl2 - alibiSlope * (float)(ad_1_1_1 < 0 ? -ad_1_1_1 : ad_1_1_1);
+                int ad_1_1_2 = adiag + 16;
+                s_1_1.Z = s_1_1.Z * fsl2 - alibiSlope * (float)(ad_1_1_2 < 0 ? -ad_1_1_2 : ad_1_1_2);
+                int ad_1_1_3 = adiag + 15;
+                s_1_1.W = s_1_1.W * fsl2 - alibiSlope * (float)(ad_1_1_3 < 0 ? -ad_1_1_3 : ad_1_1_3);
+                int ad_1_2_0 = adiag + 0;
+                s_1_2.X = s_1_2.X * fsl2 - alibiSlope * (float)(ad_1_2_0 < 0 ? -ad_1_2_0 : ad_1_2_0);
+                int ad_1_2_1 = adiag + -1;
+                s_1_2.Y = s_1_2.Y * fsl2 - alibiSlope * (float)(ad_1_2_1 < 0 ? -ad_1_2_1 : ad_1_2_1);
+                int ad_1_2_2 = adiag + 8;
+                s_1_2.Z = s_1_2.Z * fsl2 - alibiSlope * (float)(ad_1_2_2 < 0 ? -ad_1_2_2 : ad_1_2_2);
+                int ad_1_2_3 = adiag + 7;
+                s_1_2.W = s_1_2.W * fsl2 - alibiSlope * (float)(ad_1_2_3 < 0 ? -ad_1_2_3 : ad_1_2_3);
+                int ad_1_3_0 = adiag + -8;
+                s_1_3.X = s_1_3.X * fsl2 - alibiSlope * (float)(ad_1_3_0 < 0 ? -ad_1_3_0 : ad_1_3_0);
+                int ad_1_3_1 = adiag + -9;
+                s_1_3.Y = s_1_3.Y * fsl2 - alibiSlope * (float)(ad_1_3_1 < 0 ? -ad_1_3_1 : ad_1_3_1);
+                int ad_1_3_2 = adiag + 0;
+                s_1_3.Z = s_1_3.Z * fsl2 - alibiSlope * (float)(ad_1_3_2 < 0 ? -ad_1_3_2 : ad_1_3_2);
+                int ad_1_3_3 = adiag + -1;
+                s_1_3.W = s_1_3.W * fsl2 - alibiSlope * (float)(ad_1_3_3 < 0 ? -ad_1_3_3 : ad_1_3_3);
+                int ad_1_4_0 = adiag + -16;
+                s_1_4.X = s_1_4.X * fsl2 - alibiSlope * (float)(ad_1_4_0 < 0 ? -ad_1_4_0 : ad_1_4_0);
+                int ad_1_4_1 = adiag + -17;
+                s_1_4.Y = s_1_4.Y * fsl2 - alibiSlope * (float)(ad_1_4_1 < 0 ? -ad_1_4_1 : ad_1_4_1);
+                int ad_1_4_2 = adiag + -8;
+                s_1_4.Z = s_1_4.Z * fsl2 - alibiSlope * (float)(ad_1_4_2 < 0 ? -ad_1_4_2 : ad_1_4_2);
+                int ad_1_4_3 = adiag + -9;
+                s_1_4.W = s_1_4.W * fsl2 - alibiSlope * (float)(ad_1_4_3 < 0 ? -ad_1_4_3 : ad_1_4_3);
+                int ad_1_5_0 = adiag + -24;
+                s_1_5.X = s_1_5.X * fsl2 - alibiSlope * (float)(ad_1_5_0 < 0 ? -ad_1_5_0 : ad_1_5_0);
+                int ad_1_5_1 = adiag + -25;
+                s_1_5.Y = s_1_5.Y * fsl2 - alibiSlope * (float)(ad_1_5_1 < 0 ? -ad_1_5_1 : ad_1_5_1);
+                int ad_1_5_2 = adiag + -16;
+                s_1_5.Z = s_1_5.Z * fsl2 - alibiSlope * (float)(ad_1_5_2 < 0 ? -ad_1_5_2 : ad_1_5_2);
+                int ad_1_5_3 = adiag + -17;
+                s_1_5.W = s_1_5.W * fsl2 - alibiSlope * (float)(ad_1_5_3 < 0 ? -ad_1_5_3 : ad_1_5_3);
+                int ad_1_6_0 = adiag + -32;
+                s_1_6.X = s_1_6.X * fsl2 - alibiSlope * (float)(ad_1_6_0 < 0 ? -ad_1_6_0 : ad_1_6_0);
+                int ad_1_6_1 = adiag + -33;
+                s_1_6.Y = s_1_6.Y * fsl2 - alibiSlope * (float)(ad_1_6_1 < 0 ? -ad_1_6_1 : ad_1_6_1);
+                int ad_1_6_2 = adiag + -24;
+                s_1_6.Z = s_1_6.Z * fsl2 - alibiSlope * (float)(ad_1_6_2 < 0 ? -ad_1_6_2 : ad_1_6_2);
+                int ad_1_6_3 = adiag + -25;
+                s_1_6.W = s_1_6.W * fsl2 - alibiSlope * (float)(ad_1_6_3 < 0 ? -ad_1_6_3 : ad_1_6_3);
+                int ad_1_7_0 = adiag + -40;
+                s_1_7.X = s_1_7.X * fsl2 - alibiSlope * (float)(ad_1_7_0 < 0 ? -ad_1_7_0 : ad_1_7_0);
+                int ad_1_7_1 = adiag + -41;
+                s_1_7.Y = s_1_7.Y * fsl2 - alibiSlope * (float)(ad_1_7_1 < 0 ? -ad_1_7_1 : ad_1_7_1);
+                int ad_1_7_2 = adiag + -32;
+                s_1_7.Z = s_1_7.Z * fsl2 - alibiSlope * (float)(ad_1_7_2 < 0 ? -ad_1_7_2 : ad_1_7_2);
+                int ad_1_7_3 = adiag + -33;
+                s_1_7.W = s_1_7.W * fsl2 - alibiSlope * (float)(ad_1_7_3 < 0 ? -ad_1_7_3 : ad_1_7_3);
+            }
+
             // Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):
             // each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W).
-            float sl2 = p.ScaleLog2;
-            float mx_0_0 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.X, s_0_0.Y), mode.Reduce(s_0_1.X, s_0_1.Y)), mode.Reduce(mode.Reduce(s_0_2.X, s_0_2.Y), mode.Reduce(s_0_3.X, s_0_3.Y))), mode.Reduce(mode.Reduce(mode.Reduce(s_0_4.X, s_0_4.Y), mode.Reduce(s_0_5.X, s_0_5.Y)), mode.Reduce(mode.Reduce(s_0_6.X, s_0_6.Y), mode.Reduce(s_0_7.X, s_0_7.Y))));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
+            float sl2 = features.Alibi ? 1f : p.ScaleLog2;
+            float mx_0_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.X, s_0_0.Y), Reduce<TMode, TFeatures>(s_0_1.X, s_0_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.X, s_0_2.Y), Reduce<TMode, TFeatures>(s_0_3.X, s_0_3.Y))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_4.X, s_0_4.Y), Reduce<TMode, TFeatures>(s_0_5.X, s_0_5.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_6.X, s_0_6.Y), Reduce<TMode, TFeatures>(s_0_7.X, s_0_7.Y))));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
             float mNew_0_0 = PtxOps.Max(m_0_0, mx_0_0 * sl2);
             float mUse_0_0 = mNew_0_0 == float.NegativeInfinity ? 0f : mNew_0_0;
             float alpha_0_0 = PtxOps.Exp2(m_0_0 - mUse_0_0);
@@ -1557,9 +1946,9 @@ internal static partial class ForwardKernels
             o_0_6.Y *= alpha_0_0;
             o_0_7.X *= alpha_0_0;
             o_0_7.Y *= alpha_0_0;
-            float mx_0_1 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.Z, s_0_0.W), mode.Reduce(s_0_1.Z, s_0_1.W)), mode.Reduce(mode.Reduce(s_0_2.Z, s_0_2.W), mode.Reduce(s_0_3.Z, s_0_3.W))), mode.Reduce(mode.Reduce(mode.Reduce(s_0_4.Z, s_0_4.W), mode.Reduce(s_0_5.Z, s_0_5.W)), mode.Reduce(mode.Reduce(s_0_6.Z, s_0_6.W), mode.Reduce(s_0_7.Z, s_0_7.W))));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
+            float mx_0_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.Z, s_0_0.W), Reduce<TMode, TFeatures>(s_0_1.Z, s_0_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.Z, s_0_2.W), Reduce<TMode, TFeatures>(s_0_3.Z, s_0_3.W))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_4.Z, s_0_4.W), Reduce<TMode, TFeatures>(s_0_5.Z, s_0_5.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_6.Z, s_0_6.W), Reduce<TMode, TFeatures>(s_0_7.Z, s_0_7.W))));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
             float mNew_0_1 = PtxOps.Max(m_0_1, mx_0_1 * sl2);
             float mUse_0_1 = mNew_0_1 == float.NegativeInfinity ? 0f : mNew_0_1;
             float alpha_0_1 = PtxOps.Exp2(m_0_1 - mUse_0_1);
@@ -1597,9 +1986,9 @@ internal static partial class ForwardKernels
             o_0_6.W *= alpha_0_1;
             o_0_7.Z *= alpha_0_1;
             o_0_7.W *= alpha_0_1;
-            float mx_1_0 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.X, s_1_0.Y), mode.Reduce(s_1_1.X, s_1_1.Y)), mode.Reduce(mode.Reduce(s_1_2.X, s_1_2.Y), mode.Reduce(s_1_3.X, s_1_3.Y))), mode.Reduce(mode.Reduce(mode.Reduce(s_1_4.X, s_1_4.Y), mode.Reduce(s_1_5.X, s_1_5.Y)), mode.Reduce(mode.Reduce(s_1_6.X, s_1_6.Y), mode.Reduce(s_1_7.X, s_1_7.Y))));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
+            float mx_1_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.X, s_1_0.Y), Reduce<TMode, TFeatures>(s_1_1.X, s_1_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.X, s_1_2.Y), Reduce<TMode, TFeatures>(s_1_3.X, s_1_3.Y))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_4.X, s_1_4.Y), Reduce<TMode, TFeatures>(s_1_5.X, s_1_5.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_6.X, s_1_6.Y), Reduce<TMode, TFeatures>(s_1_7.X, s_1_7.Y))));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
             float mNew_1_0 = PtxOps.Max(m_1_0, mx_1_0 * sl2);
             float mUse_1_0 = mNew_1_0 == float.NegativeInfinity ? 0f : mNew_1_0;
             float alpha_1_0 = PtxOps.Exp2(m_1_0 - mUse_1_0);
@@ -1637,9 +2026,9 @@ internal static partial class ForwardKernels
             o_1_6.Y *= alpha_1_0;
             o_1_7.X *= alpha_1_0;
             o_1_7.Y *= alpha_1_0;
-            float mx_1_1 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.Z, s_1_0.W), mode.Reduce(s_1_1.Z, s_1_1.W)), mode.Reduce(mode.Reduce(s_1_2.Z, s_1_2.W), mode.Reduce(s_1_3.Z, s_1_3.W))), mode.Reduce(mode.Reduce(mode.Reduce(s_1_4.Z, s_1_4.W), mode.Reduce(s_1_5.Z, s_1_5.W)), mode.Reduce(mode.Reduce(s_1_6.Z, s_1_6.W), mode.Reduce(s_1_7.Z, s_1_7.W))));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
+            float mx_1_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.Z, s_1_0.W), Reduce<TMode, TFeatures>(s_1_1.Z, s_1_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.Z, s_1_2.W), Reduce<TMode, TFeatures>(s_1_3.Z, s_1_3.W))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_4.Z, s_1_4.W), Reduce<TMode, TFeatures>(s_1_5.Z, s_1_5.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_6.Z, s_1_6.W), Reduce<TMode, TFeatures>(s_1_7.Z, s_1_7.W))));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
             float mNew_1_1 = PtxOps.Max(m_1_1, mx_1_1 * sl2);
             float mUse_1_1 = mNew_1_1 == float.NegativeInfinity ? 0f : mNew_1_1;
             float alpha_1_1 = PtxOps.Exp2(m_1_1 - mUse_1_1);
@@ -1677,6 +2066,113 @@ internal static partial class ForwardKernels
             o_1_6.W *= alpha_1_1;
             o_1_7.Z *= alpha_1_1;
             o_1_7.W *= alpha_1_1;
+
+            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
+            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            if (features.Dropout)
+            {
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint drow_0_0 = (uint)(rowBase + 0);
+                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
+                s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
+                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
+                s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
+                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
+                s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
+                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
+                s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
+                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
+                s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
+                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
+                s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
+                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
+                s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
+                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
+                s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
+                uint drow_0_1 = (uint)(rowBase + 8);
+                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
+                s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
+                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
+                s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
+                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
+                s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
+                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
+                s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
+                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
+                s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
+                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
+                s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
+                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
+                s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
+                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
+                s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
+                uint drow_1_0 = (uint)(rowBase + 16);
+                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
+                s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
+                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
+                s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
+                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
+                s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
+                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
+                s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
+                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
+                s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
+                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
+                s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
+                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
+                s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
+                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
+                s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
+                uint drow_1_1 = (uint)(rowBase + 24);
+                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
+                s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
+                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
+                s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
+                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
+                s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
+                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
+                s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
+                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
+                s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
+                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
+                s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
+                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
+                s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
+                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
+                s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
+            }
 
             // P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.
             uint p_0_0_0 = kind.Pack(s_0_0.X, s_0_0.Y);
@@ -1834,7 +2330,7 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? 1f / l_0_0 : 0f;
+        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < p.SeqQ)
         {
@@ -1855,7 +2351,7 @@ internal static partial class ForwardKernels
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? 1f / l_0_1 : 0f;
+        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < p.SeqQ)
         {
@@ -1876,7 +2372,7 @@ internal static partial class ForwardKernels
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? 1f / l_1_0 : 0f;
+        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < p.SeqQ)
         {
@@ -1897,7 +2393,7 @@ internal static partial class ForwardKernels
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? 1f / l_1_1 : 0f;
+        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < p.SeqQ)
         {
@@ -1924,12 +2420,13 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N48_W4_QS<TKind, TMode>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode
+    public static void D128_M128_N48_W4_QS<TKind, TMode, TFeatures>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 48;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
         var kind = default(TKind);
         var mode = default(TMode);
+        var features = default(TFeatures);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -2100,6 +2597,10 @@ internal static partial class ForwardKernels
         int vRow = (lane & 15) * RowBytes;
         int shift = p.SeqK - p.SeqQ;
         int rowBase = qStart + warpRow + g;
+        // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        uint dropUpper = (uint)(t & 1);
         float m_0_0 = float.NegativeInfinity;
         float l_0_0 = 0f;
         float m_0_1 = float.NegativeInfinity;
@@ -2515,12 +3016,116 @@ internal static partial class ForwardKernels
                 s_1_5.W = col + 41 >= lo_1_1 && col + 41 <= hi_1_1 ? s_1_5.W : mode.MaskFill;
             }
 
+            // ALiBi: the bias is not proportional to the score, so convert to base-2 logits first and subtract
+            // slope·log2(e)·|i + Nk - Nq - j|; the softmax below then uses a factor of 1 (masked entries stay -inf).
+            if (features.Alibi)
+            {
+                int adiag = rowBase + shift - (n * BlockN + 2 * t);
+                float fsl2 = p.ScaleLog2;
+                int ad_0_0_0 = adiag + 0;
+                s_0_0.X = s_0_0.X * fsl2 - alibiSlope * (float)(ad_0_0_0 < 0 ? -ad_0_0_0 : ad_0_0_0);
+                int ad_0_0_1 = adiag + -1;
+                s_0_0.Y = s_0_0.Y * fsl2 - alibiSlope * (float)(ad_0_0_1 < 0 ? -ad_0_0_1 : ad_0_0_1);
+                int ad_0_0_2 = adiag + 8;
+                s_0_0.Z = s_0_0.Z * fsl2 - alibiSlope * (float)(ad_0_0_2 < 0 ? -ad_0_0_2 : ad_0_0_2);
+                int ad_0_0_3 = adiag + 7;
+                s_0_0.W = s_0_0.W * fsl2 - alibiSlope * (float)(ad_0_0_3 < 0 ? -ad_0_0_3 : ad_0_0_3);
+                int ad_0_1_0 = adiag + -8;
+                s_0_1.X = s_0_1.X * fsl2 - alibiSlope * (float)(ad_0_1_0 < 0 ? -ad_0_1_0 : ad_0_1_0);
+                int ad_0_1_1 = adiag + -9;
+                s_0_1.Y = s_0_1.Y * fsl2 - alibiSlope * (float)(ad_0_1_1 < 0 ? -ad_0_1_1 : ad_0_1_1);
+                int ad_0_1_2 = adiag + 0;
+                s_0_1.Z = s_0_1.Z * fsl2 - alibiSlope * (float)(ad_0_1_2 < 0 ? -ad_0_1_2 : ad_0_1_2);
+                int ad_0_1_3 = adiag + -1;
+                s_0_1.W = s_0_1.W * fsl2 - alibiSlope * (float)(ad_0_1_3 < 0 ? -ad_0_1_3 : ad_0_1_3);
+                int ad_0_2_0 = adiag + -16;
+                s_0_2.X = s_0_2.X * fsl2 - alibiSlope * (float)(ad_0_2_0 < 0 ? -ad_0_2_0 : ad_0_2_0);
+                int ad_0_2_1 = adiag + -17;
+                s_0_2.Y = s_0_2.Y * fsl2 - alibiSlope * (float)(ad_0_2_1 < 0 ? -ad_0_2_1 : ad_0_2_1);
+                int ad_0_2_2 = adiag + -8;
+                s_0_2.Z = s_0_2.Z * fsl2 - alibiSlope * (float)(ad_0_2_2 < 0 ? -ad_0_2_2 : ad_0_2_2);
+                int ad_0_2_3 = adiag + -9;
+                s_0_2.W = s_0_2.W * fsl2 - alibiSlope * (float)(ad_0_2_3 < 0 ? -ad_0_2_3 : ad_0_2_3);
+                int ad_0_3_0 = adiag + -24;
+                s_0_3.X = s_0_3.X * fsl2 - alibiSlope * (float)(ad_0_3_0 < 0 ? -ad_0_3_0 : ad_0_3_0);
+                int ad_0_3_1 = adiag + -25;
+                s_0_3.Y = s_0_3.Y * fsl2 - alibiSlope * (float)(ad_0_3_1 < 0 ? -ad_0_3_1 : ad_0_3_1);
+                int ad_0_3_2 = adiag + -16;
+                s_0_3.Z = s_0_3.Z * fsl2 - alibiSlope * (float)(ad_0_3_2 < 0 ? -ad_0_3_2 : ad_0_3_2);
+                int ad_0_3_3 = adiag + -17;
+                s_0_3.W = s_0_3.W * fsl2 - alibiSlope * (float)(ad_0_3_3 < 0 ? -ad_0_3_3 : ad_0_3_3);
+                int ad_0_4_0 = adiag + -32;
+                s_0_4.X = s_0_4.X * fsl2 - alibiSlope * (float)(ad_0_4_0 < 0 ? -ad_0_4_0 : ad_0_4_0);
+                int ad_0_4_1 = adiag + -33;
+                s_0_4.Y = s_0_4.Y * fsl2 - alibiSlope * (float)(ad_0_4_1 < 0 ? -ad_0_4_1 : ad_0_4_1);
+                int ad_0_4_2 = adiag + -24;
+                s_0_4.Z = s_0_4.Z * fsl2 - alibiSlope * (float)(ad_0_4_2 < 0 ? -ad_0_4_2 : ad_0_4_2);
+                int ad_0_4_3 = adiag + -25;
+                s_0_4.W = s_0_4.W * fsl2 - alibiSlope * (float)(ad_0_4_3 < 0 ? -ad_0_4_3 : ad_0_4_3);
+                int ad_0_5_0 = adiag + -40;
+                s_0_5.X = s_0_5.X * fsl2 - alibiSlope * (float)(ad_0_5_0 < 0 ? -ad_0_5_0 : ad_0_5_0);
+                int ad_0_5_1 = adiag + -41;
+                s_0_5.Y = s_0_5.Y * fsl2 - alibiSlope * (float)(ad_0_5_1 < 0 ? -ad_0_5_1 : ad_0_5_1);
+                int ad_0_5_2 = adiag + -32;
+                s_0_5.Z = s_0_5.Z * fsl2 - alibiSlope * (float)(ad_0_5_2 < 0 ? -ad_0_5_2 : ad_0_5_2);
+                int ad_0_5_3 = adiag + -33;
+                s_0_5.W = s_0_5.W * fsl2 - alibiSlope * (float)(ad_0_5_3 < 0 ? -ad_0_5_3 : ad_0_5_3);
+                int ad_1_0_0 = adiag + 16;
+                s_1_0.X = s_1_0.X * fsl2 - alibiSlope * (float)(ad_1_0_0 < 0 ? -ad_1_0_0 : ad_1_0_0);
+                int ad_1_0_1 = adiag + 15;
+                s_1_0.Y = s_1_0.Y * fsl2 - alibiSlope * (float)(ad_1_0_1 < 0 ? -ad_1_0_1 : ad_1_0_1);
+                int ad_1_0_2 = adiag + 24;
+                s_1_0.Z = s_1_0.Z * fsl2 - alibiSlope * (float)(ad_1_0_2 < 0 ? -ad_1_0_2 : ad_1_0_2);
+                int ad_1_0_3 = adiag + 23;
+                s_1_0.W = s_1_0.W * fsl2 - alibiSlope * (float)(ad_1_0_3 < 0 ? -ad_1_0_3 : ad_1_0_3);
+                int ad_1_1_0 = adiag + 8;
+                s_1_1.X = s_1_1.X * fsl2 - alibiSlope * (float)(ad_1_1_0 < 0 ? -ad_1_1_0 : ad_1_1_0);
+                int ad_1_1_1 = adiag + 7;
+                s_1_1.Y = s_1_1.Y * fsl2 - alibiSlope * (float)(ad_1_1_1 < 0 ? -ad_1_1_1 : ad_1_1_1);
+                int ad_1_1_2 = adiag + 16;
+                s_1_1.Z = s_1_1.Z * fsl2 - alibiSlope * (float)(ad_1_1_2 < 0 ? -ad_1_1_2 : ad_1_1_2);
+                int ad_1_1_3 = adiag + 15;
+                s_1_1.W = s_1_1.W * fsl2 - alibiSlope * (float)(ad_1_1_3 < 0 ? -ad_1_1_3 : ad_1_1_3);
+                int ad_1_2_0 = adiag + 0;
+                s_1_2.X = s_1_2.X * fsl2 - alibiSlope * (float)(ad_1_2_0 < 0 ? -ad_1_2_0 : ad_1_2_0);
+                int ad_1_2_1 = adiag + -1;
+                s_1_2.Y = s_1_2.Y * fsl2 - alibiSlope * (float)(ad_1_2_1 < 0 ? -ad_1_2_1 : ad_1_2_1);
+                int ad_1_2_2 = adiag + 8;
+                s_1_2.Z = s_1_2.Z * fsl2 - alibiSlope * (float)(ad_1_2_2 < 0 ? -ad_1_2_2 : ad_1_2_2);
+                int ad_1_2_3 = adiag + 7;
+                s_1_2.W = s_1_2.W * fsl2 - alibiSlope * (float)(ad_1_2_3 < 0 ? -ad_1_2_3 : ad_1_2_3);
+                int ad_1_3_0 = adiag + -8;
+                s_1_3.X = s_1_3.X * fsl2 - alibiSlope * (float)(ad_1_3_0 < 0 ? -ad_1_3_0 : ad_1_3_0);
+                int ad_1_3_1 = adiag + -9;
+                s_1_3.Y = s_1_3.Y * fsl2 - alibiSlope * (float)(ad_1_3_1 < 0 ? -ad_1_3_1 : ad_1_3_1);
+                int ad_1_3_2 = adiag + 0;
+                s_1_3.Z = s_1_3.Z * fsl2 - alibiSlope * (float)(ad_1_3_2 < 0 ? -ad_1_3_2 : ad_1_3_2);
+                int ad_1_3_3 = adiag + -1;
+                s_1_3.W = s_1_3.W * fsl2 - alibiSlope * (float)(ad_1_3_3 < 0 ? -ad_1_3_3 : ad_1_3_3);
+                int ad_1_4_0 = adiag + -16;
+                s_1_4.X = s_1_4.X * fsl2 - alibiSlope * (float)(ad_1_4_0 < 0 ? -ad_1_4_0 : ad_1_4_0);
+                int ad_1_4_1 = adiag + -17;
+                s_1_4.Y = s_1_4.Y * fsl2 - alibiSlope * (float)(ad_1_4_1 < 0 ? -ad_1_4_1 : ad_1_4_1);
+                int ad_1_4_2 = adiag + -8;
+                s_1_4.Z = s_1_4.Z * fsl2 - alibiSlope * (float)(ad_1_4_2 < 0 ? -ad_1_4_2 : ad_1_4_2);
+                int ad_1_4_3 = adiag + -9;
+                s_1_4.W = s_1_4.W * fsl2 - alibiSlope * (float)(ad_1_4_3 < 0 ? -ad_1_4_3 : ad_1_4_3);
+                int ad_1_5_0 = adiag + -24;
+                s_1_5.X = s_1_5.X * fsl2 - alibiSlope * (float)(ad_1_5_0 < 0 ? -ad_1_5_0 : ad_1_5_0);
+                int ad_1_5_1 = adiag + -25;
+                s_1_5.Y = s_1_5.Y * fsl2 - alibiSlope * (float)(ad_1_5_1 < 0 ? -ad_1_5_1 : ad_1_5_1);
+                int ad_1_5_2 = adiag + -16;
+                s_1_5.Z = s_1_5.Z * fsl2 - alibiSlope * (float)(ad_1_5_2 < 0 ? -ad_1_5_2 : ad_1_5_2);
+                int ad_1_5_3 = adiag + -17;
+                s_1_5.W = s_1_5.W * fsl2 - alibiSlope * (float)(ad_1_5_3 < 0 ? -ad_1_5_3 : ad_1_5_3);
+            }
+
             // Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):
             // each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W).
-            float sl2 = p.ScaleLog2;
-            float mx_0_0 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.X, s_0_0.Y), mode.Reduce(s_0_1.X, s_0_1.Y)), mode.Reduce(mode.Reduce(s_0_2.X, s_0_2.Y), mode.Reduce(s_0_3.X, s_0_3.Y))), mode.Reduce(mode.Reduce(s_0_4.X, s_0_4.Y), mode.Reduce(s_0_5.X, s_0_5.Y)));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
+            float sl2 = features.Alibi ? 1f : p.ScaleLog2;
+            float mx_0_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.X, s_0_0.Y), Reduce<TMode, TFeatures>(s_0_1.X, s_0_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.X, s_0_2.Y), Reduce<TMode, TFeatures>(s_0_3.X, s_0_3.Y))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_4.X, s_0_4.Y), Reduce<TMode, TFeatures>(s_0_5.X, s_0_5.Y)));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
             float mNew_0_0 = PtxOps.Max(m_0_0, mx_0_0 * sl2);
             float mUse_0_0 = mNew_0_0 == float.NegativeInfinity ? 0f : mNew_0_0;
             float alpha_0_0 = PtxOps.Exp2(m_0_0 - mUse_0_0);
@@ -2570,9 +3175,9 @@ internal static partial class ForwardKernels
             o_0_14.Y *= alpha_0_0;
             o_0_15.X *= alpha_0_0;
             o_0_15.Y *= alpha_0_0;
-            float mx_0_1 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.Z, s_0_0.W), mode.Reduce(s_0_1.Z, s_0_1.W)), mode.Reduce(mode.Reduce(s_0_2.Z, s_0_2.W), mode.Reduce(s_0_3.Z, s_0_3.W))), mode.Reduce(mode.Reduce(s_0_4.Z, s_0_4.W), mode.Reduce(s_0_5.Z, s_0_5.W)));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
+            float mx_0_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.Z, s_0_0.W), Reduce<TMode, TFeatures>(s_0_1.Z, s_0_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.Z, s_0_2.W), Reduce<TMode, TFeatures>(s_0_3.Z, s_0_3.W))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_4.Z, s_0_4.W), Reduce<TMode, TFeatures>(s_0_5.Z, s_0_5.W)));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
             float mNew_0_1 = PtxOps.Max(m_0_1, mx_0_1 * sl2);
             float mUse_0_1 = mNew_0_1 == float.NegativeInfinity ? 0f : mNew_0_1;
             float alpha_0_1 = PtxOps.Exp2(m_0_1 - mUse_0_1);
@@ -2622,9 +3227,9 @@ internal static partial class ForwardKernels
             o_0_14.W *= alpha_0_1;
             o_0_15.Z *= alpha_0_1;
             o_0_15.W *= alpha_0_1;
-            float mx_1_0 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.X, s_1_0.Y), mode.Reduce(s_1_1.X, s_1_1.Y)), mode.Reduce(mode.Reduce(s_1_2.X, s_1_2.Y), mode.Reduce(s_1_3.X, s_1_3.Y))), mode.Reduce(mode.Reduce(s_1_4.X, s_1_4.Y), mode.Reduce(s_1_5.X, s_1_5.Y)));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
+            float mx_1_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.X, s_1_0.Y), Reduce<TMode, TFeatures>(s_1_1.X, s_1_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.X, s_1_2.Y), Reduce<TMode, TFeatures>(s_1_3.X, s_1_3.Y))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_4.X, s_1_4.Y), Reduce<TMode, TFeatures>(s_1_5.X, s_1_5.Y)));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
             float mNew_1_0 = PtxOps.Max(m_1_0, mx_1_0 * sl2);
             float mUse_1_0 = mNew_1_0 == float.NegativeInfinity ? 0f : mNew_1_0;
             float alpha_1_0 = PtxOps.Exp2(m_1_0 - mUse_1_0);
@@ -2674,9 +3279,9 @@ internal static partial class ForwardKernels
             o_1_14.Y *= alpha_1_0;
             o_1_15.X *= alpha_1_0;
             o_1_15.Y *= alpha_1_0;
-            float mx_1_1 = mode.Reduce(mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.Z, s_1_0.W), mode.Reduce(s_1_1.Z, s_1_1.W)), mode.Reduce(mode.Reduce(s_1_2.Z, s_1_2.W), mode.Reduce(s_1_3.Z, s_1_3.W))), mode.Reduce(mode.Reduce(s_1_4.Z, s_1_4.W), mode.Reduce(s_1_5.Z, s_1_5.W)));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
+            float mx_1_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.Z, s_1_0.W), Reduce<TMode, TFeatures>(s_1_1.Z, s_1_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.Z, s_1_2.W), Reduce<TMode, TFeatures>(s_1_3.Z, s_1_3.W))), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_4.Z, s_1_4.W), Reduce<TMode, TFeatures>(s_1_5.Z, s_1_5.W)));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
             float mNew_1_1 = PtxOps.Max(m_1_1, mx_1_1 * sl2);
             float mUse_1_1 = mNew_1_1 == float.NegativeInfinity ? 0f : mNew_1_1;
             float alpha_1_1 = PtxOps.Exp2(m_1_1 - mUse_1_1);
@@ -2726,6 +3331,89 @@ internal static partial class ForwardKernels
             o_1_14.W *= alpha_1_1;
             o_1_15.Z *= alpha_1_1;
             o_1_15.W *= alpha_1_1;
+
+            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
+            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            if (features.Dropout)
+            {
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint drow_0_0 = (uint)(rowBase + 0);
+                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
+                s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
+                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
+                s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
+                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
+                s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
+                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
+                s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
+                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
+                s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
+                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
+                s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
+                uint drow_0_1 = (uint)(rowBase + 8);
+                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
+                s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
+                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
+                s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
+                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
+                s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
+                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
+                s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
+                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
+                s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
+                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
+                s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
+                uint drow_1_0 = (uint)(rowBase + 16);
+                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
+                s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
+                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
+                s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
+                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
+                s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
+                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
+                s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
+                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
+                s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
+                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
+                s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
+                uint drow_1_1 = (uint)(rowBase + 24);
+                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
+                s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
+                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
+                s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
+                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
+                s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
+                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
+                s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
+                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
+                s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
+                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
+                s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
+            }
 
             // P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.
             uint p_0_0_0 = kind.Pack(s_0_0.X, s_0_0.Y);
@@ -2920,7 +3608,7 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? 1f / l_0_0 : 0f;
+        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < p.SeqQ)
         {
@@ -2949,7 +3637,7 @@ internal static partial class ForwardKernels
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? 1f / l_0_1 : 0f;
+        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < p.SeqQ)
         {
@@ -2978,7 +3666,7 @@ internal static partial class ForwardKernels
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? 1f / l_1_0 : 0f;
+        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < p.SeqQ)
         {
@@ -3007,7 +3695,7 @@ internal static partial class ForwardKernels
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? 1f / l_1_1 : 0f;
+        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < p.SeqQ)
         {
@@ -3042,12 +3730,13 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N32_W4_QS<TKind, TMode>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode
+    public static void D128_M128_N32_W4_QS<TKind, TMode, TFeatures>(ForwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
         var kind = default(TKind);
         var mode = default(TMode);
+        var features = default(TFeatures);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -3206,6 +3895,10 @@ internal static partial class ForwardKernels
         int vRow = (lane & 15) * RowBytes;
         int shift = p.SeqK - p.SeqQ;
         int rowBase = qStart + warpRow + g;
+        // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        uint dropUpper = (uint)(t & 1);
         float m_0_0 = float.NegativeInfinity;
         float l_0_0 = 0f;
         float m_0_1 = float.NegativeInfinity;
@@ -3519,12 +4212,84 @@ internal static partial class ForwardKernels
                 s_1_3.W = col + 25 >= lo_1_1 && col + 25 <= hi_1_1 ? s_1_3.W : mode.MaskFill;
             }
 
+            // ALiBi: the bias is not proportional to the score, so convert to base-2 logits first and subtract
+            // slope·log2(e)·|i + Nk - Nq - j|; the softmax below then uses a factor of 1 (masked entries stay -inf).
+            if (features.Alibi)
+            {
+                int adiag = rowBase + shift - (n * BlockN + 2 * t);
+                float fsl2 = p.ScaleLog2;
+                int ad_0_0_0 = adiag + 0;
+                s_0_0.X = s_0_0.X * fsl2 - alibiSlope * (float)(ad_0_0_0 < 0 ? -ad_0_0_0 : ad_0_0_0);
+                int ad_0_0_1 = adiag + -1;
+                s_0_0.Y = s_0_0.Y * fsl2 - alibiSlope * (float)(ad_0_0_1 < 0 ? -ad_0_0_1 : ad_0_0_1);
+                int ad_0_0_2 = adiag + 8;
+                s_0_0.Z = s_0_0.Z * fsl2 - alibiSlope * (float)(ad_0_0_2 < 0 ? -ad_0_0_2 : ad_0_0_2);
+                int ad_0_0_3 = adiag + 7;
+                s_0_0.W = s_0_0.W * fsl2 - alibiSlope * (float)(ad_0_0_3 < 0 ? -ad_0_0_3 : ad_0_0_3);
+                int ad_0_1_0 = adiag + -8;
+                s_0_1.X = s_0_1.X * fsl2 - alibiSlope * (float)(ad_0_1_0 < 0 ? -ad_0_1_0 : ad_0_1_0);
+                int ad_0_1_1 = adiag + -9;
+                s_0_1.Y = s_0_1.Y * fsl2 - alibiSlope * (float)(ad_0_1_1 < 0 ? -ad_0_1_1 : ad_0_1_1);
+                int ad_0_1_2 = adiag + 0;
+                s_0_1.Z = s_0_1.Z * fsl2 - alibiSlope * (float)(ad_0_1_2 < 0 ? -ad_0_1_2 : ad_0_1_2);
+                int ad_0_1_3 = adiag + -1;
+                s_0_1.W = s_0_1.W * fsl2 - alibiSlope * (float)(ad_0_1_3 < 0 ? -ad_0_1_3 : ad_0_1_3);
+                int ad_0_2_0 = adiag + -16;
+                s_0_2.X = s_0_2.X * fsl2 - alibiSlope * (float)(ad_0_2_0 < 0 ? -ad_0_2_0 : ad_0_2_0);
+                int ad_0_2_1 = adiag + -17;
+                s_0_2.Y = s_0_2.Y * fsl2 - alibiSlope * (float)(ad_0_2_1 < 0 ? -ad_0_2_1 : ad_0_2_1);
+                int ad_0_2_2 = adiag + -8;
+                s_0_2.Z = s_0_2.Z * fsl2 - alibiSlope * (float)(ad_0_2_2 < 0 ? -ad_0_2_2 : ad_0_2_2);
+                int ad_0_2_3 = adiag + -9;
+                s_0_2.W = s_0_2.W * fsl2 - alibiSlope * (float)(ad_0_2_3 < 0 ? -ad_0_2_3 : ad_0_2_3);
+                int ad_0_3_0 = adiag + -24;
+                s_0_3.X = s_0_3.X * fsl2 - alibiSlope * (float)(ad_0_3_0 < 0 ? -ad_0_3_0 : ad_0_3_0);
+                int ad_0_3_1 = adiag + -25;
+                s_0_3.Y = s_0_3.Y * fsl2 - alibiSlope * (float)(ad_0_3_1 < 0 ? -ad_0_3_1 : ad_0_3_1);
+                int ad_0_3_2 = adiag + -16;
+                s_0_3.Z = s_0_3.Z * fsl2 - alibiSlope * (float)(ad_0_3_2 < 0 ? -ad_0_3_2 : ad_0_3_2);
+                int ad_0_3_3 = adiag + -17;
+                s_0_3.W = s_0_3.W * fsl2 - alibiSlope * (float)(ad_0_3_3 < 0 ? -ad_0_3_3 : ad_0_3_3);
+                int ad_1_0_0 = adiag + 16;
+                s_1_0.X = s_1_0.X * fsl2 - alibiSlope * (float)(ad_1_0_0 < 0 ? -ad_1_0_0 : ad_1_0_0);
+                int ad_1_0_1 = adiag + 15;
+                s_1_0.Y = s_1_0.Y * fsl2 - alibiSlope * (float)(ad_1_0_1 < 0 ? -ad_1_0_1 : ad_1_0_1);
+                int ad_1_0_2 = adiag + 24;
+                s_1_0.Z = s_1_0.Z * fsl2 - alibiSlope * (float)(ad_1_0_2 < 0 ? -ad_1_0_2 : ad_1_0_2);
+                int ad_1_0_3 = adiag + 23;
+                s_1_0.W = s_1_0.W * fsl2 - alibiSlope * (float)(ad_1_0_3 < 0 ? -ad_1_0_3 : ad_1_0_3);
+                int ad_1_1_0 = adiag + 8;
+                s_1_1.X = s_1_1.X * fsl2 - alibiSlope * (float)(ad_1_1_0 < 0 ? -ad_1_1_0 : ad_1_1_0);
+                int ad_1_1_1 = adiag + 7;
+                s_1_1.Y = s_1_1.Y * fsl2 - alibiSlope * (float)(ad_1_1_1 < 0 ? -ad_1_1_1 : ad_1_1_1);
+                int ad_1_1_2 = adiag + 16;
+                s_1_1.Z = s_1_1.Z * fsl2 - alibiSlope * (float)(ad_1_1_2 < 0 ? -ad_1_1_2 : ad_1_1_2);
+                int ad_1_1_3 = adiag + 15;
+                s_1_1.W = s_1_1.W * fsl2 - alibiSlope * (float)(ad_1_1_3 < 0 ? -ad_1_1_3 : ad_1_1_3);
+                int ad_1_2_0 = adiag + 0;
+                s_1_2.X = s_1_2.X * fsl2 - alibiSlope * (float)(ad_1_2_0 < 0 ? -ad_1_2_0 : ad_1_2_0);
+                int ad_1_2_1 = adiag + -1;
+                s_1_2.Y = s_1_2.Y * fsl2 - alibiSlope * (float)(ad_1_2_1 < 0 ? -ad_1_2_1 : ad_1_2_1);
+                int ad_1_2_2 = adiag + 8;
+                s_1_2.Z = s_1_2.Z * fsl2 - alibiSlope * (float)(ad_1_2_2 < 0 ? -ad_1_2_2 : ad_1_2_2);
+                int ad_1_2_3 = adiag + 7;
+                s_1_2.W = s_1_2.W * fsl2 - alibiSlope * (float)(ad_1_2_3 < 0 ? -ad_1_2_3 : ad_1_2_3);
+                int ad_1_3_0 = adiag + -8;
+                s_1_3.X = s_1_3.X * fsl2 - alibiSlope * (float)(ad_1_3_0 < 0 ? -ad_1_3_0 : ad_1_3_0);
+                int ad_1_3_1 = adiag + -9;
+                s_1_3.Y = s_1_3.Y * fsl2 - alibiSlope * (float)(ad_1_3_1 < 0 ? -ad_1_3_1 : ad_1_3_1);
+                int ad_1_3_2 = adiag + 0;
+                s_1_3.Z = s_1_3.Z * fsl2 - alibiSlope * (float)(ad_1_3_2 < 0 ? -ad_1_3_2 : ad_1_3_2);
+                int ad_1_3_3 = adiag + -1;
+                s_1_3.W = s_1_3.W * fsl2 - alibiSlope * (float)(ad_1_3_3 < 0 ? -ad_1_3_3 : ad_1_3_3);
+            }
+
             // Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):
             // each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W).
-            float sl2 = p.ScaleLog2;
-            float mx_0_0 = mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.X, s_0_0.Y), mode.Reduce(s_0_1.X, s_0_1.Y)), mode.Reduce(mode.Reduce(s_0_2.X, s_0_2.Y), mode.Reduce(s_0_3.X, s_0_3.Y)));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
-            mx_0_0 = mode.Reduce(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
+            float sl2 = features.Alibi ? 1f : p.ScaleLog2;
+            float mx_0_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.X, s_0_0.Y), Reduce<TMode, TFeatures>(s_0_1.X, s_0_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.X, s_0_2.Y), Reduce<TMode, TFeatures>(s_0_3.X, s_0_3.Y)));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
+            mx_0_0 = Reduce<TMode, TFeatures>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
             float mNew_0_0 = PtxOps.Max(m_0_0, mx_0_0 * sl2);
             float mUse_0_0 = mNew_0_0 == float.NegativeInfinity ? 0f : mNew_0_0;
             float alpha_0_0 = PtxOps.Exp2(m_0_0 - mUse_0_0);
@@ -3570,9 +4335,9 @@ internal static partial class ForwardKernels
             o_0_14.Y *= alpha_0_0;
             o_0_15.X *= alpha_0_0;
             o_0_15.Y *= alpha_0_0;
-            float mx_0_1 = mode.Reduce(mode.Reduce(mode.Reduce(s_0_0.Z, s_0_0.W), mode.Reduce(s_0_1.Z, s_0_1.W)), mode.Reduce(mode.Reduce(s_0_2.Z, s_0_2.W), mode.Reduce(s_0_3.Z, s_0_3.W)));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
-            mx_0_1 = mode.Reduce(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
+            float mx_0_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_0.Z, s_0_0.W), Reduce<TMode, TFeatures>(s_0_1.Z, s_0_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_0_2.Z, s_0_2.W), Reduce<TMode, TFeatures>(s_0_3.Z, s_0_3.W)));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
+            mx_0_1 = Reduce<TMode, TFeatures>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
             float mNew_0_1 = PtxOps.Max(m_0_1, mx_0_1 * sl2);
             float mUse_0_1 = mNew_0_1 == float.NegativeInfinity ? 0f : mNew_0_1;
             float alpha_0_1 = PtxOps.Exp2(m_0_1 - mUse_0_1);
@@ -3618,9 +4383,9 @@ internal static partial class ForwardKernels
             o_0_14.W *= alpha_0_1;
             o_0_15.Z *= alpha_0_1;
             o_0_15.W *= alpha_0_1;
-            float mx_1_0 = mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.X, s_1_0.Y), mode.Reduce(s_1_1.X, s_1_1.Y)), mode.Reduce(mode.Reduce(s_1_2.X, s_1_2.Y), mode.Reduce(s_1_3.X, s_1_3.Y)));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
-            mx_1_0 = mode.Reduce(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
+            float mx_1_0 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.X, s_1_0.Y), Reduce<TMode, TFeatures>(s_1_1.X, s_1_1.Y)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.X, s_1_2.Y), Reduce<TMode, TFeatures>(s_1_3.X, s_1_3.Y)));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
+            mx_1_0 = Reduce<TMode, TFeatures>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
             float mNew_1_0 = PtxOps.Max(m_1_0, mx_1_0 * sl2);
             float mUse_1_0 = mNew_1_0 == float.NegativeInfinity ? 0f : mNew_1_0;
             float alpha_1_0 = PtxOps.Exp2(m_1_0 - mUse_1_0);
@@ -3666,9 +4431,9 @@ internal static partial class ForwardKernels
             o_1_14.Y *= alpha_1_0;
             o_1_15.X *= alpha_1_0;
             o_1_15.Y *= alpha_1_0;
-            float mx_1_1 = mode.Reduce(mode.Reduce(mode.Reduce(s_1_0.Z, s_1_0.W), mode.Reduce(s_1_1.Z, s_1_1.W)), mode.Reduce(mode.Reduce(s_1_2.Z, s_1_2.W), mode.Reduce(s_1_3.Z, s_1_3.W)));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
-            mx_1_1 = mode.Reduce(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
+            float mx_1_1 = Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_0.Z, s_1_0.W), Reduce<TMode, TFeatures>(s_1_1.Z, s_1_1.W)), Reduce<TMode, TFeatures>(Reduce<TMode, TFeatures>(s_1_2.Z, s_1_2.W), Reduce<TMode, TFeatures>(s_1_3.Z, s_1_3.W)));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
+            mx_1_1 = Reduce<TMode, TFeatures>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
             float mNew_1_1 = PtxOps.Max(m_1_1, mx_1_1 * sl2);
             float mUse_1_1 = mNew_1_1 == float.NegativeInfinity ? 0f : mNew_1_1;
             float alpha_1_1 = PtxOps.Exp2(m_1_1 - mUse_1_1);
@@ -3714,6 +4479,65 @@ internal static partial class ForwardKernels
             o_1_14.W *= alpha_1_1;
             o_1_15.Z *= alpha_1_1;
             o_1_15.W *= alpha_1_1;
+
+            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
+            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            if (features.Dropout)
+            {
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint drow_0_0 = (uint)(rowBase + 0);
+                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
+                s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
+                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
+                s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
+                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
+                s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
+                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
+                s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
+                uint drow_0_1 = (uint)(rowBase + 8);
+                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
+                s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
+                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
+                s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
+                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
+                s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
+                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
+                s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
+                uint drow_1_0 = (uint)(rowBase + 16);
+                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
+                s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
+                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
+                s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
+                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
+                s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
+                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
+                s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
+                uint drow_1_1 = (uint)(rowBase + 24);
+                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
+                s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
+                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
+                s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
+                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
+                s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
+                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
+                s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
+            }
 
             // P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.
             uint p_0_0_0 = kind.Pack(s_0_0.X, s_0_0.Y);
@@ -3853,7 +4677,7 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? 1f / l_0_0 : 0f;
+        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < p.SeqQ)
         {
@@ -3882,7 +4706,7 @@ internal static partial class ForwardKernels
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? 1f / l_0_1 : 0f;
+        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < p.SeqQ)
         {
@@ -3911,7 +4735,7 @@ internal static partial class ForwardKernels
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? 1f / l_1_0 : 0f;
+        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < p.SeqQ)
         {
@@ -3940,7 +4764,7 @@ internal static partial class ForwardKernels
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? 1f / l_1_1 : 0f;
+        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < p.SeqQ)
         {

@@ -43,4 +43,16 @@ internal struct ForwardParams
     public float ScaleLog2;
     /// <summary>Factor used by the score mode's preparation step (softcap: 2·log2(e)·scale/cap); 0 when unused.</summary>
     public float PrepScale;
+    /// <summary>ALiBi slopes [B·H] already multiplied by log2(e), float32; 0 when the kernel has no ALiBi.</summary>
+    public ulong Alibi;
+    /// <summary>Dropout: Philox key word 0, low32(seed).</summary>
+    public uint DropSeedLow;
+    /// <summary>Dropout: Philox key word 1, high32(seed) xor high32(offset).</summary>
+    public uint DropKeyHigh;
+    /// <summary>Dropout: Philox counter word 3, low32(offset).</summary>
+    public uint DropOffsetLow;
+    /// <summary>Dropout: a key is kept when its Philox word is below this, round((1 − p)·2³²).</summary>
+    public uint KeepThreshold;
+    /// <summary>Dropout: 1/(1 − p), applied once to each output row.</summary>
+    public float DropScale;
 }

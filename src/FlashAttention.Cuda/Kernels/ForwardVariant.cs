@@ -11,9 +11,12 @@ namespace FlashAttention.Cuda.Kernels;
 /// <param name="SharedBytes">Dynamic shared memory per block.</param>
 internal sealed record ForwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes)
 {
-    /// <summary>The kernel method instantiated for an element kind and a scale sign.</summary>
-    public MethodInfo Method(Type kind, Type sign) =>
-        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, sign);
+    /// <summary>The kernel method instantiated for an element kind and a score mode, without optional features.</summary>
+    public MethodInfo Method(Type kind, Type sign) => Method(kind, sign, typeof(NoFeatures));
+
+    /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features.</summary>
+    public MethodInfo Method(Type kind, Type sign, Type features) =>
+        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, sign, features);
 
     /// <summary>Finds a variant by name.</summary>
     public static ForwardVariant Find(string name) =>

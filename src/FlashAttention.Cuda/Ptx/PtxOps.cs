@@ -71,6 +71,12 @@ internal static class PtxOps
     /// <summary>The byte at a global address, zero-extended (ld.global.nc.u8).</summary>
     [IntrinsicImplementation] public static uint LoadByte(ulong address) => throw new NotSupportedException(HostOnly);
 
+    /// <summary>The float at a global address (ld.global.nc.f32).</summary>
+    [IntrinsicImplementation] public static float LoadFloat(ulong address) => throw new NotSupportedException(HostOnly);
+
+    /// <summary>The high 32 bits of the 64-bit product of two unsigned words (mul.hi.u32).</summary>
+    [IntrinsicImplementation] public static uint MulHigh(uint a, uint b) => throw new NotSupportedException(HostOnly);
+
     /// <summary>max(a, b) (max.f32).</summary>
     [IntrinsicImplementation] public static float Max(float a, float b) => throw new NotSupportedException(HostOnly);
 
@@ -103,6 +109,8 @@ internal static class PtxOps
         Map(nameof(Log2), nameof(GenerateLog2));
         Map(nameof(Reciprocal), nameof(GenerateReciprocal));
         Map(nameof(LoadByte), nameof(GenerateLoadByte));
+        Map(nameof(LoadFloat), nameof(GenerateLoadFloat));
+        Map(nameof(MulHigh), nameof(GenerateMulHigh));
         Map(nameof(Max), nameof(GenerateMax));
         Map(nameof(Min), nameof(GenerateMin));
         Map(nameof(ShuffleXor), nameof(GenerateShuffleXor));
@@ -114,7 +122,7 @@ internal static class PtxOps
     public static IEnumerable<string> IntrinsicNames =>
     [
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
-        nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
+        nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -165,6 +173,14 @@ internal static class PtxOps
         var address = In(cg, ((MethodCall)value).Nodes[0]);
         Line(cg, $"ld.global.nc.u8 {Out(cg, value)}, [{address}]");
     }
+
+    private static void GenerateLoadFloat(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var address = In(cg, ((MethodCall)value).Nodes[0]);
+        Line(cg, $"ld.global.nc.f32 {Out(cg, value)}, [{address}]");
+    }
+
+    private static void GenerateMulHigh(PTXBackend backend, PTXCodeGenerator cg, Value value) => Binary(cg, value, "mul.hi.u32");
 
     private static void GenerateMax(PTXBackend backend, PTXCodeGenerator cg, Value value) => Binary(cg, value, "max.f32");
 
