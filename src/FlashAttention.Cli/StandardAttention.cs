@@ -13,6 +13,9 @@ namespace FlashAttention.Cli;
 /// runs on all cores. What it cannot avoid is the O(N²) tensor and the memory traffic of writing and re-reading it,
 /// which is exactly what FlashAttention removes. Like the math path, causal attention computes every score and masks
 /// afterwards. A row that sees no key outputs zeros (the library's convention; PyTorch would give NaN).
+/// S lives in native memory, allocated and freed by each call as PyTorch's CPU allocator does (malloc/free, pages
+/// faulted in on first touch): in a GC array, the collection of the previous call's gigabyte would land inside the
+/// next timed call, a cost the math path does not have.
 /// </summary>
 internal static unsafe class StandardAttention
 {
@@ -34,7 +37,9 @@ internal static unsafe class StandardAttention
     /// <param name="causal">Whether query i sees only keys j ≤ i + Nk − Nq.</param>
     /// <param name="threads">Worker threads; -1 for every core.</param>
     /// <param name="scale">Softmax scale; null for 1/√D.</param>
-    public static void Forward<T>(AttentionShape shape, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, Span<T> output,
+    /// <returns>Bytes of native memory the call allocated (and freed): the score tensor. Managed allocations (the
+    /// per-thread staging buffers) are not included; <c>GC.GetTotalAllocatedBytes</c> counts those.</returns>
+    public static long Forward<T>(AttentionShape shape, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, Span<T> output,
         bool causal, int threads = -1, float? scale = null) where T : unmanaged
     {
         if (!Elements.IsSupported<T>())
@@ -49,81 +54,86 @@ internal static unsafe class StandardAttention
         int nq = shape.SeqLenQ, nk = shape.SeqLenK, d = shape.HeadDim, heads = shape.Heads;
         int units = shape.Batch * heads;
         if (units == 0 || nq == 0)
-            return;
+            return 0;
         int nkp = TileGemm.RoundUp(Math.Max(nk, 1), TileGemm.Lanes), dp = TileGemm.RoundUp(d, TileGemm.Lanes), nq4 = TileGemm.RoundUp(nq, 4);
         long headStride = (long)nq * nkp;
         // S for the whole call, as the math path's bmm output. Three spare rows at the end let the P·V product read
         // whole groups of four rows for the last head (the extra rows' results are discarded). Uninitialised like
         // torch.empty: every element that is read is written first.
         long scoreLength = (long)units * headStride + 3L * nkp;
-        if (scoreLength > Array.MaxLength)
-            throw new ArgumentException($"The score tensor of {shape} would need {scoreLength} floats, more than one array can hold.", nameof(shape));
-        float[] scores = GC.AllocateUninitializedArray<float>((int)scoreLength, pinned: true);
-        float* s = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scores));
+        nuint scoreBytes = (nuint)scoreLength * sizeof(float);
+        float* s = (float*)NativeMemory.AlignedAlloc(scoreBytes, 64);
         float sigma = scale ?? 1f / MathF.Sqrt(d);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads <= 0 ? Environment.ProcessorCount : threads };
 
-        fixed (T* pq = q, pk = k, pv = v, po = output)
+        try
         {
-            // Pointers cannot be captured by lambdas; carry them as integers.
-            nint qAt = (nint)pq, kAt = (nint)pk, vAt = (nint)pv, oAt = (nint)po, sAt = (nint)s;
-
-            // Phase 1: S[b, h] = (scale·Q) · Kᵀ for every head.
-            Parallel.For(0, units, parallel, () => new Buffers(nq4 * dp, dp * nkp, 4 * nkp), (unit, _, buf) =>
+            fixed (T* pq = q, pk = k, pv = v, po = output)
             {
-                int b = unit / heads, h = unit % heads, hk = h / (heads / shape.KvHeads);
-                LoadRows((T*)qAt, b, h, heads, nq, d, buf.A, dp, sigma);
-                LoadTransposed((T*)kAt, b, hk, shape.KvHeads, nk, d, buf.B, nkp, buf.Tail);
-                float* sh = (float*)sAt + unit * headStride;
-                int m0 = nq & ~3;
-                if (m0 > 0)
-                    TileGemm.Multiply(buf.A, dp, 1, buf.B, nkp, sh, nkp, m0, nkp, d, accumulate: false);
-                if (m0 < nq)
-                {
-                    // The last one to three rows go through a four-row scratch so no row of the next head is written.
-                    TileGemm.Multiply(buf.A + (long)m0 * dp, dp, 1, buf.B, nkp, buf.Tail, nkp, 4, nkp, d, accumulate: false);
-                    Buffer.MemoryCopy(buf.Tail, sh + (long)m0 * nkp, (nq - m0) * (long)nkp * 4, (nq - m0) * (long)nkp * 4);
-                }
-                return buf;
-            }, _ => { });
+                // Pointers cannot be captured by lambdas; carry them as integers.
+                nint qAt = (nint)pq, kAt = (nint)pk, vAt = (nint)pv, oAt = (nint)po, sAt = (nint)s;
 
-            // Phase 2: row softmax over all of S, masked entries and row padding set to 0.
-            Parallel.For(0, units, parallel, unit =>
-            {
-                float* sh = (float*)sAt + unit * headStride;
-                for (int i = 0; i < nq; i++)
+                // Phase 1: S[b, h] = (scale·Q) · Kᵀ for every head.
+                Parallel.For(0, units, parallel, () => new Buffers(nq4 * dp, dp * nkp, 4 * nkp), (unit, _, buf) =>
                 {
-                    var row = new Span<float>(sh + (long)i * nkp, nkp);
-                    int visible = causal ? Math.Clamp(i + nk - nq + 1, 0, nk) : nk;
-                    if (visible == 0)
+                    int b = unit / heads, h = unit % heads, hk = h / (heads / shape.KvHeads);
+                    LoadRows((T*)qAt, b, h, heads, nq, d, buf.A, dp, sigma);
+                    LoadTransposed((T*)kAt, b, hk, shape.KvHeads, nk, d, buf.B, nkp, buf.Tail);
+                    float* sh = (float*)sAt + unit * headStride;
+                    int m0 = nq & ~3;
+                    if (m0 > 0)
+                        TileGemm.Multiply(buf.A, dp, 1, buf.B, nkp, sh, nkp, m0, nkp, d, accumulate: false);
+                    if (m0 < nq)
                     {
-                        row.Clear();
-                        continue;
+                        // The last one to three rows go through a four-row scratch so no row of the next head is written.
+                        TileGemm.Multiply(buf.A + (long)m0 * dp, dp, 1, buf.B, nkp, buf.Tail, nkp, 4, nkp, d, accumulate: false);
+                        Buffer.MemoryCopy(buf.Tail, sh + (long)m0 * nkp, (nq - m0) * (long)nkp * 4, (nq - m0) * (long)nkp * 4);
                     }
-                    var live = row[..visible];
-                    float max = TensorPrimitives.Max(live);
-                    TensorPrimitives.Subtract(live, max, live);
-                    TensorPrimitives.Exp(live, live);
-                    TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
-                    row[visible..].Clear();
-                }
-            });
+                    return buf;
+                }, _ => { });
 
-            // Phase 3: O[b, :, h] = P[b, h] · V.
-            Parallel.For(0, units, parallel, () => new Buffers(nkp * dp, nq4 * dp, 0), (unit, _, buf) =>
-            {
-                int b = unit / heads, h = unit % heads, hk = h / (heads / shape.KvHeads);
-                LoadRows((T*)vAt, b, hk, shape.KvHeads, nk, d, buf.A, dp, 1f);
-                new Span<float>(buf.A + (long)nk * dp, (nkp - nk) * dp).Clear(); // P's padding columns are 0, but 0·NaN is not
-                float* sh = (float*)sAt + unit * headStride;
-                TileGemm.Multiply(sh, nkp, 1, buf.A, dp, buf.B, dp, nq4, dp, nkp, accumulate: false);
-                T* o = (T*)oAt;
-                for (int i = 0; i < nq; i++)
-                    Elements.FromFloat(buf.B + (long)i * dp, o + (((long)b * nq + i) * heads + h) * d, d);
-                return buf;
-            }, _ => { });
+                // Phase 2: row softmax over all of S, masked entries and row padding set to 0.
+                Parallel.For(0, units, parallel, unit =>
+                {
+                    float* sh = (float*)sAt + unit * headStride;
+                    for (int i = 0; i < nq; i++)
+                    {
+                        var row = new Span<float>(sh + (long)i * nkp, nkp);
+                        int visible = causal ? Math.Clamp(i + nk - nq + 1, 0, nk) : nk;
+                        if (visible == 0)
+                        {
+                            row.Clear();
+                            continue;
+                        }
+                        var live = row[..visible];
+                        float max = TensorPrimitives.Max(live);
+                        TensorPrimitives.Subtract(live, max, live);
+                        TensorPrimitives.Exp(live, live);
+                        TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
+                        row[visible..].Clear();
+                    }
+                });
+
+                // Phase 3: O[b, :, h] = P[b, h] · V.
+                Parallel.For(0, units, parallel, () => new Buffers(nkp * dp, nq4 * dp, 0), (unit, _, buf) =>
+                {
+                    int b = unit / heads, h = unit % heads, hk = h / (heads / shape.KvHeads);
+                    LoadRows((T*)vAt, b, hk, shape.KvHeads, nk, d, buf.A, dp, 1f);
+                    new Span<float>(buf.A + (long)nk * dp, (nkp - nk) * dp).Clear(); // P's padding columns are 0, but 0·NaN is not
+                    float* sh = (float*)sAt + unit * headStride;
+                    TileGemm.Multiply(sh, nkp, 1, buf.A, dp, buf.B, dp, nq4, dp, nkp, accumulate: false);
+                    T* o = (T*)oAt;
+                    for (int i = 0; i < nq; i++)
+                        Elements.FromFloat(buf.B + (long)i * dp, o + (((long)b * nq + i) * heads + h) * d, d);
+                    return buf;
+                }, _ => { });
+            }
         }
-        GC.KeepAlive(scores);
+        finally
+        {
+            NativeMemory.AlignedFree(s);
+        }
+        return (long)scoreBytes;
     }
 
     /// <summary>Rows of one head of a [B, N, heads, D] tensor → dst[i·dp + x] as float times <paramref name="factor"/>; padding columns 0.</summary>

@@ -257,9 +257,13 @@ internal static class BenchCommand
             w.WriteString("dtype", r.Dtype.Name());
             w.WriteNumber("repeats", r.Repeats);
             w.WriteNumber("forwardMs", Math.Round(r.ForwardMs, 4));
+            w.WriteNumber("forwardMinMs", Math.Round(r.ForwardSpread.Min, 4));
+            w.WriteNumber("forwardMaxMs", Math.Round(r.ForwardSpread.Max, 4));
             w.WriteNumber("forwardGflops", Math.Round(r.ForwardGflops, 3));
             w.WriteNumber("forwardPeakFraction", Math.Round(r.ForwardGflops / r.PeakGflops, 4));
             WriteOptional(w, "backwardMs", r.BackwardMs);
+            WriteOptional(w, "backwardMinMs", r.BackwardSpread?.Min);
+            WriteOptional(w, "backwardMaxMs", r.BackwardSpread?.Max);
             WriteOptional(w, "backwardGflops", r.BackwardGflops);
             w.WriteNumber("flashForwardExtraBytes", r.ForwardBytes);
             if (r.BackwardBytes is long bb)
@@ -268,6 +272,8 @@ internal static class BenchCommand
                 w.WriteNull("flashBackwardExtraBytes");
             w.WriteBoolean("standardRun", r.StandardMs is not null);
             WriteOptional(w, "standardMs", r.StandardMs);
+            WriteOptional(w, "standardMinMs", r.StandardSpread?.Min);
+            WriteOptional(w, "standardMaxMs", r.StandardSpread?.Max);
             w.WriteNumber("standardBytes", r.StandardBytes);
             WriteOptional(w, "speedup", r.StandardMs is double s ? s / r.ForwardMs : null);
             w.WriteNumber("memorySaving", Math.Round(r.StandardBytes / (double)Math.Max(r.ForwardBytes, 1), 2));
@@ -377,7 +383,20 @@ internal sealed record BenchConfig(int Batch, int Heads, int SeqLen, int HeadDim
 internal sealed record BenchRow(BenchConfig Config, BenchDtype Dtype, double PeakGflops, int Repeats,
     double ForwardMs, double ForwardGflops, long ForwardBytes,
     double? BackwardMs, double? BackwardGflops, long? BackwardBytes,
-    double? StandardMs, long StandardBytes);
+    double? StandardMs, long StandardBytes)
+{
+    /// <summary>Fastest and slowest timed forward call: a wide spread flags a disturbed or unstable measurement.</summary>
+    public (double Min, double Max) ForwardSpread { get; init; }
+
+    /// <summary>Fastest and slowest timed backward call, when run.</summary>
+    public (double Min, double Max)? BackwardSpread { get; init; }
+
+    /// <summary>Fastest and slowest timed standard call, when run.</summary>
+    public (double Min, double Max)? StandardSpread { get; init; }
+}
+
+/// <summary>One measurement: median, fastest and slowest of the timed calls, how many, and the first call's allocation.</summary>
+internal readonly record struct Timing(double Median, double Min, double Max, int Repeats, long Bytes);
 
 /// <summary>Machine description for the report.</summary>
 internal sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, int SimdBits, string Os, string Runtime, double PeakGflops)
@@ -478,11 +497,10 @@ internal static class BenchRunner
         var lse = new float[shape.LseLength];
 
         step("forward");
-        var (fwdMs, fwdBytes, used) = Measure(repeats, warmUpMs, () => Attention.Forward<T>(shape, q, k, v, o, lse, options));
+        var fwd = Measure(repeats, warmUpMs, () => Attention.Forward<T>(shape, q, k, v, o, lse, options));
         done();
 
-        double? bwdMs = null;
-        long? bwdBytes = null;
+        Timing? bwd = null;
         step("backward");
         if (!config.ForwardOnly)
         {
@@ -490,36 +508,39 @@ internal static class BenchRunner
             var dq = new T[shape.QueryLength];
             var dk = new T[shape.KeyValueLength];
             var dv = new T[shape.KeyValueLength];
-            (double ms, long bytes, _) = Measure(repeats, warmUpMs, () => Attention.Backward<T>(shape, q, k, v, o, lse, dOut, dq, dk, dv, options));
-            bwdMs = ms;
-            bwdBytes = bytes;
+            bwd = Measure(repeats, warmUpMs, () => Attention.Backward<T>(shape, q, k, v, o, lse, dOut, dq, dk, dv, options));
         }
         done();
 
         step("standard");
-        double? stdMs = null;
+        Timing? std = null;
         long stdBytes = StandardAttention.ScoreBytes(shape);
         if (stdBytes <= BenchCommand.StandardLimitBytes)
         {
             var so = new T[shape.QueryLength];
-            (double ms, long bytes, _) = Measure(repeats, warmUpMs, () => StandardAttention.Forward<T>(shape, q, k, v, so, config.Causal, threads));
-            stdMs = ms;
-            stdBytes = bytes;
+            long nativeBytes = 0;
+            std = Measure(repeats, warmUpMs, () => nativeBytes = StandardAttention.Forward<T>(shape, q, k, v, so, config.Causal, threads));
+            stdBytes = std.Value.Bytes + nativeBytes; // managed staging buffers (counted by the GC) plus S in native memory
         }
         done();
 
-        return new BenchRow(config, dtype, peak, used, fwdMs, config.ForwardFlops / (fwdMs * 1e6), fwdBytes,
-            bwdMs, bwdMs is double b ? config.BackwardFlops / (b * 1e6) : null, bwdBytes, stdMs, stdBytes);
+        return new BenchRow(config, dtype, peak, fwd.Repeats, fwd.Median, config.ForwardFlops / (fwd.Median * 1e6), fwd.Bytes,
+            bwd?.Median, bwd is { } b ? config.BackwardFlops / (b.Median * 1e6) : null, bwd?.Bytes, std?.Median, stdBytes)
+        {
+            ForwardSpread = (fwd.Min, fwd.Max),
+            BackwardSpread = bwd is { } bs ? (bs.Min, bs.Max) : null,
+            StandardSpread = std is { } ss ? (ss.Min, ss.Max) : null,
+        };
     }
 
     /// <summary>
     /// Warm-up calls (at least one, until <paramref name="warmUpMs"/> has passed); the first one's allocation is
     /// measured (GC.GetTotalAllocatedBytes(true) counts every thread's, so the parallel workers' scratch is included).
     /// Then timed repeats (automatic: enough for about 2 s, 3 to 15; none when the first call alone took 2 s, which is
-    /// then the one sample); returns the median. Garbage of earlier calls is collected before each timed call, outside
-    /// the timing, so no call pays for its predecessor's.
+    /// then the one sample); returns the median, fastest and slowest. Garbage is collected once before the timed
+    /// repeats, which then run back to back as in a training loop.
     /// </summary>
-    private static (double Ms, long Bytes, int Repeats) Measure(int repeats, double warmUpMs, Action call)
+    private static Timing Measure(int repeats, double warmUpMs, Action call)
     {
         Collect();
         long before = GC.GetTotalAllocatedBytes(precise: true);
@@ -530,7 +551,7 @@ internal static class BenchRunner
         // A call this long is its own sample: the JIT was settled by WarmUp, and a second 20–40 s call would only double
         // the time other processes on a shared machine have to disturb the run.
         if (repeats == 0 && warmMs >= TargetMs)
-            return (warmMs, bytes, 1);
+            return new Timing(warmMs, warmMs, warmMs, 1, bytes);
         // More untimed calls until the warm-up time is spent; the fastest of them sizes the timed repeats.
         for (int i = 0; i < 50 && warmClock.Elapsed.TotalMilliseconds < warmUpMs; i++)
         {
@@ -556,7 +577,7 @@ internal static class BenchRunner
         }
         Array.Sort(times);
         double median = n % 2 == 1 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
-        return (median, bytes, n);
+        return new Timing(median, times[0], times[^1], n, bytes);
     }
 
     private static void Collect()

@@ -50,7 +50,7 @@ internal static class CheckCommand
             var console = fixedConsole ?? CliConsole.For(parse);
             if (parse.GetValue(device) == "cuda")
             {
-                console.MarkupLine("[red]The CUDA backend is not available in this build.[/]");
+                console.MarkupLine("[red]The CUDA backend is not available in this build for check (it has no backward pass yet); use --device cpu.[/]");
                 return ExitCodes.UsageError;
             }
             int t = parse.GetValue(threads);
