@@ -71,28 +71,12 @@ internal static class TestData
         typeof(T) == typeof(float) ? 1e-5 : typeof(T) == typeof(Half) ? 2e-3 : typeof(T) == typeof(BFloat16) ? 1.6e-2
         : throw new NotSupportedException(typeof(T).Name);
 
-    /// <summary>‖actual − expected‖ / ‖expected‖ over the finite entries; infinities must match exactly.</summary>
-    public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
-    {
-        if (actual.Length != expected.Length)
-            throw new ArgumentException($"length {actual.Length} vs {expected.Length}");
-        double num = 0, den = 0;
-        for (int i = 0; i < actual.Length; i++)
-        {
-            if (double.IsInfinity(expected[i]) || float.IsInfinity(actual[i]))
-            {
-                if (actual[i] != expected[i])
-                    return double.PositiveInfinity;
-                continue;
-            }
-            double diff = actual[i] - expected[i];
-            num += diff * diff;
-            den += expected[i] * expected[i];
-        }
-        if (double.IsNaN(num))
-            return double.NaN;
-        return den == 0 ? Math.Sqrt(num) : Math.Sqrt(num / den);
-    }
+    /// <summary>
+    /// ‖actual − expected‖ / ‖expected‖ over the finite entries; infinities must match exactly. The same measure
+    /// <c>flashattn check</c> reports, so tests and the self-check judge by one rule.
+    /// </summary>
+    public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected) =>
+        Cli.Commands.ErrorMeasure.Relative(actual, expected);
 
     /// <summary>Relative error between two float results (e.g. two kernel runs that should agree).</summary>
     public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected) =>
