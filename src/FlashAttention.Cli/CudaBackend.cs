@@ -100,7 +100,7 @@ internal sealed class CudaBackend : IAttentionBackend, IDisposable
         try
         {
             using var cuda = new CudaAttention();
-            var acc = cuda.Accelerator;
+            var acc = (ILGPU.Runtime.Cuda.CudaAccelerator)cuda.Accelerator;
             return $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture}; --device cuda: forward, fp16/bf16, head dims {string.Join("/", CudaAttention.SupportedHeadDims)}";
         }
         catch (Exception e)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 using FlashAttention.Cuda.Kernels;
 using FlashAttention.Cuda.Ptx;
 using ILGPU;
@@ -38,8 +39,8 @@ public sealed class CudaAttention : IDisposable
     };
 
     private readonly Context? _ownedContext;
-    private readonly CudaAccelerator? _ownedAccelerator;
-    private readonly ConcurrentDictionary<(string Variant, Type Kind, Type Sign, Type Features), LoadedKernel> _kernels = new();
+    private readonly Accelerator? _ownedAccelerator;
+    private readonly ConcurrentDictionary<MethodInfo, LoadedKernel> _kernels = new();
     private readonly Lock _maskGate = new();
     private MemoryBuffer1D<byte, Stride1D.Dense>? _keyMaskBuffer;
     private MemoryBuffer1D<float, Stride1D.Dense>? _alibiBuffer;
@@ -88,6 +89,26 @@ public sealed class CudaAttention : IDisposable
         Accelerator = accelerator;
     }
 
+    private CudaAttention(Context context, Accelerator accelerator)
+    {
+        _ownedContext = context;
+        _ownedAccelerator = accelerator;
+        Accelerator = accelerator;
+    }
+
+    /// <summary>
+    /// The same kernels on ILGPU's CPU accelerator with the PTX instructions emulated (<see cref="HostSimt"/>): every
+    /// path of this class runs, thousands of times slower than on a GPU. For tests on machines without one.
+    /// </summary>
+    internal static CudaAttention CreateHostEmulation()
+    {
+        var (context, accelerator) = EmulatedKernel.CreateAccelerator();
+        return new CudaAttention(context, accelerator);
+    }
+
+    /// <summary>Whether this instance runs on the host emulation rather than a GPU.</summary>
+    internal bool IsEmulated => Accelerator.AcceleratorType != AcceleratorType.Cuda;
+
     /// <summary>Whether a CUDA driver and at least one device are present (probes once, never throws).</summary>
     public static bool IsAvailable => Availability.Value.Available;
 
@@ -108,8 +129,8 @@ public sealed class CudaAttention : IDisposable
         }
     });
 
-    /// <summary>The accelerator that owns the device buffers and runs the kernels.</summary>
-    public CudaAccelerator Accelerator { get; }
+    /// <summary>The accelerator that owns the device buffers and runs the kernels (a <see cref="CudaAccelerator"/>).</summary>
+    public Accelerator Accelerator { get; }
 
     /// <summary>Waits until every call enqueued so far has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
@@ -172,10 +193,38 @@ public sealed class CudaAttention : IDisposable
         ulong keyMask = problem.KeyMask is { } mask ? UploadKeyMask(mask) : 0UL;
         ulong alibi = problem.AlibiSlopes is not null ? UploadAlibi(problem) : 0UL;
         var parameters = Parameters(variant, shape, problem, Address(q), Address(k), Address(v), Address(output), Address(lse), keyMask, alibi);
-        Accelerator.Bind();
-        kernel.Module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr,
-            (parameters.QueryBlocks, shape.Heads, shape.Batch), variant.Threads, variant.SharedBytes, parameters);
+        Launch(kernel, (parameters.QueryBlocks, shape.Heads, shape.Batch), parameters,
+            Range(q), Range(k), Range(v), Range(output), Range(lse), KeyMaskRange(keyMask), AlibiRange(alibi));
     }
+
+    /// <summary>
+    /// Enqueues a loaded kernel on the default stream (the GPU), or runs it to completion (the host emulation, which is
+    /// told the device memory the launch may touch).
+    /// </summary>
+    internal void Launch<TParams>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, params (ulong Address, long Bytes)[] ranges)
+        where TParams : unmanaged
+    {
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0)
+            return;
+        if (kernel.Module is { } module)
+        {
+            Accelerator.Bind();
+            module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters);
+        }
+        else
+        {
+            kernel.Emulated!.Launch(grid, kernel.Threads, kernel.SharedBytes, parameters, ranges);
+        }
+    }
+
+    /// <summary>The device memory of a view, for the emulation's bounds checks.</summary>
+    internal static (ulong Address, long Bytes) Range<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
+        where TElement : unmanaged =>
+        (Address(view), view.LengthInBytes);
+
+    private (ulong, long) KeyMaskRange(ulong address) => address == 0 ? default : (address, _keyMaskBuffer!.LengthInBytes);
+
+    private (ulong, long) AlibiRange(ulong address) => address == 0 ? default : (address, _alibiBuffer!.LengthInBytes);
 
     /// <summary>The kernel parameters of one call (pure; tested without a GPU).</summary>
     internal static ForwardParams Parameters(ForwardVariant variant, AttentionShape shape, AttentionOptions? options,
@@ -316,7 +365,7 @@ public sealed class CudaAttention : IDisposable
             throw new ArgumentException($"{name} belongs to another accelerator; allocate it on {nameof(CudaAttention)}.{nameof(Accelerator)}.", name);
     }
 
-    private static ulong Address<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
+    internal static ulong Address<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
         where TElement : unmanaged =>
         view.Length == 0 ? 0UL : (ulong)view.AsContiguous().LoadEffectiveAddressAsPtr().ToInt64();
 
@@ -325,13 +374,23 @@ public sealed class CudaAttention : IDisposable
 
     /// <summary>Compiles (once per instance) and loads a kernel variant for an element kind, score mode and features.</summary>
     internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign, Type features) =>
-        _kernels.GetOrAdd((variant.Name, kind, sign, features), key =>
+        GetKernel(variant.Method(kind, sign, features), variant.Name, variant.Threads, variant.SharedBytes);
+
+    /// <summary>
+    /// Compiles (once per instance) and loads a kernel method with all generic arguments bound: PTX for the driver on a
+    /// GPU, or the C# itself on the host emulation.
+    /// </summary>
+    internal LoadedKernel GetKernel(MethodInfo method, string name, int threads, int sharedBytes) =>
+        _kernels.GetOrAdd(method, m =>
         {
-            var (ptx, entry) = Compiler.Value.Compile(variant.Method(kind, sign, features), variant.Threads);
+            if (IsEmulated)
+                return new LoadedKernel(name, threads, sharedBytes, null, new EmulatedKernel(Accelerator, m), null);
+            var (ptx, entry) = Compiler.Value.Compile(m, threads);
             Accelerator.Bind();
             var module = CudaModule.Load(ptx, entry);
-            module.SetDynamicSharedMemory(variant.SharedBytes);
-            return new LoadedKernel(variant, module, ptx);
+            if (sharedBytes > 0)
+                module.SetDynamicSharedMemory(sharedBytes);
+            return new LoadedKernel(name, threads, sharedBytes, module, null, ptx);
         });
 
     /// <summary>Releases the loaded modules, and the accelerator and context when this instance created them.</summary>
@@ -342,7 +401,7 @@ public sealed class CudaAttention : IDisposable
         _disposed = true;
         Accelerator.Bind();
         foreach (var kernel in _kernels.Values)
-            kernel.Module.Dispose();
+            kernel.Module?.Dispose();
         _kernels.Clear();
         _keyMaskBuffer?.Dispose();
         _alibiBuffer?.Dispose();
@@ -351,5 +410,11 @@ public sealed class CudaAttention : IDisposable
     }
 }
 
-/// <summary>A kernel variant loaded on the device, with its PTX (for inspection).</summary>
-internal sealed record LoadedKernel(ForwardVariant Variant, CudaModule Module, string Ptx);
+/// <summary>A kernel loaded on the device (its module and PTX) or on the host emulation, with its launch shape.</summary>
+/// <param name="Name">Kernel name (the generated method's).</param>
+/// <param name="Threads">Threads per block.</param>
+/// <param name="SharedBytes">Dynamic shared memory per block.</param>
+/// <param name="Module">The driver module on a GPU.</param>
+/// <param name="Emulated">The host-emulated kernel otherwise.</param>
+/// <param name="Ptx">The PTX text on a GPU.</param>
+internal sealed record LoadedKernel(string Name, int Threads, int SharedBytes, CudaModule? Module, EmulatedKernel? Emulated, string? Ptx);

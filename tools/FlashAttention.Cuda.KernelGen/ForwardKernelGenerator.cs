@@ -59,8 +59,7 @@ public static class ForwardKernelGenerator
         w.Line("// </auto-generated>");
         w.Line("using FlashAttention.Cuda.Ptx;");
         w.Line("using ILGPU;");
-        w.Line("using ILGPU.Runtime.Cuda;");
-        w.Line();
+                w.Line();
         w.Line("namespace FlashAttention.Cuda.Kernels;");
         w.Line();
         w.Line("internal static partial class ForwardKernels");
@@ -143,18 +142,18 @@ public static class ForwardKernelGenerator
         w.Open();
         EmitLoad(w, c, "sQ", "qBase", "ldQ", "qRowStride", c.BlockM, "qRows");
         w.Close();
-        w.Line("CudaAsm.Emit(\"cp.async.commit_group;\");");
+        w.Line("PtxOps.CommitGroup();");
         w.Line("if (nFirst < nEnd)");
         w.Open();
         EmitLoad(w, c, "sK", "kBase + (ulong)(nFirst * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "p.SeqK - nFirst * BlockN");
         w.Close();
-        w.Line("CudaAsm.Emit(\"cp.async.commit_group;\");");
+        w.Line("PtxOps.CommitGroup();");
         w.Line("if (nFirst < nEnd)");
         w.Open();
         EmitLoad(w, c, "sV", "vBase + (ulong)(nFirst * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "p.SeqK - nFirst * BlockN");
         w.Close();
-        w.Line("CudaAsm.Emit(\"cp.async.commit_group;\");");
-        w.Line("CudaAsm.Emit(\"cp.async.wait_group 2;\");");
+        w.Line("PtxOps.CommitGroup();");
+        w.Line("PtxOps.WaitGroup2();");
         w.Line("Group.Barrier();");
         w.Line();
         w.Line($"int warpRow = warp * {16 * c.MTiles};");
@@ -192,13 +191,13 @@ public static class ForwardKernelGenerator
         w.Line("uint stage = (uint)((n - nFirst) & 1);");
         w.Line("uint kTile = sK + stage * KvBytes;");
         w.Line("uint vTile = sV + stage * KvBytes;");
-        w.Line("CudaAsm.Emit(\"cp.async.wait_group 1;\");");
+        w.Line("PtxOps.WaitGroup1();");
         w.Line("Group.Barrier();");
         w.Line("if (n + 1 < nEnd)");
         w.Open();
         EmitLoad(w, c, "sK + (stage ^ 1) * KvBytes", "kBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "p.SeqK - (n + 1) * BlockN");
         w.Close();
-        w.Line("CudaAsm.Emit(\"cp.async.commit_group;\");");
+        w.Line("PtxOps.CommitGroup();");
         w.Line();
         w.Line("// S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.");
         for (int mt = 0; mt < c.MTiles; mt++)
@@ -344,13 +343,13 @@ public static class ForwardKernelGenerator
                 w.Line($"uint p_{mt}_{tt}_3 = kind.Pack(s_{mt}_{j1}.Z, s_{mt}_{j1}.W);");
             }
         w.Line();
-        w.Line("CudaAsm.Emit(\"cp.async.wait_group 1;\");");
+        w.Line("PtxOps.WaitGroup1();");
         w.Line("Group.Barrier();");
         w.Line("if (n + 1 < nEnd)");
         w.Open();
         EmitLoad(w, c, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "p.SeqK - (n + 1) * BlockN");
         w.Close();
-        w.Line("CudaAsm.Emit(\"cp.async.commit_group;\");");
+        w.Line("PtxOps.CommitGroup();");
         w.Line();
         w.Line("// O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.");
         for (int tt = 0; tt < c.BlockN / 16; tt++)
@@ -370,7 +369,7 @@ public static class ForwardKernelGenerator
         w.Close();
         w.Line();
         w.Line("// Epilogue: finish the row sums across the quad, normalise, store O and the natural-log LSE.");
-        w.Line("CudaAsm.Emit(\"cp.async.wait_group 0;\");");
+        w.Line("PtxOps.WaitGroup0();");
         w.Line("ulong oBase = p.O + (ulong)(((long)Grid.IdxZ * p.SeqQ + qStart) * qRowStride + (long)Grid.IdxY * RowBytes);");
         w.Line("ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);");
         for (int mt = 0; mt < c.MTiles; mt++)
@@ -386,11 +385,11 @@ public static class ForwardKernelGenerator
                 w.Open();
                 w.Line($"ulong out_{r} = oBase + (ulong)((row_{r} - qStart) * qRowStride + 4 * t);");
                 for (int dt = 0; dt < dTiles; dt++)
-                    w.Line($"CudaAsm.Emit(\"st.global.b32 [%0], %1;\", out_{r} + {dt * 16}ul, kind.Pack(o_{mt}_{dt}.{a} * inv_{r}, o_{mt}_{dt}.{b} * inv_{r}));");
+                    w.Line($"PtxOps.StoreWord(out_{r} + {dt * 16}ul, kind.Pack(o_{mt}_{dt}.{a} * inv_{r}, o_{mt}_{dt}.{b} * inv_{r}));");
                 w.Line("if (t == 0)");
                 w.Open();
                 w.Line($"float lse_{r} = l_{r} > 0f ? (m_{r} + PtxOps.Log2(l_{r})) * 0.6931471805599453f : float.PositiveInfinity;");
-                w.Line($"CudaAsm.Emit(\"st.global.f32 [%0], %1;\", lseBase + (ulong)(row_{r} * 4), lse_{r});");
+                w.Line($"PtxOps.StoreFloat(lseBase + (ulong)(row_{r} * 4), lse_{r});");
                 w.Close();
                 w.Close();
             }
@@ -414,14 +413,14 @@ public static class ForwardKernelGenerator
         w.Line($"if (lvalid >= {rows})");
         w.Open();
         for (int i = 0; i < iterations; i++)
-            w.Line($"CudaAsm.Emit(\"cp.async.cg.shared.global [%0], [%1], 16;\", ls + {i * rowStep * c.HeadDim * 2}u, lg + (ulong)({i} * lstep));");
+            w.Line($"PtxOps.CopyAsync16(ls + {i * rowStep * c.HeadDim * 2}u, lg + (ulong)({i} * lstep));");
         w.Close();
         w.Line("else");
         w.Open();
         for (int i = 0; i < iterations; i++)
         {
             w.Line($"bool ok{i} = ldRow + {i * rowStep} < lvalid;");
-            w.Line($"CudaAsm.Emit(\"cp.async.cg.shared.global [%0], [%1], 16, %2;\", ls + {i * rowStep * c.HeadDim * 2}u, ok{i} ? lg + (ulong)({i} * lstep) : lg, ok{i} ? 16 : 0);");
+            w.Line($"PtxOps.CopyAsync16Fill(ls + {i * rowStep * c.HeadDim * 2}u, ok{i} ? lg + (ulong)({i} * lstep) : lg, ok{i} ? 16u : 0u);");
         }
         w.Close();
     }

@@ -42,7 +42,7 @@ if (!CudaAttention.IsAvailable)
     return 3;
 }
 using var cuda = new CudaAttention();
-var acc = cuda.Accelerator;
+var acc = (ILGPU.Runtime.Cuda.CudaAccelerator)cuda.Accelerator;
 Console.WriteLine($"device: {acc.Name}, {acc.NumMultiprocessors} SMs, arch {acc.Architecture}, PTX ISA {acc.InstructionSet}, driver {acc.DriverVersion}");
 report["device"] = $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture}, driver {acc.DriverVersion}";
 
@@ -59,18 +59,18 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var kernel = cuda.GetKernel(variant, kind, typeof(PositiveScale), features);
-            int blocks = kernel.Module.BlocksPerMultiprocessor(variant.Threads, variant.SharedBytes);
+            int blocks = kernel.Module!.BlocksPerMultiprocessor(variant.Threads, variant.SharedBytes);
             string label = features == typeof(NoFeatures) ? variant.Name : variant.Name + "+" + features.Name.Replace("Features", "").Replace("Feature", "");
-            string line = $"{label,-34} {(kind == typeof(Fp16Kind) ? "fp16" : "bf16"),-5} regs {kernel.Module.Registers,3}  local {kernel.Module.LocalBytes,3} B  " +
+            string line = $"{label,-34} {(kind == typeof(Fp16Kind) ? "fp16" : "bf16"),-5} regs {kernel.Module!.Registers,3}  local {kernel.Module!.LocalBytes,3} B  " +
                 $"smem {variant.SharedBytes / 1024,3} KiB  blocks/SM {blocks}  compile+JIT {clock.Elapsed.TotalSeconds:F1} s";
             Console.WriteLine(line);
             log.WriteLine(line);
-            log.WriteLine(kernel.Module.JitLog);
+            log.WriteLine(kernel.Module!.JitLog);
             jit.Add(new JsonObject
             {
-                ["kernel"] = variant.Name, ["features"] = features.Name, ["kind"] = kind.Name, ["registers"] = kernel.Module.Registers,
-                ["local_bytes"] = kernel.Module.LocalBytes, ["blocks_per_sm"] = blocks, ["shared_bytes"] = variant.SharedBytes,
-                ["jit_log"] = kernel.Module.JitLog,
+                ["kernel"] = variant.Name, ["features"] = features.Name, ["kind"] = kind.Name, ["registers"] = kernel.Module!.Registers,
+                ["local_bytes"] = kernel.Module!.LocalBytes, ["blocks_per_sm"] = blocks, ["shared_bytes"] = variant.SharedBytes,
+                ["jit_log"] = kernel.Module!.JitLog,
             });
         }
 }

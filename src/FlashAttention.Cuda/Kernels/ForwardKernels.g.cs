@@ -4,7 +4,6 @@
 // </auto-generated>
 using FlashAttention.Cuda.Ptx;
 using ILGPU;
-using ILGPU.Runtime.Cuda;
 
 namespace FlashAttention.Cuda.Kernels;
 
@@ -73,36 +72,36 @@ internal static partial class ForwardKernels
             int lvalid = qRows;
             if (lvalid >= 128)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 12288u, lg + (ulong)(6 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 14336u, lg + (ulong)(7 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 bool ok4 = ldRow + 64 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                 bool ok5 = ldRow + 80 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
                 bool ok6 = ldRow + 96 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                 bool ok7 = ldRow + 112 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sK + ldShared;
@@ -111,24 +110,24 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 64)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sV + ldShared;
@@ -137,25 +136,25 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 64)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
-        CudaAsm.Emit("cp.async.wait_group 2;");
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup2();
         Group.Barrier();
 
         int warpRow = warp * 32;
@@ -209,7 +208,7 @@ internal static partial class ForwardKernels
             uint stage = (uint)((n - nFirst) & 1);
             uint kTile = sK + stage * KvBytes;
             uint vTile = sV + stage * KvBytes;
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -219,24 +218,24 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 64)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 32 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 48 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.
             Float4 s_0_0 = default;
@@ -1011,7 +1010,7 @@ internal static partial class ForwardKernels
             uint p_1_3_2 = kind.Pack(s_1_7.X, s_1_7.Y);
             uint p_1_3_3 = kind.Pack(s_1_7.Z, s_1_7.W);
 
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -1021,24 +1020,24 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 64)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 32 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 48 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.
             uint vOff0 = vTile + (uint)(vRow + 0);
@@ -1128,7 +1127,7 @@ internal static partial class ForwardKernels
         }
 
         // Epilogue: finish the row sums across the quad, normalise, store O and the natural-log LSE.
-        CudaAsm.Emit("cp.async.wait_group 0;");
+        PtxOps.WaitGroup0();
         ulong oBase = p.O + (ulong)(((long)Grid.IdxZ * p.SeqQ + qStart) * qRowStride + (long)Grid.IdxY * RowBytes);
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
@@ -1138,18 +1137,18 @@ internal static partial class ForwardKernels
         if (row_0_0 < p.SeqQ)
         {
             ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
             if (t == 0)
             {
                 float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_0 * 4), lse_0_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
@@ -1159,18 +1158,18 @@ internal static partial class ForwardKernels
         if (row_0_1 < p.SeqQ)
         {
             ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
             if (t == 0)
             {
                 float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_1 * 4), lse_0_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
@@ -1180,18 +1179,18 @@ internal static partial class ForwardKernels
         if (row_1_0 < p.SeqQ)
         {
             ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
             if (t == 0)
             {
                 float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_0 * 4), lse_1_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
@@ -1201,18 +1200,18 @@ internal static partial class ForwardKernels
         if (row_1_1 < p.SeqQ)
         {
             ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
             if (t == 0)
             {
                 float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_1 * 4), lse_1_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
     }
@@ -1271,36 +1270,36 @@ internal static partial class ForwardKernels
             int lvalid = qRows;
             if (lvalid >= 128)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 12288u, lg + (ulong)(6 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 14336u, lg + (ulong)(7 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 bool ok4 = ldRow + 64 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                 bool ok5 = ldRow + 80 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
                 bool ok6 = ldRow + 96 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                 bool ok7 = ldRow + 112 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sK + ldShared;
@@ -1309,24 +1308,24 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 64)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sV + ldShared;
@@ -1335,25 +1334,25 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 64)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
-        CudaAsm.Emit("cp.async.wait_group 2;");
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup2();
         Group.Barrier();
 
         int warpRow = warp * 32;
@@ -1398,7 +1397,7 @@ internal static partial class ForwardKernels
             uint stage = (uint)((n - nFirst) & 1);
             uint kTile = sK + stage * KvBytes;
             uint vTile = sV + stage * KvBytes;
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -1408,24 +1407,24 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 64)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 32 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 48 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.
             Float4 s_0_0 = default;
@@ -2208,7 +2207,7 @@ internal static partial class ForwardKernels
             uint p_1_3_2 = kind.Pack(s_1_7.X, s_1_7.Y);
             uint p_1_3_3 = kind.Pack(s_1_7.Z, s_1_7.W);
 
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -2218,24 +2217,24 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 64)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 32 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 48 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.
             uint vOff0 = vTile + (uint)(vRow + 0);
@@ -2325,7 +2324,7 @@ internal static partial class ForwardKernels
         }
 
         // Epilogue: finish the row sums across the quad, normalise, store O and the natural-log LSE.
-        CudaAsm.Emit("cp.async.wait_group 0;");
+        PtxOps.WaitGroup0();
         ulong oBase = p.O + (ulong)(((long)Grid.IdxZ * p.SeqQ + qStart) * qRowStride + (long)Grid.IdxY * RowBytes);
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
@@ -2335,18 +2334,18 @@ internal static partial class ForwardKernels
         if (row_0_0 < p.SeqQ)
         {
             ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
             if (t == 0)
             {
                 float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_0 * 4), lse_0_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
@@ -2356,18 +2355,18 @@ internal static partial class ForwardKernels
         if (row_0_1 < p.SeqQ)
         {
             ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
             if (t == 0)
             {
                 float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_1 * 4), lse_0_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
@@ -2377,18 +2376,18 @@ internal static partial class ForwardKernels
         if (row_1_0 < p.SeqQ)
         {
             ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
             if (t == 0)
             {
                 float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_0 * 4), lse_1_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
@@ -2398,18 +2397,18 @@ internal static partial class ForwardKernels
         if (row_1_1 < p.SeqQ)
         {
             ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
             if (t == 0)
             {
                 float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_1 * 4), lse_1_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
     }
@@ -2468,60 +2467,60 @@ internal static partial class ForwardKernels
             int lvalid = qRows;
             if (lvalid >= 128)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 12288u, lg + (ulong)(6 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 14336u, lg + (ulong)(7 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 16384u, lg + (ulong)(8 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 18432u, lg + (ulong)(9 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 20480u, lg + (ulong)(10 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 22528u, lg + (ulong)(11 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 24576u, lg + (ulong)(12 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 26624u, lg + (ulong)(13 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 28672u, lg + (ulong)(14 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 30720u, lg + (ulong)(15 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                PtxOps.CopyAsync16(ls + 16384u, lg + (ulong)(8 * lstep));
+                PtxOps.CopyAsync16(ls + 18432u, lg + (ulong)(9 * lstep));
+                PtxOps.CopyAsync16(ls + 20480u, lg + (ulong)(10 * lstep));
+                PtxOps.CopyAsync16(ls + 22528u, lg + (ulong)(11 * lstep));
+                PtxOps.CopyAsync16(ls + 24576u, lg + (ulong)(12 * lstep));
+                PtxOps.CopyAsync16(ls + 26624u, lg + (ulong)(13 * lstep));
+                PtxOps.CopyAsync16(ls + 28672u, lg + (ulong)(14 * lstep));
+                PtxOps.CopyAsync16(ls + 30720u, lg + (ulong)(15 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 8 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 24 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 bool ok4 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                 bool ok5 = ldRow + 40 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
                 bool ok6 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                 bool ok7 = ldRow + 56 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
                 bool ok8 = ldRow + 64 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 16384u, ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 16384u, ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
                 bool ok9 = ldRow + 72 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 18432u, ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 18432u, ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
                 bool ok10 = ldRow + 80 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 20480u, ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 20480u, ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
                 bool ok11 = ldRow + 88 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 22528u, ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 22528u, ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
                 bool ok12 = ldRow + 96 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 24576u, ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 24576u, ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
                 bool ok13 = ldRow + 104 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 26624u, ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 26624u, ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
                 bool ok14 = ldRow + 112 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 28672u, ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 28672u, ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
                 bool ok15 = ldRow + 120 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 30720u, ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 30720u, ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sK + ldShared;
@@ -2530,30 +2529,30 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 48)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 8 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 24 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 bool ok4 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                 bool ok5 = ldRow + 40 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sV + ldShared;
@@ -2562,31 +2561,31 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 48)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 8 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 24 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 bool ok4 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                 bool ok5 = ldRow + 40 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
-        CudaAsm.Emit("cp.async.wait_group 2;");
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup2();
         Group.Barrier();
 
         int warpRow = warp * 32;
@@ -2647,7 +2646,7 @@ internal static partial class ForwardKernels
             uint stage = (uint)((n - nFirst) & 1);
             uint kTile = sK + stage * KvBytes;
             uint vTile = sV + stage * KvBytes;
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -2657,30 +2656,30 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 48)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 8 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 24 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                     bool ok4 = ldRow + 32 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                     bool ok5 = ldRow + 40 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.
             Float4 s_0_0 = default;
@@ -3441,7 +3440,7 @@ internal static partial class ForwardKernels
             uint p_1_2_2 = kind.Pack(s_1_5.X, s_1_5.Y);
             uint p_1_2_3 = kind.Pack(s_1_5.Z, s_1_5.W);
 
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -3451,30 +3450,30 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 48)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 8 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 24 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                     bool ok4 = ldRow + 32 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                     bool ok5 = ldRow + 40 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.
             uint vOff0 = vTile + (uint)(vRow + 0);
@@ -3603,7 +3602,7 @@ internal static partial class ForwardKernels
         }
 
         // Epilogue: finish the row sums across the quad, normalise, store O and the natural-log LSE.
-        CudaAsm.Emit("cp.async.wait_group 0;");
+        PtxOps.WaitGroup0();
         ulong oBase = p.O + (ulong)(((long)Grid.IdxZ * p.SeqQ + qStart) * qRowStride + (long)Grid.IdxY * RowBytes);
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
@@ -3613,26 +3612,26 @@ internal static partial class ForwardKernels
         if (row_0_0 < p.SeqQ)
         {
             ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 128ul, kind.Pack(o_0_8.X * inv_0_0, o_0_8.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 144ul, kind.Pack(o_0_9.X * inv_0_0, o_0_9.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 160ul, kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 176ul, kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 192ul, kind.Pack(o_0_12.X * inv_0_0, o_0_12.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 208ul, kind.Pack(o_0_13.X * inv_0_0, o_0_13.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 128ul, kind.Pack(o_0_8.X * inv_0_0, o_0_8.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 144ul, kind.Pack(o_0_9.X * inv_0_0, o_0_9.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 160ul, kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 176ul, kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 192ul, kind.Pack(o_0_12.X * inv_0_0, o_0_12.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 208ul, kind.Pack(o_0_13.X * inv_0_0, o_0_13.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             if (t == 0)
             {
                 float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_0 * 4), lse_0_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
@@ -3642,26 +3641,26 @@ internal static partial class ForwardKernels
         if (row_0_1 < p.SeqQ)
         {
             ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 128ul, kind.Pack(o_0_8.Z * inv_0_1, o_0_8.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 144ul, kind.Pack(o_0_9.Z * inv_0_1, o_0_9.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 160ul, kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 176ul, kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 192ul, kind.Pack(o_0_12.Z * inv_0_1, o_0_12.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 208ul, kind.Pack(o_0_13.Z * inv_0_1, o_0_13.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 128ul, kind.Pack(o_0_8.Z * inv_0_1, o_0_8.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 144ul, kind.Pack(o_0_9.Z * inv_0_1, o_0_9.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 160ul, kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 176ul, kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 192ul, kind.Pack(o_0_12.Z * inv_0_1, o_0_12.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 208ul, kind.Pack(o_0_13.Z * inv_0_1, o_0_13.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             if (t == 0)
             {
                 float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_1 * 4), lse_0_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
@@ -3671,26 +3670,26 @@ internal static partial class ForwardKernels
         if (row_1_0 < p.SeqQ)
         {
             ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 128ul, kind.Pack(o_1_8.X * inv_1_0, o_1_8.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 144ul, kind.Pack(o_1_9.X * inv_1_0, o_1_9.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 160ul, kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 176ul, kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 192ul, kind.Pack(o_1_12.X * inv_1_0, o_1_12.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 208ul, kind.Pack(o_1_13.X * inv_1_0, o_1_13.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 128ul, kind.Pack(o_1_8.X * inv_1_0, o_1_8.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 144ul, kind.Pack(o_1_9.X * inv_1_0, o_1_9.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 160ul, kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 176ul, kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 192ul, kind.Pack(o_1_12.X * inv_1_0, o_1_12.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 208ul, kind.Pack(o_1_13.X * inv_1_0, o_1_13.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             if (t == 0)
             {
                 float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_0 * 4), lse_1_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
@@ -3700,26 +3699,26 @@ internal static partial class ForwardKernels
         if (row_1_1 < p.SeqQ)
         {
             ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 128ul, kind.Pack(o_1_8.Z * inv_1_1, o_1_8.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 144ul, kind.Pack(o_1_9.Z * inv_1_1, o_1_9.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 160ul, kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 176ul, kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 192ul, kind.Pack(o_1_12.Z * inv_1_1, o_1_12.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 208ul, kind.Pack(o_1_13.Z * inv_1_1, o_1_13.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 128ul, kind.Pack(o_1_8.Z * inv_1_1, o_1_8.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 144ul, kind.Pack(o_1_9.Z * inv_1_1, o_1_9.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 160ul, kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 176ul, kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 192ul, kind.Pack(o_1_12.Z * inv_1_1, o_1_12.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 208ul, kind.Pack(o_1_13.Z * inv_1_1, o_1_13.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             if (t == 0)
             {
                 float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_1 * 4), lse_1_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
     }
@@ -3778,60 +3777,60 @@ internal static partial class ForwardKernels
             int lvalid = qRows;
             if (lvalid >= 128)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 8192u, lg + (ulong)(4 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 10240u, lg + (ulong)(5 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 12288u, lg + (ulong)(6 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 14336u, lg + (ulong)(7 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 16384u, lg + (ulong)(8 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 18432u, lg + (ulong)(9 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 20480u, lg + (ulong)(10 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 22528u, lg + (ulong)(11 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 24576u, lg + (ulong)(12 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 26624u, lg + (ulong)(13 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 28672u, lg + (ulong)(14 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 30720u, lg + (ulong)(15 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                PtxOps.CopyAsync16(ls + 16384u, lg + (ulong)(8 * lstep));
+                PtxOps.CopyAsync16(ls + 18432u, lg + (ulong)(9 * lstep));
+                PtxOps.CopyAsync16(ls + 20480u, lg + (ulong)(10 * lstep));
+                PtxOps.CopyAsync16(ls + 22528u, lg + (ulong)(11 * lstep));
+                PtxOps.CopyAsync16(ls + 24576u, lg + (ulong)(12 * lstep));
+                PtxOps.CopyAsync16(ls + 26624u, lg + (ulong)(13 * lstep));
+                PtxOps.CopyAsync16(ls + 28672u, lg + (ulong)(14 * lstep));
+                PtxOps.CopyAsync16(ls + 30720u, lg + (ulong)(15 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 8 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 24 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 bool ok4 = ldRow + 32 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
                 bool ok5 = ldRow + 40 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
                 bool ok6 = ldRow + 48 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                 bool ok7 = ldRow + 56 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
                 bool ok8 = ldRow + 64 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 16384u, ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 16384u, ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
                 bool ok9 = ldRow + 72 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 18432u, ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 18432u, ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
                 bool ok10 = ldRow + 80 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 20480u, ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 20480u, ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
                 bool ok11 = ldRow + 88 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 22528u, ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 22528u, ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
                 bool ok12 = ldRow + 96 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 24576u, ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 24576u, ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
                 bool ok13 = ldRow + 104 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 26624u, ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 26624u, ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
                 bool ok14 = ldRow + 112 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 28672u, ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 28672u, ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
                 bool ok15 = ldRow + 120 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 30720u, ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 30720u, ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sK + ldShared;
@@ -3840,24 +3839,24 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 32)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 8 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 24 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
+        PtxOps.CommitGroup();
         if (nFirst < nEnd)
         {
             uint ls = sV + ldShared;
@@ -3866,25 +3865,25 @@ internal static partial class ForwardKernels
             int lvalid = p.SeqK - nFirst * BlockN;
             if (lvalid >= 32)
             {
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
             }
             else
             {
                 bool ok0 = ldRow + 0 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                 bool ok1 = ldRow + 8 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                 bool ok2 = ldRow + 16 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                 bool ok3 = ldRow + 24 < lvalid;
-                CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
             }
         }
-        CudaAsm.Emit("cp.async.commit_group;");
-        CudaAsm.Emit("cp.async.wait_group 2;");
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup2();
         Group.Barrier();
 
         int warpRow = warp * 32;
@@ -3945,7 +3944,7 @@ internal static partial class ForwardKernels
             uint stage = (uint)((n - nFirst) & 1);
             uint kTile = sK + stage * KvBytes;
             uint vTile = sV + stage * KvBytes;
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -3955,24 +3954,24 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 32)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 8 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 24 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.
             Float4 s_0_0 = default;
@@ -4557,7 +4556,7 @@ internal static partial class ForwardKernels
             uint p_1_1_2 = kind.Pack(s_1_3.X, s_1_3.Y);
             uint p_1_1_3 = kind.Pack(s_1_3.Z, s_1_3.W);
 
-            CudaAsm.Emit("cp.async.wait_group 1;");
+            PtxOps.WaitGroup1();
             Group.Barrier();
             if (n + 1 < nEnd)
             {
@@ -4567,24 +4566,24 @@ internal static partial class ForwardKernels
                 int lvalid = p.SeqK - (n + 1) * BlockN;
                 if (lvalid >= 32)
                 {
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 0u, lg + (ulong)(0 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 2048u, lg + (ulong)(1 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 4096u, lg + (ulong)(2 * lstep));
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16;", ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
                 }
                 else
                 {
                     bool ok0 = ldRow + 0 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
                     bool ok1 = ldRow + 8 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
                     bool ok2 = ldRow + 16 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
                     bool ok3 = ldRow + 24 < lvalid;
-                    CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16 : 0);
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
                 }
             }
-            CudaAsm.Emit("cp.async.commit_group;");
+            PtxOps.CommitGroup();
 
             // O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.
             uint vOff0 = vTile + (uint)(vRow + 0);
@@ -4672,7 +4671,7 @@ internal static partial class ForwardKernels
         }
 
         // Epilogue: finish the row sums across the quad, normalise, store O and the natural-log LSE.
-        CudaAsm.Emit("cp.async.wait_group 0;");
+        PtxOps.WaitGroup0();
         ulong oBase = p.O + (ulong)(((long)Grid.IdxZ * p.SeqQ + qStart) * qRowStride + (long)Grid.IdxY * RowBytes);
         ulong lseBase = p.Lse + (ulong)(((long)Grid.IdxZ * p.Heads + Grid.IdxY) * p.SeqQ * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
@@ -4682,26 +4681,26 @@ internal static partial class ForwardKernels
         if (row_0_0 < p.SeqQ)
         {
             ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 128ul, kind.Pack(o_0_8.X * inv_0_0, o_0_8.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 144ul, kind.Pack(o_0_9.X * inv_0_0, o_0_9.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 160ul, kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 176ul, kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 192ul, kind.Pack(o_0_12.X * inv_0_0, o_0_12.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 208ul, kind.Pack(o_0_13.X * inv_0_0, o_0_13.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 64ul, kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 80ul, kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 128ul, kind.Pack(o_0_8.X * inv_0_0, o_0_8.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 144ul, kind.Pack(o_0_9.X * inv_0_0, o_0_9.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 160ul, kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 176ul, kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 192ul, kind.Pack(o_0_12.X * inv_0_0, o_0_12.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 208ul, kind.Pack(o_0_13.X * inv_0_0, o_0_13.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
+            PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             if (t == 0)
             {
                 float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_0 * 4), lse_0_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
@@ -4711,26 +4710,26 @@ internal static partial class ForwardKernels
         if (row_0_1 < p.SeqQ)
         {
             ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 128ul, kind.Pack(o_0_8.Z * inv_0_1, o_0_8.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 144ul, kind.Pack(o_0_9.Z * inv_0_1, o_0_9.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 160ul, kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 176ul, kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 192ul, kind.Pack(o_0_12.Z * inv_0_1, o_0_12.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 208ul, kind.Pack(o_0_13.Z * inv_0_1, o_0_13.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 64ul, kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 80ul, kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 128ul, kind.Pack(o_0_8.Z * inv_0_1, o_0_8.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 144ul, kind.Pack(o_0_9.Z * inv_0_1, o_0_9.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 160ul, kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 176ul, kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 192ul, kind.Pack(o_0_12.Z * inv_0_1, o_0_12.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 208ul, kind.Pack(o_0_13.Z * inv_0_1, o_0_13.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
+            PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             if (t == 0)
             {
                 float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_0_1 * 4), lse_0_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
@@ -4740,26 +4739,26 @@ internal static partial class ForwardKernels
         if (row_1_0 < p.SeqQ)
         {
             ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 128ul, kind.Pack(o_1_8.X * inv_1_0, o_1_8.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 144ul, kind.Pack(o_1_9.X * inv_1_0, o_1_9.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 160ul, kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 176ul, kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 192ul, kind.Pack(o_1_12.X * inv_1_0, o_1_12.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 208ul, kind.Pack(o_1_13.X * inv_1_0, o_1_13.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 64ul, kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 80ul, kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 128ul, kind.Pack(o_1_8.X * inv_1_0, o_1_8.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 144ul, kind.Pack(o_1_9.X * inv_1_0, o_1_9.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 160ul, kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 176ul, kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 192ul, kind.Pack(o_1_12.X * inv_1_0, o_1_12.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 208ul, kind.Pack(o_1_13.X * inv_1_0, o_1_13.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
+            PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             if (t == 0)
             {
                 float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_0 * 4), lse_1_0);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
@@ -4769,26 +4768,26 @@ internal static partial class ForwardKernels
         if (row_1_1 < p.SeqQ)
         {
             ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 128ul, kind.Pack(o_1_8.Z * inv_1_1, o_1_8.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 144ul, kind.Pack(o_1_9.Z * inv_1_1, o_1_9.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 160ul, kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 176ul, kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 192ul, kind.Pack(o_1_12.Z * inv_1_1, o_1_12.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 208ul, kind.Pack(o_1_13.Z * inv_1_1, o_1_13.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
-            CudaAsm.Emit("st.global.b32 [%0], %1;", out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 64ul, kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 80ul, kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 128ul, kind.Pack(o_1_8.Z * inv_1_1, o_1_8.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 144ul, kind.Pack(o_1_9.Z * inv_1_1, o_1_9.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 160ul, kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 176ul, kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 192ul, kind.Pack(o_1_12.Z * inv_1_1, o_1_12.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 208ul, kind.Pack(o_1_13.Z * inv_1_1, o_1_13.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
+            PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             if (t == 0)
             {
                 float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
-                CudaAsm.Emit("st.global.f32 [%0], %1;", lseBase + (ulong)(row_1_1 * 4), lse_1_1);
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
     }

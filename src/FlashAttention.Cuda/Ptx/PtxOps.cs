@@ -35,62 +35,114 @@ internal struct Uint4
 /// </summary>
 internal static class PtxOps
 {
-    private const string HostOnly = "PTX intrinsic: only callable inside a kernel compiled by the CUDA backend.";
-
     /// <summary>Name of the dynamic shared-memory array that <see cref="KernelCompiler"/> declares at module scope.</summary>
     public const string SharedArrayName = "fa_smem";
 
+    // On the GPU each method below is replaced by the PTX its generator writes; the C# bodies run only on ILGPU's CPU
+    // accelerator, where HostSimt emulates the instruction (and outside an emulated launch they throw).
+
     /// <summary>The shared-window address of the kernel's dynamic shared memory (16-byte aligned).</summary>
-    [IntrinsicImplementation] public static uint SharedBase() => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static uint SharedBase() => HostSimt.SharedBase();
 
     /// <summary>d = a·b + c, a 16×16 fp16 (row), b 16×8 fp16 (col), c and d fp32.</summary>
     [IntrinsicImplementation]
     public static Float4 MmaF16(float c0, float c1, float c2, float c3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) =>
-        throw new NotSupportedException(HostOnly);
+        HostSimt.Mma(false, c0, c1, c2, c3, a0, a1, a2, a3, b0, b1);
 
     /// <summary>d = a·b + c, a 16×16 bf16 (row), b 16×8 bf16 (col), c and d fp32.</summary>
     [IntrinsicImplementation]
     public static Float4 MmaBf16(float c0, float c1, float c2, float c3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) =>
-        throw new NotSupportedException(HostOnly);
+        HostSimt.Mma(true, c0, c1, c2, c3, a0, a1, a2, a3, b0, b1);
 
     /// <summary>ldmatrix.sync.aligned.m8n8.x4.shared.b16: four 8×8 b16 matrices, row addresses from lanes 0-7, 8-15, 16-23, 24-31.</summary>
-    [IntrinsicImplementation] public static Uint4 LdMatrixX4(uint sharedAddress) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static Uint4 LdMatrixX4(uint sharedAddress) => HostSimt.LdMatrix(sharedAddress, transpose: false);
 
     /// <summary>As <see cref="LdMatrixX4"/>, each matrix transposed.</summary>
-    [IntrinsicImplementation] public static Uint4 LdMatrixX4Trans(uint sharedAddress) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static Uint4 LdMatrixX4Trans(uint sharedAddress) => HostSimt.LdMatrix(sharedAddress, transpose: true);
 
     /// <summary>2^x (ex2.approx.ftz.f32; 2^-inf = +0).</summary>
-    [IntrinsicImplementation] public static float Exp2(float x) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static float Exp2(float x) => OnHost(float.Exp2(x));
 
     /// <summary>log2(x) (lg2.approx.ftz.f32).</summary>
-    [IntrinsicImplementation] public static float Log2(float x) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static float Log2(float x) => OnHost(MathF.Log2(x));
 
     /// <summary>1/x (rcp.approx.ftz.f32; 1/inf = 0).</summary>
-    [IntrinsicImplementation] public static float Reciprocal(float x) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static float Reciprocal(float x) => OnHost(1f / x);
 
     /// <summary>The byte at a global address, zero-extended (ld.global.nc.u8).</summary>
-    [IntrinsicImplementation] public static uint LoadByte(ulong address) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static uint LoadByte(ulong address) => HostSimt.LoadGlobal<byte>(address);
 
     /// <summary>The float at a global address (ld.global.nc.f32).</summary>
-    [IntrinsicImplementation] public static float LoadFloat(ulong address) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static float LoadFloat(ulong address) => HostSimt.LoadGlobal<float>(address);
+
+    /// <summary>The 32-bit word at a global address (ld.global.nc.b32).</summary>
+    [IntrinsicImplementation] public static uint LoadWord(ulong address) => HostSimt.LoadGlobal<uint>(address);
+
+    /// <summary>The int at a global address (ld.global.nc.s32).</summary>
+    [IntrinsicImplementation] public static int LoadInt(ulong address) => HostSimt.LoadGlobal<int>(address);
 
     /// <summary>The high 32 bits of the 64-bit product of two unsigned words (mul.hi.u32).</summary>
-    [IntrinsicImplementation] public static uint MulHigh(uint a, uint b) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static uint MulHigh(uint a, uint b) => OnHost((uint)(((ulong)a * b) >> 32));
 
-    /// <summary>max(a, b) (max.f32).</summary>
-    [IntrinsicImplementation] public static float Max(float a, float b) => throw new NotSupportedException(HostOnly);
+    /// <summary>max(a, b) (max.f32: a NaN operand loses).</summary>
+    [IntrinsicImplementation] public static float Max(float a, float b) => OnHost(float.MaxNumber(a, b));
 
-    /// <summary>min(a, b) (min.f32).</summary>
-    [IntrinsicImplementation] public static float Min(float a, float b) => throw new NotSupportedException(HostOnly);
+    /// <summary>min(a, b) (min.f32: a NaN operand loses).</summary>
+    [IntrinsicImplementation] public static float Min(float a, float b) => OnHost(float.MinNumber(a, b));
 
     /// <summary>The value of the lane whose id is this lane's xor <paramref name="laneMask"/> (shfl.sync.bfly, full warp).</summary>
-    [IntrinsicImplementation] public static float ShuffleXor(float value, int laneMask) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation] public static float ShuffleXor(float value, int laneMask) => HostSimt.ShuffleXor(value, laneMask);
 
     /// <summary>Two floats rounded to fp16 and packed: <paramref name="lo"/> in bits 0-15, <paramref name="hi"/> in 16-31.</summary>
-    [IntrinsicImplementation] public static uint PackF16(float lo, float hi) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation]
+    public static uint PackF16(float lo, float hi) =>
+        OnHost(BitConverter.HalfToUInt16Bits((System.Half)lo) | ((uint)BitConverter.HalfToUInt16Bits((System.Half)hi) << 16));
 
     /// <summary>Two floats rounded to bf16 (nearest even) and packed: <paramref name="lo"/> in bits 0-15, <paramref name="hi"/> in 16-31.</summary>
-    [IntrinsicImplementation] public static uint PackBf16(float lo, float hi) => throw new NotSupportedException(HostOnly);
+    [IntrinsicImplementation]
+    public static uint PackBf16(float lo, float hi) => OnHost(((BFloat16)lo).Bits | ((uint)((BFloat16)hi).Bits << 16));
+
+    /// <summary>cp.async.cg.shared.global, 16 bytes (bypasses L1).</summary>
+    [IntrinsicImplementation] public static void CopyAsync16(uint shared, ulong global) => HostSimt.CopyAsync(shared, global, 16);
+
+    /// <summary>As <see cref="CopyAsync16"/> reading only <paramref name="sourceBytes"/> (0 or 16) and zero-filling the rest.</summary>
+    [IntrinsicImplementation] public static void CopyAsync16Fill(uint shared, ulong global, uint sourceBytes) => HostSimt.CopyAsync(shared, global, sourceBytes);
+
+    /// <summary>cp.async.commit_group.</summary>
+    [IntrinsicImplementation] public static void CommitGroup() => HostSimt.CommitGroup();
+
+    /// <summary>cp.async.wait_group 0: every committed copy of this thread has landed.</summary>
+    [IntrinsicImplementation] public static void WaitGroup0() => HostSimt.WaitGroup(0);
+
+    /// <summary>cp.async.wait_group 1: all but the newest committed group have landed.</summary>
+    [IntrinsicImplementation] public static void WaitGroup1() => HostSimt.WaitGroup(1);
+
+    /// <summary>cp.async.wait_group 2: all but the two newest committed groups have landed.</summary>
+    [IntrinsicImplementation] public static void WaitGroup2() => HostSimt.WaitGroup(2);
+
+    /// <summary>ld.shared.b32.</summary>
+    [IntrinsicImplementation] public static uint LoadShared(uint address) => HostSimt.LoadShared32(address);
+
+    /// <summary>ld.shared.f32.</summary>
+    [IntrinsicImplementation] public static float LoadSharedFloat(uint address) => BitConverter.UInt32BitsToSingle(HostSimt.LoadShared32(address));
+
+    /// <summary>st.shared.b32.</summary>
+    [IntrinsicImplementation] public static void StoreShared(uint address, uint value) => HostSimt.StoreShared32(address, value);
+
+    /// <summary>st.global.b32.</summary>
+    [IntrinsicImplementation] public static void StoreWord(ulong address, uint value) => HostSimt.StoreGlobal(address, value);
+
+    /// <summary>st.global.b16 (the low half of <paramref name="value"/>).</summary>
+    [IntrinsicImplementation] public static void StoreHalfWord(ulong address, uint value) => HostSimt.StoreGlobal(address, (ushort)value);
+
+    /// <summary>st.global.f32.</summary>
+    [IntrinsicImplementation] public static void StoreFloat(ulong address, float value) => HostSimt.StoreGlobal(address, value);
+
+    /// <summary>red.global.add.f32: atomic add without a result.</summary>
+    [IntrinsicImplementation] public static void AtomicAdd(ulong address, float value) => HostSimt.AtomicAdd(address, value);
+
+    /// <summary>Host value of a lane-local intrinsic; it exists only in a kernel (GPU or emulated), as before.</summary>
+    private static T OnHost<T>(T value) => value;
 
     /// <summary>Registers the code generators of every intrinsic above with a context under construction.</summary>
     public static void Register(Context.Builder builder)
@@ -116,6 +168,21 @@ internal static class PtxOps
         Map(nameof(ShuffleXor), nameof(GenerateShuffleXor));
         Map(nameof(PackF16), nameof(GeneratePackF16));
         Map(nameof(PackBf16), nameof(GeneratePackBf16));
+        Map(nameof(LoadWord), nameof(GenerateLoadWord));
+        Map(nameof(LoadInt), nameof(GenerateLoadInt));
+        Map(nameof(CopyAsync16), nameof(GenerateCopyAsync16));
+        Map(nameof(CopyAsync16Fill), nameof(GenerateCopyAsync16Fill));
+        Map(nameof(CommitGroup), nameof(GenerateCommitGroup));
+        Map(nameof(WaitGroup0), nameof(GenerateWaitGroup0));
+        Map(nameof(WaitGroup1), nameof(GenerateWaitGroup1));
+        Map(nameof(WaitGroup2), nameof(GenerateWaitGroup2));
+        Map(nameof(LoadShared), nameof(GenerateLoadShared));
+        Map(nameof(LoadSharedFloat), nameof(GenerateLoadSharedFloat));
+        Map(nameof(StoreShared), nameof(GenerateStoreShared));
+        Map(nameof(StoreWord), nameof(GenerateStoreWord));
+        Map(nameof(StoreHalfWord), nameof(GenerateStoreHalfWord));
+        Map(nameof(StoreFloat), nameof(GenerateStoreFloat));
+        Map(nameof(AtomicAdd), nameof(GenerateAtomicAdd));
     }
 
     /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
@@ -123,6 +190,9 @@ internal static class PtxOps
     [
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
         nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
+        nameof(LoadWord), nameof(LoadInt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
+        nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
+        nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -210,6 +280,66 @@ internal static class PtxOps
         var call = (MethodCall)value;
         string lo = In(cg, call.Nodes[0]), hi = In(cg, call.Nodes[1]);
         Line(cg, $"cvt.rn.{type}.f32 {Out(cg, value)}, {hi}, {lo}");
+    }
+
+
+    private static void GenerateLoadWord(PTXBackend backend, PTXCodeGenerator cg, Value value) => Load(cg, value, "ld.global.nc.b32");
+
+    private static void GenerateLoadInt(PTXBackend backend, PTXCodeGenerator cg, Value value) => Load(cg, value, "ld.global.nc.s32");
+
+    private static void GenerateLoadShared(PTXBackend backend, PTXCodeGenerator cg, Value value) => Load(cg, value, "ld.shared.b32");
+
+    private static void GenerateLoadSharedFloat(PTXBackend backend, PTXCodeGenerator cg, Value value) => Load(cg, value, "ld.shared.f32");
+
+    private static void Load(PTXCodeGenerator cg, Value value, string op)
+    {
+        var address = In(cg, ((MethodCall)value).Nodes[0]);
+        Line(cg, $"{op} {Out(cg, value)}, [{address}]");
+    }
+
+    private static void GenerateCopyAsync16(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string shared = In(cg, call.Nodes[0]), global = In(cg, call.Nodes[1]);
+        Line(cg, $"cp.async.cg.shared.global [{shared}], [{global}], 16");
+    }
+
+    private static void GenerateCopyAsync16Fill(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string shared = In(cg, call.Nodes[0]), global = In(cg, call.Nodes[1]), bytes = In(cg, call.Nodes[2]);
+        Line(cg, $"cp.async.cg.shared.global [{shared}], [{global}], 16, {bytes}");
+    }
+
+    private static void GenerateCommitGroup(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.commit_group");
+
+    private static void GenerateWaitGroup0(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.wait_group 0");
+
+    private static void GenerateWaitGroup1(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.wait_group 1");
+
+    private static void GenerateWaitGroup2(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.wait_group 2");
+
+    private static void GenerateStoreShared(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "st.shared.b32");
+
+    private static void GenerateStoreWord(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "st.global.b32");
+
+    private static void GenerateStoreFloat(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "st.global.f32");
+
+    private static void GenerateAtomicAdd(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "red.global.add.f32");
+
+    private static void GenerateStoreHalfWord(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        // st.global.b16 takes a 16-bit register: move the low half of the 32-bit value into one.
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), word = In(cg, call.Nodes[1]);
+        Line(cg, $"{{ .reg .b16 %fa_h; cvt.u16.u32 %fa_h, {word}; st.global.b16 [{address}], %fa_h; }}");
+    }
+
+    private static void Store(PTXCodeGenerator cg, Value value, string op)
+    {
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), data = In(cg, call.Nodes[1]);
+        Line(cg, $"{op} [{address}], {data}");
     }
 
     // ---- helpers ----
