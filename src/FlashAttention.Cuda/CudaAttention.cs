@@ -25,7 +25,7 @@ namespace FlashAttention.Cuda;
 /// path. The cosine variant, custom modifiers, returned softmax, packed variable-length batches and the backward pass
 /// are not implemented on the GPU yet and throw <see cref="NotSupportedException"/>.
 /// </remarks>
-public sealed class CudaAttention : IDisposable
+public sealed partial class CudaAttention : IDisposable
 {
     private static readonly Lazy<KernelCompiler> Compiler = new(() => new KernelCompiler(), isThreadSafe: true);
 
@@ -405,6 +405,8 @@ public sealed class CudaAttention : IDisposable
         _kernels.Clear();
         _keyMaskBuffer?.Dispose();
         _alibiBuffer?.Dispose();
+        _rowWorkspace?.Dispose();
+        _dqWorkspace?.Dispose();
         _ownedAccelerator?.Dispose();
         _ownedContext?.Dispose();
     }

@@ -72,6 +72,13 @@ public sealed record AttentionOptions
     /// <summary>Cosine variant: normalise q and k inside the kernel (default). Set to <c>false</c> when the caller already did.</summary>
     public bool L2NormalizeQK { get; init; } = true;
 
+    /// <summary>
+    /// Backward pass: make the gradients independent of how the hardware schedules the work. The CPU backend always is
+    /// (for a given <see cref="MaxDegreeOfParallelism"/>); on the GPU this computes dQ in a pass of its own instead of
+    /// accumulating it with float atomics, whose order varies from run to run (slower: two products more per tile).
+    /// </summary>
+    public bool Deterministic { get; init; }
+
     /// <summary>The most threads a call may use; −1 (default) uses every core.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 }

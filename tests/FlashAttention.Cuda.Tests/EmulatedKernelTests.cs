@@ -2,16 +2,80 @@ using Xunit;
 
 namespace FlashAttention.Cuda.Tests;
 
-/// <summary>The GPU kernels themselves, run on the host emulation against the float64 reference (no GPU needed).</summary>
-public class EmulatedKernelTests
+/// <summary>
+/// The GPU kernels themselves, run on the host emulation against the float64 reference: no GPU needed, so CI checks
+/// every kernel's index arithmetic, fragment layouts, masking, dropout and pipelining on fresh random inputs of odd
+/// sizes. Sizes are small (the emulation runs one host thread per GPU thread) but cross tile boundaries.
+/// </summary>
+public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    [Theory]
-    [InlineData(64, false)]
-    [InlineData(64, true)]
-    public void ForwardSmall(int d, bool causal) =>
-        GpuChecks.Forward<Half>(Backends.Emulation, new AttentionShape(1, 7, 7, 1, d), new AttentionOptions { Causal = causal }, 2e-3, 1);
+    /// <summary>Named option sets; the shapes and element types are in the test data.</summary>
+    private static AttentionOptions Options(string name, AttentionShape shape) => name switch
+    {
+        "plain" => new AttentionOptions(),
+        "causal" => new AttentionOptions { Causal = true },
+        "window" => new AttentionOptions { WindowLeft = 20, WindowRight = 7 },
+        "softcap" => new AttentionOptions { Softcap = 5f, Scale = 0.3f, Causal = true },
+        "negative-scale" => new AttentionOptions { Scale = -0.1f },
+        "alibi" => new AttentionOptions { AlibiSlopes = Enumerable.Range(0, shape.Heads).Select(h => 0.5f / (h + 1)).ToArray(), Causal = true },
+        "padding" => new AttentionOptions { KeyPaddingMask = Enumerable.Range(0, shape.Batch * shape.SeqLenK).Select(i => i % 7 != 3 && i % shape.SeqLenK < shape.SeqLenK - 5).ToArray() },
+        "dropout" => new AttentionOptions { DropoutP = 0.3f, Seed = 0x1234_5678_9ABC_DEF0UL, Offset = (3UL << 32) | 5 },
+        "everything" => new AttentionOptions
+        {
+            WindowLeft = 30, WindowRight = 0, Softcap = 10f,
+            AlibiSlopes = Enumerable.Range(0, shape.Batch * shape.Heads).Select(h => 0.1f * (h + 1)).ToArray(),
+            KeyPaddingMask = Enumerable.Range(0, shape.Batch * shape.SeqLenK).Select(i => i % 5 != 0).ToArray(),
+            DropoutP = 0.2f, Seed = 99,
+        },
+        _ => throw new ArgumentException(name),
+    };
 
-    [Fact]
-    public void ForwardD128Gqa() =>
-        GpuChecks.Forward<BFloat16>(Backends.Emulation, new AttentionShape(1, 130, 200, 2, 1, 128), new AttentionOptions { Causal = true }, 1.6e-2, 2);
+    public static TheoryData<string, string, int, int, int, int, int, int> Cases() => new()
+    {
+        // options, dtype, B, Nq, Nk, H, Hkv, D
+        { "plain", "fp16", 1, 1, 1, 1, 1, 64 },
+        { "causal", "fp16", 2, 7, 7, 3, 3, 64 },
+        { "plain", "bf16", 1, 127, 77, 2, 1, 128 },
+        { "causal", "bf16", 1, 130, 200, 2, 1, 128 },
+        { "causal", "fp16", 1, 200, 70, 1, 1, 64 },
+        { "window", "fp16", 1, 150, 170, 1, 1, 64 },
+        { "softcap", "bf16", 1, 90, 100, 1, 1, 128 },
+        { "negative-scale", "fp16", 1, 70, 90, 1, 1, 64 },
+        { "alibi", "fp16", 1, 100, 80, 2, 2, 64 },
+        { "padding", "bf16", 2, 60, 75, 1, 1, 64 },
+        { "dropout", "fp16", 1, 70, 130, 2, 1, 64 },
+        { "everything", "fp16", 2, 80, 90, 2, 1, 128 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward(string options, string dtype, int b, int nq, int nk, int h, int hkv, int d)
+    {
+        var shape = new AttentionShape(b, nq, nk, h, hkv, d);
+        if (dtype == "fp16")
+            GpuChecks.Forward<Half>(Backends.Emulation, shape, Options(options, shape), 2e-3, Seed(options, nq));
+        else
+            GpuChecks.Forward<BFloat16>(Backends.Emulation, shape, Options(options, shape), 1.6e-2, Seed(options, nq));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward(string options, string dtype, int b, int nq, int nk, int h, int hkv, int d) =>
+        BackwardBoth(options, dtype, new AttentionShape(b, nq, nk, h, hkv, d), deterministic: false);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardDeterministic(string options, string dtype, int b, int nq, int nk, int h, int hkv, int d) =>
+        BackwardBoth(options, dtype, new AttentionShape(b, nq, nk, h, hkv, d), deterministic: true);
+
+    private void BackwardBoth(string options, string dtype, AttentionShape shape, bool deterministic)
+    {
+        var o = Options(options, shape) with { Deterministic = deterministic };
+        var errors = dtype == "fp16"
+            ? GpuChecks.Backward<Half>(Backends.Emulation, shape, o, 2e-3, Seed(options, shape.SeqLenQ))
+            : GpuChecks.Backward<BFloat16>(Backends.Emulation, shape, o, 1.6e-2, Seed(options, shape.SeqLenQ));
+        output.WriteLine($"{options} {dtype} {shape}: dq {errors.Dq:E2} dk {errors.Dk:E2} dv {errors.Dv:E2}");
+    }
+
+    private static int Seed(string options, int nq) => HashCode.Combine(options, nq, Environment.TickCount);
 }

@@ -80,4 +80,42 @@ internal static class GpuChecks
                 Assert.InRange(lse[i], reference.Lse[i] - 2e-3, reference.Lse[i] + 2e-3);
         }
     }
+
+    /// <summary>
+    /// Forward then backward on <paramref name="cuda"/> (the backward fed the GPU's own output and LSE, as a training step
+    /// would), gradients against the float64 reference: each of dq, dk, dv within <paramref name="tolerance"/>.
+    /// </summary>
+    /// <returns>The relative errors of dq, dk and dv.</returns>
+    public static (double Dq, double Dk, double Dv) Backward<T>(CudaAttention cuda, AttentionShape shape, AttentionOptions options, double tolerance, int seed)
+        where T : unmanaged
+    {
+        var random = new Random(seed);
+        var q = RandomInputs<T>(shape.QueryLength, random);
+        var k = RandomInputs<T>(shape.KeyValueLength, random);
+        var v = RandomInputs<T>(shape.KeyValueLength, random);
+        var dO = RandomInputs<T>(shape.QueryLength, random);
+        var reference = ReferenceAttention.Backward<T>(shape, q, k, v, dO, options);
+
+        var acc = cuda.Accelerator;
+        using var bq = acc.Allocate1D(q);
+        using var bk = acc.Allocate1D(k);
+        using var bv = acc.Allocate1D(v);
+        using var bdo = acc.Allocate1D(dO);
+        using var bout = acc.Allocate1D<T>(shape.QueryLength);
+        using var blse = acc.Allocate1D<float>(shape.LseLength);
+        using var bdq = acc.Allocate1D<T>(shape.QueryLength);
+        using var bdk = acc.Allocate1D<T>(shape.KeyValueLength);
+        using var bdv = acc.Allocate1D<T>(shape.KeyValueLength);
+        bdq.View.MemSet(0xFF);
+        bdk.View.MemSet(0xFF);
+        bdv.View.MemSet(0xFF);
+        cuda.Forward(shape, bq.View, bk.View, bv.View, bout.View, blse.View, options);
+        cuda.Backward(shape, bq.View, bk.View, bv.View, bout.View, blse.View, bdo.View, bdq.View, bdk.View, bdv.View, options);
+        cuda.Synchronize();
+        var errors = (RelativeError(bdq.GetAsArray1D(), reference.DQ, "dq"), RelativeError(bdk.GetAsArray1D(), reference.DK, "dk"),
+            RelativeError(bdv.GetAsArray1D(), reference.DV, "dv"));
+        Assert.True(errors.Item1 <= tolerance && errors.Item2 <= tolerance && errors.Item3 <= tolerance,
+            $"relative errors dq {errors.Item1:E2}, dk {errors.Item2:E2}, dv {errors.Item3:E2} (tolerance {tolerance:E1})");
+        return errors;
+    }
 }

@@ -26,6 +26,25 @@ public class TileMathTests
     }
 
     [Fact]
+    public void QueryBlockRangeMatchesBlockInfo()
+    {
+        var random = new Random(4321);
+        for (int trial = 0; trial < 20000; trial++)
+        {
+            int seqQ = random.Next(0, 300), seqK = random.Next(0, 300);
+            int wl = random.Next(-1, 40), wr = random.Next(-1, 40);
+            if (random.Next(4) == 0)
+                wr = 0; // causal
+            int blockM = new[] { 32, 64, 128 }[random.Next(3)], blockN = new[] { 32, 64, 128 }[random.Next(3)];
+            int kStart = seqK == 0 ? 0 : random.Next(0, seqK) / blockN * blockN;
+            int kEnd = Math.Min(kStart + blockN, seqK);
+            var expected = BlockInfo.QueryBlocks(wl, wr, kStart, kEnd, seqQ, seqK, blockM);
+            Assert.Equal(expected.First, TileMath.QueryBlockFirst(wl, wr, kStart, kEnd, seqQ, seqK, blockM));
+            Assert.Equal(expected.End, TileMath.QueryBlockEnd(wl, wr, kStart, kEnd, seqQ, seqK, blockM));
+        }
+    }
+
+    [Fact]
     public void TileNeedsMaskExactlyWhenSomeKeyIsHidden()
     {
         var random = new Random(99);

@@ -38,6 +38,17 @@ internal static class DropoutBits
     public static uint KeepPair<TMul>(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint upper, uint threshold)
         where TMul : struct, IMulHigh
     {
+        uint bits = KeepQuad<TMul>(c0, c1, c2, c3, k0, k1, threshold);
+        return upper != 0 ? bits >> 2 : bits & 3u;
+    }
+
+    /// <summary>
+    /// Keep bits of four neighbouring keys 4·c0 .. 4·c0 + 3 of one query row (bit i: key 4·c0 + i is kept), from one
+    /// Philox4x32-10 call with counter (c0, c1, c2, c3) and key (k0, k1).
+    /// </summary>
+    public static uint KeepQuad<TMul>(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint threshold)
+        where TMul : struct, IMulHigh
+    {
         var mul = default(TMul);
         for (int round = 0; round < 10; round++)
         {
@@ -52,8 +63,6 @@ internal static class DropoutBits
             k0 += W0;
             k1 += W1;
         }
-        uint first = upper != 0 ? c2 : c0;
-        uint second = upper != 0 ? c3 : c1;
-        return (first < threshold ? 1u : 0u) | (second < threshold ? 2u : 0u);
+        return (c0 < threshold ? 1u : 0u) | (c1 < threshold ? 2u : 0u) | (c2 < threshold ? 4u : 0u) | (c3 < threshold ? 8u : 0u);
     }
 }

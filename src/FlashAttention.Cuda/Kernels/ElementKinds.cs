@@ -13,6 +13,12 @@ internal interface IElementKind
 
     /// <summary>Rounds two floats to this type and packs them (lo in bits 0-15).</summary>
     uint Pack(float lo, float hi);
+
+    /// <summary>The element in bits 0-15 of a packed pair, widened to float.</summary>
+    float Low(uint pair);
+
+    /// <summary>The element in bits 16-31 of a packed pair, widened to float.</summary>
+    float High(uint pair);
 }
 
 /// <summary>IEEE fp16 storage.</summary>
@@ -22,6 +28,10 @@ internal readonly struct Fp16Kind : IElementKind
         PtxOps.MmaF16(c.X, c.Y, c.Z, c.W, a0, a1, a2, a3, b0, b1);
 
     public uint Pack(float lo, float hi) => PtxOps.PackF16(lo, hi);
+
+    public float Low(uint pair) => PtxOps.HalfToFloat(pair);
+
+    public float High(uint pair) => PtxOps.HalfToFloat(pair >> 16);
 }
 
 /// <summary>bfloat16 storage.</summary>
@@ -31,6 +41,10 @@ internal readonly struct Bf16Kind : IElementKind
         PtxOps.MmaBf16(c.X, c.Y, c.Z, c.W, a0, a1, a2, a3, b0, b1);
 
     public uint Pack(float lo, float hi) => PtxOps.PackBf16(lo, hi);
+
+    public float Low(uint pair) => ILGPU.Interop.IntAsFloat(pair << 16);
+
+    public float High(uint pair) => ILGPU.Interop.IntAsFloat(pair & 0xFFFF0000u);
 }
 
 /// <summary>
@@ -48,6 +62,12 @@ internal interface IScoreMode
 
     /// <summary>The prepared score of a masked entry: it becomes -inf after scaling.</summary>
     float MaskFill { get; }
+
+    /// <summary>
+    /// d(prepared)/d(scale·score) at a prepared score, the factor the backward pass applies to dS (1 without softcap;
+    /// 1 − tanh² with it).
+    /// </summary>
+    float Derivative(float prepared);
 }
 
 /// <summary>Plain softmax, scale ≥ 0 (the host passes a tiny positive scale for 0).</summary>
@@ -58,6 +78,8 @@ internal readonly struct PositiveScale : IScoreMode
     public float Reduce(float a, float b) => PtxOps.Max(a, b);
 
     public float MaskFill => float.NegativeInfinity;
+
+    public float Derivative(float prepared) => 1f;
 }
 
 /// <summary>Plain softmax, scale &lt; 0.</summary>
@@ -68,6 +90,8 @@ internal readonly struct NegativeScale : IScoreMode
     public float Reduce(float a, float b) => PtxOps.Min(a, b);
 
     public float MaskFill => float.PositiveInfinity;
+
+    public float Derivative(float prepared) => 1f;
 }
 
 /// <summary>
@@ -81,6 +105,8 @@ internal readonly struct SoftcapScore : IScoreMode
     public float Reduce(float a, float b) => PtxOps.Max(a, b);
 
     public float MaskFill => float.NegativeInfinity;
+
+    public float Derivative(float prepared) => 1f - prepared * prepared;
 }
 
 /// <summary>

@@ -33,6 +33,43 @@ internal static class TileMath
         return queryEnd <= queryStart || last < first ? 0 : (int)(last / keyBlock) + 1;
     }
 
+    /// <summary>First query block whose rows can see a key of [keyStart, keyEnd) (0 when none can).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int QueryBlockFirst(int windowLeft, int windowRight, int keyStart, int keyEnd, int seqLenQ, int seqLenK, int queryBlock)
+    {
+        long shift = (long)seqLenK - seqLenQ;
+        long first = windowRight < 0 ? 0 : keyStart - shift - windowRight;
+        if (first < 0)
+            first = 0;
+        long last = LastQuery(windowLeft, keyEnd, shift, seqLenQ);
+        return keyEnd <= keyStart || last < first ? 0 : (int)(first / queryBlock);
+    }
+
+    /// <summary>One past the last query block whose rows can see a key of [keyStart, keyEnd) (0 when none can).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int QueryBlockEnd(int windowLeft, int windowRight, int keyStart, int keyEnd, int seqLenQ, int seqLenK, int queryBlock)
+    {
+        long shift = (long)seqLenK - seqLenQ;
+        long first = windowRight < 0 ? 0 : keyStart - shift - windowRight;
+        if (first < 0)
+            first = 0;
+        long last = LastQuery(windowLeft, keyEnd, shift, seqLenQ);
+        return keyEnd <= keyStart || last < first ? 0 : (int)(last / queryBlock) + 1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long LastQuery(int windowLeft, int keyEnd, long shift, int seqLenQ)
+    {
+        long last = seqLenQ - 1;
+        if (windowLeft >= 0)
+        {
+            long bound = keyEnd - 1 - shift + windowLeft;
+            if (bound < last)
+                last = bound;
+        }
+        return last;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long LastKey(int windowRight, int queryEnd, long shift, int seqLenK)
     {

@@ -102,6 +102,9 @@ internal static class PtxOps
     [IntrinsicImplementation]
     public static uint PackBf16(float lo, float hi) => OnHost(((BFloat16)lo).Bits | ((uint)((BFloat16)hi).Bits << 16));
 
+    /// <summary>The fp16 number in bits 0-15 of <paramref name="bits"/>, widened (cvt.f32.f16).</summary>
+    [IntrinsicImplementation] public static float HalfToFloat(uint bits) => OnHost((float)BitConverter.UInt16BitsToHalf((ushort)bits));
+
     /// <summary>cp.async.cg.shared.global, 16 bytes (bypasses L1).</summary>
     [IntrinsicImplementation] public static void CopyAsync16(uint shared, ulong global) => HostSimt.CopyAsync(shared, global, 16);
 
@@ -169,6 +172,7 @@ internal static class PtxOps
         Map(nameof(PackF16), nameof(GeneratePackF16));
         Map(nameof(PackBf16), nameof(GeneratePackBf16));
         Map(nameof(LoadWord), nameof(GenerateLoadWord));
+        Map(nameof(HalfToFloat), nameof(GenerateHalfToFloat));
         Map(nameof(LoadInt), nameof(GenerateLoadInt));
         Map(nameof(CopyAsync16), nameof(GenerateCopyAsync16));
         Map(nameof(CopyAsync16Fill), nameof(GenerateCopyAsync16Fill));
@@ -190,7 +194,7 @@ internal static class PtxOps
     [
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
         nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
-        nameof(LoadWord), nameof(LoadInt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
+        nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd),
     ];
@@ -295,6 +299,12 @@ internal static class PtxOps
     {
         var address = In(cg, ((MethodCall)value).Nodes[0]);
         Line(cg, $"{op} {Out(cg, value)}, [{address}]");
+    }
+
+    private static void GenerateHalfToFloat(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var bits = In(cg, ((MethodCall)value).Nodes[0]);
+        Line(cg, $"{{ .reg .b16 %fa_h; cvt.u16.u32 %fa_h, {bits}; cvt.f32.f16 {Out(cg, value)}, %fa_h; }}");
     }
 
     private static void GenerateCopyAsync16(PTXBackend backend, PTXCodeGenerator cg, Value value)

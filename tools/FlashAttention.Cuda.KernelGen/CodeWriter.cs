@@ -1,0 +1,82 @@
+using System.Text;
+
+namespace FlashAttention.Cuda.KernelGen;
+
+/// <summary>An indenting line writer for generated C#.</summary>
+internal sealed class CodeWriter
+{
+    private readonly StringBuilder _sb = new();
+    private int _indent;
+
+    public void Line(string text = "")
+    {
+        if (text.Length > 0)
+            _sb.Append(' ', 4 * _indent).Append(text);
+        _sb.Append('\n');
+    }
+
+    public void Open()
+    {
+        Line("{");
+        _indent++;
+    }
+
+    public void Close()
+    {
+        _indent--;
+        Line("}");
+    }
+
+    public override string ToString() => _sb.ToString();
+}
+
+/// <summary>Pieces of kernel code shared by the generators: cooperative tile copies and reduction trees.</summary>
+internal static class KernelSnippets
+{
+    /// <summary>
+    /// Unrolled cooperative cp.async copy of a <paramref name="rows"/>-row tile into swizzled shared memory, by
+    /// <paramref name="threads"/> threads each owning one 16-byte chunk per pass (variables <c>ldRow</c> and
+    /// <c>ldShared</c> of the kernel). Full tiles take a path without bounds checks; rows at or past
+    /// <paramref name="validRows"/> are zero-filled (source size 0).
+    /// </summary>
+    public static void Load(CodeWriter w, int threads, int headDim, string shared, string global, string threadOffset, string rowStride, int rows, string validRows)
+    {
+        int rowStep = threads / (headDim / 8);
+        if (rowStep % 8 != 0 || rows % rowStep != 0)
+            throw new ArgumentException($"A copy of {rows} rows of head dim {headDim} does not divide evenly among {threads} threads.");
+        int iterations = rows / rowStep;
+        w.Line($"uint ls = {shared} + ldShared;");
+        w.Line($"ulong lg = {global} + (ulong){threadOffset};");
+        w.Line($"long lstep = RowStep * {rowStride};");
+        w.Line($"int lvalid = {validRows};");
+        w.Line($"if (lvalid >= {rows})");
+        w.Open();
+        for (int i = 0; i < iterations; i++)
+            w.Line($"PtxOps.CopyAsync16(ls + {i * rowStep * headDim * 2}u, lg + (ulong)({i} * lstep));");
+        w.Close();
+        w.Line("else");
+        w.Open();
+        for (int i = 0; i < iterations; i++)
+        {
+            w.Line($"bool ok{i} = ldRow + {i * rowStep} < lvalid;");
+            w.Line($"PtxOps.CopyAsync16Fill(ls + {i * rowStep * headDim * 2}u, ok{i} ? lg + (ulong)({i} * lstep) : lg, ok{i} ? 16u : 0u);");
+        }
+        w.Close();
+    }
+
+    /// <summary>A balanced tree of <paramref name="op"/>(a, b) over the terms (op null: a + b).</summary>
+    public static string Tree(IReadOnlyList<string> terms, string? op = null)
+    {
+        var level = new List<string>(terms);
+        while (level.Count > 1)
+        {
+            var next = new List<string>();
+            for (int i = 0; i + 1 < level.Count; i += 2)
+                next.Add(op is null ? $"({level[i]} + {level[i + 1]})" : $"{op}({level[i]}, {level[i + 1]})");
+            if (level.Count % 2 == 1)
+                next.Add(level[^1]);
+            level = next;
+        }
+        return level[0];
+    }
+}
