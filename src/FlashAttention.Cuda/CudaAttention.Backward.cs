@@ -42,10 +42,22 @@ public sealed partial class CudaAttention
         ArrayView1D<T, Stride1D.Dense> dv, AttentionOptions? options = null)
         where T : unmanaged
     {
+        var (kvVariant, dqVariant) = DefaultBackward(shape.HeadDim, options?.Deterministic ?? false);
+        Backward(kvVariant, dqVariant, shape, options, q, k, v, output, lse, dOutput, dq, dk, dv);
+    }
+
+    /// <summary>Backward pass with named kernels (benchmarks and tests): a dK/dV kernel and, unless it fuses dQ, a dQ kernel.</summary>
+    internal void Backward<T>(BackwardVariant kvVariant, BackwardVariant? dqVariant, AttentionShape shape, AttentionOptions? options,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<T, Stride1D.Dense> dOutput,
+        ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv)
+        where T : unmanaged
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var problem = new AttentionProblem(shape, options);
         var kind = ElementKind<T>();
-        var (kvVariant, dqVariant) = DefaultBackward(shape.HeadDim, options?.Deterministic ?? false);
+        if (kvVariant.HeadDim != shape.HeadDim || (!kvVariant.FusedDq && (dqVariant is null || dqVariant.HeadDim != shape.HeadDim)))
+            throw new NotSupportedException($"Backward kernels {kvVariant.Name}/{dqVariant?.Name} do not fit head dim {shape.HeadDim}.");
         CheckSupported(problem, shape);
         string shapeText = problem.ShapeText;
         CheckView(q, shape.QueryLength, nameof(q), shapeText);

@@ -77,5 +77,29 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"{options} {dtype} {shape}: dq {errors.Dq:E2} dk {errors.Dk:E2} dv {errors.Dv:E2}");
     }
 
+    public static TheoryData<string> BackwardKernelNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var variant in Kernels.BackwardKernels.KvVariants.Concat(Kernels.BackwardKernels.DqVariants))
+            data.Add(variant.Name);
+        return data;
+    }
+
+    /// <summary>Every generated backward kernel, not only the defaults: a causal GQA case with dropout, crossing tile edges.</summary>
+    [Theory]
+    [MemberData(nameof(BackwardKernelNames))]
+    public void EveryBackwardKernel(string name)
+    {
+        var variant = Kernels.BackwardVariant.Find(name);
+        int d = variant.HeadDim;
+        var (kv, dq) = variant.Name.StartsWith("DQ", StringComparison.Ordinal)
+            ? (CudaAttention.DefaultBackward(d, deterministic: true).Kv, variant)
+            : (variant, variant.FusedDq ? null : CudaAttention.DefaultBackward(d, deterministic: true).Dq);
+        var shape = new AttentionShape(1, 140, 150, 2, 1, d);
+        var options = new AttentionOptions { Causal = true, DropoutP = 0.25f, Seed = 5 };
+        var errors = GpuChecks.Backward<Half>(Backends.Emulation, shape, options, 2e-3, Seed(name, 140), kv, dq);
+        output.WriteLine($"{name}: dq {errors.Dq:E2} dk {errors.Dk:E2} dv {errors.Dv:E2}");
+    }
+
     private static int Seed(string options, int nq) => HashCode.Combine(options, nq, Environment.TickCount);
 }

@@ -86,7 +86,8 @@ internal static class GpuChecks
     /// would), gradients against the float64 reference: each of dq, dk, dv within <paramref name="tolerance"/>.
     /// </summary>
     /// <returns>The relative errors of dq, dk and dv.</returns>
-    public static (double Dq, double Dk, double Dv) Backward<T>(CudaAttention cuda, AttentionShape shape, AttentionOptions options, double tolerance, int seed)
+    public static (double Dq, double Dk, double Dv) Backward<T>(CudaAttention cuda, AttentionShape shape, AttentionOptions options, double tolerance, int seed,
+        Kernels.BackwardVariant? kv = null, Kernels.BackwardVariant? dqKernel = null)
         where T : unmanaged
     {
         var random = new Random(seed);
@@ -110,7 +111,10 @@ internal static class GpuChecks
         bdk.View.MemSet(0xFF);
         bdv.View.MemSet(0xFF);
         cuda.Forward(shape, bq.View, bk.View, bv.View, bout.View, blse.View, options);
-        cuda.Backward(shape, bq.View, bk.View, bv.View, bout.View, blse.View, bdo.View, bdq.View, bdk.View, bdv.View, options);
+        if (kv is null)
+            cuda.Backward(shape, bq.View, bk.View, bv.View, bout.View, blse.View, bdo.View, bdq.View, bdk.View, bdv.View, options);
+        else
+            cuda.Backward(kv, dqKernel, shape, options, bq.View, bk.View, bv.View, bout.View, blse.View, bdo.View, bdq.View, bdk.View, bdv.View);
         cuda.Synchronize();
         var errors = (RelativeError(bdq.GetAsArray1D(), reference.DQ, "dq"), RelativeError(bdk.GetAsArray1D(), reference.DK, "dk"),
             RelativeError(bdv.GetAsArray1D(), reference.DV, "dv"));

@@ -64,6 +64,10 @@ public static class BackwardKernelGenerator
         new(64, 4, 64, true, false),
         new(128, 4, 64, false, true),
         new(128, 4, 64, false, false),
+        // Alternatives measured against the defaults (docs/gpu-notes.md).
+        new(64, 8, 64, true, true),
+        new(64, 4, 128, false, true),
+        new(128, 8, 64, false, true),
     ];
 
     /// <summary>The dQ configurations (deterministic path).</summary>
@@ -71,6 +75,8 @@ public static class BackwardKernelGenerator
     [
         new(64, 32, 4, 2, true),
         new(128, 32, 4, 2, false),
+        new(64, 64, 4, 2, false),
+        new(128, 64, 4, 1, false),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
@@ -300,29 +306,24 @@ public static class BackwardKernelGenerator
             }
         w.Close();
         w.Line();
-        w.Line("// Dropout: the keep bit of (key, query) is bit key mod 4 of Philox(counter (key/4, query, b·H + h, low32(offset))).");
+        w.Line("// Dropout: the keep bit of (key, query) is bit key mod 4 of Philox(counter (key/4, query, b·H + h, low32(offset))),");
+        w.Line("// as a factor of 1 or 0 (arithmetic, not a branch per element).");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
-        for (int nt = 0; nt < nTiles; nt++)
-            for (int e = 0; e < 4; e++)
-                w.Line($"bool keep_{nt}_{e} = true;");
-        w.Line("if (features.Dropout)");
-        w.Open();
         for (int nt = 0; nt < nTiles; nt++)
             for (int e = 0; e < 4; e++)
             {
                 string key = $"key_{e / 2}";
-                w.Line($"keep_{nt}_{e} = ((DropoutBits.KeepQuad<PtxMulHigh>((uint){key} >> 2, (uint)(col0 + {nt * 8 + (e & 1)}), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> ({key} & 3)) & 1u) != 0;");
+                w.Line($"float keep_{nt}_{e} = features.Dropout ? Interop.IntAsFloat((uint)(-(int)((DropoutBits.KeepQuad<PtxMulHigh>((uint){key} >> 2, (uint)(col0 + {nt * 8 + (e & 1)}), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> ({key} & 3)) & 1u)) & 0x3F800000u) : 1f;");
             }
-        w.Close();
         w.Line();
         w.Line("// dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).");
         for (int kk = 0; kk < qSteps; kk++)
         {
             int j0 = 2 * kk, j1 = 2 * kk + 1;
-            w.Line($"uint pa_{kk}_0 = kind.Pack(keep_{j0}_0 ? s_{j0}.X : 0f, keep_{j0}_1 ? s_{j0}.Y : 0f);");
-            w.Line($"uint pa_{kk}_1 = kind.Pack(keep_{j0}_2 ? s_{j0}.Z : 0f, keep_{j0}_3 ? s_{j0}.W : 0f);");
-            w.Line($"uint pa_{kk}_2 = kind.Pack(keep_{j1}_0 ? s_{j1}.X : 0f, keep_{j1}_1 ? s_{j1}.Y : 0f);");
-            w.Line($"uint pa_{kk}_3 = kind.Pack(keep_{j1}_2 ? s_{j1}.Z : 0f, keep_{j1}_3 ? s_{j1}.W : 0f);");
+            w.Line($"uint pa_{kk}_0 = kind.Pack(s_{j0}.X * keep_{j0}_0, s_{j0}.Y * keep_{j0}_1);");
+            w.Line($"uint pa_{kk}_1 = kind.Pack(s_{j0}.Z * keep_{j0}_2, s_{j0}.W * keep_{j0}_3);");
+            w.Line($"uint pa_{kk}_2 = kind.Pack(s_{j1}.X * keep_{j1}_0, s_{j1}.Y * keep_{j1}_1);");
+            w.Line($"uint pa_{kk}_3 = kind.Pack(s_{j1}.Z * keep_{j1}_2, s_{j1}.W * keep_{j1}_3);");
         }
         EmitAccumulateTransposedB(w, dTiles, qSteps, "dv", "pa", "doTile", "tRow");
         w.Line();
@@ -337,7 +338,7 @@ public static class BackwardKernelGenerator
             for (int e = 0; e < 4; e++)
             {
                 string x = Comp[e];
-                w.Line($"dp_{nt}.{x} = s_{nt}.{x} * ((features.Dropout ? (keep_{nt}_{e} ? dp_{nt}.{x} * dropScale : 0f) : dp_{nt}.{x}) - rd_{nt}_{e & 1}) * mode.Derivative(sp_{nt}.{x});");
+                w.Line($"dp_{nt}.{x} = s_{nt}.{x} * ((features.Dropout ? dp_{nt}.{x} * (keep_{nt}_{e} * dropScale) : dp_{nt}.{x}) - rd_{nt}_{e & 1}) * mode.Derivative(sp_{nt}.{x});");
             }
         }
         for (int kk = 0; kk < qSteps; kk++)

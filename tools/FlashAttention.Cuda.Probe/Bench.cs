@@ -109,7 +109,7 @@ internal static class Bench
     }
 
     /// <summary>Median milliseconds of one launch, each bracketed by CUDA events on the default stream.</summary>
-    private static double Median(CudaAttention cuda, Action launch)
+    internal static double Median(CudaAttention cuda, Action launch)
     {
         for (int i = 0; i < Warmup; i++)
             launch();

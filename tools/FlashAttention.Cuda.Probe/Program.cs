@@ -50,29 +50,46 @@ report["device"] = $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture
 var jit = new JsonArray();
 using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
 {
-    // Every variant without features, then the default kernels with ALiBi, dropout and both.
-    var jobs = variants.Select(v => (Variant: v, Features: typeof(NoFeatures)))
-        .Concat(variants.Where(v => v == CudaAttention.DefaultVariant(v.HeadDim))
-            .SelectMany(v => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }.Select(f => (Variant: v, Features: f))));
-    foreach (var (variant, features) in jobs)
-        foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
+    var jobs = new List<(string Label, System.Reflection.MethodInfo Method, string Name, int Threads, int Shared)>();
+    Type[] featureSets = [typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures)];
+    static string FeatureLabel(Type f) => f == typeof(NoFeatures) ? "" : "+" + f.Name.Replace("Features", "").Replace("Feature", "");
+    foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
+    {
+        string k = kind == typeof(Fp16Kind) ? "fp16" : "bf16";
+        foreach (var v in variants)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var kernel = cuda.GetKernel(variant, kind, typeof(PositiveScale), features);
-            int blocks = kernel.Module!.BlocksPerMultiprocessor(variant.Threads, variant.SharedBytes);
-            string label = features == typeof(NoFeatures) ? variant.Name : variant.Name + "+" + features.Name.Replace("Features", "").Replace("Feature", "");
-            string line = $"{label,-34} {(kind == typeof(Fp16Kind) ? "fp16" : "bf16"),-5} regs {kernel.Module!.Registers,3}  local {kernel.Module!.LocalBytes,3} B  " +
-                $"smem {variant.SharedBytes / 1024,3} KiB  blocks/SM {blocks}  compile+JIT {clock.Elapsed.TotalSeconds:F1} s";
-            Console.WriteLine(line);
-            log.WriteLine(line);
-            log.WriteLine(kernel.Module!.JitLog);
-            jit.Add(new JsonObject
-            {
-                ["kernel"] = variant.Name, ["features"] = features.Name, ["kind"] = kind.Name, ["registers"] = kernel.Module!.Registers,
-                ["local_bytes"] = kernel.Module!.LocalBytes, ["blocks_per_sm"] = blocks, ["shared_bytes"] = variant.SharedBytes,
-                ["jit_log"] = kernel.Module!.JitLog,
-            });
+            var sets = v == CudaAttention.DefaultVariant(v.HeadDim) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
+            foreach (var f in sets)
+                jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
         }
+        var defaults = CudaAttention.SupportedHeadDims.SelectMany(d => new[] { CudaAttention.DefaultBackward(d, false).Kv, CudaAttention.DefaultBackward(d, true).Kv, CudaAttention.DefaultBackward(d, true).Dq! }).ToHashSet();
+        foreach (var v in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants))
+        {
+            if (kind == typeof(Fp16Kind) && !defaults.Contains(v))
+                continue;
+            var sets = defaults.Contains(v) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
+            foreach (var f in sets)
+                jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
+            if (defaults.Contains(v))
+                jobs.Add(($"{v.Name}+softcap {k}", v.Method(kind, typeof(SoftcapScore), typeof(NoFeatures)), v.Name, v.Threads, v.SharedBytes));
+        }
+    }
+    foreach (var (label, method, name, threads, shared) in jobs)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var kernel = cuda.GetKernel(method, name, threads, shared);
+        int blocks = kernel.Module!.BlocksPerMultiprocessor(threads, shared);
+        string line = $"{label,-44} regs {kernel.Module.Registers,3}  local {kernel.Module.LocalBytes,3} B  " +
+            $"smem {shared / 1024,3} KiB  blocks/SM {blocks}  compile+JIT {clock.Elapsed.TotalSeconds:F1} s";
+        Console.WriteLine(line);
+        log.WriteLine(line);
+        log.WriteLine(kernel.Module.JitLog);
+        jit.Add(new JsonObject
+        {
+            ["kernel"] = label, ["registers"] = kernel.Module.Registers, ["local_bytes"] = kernel.Module.LocalBytes,
+            ["blocks_per_sm"] = blocks, ["shared_bytes"] = shared, ["jit_log"] = kernel.Module.JitLog,
+        });
+    }
 }
 report["jit"] = jit;
 Save();
@@ -92,6 +109,22 @@ if (!Flag("--no-check"))
     passed &= ok;
     report["check"] = rows;
     report["check_passed"] = ok;
+    Save();
+}
+
+if (!Flag("--no-bwd-check"))
+{
+    var (ok, rows) = BackwardCheck.Run(cuda);
+    passed &= ok;
+    report["backward_check"] = rows;
+    report["backward_check_passed"] = ok;
+    Save();
+}
+
+if (!Flag("--no-bwd-bench"))
+{
+    int[] lengths = Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
+    report["backward_bench"] = BackwardBench.Run(cuda, lengths, allVariants: !Flag("--default-only"));
     Save();
 }
 

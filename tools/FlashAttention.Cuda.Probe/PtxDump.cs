@@ -28,6 +28,18 @@ internal static class PtxDump
                     $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  " +
                     $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
             }
+        foreach (var variant in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants))
+            foreach (var (mode, features) in new[] { (typeof(PositiveScale), typeof(NoFeatures)), (typeof(SoftcapScore), typeof(NoFeatures)), (typeof(PositiveScale), typeof(AlibiFeature)), (typeof(PositiveScale), typeof(DropoutFeature)), (typeof(SoftcapScore), typeof(AlibiDropoutFeatures)) })
+            {
+                var clock = Stopwatch.StartNew();
+                var (ptx, entry) = compiler.Compile(variant.Method(typeof(Bf16Kind), mode, features), variant.Threads);
+                string suffix = (mode == typeof(SoftcapScore) ? "_cap" : "") + (features == typeof(NoFeatures) ? "" : "_" + features.Name);
+                string file = Path.Combine(directory, $"{variant.Name}_bf16{suffix}.ptx");
+                File.WriteAllText(file, ptx);
+                Console.WriteLine($"{Path.GetFileName(file),-34} {clock.Elapsed.TotalSeconds,6:F2} s  entry {entry}  " +
+                    $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  red {Count(ptx, "red.global")}  " +
+                    $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
+            }
         return 0;
     }
 
