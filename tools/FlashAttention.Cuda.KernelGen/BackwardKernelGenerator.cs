@@ -9,7 +9,8 @@ namespace FlashAttention.Cuda.KernelGen;
 /// <param name="BlockM">Queries per tile (64 or 128).</param>
 /// <param name="KvInRegisters">Keep the warp's K and V fragments in registers, or re-read them from shared memory.</param>
 /// <param name="FusedDq">Also accumulate dQ (dS·K through shared memory, float atomics); otherwise a separate kernel computes dQ.</param>
-public sealed record BackwardKvConfig(int HeadDim, int Warps, int BlockM, bool KvInRegisters, bool FusedDq)
+/// <param name="AtomicWidth">Floats per dQ atomic: 1 (red.f32, any GPU), 2 or 4 (red.v2/v4.f32, sm_90).</param>
+public sealed record BackwardKvConfig(int HeadDim, int Warps, int BlockM, bool KvInRegisters, bool FusedDq, int AtomicWidth = 1)
 {
     /// <summary>Keys per block.</summary>
     public int BlockN => 16 * Warps;
@@ -21,7 +22,7 @@ public sealed record BackwardKvConfig(int HeadDim, int Warps, int BlockM, bool K
     public int SharedBytes => 2 * BlockN * HeadDim * 2 + 2 * (2 * BlockM * HeadDim * 2 + 2 * BlockM * 4) + (FusedDq ? BlockN * BlockM * 2 : 0);
 
     /// <summary>The kernel's method name.</summary>
-    public string Name => $"DKV_D{HeadDim}_N{BlockN}_M{BlockM}_W{Warps}" + (KvInRegisters ? "_KR" : "") + (FusedDq ? "_AQ" : "");
+    public string Name => $"DKV_D{HeadDim}_N{BlockN}_M{BlockM}_W{Warps}" + (KvInRegisters ? "_KR" : "") + (FusedDq ? "_AQ" + (AtomicWidth > 1 ? AtomicWidth.ToString() : "") : "");
 }
 
 /// <summary>
@@ -68,6 +69,12 @@ public static class BackwardKernelGenerator
         new(64, 8, 64, true, true),
         new(64, 4, 128, false, true),
         new(128, 8, 64, false, true),
+        new(64, 4, 64, true, true, 2),
+        new(64, 4, 64, true, true, 4),
+        new(64, 8, 64, true, true, 4),
+        new(128, 4, 64, false, true, 2),
+        new(128, 4, 64, false, true, 4),
+        new(128, 8, 64, false, true, 4),
     ];
 
     /// <summary>The dQ configurations (deterministic path).</summary>
@@ -105,14 +112,14 @@ public static class BackwardKernelGenerator
         w.Line("public static BackwardVariant[] KvVariants { get; } =");
         w.Line("[");
         foreach (var c in kv)
-            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: {(c.FusedDq ? "true" : "false")}),");
+            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: {(c.FusedDq ? "true" : "false")}, Sm90: {(c.AtomicWidth > 1 ? "true" : "false")}),");
         w.Line("];");
         w.Line();
         w.Line("/// <summary>Every generated dQ kernel with its tile shape.</summary>");
         w.Line("public static BackwardVariant[] DqVariants { get; } =");
         w.Line("[");
         foreach (var c in dq)
-            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: false),");
+            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: false, Sm90: false),");
         w.Line("];");
         foreach (var c in kv)
         {
@@ -307,23 +314,31 @@ public static class BackwardKernelGenerator
         w.Close();
         w.Line();
         w.Line("// Dropout: the keep bit of (key, query) is bit key mod 4 of Philox(counter (key/4, query, b·H + h, low32(offset))),");
-        w.Line("// as a factor of 1 or 0 (arithmetic, not a branch per element).");
+        w.Line("// gathered into one bit per element (element i of the tile: bit i mod 32 of word i / 32) until dS needs it again.");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
+        int keepWords = (nTiles * 4 + 31) / 32;
+        for (int kw = 0; kw < keepWords; kw++)
+            w.Line($"uint kbits_{kw} = 0u;");
+        w.Line("if (features.Dropout)");
+        w.Open();
         for (int nt = 0; nt < nTiles; nt++)
             for (int e = 0; e < 4; e++)
             {
                 string key = $"key_{e / 2}";
-                w.Line($"float keep_{nt}_{e} = features.Dropout ? Interop.IntAsFloat((uint)(-(int)((DropoutBits.KeepQuad<PtxMulHigh>((uint){key} >> 2, (uint)(col0 + {nt * 8 + (e & 1)}), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> ({key} & 3)) & 1u)) & 0x3F800000u) : 1f;");
+                int bit = nt * 4 + e;
+                w.Line($"kbits_{bit / 32} |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint){key} >> 2, (uint)(col0 + {nt * 8 + (e & 1)}), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> ({key} & 3)) & 1u) << {bit % 32};");
             }
+        w.Close();
+        string Kept(int nt, int e, string x) => $"(features.Dropout ? {x} * KeepFactor(kbits_{(nt * 4 + e) / 32}, {(nt * 4 + e) % 32}) : {x})";
         w.Line();
         w.Line("// dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).");
         for (int kk = 0; kk < qSteps; kk++)
         {
             int j0 = 2 * kk, j1 = 2 * kk + 1;
-            w.Line($"uint pa_{kk}_0 = kind.Pack(s_{j0}.X * keep_{j0}_0, s_{j0}.Y * keep_{j0}_1);");
-            w.Line($"uint pa_{kk}_1 = kind.Pack(s_{j0}.Z * keep_{j0}_2, s_{j0}.W * keep_{j0}_3);");
-            w.Line($"uint pa_{kk}_2 = kind.Pack(s_{j1}.X * keep_{j1}_0, s_{j1}.Y * keep_{j1}_1);");
-            w.Line($"uint pa_{kk}_3 = kind.Pack(s_{j1}.Z * keep_{j1}_2, s_{j1}.W * keep_{j1}_3);");
+            w.Line($"uint pa_{kk}_0 = kind.Pack({Kept(j0, 0, $"s_{j0}.X")}, {Kept(j0, 1, $"s_{j0}.Y")});");
+            w.Line($"uint pa_{kk}_1 = kind.Pack({Kept(j0, 2, $"s_{j0}.Z")}, {Kept(j0, 3, $"s_{j0}.W")});");
+            w.Line($"uint pa_{kk}_2 = kind.Pack({Kept(j1, 0, $"s_{j1}.X")}, {Kept(j1, 1, $"s_{j1}.Y")});");
+            w.Line($"uint pa_{kk}_3 = kind.Pack({Kept(j1, 2, $"s_{j1}.Z")}, {Kept(j1, 3, $"s_{j1}.W")});");
         }
         EmitAccumulateTransposedB(w, dTiles, qSteps, "dv", "pa", "doTile", "tRow");
         w.Line();
@@ -338,7 +353,7 @@ public static class BackwardKernelGenerator
             for (int e = 0; e < 4; e++)
             {
                 string x = Comp[e];
-                w.Line($"dp_{nt}.{x} = s_{nt}.{x} * ((features.Dropout ? dp_{nt}.{x} * (keep_{nt}_{e} * dropScale) : dp_{nt}.{x}) - rd_{nt}_{e & 1}) * mode.Derivative(sp_{nt}.{x});");
+                w.Line($"dp_{nt}.{x} = s_{nt}.{x} * ((features.Dropout ? dp_{nt}.{x} * (KeepFactor(kbits_{(nt * 4 + e) / 32}, {(nt * 4 + e) % 32}) * dropScale) : dp_{nt}.{x}) - rd_{nt}_{e & 1}) * mode.Derivative(sp_{nt}.{x});");
             }
         }
         for (int kk = 0; kk < qSteps; kk++)
@@ -386,20 +401,55 @@ public static class BackwardKernelGenerator
                 }
             }
             w.Line("long dqHeadStride = (long)p.Heads * " + d + ";");
-            for (int mt = 0; mt < dqMTiles; mt++)
-                for (int r = 0; r < 2; r++)
+            if (c.AtomicWidth == 4)
+            {
+                w.Line("// Four neighbouring columns per atomic: lanes t and t ^ 1 swap half of their pairs, the even lane then owns");
+                w.Line("// row g and the odd one row g + 8, columns 4·(t / 2) .. + 3 of each 8-column tile.");
+                w.Line("bool oddLane = (t & 1) != 0;");
+                for (int mt = 0; mt < dqMTiles; mt++)
                 {
-                    w.Line($"int dqRow_{mt}_{r} = qStart + dqRow0 + {mt * 16 + 8 * r} + g;");
-                    w.Line($"if (dqRow_{mt}_{r} < p.SeqQ)");
-                    w.Open();
-                    w.Line($"ulong dqAddr = p.DqAccum + (ulong)((((long)batch * p.SeqQ + dqRow_{mt}_{r}) * dqHeadStride + (long)head * {d} + dqCol0 + 2 * t) * 4);");
+                    w.Line($"int dqRow_{mt} = qStart + dqRow0 + {mt * 16} + g + (oddLane ? 8 : 0);");
+                    w.Line($"ulong dqAddr_{mt} = p.DqAccum + (ulong)((((long)batch * p.SeqQ + dqRow_{mt}) * dqHeadStride + (long)head * {d} + dqCol0 + 4 * (t >> 1)) * 4);");
                     for (int ldt = 0; ldt < dqDTiles; ldt++)
                     {
-                        w.Line($"PtxOps.AtomicAdd(dqAddr + {ldt * 32}ul, dq_{mt}_{ldt}.{Comp[2 * r]});");
-                        w.Line($"PtxOps.AtomicAdd(dqAddr + {ldt * 32 + 4}ul, dq_{mt}_{ldt}.{Comp[2 * r + 1]});");
+                        string q = $"dq_{mt}_{ldt}";
+                        w.Line($"float xa_{mt}_{ldt} = PtxOps.ShuffleXor(oddLane ? {q}.X : {q}.Z, 1);");
+                        w.Line($"float xb_{mt}_{ldt} = PtxOps.ShuffleXor(oddLane ? {q}.Y : {q}.W, 1);");
+                    }
+                    w.Line($"if (dqRow_{mt} < p.SeqQ)");
+                    w.Open();
+                    for (int ldt = 0; ldt < dqDTiles; ldt++)
+                    {
+                        string q = $"dq_{mt}_{ldt}";
+                        w.Line($"PtxOps.AtomicAdd4(dqAddr_{mt} + {ldt * 32}ul, oddLane ? xa_{mt}_{ldt} : {q}.X, oddLane ? xb_{mt}_{ldt} : {q}.Y, oddLane ? {q}.Z : xa_{mt}_{ldt}, oddLane ? {q}.W : xb_{mt}_{ldt});");
                     }
                     w.Close();
                 }
+            }
+            else
+            {
+                for (int mt = 0; mt < dqMTiles; mt++)
+                    for (int r = 0; r < 2; r++)
+                    {
+                        w.Line($"int dqRow_{mt}_{r} = qStart + dqRow0 + {mt * 16 + 8 * r} + g;");
+                        w.Line($"if (dqRow_{mt}_{r} < p.SeqQ)");
+                        w.Open();
+                        w.Line($"ulong dqAddr = p.DqAccum + (ulong)((((long)batch * p.SeqQ + dqRow_{mt}_{r}) * dqHeadStride + (long)head * {d} + dqCol0 + 2 * t) * 4);");
+                        for (int ldt = 0; ldt < dqDTiles; ldt++)
+                        {
+                            if (c.AtomicWidth == 2)
+                            {
+                                w.Line($"PtxOps.AtomicAdd2(dqAddr + {ldt * 32}ul, dq_{mt}_{ldt}.{Comp[2 * r]}, dq_{mt}_{ldt}.{Comp[2 * r + 1]});");
+                            }
+                            else
+                            {
+                                w.Line($"PtxOps.AtomicAdd(dqAddr + {ldt * 32}ul, dq_{mt}_{ldt}.{Comp[2 * r]});");
+                                w.Line($"PtxOps.AtomicAdd(dqAddr + {ldt * 32 + 4}ul, dq_{mt}_{ldt}.{Comp[2 * r + 1]});");
+                            }
+                        }
+                        w.Close();
+                    }
+            }
         }
         w.Close();
         w.Line();

@@ -13,7 +13,8 @@ namespace FlashAttention.Cuda.Kernels;
 /// <param name="Threads">Threads per block.</param>
 /// <param name="SharedBytes">Dynamic shared memory per block.</param>
 /// <param name="FusedDq">dK/dV kernel that also accumulates dQ with atomics.</param>
-internal sealed record BackwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes, bool FusedDq)
+/// <param name="Sm90">Uses instructions of sm_90 and newer (vector atomics).</param>
+internal sealed record BackwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes, bool FusedDq, bool Sm90)
 {
     /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features.</summary>
     public MethodInfo Method(Type kind, Type mode, Type features) =>
@@ -38,6 +39,10 @@ internal static partial class BackwardKernels
     public const int RowPadding = 128;
 
     private const float Log2E = 1.4426950408889634f;
+
+    /// <summary>1f when bit <paramref name="bit"/> of <paramref name="bits"/> is set, else 0f (a select without a branch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float KeepFactor(uint bits, int bit) => Interop.IntAsFloat((uint)-(int)((bits >> bit) & 1u) & 0x3F800000u);
 
     /// <summary>|a − b|.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -57,9 +57,14 @@ internal sealed partial class KernelCompiler : IDisposable
         return (ptx, match.Groups[1].Value);
     }
 
-    /// <summary>Declares the dynamic shared array and drops the intrinsic stub functions.</summary>
+    /// <summary>
+    /// Declares the dynamic shared array and drops the intrinsic stub functions; a module that uses an sm_90-only
+    /// instruction (<see cref="PtxOps.Sm90Instructions"/>) is retargeted to sm_90 with PTX ISA 8.1.
+    /// </summary>
     internal static string Patch(string ptx)
     {
+        if (PtxOps.Sm90Instructions.Any(ptx.Contains))
+            ptx = RequiresSm90(ptx);
         var names = PtxOps.IntrinsicNames.ToHashSet();
         var output = new StringBuilder(ptx.Length + 128);
         using var reader = new StringReader(ptx);
@@ -83,6 +88,27 @@ internal sealed partial class KernelCompiler : IDisposable
         }
         return output.ToString();
     }
+
+    /// <summary>Whether a compiled module runs on sm_90 and newer only.</summary>
+    internal static bool IsSm90Only(string ptx) => ptx.Contains("\n.target sm_90", StringComparison.Ordinal);
+
+    private static string RequiresSm90(string ptx)
+    {
+        var version = VersionRegex().Match(ptx);
+        var target = TargetRegex().Match(ptx);
+        if (!version.Success || !target.Success)
+            throw new InvalidOperationException("The PTX has no .version or .target line to retarget.");
+        if (double.Parse(version.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 8.1)
+            ptx = ptx.Remove(version.Index, version.Length).Insert(version.Index, ".version 8.1");
+        target = TargetRegex().Match(ptx);
+        return ptx.Remove(target.Index, target.Length).Insert(target.Index, ".target sm_90");
+    }
+
+    [GeneratedRegex(@"(?m)^\.version (\d+\.\d+)")]
+    private static partial Regex VersionRegex();
+
+    [GeneratedRegex(@"(?m)^\.target sm_\d+a?")]
+    private static partial Regex TargetRegex();
 
     private static bool IsIntrinsicStub(string line, HashSet<string> names)
     {

@@ -144,6 +144,24 @@ internal static class PtxOps
     /// <summary>red.global.add.f32: atomic add without a result.</summary>
     [IntrinsicImplementation] public static void AtomicAdd(ulong address, float value) => HostSimt.AtomicAdd(address, value);
 
+    /// <summary>red.global.add.v2.f32: two neighbouring floats (8-byte aligned) in one atomic (sm_90, PTX ISA 8.1).</summary>
+    [IntrinsicImplementation]
+    public static void AtomicAdd2(ulong address, float a, float b)
+    {
+        HostSimt.AtomicAdd(address, a);
+        HostSimt.AtomicAdd(address + 4, b);
+    }
+
+    /// <summary>red.global.add.v4.f32: four neighbouring floats (16-byte aligned) in one atomic (sm_90, PTX ISA 8.1).</summary>
+    [IntrinsicImplementation]
+    public static void AtomicAdd4(ulong address, float a, float b, float c, float d)
+    {
+        HostSimt.AtomicAdd(address, a);
+        HostSimt.AtomicAdd(address + 4, b);
+        HostSimt.AtomicAdd(address + 8, c);
+        HostSimt.AtomicAdd(address + 12, d);
+    }
+
     /// <summary>Host value of a lane-local intrinsic; it exists only in a kernel (GPU or emulated), as before.</summary>
     private static T OnHost<T>(T value) => value;
 
@@ -187,6 +205,8 @@ internal static class PtxOps
         Map(nameof(StoreHalfWord), nameof(GenerateStoreHalfWord));
         Map(nameof(StoreFloat), nameof(GenerateStoreFloat));
         Map(nameof(AtomicAdd), nameof(GenerateAtomicAdd));
+        Map(nameof(AtomicAdd2), nameof(GenerateAtomicAdd2));
+        Map(nameof(AtomicAdd4), nameof(GenerateAtomicAdd4));
     }
 
     /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
@@ -196,7 +216,7 @@ internal static class PtxOps
         nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
         nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
-        nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd),
+        nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -304,7 +324,7 @@ internal static class PtxOps
     private static void GenerateHalfToFloat(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
         var bits = In(cg, ((MethodCall)value).Nodes[0]);
-        Line(cg, $"{{ .reg .b16 %fa_h; cvt.u16.u32 %fa_h, {bits}; cvt.f32.f16 {Out(cg, value)}, %fa_h; }}");
+        Block(cg, $"{{ .reg .b16 %fa_h; cvt.u16.u32 %fa_h, {bits}; cvt.f32.f16 {Out(cg, value)}, %fa_h; }}");
     }
 
     private static void GenerateCopyAsync16(PTXBackend backend, PTXCodeGenerator cg, Value value)
@@ -337,12 +357,29 @@ internal static class PtxOps
 
     private static void GenerateAtomicAdd(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "red.global.add.f32");
 
+    private static void GenerateAtomicAdd2(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), a = In(cg, call.Nodes[1]), b = In(cg, call.Nodes[2]);
+        Line(cg, $"red.global.add.v2.f32 [{address}], {{{a}, {b}}}");
+    }
+
+    private static void GenerateAtomicAdd4(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), a = In(cg, call.Nodes[1]), b = In(cg, call.Nodes[2]), c = In(cg, call.Nodes[3]), d = In(cg, call.Nodes[4]);
+        Line(cg, $"red.global.add.v4.f32 [{address}], {{{a}, {b}, {c}, {d}}}");
+    }
+
+    /// <summary>Instructions that exist from sm_90 (PTX ISA 8.1) only; a module using one is retargeted by <see cref="KernelCompiler"/>.</summary>
+    public static readonly string[] Sm90Instructions = ["red.global.add.v2.f32", "red.global.add.v4.f32"];
+
     private static void GenerateStoreHalfWord(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
         // st.global.b16 takes a 16-bit register: move the low half of the 32-bit value into one.
         var call = (MethodCall)value;
         string address = In(cg, call.Nodes[0]), word = In(cg, call.Nodes[1]);
-        Line(cg, $"{{ .reg .b16 %fa_h; cvt.u16.u32 %fa_h, {word}; st.global.b16 [{address}], %fa_h; }}");
+        Block(cg, $"{{ .reg .b16 %fa_h; cvt.u16.u32 %fa_h, {word}; st.global.b16 [{address}], %fa_h; }}");
     }
 
     private static void Store(PTXCodeGenerator cg, Value value, string op)
@@ -356,6 +393,10 @@ internal static class PtxOps
 
     private static void Line(PTXCodeGenerator cg, string instruction) =>
         cg.Builder.Append('\t').Append(instruction).Append(";\n");
+
+    /// <summary>A braced block of instructions with its own registers (no statement terminator after the brace).</summary>
+    private static void Block(PTXCodeGenerator cg, string block) =>
+        cg.Builder.Append('\t').Append(block).Append('\n');
 
     private static string Name(HardwareRegister register) => "%" + PTXRegisterAllocator.GetStringRepresentation(register);
 
