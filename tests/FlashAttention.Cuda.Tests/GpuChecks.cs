@@ -48,7 +48,8 @@ internal static class GpuChecks
     }
 
     /// <summary>Forward on <paramref name="cuda"/> against the reference: output error ≤ tolerance, LSE within 2e-3, +∞ rows exact.</summary>
-    public static void Forward<T>(CudaAttention cuda, AttentionShape shape, AttentionOptions options, double tolerance, int seed)
+    public static void Forward<T>(CudaAttention cuda, AttentionShape shape, AttentionOptions options, double tolerance, int seed,
+        Kernels.ForwardVariant? variant = null)
         where T : unmanaged
     {
         var random = new Random(seed);
@@ -65,7 +66,10 @@ internal static class GpuChecks
         using var dlse = acc.Allocate1D<float>(shape.LseLength);
         dout.View.MemSet(0xFF);
         dlse.View.MemSet(0xFF);
-        cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, options);
+        if (variant is null)
+            cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, options);
+        else
+            cuda.Forward(variant, shape, options, dq.View, dk.View, dv.View, dout.View, dlse.View);
         cuda.Synchronize();
         var output = dout.GetAsArray1D();
         var lse = dlse.GetAsArray1D();

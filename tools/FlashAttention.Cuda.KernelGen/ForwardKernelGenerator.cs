@@ -10,7 +10,12 @@ namespace FlashAttention.Cuda.KernelGen;
 /// <param name="Warps">Warps per thread block.</param>
 /// <param name="MTiles">16-row m-tiles per warp; the block owns Warps·MTiles·16 query rows.</param>
 /// <param name="QInRegisters">Keep the warp's Q fragments in registers for the whole kernel, or re-read them from shared memory per key tile.</param>
-public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters)
+/// <param name="LazyRescale">
+/// Move a row's running maximum only when it grows by more than 2^8 (probabilities then stay ≤ 256 before the final
+/// normalisation, exact after it), and rescale the accumulators only when some row of the warp moved (a warp vote); P is
+/// packed into A fragments right before each P·V step, so the score registers free up as it goes.
+/// </param>
+public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false)
 {
     /// <summary>Query rows per thread block.</summary>
     public int BlockM => Warps * MTiles * 16;
@@ -22,7 +27,7 @@ public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTile
     public int SharedBytes => (BlockM + 4 * BlockN) * HeadDim * 2;
 
     /// <summary>The kernel's method name.</summary>
-    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS");
+    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "");
 }
 
 /// <summary>
@@ -44,6 +49,9 @@ public static class ForwardKernelGenerator
         new(64, 64, 4, 2, false),
         new(128, 48, 4, 2, false),
         new(128, 32, 4, 2, false),
+        new(64, 64, 4, 2, true, true),
+        new(128, 48, 4, 2, false, true),
+        new(128, 64, 4, 2, false, true),
     ];
 
     /// <summary>The whole generated source file.</summary>
@@ -284,6 +292,8 @@ public static class ForwardKernelGenerator
         w.Line("// Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):");
         w.Line("// each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W).");
         w.Line("float sl2 = features.Alibi ? 1f : p.ScaleLog2;");
+        if (c.LazyRescale)
+            w.Line("bool grew = false;");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
             {
@@ -298,19 +308,48 @@ public static class ForwardKernelGenerator
                 w.Line($"float mx_{r} = {ReduceTree(terms)};");
                 w.Line($"mx_{r} = Reduce<TMode, TFeatures>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 1));");
                 w.Line($"mx_{r} = Reduce<TMode, TFeatures>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 2));");
-                w.Line($"float mNew_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
+                if (c.LazyRescale)
+                {
+                    // A first finite maximum always moves (+inf > 8); an all-masked row (-inf - -inf = NaN) never does.
+                    w.Line($"float mCand_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
+                    w.Line($"bool grow_{r} = mCand_{r} - m_{r} > 8f;");
+                    w.Line($"grew |= grow_{r};");
+                    w.Line($"float mNew_{r} = grow_{r} ? mCand_{r} : m_{r};");
+                }
+                else
+                {
+                    w.Line($"float mNew_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
+                }
                 w.Line($"float mUse_{r} = mNew_{r} == float.NegativeInfinity ? 0f : mNew_{r};");
                 w.Line($"float alpha_{r} = PtxOps.Exp2(m_{r} - mUse_{r});");
                 w.Line($"m_{r} = mNew_{r};");
                 foreach (var term in terms)
                     w.Line($"{term} = PtxOps.Exp2({term} * sl2 - mUse_{r});");
                 w.Line($"l_{r} = l_{r} * alpha_{r} + ({SumTree(terms)});");
-                for (int dt = 0; dt < dTiles; dt++)
-                {
-                    w.Line($"o_{mt}_{dt}.{a} *= alpha_{r};");
-                    w.Line($"o_{mt}_{dt}.{b} *= alpha_{r};");
-                }
+                if (!c.LazyRescale)
+                    for (int dt = 0; dt < dTiles; dt++)
+                    {
+                        w.Line($"o_{mt}_{dt}.{a} *= alpha_{r};");
+                        w.Line($"o_{mt}_{dt}.{b} *= alpha_{r};");
+                    }
             }
+        if (c.LazyRescale)
+        {
+            w.Line("// Rescale only when some row of the warp moved its maximum (a warp-uniform branch).");
+            w.Line("if (PtxOps.VoteAny(grew ? 1 : 0) != 0)");
+            w.Open();
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int h = 0; h < 2; h++)
+                {
+                    string r = $"{mt}_{h}";
+                    for (int dt = 0; dt < dTiles; dt++)
+                    {
+                        w.Line($"o_{mt}_{dt}.{comp[2 * h]} *= alpha_{r};");
+                        w.Line($"o_{mt}_{dt}.{comp[2 * h + 1]} *= alpha_{r};");
+                    }
+                }
+            w.Close();
+        }
         w.Line();
         w.Line("// Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share");
         w.Line("// one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).");
@@ -332,9 +371,9 @@ public static class ForwardKernelGenerator
             }
         w.Close();
         w.Line();
-        w.Line("// P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.");
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int tt = 0; tt < c.BlockN / 16; tt++)
+        void PackP(int tt)
+        {
+            for (int mt = 0; mt < c.MTiles; mt++)
             {
                 int j0 = 2 * tt, j1 = 2 * tt + 1;
                 w.Line($"uint p_{mt}_{tt}_0 = kind.Pack(s_{mt}_{j0}.X, s_{mt}_{j0}.Y);");
@@ -342,6 +381,11 @@ public static class ForwardKernelGenerator
                 w.Line($"uint p_{mt}_{tt}_2 = kind.Pack(s_{mt}_{j1}.X, s_{mt}_{j1}.Y);");
                 w.Line($"uint p_{mt}_{tt}_3 = kind.Pack(s_{mt}_{j1}.Z, s_{mt}_{j1}.W);");
             }
+        }
+        w.Line("// P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.");
+        if (!c.LazyRescale)
+            for (int tt = 0; tt < c.BlockN / 16; tt++)
+                PackP(tt);
         w.Line();
         w.Line("PtxOps.WaitGroup1();");
         w.Line("Group.Barrier();");
@@ -354,6 +398,8 @@ public static class ForwardKernelGenerator
         w.Line("// O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.");
         for (int tt = 0; tt < c.BlockN / 16; tt++)
         {
+            if (c.LazyRescale)
+                PackP(tt);
             w.Line($"uint vOff{tt} = vTile + (uint)(vRow + {tt * 16 * rowBytes});");
             for (int u = 0; u < dTiles / 2; u++)
             {

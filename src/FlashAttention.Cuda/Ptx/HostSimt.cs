@@ -160,6 +160,17 @@ internal static unsafe class HostSimt
         return BitConverter.UInt32BitsToSingle(slots[source * SlotWords]);
     }
 
+    /// <summary>vote.sync.any over the full warp.</summary>
+    public static int VoteAny(int predicate)
+    {
+        var (_, block, tid) = Context();
+        var slots = Exchange(block, tid, [predicate != 0 ? 1u : 0u]);
+        for (int lane = 0; lane < 32; lane++)
+            if (slots[lane * SlotWords] != 0)
+                return 1;
+        return 0;
+    }
+
     /// <summary>Queues a 16-byte cp.async of which the first <paramref name="sourceBytes"/> come from global memory, the rest are zeros.</summary>
     public static void CopyAsync(uint shared, ulong global, uint sourceBytes)
     {

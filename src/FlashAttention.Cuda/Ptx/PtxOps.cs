@@ -93,6 +93,9 @@ internal static class PtxOps
     /// <summary>The value of the lane whose id is this lane's xor <paramref name="laneMask"/> (shfl.sync.bfly, full warp).</summary>
     [IntrinsicImplementation] public static float ShuffleXor(float value, int laneMask) => HostSimt.ShuffleXor(value, laneMask);
 
+    /// <summary>1 when <paramref name="predicate"/> is non-zero in any lane of the warp, else 0 (vote.sync.any, full warp).</summary>
+    [IntrinsicImplementation] public static int VoteAny(int predicate) => HostSimt.VoteAny(predicate);
+
     /// <summary>Two floats rounded to fp16 and packed: <paramref name="lo"/> in bits 0-15, <paramref name="hi"/> in 16-31.</summary>
     [IntrinsicImplementation]
     public static uint PackF16(float lo, float hi) =>
@@ -190,6 +193,7 @@ internal static class PtxOps
         Map(nameof(PackF16), nameof(GeneratePackF16));
         Map(nameof(PackBf16), nameof(GeneratePackBf16));
         Map(nameof(LoadWord), nameof(GenerateLoadWord));
+        Map(nameof(VoteAny), nameof(GenerateVoteAny));
         Map(nameof(HalfToFloat), nameof(GenerateHalfToFloat));
         Map(nameof(LoadInt), nameof(GenerateLoadInt));
         Map(nameof(CopyAsync16), nameof(GenerateCopyAsync16));
@@ -214,7 +218,7 @@ internal static class PtxOps
     [
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
         nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
-        nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
+        nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
     ];
@@ -319,6 +323,12 @@ internal static class PtxOps
     {
         var address = In(cg, ((MethodCall)value).Nodes[0]);
         Line(cg, $"{op} {Out(cg, value)}, [{address}]");
+    }
+
+    private static void GenerateVoteAny(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var predicate = In(cg, ((MethodCall)value).Nodes[0]);
+        Block(cg, $"{{ .reg .pred %fa_p; setp.ne.s32 %fa_p, {predicate}, 0; vote.sync.any.pred %fa_p, %fa_p, 0xffffffff; selp.s32 {Out(cg, value)}, 1, 0, %fa_p; }}");
     }
 
     private static void GenerateHalfToFloat(PTXBackend backend, PTXCodeGenerator cg, Value value)
