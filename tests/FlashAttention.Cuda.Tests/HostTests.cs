@@ -28,22 +28,43 @@ public class HostTests
         Assert.True(CudaAttention.ScaleLog2(-1f) < 0f);
     }
 
-    [Fact]
-    public void UnsupportedOptionsAreRefusedBeforeAnyWork()
+    [Theory]
+    [InlineData(12)]
+    [InlineData(264)]
+    [InlineData(1)]
+    public void HeadDimsTheKernelsCannotTakeAreRefusedBeforeAnyWork(int headDim)
     {
-        var shape = new AttentionShape(1, 16, 16, 2, 64);
-        var e = Assert.Throws<NotSupportedException>(() =>
-            CudaAttention.CheckSupported(shape, new AttentionOptions { Variant = AttentionVariant.Cosine }, CudaAttention.DefaultVariant(64)));
-        Assert.Contains("cosine", e.Message);
+        var shape = new AttentionShape(1, 16, 16, 2, headDim);
+        var e = Assert.Throws<NotSupportedException>(() => CudaAttention.CheckSupported(shape, null));
+        Assert.Contains("multiples of 8", e.Message);
         Assert.Contains("CPU backend", e.Message);
     }
 
     [Fact]
-    public void AlibiAndDropoutAreSupported()
+    public void EveryOptionIsSupported()
     {
-        var shape = new AttentionShape(1, 16, 16, 2, 64);
-        CudaAttention.CheckSupported(shape, new AttentionOptions { AlibiSlopes = new float[] { 0.5f, 0.25f }, DropoutP = 0.1f },
-            CudaAttention.DefaultVariant(64));
+        var shape = new AttentionShape(1, 16, 16, 2, 40);
+        CudaAttention.CheckSupported(shape, new AttentionOptions { AlibiSlopes = new float[] { 0.5f, 0.25f }, DropoutP = 0.1f, Softcap = 3 });
+        CudaAttention.CheckSupported(shape, new AttentionOptions { Variant = AttentionVariant.Cosine, CosineGroups = 2, Causal = true });
+    }
+
+    [Theory]
+    [InlineData(8, 32)]
+    [InlineData(32, 32)]
+    [InlineData(40, 64)]
+    [InlineData(64, 64)]
+    [InlineData(72, 96)]
+    [InlineData(96, 96)]
+    [InlineData(104, 128)]
+    [InlineData(128, 128)]
+    [InlineData(136, 256)]
+    [InlineData(256, 256)]
+    public void EachHeadDimRunsOnTheNextKernel(int headDim, int kernelDim)
+    {
+        Assert.Equal(kernelDim, CudaAttention.DefaultVariant(headDim).HeadDim);
+        Assert.All(CudaAttention.DefaultBackward(headDim, atomicDq: false).Kv, v => Assert.Equal(kernelDim, v.HeadDim));
+        Assert.Equal(kernelDim, CudaAttention.DefaultBackward(headDim, atomicDq: false).Dq!.HeadDim);
+        Assert.Equal(kernelDim, CudaAttention.SoftmaxVariant(headDim).HeadDim);
     }
 
     [Fact]
@@ -52,7 +73,7 @@ public class HostTests
         var shape = new AttentionShape(2, 16, 24, 2, 64);
         var variant = CudaAttention.DefaultVariant(64);
         var capped = new AttentionOptions { Softcap = 30, Scale = 0.125f, KeyPaddingMask = new bool[2 * 24] };
-        CudaAttention.CheckSupported(shape, capped, variant);
+        CudaAttention.CheckSupported(shape, capped);
         Assert.Equal(typeof(SoftcapScore), CudaAttention.ScoreMode(shape, capped));
         var p = CudaAttention.Parameters(variant, shape, capped, 1, 2, 3, 4, 5, keyMask: 6);
         Assert.Equal(6UL, p.KeyMask);
@@ -66,8 +87,9 @@ public class HostTests
     [Fact]
     public void UnsupportedHeadDimAndElementTypeAreRefused()
     {
-        Assert.Throws<NotSupportedException>(() => CudaAttention.DefaultVariant(96));
-        Assert.Throws<NotSupportedException>(() => CudaAttention.ElementKind<float>());
+        Assert.Throws<NotSupportedException>(() => CudaAttention.DefaultVariant(100));
+        Assert.Throws<NotSupportedException>(() => CudaAttention.ElementKind<double>());
+        Assert.Equal(typeof(Fp16Kind), CudaAttention.ElementKind<float>());
         Assert.Equal(typeof(Fp16Kind), CudaAttention.ElementKind<Half>());
         Assert.Equal(typeof(Fp16Kind), CudaAttention.ElementKind<ILGPU.Half>());
         Assert.Equal(typeof(Bf16Kind), CudaAttention.ElementKind<BFloat16>());

@@ -137,14 +137,14 @@ public class PtxGenerationTests
             Assert.Equal(config.SharedBytes, variant.SharedBytes);
             Assert.True(variant.SharedBytes <= 227 * 1024, $"{variant.Name} needs more shared memory than a Hopper/Ampere block may have.");
         }
-        foreach (int d in CudaAttention.SupportedHeadDims)
+        foreach (int d in CudaAttention.KernelHeadDims)
             Assert.Equal(d, CudaAttention.DefaultVariant(d).HeadDim);
     }
 
     [PtxasFact]
     public void PtxasAssemblesDefaultKernelsWithoutStackFrame()
     {
-        foreach (int d in CudaAttention.SupportedHeadDims)
+        foreach (int d in CudaAttention.KernelHeadDims)
             foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
             {
                 var (ptx, _) = CompiledKernels.Get(CudaAttention.DefaultVariant(d), kind, typeof(PositiveScale));

@@ -4,13 +4,17 @@ namespace FlashAttention.Cuda.KernelGen;
 /// One tile configuration of the dK/dV backward kernel: a block owns <see cref="BlockN"/> keys of one key/value head
 /// (16 per warp) and sweeps the query tiles of every query head of its group.
 /// </summary>
-/// <param name="HeadDim">Head dimension (a multiple of 64).</param>
+/// <param name="HeadDim">The head dim the kernel computes with (a multiple of 32); smaller ones run on it zero-filled.</param>
 /// <param name="Warps">Warps per block; each owns 16 keys.</param>
 /// <param name="BlockM">Queries per tile (64 or 128).</param>
 /// <param name="KvInRegisters">Keep the warp's K and V fragments in registers, or re-read them from shared memory.</param>
 /// <param name="FusedDq">Also accumulate dQ (dS·K through shared memory, float atomics); otherwise a separate kernel computes dQ.</param>
 /// <param name="AtomicWidth">Floats per dQ atomic: 1 (red.f32, any GPU), 2 or 4 (red.v2/v4.f32, sm_90).</param>
-public sealed record BackwardKvConfig(int HeadDim, int Warps, int BlockM, bool KvInRegisters, bool FusedDq, int AtomicWidth = 1)
+/// <param name="Outputs">
+/// Which gradients the kernel accumulates: both, or one of dV and dK (head dim 256, where the two accumulators of 16 keys
+/// would not fit in the registers together: two passes).
+/// </param>
+public sealed record BackwardKvConfig(int HeadDim, int Warps, int BlockM, bool KvInRegisters, bool FusedDq, int AtomicWidth = 1, KvOutputs Outputs = KvOutputs.Both)
 {
     /// <summary>Keys per block.</summary>
     public int BlockN => 16 * Warps;
@@ -18,18 +22,35 @@ public sealed record BackwardKvConfig(int HeadDim, int Warps, int BlockM, bool K
     /// <summary>Threads per block.</summary>
     public int Threads => 32 * Warps;
 
+    /// <summary>Row length of the shared-memory tiles.</summary>
+    public int LayoutDim => KernelLayout.LayoutDim(HeadDim);
+
     /// <summary>K and V, two stages of Q, dO, LSE and D, and the dS tile when dQ is fused.</summary>
-    public int SharedBytes => 2 * BlockN * HeadDim * 2 + 2 * (2 * BlockM * HeadDim * 2 + 2 * BlockM * 4) + (FusedDq ? BlockN * BlockM * 2 : 0);
+    public int SharedBytes => 2 * BlockN * LayoutDim * 2 + 2 * (2 * BlockM * LayoutDim * 2 + 2 * BlockM * 4) + (FusedDq ? BlockN * BlockM * 2 : 0);
 
     /// <summary>The kernel's method name.</summary>
-    public string Name => $"DKV_D{HeadDim}_N{BlockN}_M{BlockM}_W{Warps}" + (KvInRegisters ? "_KR" : "") + (FusedDq ? "_AQ" + (AtomicWidth > 1 ? AtomicWidth.ToString() : "") : "");
+    public string Name => $"DKV_D{HeadDim}_N{BlockN}_M{BlockM}_W{Warps}" + (KvInRegisters ? "_KR" : "") + (FusedDq ? "_AQ" + (AtomicWidth > 1 ? AtomicWidth.ToString() : "") : "")
+        + Outputs switch { KvOutputs.DvOnly => "_DV", KvOutputs.DkOnly => "_DK", _ => "" };
+}
+
+/// <summary>The gradients a dK/dV kernel produces.</summary>
+public enum KvOutputs
+{
+    /// <summary>dK and dV.</summary>
+    Both,
+
+    /// <summary>dV only (Sᵀ, Pᵀ, dV).</summary>
+    DvOnly,
+
+    /// <summary>dK only (Sᵀ, Pᵀ, dPᵀ, dSᵀ, dK).</summary>
+    DkOnly,
 }
 
 /// <summary>
 /// One tile configuration of the dQ backward kernel (the deterministic path): a block owns a tile of query rows, as in
 /// the forward pass, and streams key/value tiles, accumulating dQ in registers.
 /// </summary>
-/// <param name="HeadDim">Head dimension (a multiple of 64).</param>
+/// <param name="HeadDim">The head dim the kernel computes with (a multiple of 32); smaller ones run on it zero-filled.</param>
 /// <param name="BlockN">Keys per tile (a multiple of 16).</param>
 /// <param name="Warps">Warps per block.</param>
 /// <param name="MTiles">16-row m-tiles per warp.</param>
@@ -42,11 +63,43 @@ public sealed record BackwardDqConfig(int HeadDim, int BlockN, int Warps, int MT
     /// <summary>Threads per block.</summary>
     public int Threads => Warps * 32;
 
+    /// <summary>Row length of the shared-memory tiles.</summary>
+    public int LayoutDim => KernelLayout.LayoutDim(HeadDim);
+
     /// <summary>Q and dO tiles, two stages each of K and V.</summary>
-    public int SharedBytes => (2 * BlockM + 4 * BlockN) * HeadDim * 2;
+    public int SharedBytes => (2 * BlockM + 4 * BlockN) * LayoutDim * 2;
 
     /// <summary>The kernel's method name.</summary>
     public string Name => $"DQ_D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (FragmentsInRegisters ? "" : "_QS");
+}
+
+/// <summary>
+/// One tile configuration of the returned-softmax kernel: after the forward pass, a block owns a tile of query rows,
+/// recomputes S = Q·Kᵀ tile by tile and writes P = exp(S − LSE) (float32, the dropout mask in the sign bit).
+/// </summary>
+/// <param name="HeadDim">The head dim the kernel computes with.</param>
+/// <param name="BlockN">Keys per tile.</param>
+/// <param name="Warps">Warps per block.</param>
+/// <param name="MTiles">16-row m-tiles per warp.</param>
+public sealed record SoftmaxConfig(int HeadDim, int BlockN, int Warps, int MTiles)
+{
+    /// <summary>Query rows per block.</summary>
+    public int BlockM => Warps * MTiles * 16;
+
+    /// <summary>Threads per block.</summary>
+    public int Threads => Warps * 32;
+
+    /// <summary>Row length of the shared-memory tiles.</summary>
+    public int LayoutDim => KernelLayout.LayoutDim(HeadDim);
+
+    /// <summary>The Q tile and two stages of K.</summary>
+    public int SharedBytes => (BlockM + 2 * BlockN) * LayoutDim * 2;
+
+    /// <summary>The kernel's method name.</summary>
+    public string Name => $"P_D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}";
+
+    /// <summary>As a dQ configuration (the two share their code for S = Q·Kᵀ).</summary>
+    internal BackwardDqConfig AsDq => new(HeadDim, BlockN, Warps, MTiles, false);
 }
 
 /// <summary>
@@ -61,6 +114,10 @@ public static class BackwardKernelGenerator
     /// <summary>The dK/dV configurations compiled into the backend (the default of each head dim first).</summary>
     public static IReadOnlyList<BackwardKvConfig> KvConfigs { get; } =
     [
+        new(32, 4, 64, true, false),
+        new(96, 4, 64, false, false),
+        new(256, 4, 64, false, false, Outputs: KvOutputs.DvOnly),
+        new(256, 4, 64, false, false, Outputs: KvOutputs.DkOnly),
         new(64, 4, 64, true, true),
         new(64, 4, 64, true, false),
         new(128, 4, 64, false, true),
@@ -80,6 +137,9 @@ public static class BackwardKernelGenerator
     /// <summary>The dQ configurations (deterministic path).</summary>
     public static IReadOnlyList<BackwardDqConfig> DqConfigs { get; } =
     [
+        new(32, 32, 4, 2, true),
+        new(96, 32, 4, 2, false),
+        new(256, 32, 4, 1, false),
         new(64, 32, 4, 2, true),
         new(128, 32, 4, 2, false),
         new(64, 64, 4, 2, false),
@@ -88,11 +148,21 @@ public static class BackwardKernelGenerator
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
 
+    /// <summary>The returned-softmax configurations, one per head dim.</summary>
+    public static IReadOnlyList<SoftmaxConfig> SoftmaxConfigs { get; } =
+    [
+        new(32, 64, 4, 2),
+        new(64, 64, 4, 2),
+        new(96, 64, 4, 2),
+        new(128, 64, 4, 2),
+        new(256, 32, 4, 1),
+    ];
+
     /// <summary>The whole generated source file.</summary>
-    public static string Generate() => Generate(KvConfigs, DqConfigs);
+    public static string Generate() => Generate(KvConfigs, DqConfigs, SoftmaxConfigs);
 
     /// <summary>The generated source file for the given configurations.</summary>
-    public static string Generate(IEnumerable<BackwardKvConfig> kvConfigs, IEnumerable<BackwardDqConfig> dqConfigs)
+    public static string Generate(IEnumerable<BackwardKvConfig> kvConfigs, IEnumerable<BackwardDqConfig> dqConfigs, IEnumerable<SoftmaxConfig> softmaxConfigs)
     {
         var w = new CodeWriter();
         w.Line("// <auto-generated>");
@@ -112,24 +182,43 @@ public static class BackwardKernelGenerator
         w.Line("public static BackwardVariant[] KvVariants { get; } =");
         w.Line("[");
         foreach (var c in kv)
-            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: {(c.FusedDq ? "true" : "false")}, Sm90: {(c.AtomicWidth > 1 ? "true" : "false")}),");
+            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: {(c.FusedDq ? "true" : "false")}, Sm90: {(c.AtomicWidth > 1 ? "true" : "false")}, Outputs: KvOutputs.{c.Outputs}),");
         w.Line("];");
         w.Line();
         w.Line("/// <summary>Every generated dQ kernel with its tile shape.</summary>");
         w.Line("public static BackwardVariant[] DqVariants { get; } =");
         w.Line("[");
         foreach (var c in dq)
-            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: false, Sm90: false),");
+            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),");
         w.Line("];");
+        var sm = softmaxConfigs.ToList();
+        w.Line();
+        w.Line("/// <summary>Every generated returned-softmax kernel with its tile shape.</summary>");
+        w.Line("public static BackwardVariant[] SoftmaxVariants { get; } =");
+        w.Line("[");
+        foreach (var c in sm)
+            w.Line($"    new(\"{c.Name}\", HeadDim: {c.HeadDim}, BlockM: {c.BlockM}, BlockN: {c.BlockN}, Threads: {c.Threads}, SharedBytes: {c.SharedBytes}, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),");
+        w.Line("];");
+        int MinDim(int headDim, IEnumerable<int> all)
+        {
+            var dims = all.Distinct().Order().ToList();
+            int index = dims.IndexOf(headDim);
+            return index == 0 ? 8 : dims[index - 1] + 8;
+        }
         foreach (var c in kv)
         {
             w.Line();
-            KvKernel(w, c);
+            KvKernel(w, c, MinDim(c.HeadDim, kv.Select(x => x.HeadDim)));
         }
         foreach (var c in dq)
         {
             w.Line();
-            DqKernel(w, c);
+            DqKernel(w, c, MinDim(c.HeadDim, dq.Select(x => x.HeadDim)));
+        }
+        foreach (var c in sm)
+        {
+            w.Line();
+            SoftmaxKernel(w, c);
         }
         w.Close();
         return w.ToString();
@@ -139,12 +228,13 @@ public static class BackwardKernelGenerator
     // dK / dV (and optionally dQ by atomics)
     // ------------------------------------------------------------------------------------------------------------
 
-    private static void KvKernel(CodeWriter w, BackwardKvConfig c)
+    private static void KvKernel(CodeWriter w, BackwardKvConfig c, int minDim)
     {
-        if (c.HeadDim % 64 != 0 || (c.BlockM != 64 && c.BlockM != 128))
+        if (c.HeadDim % 32 != 0 || c.HeadDim > 256 || (c.BlockM != 64 && c.BlockM != 128) || (c.FusedDq && c.Outputs != KvOutputs.Both))
             throw new ArgumentException($"Unsupported configuration {c}.");
-        int d = c.HeadDim, rb = d * 2, kSteps = d / 16, dTiles = d / 8, nTiles = c.BlockM / 8, qSteps = c.BlockM / 16;
-        int chunksLog2 = (int)Math.Log2(d / 8);
+        int d = c.HeadDim, layout = c.LayoutDim, rb = layout * 2, kSteps = d / 16, dTiles = d / 8, nTiles = c.BlockM / 8, qSteps = c.BlockM / 16;
+        int chunksLog2 = (int)Math.Log2(layout / 8);
+        bool doDv = c.Outputs != KvOutputs.DkOnly, doDk = c.Outputs != KvOutputs.DvOnly;
         int sRowBytes = c.BlockM * 2;
         // dQ through shared memory: the BlockM × D tile split among the warps by 16-row m-tiles, then by column halves.
         int rowTiles = c.BlockM / 16;
@@ -153,14 +243,16 @@ public static class BackwardKernelGenerator
             throw new ArgumentException($"dQ tile of {c} does not divide among the warps.");
 
         w.Line("/// <summary>");
-        w.Line($"/// Backward, head dim {d}: a block of {c.Threads} threads owns {c.BlockN} keys ({c.Warps} warps × 16) of one key/value head and");
+        w.Line($"/// Backward ({(doDv && doDk ? "dK and dV" : doDv ? "dV only" : "dK only")}), head dim ≤ {d}: a block of {c.Threads} threads owns {c.BlockN} keys ({c.Warps} warps × 16) of one key/value head and");
         w.Line($"/// sweeps query tiles of {c.BlockM} rows of every head in its group (double-buffered cp.async): dV and dK accumulate in registers.");
         w.Line(c.FusedDq
             ? "/// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator."
             : "/// dQ is left to the dQ kernel.");
         w.Line($"/// K/V fragments: {(c.KvInRegisters ? "in registers" : "re-read from shared memory")}.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures>(BackwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures");
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+               "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
         w.Open();
         w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         if (c.FusedDq)
@@ -169,6 +261,8 @@ public static class BackwardKernelGenerator
         w.Line("var kind = default(TKind);");
         w.Line("var mode = default(TMode);");
         w.Line("var features = default(TFeatures);");
+        w.Line("var score = mods.Score;");
+        w.Line("var mask = mods.Mask;");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -179,11 +273,14 @@ public static class BackwardKernelGenerator
         w.Line("int kBlock = Grid.IdxX;");
         w.Line("int kvHead = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
+        ForwardKernelGenerator.EmitSequence(w);
         w.Line("int kStart = kBlock * BlockN;");
-        w.Line("int kRows = p.SeqK - kStart < BlockN ? p.SeqK - kStart : BlockN;");
+        w.Line("if (kStart >= seqK)");
+        w.Line("    return;");
+        w.Line("int kRows = seqK - kStart < BlockN ? seqK - kStart : BlockN;");
         w.Line("int kEnd = kStart + kRows;");
-        w.Line("int mFirst = TileMath.QueryBlockFirst(p.WindowLeft, p.WindowRight, kStart, kEnd, p.SeqQ, p.SeqK, BlockM);");
-        w.Line("int mCount = TileMath.QueryBlockEnd(p.WindowLeft, p.WindowRight, kStart, kEnd, p.SeqQ, p.SeqK, BlockM) - mFirst;");
+        w.Line("int mFirst = TileMath.QueryBlockFirst(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM);");
+        w.Line("int mCount = TileMath.QueryBlockEnd(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM) - mFirst;");
         w.Line("int tiles = mCount * p.GroupSize;");
         w.Line("uint sK = PtxOps.SharedBase();");
         w.Line("uint sV = sK + KvBytes;");
@@ -192,22 +289,24 @@ public static class BackwardKernelGenerator
         w.Line("uint sL = sDO + 2 * QBytes;");
         w.Line("uint sD = sL + 2 * VecBytes;");
         w.Line("uint sS = sD + 2 * VecBytes;");
-        w.Line("long qRowStride = (long)p.Heads * RowBytes;");
-        w.Line("long kRowStride = (long)p.KvHeads * RowBytes;");
-        w.Line("long kOffset = ((long)batch * p.SeqK + kStart) * kRowStride + (long)kvHead * RowBytes;");
-        w.Line($"const int RowStep = {c.Threads / (d / 8)};");
+        w.Line("int headBytes = p.HeadDim * 2;");
+        w.Line("long qRowStride = (long)p.Heads * headBytes;");
+        w.Line("long kRowStride = (long)p.KvHeads * headBytes;");
+        w.Line("long kOffset = (kTok0 + kStart) * kRowStride + (long)kvHead * headBytes;");
+        w.Line($"const int RowStep = {c.Threads / (layout / 8)};");
         w.Line($"int ldRow = tid >> {chunksLog2};");
-        w.Line($"int ldChunk = tid & {d / 8 - 1};");
+        w.Line($"int ldChunk = tid & {layout / 8 - 1};");
+        w.Line("bool chunkOk = ldChunk < (p.HeadDim >> 3);");
         w.Line("uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);");
         w.Line("long ldQ = ldRow * qRowStride + (ldChunk << 4);");
         w.Line("long ldKv = ldRow * kRowStride + (ldChunk << 4);");
         w.Line();
         w.Line("// Prologue: this block's K and V (one cp.async group), then the first query tile (the next group).");
         w.Open();
-        KernelSnippets.Load(w, c.Threads, d, "sK", "p.K + (ulong)kOffset", "ldKv", "kRowStride", c.BlockN, "kRows");
+        KernelSnippets.Load(w, c.Threads, layout, "sK", "p.K + (ulong)kOffset", "ldKv", "kRowStride", c.BlockN, "kRows");
         w.Close();
         w.Open();
-        KernelSnippets.Load(w, c.Threads, d, "sV", "p.V + (ulong)kOffset", "ldKv", "kRowStride", c.BlockN, "kRows");
+        KernelSnippets.Load(w, c.Threads, layout, "sV", "p.V + (ulong)kOffset", "ldKv", "kRowStride", c.BlockN, "kRows");
         w.Close();
         w.Line("PtxOps.CommitGroup();");
         w.Line("if (tiles > 0)");
@@ -218,21 +317,23 @@ public static class BackwardKernelGenerator
         w.Line();
         w.Line("// Per-lane key rows (g and g + 8 of the warp's 16): the queries each may see, [qlo, qhi]; a key past the end");
         w.Line("// or hidden by the padding mask sees none.");
-        w.Line("int shift = p.SeqK - p.SeqQ;");
+        w.Line("int shift = seqK - seqQ;");
         for (int r = 0; r < 2; r++)
         {
             w.Line($"int key_{r} = kStart + warp * 16 + g + {8 * r};");
             w.Line($"int qlo_{r} = p.WindowRight < 0 ? 0 : key_{r} - shift - p.WindowRight;");
             w.Line($"int qhi_{r} = p.WindowLeft < 0 ? int.MaxValue : key_{r} - shift + p.WindowLeft;");
-            w.Line($"if (key_{r} >= p.SeqK)");
+            w.Line($"if (key_{r} >= seqK)");
             w.Line($"    qhi_{r} = -1;");
-            w.Line($"else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.SeqK + key_{r})) == 0)");
+            w.Line($"else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_{r})) == 0)");
             w.Line($"    qhi_{r} = -1;");
         }
         for (int dt = 0; dt < dTiles; dt++)
         {
-            w.Line($"Float4 dk_{dt} = default;");
-            w.Line($"Float4 dv_{dt} = default;");
+            if (doDk)
+                w.Line($"Float4 dk_{dt} = default;");
+            if (doDv)
+                w.Line($"Float4 dv_{dt} = default;");
         }
         w.Line("uint kFrag = sK + (uint)((warp * 16 + (lane & 15)) * RowBytes);");
         w.Line("uint vFrag = sV + (uint)((warp * 16 + (lane & 15)) * RowBytes);");
@@ -272,6 +373,11 @@ public static class BackwardKernelGenerator
         w.Line("PtxOps.CommitGroup();");
         w.Line("int head = kvHead * p.GroupSize + u / mCount;");
         w.Line("int qStart = (mFirst + u % mCount) * BlockM;");
+        w.Line("int qEnd = qStart + BlockM < seqQ ? qStart + BlockM : seqQ;");
+        w.Line("// The caller's mask may hide the whole tile (block-uniform): the pipeline has moved on, nothing to compute.");
+        w.Line("BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, kStart, kEnd, seqQ, seqK)) : BlockCoverage.Full;");
+        w.Line("if (mask.Enabled && coverage == BlockCoverage.Empty)");
+        w.Line("    continue;");
         w.Line("uint qTile = sQ + stage * QBytes;");
         w.Line("uint doTile = sDO + stage * QBytes;");
         w.Line("uint lTile = sL + stage * VecBytes;");
@@ -280,36 +386,45 @@ public static class BackwardKernelGenerator
         w.Line("// Sᵀ = K·Qᵀ (rows: the warp's keys; columns: the tile's queries).");
         EmitTransposedProduct(w, c, "s", "ka", "kFrag", "qTile");
         w.Line();
-        w.Line("// Score mode (softcap's tanh), kept for its derivative; then Pᵀ = 2^(logit − LSE₂) with the mask applied to P.");
+        w.Line("// Score mode (softcap's tanh) and its derivative, base-2 logits (ALiBi, the caller's score modifier and its");
+        w.Line("// derivative), then Pᵀ = 2^(logit − LSE₂) with the mask applied to P.");
         w.Line("float prep = p.PrepScale;");
-        for (int nt = 0; nt < nTiles; nt++)
-        {
-            foreach (var e in Comp)
-                w.Line($"s_{nt}.{e} = mode.Prepare(s_{nt}.{e}, prep);");
-            w.Line($"Float4 sp_{nt} = s_{nt};");
-        }
         w.Line("float sl2 = p.ScaleLog2;");
+        w.Line("bool chain = mode.HasDerivative || score.Enabled;");
         w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
         w.Line("int col0 = qStart + 2 * t;");
         for (int nt = 0; nt < nTiles; nt++)
         {
             w.Line($"float lse_{nt}_0 = PtxOps.LoadSharedFloat(lTile + (uint)(({nt * 8} + 2 * t) * 4));");
             w.Line($"float lse_{nt}_1 = PtxOps.LoadSharedFloat(lTile + (uint)(({nt * 8} + 2 * t) * 4 + 4));");
+            w.Line($"Float4 dd_{nt} = default;");
             for (int e = 0; e < 4; e++)
             {
                 string x = $"s_{nt}.{Comp[e]}";
                 string col = $"col0 + {nt * 8 + (e & 1)}";
-                w.Line($"{x} = features.Alibi ? {x} * sl2 - alibiSlope * (float)AbsDistance({col} + shift, key_{e / 2}) - lse_{nt}_{e & 1} : {x} * sl2 - lse_{nt}_{e & 1};");
-                w.Line($"{x} = PtxOps.Exp2({x});");
+                string key = $"key_{e / 2}";
+                w.Line($"{x} = mode.Prepare({x}, prep);");
+                w.Line($"dd_{nt}.{Comp[e]} = mode.Derivative({x});");
+                w.Line($"{x} *= sl2;");
+                w.Line($"if (features.Alibi) {x} -= alibiSlope * (float)AbsDistance({col} + shift, {key});");
+                w.Line("if (score.Enabled)");
+                w.Open();
+                w.Line($"var at = new CudaScorePosition(batch, head, {col}, {key}, seqQ, seqK);");
+                w.Line($"float y = {x} * 0.6931471805599453f;");
+                w.Line($"dd_{nt}.{Comp[e]} *= score.Derivative(y, at);");
+                w.Line($"{x} = score.Apply(y, at) * 1.4426950408889634f;");
+                w.Close();
+                w.Line($"{x} = PtxOps.Exp2({x} - lse_{nt}_{e & 1});");
             }
         }
-        w.Line("if (p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qStart + BlockM < p.SeqQ ? qStart + BlockM : p.SeqQ, p.SeqQ, p.SeqK))");
+        w.Line("bool userMask = mask.Enabled && coverage != BlockCoverage.Full;");
+        w.Line("if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))");
         w.Open();
         for (int nt = 0; nt < nTiles; nt++)
             for (int e = 0; e < 4; e++)
             {
                 string col = $"col0 + {nt * 8 + (e & 1)}";
-                w.Line($"s_{nt}.{Comp[e]} = {col} >= qlo_{e / 2} && {col} <= qhi_{e / 2} ? s_{nt}.{Comp[e]} : 0f;");
+                w.Line($"s_{nt}.{Comp[e]} = {col} >= qlo_{e / 2} && {col} <= qhi_{e / 2} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, {col}, key_{e / 2}, seqQ, seqK))) ? s_{nt}.{Comp[e]} : 0f;");
             }
         w.Close();
         w.Line();
@@ -330,41 +445,48 @@ public static class BackwardKernelGenerator
             }
         w.Close();
         string Kept(int nt, int e, string x) => $"(features.Dropout ? {x} * KeepFactor(kbits_{(nt * 4 + e) / 32}, {(nt * 4 + e) % 32}) : {x})";
-        w.Line();
-        w.Line("// dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).");
-        for (int kk = 0; kk < qSteps; kk++)
+        if (doDv)
         {
-            int j0 = 2 * kk, j1 = 2 * kk + 1;
-            w.Line($"uint pa_{kk}_0 = kind.Pack({Kept(j0, 0, $"s_{j0}.X")}, {Kept(j0, 1, $"s_{j0}.Y")});");
-            w.Line($"uint pa_{kk}_1 = kind.Pack({Kept(j0, 2, $"s_{j0}.Z")}, {Kept(j0, 3, $"s_{j0}.W")});");
-            w.Line($"uint pa_{kk}_2 = kind.Pack({Kept(j1, 0, $"s_{j1}.X")}, {Kept(j1, 1, $"s_{j1}.Y")});");
-            w.Line($"uint pa_{kk}_3 = kind.Pack({Kept(j1, 2, $"s_{j1}.Z")}, {Kept(j1, 3, $"s_{j1}.W")});");
-        }
-        EmitAccumulateTransposedB(w, dTiles, qSteps, "dv", "pa", "doTile", "tRow");
-        w.Line();
-        w.Line("// dPᵀ = V·dOᵀ.");
-        EmitTransposedProduct(w, c, "dp", "va", "vFrag", "doTile");
-        w.Line();
-        w.Line("// dSᵀ = Pᵀ∘(dPᵀ∘Z − D)·d(prepared)/d(score), Z the dropout factor; packed as A fragments for dK += dSᵀ·Q.");
-        for (int nt = 0; nt < nTiles; nt++)
-        {
-            w.Line($"float rd_{nt}_0 = PtxOps.LoadSharedFloat(dTile + (uint)(({nt * 8} + 2 * t) * 4));");
-            w.Line($"float rd_{nt}_1 = PtxOps.LoadSharedFloat(dTile + (uint)(({nt * 8} + 2 * t) * 4 + 4));");
-            for (int e = 0; e < 4; e++)
+            w.Line();
+            w.Line("// dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).");
+            for (int kk = 0; kk < qSteps; kk++)
             {
-                string x = Comp[e];
-                w.Line($"dp_{nt}.{x} = s_{nt}.{x} * ((features.Dropout ? dp_{nt}.{x} * (KeepFactor(kbits_{(nt * 4 + e) / 32}, {(nt * 4 + e) % 32}) * dropScale) : dp_{nt}.{x}) - rd_{nt}_{e & 1}) * mode.Derivative(sp_{nt}.{x});");
+                int j0 = 2 * kk, j1 = 2 * kk + 1;
+                w.Line($"uint pa_{kk}_0 = kind.Pack({Kept(j0, 0, $"s_{j0}.X")}, {Kept(j0, 1, $"s_{j0}.Y")});");
+                w.Line($"uint pa_{kk}_1 = kind.Pack({Kept(j0, 2, $"s_{j0}.Z")}, {Kept(j0, 3, $"s_{j0}.W")});");
+                w.Line($"uint pa_{kk}_2 = kind.Pack({Kept(j1, 0, $"s_{j1}.X")}, {Kept(j1, 1, $"s_{j1}.Y")});");
+                w.Line($"uint pa_{kk}_3 = kind.Pack({Kept(j1, 2, $"s_{j1}.Z")}, {Kept(j1, 3, $"s_{j1}.W")});");
             }
+            EmitAccumulateTransposedB(w, dTiles, qSteps, "dv", "pa", "doTile", "tRow");
         }
-        for (int kk = 0; kk < qSteps; kk++)
+        w.Line();
+        if (doDk)
         {
-            int j0 = 2 * kk, j1 = 2 * kk + 1;
-            w.Line($"uint da_{kk}_0 = kind.Pack(dp_{j0}.X, dp_{j0}.Y);");
-            w.Line($"uint da_{kk}_1 = kind.Pack(dp_{j0}.Z, dp_{j0}.W);");
-            w.Line($"uint da_{kk}_2 = kind.Pack(dp_{j1}.X, dp_{j1}.Y);");
-            w.Line($"uint da_{kk}_3 = kind.Pack(dp_{j1}.Z, dp_{j1}.W);");
+            w.Line("// dPᵀ = V·dOᵀ.");
+            EmitTransposedProduct(w, c, "dp", "va", "vFrag", "doTile");
+            w.Line();
+            w.Line("// dSᵀ = Pᵀ∘(dPᵀ∘Z − D)·d(prepared)/d(score), Z the dropout factor; packed as A fragments for dK += dSᵀ·Q.");
+            for (int nt = 0; nt < nTiles; nt++)
+            {
+                w.Line($"float rd_{nt}_0 = PtxOps.LoadSharedFloat(dTile + (uint)(({nt * 8} + 2 * t) * 4));");
+                w.Line($"float rd_{nt}_1 = PtxOps.LoadSharedFloat(dTile + (uint)(({nt * 8} + 2 * t) * 4 + 4));");
+                for (int e = 0; e < 4; e++)
+                {
+                    string x = Comp[e];
+                    w.Line($"dp_{nt}.{x} = s_{nt}.{x} * ((features.Dropout ? dp_{nt}.{x} * (KeepFactor(kbits_{(nt * 4 + e) / 32}, {(nt * 4 + e) % 32}) * dropScale) : dp_{nt}.{x}) - rd_{nt}_{e & 1});");
+                    w.Line($"if (chain) dp_{nt}.{x} *= dd_{nt}.{x};");
+                }
+            }
+            for (int kk = 0; kk < qSteps; kk++)
+            {
+                int j0 = 2 * kk, j1 = 2 * kk + 1;
+                w.Line($"uint da_{kk}_0 = kind.Pack(dp_{j0}.X, dp_{j0}.Y);");
+                w.Line($"uint da_{kk}_1 = kind.Pack(dp_{j0}.Z, dp_{j0}.W);");
+                w.Line($"uint da_{kk}_2 = kind.Pack(dp_{j1}.X, dp_{j1}.Y);");
+                w.Line($"uint da_{kk}_3 = kind.Pack(dp_{j1}.Z, dp_{j1}.W);");
+            }
+            EmitAccumulateTransposedB(w, dTiles, qSteps, "dk", "da", "qTile", "tRow");
         }
-        EmitAccumulateTransposedB(w, dTiles, qSteps, "dk", "da", "qTile", "tRow");
         if (c.FusedDq)
         {
             w.Line();
@@ -400,7 +522,7 @@ public static class BackwardKernelGenerator
                     }
                 }
             }
-            w.Line("long dqHeadStride = (long)p.Heads * " + d + ";");
+            w.Line("long dqHeadStride = (long)p.Heads * p.HeadDim;");
             if (c.AtomicWidth == 4)
             {
                 w.Line("// Four neighbouring columns per atomic: lanes t and t ^ 1 swap half of their pairs, the even lane then owns");
@@ -409,19 +531,19 @@ public static class BackwardKernelGenerator
                 for (int mt = 0; mt < dqMTiles; mt++)
                 {
                     w.Line($"int dqRow_{mt} = qStart + dqRow0 + {mt * 16} + g + (oddLane ? 8 : 0);");
-                    w.Line($"ulong dqAddr_{mt} = p.DqAccum + (ulong)((((long)batch * p.SeqQ + dqRow_{mt}) * dqHeadStride + (long)head * {d} + dqCol0 + 4 * (t >> 1)) * 4);");
+                    w.Line($"ulong dqAddr_{mt} = p.DqAccum + (ulong)(((qTok0 + dqRow_{mt}) * dqHeadStride + (long)head * p.HeadDim + dqCol0 + 4 * (t >> 1)) * 4);");
                     for (int ldt = 0; ldt < dqDTiles; ldt++)
                     {
                         string q = $"dq_{mt}_{ldt}";
                         w.Line($"float xa_{mt}_{ldt} = PtxOps.ShuffleXor(oddLane ? {q}.X : {q}.Z, 1);");
                         w.Line($"float xb_{mt}_{ldt} = PtxOps.ShuffleXor(oddLane ? {q}.Y : {q}.W, 1);");
                     }
-                    w.Line($"if (dqRow_{mt} < p.SeqQ)");
+                    w.Line($"if (dqRow_{mt} < seqQ)");
                     w.Open();
                     for (int ldt = 0; ldt < dqDTiles; ldt++)
                     {
                         string q = $"dq_{mt}_{ldt}";
-                        w.Line($"PtxOps.AtomicAdd4(dqAddr_{mt} + {ldt * 32}ul, oddLane ? xa_{mt}_{ldt} : {q}.X, oddLane ? xb_{mt}_{ldt} : {q}.Y, oddLane ? {q}.Z : xa_{mt}_{ldt}, oddLane ? {q}.W : xb_{mt}_{ldt});");
+                        w.Line($"if (dqCol0 + {ldt * 8} < p.HeadDim) PtxOps.AtomicAdd4(dqAddr_{mt} + {ldt * 32}ul, oddLane ? xa_{mt}_{ldt} : {q}.X, oddLane ? xb_{mt}_{ldt} : {q}.Y, oddLane ? {q}.Z : xa_{mt}_{ldt}, oddLane ? {q}.W : xb_{mt}_{ldt});");
                     }
                     w.Close();
                 }
@@ -432,19 +554,22 @@ public static class BackwardKernelGenerator
                     for (int r = 0; r < 2; r++)
                     {
                         w.Line($"int dqRow_{mt}_{r} = qStart + dqRow0 + {mt * 16 + 8 * r} + g;");
-                        w.Line($"if (dqRow_{mt}_{r} < p.SeqQ)");
+                        w.Line($"if (dqRow_{mt}_{r} < seqQ)");
                         w.Open();
-                        w.Line($"ulong dqAddr = p.DqAccum + (ulong)((((long)batch * p.SeqQ + dqRow_{mt}_{r}) * dqHeadStride + (long)head * {d} + dqCol0 + 2 * t) * 4);");
+                        w.Line($"ulong dqAddr = p.DqAccum + (ulong)(((qTok0 + dqRow_{mt}_{r}) * dqHeadStride + (long)head * p.HeadDim + dqCol0 + 2 * t) * 4);");
                         for (int ldt = 0; ldt < dqDTiles; ldt++)
                         {
                             if (c.AtomicWidth == 2)
                             {
-                                w.Line($"PtxOps.AtomicAdd2(dqAddr + {ldt * 32}ul, dq_{mt}_{ldt}.{Comp[2 * r]}, dq_{mt}_{ldt}.{Comp[2 * r + 1]});");
+                                w.Line($"if (dqCol0 + {ldt * 8} < p.HeadDim) PtxOps.AtomicAdd2(dqAddr + {ldt * 32}ul, dq_{mt}_{ldt}.{Comp[2 * r]}, dq_{mt}_{ldt}.{Comp[2 * r + 1]});");
                             }
                             else
                             {
+                                w.Line($"if (dqCol0 + {ldt * 8} < p.HeadDim)");
+                                w.Open();
                                 w.Line($"PtxOps.AtomicAdd(dqAddr + {ldt * 32}ul, dq_{mt}_{ldt}.{Comp[2 * r]});");
                                 w.Line($"PtxOps.AtomicAdd(dqAddr + {ldt * 32 + 4}ul, dq_{mt}_{ldt}.{Comp[2 * r + 1]});");
+                                w.Close();
                             }
                         }
                         w.Close();
@@ -455,17 +580,35 @@ public static class BackwardKernelGenerator
         w.Line();
         w.Line("// Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys that exist.");
         w.Line("PtxOps.WaitGroup0();");
-        w.Line("float kScale = p.Scale;");
+        if (doDk)
+            w.Line("float kScale = p.Scale;");
         for (int r = 0; r < 2; r++)
         {
-            w.Line($"if (key_{r} < p.SeqK)");
+            w.Line($"if (key_{r} < seqK)");
             w.Open();
-            w.Line($"ulong rowOffset = (ulong)(((long)batch * p.SeqK + key_{r}) * kRowStride + (long)kvHead * RowBytes + 4 * t);");
-            for (int dt = 0; dt < dTiles; dt++)
+            w.Line($"long rowElement_{r} = (kTok0 + key_{r}) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + 2 * t;");
+            foreach (var (on, name, acc, factor) in new[] { (doDk, "DK", "dk", "kScale"), (doDv, "DV", "dv", "dropScale") })
             {
-                string a = Comp[2 * r], b = Comp[2 * r + 1];
-                w.Line($"PtxOps.StoreWord(p.DK + rowOffset + {dt * 16}ul, kind.Pack(dk_{dt}.{a} * kScale, dk_{dt}.{b} * kScale));");
-                w.Line($"PtxOps.StoreWord(p.DV + rowOffset + {dt * 16}ul, kind.Pack(dv_{dt}.{a} * dropScale, dv_{dt}.{b} * dropScale));");
+                if (!on)
+                    continue;
+                w.Line($"if (p.{name[0]}{char.ToLowerInvariant(name[1])}Float != 0)");
+                w.Open();
+                for (int dt = 0; dt < dTiles; dt++)
+                {
+                    string a = Comp[2 * r], b = Comp[2 * r + 1];
+                    string guard = dt * 8 < minDim ? "" : $"if ({dt * 8} < p.HeadDim) ";
+                    w.Line($"{guard}{{ PtxOps.StoreFloat(p.{name} + (ulong)((rowElement_{r} + {dt * 8}) * 4), {acc}_{dt}.{a} * {factor}); PtxOps.StoreFloat(p.{name} + (ulong)((rowElement_{r} + {dt * 8}) * 4 + 4), {acc}_{dt}.{b} * {factor}); }}");
+                }
+                w.Close();
+                w.Line("else");
+                w.Open();
+                for (int dt = 0; dt < dTiles; dt++)
+                {
+                    string a = Comp[2 * r], b = Comp[2 * r + 1];
+                    string guard = dt * 8 < minDim ? "" : $"if ({dt * 8} < p.HeadDim) ";
+                    w.Line($"{guard}PtxOps.StoreWord(p.{name} + (ulong)((rowElement_{r} + {dt * 8}) * 2), kind.Pack({acc}_{dt}.{a} * {factor}, {acc}_{dt}.{b} * {factor}));");
+                }
+                w.Close();
             }
             w.Close();
         }
@@ -478,13 +621,13 @@ public static class BackwardKernelGenerator
         int d = c.HeadDim;
         w.Line($"int lHead = kvHead * p.GroupSize + ({index}) / mCount;");
         w.Line($"int lStart = (mFirst + ({index}) % mCount) * BlockM;");
-        w.Line("long lRow = ((long)batch * p.SeqQ + lStart) * qRowStride + (long)lHead * RowBytes;");
+        w.Line("long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;");
         w.Line($"uint lStage = {stage};");
         w.Open();
-        KernelSnippets.Load(w, c.Threads, d, "sQ + lStage * QBytes", "p.Q + (ulong)lRow", "ldQ", "qRowStride", c.BlockM, "p.SeqQ - lStart");
+        KernelSnippets.Load(w, c.Threads, c.LayoutDim, "sQ + lStage * QBytes", "p.Q + (ulong)lRow", "ldQ", "qRowStride", c.BlockM, "seqQ - lStart");
         w.Close();
         w.Open();
-        KernelSnippets.Load(w, c.Threads, d, "sDO + lStage * QBytes", "p.DO + (ulong)lRow", "ldQ", "qRowStride", c.BlockM, "p.SeqQ - lStart");
+        KernelSnippets.Load(w, c.Threads, c.LayoutDim, "sDO + lStage * QBytes", "p.DO + (ulong)lRow", "ldQ", "qRowStride", c.BlockM, "seqQ - lStart");
         w.Close();
         int vecChunks = c.BlockM / 4;
         w.Line($"ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);");
@@ -503,7 +646,7 @@ public static class BackwardKernelGenerator
     /// </summary>
     private static void EmitTransposedProduct(CodeWriter w, BackwardKvConfig c, string acc, string aName, string aFrag, string tile)
     {
-        int d = c.HeadDim, rb = d * 2, kSteps = d / 16, nTiles = c.BlockM / 8;
+        int d = c.HeadDim, rb = c.LayoutDim * 2, kSteps = d / 16, nTiles = c.BlockM / 8;
         for (int nt = 0; nt < nTiles; nt++)
             w.Line($"Float4 {acc}_{nt} = default;");
         for (int pr = 0; pr < kSteps / 2; pr++)
@@ -547,26 +690,30 @@ public static class BackwardKernelGenerator
     // dQ (deterministic path)
     // ------------------------------------------------------------------------------------------------------------
 
-    private static void DqKernel(CodeWriter w, BackwardDqConfig c)
+    private static void DqKernel(CodeWriter w, BackwardDqConfig c, int minDim)
     {
-        if (c.HeadDim % 64 != 0 || c.BlockN % 16 != 0)
+        if (c.HeadDim % 32 != 0 || c.HeadDim > 256 || c.BlockN % 16 != 0)
             throw new ArgumentException($"Unsupported configuration {c}.");
-        int d = c.HeadDim, rb = d * 2, kSteps = d / 16, nTiles = c.BlockN / 8, dTiles = d / 8;
-        int chunksLog2 = (int)Math.Log2(d / 8);
+        int d = c.HeadDim, layout = c.LayoutDim, rb = layout * 2, kSteps = d / 16, nTiles = c.BlockN / 8, dTiles = d / 8;
+        int chunksLog2 = (int)Math.Log2(layout / 8);
 
         w.Line("/// <summary>");
-        w.Line($"/// Backward dQ, head dim {d} (the deterministic path: no atomics): a block of {c.Threads} threads owns {c.BlockM} query rows");
+        w.Line($"/// Backward dQ, head dim ≤ {d} (the deterministic path: no atomics): a block of {c.Threads} threads owns {c.BlockM} query rows");
         w.Line($"/// ({c.Warps} warps × {c.MTiles} m-tile(s)) and streams key/value tiles of {c.BlockN}: S = Q·Kᵀ, P = 2^(logit − LSE₂), dP = dO·Vᵀ,");
         w.Line("/// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.");
         w.Line($"/// Q/dO fragments: {(c.FragmentsInRegisters ? "loaded once into registers" : "re-read from shared memory")}.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures>(BackwardParams p) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures");
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+               "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
         w.Open();
         w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         w.Line("const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;");
         w.Line("var kind = default(TKind);");
         w.Line("var mode = default(TMode);");
         w.Line("var features = default(TFeatures);");
+        w.Line("var score = mods.Score;");
+        w.Line("var mask = mods.Mask;");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -578,34 +725,39 @@ public static class BackwardKernelGenerator
         w.Line("int head = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
         w.Line("int kvHead = head / p.GroupSize;");
+        ForwardKernelGenerator.EmitSequence(w);
         w.Line("int qStart = qBlock * BlockM;");
-        w.Line("int qRows = p.SeqQ - qStart < BlockM ? p.SeqQ - qStart : BlockM;");
+        w.Line("if (qStart >= seqQ)");
+        w.Line("    return;");
+        w.Line("int qRows = seqQ - qStart < BlockM ? seqQ - qStart : BlockM;");
         w.Line("int qEnd = qStart + qRows;");
-        w.Line("int nFirst = TileMath.KeyBlockFirst(p.WindowLeft, p.WindowRight, qStart, qEnd, p.SeqQ, p.SeqK, BlockN);");
-        w.Line("int nEnd = TileMath.KeyBlockEnd(p.WindowLeft, p.WindowRight, qStart, qEnd, p.SeqQ, p.SeqK, BlockN);");
+        w.Line("int nFirst = TileMath.KeyBlockFirst(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);");
+        w.Line("int nEnd = TileMath.KeyBlockEnd(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);");
         w.Line("uint sQ = PtxOps.SharedBase();");
         w.Line("uint sDO = sQ + QBytes;");
         w.Line("uint sK = sDO + QBytes;");
         w.Line("uint sV = sK + 2 * KvBytes;");
-        w.Line("long qRowStride = (long)p.Heads * RowBytes;");
-        w.Line("long kRowStride = (long)p.KvHeads * RowBytes;");
-        w.Line("long qOffset = ((long)batch * p.SeqQ + qStart) * qRowStride + (long)head * RowBytes;");
-        w.Line("long kOffset = (long)batch * p.SeqK * kRowStride + (long)kvHead * RowBytes;");
+        w.Line("int headBytes = p.HeadDim * 2;");
+        w.Line("long qRowStride = (long)p.Heads * headBytes;");
+        w.Line("long kRowStride = (long)p.KvHeads * headBytes;");
+        w.Line("long qOffset = (qTok0 + qStart) * qRowStride + (long)head * headBytes;");
+        w.Line("long kOffset = kTok0 * kRowStride + (long)kvHead * headBytes;");
         w.Line("ulong kBase = p.K + (ulong)kOffset;");
         w.Line("ulong vBase = p.V + (ulong)kOffset;");
-        w.Line($"const int RowStep = {c.Threads / (d / 8)};");
+        w.Line($"const int RowStep = {c.Threads / (layout / 8)};");
         w.Line($"int ldRow = tid >> {chunksLog2};");
-        w.Line($"int ldChunk = tid & {d / 8 - 1};");
+        w.Line($"int ldChunk = tid & {layout / 8 - 1};");
+        w.Line("bool chunkOk = ldChunk < (p.HeadDim >> 3);");
         w.Line("uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);");
         w.Line("long ldQ = ldRow * qRowStride + (ldChunk << 4);");
         w.Line("long ldKv = ldRow * kRowStride + (ldChunk << 4);");
         w.Line();
         w.Line("// Prologue: the Q and dO tiles, then the first K and V tiles.");
         w.Open();
-        KernelSnippets.Load(w, c.Threads, d, "sQ", "p.Q + (ulong)qOffset", "ldQ", "qRowStride", c.BlockM, "qRows");
+        KernelSnippets.Load(w, c.Threads, layout, "sQ", "p.Q + (ulong)qOffset", "ldQ", "qRowStride", c.BlockM, "qRows");
         w.Close();
         w.Open();
-        KernelSnippets.Load(w, c.Threads, d, "sDO", "p.DO + (ulong)qOffset", "ldQ", "qRowStride", c.BlockM, "qRows");
+        KernelSnippets.Load(w, c.Threads, layout, "sDO", "p.DO + (ulong)qOffset", "ldQ", "qRowStride", c.BlockM, "qRows");
         w.Close();
         w.Line("PtxOps.CommitGroup();");
         w.Line("if (nFirst < nEnd)");
@@ -629,7 +781,7 @@ public static class BackwardKernelGenerator
         w.Line("int bRow = (lane & 7) * RowBytes;");
         w.Line("int quarter = lane >> 3;");
         w.Line("int tRow = (lane & 15) * RowBytes;");
-        w.Line("int shift = p.SeqK - p.SeqQ;");
+        w.Line("int shift = seqK - seqQ;");
         w.Line("int rowBase = qStart + warpRow + g;");
         w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
@@ -643,7 +795,7 @@ public static class BackwardKernelGenerator
                 w.Line($"float rd_{r} = PtxOps.LoadFloat(p.RowDot + vecRow + {(mt * 16 + h * 8) * 4}ul);");
                 w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
                 w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
-                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > p.SeqK - 1 ? p.SeqK - 1 : diag_{r} + p.WindowRight;");
+                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > seqK - 1 ? seqK - 1 : diag_{r} + p.WindowRight;");
             }
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int dt = 0; dt < dTiles; dt++)
@@ -661,14 +813,18 @@ public static class BackwardKernelGenerator
         EmitKvLoad(w, c, "stage ^ 1u", "n + 1");
         w.Close();
         w.Line("PtxOps.CommitGroup();");
+        w.Line("BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;");
+        w.Line("if (mask.Enabled && coverage == BlockCoverage.Empty)");
+        w.Line("    continue;");
         w.Line();
         w.Line("// S = Q·Kᵀ and dP = dO·Vᵀ.");
         EmitRowProduct(w, c, "s", "q", "qFrag", "kTile");
         EmitRowProduct(w, c, "dp", "o", "doFrag", "vTile");
         w.Line();
-        w.Line("// P = 2^(logit − LSE₂), masked; dS = P∘(dP∘Z − D)·d(prepared)/d(score).");
+        w.Line("// P = 2^(logit − LSE₂), masked; dS = P∘(dP∘Z − D)·d(logit)/d(score) (softcap, the caller's score modifier).");
         w.Line("float prep = p.PrepScale;");
         w.Line("float sl2 = p.ScaleLog2;");
+        w.Line("bool chain = mode.HasDerivative || score.Enabled;");
         w.Line("int col = n * BlockN + 2 * t;");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int j = 0; j < nTiles; j++)
@@ -677,13 +833,25 @@ public static class BackwardKernelGenerator
                     string x = $"s_{mt}_{j}.{Comp[e]}";
                     string r = $"{mt}_{e / 2}";
                     string cc = $"col + {j * 8 + (e & 1)}";
-                    w.Line($"float sp_{mt}_{j}_{e} = mode.Prepare({x}, prep);");
-                    w.Line($"{x} = PtxOps.Exp2(features.Alibi ? sp_{mt}_{j}_{e} * sl2 - alibiSlope * (float)AbsDistance(diag_{r}, {cc}) - lse_{r} : sp_{mt}_{j}_{e} * sl2 - lse_{r});");
+                    string v = $"sp_{mt}_{j}_{e}";
+                    w.Line($"float {v} = mode.Prepare({x}, prep);");
+                    w.Line($"float dd_{mt}_{j}_{e} = mode.Derivative({v});");
+                    w.Line($"{v} *= sl2;");
+                    w.Line($"if (features.Alibi) {v} -= alibiSlope * (float)AbsDistance(diag_{r}, {cc});");
+                    w.Line("if (score.Enabled)");
+                    w.Open();
+                    w.Line($"var at = new CudaScorePosition(batch, head, rowBase + {mt * 16 + (e / 2) * 8}, {cc}, seqQ, seqK);");
+                    w.Line($"float y = {v} * 0.6931471805599453f;");
+                    w.Line($"dd_{mt}_{j}_{e} *= score.Derivative(y, at);");
+                    w.Line($"{v} = score.Apply(y, at) * 1.4426950408889634f;");
+                    w.Close();
+                    w.Line($"{x} = PtxOps.Exp2({v} - lse_{r});");
                 }
-        w.Line("if (p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, p.SeqQ, p.SeqK))");
+        w.Line("bool userMask = mask.Enabled && coverage != BlockCoverage.Full;");
+        w.Line("if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))");
         w.Open();
-        w.Line("int lastKey = p.SeqK - 1;");
-        w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.SeqK);");
+        w.Line("int lastKey = seqK - 1;");
+        w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
         for (int j = 0; j < nTiles; j++)
             for (int e = 0; e < 2; e++)
             {
@@ -694,7 +862,7 @@ public static class BackwardKernelGenerator
                     {
                         string r = $"{mt}_{h}";
                         string x = $"s_{mt}_{j}.{Comp[2 * h + e]}";
-                        w.Line($"{x} = keep_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} ? {x} : 0f;");
+                        w.Line($"{x} = keep_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, rowBase + {mt * 16 + h * 8}, {cc}, seqQ, seqK))) ? {x} : 0f;");
                     }
             }
         w.Close();
@@ -709,8 +877,10 @@ public static class BackwardKernelGenerator
                 {
                     string a = Comp[2 * h], b = Comp[2 * h + 1];
                     w.Line($"uint dk_{r}_{j} = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + {2 * j}u, drow_{r}, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;");
-                    w.Line($"dp_{mt}_{j}.{a} = s_{mt}_{j}.{a} * ((features.Dropout ? ((dk_{r}_{j} & 1u) != 0 ? dp_{mt}_{j}.{a} * dropScale : 0f) : dp_{mt}_{j}.{a}) - rd_{r}) * mode.Derivative(sp_{mt}_{j}_{2 * h});");
-                    w.Line($"dp_{mt}_{j}.{b} = s_{mt}_{j}.{b} * ((features.Dropout ? ((dk_{r}_{j} & 2u) != 0 ? dp_{mt}_{j}.{b} * dropScale : 0f) : dp_{mt}_{j}.{b}) - rd_{r}) * mode.Derivative(sp_{mt}_{j}_{2 * h + 1});");
+                    w.Line($"dp_{mt}_{j}.{a} = s_{mt}_{j}.{a} * ((features.Dropout ? ((dk_{r}_{j} & 1u) != 0 ? dp_{mt}_{j}.{a} * dropScale : 0f) : dp_{mt}_{j}.{a}) - rd_{r});");
+                    w.Line($"dp_{mt}_{j}.{b} = s_{mt}_{j}.{b} * ((features.Dropout ? ((dk_{r}_{j} & 2u) != 0 ? dp_{mt}_{j}.{b} * dropScale : 0f) : dp_{mt}_{j}.{b}) - rd_{r});");
+                    w.Line($"if (chain) dp_{mt}_{j}.{a} *= dd_{mt}_{j}_{2 * h};");
+                    w.Line($"if (chain) dp_{mt}_{j}.{b} *= dd_{mt}_{j}_{2 * h + 1};");
                 }
             }
         w.Line();
@@ -743,20 +913,170 @@ public static class BackwardKernelGenerator
         w.Line("// Epilogue: dq = scale·dQ for the rows that exist.");
         w.Line("PtxOps.WaitGroup0();");
         w.Line("float qScale = p.Scale;");
-        w.Line("ulong dqBase = p.DQ + (ulong)(((long)batch * p.SeqQ + qStart) * qRowStride + (long)head * RowBytes);");
+        w.Line("long dqElement = (qTok0 + qStart) * p.Heads * p.HeadDim + (long)head * p.HeadDim + 2 * t;");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
             {
                 string r = $"{mt}_{h}";
                 string a = Comp[2 * h], b = Comp[2 * h + 1];
                 w.Line($"int row_{r} = rowBase + {mt * 16 + h * 8};");
-                w.Line($"if (row_{r} < p.SeqQ)");
+                w.Line($"if (row_{r} < seqQ)");
                 w.Open();
-                w.Line($"ulong out_{r} = dqBase + (ulong)((row_{r} - qStart) * qRowStride + 4 * t);");
+                w.Line($"long at_{r} = dqElement + (long)(row_{r} - qStart) * p.Heads * p.HeadDim;");
+                w.Line("if (p.DqFloat != 0)");
+                w.Open();
                 for (int dt = 0; dt < dTiles; dt++)
-                    w.Line($"PtxOps.StoreWord(out_{r} + {dt * 16}ul, kind.Pack(dq_{mt}_{dt}.{a} * qScale, dq_{mt}_{dt}.{b} * qScale));");
+                    w.Line($"{(dt * 8 < minDim ? "" : $"if ({dt * 8} < p.HeadDim) ")}{{ PtxOps.StoreFloat(p.DQ + (ulong)((at_{r} + {dt * 8}) * 4), dq_{mt}_{dt}.{a} * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_{r} + {dt * 8}) * 4 + 4), dq_{mt}_{dt}.{b} * qScale); }}");
+                w.Close();
+                w.Line("else");
+                w.Open();
+                for (int dt = 0; dt < dTiles; dt++)
+                    w.Line($"{(dt * 8 < minDim ? "" : $"if ({dt * 8} < p.HeadDim) ")}PtxOps.StoreWord(p.DQ + (ulong)((at_{r} + {dt * 8}) * 2), kind.Pack(dq_{mt}_{dt}.{a} * qScale, dq_{mt}_{dt}.{b} * qScale));");
+                w.Close();
                 w.Close();
             }
+        w.Close();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Returned softmax
+    // ------------------------------------------------------------------------------------------------------------
+
+    private static void SoftmaxKernel(CodeWriter w, SoftmaxConfig sc)
+    {
+        var c = sc.AsDq;
+        int d = c.HeadDim, layout = c.LayoutDim, rb = layout * 2, nTiles = c.BlockN / 8;
+        int chunksLog2 = (int)Math.Log2(layout / 8);
+        w.Line("/// <summary>");
+        w.Line($"/// Returned softmax, head dim ≤ {d}: a block of {c.Threads} threads owns {c.BlockM} query rows and, for every key tile that");
+        w.Line($"/// they can see ({c.BlockN} keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],");
+        w.Line("/// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).");
+        w.Line("/// </summary>");
+        w.Line($"public static void {sc.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+               "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
+        w.Open();
+        w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
+        w.Line("const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;");
+        w.Line("var kind = default(TKind);");
+        w.Line("var mode = default(TMode);");
+        w.Line("var features = default(TFeatures);");
+        w.Line("var score = mods.Score;");
+        w.Line("var mask = mods.Mask;");
+        w.Line("int tid = Group.IdxX;");
+        w.Line("int lane = tid & 31;");
+        w.Line("int warp = tid >> 5;");
+        w.Line("int g = lane >> 2;");
+        w.Line("int t = lane & 3;");
+        w.Line("int swz = lane & 7;");
+        w.Line("int half = lane >> 4;");
+        w.Line("int qBlock = Grid.IdxX;");
+        w.Line("int head = Grid.IdxY;");
+        w.Line("int batch = Grid.IdxZ;");
+        w.Line("int kvHead = head / p.GroupSize;");
+        ForwardKernelGenerator.EmitSequence(w);
+        w.Line("int qStart = qBlock * BlockM;");
+        w.Line("if (qStart >= seqQ)");
+        w.Line("    return;");
+        w.Line("int qRows = seqQ - qStart < BlockM ? seqQ - qStart : BlockM;");
+        w.Line("int qEnd = qStart + qRows;");
+        w.Line("int nFirst = TileMath.KeyBlockFirst(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);");
+        w.Line("int nEnd = TileMath.KeyBlockEnd(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);");
+        w.Line("uint sQ = PtxOps.SharedBase();");
+        w.Line("uint sK = sQ + QBytes;");
+        w.Line("int headBytes = p.HeadDim * 2;");
+        w.Line("long qRowStride = (long)p.Heads * headBytes;");
+        w.Line("long kRowStride = (long)p.KvHeads * headBytes;");
+        w.Line("long qOffset = (qTok0 + qStart) * qRowStride + (long)head * headBytes;");
+        w.Line("ulong kBase = p.K + (ulong)(kTok0 * kRowStride + (long)kvHead * headBytes);");
+        w.Line($"const int RowStep = {c.Threads / (layout / 8)};");
+        w.Line($"int ldRow = tid >> {chunksLog2};");
+        w.Line($"int ldChunk = tid & {layout / 8 - 1};");
+        w.Line("bool chunkOk = ldChunk < (p.HeadDim >> 3);");
+        w.Line("uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);");
+        w.Line("long ldQ = ldRow * qRowStride + (ldChunk << 4);");
+        w.Line("long ldKv = ldRow * kRowStride + (ldChunk << 4);");
+        w.Open();
+        KernelSnippets.Load(w, c.Threads, layout, "sQ", "p.Q + (ulong)qOffset", "ldQ", "qRowStride", c.BlockM, "qRows");
+        w.Close();
+        w.Line("PtxOps.CommitGroup();");
+        w.Line("if (nFirst < nEnd)");
+        w.Open();
+        KernelSnippets.Load(w, c.Threads, layout, "sK", "kBase + (ulong)(nFirst * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - nFirst * BlockN");
+        w.Close();
+        w.Line("PtxOps.CommitGroup();");
+        w.Line($"int warpRow = warp * {16 * c.MTiles};");
+        w.Line("uint qFrag = sQ + (uint)((warpRow + (lane & 15)) * RowBytes);");
+        w.Line("int bRow = (lane & 7) * RowBytes;");
+        w.Line("int quarter = lane >> 3;");
+        w.Line("int shift = seqK - seqQ;");
+        w.Line("int rowBase = qStart + warpRow + g;");
+        w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
+        w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
+        w.Line("uint dropUpper = (uint)(t & 1);");
+        w.Line("long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;");
+        w.Line("ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);");
+        for (int mt = 0; mt < c.MTiles; mt++)
+            for (int h = 0; h < 2; h++)
+            {
+                string r = $"{mt}_{h}";
+                w.Line($"int prow_{r} = rowBase + {mt * 16 + h * 8};");
+                w.Line($"float lseNat_{r} = prow_{r} < seqQ ? PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + prow_{r}) * 4)) : float.PositiveInfinity;");
+                w.Line($"float lse_{r} = lseNat_{r} == float.PositiveInfinity ? float.PositiveInfinity : lseNat_{r} * 1.4426950408889634f;");
+                w.Line($"int diag_{r} = prow_{r} + shift;");
+                w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
+                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > seqK - 1 ? seqK - 1 : diag_{r} + p.WindowRight;");
+            }
+        w.Line();
+        w.Line("for (int n = nFirst; n < nEnd; n++)");
+        w.Open();
+        w.Line("uint stage = (uint)((n - nFirst) & 1);");
+        w.Line("uint kTile = sK + stage * KvBytes;");
+        w.Line("PtxOps.WaitGroup0();");
+        w.Line("Group.Barrier();");
+        w.Line("if (n + 1 < nEnd)");
+        w.Open();
+        KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", "kBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
+        w.Close();
+        w.Line("PtxOps.CommitGroup();");
+        w.Line("BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;");
+        w.Line("if (mask.Enabled && coverage == BlockCoverage.Empty)");
+        w.Line("    continue;");
+        EmitRowProduct(w, c, "s", "q", "qFrag", "kTile");
+        w.Line("float prep = p.PrepScale;");
+        w.Line("float sl2 = p.ScaleLog2;");
+        w.Line("int col = n * BlockN + 2 * t;");
+        w.Line("bool userMask = mask.Enabled && coverage != BlockCoverage.Full;");
+        w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
+        w.Line("uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);");
+        for (int mt = 0; mt < c.MTiles; mt++)
+            for (int j = 0; j < nTiles; j++)
+            {
+                for (int e = 0; e < 2; e++)
+                {
+                    string cc = $"col + {j * 8 + e}";
+                    w.Line($"bool keep_{mt}_{j}_{e} = {cc} < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)({cc})) != 0);");
+                }
+                for (int h = 0; h < 2; h++)
+                {
+                    string r = $"{mt}_{h}";
+                    w.Line($"uint drop_{mt}_{j}_{h} = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + {2 * j}u, (uint)prow_{r}, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;");
+                    for (int e = 0; e < 2; e++)
+                    {
+                        string x = $"s_{mt}_{j}.{Comp[2 * h + e]}";
+                        string cc = $"col + {j * 8 + e}";
+                        w.Line($"float v_{mt}_{j}_{h}_{e} = mode.Prepare({x}, prep) * sl2;");
+                        w.Line($"if (features.Alibi) v_{mt}_{j}_{h}_{e} -= alibiSlope * (float)AbsDistance(diag_{r}, {cc});");
+                        w.Line($"if (score.Enabled) v_{mt}_{j}_{h}_{e} = score.Apply(v_{mt}_{j}_{h}_{e} * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_{r}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
+                        w.Line($"bool visible_{mt}_{j}_{h}_{e} = keep_{mt}_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, prow_{r}, {cc}, seqQ, seqK)));");
+                        w.Line($"float pr_{mt}_{j}_{h}_{e} = visible_{mt}_{j}_{h}_{e} ? PtxOps.Exp2(v_{mt}_{j}_{h}_{e} - lse_{r}) : 0f;");
+                        w.Line($"if (features.Dropout && (drop_{mt}_{j}_{h} & {1 << e}u) == 0) pr_{mt}_{j}_{h}_{e} = -pr_{mt}_{j}_{h}_{e};");
+                        w.Line($"if (prow_{r} < seqQ && {cc} < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_{r} * p.SeqK + {cc}) * 4), pr_{mt}_{j}_{h}_{e});");
+                    }
+                }
+            }
+        w.Close();
+        w.Line("PtxOps.WaitGroup0();");
         w.Close();
     }
 
@@ -766,17 +1086,17 @@ public static class BackwardKernelGenerator
         w.Line($"uint kvStage = {stage};");
         w.Line($"int kvBlock = {block};");
         w.Open();
-        KernelSnippets.Load(w, c.Threads, c.HeadDim, "sK + kvStage * KvBytes", "kBase + (ulong)(kvBlock * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "p.SeqK - kvBlock * BlockN");
+        KernelSnippets.Load(w, c.Threads, c.LayoutDim, "sK + kvStage * KvBytes", "kBase + (ulong)(kvBlock * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - kvBlock * BlockN");
         w.Close();
         w.Open();
-        KernelSnippets.Load(w, c.Threads, c.HeadDim, "sV + kvStage * KvBytes", "vBase + (ulong)(kvBlock * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "p.SeqK - kvBlock * BlockN");
+        KernelSnippets.Load(w, c.Threads, c.LayoutDim, "sV + kvStage * KvBytes", "vBase + (ulong)(kvBlock * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - kvBlock * BlockN");
         w.Close();
     }
 
     /// <summary>acc_mt_j = A·Bᵀ for the warp's rows: A = row fragments (registers or shared memory), B = rows of the key tile.</summary>
     private static void EmitRowProduct(CodeWriter w, BackwardDqConfig c, string acc, string aName, string aFrag, string tile)
     {
-        int d = c.HeadDim, rb = d * 2, kSteps = d / 16, nTiles = c.BlockN / 8;
+        int d = c.HeadDim, rb = c.LayoutDim * 2, kSteps = d / 16, nTiles = c.BlockN / 8;
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int j = 0; j < nTiles; j++)
                 w.Line($"Float4 {acc}_{mt}_{j} = default;");

@@ -34,32 +34,40 @@ internal sealed class CodeWriter
 internal static class KernelSnippets
 {
     /// <summary>
-    /// Unrolled cooperative cp.async copy of a <paramref name="rows"/>-row tile into swizzled shared memory, by
-    /// <paramref name="threads"/> threads each owning one 16-byte chunk per pass (variables <c>ldRow</c> and
-    /// <c>ldShared</c> of the kernel). Full tiles take a path without bounds checks; rows at or past
-    /// <paramref name="validRows"/> are zero-filled (source size 0).
+    /// Unrolled cooperative cp.async copy of a <paramref name="rows"/>-row tile into swizzled shared memory whose rows hold
+    /// <paramref name="layoutDim"/> elements, by <paramref name="threads"/> threads each owning one 16-byte chunk per pass
+    /// (variables <c>ldRow</c>, <c>ldShared</c> and <c>chunkOk</c> of the kernel: a chunk past the tensors' head dim is
+    /// zero-filled). Full tiles take a path without bounds checks; rows at or past <paramref name="validRows"/> are
+    /// zero-filled (source size 0).
     /// </summary>
-    public static void Load(CodeWriter w, int threads, int headDim, string shared, string global, string threadOffset, string rowStride, int rows, string validRows)
+    public static void Load(CodeWriter w, int threads, int layoutDim, string shared, string global, string threadOffset, string rowStride, int rows, string validRows)
     {
+        int headDim = layoutDim;
         int rowStep = threads / (headDim / 8);
-        if (rowStep % 8 != 0 || rows % rowStep != 0)
+        if (rowStep == 0 || rows % rowStep != 0)
             throw new ArgumentException($"A copy of {rows} rows of head dim {headDim} does not divide evenly among {threads} threads.");
         int iterations = rows / rowStep;
-        w.Line($"uint ls = {shared} + ldShared;");
+        // The swizzle depends on row mod 8: with passes of 8k rows one offset serves every pass, otherwise each pass
+        // computes its own.
+        string Shared(int i) => rowStep % 8 == 0
+            ? $"ls + {i * rowStep * headDim * 2}u"
+            : $"{shared} + (uint)TileMath.SwizzledOffset(ldRow + {i * rowStep}, ldChunk, RowBytes)";
+        if (rowStep % 8 == 0)
+            w.Line($"uint ls = {shared} + ldShared;");
         w.Line($"ulong lg = {global} + (ulong){threadOffset};");
         w.Line($"long lstep = RowStep * {rowStride};");
         w.Line($"int lvalid = {validRows};");
-        w.Line($"if (lvalid >= {rows})");
+        w.Line($"if (lvalid >= {rows} && chunkOk)");
         w.Open();
         for (int i = 0; i < iterations; i++)
-            w.Line($"PtxOps.CopyAsync16(ls + {i * rowStep * headDim * 2}u, lg + (ulong)({i} * lstep));");
+            w.Line($"PtxOps.CopyAsync16({Shared(i)}, lg + (ulong)({i} * lstep));");
         w.Close();
         w.Line("else");
         w.Open();
         for (int i = 0; i < iterations; i++)
         {
-            w.Line($"bool ok{i} = ldRow + {i * rowStep} < lvalid;");
-            w.Line($"PtxOps.CopyAsync16Fill(ls + {i * rowStep * headDim * 2}u, ok{i} ? lg + (ulong)({i} * lstep) : lg, ok{i} ? 16u : 0u);");
+            w.Line($"bool ok{i} = chunkOk && ldRow + {i * rowStep} < lvalid;");
+            w.Line($"PtxOps.CopyAsync16Fill({Shared(i)}, ok{i} ? lg + (ulong)({i} * lstep) : lg, ok{i} ? 16u : 0u);");
         }
         w.Close();
     }

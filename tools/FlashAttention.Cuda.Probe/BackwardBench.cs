@@ -65,15 +65,16 @@ internal static class BackwardBench
 
     private static IEnumerable<(BackwardVariant Kv, BackwardVariant? Dq)> Pairs(int d, bool allVariants)
     {
-        var fused = CudaAttention.DefaultBackward(d, deterministic: false).Kv;
-        var (split, dq) = CudaAttention.DefaultBackward(d, deterministic: true);
-        yield return (fused, null);
-        yield return (split, dq);
+        var split = CudaAttention.DefaultBackward(d, atomicDq: false);
+        var fused = CudaAttention.DefaultBackward(d, atomicDq: true).Kv[0];
+        yield return (split.Kv[0], split.Dq);
+        if (fused.FusedDq)
+            yield return (fused, null);
         if (!allVariants)
             yield break;
-        foreach (var kv in BackwardKernels.KvVariants.Where(x => x.HeadDim == d && x.FusedDq && x != fused))
-            yield return (kv, null);
-        foreach (var other in BackwardKernels.DqVariants.Where(x => x.HeadDim == d && x != dq))
-            yield return (split, other);
+        foreach (var kv in BackwardKernels.KvVariants.Where(x => x.HeadDim == d && x.Outputs == KvOutputs.Both && x != fused && x != split.Kv[0]))
+            yield return (kv, kv.FusedDq ? null : split.Dq);
+        foreach (var other in BackwardKernels.DqVariants.Where(x => x.HeadDim == d && x != split.Dq))
+            yield return (split.Kv[0], other);
     }
 }

@@ -62,7 +62,9 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
             foreach (var f in sets)
                 jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
         }
-        var defaults = CudaAttention.SupportedHeadDims.SelectMany(d => new[] { CudaAttention.DefaultBackward(d, false).Kv, CudaAttention.DefaultBackward(d, true).Kv, CudaAttention.DefaultBackward(d, true).Dq! }).ToHashSet();
+        var defaults = CudaAttention.KernelHeadDims.SelectMany(d =>
+            CudaAttention.DefaultBackward(d, atomicDq: false).Kv.Append(CudaAttention.DefaultBackward(d, atomicDq: false).Dq!)
+                .Concat(CudaAttention.DefaultBackward(d, atomicDq: true).Kv)).ToHashSet();
         foreach (var v in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants))
         {
             if (kind == typeof(Fp16Kind) && !defaults.Contains(v))

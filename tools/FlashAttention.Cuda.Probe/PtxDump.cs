@@ -14,7 +14,7 @@ internal static class PtxDump
         using var compiler = new KernelCompiler();
         // Every variant without features, and the defaults with each optional feature set (ALiBi, dropout).
         var jobs = ForwardKernels.Variants.Select(v => (Variant: v, Features: typeof(NoFeatures)))
-            .Concat(CudaAttention.SupportedHeadDims.SelectMany(d => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }
+            .Concat(CudaAttention.KernelHeadDims.SelectMany(d => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }
                 .Select(f => (Variant: CudaAttention.DefaultVariant(d), Features: f))));
         foreach (var (variant, features) in jobs)
             foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
@@ -28,7 +28,7 @@ internal static class PtxDump
                     $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  " +
                     $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
             }
-        foreach (var variant in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants))
+        foreach (var variant in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants))
             foreach (var (mode, features) in new[] { (typeof(PositiveScale), typeof(NoFeatures)), (typeof(SoftcapScore), typeof(NoFeatures)), (typeof(PositiveScale), typeof(AlibiFeature)), (typeof(PositiveScale), typeof(DropoutFeature)), (typeof(SoftcapScore), typeof(AlibiDropoutFeatures)) })
             {
                 var clock = Stopwatch.StartNew();

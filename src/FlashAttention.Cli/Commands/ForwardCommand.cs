@@ -26,10 +26,7 @@ internal static class ForwardCommand
         {
             var settings = flags.Read(parse);
             var targets = new Targets(parse.GetValue(output)!, parse.GetValue(lse), parse.GetValue(softmax));
-            // The GPU's limits that the flags alone decide are refused before the device is opened or a file is read.
-            if (settings.Device == "cuda")
-                CudaBackend.CheckFlags(settings, targets.Softmax is not null);
-            var backend = Backends.Select(settings.Device, forward: true);
+            var backend = Backends.Select(settings.Device);
             try
             {
                 OutputFiles.CheckTargets(("--out", targets.Out), ("--lse", targets.Lse), ("--softmax", targets.Softmax));

@@ -14,16 +14,33 @@ namespace FlashAttention.Cuda.Kernels;
 /// <param name="SharedBytes">Dynamic shared memory per block.</param>
 /// <param name="FusedDq">dK/dV kernel that also accumulates dQ with atomics.</param>
 /// <param name="Sm90">Uses instructions of sm_90 and newer (vector atomics).</param>
-internal sealed record BackwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes, bool FusedDq, bool Sm90)
+/// <param name="Outputs">The gradients a dK/dV kernel produces.</param>
+internal sealed record BackwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes, bool FusedDq, bool Sm90, KvOutputs Outputs)
 {
-    /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features.</summary>
-    public MethodInfo Method(Type kind, Type mode, Type features) =>
-        typeof(BackwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, mode, features);
+    /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features, without user mods.</summary>
+    public MethodInfo Method(Type kind, Type mode, Type features) => Method(kind, mode, features, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod));
+
+    /// <summary>The kernel method instantiated for an element kind, a score mode, optional features and the caller's modifiers.</summary>
+    public MethodInfo Method(Type kind, Type mode, Type features, Type scoreMod, Type maskMod) =>
+        typeof(BackwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, mode, features, scoreMod, maskMod);
 
     /// <summary>Finds a variant by name.</summary>
     public static BackwardVariant Find(string name) =>
         BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).FirstOrDefault(v => v.Name == name)
         ?? throw new ArgumentException($"No backward kernel named '{name}'.", nameof(name));
+}
+
+/// <summary>The gradients a dK/dV kernel produces.</summary>
+internal enum KvOutputs
+{
+    /// <summary>dK and dV.</summary>
+    Both,
+
+    /// <summary>dV only.</summary>
+    DvOnly,
+
+    /// <summary>dK only.</summary>
+    DkOnly,
 }
 
 /// <summary>The hand-written backward kernels (preprocessing, dQ conversion) and helpers of the generated ones.</summary>
@@ -50,7 +67,8 @@ internal static partial class BackwardKernels
 
     /// <summary>
     /// D = rowsum(dO∘O) and LSE₂ = LSE·log2(e) for every (b, h, row) into the [B, H, SeqQPad] workspace (0 and +∞ in the
-    /// padding), and the dQ accumulator rows cleared when there is one. Grid (SeqQPad / 4, H, B), 4 warps, a row per warp.
+    /// padding and past a packed sequence's end), and the dQ accumulator rows cleared when there is one.
+    /// Grid (SeqQPad / 4, H, B), 4 warps, a row per warp. O and dO are read in the element type, or as float32.
     /// </summary>
     public static void Prepare<TKind>(BackwardParams p) where TKind : struct, IElementKind
     {
@@ -60,23 +78,39 @@ internal static partial class BackwardKernels
         int head = Grid.IdxY;
         int batch = Grid.IdxZ;
         int headDim = p.HeadDim;
+        int seqQ = p.SeqQ;
+        long qTok0 = (long)batch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
+            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
+            qTok0 = q0;
+        }
         float dot = 0f;
         float lse2 = float.PositiveInfinity;
-        if (row < p.SeqQ)
+        if (row < seqQ)
         {
-            long element = (((long)batch * p.SeqQ + row) * p.Heads + head) * headDim;
-            ulong o = p.O + (ulong)(element * 2);
-            ulong dO = p.DO + (ulong)(element * 2);
+            long element = ((qTok0 + row) * p.Heads + head) * headDim;
             for (int pair = lane; pair < headDim / 2; pair += 32)
             {
-                uint a = PtxOps.LoadWord(o + (ulong)(pair * 4));
-                uint b = PtxOps.LoadWord(dO + (ulong)(pair * 4));
-                dot += kind.Low(a) * kind.Low(b) + kind.High(a) * kind.High(b);
+                if (p.FloatInputs != 0)
+                {
+                    ulong at = (ulong)((element + 2 * pair) * 4);
+                    dot += PtxOps.LoadFloat(p.O + at) * PtxOps.LoadFloat(p.DO + at) + PtxOps.LoadFloat(p.O + at + 4) * PtxOps.LoadFloat(p.DO + at + 4);
+                }
+                else
+                {
+                    ulong at = (ulong)((element + 2 * pair) * 2);
+                    uint a = PtxOps.LoadWord(p.O + at);
+                    uint b = PtxOps.LoadWord(p.DO + at);
+                    dot += kind.Low(a) * kind.Low(b) + kind.High(a) * kind.High(b);
+                }
             }
             if (p.DqAccum != 0)
                 for (int x = lane; x < headDim; x += 32)
                     PtxOps.StoreFloat(p.DqAccum + (ulong)((element + x) * 4), 0f);
-            float lse = PtxOps.LoadFloat(p.Lse + (ulong)((((long)batch * p.Heads + head) * p.SeqQ + row) * 4));
+            long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+            float lse = PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + row) * 4));
             lse2 = lse == float.PositiveInfinity ? float.PositiveInfinity : lse * Log2E;
         }
         dot += PtxOps.ShuffleXor(dot, 16);
@@ -92,15 +126,23 @@ internal static partial class BackwardKernels
         }
     }
 
-    /// <summary>dq = scale·accumulator, rounded to the element type; one thread per pair of elements.</summary>
+    /// <summary>dq = scale·accumulator, rounded to the element type (or kept float32); one thread per pair of elements.</summary>
     public static void ConvertDq<TKind>(BackwardParams p) where TKind : struct, IElementKind
     {
         var kind = default(TKind);
         long pair = (long)Grid.IdxX * ConvertThreads + Group.IdxX;
         if (pair * 2 >= p.DqElements)
             return;
-        float a = PtxOps.LoadFloat(p.DqAccum + (ulong)(pair * 8));
-        float b = PtxOps.LoadFloat(p.DqAccum + (ulong)(pair * 8 + 4));
-        PtxOps.StoreWord(p.DQ + (ulong)(pair * 4), kind.Pack(a * p.Scale, b * p.Scale));
+        float a = PtxOps.LoadFloat(p.DqAccum + (ulong)(pair * 8)) * p.Scale;
+        float b = PtxOps.LoadFloat(p.DqAccum + (ulong)(pair * 8 + 4)) * p.Scale;
+        if (p.DqFloat != 0)
+        {
+            PtxOps.StoreFloat(p.DQ + (ulong)(pair * 8), a);
+            PtxOps.StoreFloat(p.DQ + (ulong)(pair * 8 + 4), b);
+        }
+        else
+        {
+            PtxOps.StoreWord(p.DQ + (ulong)(pair * 4), kind.Pack(a, b));
+        }
     }
 }

@@ -37,9 +37,9 @@ internal struct BackwardParams
     public ulong KeyMask;
     /// <summary>ALiBi slopes [B·H] already multiplied by log2(e); 0 when the kernel has no ALiBi.</summary>
     public ulong Alibi;
-    /// <summary>Query length.</summary>
+    /// <summary>Query length (packed layout: the longest sequence's).</summary>
     public int SeqQ;
-    /// <summary>Key length.</summary>
+    /// <summary>Key length (packed layout: the longest sequence's).</summary>
     public int SeqK;
     /// <summary>Query length rounded up to whole query tiles: the row stride of the workspace rows.</summary>
     public int SeqQPad;
@@ -75,4 +75,20 @@ internal struct BackwardParams
     public float DropScale;
     /// <summary>Elements of dq (the conversion kernel's range).</summary>
     public long DqElements;
+    /// <summary>Total query tokens (packed layout: the LSE is [H, TotalQ]).</summary>
+    public int TotalQ;
+    /// <summary>Keys per sequence row of the key padding mask ([B, max_seqlen_k]).</summary>
+    public int KeyMaskStride;
+    /// <summary>Non-zero: dq is written as float32 (fp32 storage, or the cosine chain's input).</summary>
+    public int DqFloat;
+    /// <summary>Non-zero: dk is written as float32.</summary>
+    public int DkFloat;
+    /// <summary>Non-zero: dv is written as float32.</summary>
+    public int DvFloat;
+    /// <summary>Non-zero: the forward output and dO are float32 (read by the preprocessing kernel).</summary>
+    public int FloatInputs;
+    /// <summary>Cumulative query offsets [B + 1], int32 (packed layout); 0 for the dense layout.</summary>
+    public ulong CuQ;
+    /// <summary>Cumulative key offsets [B + 1], int32 (packed layout); 0 for the dense layout.</summary>
+    public ulong CuK;
 }

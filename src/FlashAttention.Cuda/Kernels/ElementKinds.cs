@@ -68,6 +68,9 @@ internal interface IScoreMode
     /// 1 − tanh² with it).
     /// </summary>
     float Derivative(float prepared);
+
+    /// <summary>Whether <see cref="Derivative"/> is anything but 1 (a constant: kernels without softcap skip it).</summary>
+    bool HasDerivative { get; }
 }
 
 /// <summary>Plain softmax, scale ≥ 0 (the host passes a tiny positive scale for 0).</summary>
@@ -80,6 +83,8 @@ internal readonly struct PositiveScale : IScoreMode
     public float MaskFill => float.NegativeInfinity;
 
     public float Derivative(float prepared) => 1f;
+
+    public bool HasDerivative => false;
 }
 
 /// <summary>Plain softmax, scale &lt; 0.</summary>
@@ -92,6 +97,8 @@ internal readonly struct NegativeScale : IScoreMode
     public float MaskFill => float.PositiveInfinity;
 
     public float Derivative(float prepared) => 1f;
+
+    public bool HasDerivative => false;
 }
 
 /// <summary>
@@ -107,6 +114,8 @@ internal readonly struct SoftcapScore : IScoreMode
     public float MaskFill => float.NegativeInfinity;
 
     public float Derivative(float prepared) => 1f - prepared * prepared;
+
+    public bool HasDerivative => true;
 }
 
 /// <summary>
@@ -121,11 +130,19 @@ internal interface IFeatures
 
     /// <summary>Zero the probabilities the Philox mask drops and scale the output by 1/(1 − p).</summary>
     bool Dropout { get; }
+
+    /// <summary>
+    /// Cosine attention: every logit is bounded by <see cref="ForwardParams.FixedShift"/>, which replaces the running
+    /// maximum (no max reductions, no rescaling).
+    /// </summary>
+    bool FixedShift { get; }
 }
 
 /// <summary>Neither ALiBi nor dropout (the fast path).</summary>
 internal readonly struct NoFeatures : IFeatures
 {
+    public bool FixedShift => false;
+
     public bool Alibi => false;
 
     public bool Dropout => false;
@@ -134,6 +151,8 @@ internal readonly struct NoFeatures : IFeatures
 /// <summary>ALiBi only.</summary>
 internal readonly struct AlibiFeature : IFeatures
 {
+    public bool FixedShift => false;
+
     public bool Alibi => true;
 
     public bool Dropout => false;
@@ -142,6 +161,8 @@ internal readonly struct AlibiFeature : IFeatures
 /// <summary>Dropout only.</summary>
 internal readonly struct DropoutFeature : IFeatures
 {
+    public bool FixedShift => false;
+
     public bool Alibi => false;
 
     public bool Dropout => true;
@@ -150,7 +171,29 @@ internal readonly struct DropoutFeature : IFeatures
 /// <summary>ALiBi and dropout.</summary>
 internal readonly struct AlibiDropoutFeatures : IFeatures
 {
+    public bool FixedShift => false;
+
     public bool Alibi => true;
+
+    public bool Dropout => true;
+}
+
+/// <summary>Cosine attention (a fixed shift instead of the running maximum).</summary>
+internal readonly struct CosineFeature : IFeatures
+{
+    public bool FixedShift => true;
+
+    public bool Alibi => false;
+
+    public bool Dropout => false;
+}
+
+/// <summary>Cosine attention with dropout.</summary>
+internal readonly struct CosineDropoutFeatures : IFeatures
+{
+    public bool FixedShift => true;
+
+    public bool Alibi => false;
 
     public bool Dropout => true;
 }

@@ -21,9 +21,9 @@ internal struct ForwardParams
     public ulong Lse;
     /// <summary>Key padding mask [B, Nk], one byte per key (non-zero keeps it); 0 when there is none.</summary>
     public ulong KeyMask;
-    /// <summary>Query length.</summary>
+    /// <summary>Query length (packed layout: the longest sequence's).</summary>
     public int SeqQ;
-    /// <summary>Key length.</summary>
+    /// <summary>Key length (packed layout: the longest sequence's).</summary>
     public int SeqK;
     /// <summary>Query heads.</summary>
     public int Heads;
@@ -55,4 +55,18 @@ internal struct ForwardParams
     public uint KeepThreshold;
     /// <summary>Dropout: 1/(1 − p), applied once to each output row.</summary>
     public float DropScale;
+    /// <summary>Head dimension of the tensors (at most the kernel's; the kernel zero-fills the columns past it).</summary>
+    public int HeadDim;
+    /// <summary>Total query tokens (packed layout: the LSE is [H, TotalQ]).</summary>
+    public int TotalQ;
+    /// <summary>Cumulative query offsets [B + 1], int32 (packed layout); 0 for the dense layout.</summary>
+    public ulong CuQ;
+    /// <summary>Cumulative key offsets [B + 1], int32 (packed layout); 0 for the dense layout.</summary>
+    public ulong CuK;
+    /// <summary>Keys per sequence row of the key padding mask ([B, max_seqlen_k]).</summary>
+    public int KeyMaskStride;
+    /// <summary>Non-zero: the output is float32 (fp32 storage), not the kernel's 16-bit element type.</summary>
+    public int FloatOutput;
+    /// <summary>Cosine attention: the fixed running maximum, in base-2 units (score bound · log2(e)); unused otherwise.</summary>
+    public float FixedShift;
 }

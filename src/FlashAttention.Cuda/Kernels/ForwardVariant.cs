@@ -9,14 +9,18 @@ namespace FlashAttention.Cuda.Kernels;
 /// <param name="BlockN">Keys per tile.</param>
 /// <param name="Threads">Threads per block.</param>
 /// <param name="SharedBytes">Dynamic shared memory per block.</param>
+/// <remarks>Each kernel serves every head dim that is a multiple of 8 up to <paramref name="HeadDim"/> (columns past the tensors' are zero-filled).</remarks>
 internal sealed record ForwardVariant(string Name, int HeadDim, int BlockM, int BlockN, int Threads, int SharedBytes)
 {
     /// <summary>The kernel method instantiated for an element kind and a score mode, without optional features.</summary>
     public MethodInfo Method(Type kind, Type sign) => Method(kind, sign, typeof(NoFeatures));
 
-    /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features.</summary>
-    public MethodInfo Method(Type kind, Type sign, Type features) =>
-        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, sign, features);
+    /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features, without user mods.</summary>
+    public MethodInfo Method(Type kind, Type sign, Type features) => Method(kind, sign, features, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod));
+
+    /// <summary>The kernel method instantiated for an element kind, a score mode, optional features and the caller's modifiers.</summary>
+    public MethodInfo Method(Type kind, Type sign, Type features, Type scoreMod, Type maskMod) =>
+        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, sign, features, scoreMod, maskMod);
 
     /// <summary>Finds a variant by name.</summary>
     public static ForwardVariant Find(string name) =>

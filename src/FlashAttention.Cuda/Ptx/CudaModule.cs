@@ -85,6 +85,18 @@ internal sealed unsafe class CudaModule : IDisposable
             $"cuLaunchKernel({Entry}, grid {grid}, {threads} threads, {sharedBytes} B shared)");
     }
 
+    /// <summary>Enqueues the kernel with two by-value parameters (the attention kernels: parameters and the caller's modifiers).</summary>
+    public void Launch<TParams, TMods>(IntPtr stream, (int X, int Y, int Z) grid, int threads, int sharedBytes, TParams parameters, TMods mods)
+        where TParams : unmanaged
+        where TMods : unmanaged
+    {
+        var args = stackalloc IntPtr[2];
+        args[0] = (IntPtr)(&parameters);
+        args[1] = (IntPtr)(&mods);
+        Check(CudaAPI.CurrentAPI.LaunchKernel(Function, grid.X, grid.Y, grid.Z, threads, 1, 1, sharedBytes, stream, (IntPtr)args, IntPtr.Zero),
+            $"cuLaunchKernel({Entry}, grid {grid}, {threads} threads, {sharedBytes} B shared)");
+    }
+
     private int GetAttribute(int attribute)
     {
         int value;

@@ -45,6 +45,28 @@ internal sealed class EmulatedKernel
         Accelerator.Synchronize();
     }
 
+    /// <summary>As <see cref="Launch{TParams}"/> for a kernel with a second by-value parameter.</summary>
+    public void Launch<TParams, TMods>((int X, int Y, int Z) grid, int threads, int sharedBytes, TParams parameters, TMods mods,
+        IReadOnlyList<(ulong Address, long Bytes)> ranges)
+        where TParams : unmanaged
+        where TMods : unmanaged
+    {
+        Action<AcceleratorStream, KernelConfig, TParams, TMods> launcher;
+        lock (_launchers)
+        {
+            if (!_launchers.TryGetValue(typeof((TParams, TMods)), out var existing))
+            {
+                existing = _kernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, TParams, TMods>>();
+                _launchers[typeof((TParams, TMods))] = existing;
+            }
+            launcher = (Action<AcceleratorStream, KernelConfig, TParams, TMods>)existing;
+        }
+        Accelerator.Synchronize();
+        using var launch = HostSimt.Begin(sharedBytes, ranges);
+        launcher(Accelerator.DefaultStream, new KernelConfig(new Index3D(grid.X, grid.Y, grid.Z), new Index3D(threads, 1, 1)), parameters, mods);
+        Accelerator.Synchronize();
+    }
+
     /// <summary>
     /// A CPU accelerator shaped like one GPU multiprocessor: warps of 32 threads, up to 8 warps per block, one block at a
     /// time (in parallel mode, so each GPU thread is a host thread and barriers are real).

@@ -66,6 +66,9 @@ internal static class PtxOps
     /// <summary>log2(x) (lg2.approx.ftz.f32).</summary>
     [IntrinsicImplementation] public static float Log2(float x) => OnHost(MathF.Log2(x));
 
+    /// <summary>√x, correctly rounded (sqrt.rn.f32).</summary>
+    [IntrinsicImplementation] public static float Sqrt(float x) => OnHost(MathF.Sqrt(x));
+
     /// <summary>1/x (rcp.approx.ftz.f32; 1/inf = 0).</summary>
     [IntrinsicImplementation] public static float Reciprocal(float x) => OnHost(1f / x);
 
@@ -193,6 +196,7 @@ internal static class PtxOps
         Map(nameof(PackF16), nameof(GeneratePackF16));
         Map(nameof(PackBf16), nameof(GeneratePackBf16));
         Map(nameof(LoadWord), nameof(GenerateLoadWord));
+        Map(nameof(Sqrt), nameof(GenerateSqrt));
         Map(nameof(VoteAny), nameof(GenerateVoteAny));
         Map(nameof(HalfToFloat), nameof(GenerateHalfToFloat));
         Map(nameof(LoadInt), nameof(GenerateLoadInt));
@@ -218,7 +222,7 @@ internal static class PtxOps
     [
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
         nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
-        nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
+        nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(Sqrt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
     ];
@@ -263,6 +267,8 @@ internal static class PtxOps
         var x = In(cg, ((MethodCall)value).Nodes[0]);
         Line(cg, $"{op} {Out(cg, value)}, {x}");
     }
+
+    private static void GenerateSqrt(PTXBackend backend, PTXCodeGenerator cg, Value value) => Unary(cg, value, "sqrt.rn.f32");
 
     private static void GenerateReciprocal(PTXBackend backend, PTXCodeGenerator cg, Value value) => Unary(cg, value, "rcp.approx.ftz.f32");
 

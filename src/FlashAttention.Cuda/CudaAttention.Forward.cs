@@ -1,0 +1,319 @@
+using FlashAttention.Cuda.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashAttention.Cuda;
+
+/// <summary>The forward pass on the GPU (and the returned softmax).</summary>
+public sealed partial class CudaAttention
+{
+    private const double Log2E = 1.4426950408889634;
+
+    /// <summary>
+    /// Forward pass: output = softmax(scale·q·kᵀ, masked)·v and the log-sum-exp of every query row (natural log; a row
+    /// that sees no key gets output 0 and LSE +∞). All buffers must belong to <see cref="Accelerator"/>.
+    /// </summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <param name="shape">Batch, lengths, heads and head dim.</param>
+    /// <param name="q">Queries [B, Nq, H, D].</param>
+    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
+    /// <param name="v">Values [B, Nk, Hkv, D].</param>
+    /// <param name="output">Receives the output [B, Nq, H, D].</param>
+    /// <param name="lse">Receives the log-sum-exp [B, H, Nq], float32.</param>
+    /// <param name="options">Scale, masks, dropout, variant; null for the defaults.</param>
+    /// <exception cref="ArgumentException">A shape, a length or an option is invalid.</exception>
+    /// <exception cref="NotSupportedException">The element type or the head dim has no GPU kernel.</exception>
+    public void Forward<T>(AttentionShape shape, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        AttentionOptions? options = null)
+        where T : unmanaged =>
+        RunForward(new AttentionProblem(shape, options), null, q, k, v, output, lse, default, default(NoCudaScoreMod), default(NoCudaMaskMod));
+
+    /// <summary>Forward pass that also returns the probabilities (see <see cref="Forward{T}(AttentionShape, ArrayView1D{T, Stride1D.Dense}, ArrayView1D{T, Stride1D.Dense}, ArrayView1D{T, Stride1D.Dense}, ArrayView1D{T, Stride1D.Dense}, ArrayView1D{float, Stride1D.Dense}, AttentionOptions?)"/>).</summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <param name="shape">Batch, lengths, heads and head dim.</param>
+    /// <param name="q">Queries [B, Nq, H, D].</param>
+    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
+    /// <param name="v">Values [B, Nk, Hkv, D].</param>
+    /// <param name="output">Receives the output [B, Nq, H, D].</param>
+    /// <param name="lse">Receives the log-sum-exp [B, H, Nq], float32.</param>
+    /// <param name="softmax">
+    /// Receives the probabilities [B, H, Nq, Nk], float32, with the sign bit set where dropout dropped the entry
+    /// (O(N²) memory by definition; computed by a second kernel after the forward one).
+    /// </param>
+    /// <param name="options">Scale, masks, dropout, variant; null for the defaults.</param>
+    public void Forward<T>(AttentionShape shape, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        ArrayView1D<float, Stride1D.Dense> softmax, AttentionOptions? options = null)
+        where T : unmanaged =>
+        RunForward(new AttentionProblem(shape, options), null, q, k, v, output, lse, softmax, default(NoCudaScoreMod), default(NoCudaMaskMod), softmaxRequested: true);
+
+    /// <summary>
+    /// Forward pass with the caller's score and mask modifiers (FlexAttention-style), compiled into the kernels: the
+    /// structs are passed by value, so their fields are the modifiers' parameters.
+    /// </summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <typeparam name="TScore">The score modifier (<see cref="NoCudaScoreMod"/> for none).</typeparam>
+    /// <typeparam name="TMask">The mask (<see cref="NoCudaMaskMod"/> for none).</typeparam>
+    /// <param name="shape">Batch, lengths, heads and head dim.</param>
+    /// <param name="q">Queries [B, Nq, H, D].</param>
+    /// <param name="k">Keys [B, Nk, Hkv, D].</param>
+    /// <param name="v">Values [B, Nk, Hkv, D].</param>
+    /// <param name="output">Receives the output [B, Nq, H, D].</param>
+    /// <param name="lse">Receives the log-sum-exp [B, H, Nq], float32.</param>
+    /// <param name="scoreMod">The score modifier.</param>
+    /// <param name="maskMod">The mask.</param>
+    /// <param name="options">Scale, masks, dropout, variant; null for the defaults.</param>
+    /// <param name="softmax">Empty, or receives the probabilities [B, H, Nq, Nk] (see the overload with a softmax).</param>
+    public void Forward<T, TScore, TMask>(AttentionShape shape, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        TScore scoreMod, TMask maskMod, AttentionOptions? options = null, ArrayView1D<float, Stride1D.Dense> softmax = default)
+        where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod =>
+        RunForward(new AttentionProblem(shape, options), null, q, k, v, output, lse, softmax, scoreMod, maskMod, softmaxRequested: softmax.Length > 0);
+
+    /// <summary>
+    /// Forward pass over a packed variable-length batch: q [total_q, H, D], k/v [total_k, Hkv, D], sequence b owning
+    /// rows cu_seqlens[b] .. cu_seqlens[b+1]; LSE [H, total_q]. The offsets are copied to the device per call.
+    /// </summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <param name="layout">The offsets and head counts.</param>
+    /// <param name="q">Queries [total_q, H, D].</param>
+    /// <param name="k">Keys [total_k, Hkv, D].</param>
+    /// <param name="v">Values [total_k, Hkv, D].</param>
+    /// <param name="output">Receives the output [total_q, H, D].</param>
+    /// <param name="lse">Receives the log-sum-exp [H, total_q], float32.</param>
+    /// <param name="options">Scale, masks (key padding [B, max_seqlen_k]), dropout, variant; null for the defaults.</param>
+    /// <param name="softmax">Empty, or receives the probabilities [B, H, max_Nq, max_Nk] (zero outside each sequence).</param>
+    public void ForwardVarlen<T>(VarlenLayout layout, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        AttentionOptions? options = null, ArrayView1D<float, Stride1D.Dense> softmax = default)
+        where T : unmanaged =>
+        RunForward(new AttentionProblem(layout, options), null, q, k, v, output, lse, softmax, default(NoCudaScoreMod), default(NoCudaMaskMod), softmaxRequested: softmax.Length > 0);
+
+    /// <summary>Packed variable-length forward pass with the caller's score and mask modifiers.</summary>
+    /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
+    /// <typeparam name="TScore">The score modifier.</typeparam>
+    /// <typeparam name="TMask">The mask.</typeparam>
+    /// <param name="layout">The offsets and head counts.</param>
+    /// <param name="q">Queries [total_q, H, D].</param>
+    /// <param name="k">Keys [total_k, Hkv, D].</param>
+    /// <param name="v">Values [total_k, Hkv, D].</param>
+    /// <param name="output">Receives the output [total_q, H, D].</param>
+    /// <param name="lse">Receives the log-sum-exp [H, total_q], float32.</param>
+    /// <param name="scoreMod">The score modifier.</param>
+    /// <param name="maskMod">The mask.</param>
+    /// <param name="options">Scale, masks, dropout, variant; null for the defaults.</param>
+    /// <param name="softmax">Empty, or receives the probabilities [B, H, max_Nq, max_Nk].</param>
+    public void ForwardVarlen<T, TScore, TMask>(VarlenLayout layout, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse,
+        TScore scoreMod, TMask maskMod, AttentionOptions? options = null, ArrayView1D<float, Stride1D.Dense> softmax = default)
+        where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod =>
+        RunForward(new AttentionProblem(layout, options), null, q, k, v, output, lse, softmax, scoreMod, maskMod, softmaxRequested: softmax.Length > 0);
+
+    /// <summary>Forward pass with a named kernel variant (benchmarks and tests).</summary>
+    internal void Forward<T>(ForwardVariant variant, AttentionShape shape, AttentionOptions? options,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse)
+        where T : unmanaged =>
+        RunForward(new AttentionProblem(shape, options), variant, q, k, v, output, lse, default, default(NoCudaScoreMod), default(NoCudaMaskMod));
+
+    /// <summary>The forward kernel for a head dim (and key length: 64-key tiles waste less on short rows at head dim 128).</summary>
+    internal static ForwardVariant DefaultVariant(int headDim, int seqLenK = int.MaxValue) =>
+        ForwardVariant.Find(KernelDim(headDim) switch
+        {
+            32 => "D32_M128_N64_W4",
+            64 => "D64_M128_N64_W4",
+            96 => "D96_M128_N64_W4_QS_LR",
+            128 => seqLenK <= 1024 ? "D128_M128_N64_W4_QS_LR" : "D128_M128_N48_W4_QS_LR",
+            _ => "D256_M64_N32_W4_QS_LR",
+        });
+
+    /// <summary>The returned-softmax kernel for a head dim.</summary>
+    internal static BackwardVariant SoftmaxVariant(int headDim)
+    {
+        int d = KernelDim(headDim);
+        return BackwardKernels.SoftmaxVariants.First(v => v.HeadDim == d);
+    }
+
+    private void RunForward<T, TScore, TMask>(AttentionProblem problem, ForwardVariant? variant,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<float, Stride1D.Dense> softmax,
+        TScore scoreMod, TMask maskMod, bool softmaxRequested = false)
+        where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var kind = ElementKind<T>();
+        CheckSupported(problem);
+        variant ??= DefaultVariant(problem.HeadDim, problem.MaxSeqK);
+        if (variant.HeadDim < problem.HeadDim)
+            throw new NotSupportedException($"Kernel {variant.Name} is for head dims up to {variant.HeadDim}; the call has {problem.HeadDim}.");
+        string shapeText = problem.ShapeText;
+        CheckView(q, problem.QueryLength, nameof(q), shapeText);
+        CheckView(k, problem.KeyValueLength, nameof(k), shapeText);
+        CheckView(v, problem.KeyValueLength, nameof(v), shapeText);
+        CheckView(output, problem.QueryLength, nameof(output), shapeText);
+        CheckView(lse, problem.LseLength, nameof(lse), shapeText);
+        if (softmaxRequested)
+            CheckView(softmax, problem.SoftmaxLength, nameof(softmax), shapeText);
+        if (problem.TotalQ == 0)
+            return;
+
+        var inputs = PrepareInputs(problem, q, k, v, default);
+        var shared = UploadShared(problem);
+        var parameters = ForwardParameters(variant, problem, inputs.Q, inputs.K, inputs.V, Address(output), Address(lse), shared,
+            floatOutput: typeof(T) == typeof(float));
+        var ranges = inputs.Ranges.Concat(shared.Ranges).Append(Range(output)).Append(Range(lse)).ToArray();
+        var kernel = GetKernel(variant.Method(kind, ScoreMode(problem), Features(problem), typeof(TScore), typeof(TMask)),
+            variant.Name, variant.Threads, variant.SharedBytes);
+        var mods = new ModPair<TScore, TMask>(scoreMod, maskMod);
+        Launch(kernel, (parameters.QueryBlocks, problem.Heads, problem.Batch), parameters, mods, ranges);
+
+        if (softmaxRequested && problem.SoftmaxLength > 0)
+        {
+            // Entries no row can see (outside the window, past a packed sequence) are never visited by the kernel.
+            softmax.MemSetToZero(Accelerator.DefaultStream);
+            var sv = SoftmaxVariant(problem.HeadDim);
+            var sp = BackwardParameters(problem, 0, inputs.Q, inputs.K, 0, 0, Address(lse), 0, Address(softmax), 0, 0, 0, 0, 0, shared);
+            var softmaxKernel = GetKernel(sv.Method(kind, ScoreMode(problem), Features(problem), typeof(TScore), typeof(TMask)),
+                sv.Name, sv.Threads, sv.SharedBytes);
+            Launch(softmaxKernel, (BlockInfo.BlockCount(problem.MaxSeqQ, sv.BlockM), problem.Heads, problem.Batch), sp, mods,
+                ranges.Append(Range(softmax)).ToArray());
+        }
+    }
+
+    /// <summary>The kernel parameters of one forward call (pure; tested without a GPU).</summary>
+    internal static ForwardParams Parameters(ForwardVariant variant, AttentionShape shape, AttentionOptions? options,
+        ulong q, ulong k, ulong v, ulong output, ulong lse, ulong keyMask = 0, ulong alibi = 0) =>
+        ForwardParameters(variant, new AttentionProblem(shape, options), q, k, v, output, lse,
+            new SharedInputs(keyMask, alibi, 0, 0, []), floatOutput: false);
+
+    private static ForwardParams ForwardParameters(ForwardVariant variant, AttentionProblem problem, ulong q, ulong k, ulong v,
+        ulong output, ulong lse, SharedInputs shared, bool floatOutput) => new()
+    {
+        Q = q,
+        K = k,
+        V = v,
+        O = output,
+        Lse = lse,
+        KeyMask = shared.KeyMask,
+        SeqQ = problem.MaxSeqQ,
+        SeqK = problem.MaxSeqK,
+        Heads = problem.Heads,
+        KvHeads = problem.KvHeads,
+        GroupSize = problem.GroupSize,
+        QueryBlocks = BlockInfo.BlockCount(problem.MaxSeqQ, variant.BlockM),
+        WindowLeft = problem.WindowLeft,
+        WindowRight = problem.WindowRight,
+        ScaleLog2 = problem.Softcap > 0 ? (float)(problem.Softcap * Log2E) : ScaleLog2(problem.Scale),
+        PrepScale = problem.Softcap > 0 ? (float)(2 * Log2E * problem.Scale / problem.Softcap) : 0f,
+        Alibi = shared.Alibi,
+        DropSeedLow = problem.Dropout.SeedLow,
+        DropKeyHigh = problem.Dropout.KeyHigh,
+        DropOffsetLow = problem.Dropout.OffsetLow,
+        KeepThreshold = problem.Dropout.KeepThreshold,
+        DropScale = problem.Dropout.Enabled ? problem.Dropout.KeepScale : 1f,
+        HeadDim = problem.HeadDim,
+        TotalQ = problem.TotalQ,
+        CuQ = shared.CuQ,
+        CuK = shared.CuK,
+        KeyMaskStride = problem.MaxSeqK,
+        FloatOutput = floatOutput ? 1 : 0,
+        FixedShift = problem.Variant == AttentionVariant.Cosine ? (float)(problem.ScoreBound * Log2E) : 0f,
+    };
+
+    /// <summary>
+    /// scale·log2(e), the factor that puts scores in base-2 units. A zero scale becomes a tiny positive one, so that masked
+    /// entries (-inf) still scale to -inf instead of NaN; every other score then scales to 0, as it should.
+    /// </summary>
+    internal static float ScaleLog2(float scale) => scale == 0f ? 1e-30f : (float)(scale * Log2E);
+
+    /// <summary>The features type parameter of the kernels for these options (tested without a GPU).</summary>
+    internal static Type Features(AttentionShape shape, AttentionOptions? options) => Features(new AttentionProblem(shape, options));
+
+    private static Type Features(AttentionProblem problem) =>
+        (problem.Variant == AttentionVariant.Cosine, problem.AlibiSlopes is not null, problem.Dropout.Enabled) switch
+        {
+            (true, _, false) => typeof(CosineFeature),
+            (true, _, true) => typeof(CosineDropoutFeatures),
+            (false, false, false) => typeof(NoFeatures),
+            (false, true, false) => typeof(AlibiFeature),
+            (false, false, true) => typeof(DropoutFeature),
+            (false, true, true) => typeof(AlibiDropoutFeatures),
+        };
+
+    /// <summary>The score-mode type parameter of the kernels for these options (tested without a GPU).</summary>
+    internal static Type ScoreMode(AttentionShape shape, AttentionOptions? options) => ScoreMode(new AttentionProblem(shape, options));
+
+    private static Type ScoreMode(AttentionProblem problem) =>
+        problem.Softcap > 0 ? typeof(SoftcapScore)
+        : problem.Scale < 0 ? typeof(NegativeScale)
+        : typeof(PositiveScale);
+
+    /// <summary>ALiBi slopes expanded to [B·H] and multiplied by log2(e), the units of the kernel's logits (tested without a GPU).</summary>
+    internal static float[] AlibiSlopesLog2(AttentionShape shape, AttentionOptions? options) => AlibiSlopesLog2(new AttentionProblem(shape, options));
+
+    private static float[] AlibiSlopesLog2(AttentionProblem problem)
+    {
+        var slopes = problem.AlibiSlopes ?? throw new InvalidOperationException("No ALiBi slopes.");
+        var result = new float[problem.Batch * problem.Heads];
+        for (int b = 0; b < problem.Batch; b++)
+            for (int h = 0; h < problem.Heads; h++)
+                result[b * problem.Heads + h] = (float)(slopes[(problem.AlibiPerBatch ? b * problem.Heads : 0) + h] * Log2E);
+        return result;
+    }
+
+    /// <summary>Validates what only the GPU limits (tested without a GPU): head dims, grid sizes.</summary>
+    internal static void CheckSupported(AttentionShape shape, AttentionOptions? options) => CheckSupported(new AttentionProblem(shape, options));
+
+    private static void CheckSupported(AttentionProblem problem)
+    {
+        KernelDim(problem.HeadDim);
+        if (problem.Heads > 65535 || problem.Batch > 65535)
+            throw new NotSupportedException($"The CUDA grid holds at most 65535 heads and 65535 sequences; got {problem.Heads} heads, batch {problem.Batch}.");
+    }
+
+    /// <summary>The per-call device copies every kernel of a call reads: key mask, ALiBi slopes, cu_seqlens.</summary>
+    private readonly record struct SharedInputs(ulong KeyMask, ulong Alibi, ulong CuQ, ulong CuK, (ulong Address, long Bytes)[] Ranges);
+
+    /// <summary>
+    /// Copies the key padding mask (one byte per key), the ALiBi slopes (log2 units) and, for the packed layout, the
+    /// offsets to device buffers reused across calls; the copies are ordered on the default stream, so they never
+    /// overtake a kernel still reading the previous call's values.
+    /// </summary>
+    private SharedInputs UploadShared(AttentionProblem problem)
+    {
+        var ranges = new List<(ulong, long)>();
+        ulong keyMask = 0, alibi = 0, cuQ = 0, cuK = 0;
+        if (problem.KeyMask is { } mask)
+        {
+            var bytes = new byte[mask.Length];
+            for (int i = 0; i < mask.Length; i++)
+                bytes[i] = mask[i] ? (byte)1 : (byte)0;
+            var view = Upload("keymask", bytes);
+            keyMask = Address(view);
+            ranges.Add(Range(view));
+        }
+        if (problem.AlibiSlopes is not null)
+        {
+            var view = Upload("alibi", AlibiSlopesLog2(problem));
+            alibi = Address(view);
+            ranges.Add(Range(view));
+        }
+        if (problem.Packed)
+        {
+            var q = Upload("cu_q", problem.CuQ);
+            var k = Upload("cu_k", problem.CuK);
+            cuQ = Address(q);
+            cuK = Address(k);
+            ranges.Add(Range(q));
+            ranges.Add(Range(k));
+        }
+        return new SharedInputs(keyMask, alibi, cuQ, cuK, [.. ranges]);
+    }
+}
