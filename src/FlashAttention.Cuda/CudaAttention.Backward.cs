@@ -197,7 +197,7 @@ public sealed partial class CudaAttention
         var ranges = inputs.Ranges.Concat(shared.Ranges)
             .Concat([Range(output), Range(lse), Range(dOutput), Range(dq), Range(dk), Range(dv), Range(rowDot), Range(lse2), Range(dqAccum), Range(dqOut), Range(dkOut)])
             .ToArray();
-        Type mode = ScoreMode(problem), features = Features(problem);
+        Type mode = ScoreMode(problem), features = Features(problem, kind);
         var mods = new ModPair<TScore, TMask>(scoreMod, maskMod);
 
         // 1. D = rowsum(dO∘O) (of the caller's O and dO, float32 ones read as such), LSE in base 2, the dQ accumulator cleared.

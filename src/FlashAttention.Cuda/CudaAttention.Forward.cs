@@ -169,7 +169,7 @@ public sealed partial class CudaAttention
         var parameters = ForwardParameters(variant, problem, inputs.Q, inputs.K, inputs.V, Address(output), Address(lse), shared,
             floatOutput: typeof(T) == typeof(float));
         var ranges = inputs.Ranges.Concat(shared.Ranges).Append(Range(output)).Append(Range(lse)).ToArray();
-        var kernel = GetKernel(variant.Method(kind, ScoreMode(problem), Features(problem), typeof(TScore), typeof(TMask)),
+        var kernel = GetKernel(variant.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask)),
             variant.Name, variant.Threads, variant.SharedBytes);
         var mods = new ModPair<TScore, TMask>(scoreMod, maskMod);
         Launch(kernel, (parameters.QueryBlocks, problem.Heads, problem.Batch), parameters, mods, ranges);
@@ -180,7 +180,7 @@ public sealed partial class CudaAttention
             softmax.MemSetToZero(Accelerator.DefaultStream);
             var sv = SoftmaxVariant(problem.HeadDim);
             var sp = BackwardParameters(problem, 0, inputs.Q, inputs.K, 0, 0, Address(lse), 0, Address(softmax), 0, 0, 0, 0, 0, shared);
-            var softmaxKernel = GetKernel(sv.Method(kind, ScoreMode(problem), Features(problem), typeof(TScore), typeof(TMask)),
+            var softmaxKernel = GetKernel(sv.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask)),
                 sv.Name, sv.Threads, sv.SharedBytes);
             Launch(softmaxKernel, (BlockInfo.BlockCount(problem.MaxSeqQ, sv.BlockM), problem.Heads, problem.Batch), sp, mods,
                 ranges.Append(Range(softmax)).ToArray());
@@ -233,11 +233,17 @@ public sealed partial class CudaAttention
     /// </summary>
     internal static float ScaleLog2(float scale) => scale == 0f ? 1e-30f : (float)(scale * Log2E);
 
-    /// <summary>The features type parameter of the kernels for these options (tested without a GPU).</summary>
-    internal static Type Features(AttentionShape shape, AttentionOptions? options) => Features(new AttentionProblem(shape, options));
+    /// <summary>The features type parameter of the kernels for these options and element kind (tested without a GPU).</summary>
+    internal static Type Features(AttentionShape shape, AttentionOptions? options, Type? kind = null) =>
+        Features(new AttentionProblem(shape, options), kind ?? typeof(Bf16Kind));
 
-    private static Type Features(AttentionProblem problem) =>
-        (problem.Variant == AttentionVariant.Cosine, problem.AlibiSlopes is not null, problem.Dropout.Enabled) switch
+    /// <summary>
+    /// The features of a call. Cosine attention runs with its fixed shift (no running maximum) in bf16 only: its
+    /// probabilities span 2^(−2·bound·log2 e) .. 1, which fp16's exponent cannot hold when the bound is large (8 bits of
+    /// exponent in bf16 can). In fp16 it runs with the running maximum, on the same normalised q and k — the same function.
+    /// </summary>
+    private static Type Features(AttentionProblem problem, Type kind) =>
+        (problem.Variant == AttentionVariant.Cosine && kind == typeof(Bf16Kind), problem.AlibiSlopes is not null, problem.Dropout.Enabled) switch
         {
             (true, _, false) => typeof(CosineFeature),
             (true, _, true) => typeof(CosineDropoutFeatures),

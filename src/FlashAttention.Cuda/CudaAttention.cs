@@ -210,6 +210,15 @@ public sealed partial class CudaAttention : IDisposable
         }
     }
 
+    private (ulong Address, long Bytes)[] _modMemory = [];
+
+    /// <summary>
+    /// Host emulation only: device memory that the caller's modifiers read (the emulation checks every access against the
+    /// buffers of a launch, and cannot see what a modifier's fields point to).
+    /// </summary>
+    internal void AllowModifierMemory<TElement>(ArrayView1D<TElement, Stride1D.Dense> view) where TElement : unmanaged =>
+        _modMemory = [.. _modMemory, Range(view)];
+
     /// <summary>As <see cref="Launch{TParams}"/> for the attention kernels, whose second parameter carries the caller's modifiers.</summary>
     internal void Launch<TParams, TMods>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, TMods mods, (ulong Address, long Bytes)[] ranges)
         where TParams : unmanaged
@@ -224,7 +233,7 @@ public sealed partial class CudaAttention : IDisposable
         }
         else
         {
-            kernel.Emulated!.Launch(grid, kernel.Threads, kernel.SharedBytes, parameters, mods, ranges);
+            kernel.Emulated!.Launch(grid, kernel.Threads, kernel.SharedBytes, parameters, mods, [.. ranges, .. _modMemory]);
         }
     }
 

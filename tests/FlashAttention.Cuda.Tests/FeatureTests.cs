@@ -71,8 +71,10 @@ public class FeatureTests
         Assert.Equal(typeof(DropoutFeature), CudaAttention.Features(shape, new AttentionOptions { DropoutP = 0.2f }));
         Assert.Equal(typeof(AlibiDropoutFeatures),
             CudaAttention.Features(shape, new AttentionOptions { DropoutP = 0.2f, AlibiSlopes = new float[] { 1, 2, 3, 4 } }));
-        Assert.Equal(typeof(CosineFeature), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine }));
-        Assert.Equal(typeof(CosineDropoutFeatures), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine, DropoutP = 0.1f }));
+        Assert.Equal(typeof(CosineFeature), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine }, typeof(Bf16Kind)));
+        Assert.Equal(typeof(CosineDropoutFeatures), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine, DropoutP = 0.1f }, typeof(Bf16Kind)));
+        // fp16's exponent cannot hold the fixed shift's range: the running maximum instead.
+        Assert.Equal(typeof(NoFeatures), CudaAttention.Features(shape, new AttentionOptions { Variant = AttentionVariant.Cosine, CosineGroups = 4 }, typeof(Fp16Kind)));
 
         var options = new AttentionOptions { DropoutP = 0.25f, Seed = 0x11111111_22222222UL, Offset = 0x33333333_44444444UL };
         var p = CudaAttention.Parameters(CudaAttention.DefaultVariant(64), shape, options, 1, 2, 3, 4, 5, alibi: 9);

@@ -407,7 +407,7 @@ public static class BackwardKernelGenerator
                 w.Line($"dd_{nt}.{Comp[e]} = mode.Derivative({x});");
                 w.Line($"{x} *= sl2;");
                 w.Line($"if (features.Alibi) {x} -= alibiSlope * (float)AbsDistance({col} + shift, {key});");
-                w.Line("if (score.Enabled)");
+                w.Line($"if (score.Enabled && {col} < seqQ && {key} < seqK)");
                 w.Open();
                 w.Line($"var at = new CudaScorePosition(batch, head, {col}, {key}, seqQ, seqK);");
                 w.Line($"float y = {x} * 0.6931471805599453f;");
@@ -424,7 +424,7 @@ public static class BackwardKernelGenerator
             for (int e = 0; e < 4; e++)
             {
                 string col = $"col0 + {nt * 8 + (e & 1)}";
-                w.Line($"s_{nt}.{Comp[e]} = {col} >= qlo_{e / 2} && {col} <= qhi_{e / 2} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, {col}, key_{e / 2}, seqQ, seqK))) ? s_{nt}.{Comp[e]} : 0f;");
+                w.Line($"s_{nt}.{Comp[e]} = {col} >= qlo_{e / 2} && {col} <= qhi_{e / 2} && (!userMask || ({col} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, {col}, key_{e / 2}, seqQ, seqK)))) ? s_{nt}.{Comp[e]} : 0f;");
             }
         w.Close();
         w.Line();
@@ -838,7 +838,7 @@ public static class BackwardKernelGenerator
                     w.Line($"float dd_{mt}_{j}_{e} = mode.Derivative({v});");
                     w.Line($"{v} *= sl2;");
                     w.Line($"if (features.Alibi) {v} -= alibiSlope * (float)AbsDistance(diag_{r}, {cc});");
-                    w.Line("if (score.Enabled)");
+                    w.Line($"if (score.Enabled && rowBase + {mt * 16 + (e / 2) * 8} < seqQ && {cc} < seqK)");
                     w.Open();
                     w.Line($"var at = new CudaScorePosition(batch, head, rowBase + {mt * 16 + (e / 2) * 8}, {cc}, seqQ, seqK);");
                     w.Line($"float y = {v} * 0.6931471805599453f;");
@@ -862,7 +862,7 @@ public static class BackwardKernelGenerator
                     {
                         string r = $"{mt}_{h}";
                         string x = $"s_{mt}_{j}.{Comp[2 * h + e]}";
-                        w.Line($"{x} = keep_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, rowBase + {mt * 16 + h * 8}, {cc}, seqQ, seqK))) ? {x} : 0f;");
+                        w.Line($"{x} = keep_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || (rowBase + {mt * 16 + h * 8} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + {mt * 16 + h * 8}, {cc}, seqQ, seqK)))) ? {x} : 0f;");
                     }
             }
         w.Close();
@@ -1067,8 +1067,8 @@ public static class BackwardKernelGenerator
                         string cc = $"col + {j * 8 + e}";
                         w.Line($"float v_{mt}_{j}_{h}_{e} = mode.Prepare({x}, prep) * sl2;");
                         w.Line($"if (features.Alibi) v_{mt}_{j}_{h}_{e} -= alibiSlope * (float)AbsDistance(diag_{r}, {cc});");
-                        w.Line($"if (score.Enabled) v_{mt}_{j}_{h}_{e} = score.Apply(v_{mt}_{j}_{h}_{e} * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_{r}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
-                        w.Line($"bool visible_{mt}_{j}_{h}_{e} = keep_{mt}_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, prow_{r}, {cc}, seqQ, seqK)));");
+                        w.Line($"if (score.Enabled && prow_{r} < seqQ && {cc} < seqK) v_{mt}_{j}_{h}_{e} = score.Apply(v_{mt}_{j}_{h}_{e} * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_{r}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
+                        w.Line($"bool visible_{mt}_{j}_{h}_{e} = keep_{mt}_{j}_{e} && {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || (prow_{r} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, prow_{r}, {cc}, seqQ, seqK))));");
                         w.Line($"float pr_{mt}_{j}_{h}_{e} = visible_{mt}_{j}_{h}_{e} ? PtxOps.Exp2(v_{mt}_{j}_{h}_{e} - lse_{r}) : 0f;");
                         w.Line($"if (features.Dropout && (drop_{mt}_{j}_{h} & {1 << e}u) == 0) pr_{mt}_{j}_{h}_{e} = -pr_{mt}_{j}_{h}_{e};");
                         w.Line($"if (prow_{r} < seqQ && {cc} < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_{r} * p.SeqK + {cc}) * 4), pr_{mt}_{j}_{h}_{e});");

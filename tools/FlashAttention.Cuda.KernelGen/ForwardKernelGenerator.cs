@@ -297,7 +297,7 @@ public static class ForwardKernelGenerator
                     string cc = $"col + {j * 8 + (e & 1)}";
                     w.Line($"{x} *= fsl2;");
                     w.Line($"if (features.Alibi) {x} -= alibiSlope * (float)BackwardKernels.AbsDistance({row} + shift, {cc});");
-                    w.Line($"if (score.Enabled) {x} = score.Apply({x} * 0.6931471805599453f, new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
+                    w.Line($"if (score.Enabled && {row} < seqQ && {cc} < seqK) {x} = score.Apply({x} * 0.6931471805599453f, new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
                 }
         w.Close();
         w.Line();
@@ -334,7 +334,7 @@ public static class ForwardKernelGenerator
                     string r = $"{mt}_{e / 2}";
                     string cc = $"col + {j * 8 + (e & 1)}";
                     string row = $"rowBase + {mt * 16 + (e / 2) * 8}";
-                    w.Line($"s_{mt}_{j}.{Comp[e]} = {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || mask.IsVisible(new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK))) ? s_{mt}_{j}.{Comp[e]} : maskFill;");
+                    w.Line($"s_{mt}_{j}.{Comp[e]} = {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || ({row} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)))) ? s_{mt}_{j}.{Comp[e]} : maskFill;");
                 }
         w.Close();
         w.Line();
