@@ -289,6 +289,16 @@ public sealed partial class CudaAttention : IDisposable
             throw new ArgumentException($"{name} belongs to another accelerator; allocate it on {nameof(CudaAttention)}.{nameof(Accelerator)}.", name);
     }
 
+    /// <summary>Device memory this instance holds in its own buffers (workspace, converted inputs, uploaded masks): O(N).</summary>
+    public long WorkspaceBytes
+    {
+        get
+        {
+            lock (_bufferGate)
+                return _buffers.Values.Sum(b => b.LengthInBytes);
+        }
+    }
+
     /// <summary>Releases the loaded modules and buffers, and the accelerator and context when this instance created them.</summary>
     public void Dispose()
     {

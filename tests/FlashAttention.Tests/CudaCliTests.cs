@@ -5,9 +5,9 @@ using Xunit;
 namespace FlashAttention.Tests;
 
 /// <summary>
-/// <c>flashattn forward --device cuda</c> where no GPU is needed: the refusals (flags the GPU does not support, fp32,
-/// the backward pass) and, on a machine without CUDA, the one-line "not available" exit 2. The GPU results themselves are
-/// checked on the device by tools/FlashAttention.Cuda.Probe (its cli step runs this same entry point).
+/// <c>flashattn … --device cuda</c> where no GPU is needed: on a machine without CUDA, the one-line "not available" exit 2
+/// of every command; the GPU self-check's runner on the host emulation. The GPU results themselves are checked on the
+/// device by <c>flashattn check --device cuda</c> (and tools/FlashAttention.Cuda.Probe).
 /// </summary>
 public sealed class CudaCliTests : IDisposable
 {
@@ -27,28 +27,46 @@ public sealed class CudaCliTests : IDisposable
     private string[] Forward(params string[] extra) =>
         ["forward", "--q", P("q.npy"), "--k", P("k.npy"), "--v", P("v.npy"), "--out", P("o.npy"), "--device", "cuda", .. extra];
 
-    [Theory]
-    [InlineData("--softmax", "--dtype fp16 --softmax {0}")]
-    [InlineData("--variant cosine", "--dtype fp16 --variant cosine")]
-    [InlineData("--dtype", "--dtype fp32")]
-    public void UnsupportedFlagsExit2NamingTheFlagBeforeTouchingTheDevice(string culprit, string extra)
+    [Fact]
+    public void WithoutCudaEveryCommandSaysSoInOneLineAndExits2()
     {
-        var (code, _, stderr) = Run(Forward(string.Format(extra, P("p.npy")).Split(' ')));
-        Assert.Equal(2, code);
-        Assert.Single(stderr.TrimEnd().Split('\n'));
-        Assert.Contains(culprit, stderr);
-        Assert.Contains("--device cuda", stderr);
-        Assert.False(File.Exists(P("o.npy")));
+        if (CudaAttention.IsAvailable)
+            return; // a machine with a GPU runs the real path
+        foreach (var args in new[]
+        {
+            ["backward", "--q", P("q.npy"), "--k", P("k.npy"), "--v", P("v.npy"), "--out", P("q.npy"), "--lse", P("q.npy"),
+                "--dout", P("q.npy"), "--dq", P("dq.npy"), "--dk", P("dk.npy"), "--dv", P("dv.npy"), "--device", "cuda"],
+            new[] { "check", "--device", "cuda", "--quick" },
+            ["bench", "--device", "cuda", "--quick"],
+        })
+        {
+            var (code, stdout, stderr) = Run(args);
+            Assert.Equal(2, code);
+            Assert.Contains("CUDA backend is not available", stdout + stderr);
+            Assert.False(File.Exists(P("dq.npy")));
+        }
     }
 
+    /// <summary>
+    /// The GPU self-check's own runner on the host emulation (the very kernels, emulated): a few cases of the option matrix —
+    /// GQA causal with a small head dim, dropout with the returned softmax (sign bits against the reference and the CPU),
+    /// packed sequences with an empty one, the user modifiers, and a head dim the GPU refuses.
+    /// </summary>
     [Fact]
-    public void BackwardOnCudaExits2()
+    public void GpuCheckPassesOnTheEmulation()
     {
-        var (code, _, stderr) = Run("backward", "--q", P("q.npy"), "--k", P("k.npy"), "--v", P("v.npy"), "--out", P("q.npy"), "--lse", P("q.npy"),
-            "--dout", P("q.npy"), "--dq", P("dq.npy"), "--dk", P("dk.npy"), "--dv", P("dv.npy"), "--device", "cuda");
-        Assert.Equal(2, code);
-        Assert.Contains("--device cuda", stderr);
-        Assert.Contains("backward", stderr);
+        using var cuda = CudaAttention.CreateHostEmulation();
+        var names = new[] { "GQA causal 7×13 D=16", "dropout 0.17 + P 64×96 D=32", "varlen empty key sequence D=24", "single token D=1" };
+        var cases = FlashAttention.Cli.Commands.CheckCases.Build(quick: true).Where(c => names.Contains(c.Name)).ToList();
+        Assert.Equal(names.Length, cases.Count);
+        var console = FlashAttention.Cli.Commands.CliConsole.Plain(new StringWriter());
+        var writer = new StringWriter();
+        console = FlashAttention.Cli.Commands.CliConsole.Plain(writer);
+        int code = FlashAttention.Cli.Commands.CudaCheck.Run(cuda, cases, new FlashAttention.Cli.Commands.CheckSettings(1, 1234, true), console);
+        string text = writer.ToString();
+        Assert.True(code == 0, text);
+        Assert.Contains("refused", text);
+        Assert.Contains("PASS", text);
     }
 
     [Fact]

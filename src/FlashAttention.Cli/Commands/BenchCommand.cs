@@ -48,14 +48,32 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 0,
         };
         var markdown = new Option<bool>("--markdown") { Description = "Also print the results as a Markdown table (for docs/benchmarks.md)." };
+        var device = new Option<string>("--device")
+        {
+            Description = "cpu (default: the grid against standard attention) or cuda (FlashAttention's GPU grid, forward and backward TFLOP/s).",
+            DefaultValueFactory = _ => "cpu",
+        };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
 
         var command = new Command("bench", "Benchmark the flash kernels against standard materialised attention: time, GFLOP/s, % of FMA peak, extra memory.")
         {
-            quick, json, threads, dtype, configs, repeats, markdown,
+            quick, json, threads, dtype, configs, repeats, markdown, device,
         };
         command.SetAction(parse =>
         {
             var console = fixedConsole ?? CliConsole.For(parse);
+            if (parse.GetValue(device) == "cuda")
+            {
+                string gpuDtype = parse.GetValue(dtype) switch { "fp16" => "fp16", "bf16" or "fp32" or "all" => "bf16", var other => other! };
+                if (parse.GetValue(dtype) is "fp32" or "all" && parse.Tokens.Any(t => t.Value == "--dtype"))
+                {
+                    console.MarkupLine("[red]--dtype: the GPU grid runs in bf16 or fp16.[/]");
+                    return ExitCodes.UsageError;
+                }
+                int gpuRepeats = parse.GetValue(repeats) is > 0 and var rr ? rr : 15;
+                string gpuCommand = "flashattn " + string.Join(' ', parse.Tokens.Select(token => Quote(token.Value)));
+                return CudaBench.Run(parse.GetValue(quick), gpuDtype, gpuRepeats, parse.GetValue(json)?.FullName, parse.GetValue(markdown), gpuCommand, console);
+            }
             int t = parse.GetValue(threads);
             if (t == 0 || t < -1)
             {
