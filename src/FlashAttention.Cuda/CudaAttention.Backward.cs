@@ -1,4 +1,5 @@
 using FlashAttention.Cuda.Kernels;
+using FlashAttention.Cuda.Ptx;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -32,7 +33,11 @@ public sealed partial class CudaAttention
         ArrayView1D<T, Stride1D.Dense> dOutput, ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk,
         ArrayView1D<T, Stride1D.Dense> dv, AttentionOptions? options = null)
         where T : unmanaged =>
-        RunBackward(new AttentionProblem(shape, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
+        RunBackward(new AttentionProblem(shape, options), Kernels(shape.HeadDim, options), q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
+
+    /// <summary>The default kernels of a call: atomics for dQ only when asked for (<see cref="UseAtomicDq"/>) and not overruled (<see cref="AttentionOptions.Deterministic"/>).</summary>
+    private BackwardKernelSet Kernels(int headDim, AttentionOptions? options) =>
+        DefaultBackward(headDim, UseAtomicDq && !(options?.Deterministic ?? false), IsSm90 || IsEmulated);
 
     /// <summary>Backward pass with the caller's score and mask modifiers (the same structs as the forward call).</summary>
     /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
@@ -58,7 +63,7 @@ public sealed partial class CudaAttention
         where T : unmanaged
         where TScore : unmanaged, ICudaScoreMod
         where TMask : unmanaged, ICudaMaskMod =>
-        RunBackward(new AttentionProblem(shape, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
+        RunBackward(new AttentionProblem(shape, options), Kernels(shape.HeadDim, options), q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
 
     /// <summary>Backward pass over a packed variable-length batch (layouts as <see cref="ForwardVarlen{T}"/>).</summary>
     /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
@@ -78,7 +83,7 @@ public sealed partial class CudaAttention
         ArrayView1D<T, Stride1D.Dense> dOutput, ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk,
         ArrayView1D<T, Stride1D.Dense> dv, AttentionOptions? options = null)
         where T : unmanaged =>
-        RunBackward(new AttentionProblem(layout, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
+        RunBackward(new AttentionProblem(layout, options), Kernels(layout.HeadDim, options), q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
 
     /// <summary>Packed variable-length backward pass with the caller's score and mask modifiers.</summary>
     /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
@@ -104,7 +109,7 @@ public sealed partial class CudaAttention
         where T : unmanaged
         where TScore : unmanaged, ICudaScoreMod
         where TMask : unmanaged, ICudaMaskMod =>
-        RunBackward(new AttentionProblem(layout, options), null, q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
+        RunBackward(new AttentionProblem(layout, options), Kernels(layout.HeadDim, options), q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
 
     /// <summary>Backward pass with named kernels (benchmarks and tests): a dK/dV kernel and, unless it fuses dQ, a dQ kernel.</summary>
     internal void Backward<T>(BackwardVariant kvVariant, BackwardVariant? dqVariant, AttentionShape shape, AttentionOptions? options,
@@ -123,7 +128,27 @@ public sealed partial class CudaAttention
         RunBackward(new AttentionProblem(shape, options), set, q, k, v, output, lse, dOutput, dq, dk, dv, default(NoCudaScoreMod), default(NoCudaMaskMod));
 
     /// <summary>The kernels of one backward call: one or two dK/dV kernels (head dim 256: dV and dK passes) and the dQ kernel, unless dQ is fused.</summary>
-    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq);
+    /// <param name="Kv">The dK/dV kernels.</param>
+    /// <param name="Dq">The dQ kernel; null when the dK/dV kernel fuses dQ.</param>
+    /// <param name="Stages">Benchmarks only: the stages to run (a time breakdown); all by default.</param>
+    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq, BackwardStages Stages = BackwardStages.All);
+
+    /// <summary>The stages of a backward call, for a time breakdown.</summary>
+    [Flags]
+    internal enum BackwardStages
+    {
+        /// <summary>D = rowsum(dO∘O), LSE₂.</summary>
+        Prepare = 1,
+
+        /// <summary>The dK/dV kernels.</summary>
+        KeyValue = 2,
+
+        /// <summary>The dQ kernel or conversion, and the cosine chain.</summary>
+        Query = 4,
+
+        /// <summary>Everything.</summary>
+        All = Prepare | KeyValue | Query,
+    }
 
     /// <summary>The backward kernels for a head dim: the split path (deterministic) by default, or fused dQ atomics.</summary>
     internal static BackwardKernelSet DefaultBackward(int headDim, bool atomicDq, bool sm90 = true)
@@ -143,7 +168,7 @@ public sealed partial class CudaAttention
         };
     }
 
-    private void RunBackward<T, TScore, TMask>(AttentionProblem problem, BackwardKernelSet? set,
+    private void RunBackward<T, TScore, TMask>(AttentionProblem problem, BackwardKernelSet set,
         ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
         ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<T, Stride1D.Dense> dOutput,
         ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv,
@@ -155,7 +180,6 @@ public sealed partial class CudaAttention
         ObjectDisposedException.ThrowIf(_disposed, this);
         var kind = ElementKind<T>();
         CheckSupported(problem);
-        set ??= DefaultBackward(problem.HeadDim, UseAtomicDq, IsSm90 || IsEmulated);
         bool fused = set.Dq is null;
         if (set.Kv.Any(x => x.HeadDim < problem.HeadDim) || (set.Dq is { } dqk && dqk.HeadDim < problem.HeadDim))
             throw new NotSupportedException($"Backward kernels {string.Join("+", set.Kv.Select(x => x.Name))}/{set.Dq?.Name} do not fit head dim {problem.HeadDim}.");
@@ -171,7 +195,20 @@ public sealed partial class CudaAttention
         CheckView(dv, problem.KeyValueLength, nameof(dv), shapeText);
         if (problem.TotalQ == 0 && problem.TotalK == 0)
             return;
+        lock (_callGate)
+            EnqueueBackward(problem, set, kind, q, k, v, output, lse, dOutput, dq, dk, dv, scoreMod, maskMod);
+    }
 
+    private void EnqueueBackward<T, TScore, TMask>(AttentionProblem problem, BackwardKernelSet set, Type kind,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<T, Stride1D.Dense> dOutput,
+        ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv,
+        TScore scoreMod, TMask maskMod)
+        where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod
+    {
+        bool fused = set.Dq is null;
         bool floatStorage = typeof(T) == typeof(float);
         bool chain = problem.Variant == AttentionVariant.Cosine && problem.L2Normalize;
         var inputs = PrepareInputs(problem, q, k, v, dOutput);
@@ -203,10 +240,29 @@ public sealed partial class CudaAttention
         // 1. D = rowsum(dO∘O) (of the caller's O and dO, float32 ones read as such), LSE in base 2, the dQ accumulator cleared.
         var prepare = GetKernel(typeof(BackwardKernels).GetMethod(nameof(BackwardKernels.Prepare))!.MakeGenericMethod(kind),
             "Prepare", BackwardKernels.PrepareThreads, 0);
-        Launch(prepare, (seqQPad / 4, problem.Heads, problem.Batch), parameters with { O = Address(output), DO = Address(dOutput) }, ranges);
+        if (set.Stages.HasFlag(BackwardStages.Prepare))
+            Launch(prepare, (seqQPad / 4, problem.Heads, problem.Batch), parameters with { O = Address(output), DO = Address(dOutput) }, ranges);
+
+        // 2 and 3 of the split path are independent (both read only the inputs and step 1's rows): on a GPU the dQ kernel
+        // runs on a second stream beside the dK/dV kernels, so each fills the other's tail; the default stream then
+        // waits for it, and the caller sees one ordered stream.
+        bool overlap = !fused && !IsEmulated && set.Stages == BackwardStages.All;
+        var side = overlap ? SideStream() : default;
+        if (overlap)
+        {
+            var defaultStream = ((ILGPU.Runtime.Cuda.CudaStream)Accelerator.DefaultStream).StreamPtr;
+            Accelerator.Bind();
+            CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Fork, defaultStream), "cuEventRecord");
+            CudaModule.StreamWaitEvent(side.Side, side.Fork);
+            var dqv = set.Dq!;
+            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), dqv.Name, dqv.Threads, dqv.SharedBytes);
+            int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
+            Launch(kernel, (blocks, problem.Heads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges, side.Side);
+            CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Join, side.Side), "cuEventRecord");
+        }
 
         // 2. dK and dV per key block (head dim 256: a dV pass and a dK pass), with dQ by atomics when fused.
-        foreach (var kv in set.Kv)
+        foreach (var kv in set.Stages.HasFlag(BackwardStages.KeyValue) ? set.Kv : [])
         {
             var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), kv.Name, kv.Threads, kv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqK, kv.BlockN);
@@ -214,7 +270,15 @@ public sealed partial class CudaAttention
         }
 
         // 3. dq: converted from the accumulator, or computed per query block without atomics.
-        if (fused)
+        if (overlap)
+        {
+            CudaModule.StreamWaitEvent(((ILGPU.Runtime.Cuda.CudaStream)Accelerator.DefaultStream).StreamPtr, side.Join);
+        }
+        else if (!set.Stages.HasFlag(BackwardStages.Query))
+        {
+            return;
+        }
+        else if (fused)
         {
             var convert = GetKernel(typeof(BackwardKernels).GetMethod(nameof(BackwardKernels.ConvertDq))!.MakeGenericMethod(kind),
                 "ConvertDq", BackwardKernels.ConvertThreads, 0);

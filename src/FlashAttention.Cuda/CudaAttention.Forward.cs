@@ -163,7 +163,18 @@ public sealed partial class CudaAttention
             CheckView(softmax, problem.SoftmaxLength, nameof(softmax), shapeText);
         if (problem.TotalQ == 0)
             return;
+        lock (_callGate)
+            EnqueueForward(problem, variant, kind, q, k, v, output, lse, softmax, scoreMod, maskMod, softmaxRequested);
+    }
 
+    private void EnqueueForward<T, TScore, TMask>(AttentionProblem problem, ForwardVariant variant, Type kind,
+        ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,
+        ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse, ArrayView1D<float, Stride1D.Dense> softmax,
+        TScore scoreMod, TMask maskMod, bool softmaxRequested)
+        where T : unmanaged
+        where TScore : unmanaged, ICudaScoreMod
+        where TMask : unmanaged, ICudaMaskMod
+    {
         var inputs = PrepareInputs(problem, q, k, v, default);
         var shared = UploadShared(problem);
         var parameters = ForwardParameters(variant, problem, inputs.Q, inputs.K, inputs.V, Address(output), Address(lse), shared,

@@ -25,6 +25,7 @@ namespace FlashAttention.Cuda;
 /// (about 1e-3 relative error, fp16's range of ±65504), computed on fp16 tensor cores with fp32 accumulation, and
 /// written back as float32. Head dims: any multiple of 8 up to 256; kernels are compiled for 32, 64, 96, 128 and 256,
 /// and a smaller head dim runs on the next one with its extra columns zero-filled in shared memory.</para>
+/// <para>An instance may be shared between threads: its calls are serialised (each enqueues its kernels in one piece).</para>
 /// <para>Extra device memory is O(N): the backward pass's per-row workspace (and, for fp32 storage or cosine attention,
 /// converted or normalised copies of the inputs), kept between calls. Only the returned softmax is N×N, by definition.</para>
 /// </remarks>
@@ -42,6 +43,11 @@ public sealed partial class CudaAttention : IDisposable
     private readonly Accelerator? _ownedAccelerator;
     private readonly ConcurrentDictionary<MethodInfo, LoadedKernel> _kernels = new();
     private readonly Lock _bufferGate = new();
+    /// <summary>
+    /// One call at a time per instance: a call's kernels share this instance's buffers (workspace, uploads), which are
+    /// safe to reuse only when each call's kernels are enqueued together, in order, on the default stream.
+    /// </summary>
+    private readonly Lock _callGate = new();
     private readonly Dictionary<string, MemoryBuffer1D<byte, Stride1D.Dense>> _buffers = [];
     private bool _disposed;
 
@@ -220,7 +226,8 @@ public sealed partial class CudaAttention : IDisposable
         _modMemory = [.. _modMemory, Range(view)];
 
     /// <summary>As <see cref="Launch{TParams}"/> for the attention kernels, whose second parameter carries the caller's modifiers.</summary>
-    internal void Launch<TParams, TMods>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, TMods mods, (ulong Address, long Bytes)[] ranges)
+    internal void Launch<TParams, TMods>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, TMods mods, (ulong Address, long Bytes)[] ranges,
+        IntPtr stream = default)
         where TParams : unmanaged
         where TMods : unmanaged
     {
@@ -229,7 +236,7 @@ public sealed partial class CudaAttention : IDisposable
         if (kernel.Module is { } module)
         {
             Accelerator.Bind();
-            module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters, mods);
+            module.Launch(stream != IntPtr.Zero ? stream : ((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters, mods);
         }
         else
         {
@@ -289,6 +296,29 @@ public sealed partial class CudaAttention : IDisposable
             throw new ArgumentException($"{name} belongs to another accelerator; allocate it on {nameof(CudaAttention)}.{nameof(Accelerator)}.", name);
     }
 
+    private AcceleratorStream? _sideStream;
+    private IntPtr _forkEvent, _joinEvent;
+
+    /// <summary>
+    /// A second stream for independent kernels of one call, with the events that fork it from the default stream and join
+    /// it back (the caller's view stays one ordered stream). Created on first use; GPU only.
+    /// </summary>
+    internal (IntPtr Side, IntPtr Fork, IntPtr Join) SideStream()
+    {
+        lock (_bufferGate)
+        {
+            if (_sideStream is null)
+            {
+                Accelerator.Bind();
+                _sideStream = Accelerator.CreateStream();
+                const CudaEventFlags NoTiming = (CudaEventFlags)2;
+                CudaModule.Check(CudaAPI.CurrentAPI.CreateEvent(out _forkEvent, NoTiming), "cuEventCreate");
+                CudaModule.Check(CudaAPI.CurrentAPI.CreateEvent(out _joinEvent, NoTiming), "cuEventCreate");
+            }
+            return (((CudaStream)_sideStream).StreamPtr, _forkEvent, _joinEvent);
+        }
+    }
+
     /// <summary>Device memory this instance holds in its own buffers (workspace, converted inputs, uploaded masks): O(N).</summary>
     public long WorkspaceBytes
     {
@@ -314,6 +344,13 @@ public sealed partial class CudaAttention : IDisposable
             foreach (var buffer in _buffers.Values)
                 buffer.Dispose();
             _buffers.Clear();
+            if (_sideStream is not null)
+            {
+                CudaAPI.CurrentAPI.DestroyEvent(_forkEvent);
+                CudaAPI.CurrentAPI.DestroyEvent(_joinEvent);
+                _sideStream.Dispose();
+                _sideStream = null;
+            }
         }
         _ownedAccelerator?.Dispose();
         _ownedContext?.Dispose();

@@ -63,13 +63,9 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
     public void Backward(string options, string dtype, int b, int nq, int nk, int h, int hkv, int d) =>
         BackwardBoth(options, dtype, new AttentionShape(b, nq, nk, h, hkv, d), deterministic: false);
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void BackwardDeterministic(string options, string dtype, int b, int nq, int nk, int h, int hkv, int d) =>
-        BackwardBoth(options, dtype, new AttentionShape(b, nq, nk, h, hkv, d), deterministic: true);
-
     private void BackwardBoth(string options, string dtype, AttentionShape shape, bool deterministic)
     {
+        // The default backward is the split (deterministic) path either way; Deterministic only matters with UseAtomicDq.
         var o = Options(options, shape) with { Deterministic = deterministic };
         var errors = dtype == "fp16"
             ? GpuChecks.Backward<Half>(Backends.Emulation, shape, o, 2e-3, Seed(options, shape.SeqLenQ))
@@ -121,7 +117,7 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
             : (variant, variant.FusedDq ? null : defaults.Dq);
         if (kv is null)
             return;
-        var shape = new AttentionShape(1, 140, 150, 2, 1, d);
+        var shape = new AttentionShape(1, 130, 100, 2, 1, d);
         var options = new AttentionOptions { Causal = true, DropoutP = 0.25f, Seed = 5 };
         var errors = GpuChecks.Backward<Half>(Backends.Emulation, shape, options, 2e-3, Seed(name, 140), kv, dq);
         output.WriteLine($"{name}: dq {errors.Dq:E2} dk {errors.Dk:E2} dv {errors.Dv:E2}");

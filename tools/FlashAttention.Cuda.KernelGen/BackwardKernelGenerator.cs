@@ -132,6 +132,8 @@ public static class BackwardKernelGenerator
         new(128, 4, 64, false, true, 2),
         new(128, 4, 64, false, true, 4),
         new(128, 8, 64, false, true, 4),
+        new(64, 8, 64, true, false),
+        new(128, 8, 64, false, false),
     ];
 
     /// <summary>The dQ configurations (deterministic path).</summary>

@@ -29,6 +29,8 @@ internal static partial class BackwardKernels
         new("DKV_D128_N64_M64_W4_AQ2", HeadDim: 128, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 107520, FusedDq: true, Sm90: true, Outputs: KvOutputs.Both),
         new("DKV_D128_N64_M64_W4_AQ4", HeadDim: 128, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 107520, FusedDq: true, Sm90: true, Outputs: KvOutputs.Both),
         new("DKV_D128_N128_M64_W8_AQ4", HeadDim: 128, BlockM: 64, BlockN: 128, Threads: 256, SharedBytes: 148480, FusedDq: true, Sm90: true, Outputs: KvOutputs.Both),
+        new("DKV_D64_N128_M64_W8_KR", HeadDim: 64, BlockM: 64, BlockN: 128, Threads: 256, SharedBytes: 66560, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
+        new("DKV_D128_N128_M64_W8", HeadDim: 128, BlockM: 64, BlockN: 128, Threads: 256, SharedBytes: 132096, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
     ];
 
     /// <summary>Every generated dQ kernel with its tile shape.</summary>
@@ -27054,6 +27056,2767 @@ internal static partial class BackwardKernels
                 if (dqCol0 + 48 < p.HeadDim) PtxOps.AtomicAdd4(dqAddr_0 + 192ul, oddLane ? xa_0_6 : dq_0_6.X, oddLane ? xb_0_6 : dq_0_6.Y, oddLane ? dq_0_6.Z : xa_0_6, oddLane ? dq_0_6.W : xb_0_6);
                 if (dqCol0 + 56 < p.HeadDim) PtxOps.AtomicAdd4(dqAddr_0 + 224ul, oddLane ? xa_0_7 : dq_0_7.X, oddLane ? xb_0_7 : dq_0_7.Y, oddLane ? dq_0_7.Z : xa_0_7, oddLane ? dq_0_7.W : xb_0_7);
             }
+        }
+
+        // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys that exist.
+        PtxOps.WaitGroup0();
+        float kScale = p.Scale;
+        if (key_0 < seqK)
+        {
+            long rowElement_0 = (kTok0 + key_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + 2 * t;
+            if (p.DkFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 0) * 4), dk_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 0) * 4 + 4), dk_0.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 8) * 4), dk_1.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 8) * 4 + 4), dk_1.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 16) * 4), dk_2.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 16) * 4 + 4), dk_2.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 24) * 4), dk_3.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 24) * 4 + 4), dk_3.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 32) * 4), dk_4.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 32) * 4 + 4), dk_4.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 40) * 4), dk_5.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 40) * 4 + 4), dk_5.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 48) * 4), dk_6.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 48) * 4 + 4), dk_6.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 56) * 4), dk_7.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 56) * 4 + 4), dk_7.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 64) * 4), dk_8.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 64) * 4 + 4), dk_8.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 72) * 4), dk_9.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 72) * 4 + 4), dk_9.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 80) * 4), dk_10.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 80) * 4 + 4), dk_10.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 88) * 4), dk_11.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 88) * 4 + 4), dk_11.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 96) * 4), dk_12.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 96) * 4 + 4), dk_12.Y * kScale); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 104) * 4), dk_13.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 104) * 4 + 4), dk_13.Y * kScale); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 112) * 4), dk_14.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 112) * 4 + 4), dk_14.Y * kScale); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 120) * 4), dk_15.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 120) * 4 + 4), dk_15.Y * kScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 0) * 2), kind.Pack(dk_0.X * kScale, dk_0.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 8) * 2), kind.Pack(dk_1.X * kScale, dk_1.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 16) * 2), kind.Pack(dk_2.X * kScale, dk_2.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 24) * 2), kind.Pack(dk_3.X * kScale, dk_3.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 32) * 2), kind.Pack(dk_4.X * kScale, dk_4.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 40) * 2), kind.Pack(dk_5.X * kScale, dk_5.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 48) * 2), kind.Pack(dk_6.X * kScale, dk_6.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 56) * 2), kind.Pack(dk_7.X * kScale, dk_7.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 64) * 2), kind.Pack(dk_8.X * kScale, dk_8.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 72) * 2), kind.Pack(dk_9.X * kScale, dk_9.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 80) * 2), kind.Pack(dk_10.X * kScale, dk_10.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 88) * 2), kind.Pack(dk_11.X * kScale, dk_11.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 96) * 2), kind.Pack(dk_12.X * kScale, dk_12.Y * kScale));
+                if (104 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 104) * 2), kind.Pack(dk_13.X * kScale, dk_13.Y * kScale));
+                if (112 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 112) * 2), kind.Pack(dk_14.X * kScale, dk_14.Y * kScale));
+                if (120 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 120) * 2), kind.Pack(dk_15.X * kScale, dk_15.Y * kScale));
+            }
+            if (p.DvFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 0) * 4), dv_0.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 0) * 4 + 4), dv_0.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 8) * 4), dv_1.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 8) * 4 + 4), dv_1.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 16) * 4), dv_2.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 16) * 4 + 4), dv_2.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 24) * 4), dv_3.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 24) * 4 + 4), dv_3.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 32) * 4), dv_4.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 32) * 4 + 4), dv_4.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 40) * 4), dv_5.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 40) * 4 + 4), dv_5.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 48) * 4), dv_6.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 48) * 4 + 4), dv_6.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 56) * 4), dv_7.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 56) * 4 + 4), dv_7.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 64) * 4), dv_8.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 64) * 4 + 4), dv_8.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 72) * 4), dv_9.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 72) * 4 + 4), dv_9.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 80) * 4), dv_10.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 80) * 4 + 4), dv_10.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 88) * 4), dv_11.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 88) * 4 + 4), dv_11.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 96) * 4), dv_12.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 96) * 4 + 4), dv_12.Y * dropScale); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 104) * 4), dv_13.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 104) * 4 + 4), dv_13.Y * dropScale); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 112) * 4), dv_14.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 112) * 4 + 4), dv_14.Y * dropScale); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 120) * 4), dv_15.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 120) * 4 + 4), dv_15.Y * dropScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 0) * 2), kind.Pack(dv_0.X * dropScale, dv_0.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 8) * 2), kind.Pack(dv_1.X * dropScale, dv_1.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 16) * 2), kind.Pack(dv_2.X * dropScale, dv_2.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 24) * 2), kind.Pack(dv_3.X * dropScale, dv_3.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 32) * 2), kind.Pack(dv_4.X * dropScale, dv_4.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 40) * 2), kind.Pack(dv_5.X * dropScale, dv_5.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 48) * 2), kind.Pack(dv_6.X * dropScale, dv_6.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 56) * 2), kind.Pack(dv_7.X * dropScale, dv_7.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 64) * 2), kind.Pack(dv_8.X * dropScale, dv_8.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 72) * 2), kind.Pack(dv_9.X * dropScale, dv_9.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 80) * 2), kind.Pack(dv_10.X * dropScale, dv_10.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 88) * 2), kind.Pack(dv_11.X * dropScale, dv_11.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 96) * 2), kind.Pack(dv_12.X * dropScale, dv_12.Y * dropScale));
+                if (104 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 104) * 2), kind.Pack(dv_13.X * dropScale, dv_13.Y * dropScale));
+                if (112 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 112) * 2), kind.Pack(dv_14.X * dropScale, dv_14.Y * dropScale));
+                if (120 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 120) * 2), kind.Pack(dv_15.X * dropScale, dv_15.Y * dropScale));
+            }
+        }
+        if (key_1 < seqK)
+        {
+            long rowElement_1 = (kTok0 + key_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + 2 * t;
+            if (p.DkFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 0) * 4), dk_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 0) * 4 + 4), dk_0.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 8) * 4), dk_1.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 8) * 4 + 4), dk_1.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 16) * 4), dk_2.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 16) * 4 + 4), dk_2.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 24) * 4), dk_3.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 24) * 4 + 4), dk_3.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 32) * 4), dk_4.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 32) * 4 + 4), dk_4.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 40) * 4), dk_5.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 40) * 4 + 4), dk_5.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 48) * 4), dk_6.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 48) * 4 + 4), dk_6.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 56) * 4), dk_7.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 56) * 4 + 4), dk_7.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 64) * 4), dk_8.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 64) * 4 + 4), dk_8.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 72) * 4), dk_9.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 72) * 4 + 4), dk_9.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 80) * 4), dk_10.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 80) * 4 + 4), dk_10.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 88) * 4), dk_11.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 88) * 4 + 4), dk_11.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 96) * 4), dk_12.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 96) * 4 + 4), dk_12.W * kScale); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 104) * 4), dk_13.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 104) * 4 + 4), dk_13.W * kScale); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 112) * 4), dk_14.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 112) * 4 + 4), dk_14.W * kScale); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 120) * 4), dk_15.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 120) * 4 + 4), dk_15.W * kScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 0) * 2), kind.Pack(dk_0.Z * kScale, dk_0.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 8) * 2), kind.Pack(dk_1.Z * kScale, dk_1.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 16) * 2), kind.Pack(dk_2.Z * kScale, dk_2.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 24) * 2), kind.Pack(dk_3.Z * kScale, dk_3.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 32) * 2), kind.Pack(dk_4.Z * kScale, dk_4.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 40) * 2), kind.Pack(dk_5.Z * kScale, dk_5.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 48) * 2), kind.Pack(dk_6.Z * kScale, dk_6.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 56) * 2), kind.Pack(dk_7.Z * kScale, dk_7.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 64) * 2), kind.Pack(dk_8.Z * kScale, dk_8.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 72) * 2), kind.Pack(dk_9.Z * kScale, dk_9.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 80) * 2), kind.Pack(dk_10.Z * kScale, dk_10.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 88) * 2), kind.Pack(dk_11.Z * kScale, dk_11.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 96) * 2), kind.Pack(dk_12.Z * kScale, dk_12.W * kScale));
+                if (104 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 104) * 2), kind.Pack(dk_13.Z * kScale, dk_13.W * kScale));
+                if (112 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 112) * 2), kind.Pack(dk_14.Z * kScale, dk_14.W * kScale));
+                if (120 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 120) * 2), kind.Pack(dk_15.Z * kScale, dk_15.W * kScale));
+            }
+            if (p.DvFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 0) * 4), dv_0.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 0) * 4 + 4), dv_0.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 8) * 4), dv_1.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 8) * 4 + 4), dv_1.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 16) * 4), dv_2.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 16) * 4 + 4), dv_2.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 24) * 4), dv_3.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 24) * 4 + 4), dv_3.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 32) * 4), dv_4.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 32) * 4 + 4), dv_4.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 40) * 4), dv_5.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 40) * 4 + 4), dv_5.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 48) * 4), dv_6.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 48) * 4 + 4), dv_6.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 56) * 4), dv_7.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 56) * 4 + 4), dv_7.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 64) * 4), dv_8.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 64) * 4 + 4), dv_8.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 72) * 4), dv_9.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 72) * 4 + 4), dv_9.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 80) * 4), dv_10.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 80) * 4 + 4), dv_10.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 88) * 4), dv_11.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 88) * 4 + 4), dv_11.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 96) * 4), dv_12.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 96) * 4 + 4), dv_12.W * dropScale); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 104) * 4), dv_13.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 104) * 4 + 4), dv_13.W * dropScale); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 112) * 4), dv_14.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 112) * 4 + 4), dv_14.W * dropScale); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 120) * 4), dv_15.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 120) * 4 + 4), dv_15.W * dropScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 0) * 2), kind.Pack(dv_0.Z * dropScale, dv_0.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 8) * 2), kind.Pack(dv_1.Z * dropScale, dv_1.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 16) * 2), kind.Pack(dv_2.Z * dropScale, dv_2.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 24) * 2), kind.Pack(dv_3.Z * dropScale, dv_3.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 32) * 2), kind.Pack(dv_4.Z * dropScale, dv_4.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 40) * 2), kind.Pack(dv_5.Z * dropScale, dv_5.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 48) * 2), kind.Pack(dv_6.Z * dropScale, dv_6.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 56) * 2), kind.Pack(dv_7.Z * dropScale, dv_7.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 64) * 2), kind.Pack(dv_8.Z * dropScale, dv_8.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 72) * 2), kind.Pack(dv_9.Z * dropScale, dv_9.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 80) * 2), kind.Pack(dv_10.Z * dropScale, dv_10.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 88) * 2), kind.Pack(dv_11.Z * dropScale, dv_11.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 96) * 2), kind.Pack(dv_12.Z * dropScale, dv_12.W * dropScale));
+                if (104 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 104) * 2), kind.Pack(dv_13.Z * dropScale, dv_13.W * dropScale));
+                if (112 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 112) * 2), kind.Pack(dv_14.Z * dropScale, dv_14.W * dropScale));
+                if (120 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 120) * 2), kind.Pack(dv_15.Z * dropScale, dv_15.W * dropScale));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward (dK and dV), head dim ≤ 64: a block of 256 threads owns 128 keys (8 warps × 16) of one key/value head and
+    /// sweeps query tiles of 64 rows of every head in its group (double-buffered cp.async): dV and dK accumulate in registers.
+    /// dQ is left to the dQ kernel.
+    /// K/V fragments: in registers.
+    /// </summary>
+    public static void DKV_D64_N128_M64_W8_KR<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    {
+        const int RowBytes = 128, BlockM = 64, BlockN = 128;
+        const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
+        var kind = default(TKind);
+        var mode = default(TMode);
+        var features = default(TFeatures);
+        var score = mods.Score;
+        var mask = mods.Mask;
+        int tid = Group.IdxX;
+        int lane = tid & 31;
+        int warp = tid >> 5;
+        int g = lane >> 2;
+        int t = lane & 3;
+        int swz = lane & 7;
+        int half = lane >> 4;
+        int kBlock = Grid.IdxX;
+        int kvHead = Grid.IdxY;
+        int batch = Grid.IdxZ;
+        int seqQ = p.SeqQ;
+        int seqK = p.SeqK;
+        long qTok0 = (long)batch * p.SeqQ;
+        long kTok0 = (long)batch * p.SeqK;
+        if (p.CuQ != 0)
+        {
+            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
+            int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
+            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
+            seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;
+            qTok0 = q0;
+            kTok0 = k0;
+        }
+        int kStart = kBlock * BlockN;
+        if (kStart >= seqK)
+            return;
+        int kRows = seqK - kStart < BlockN ? seqK - kStart : BlockN;
+        int kEnd = kStart + kRows;
+        int mFirst = TileMath.QueryBlockFirst(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM);
+        int mCount = TileMath.QueryBlockEnd(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM) - mFirst;
+        int tiles = mCount * p.GroupSize;
+        uint sK = PtxOps.SharedBase();
+        uint sV = sK + KvBytes;
+        uint sQ = sV + KvBytes;
+        uint sDO = sQ + 2 * QBytes;
+        uint sL = sDO + 2 * QBytes;
+        uint sD = sL + 2 * VecBytes;
+        uint sS = sD + 2 * VecBytes;
+        int headBytes = p.HeadDim * 2;
+        long qRowStride = (long)p.Heads * headBytes;
+        long kRowStride = (long)p.KvHeads * headBytes;
+        long kOffset = (kTok0 + kStart) * kRowStride + (long)kvHead * headBytes;
+        const int RowStep = 32;
+        int ldRow = tid >> 3;
+        int ldChunk = tid & 7;
+        bool chunkOk = ldChunk < (p.HeadDim >> 3);
+        uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);
+        long ldQ = ldRow * qRowStride + (ldChunk << 4);
+        long ldKv = ldRow * kRowStride + (ldChunk << 4);
+
+        // Prologue: this block's K and V (one cp.async group), then the first query tile (the next group).
+        {
+            uint ls = sK + ldShared;
+            ulong lg = p.K + (ulong)kOffset + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = kRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+            }
+        }
+        {
+            uint ls = sV + ldShared;
+            ulong lg = p.V + (ulong)kOffset + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = kRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (tiles > 0)
+        {
+            int lHead = kvHead * p.GroupSize + (0) / mCount;
+            int lStart = (mFirst + (0) % mCount) * BlockM;
+            long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;
+            uint lStage = 0u;
+            {
+                uint ls = sQ + lStage * QBytes + ldShared;
+                ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
+                long lstep = RowStep * qRowStride;
+                int lvalid = seqQ - lStart;
+                if (lvalid >= 64 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                }
+            }
+            {
+                uint ls = sDO + lStage * QBytes + ldShared;
+                ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
+                long lstep = RowStep * qRowStride;
+                int lvalid = seqQ - lStart;
+                if (lvalid >= 64 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                }
+            }
+            ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
+            if (tid < 16)
+                PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
+            else if (tid < 32)
+                PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
+        }
+        PtxOps.CommitGroup();
+
+        // Per-lane key rows (g and g + 8 of the warp's 16): the queries each may see, [qlo, qhi]; a key past the end
+        // or hidden by the padding mask sees none.
+        int shift = seqK - seqQ;
+        int key_0 = kStart + warp * 16 + g + 0;
+        int qlo_0 = p.WindowRight < 0 ? 0 : key_0 - shift - p.WindowRight;
+        int qhi_0 = p.WindowLeft < 0 ? int.MaxValue : key_0 - shift + p.WindowLeft;
+        if (key_0 >= seqK)
+            qhi_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0)) == 0)
+            qhi_0 = -1;
+        int key_1 = kStart + warp * 16 + g + 8;
+        int qlo_1 = p.WindowRight < 0 ? 0 : key_1 - shift - p.WindowRight;
+        int qhi_1 = p.WindowLeft < 0 ? int.MaxValue : key_1 - shift + p.WindowLeft;
+        if (key_1 >= seqK)
+            qhi_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1)) == 0)
+            qhi_1 = -1;
+        Float4 dk_0 = default;
+        Float4 dv_0 = default;
+        Float4 dk_1 = default;
+        Float4 dv_1 = default;
+        Float4 dk_2 = default;
+        Float4 dv_2 = default;
+        Float4 dk_3 = default;
+        Float4 dv_3 = default;
+        Float4 dk_4 = default;
+        Float4 dv_4 = default;
+        Float4 dk_5 = default;
+        Float4 dv_5 = default;
+        Float4 dk_6 = default;
+        Float4 dv_6 = default;
+        Float4 dk_7 = default;
+        Float4 dv_7 = default;
+        uint kFrag = sK + (uint)((warp * 16 + (lane & 15)) * RowBytes);
+        uint vFrag = sV + (uint)((warp * 16 + (lane & 15)) * RowBytes);
+        int bRow = (lane & 7) * RowBytes;
+        int quarter = lane >> 3;
+        int tRow = (lane & 15) * RowBytes;
+        PtxOps.WaitGroup1();
+        Group.Barrier();
+        // A fragments of the warp's 16 keys, for Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ.
+        Uint4 ka_0 = PtxOps.LdMatrixX4(kFrag + (uint)(((0 + half) ^ swz) << 4));
+        Uint4 va_0 = PtxOps.LdMatrixX4(vFrag + (uint)(((0 + half) ^ swz) << 4));
+        Uint4 ka_1 = PtxOps.LdMatrixX4(kFrag + (uint)(((2 + half) ^ swz) << 4));
+        Uint4 va_1 = PtxOps.LdMatrixX4(vFrag + (uint)(((2 + half) ^ swz) << 4));
+        Uint4 ka_2 = PtxOps.LdMatrixX4(kFrag + (uint)(((4 + half) ^ swz) << 4));
+        Uint4 va_2 = PtxOps.LdMatrixX4(vFrag + (uint)(((4 + half) ^ swz) << 4));
+        Uint4 ka_3 = PtxOps.LdMatrixX4(kFrag + (uint)(((6 + half) ^ swz) << 4));
+        Uint4 va_3 = PtxOps.LdMatrixX4(vFrag + (uint)(((6 + half) ^ swz) << 4));
+        float dropScale = p.DropScale;
+
+        for (int u = 0; u < tiles; u++)
+        {
+            uint stage = (uint)(u & 1);
+            PtxOps.WaitGroup0();
+            Group.Barrier();
+            if (u + 1 < tiles)
+            {
+                int lHead = kvHead * p.GroupSize + (u + 1) / mCount;
+                int lStart = (mFirst + (u + 1) % mCount) * BlockM;
+                long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;
+                uint lStage = stage ^ 1u;
+                {
+                    uint ls = sQ + lStage * QBytes + ldShared;
+                    ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
+                    long lstep = RowStep * qRowStride;
+                    int lvalid = seqQ - lStart;
+                    if (lvalid >= 64 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 32 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    }
+                }
+                {
+                    uint ls = sDO + lStage * QBytes + ldShared;
+                    ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
+                    long lstep = RowStep * qRowStride;
+                    int lvalid = seqQ - lStart;
+                    if (lvalid >= 64 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 32 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    }
+                }
+                ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
+                if (tid < 16)
+                    PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
+                else if (tid < 32)
+                    PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
+            }
+            PtxOps.CommitGroup();
+            int head = kvHead * p.GroupSize + u / mCount;
+            int qStart = (mFirst + u % mCount) * BlockM;
+            int qEnd = qStart + BlockM < seqQ ? qStart + BlockM : seqQ;
+            // The caller's mask may hide the whole tile (block-uniform): the pipeline has moved on, nothing to compute.
+            BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, kStart, kEnd, seqQ, seqK)) : BlockCoverage.Full;
+            if (mask.Enabled && coverage == BlockCoverage.Empty)
+                continue;
+            uint qTile = sQ + stage * QBytes;
+            uint doTile = sDO + stage * QBytes;
+            uint lTile = sL + stage * VecBytes;
+            uint dTile = sD + stage * VecBytes;
+
+            // Sᵀ = K·Qᵀ (rows: the warp's keys; columns: the tile's queries).
+            Float4 s_0 = default;
+            Float4 s_1 = default;
+            Float4 s_2 = default;
+            Float4 s_3 = default;
+            Float4 s_4 = default;
+            Float4 s_5 = default;
+            Float4 s_6 = default;
+            Float4 s_7 = default;
+            uint sOff0 = qTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
+            Uint4 sb_0_0 = PtxOps.LdMatrixX4(sOff0 + 0u);
+            s_0 = kind.Mma(s_0, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_0.X, sb_0_0.Y);
+            s_0 = kind.Mma(s_0, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_0.Z, sb_0_0.W);
+            Uint4 sb_0_1 = PtxOps.LdMatrixX4(sOff0 + 1024u);
+            s_1 = kind.Mma(s_1, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_1.X, sb_0_1.Y);
+            s_1 = kind.Mma(s_1, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_1.Z, sb_0_1.W);
+            Uint4 sb_0_2 = PtxOps.LdMatrixX4(sOff0 + 2048u);
+            s_2 = kind.Mma(s_2, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_2.X, sb_0_2.Y);
+            s_2 = kind.Mma(s_2, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_2.Z, sb_0_2.W);
+            Uint4 sb_0_3 = PtxOps.LdMatrixX4(sOff0 + 3072u);
+            s_3 = kind.Mma(s_3, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_3.X, sb_0_3.Y);
+            s_3 = kind.Mma(s_3, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_3.Z, sb_0_3.W);
+            Uint4 sb_0_4 = PtxOps.LdMatrixX4(sOff0 + 4096u);
+            s_4 = kind.Mma(s_4, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_4.X, sb_0_4.Y);
+            s_4 = kind.Mma(s_4, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_4.Z, sb_0_4.W);
+            Uint4 sb_0_5 = PtxOps.LdMatrixX4(sOff0 + 5120u);
+            s_5 = kind.Mma(s_5, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_5.X, sb_0_5.Y);
+            s_5 = kind.Mma(s_5, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_5.Z, sb_0_5.W);
+            Uint4 sb_0_6 = PtxOps.LdMatrixX4(sOff0 + 6144u);
+            s_6 = kind.Mma(s_6, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_6.X, sb_0_6.Y);
+            s_6 = kind.Mma(s_6, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_6.Z, sb_0_6.W);
+            Uint4 sb_0_7 = PtxOps.LdMatrixX4(sOff0 + 7168u);
+            s_7 = kind.Mma(s_7, ka_0.X, ka_0.Y, ka_0.Z, ka_0.W, sb_0_7.X, sb_0_7.Y);
+            s_7 = kind.Mma(s_7, ka_1.X, ka_1.Y, ka_1.Z, ka_1.W, sb_0_7.Z, sb_0_7.W);
+            uint sOff1 = qTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
+            Uint4 sb_1_0 = PtxOps.LdMatrixX4(sOff1 + 0u);
+            s_0 = kind.Mma(s_0, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_0.X, sb_1_0.Y);
+            s_0 = kind.Mma(s_0, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_0.Z, sb_1_0.W);
+            Uint4 sb_1_1 = PtxOps.LdMatrixX4(sOff1 + 1024u);
+            s_1 = kind.Mma(s_1, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_1.X, sb_1_1.Y);
+            s_1 = kind.Mma(s_1, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_1.Z, sb_1_1.W);
+            Uint4 sb_1_2 = PtxOps.LdMatrixX4(sOff1 + 2048u);
+            s_2 = kind.Mma(s_2, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_2.X, sb_1_2.Y);
+            s_2 = kind.Mma(s_2, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_2.Z, sb_1_2.W);
+            Uint4 sb_1_3 = PtxOps.LdMatrixX4(sOff1 + 3072u);
+            s_3 = kind.Mma(s_3, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_3.X, sb_1_3.Y);
+            s_3 = kind.Mma(s_3, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_3.Z, sb_1_3.W);
+            Uint4 sb_1_4 = PtxOps.LdMatrixX4(sOff1 + 4096u);
+            s_4 = kind.Mma(s_4, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_4.X, sb_1_4.Y);
+            s_4 = kind.Mma(s_4, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_4.Z, sb_1_4.W);
+            Uint4 sb_1_5 = PtxOps.LdMatrixX4(sOff1 + 5120u);
+            s_5 = kind.Mma(s_5, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_5.X, sb_1_5.Y);
+            s_5 = kind.Mma(s_5, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_5.Z, sb_1_5.W);
+            Uint4 sb_1_6 = PtxOps.LdMatrixX4(sOff1 + 6144u);
+            s_6 = kind.Mma(s_6, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_6.X, sb_1_6.Y);
+            s_6 = kind.Mma(s_6, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_6.Z, sb_1_6.W);
+            Uint4 sb_1_7 = PtxOps.LdMatrixX4(sOff1 + 7168u);
+            s_7 = kind.Mma(s_7, ka_2.X, ka_2.Y, ka_2.Z, ka_2.W, sb_1_7.X, sb_1_7.Y);
+            s_7 = kind.Mma(s_7, ka_3.X, ka_3.Y, ka_3.Z, ka_3.W, sb_1_7.Z, sb_1_7.W);
+
+            // Score mode (softcap's tanh) and its derivative, base-2 logits (ALiBi, the caller's score modifier and its
+            // derivative), then Pᵀ = 2^(logit − LSE₂) with the mask applied to P.
+            float prep = p.PrepScale;
+            float sl2 = p.ScaleLog2;
+            bool chain = mode.HasDerivative || score.Enabled;
+            float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+            int col0 = qStart + 2 * t;
+            float lse_0_0 = PtxOps.LoadSharedFloat(lTile + (uint)((0 + 2 * t) * 4));
+            float lse_0_1 = PtxOps.LoadSharedFloat(lTile + (uint)((0 + 2 * t) * 4 + 4));
+            Float4 dd_0 = default;
+            s_0.X = mode.Prepare(s_0.X, prep);
+            dd_0.X = mode.Derivative(s_0.X);
+            s_0.X *= sl2;
+            if (features.Alibi) s_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0, seqQ, seqK);
+                float y = s_0.X * 0.6931471805599453f;
+                dd_0.X *= score.Derivative(y, at);
+                s_0.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.X = PtxOps.Exp2(s_0.X - lse_0_0);
+            s_0.Y = mode.Prepare(s_0.Y, prep);
+            dd_0.Y = mode.Derivative(s_0.Y);
+            s_0.Y *= sl2;
+            if (features.Alibi) s_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0, seqQ, seqK);
+                float y = s_0.Y * 0.6931471805599453f;
+                dd_0.Y *= score.Derivative(y, at);
+                s_0.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.Y = PtxOps.Exp2(s_0.Y - lse_0_1);
+            s_0.Z = mode.Prepare(s_0.Z, prep);
+            dd_0.Z = mode.Derivative(s_0.Z);
+            s_0.Z *= sl2;
+            if (features.Alibi) s_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1, seqQ, seqK);
+                float y = s_0.Z * 0.6931471805599453f;
+                dd_0.Z *= score.Derivative(y, at);
+                s_0.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.Z = PtxOps.Exp2(s_0.Z - lse_0_0);
+            s_0.W = mode.Prepare(s_0.W, prep);
+            dd_0.W = mode.Derivative(s_0.W);
+            s_0.W *= sl2;
+            if (features.Alibi) s_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1, seqQ, seqK);
+                float y = s_0.W * 0.6931471805599453f;
+                dd_0.W *= score.Derivative(y, at);
+                s_0.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.W = PtxOps.Exp2(s_0.W - lse_0_1);
+            float lse_1_0 = PtxOps.LoadSharedFloat(lTile + (uint)((8 + 2 * t) * 4));
+            float lse_1_1 = PtxOps.LoadSharedFloat(lTile + (uint)((8 + 2 * t) * 4 + 4));
+            Float4 dd_1 = default;
+            s_1.X = mode.Prepare(s_1.X, prep);
+            dd_1.X = mode.Derivative(s_1.X);
+            s_1.X *= sl2;
+            if (features.Alibi) s_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0, seqQ, seqK);
+                float y = s_1.X * 0.6931471805599453f;
+                dd_1.X *= score.Derivative(y, at);
+                s_1.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.X = PtxOps.Exp2(s_1.X - lse_1_0);
+            s_1.Y = mode.Prepare(s_1.Y, prep);
+            dd_1.Y = mode.Derivative(s_1.Y);
+            s_1.Y *= sl2;
+            if (features.Alibi) s_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0, seqQ, seqK);
+                float y = s_1.Y * 0.6931471805599453f;
+                dd_1.Y *= score.Derivative(y, at);
+                s_1.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.Y = PtxOps.Exp2(s_1.Y - lse_1_1);
+            s_1.Z = mode.Prepare(s_1.Z, prep);
+            dd_1.Z = mode.Derivative(s_1.Z);
+            s_1.Z *= sl2;
+            if (features.Alibi) s_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1, seqQ, seqK);
+                float y = s_1.Z * 0.6931471805599453f;
+                dd_1.Z *= score.Derivative(y, at);
+                s_1.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.Z = PtxOps.Exp2(s_1.Z - lse_1_0);
+            s_1.W = mode.Prepare(s_1.W, prep);
+            dd_1.W = mode.Derivative(s_1.W);
+            s_1.W *= sl2;
+            if (features.Alibi) s_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1, seqQ, seqK);
+                float y = s_1.W * 0.6931471805599453f;
+                dd_1.W *= score.Derivative(y, at);
+                s_1.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.W = PtxOps.Exp2(s_1.W - lse_1_1);
+            float lse_2_0 = PtxOps.LoadSharedFloat(lTile + (uint)((16 + 2 * t) * 4));
+            float lse_2_1 = PtxOps.LoadSharedFloat(lTile + (uint)((16 + 2 * t) * 4 + 4));
+            Float4 dd_2 = default;
+            s_2.X = mode.Prepare(s_2.X, prep);
+            dd_2.X = mode.Derivative(s_2.X);
+            s_2.X *= sl2;
+            if (features.Alibi) s_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0, seqQ, seqK);
+                float y = s_2.X * 0.6931471805599453f;
+                dd_2.X *= score.Derivative(y, at);
+                s_2.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.X = PtxOps.Exp2(s_2.X - lse_2_0);
+            s_2.Y = mode.Prepare(s_2.Y, prep);
+            dd_2.Y = mode.Derivative(s_2.Y);
+            s_2.Y *= sl2;
+            if (features.Alibi) s_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0, seqQ, seqK);
+                float y = s_2.Y * 0.6931471805599453f;
+                dd_2.Y *= score.Derivative(y, at);
+                s_2.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.Y = PtxOps.Exp2(s_2.Y - lse_2_1);
+            s_2.Z = mode.Prepare(s_2.Z, prep);
+            dd_2.Z = mode.Derivative(s_2.Z);
+            s_2.Z *= sl2;
+            if (features.Alibi) s_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1, seqQ, seqK);
+                float y = s_2.Z * 0.6931471805599453f;
+                dd_2.Z *= score.Derivative(y, at);
+                s_2.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.Z = PtxOps.Exp2(s_2.Z - lse_2_0);
+            s_2.W = mode.Prepare(s_2.W, prep);
+            dd_2.W = mode.Derivative(s_2.W);
+            s_2.W *= sl2;
+            if (features.Alibi) s_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1, seqQ, seqK);
+                float y = s_2.W * 0.6931471805599453f;
+                dd_2.W *= score.Derivative(y, at);
+                s_2.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.W = PtxOps.Exp2(s_2.W - lse_2_1);
+            float lse_3_0 = PtxOps.LoadSharedFloat(lTile + (uint)((24 + 2 * t) * 4));
+            float lse_3_1 = PtxOps.LoadSharedFloat(lTile + (uint)((24 + 2 * t) * 4 + 4));
+            Float4 dd_3 = default;
+            s_3.X = mode.Prepare(s_3.X, prep);
+            dd_3.X = mode.Derivative(s_3.X);
+            s_3.X *= sl2;
+            if (features.Alibi) s_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0, seqQ, seqK);
+                float y = s_3.X * 0.6931471805599453f;
+                dd_3.X *= score.Derivative(y, at);
+                s_3.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.X = PtxOps.Exp2(s_3.X - lse_3_0);
+            s_3.Y = mode.Prepare(s_3.Y, prep);
+            dd_3.Y = mode.Derivative(s_3.Y);
+            s_3.Y *= sl2;
+            if (features.Alibi) s_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0, seqQ, seqK);
+                float y = s_3.Y * 0.6931471805599453f;
+                dd_3.Y *= score.Derivative(y, at);
+                s_3.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.Y = PtxOps.Exp2(s_3.Y - lse_3_1);
+            s_3.Z = mode.Prepare(s_3.Z, prep);
+            dd_3.Z = mode.Derivative(s_3.Z);
+            s_3.Z *= sl2;
+            if (features.Alibi) s_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1, seqQ, seqK);
+                float y = s_3.Z * 0.6931471805599453f;
+                dd_3.Z *= score.Derivative(y, at);
+                s_3.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.Z = PtxOps.Exp2(s_3.Z - lse_3_0);
+            s_3.W = mode.Prepare(s_3.W, prep);
+            dd_3.W = mode.Derivative(s_3.W);
+            s_3.W *= sl2;
+            if (features.Alibi) s_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1, seqQ, seqK);
+                float y = s_3.W * 0.6931471805599453f;
+                dd_3.W *= score.Derivative(y, at);
+                s_3.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.W = PtxOps.Exp2(s_3.W - lse_3_1);
+            float lse_4_0 = PtxOps.LoadSharedFloat(lTile + (uint)((32 + 2 * t) * 4));
+            float lse_4_1 = PtxOps.LoadSharedFloat(lTile + (uint)((32 + 2 * t) * 4 + 4));
+            Float4 dd_4 = default;
+            s_4.X = mode.Prepare(s_4.X, prep);
+            dd_4.X = mode.Derivative(s_4.X);
+            s_4.X *= sl2;
+            if (features.Alibi) s_4.X -= alibiSlope * (float)AbsDistance(col0 + 32 + shift, key_0);
+            if (score.Enabled && col0 + 32 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 32, key_0, seqQ, seqK);
+                float y = s_4.X * 0.6931471805599453f;
+                dd_4.X *= score.Derivative(y, at);
+                s_4.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.X = PtxOps.Exp2(s_4.X - lse_4_0);
+            s_4.Y = mode.Prepare(s_4.Y, prep);
+            dd_4.Y = mode.Derivative(s_4.Y);
+            s_4.Y *= sl2;
+            if (features.Alibi) s_4.Y -= alibiSlope * (float)AbsDistance(col0 + 33 + shift, key_0);
+            if (score.Enabled && col0 + 33 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 33, key_0, seqQ, seqK);
+                float y = s_4.Y * 0.6931471805599453f;
+                dd_4.Y *= score.Derivative(y, at);
+                s_4.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.Y = PtxOps.Exp2(s_4.Y - lse_4_1);
+            s_4.Z = mode.Prepare(s_4.Z, prep);
+            dd_4.Z = mode.Derivative(s_4.Z);
+            s_4.Z *= sl2;
+            if (features.Alibi) s_4.Z -= alibiSlope * (float)AbsDistance(col0 + 32 + shift, key_1);
+            if (score.Enabled && col0 + 32 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 32, key_1, seqQ, seqK);
+                float y = s_4.Z * 0.6931471805599453f;
+                dd_4.Z *= score.Derivative(y, at);
+                s_4.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.Z = PtxOps.Exp2(s_4.Z - lse_4_0);
+            s_4.W = mode.Prepare(s_4.W, prep);
+            dd_4.W = mode.Derivative(s_4.W);
+            s_4.W *= sl2;
+            if (features.Alibi) s_4.W -= alibiSlope * (float)AbsDistance(col0 + 33 + shift, key_1);
+            if (score.Enabled && col0 + 33 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 33, key_1, seqQ, seqK);
+                float y = s_4.W * 0.6931471805599453f;
+                dd_4.W *= score.Derivative(y, at);
+                s_4.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.W = PtxOps.Exp2(s_4.W - lse_4_1);
+            float lse_5_0 = PtxOps.LoadSharedFloat(lTile + (uint)((40 + 2 * t) * 4));
+            float lse_5_1 = PtxOps.LoadSharedFloat(lTile + (uint)((40 + 2 * t) * 4 + 4));
+            Float4 dd_5 = default;
+            s_5.X = mode.Prepare(s_5.X, prep);
+            dd_5.X = mode.Derivative(s_5.X);
+            s_5.X *= sl2;
+            if (features.Alibi) s_5.X -= alibiSlope * (float)AbsDistance(col0 + 40 + shift, key_0);
+            if (score.Enabled && col0 + 40 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 40, key_0, seqQ, seqK);
+                float y = s_5.X * 0.6931471805599453f;
+                dd_5.X *= score.Derivative(y, at);
+                s_5.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.X = PtxOps.Exp2(s_5.X - lse_5_0);
+            s_5.Y = mode.Prepare(s_5.Y, prep);
+            dd_5.Y = mode.Derivative(s_5.Y);
+            s_5.Y *= sl2;
+            if (features.Alibi) s_5.Y -= alibiSlope * (float)AbsDistance(col0 + 41 + shift, key_0);
+            if (score.Enabled && col0 + 41 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 41, key_0, seqQ, seqK);
+                float y = s_5.Y * 0.6931471805599453f;
+                dd_5.Y *= score.Derivative(y, at);
+                s_5.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.Y = PtxOps.Exp2(s_5.Y - lse_5_1);
+            s_5.Z = mode.Prepare(s_5.Z, prep);
+            dd_5.Z = mode.Derivative(s_5.Z);
+            s_5.Z *= sl2;
+            if (features.Alibi) s_5.Z -= alibiSlope * (float)AbsDistance(col0 + 40 + shift, key_1);
+            if (score.Enabled && col0 + 40 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 40, key_1, seqQ, seqK);
+                float y = s_5.Z * 0.6931471805599453f;
+                dd_5.Z *= score.Derivative(y, at);
+                s_5.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.Z = PtxOps.Exp2(s_5.Z - lse_5_0);
+            s_5.W = mode.Prepare(s_5.W, prep);
+            dd_5.W = mode.Derivative(s_5.W);
+            s_5.W *= sl2;
+            if (features.Alibi) s_5.W -= alibiSlope * (float)AbsDistance(col0 + 41 + shift, key_1);
+            if (score.Enabled && col0 + 41 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 41, key_1, seqQ, seqK);
+                float y = s_5.W * 0.6931471805599453f;
+                dd_5.W *= score.Derivative(y, at);
+                s_5.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.W = PtxOps.Exp2(s_5.W - lse_5_1);
+            float lse_6_0 = PtxOps.LoadSharedFloat(lTile + (uint)((48 + 2 * t) * 4));
+            float lse_6_1 = PtxOps.LoadSharedFloat(lTile + (uint)((48 + 2 * t) * 4 + 4));
+            Float4 dd_6 = default;
+            s_6.X = mode.Prepare(s_6.X, prep);
+            dd_6.X = mode.Derivative(s_6.X);
+            s_6.X *= sl2;
+            if (features.Alibi) s_6.X -= alibiSlope * (float)AbsDistance(col0 + 48 + shift, key_0);
+            if (score.Enabled && col0 + 48 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 48, key_0, seqQ, seqK);
+                float y = s_6.X * 0.6931471805599453f;
+                dd_6.X *= score.Derivative(y, at);
+                s_6.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.X = PtxOps.Exp2(s_6.X - lse_6_0);
+            s_6.Y = mode.Prepare(s_6.Y, prep);
+            dd_6.Y = mode.Derivative(s_6.Y);
+            s_6.Y *= sl2;
+            if (features.Alibi) s_6.Y -= alibiSlope * (float)AbsDistance(col0 + 49 + shift, key_0);
+            if (score.Enabled && col0 + 49 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 49, key_0, seqQ, seqK);
+                float y = s_6.Y * 0.6931471805599453f;
+                dd_6.Y *= score.Derivative(y, at);
+                s_6.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.Y = PtxOps.Exp2(s_6.Y - lse_6_1);
+            s_6.Z = mode.Prepare(s_6.Z, prep);
+            dd_6.Z = mode.Derivative(s_6.Z);
+            s_6.Z *= sl2;
+            if (features.Alibi) s_6.Z -= alibiSlope * (float)AbsDistance(col0 + 48 + shift, key_1);
+            if (score.Enabled && col0 + 48 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 48, key_1, seqQ, seqK);
+                float y = s_6.Z * 0.6931471805599453f;
+                dd_6.Z *= score.Derivative(y, at);
+                s_6.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.Z = PtxOps.Exp2(s_6.Z - lse_6_0);
+            s_6.W = mode.Prepare(s_6.W, prep);
+            dd_6.W = mode.Derivative(s_6.W);
+            s_6.W *= sl2;
+            if (features.Alibi) s_6.W -= alibiSlope * (float)AbsDistance(col0 + 49 + shift, key_1);
+            if (score.Enabled && col0 + 49 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 49, key_1, seqQ, seqK);
+                float y = s_6.W * 0.6931471805599453f;
+                dd_6.W *= score.Derivative(y, at);
+                s_6.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.W = PtxOps.Exp2(s_6.W - lse_6_1);
+            float lse_7_0 = PtxOps.LoadSharedFloat(lTile + (uint)((56 + 2 * t) * 4));
+            float lse_7_1 = PtxOps.LoadSharedFloat(lTile + (uint)((56 + 2 * t) * 4 + 4));
+            Float4 dd_7 = default;
+            s_7.X = mode.Prepare(s_7.X, prep);
+            dd_7.X = mode.Derivative(s_7.X);
+            s_7.X *= sl2;
+            if (features.Alibi) s_7.X -= alibiSlope * (float)AbsDistance(col0 + 56 + shift, key_0);
+            if (score.Enabled && col0 + 56 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 56, key_0, seqQ, seqK);
+                float y = s_7.X * 0.6931471805599453f;
+                dd_7.X *= score.Derivative(y, at);
+                s_7.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.X = PtxOps.Exp2(s_7.X - lse_7_0);
+            s_7.Y = mode.Prepare(s_7.Y, prep);
+            dd_7.Y = mode.Derivative(s_7.Y);
+            s_7.Y *= sl2;
+            if (features.Alibi) s_7.Y -= alibiSlope * (float)AbsDistance(col0 + 57 + shift, key_0);
+            if (score.Enabled && col0 + 57 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 57, key_0, seqQ, seqK);
+                float y = s_7.Y * 0.6931471805599453f;
+                dd_7.Y *= score.Derivative(y, at);
+                s_7.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.Y = PtxOps.Exp2(s_7.Y - lse_7_1);
+            s_7.Z = mode.Prepare(s_7.Z, prep);
+            dd_7.Z = mode.Derivative(s_7.Z);
+            s_7.Z *= sl2;
+            if (features.Alibi) s_7.Z -= alibiSlope * (float)AbsDistance(col0 + 56 + shift, key_1);
+            if (score.Enabled && col0 + 56 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 56, key_1, seqQ, seqK);
+                float y = s_7.Z * 0.6931471805599453f;
+                dd_7.Z *= score.Derivative(y, at);
+                s_7.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.Z = PtxOps.Exp2(s_7.Z - lse_7_0);
+            s_7.W = mode.Prepare(s_7.W, prep);
+            dd_7.W = mode.Derivative(s_7.W);
+            s_7.W *= sl2;
+            if (features.Alibi) s_7.W -= alibiSlope * (float)AbsDistance(col0 + 57 + shift, key_1);
+            if (score.Enabled && col0 + 57 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 57, key_1, seqQ, seqK);
+                float y = s_7.W * 0.6931471805599453f;
+                dd_7.W *= score.Derivative(y, at);
+                s_7.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.W = PtxOps.Exp2(s_7.W - lse_7_1);
+            bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
+            if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
+            {
+                s_0.X = col0 + 0 >= qlo_0 && col0 + 0 <= qhi_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0, seqQ, seqK)))) ? s_0.X : 0f;
+                s_0.Y = col0 + 1 >= qlo_0 && col0 + 1 <= qhi_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0, seqQ, seqK)))) ? s_0.Y : 0f;
+                s_0.Z = col0 + 0 >= qlo_1 && col0 + 0 <= qhi_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1, seqQ, seqK)))) ? s_0.Z : 0f;
+                s_0.W = col0 + 1 >= qlo_1 && col0 + 1 <= qhi_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1, seqQ, seqK)))) ? s_0.W : 0f;
+                s_1.X = col0 + 8 >= qlo_0 && col0 + 8 <= qhi_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0, seqQ, seqK)))) ? s_1.X : 0f;
+                s_1.Y = col0 + 9 >= qlo_0 && col0 + 9 <= qhi_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0, seqQ, seqK)))) ? s_1.Y : 0f;
+                s_1.Z = col0 + 8 >= qlo_1 && col0 + 8 <= qhi_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1, seqQ, seqK)))) ? s_1.Z : 0f;
+                s_1.W = col0 + 9 >= qlo_1 && col0 + 9 <= qhi_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1, seqQ, seqK)))) ? s_1.W : 0f;
+                s_2.X = col0 + 16 >= qlo_0 && col0 + 16 <= qhi_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0, seqQ, seqK)))) ? s_2.X : 0f;
+                s_2.Y = col0 + 17 >= qlo_0 && col0 + 17 <= qhi_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0, seqQ, seqK)))) ? s_2.Y : 0f;
+                s_2.Z = col0 + 16 >= qlo_1 && col0 + 16 <= qhi_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1, seqQ, seqK)))) ? s_2.Z : 0f;
+                s_2.W = col0 + 17 >= qlo_1 && col0 + 17 <= qhi_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1, seqQ, seqK)))) ? s_2.W : 0f;
+                s_3.X = col0 + 24 >= qlo_0 && col0 + 24 <= qhi_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0, seqQ, seqK)))) ? s_3.X : 0f;
+                s_3.Y = col0 + 25 >= qlo_0 && col0 + 25 <= qhi_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0, seqQ, seqK)))) ? s_3.Y : 0f;
+                s_3.Z = col0 + 24 >= qlo_1 && col0 + 24 <= qhi_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1, seqQ, seqK)))) ? s_3.Z : 0f;
+                s_3.W = col0 + 25 >= qlo_1 && col0 + 25 <= qhi_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1, seqQ, seqK)))) ? s_3.W : 0f;
+                s_4.X = col0 + 32 >= qlo_0 && col0 + 32 <= qhi_0 && (!userMask || (col0 + 32 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 32, key_0, seqQ, seqK)))) ? s_4.X : 0f;
+                s_4.Y = col0 + 33 >= qlo_0 && col0 + 33 <= qhi_0 && (!userMask || (col0 + 33 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 33, key_0, seqQ, seqK)))) ? s_4.Y : 0f;
+                s_4.Z = col0 + 32 >= qlo_1 && col0 + 32 <= qhi_1 && (!userMask || (col0 + 32 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 32, key_1, seqQ, seqK)))) ? s_4.Z : 0f;
+                s_4.W = col0 + 33 >= qlo_1 && col0 + 33 <= qhi_1 && (!userMask || (col0 + 33 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 33, key_1, seqQ, seqK)))) ? s_4.W : 0f;
+                s_5.X = col0 + 40 >= qlo_0 && col0 + 40 <= qhi_0 && (!userMask || (col0 + 40 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 40, key_0, seqQ, seqK)))) ? s_5.X : 0f;
+                s_5.Y = col0 + 41 >= qlo_0 && col0 + 41 <= qhi_0 && (!userMask || (col0 + 41 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 41, key_0, seqQ, seqK)))) ? s_5.Y : 0f;
+                s_5.Z = col0 + 40 >= qlo_1 && col0 + 40 <= qhi_1 && (!userMask || (col0 + 40 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 40, key_1, seqQ, seqK)))) ? s_5.Z : 0f;
+                s_5.W = col0 + 41 >= qlo_1 && col0 + 41 <= qhi_1 && (!userMask || (col0 + 41 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 41, key_1, seqQ, seqK)))) ? s_5.W : 0f;
+                s_6.X = col0 + 48 >= qlo_0 && col0 + 48 <= qhi_0 && (!userMask || (col0 + 48 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 48, key_0, seqQ, seqK)))) ? s_6.X : 0f;
+                s_6.Y = col0 + 49 >= qlo_0 && col0 + 49 <= qhi_0 && (!userMask || (col0 + 49 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 49, key_0, seqQ, seqK)))) ? s_6.Y : 0f;
+                s_6.Z = col0 + 48 >= qlo_1 && col0 + 48 <= qhi_1 && (!userMask || (col0 + 48 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 48, key_1, seqQ, seqK)))) ? s_6.Z : 0f;
+                s_6.W = col0 + 49 >= qlo_1 && col0 + 49 <= qhi_1 && (!userMask || (col0 + 49 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 49, key_1, seqQ, seqK)))) ? s_6.W : 0f;
+                s_7.X = col0 + 56 >= qlo_0 && col0 + 56 <= qhi_0 && (!userMask || (col0 + 56 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 56, key_0, seqQ, seqK)))) ? s_7.X : 0f;
+                s_7.Y = col0 + 57 >= qlo_0 && col0 + 57 <= qhi_0 && (!userMask || (col0 + 57 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 57, key_0, seqQ, seqK)))) ? s_7.Y : 0f;
+                s_7.Z = col0 + 56 >= qlo_1 && col0 + 56 <= qhi_1 && (!userMask || (col0 + 56 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 56, key_1, seqQ, seqK)))) ? s_7.Z : 0f;
+                s_7.W = col0 + 57 >= qlo_1 && col0 + 57 <= qhi_1 && (!userMask || (col0 + 57 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 57, key_1, seqQ, seqK)))) ? s_7.W : 0f;
+            }
+
+            // Dropout: the keep bit of (key, query) is bit key mod 4 of Philox(counter (key/4, query, b·H + h, low32(offset))),
+            // gathered into one bit per element (element i of the tile: bit i mod 32 of word i / 32) until dS needs it again.
+            uint dropHead = (uint)(batch * p.Heads + head);
+            uint kbits_0 = 0u;
+            if (features.Dropout)
+            {
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+            }
+
+            // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
+            uint pa_0_0 = kind.Pack((features.Dropout ? s_0.X * KeepFactor(kbits_0, 0) : s_0.X), (features.Dropout ? s_0.Y * KeepFactor(kbits_0, 1) : s_0.Y));
+            uint pa_0_1 = kind.Pack((features.Dropout ? s_0.Z * KeepFactor(kbits_0, 2) : s_0.Z), (features.Dropout ? s_0.W * KeepFactor(kbits_0, 3) : s_0.W));
+            uint pa_0_2 = kind.Pack((features.Dropout ? s_1.X * KeepFactor(kbits_0, 4) : s_1.X), (features.Dropout ? s_1.Y * KeepFactor(kbits_0, 5) : s_1.Y));
+            uint pa_0_3 = kind.Pack((features.Dropout ? s_1.Z * KeepFactor(kbits_0, 6) : s_1.Z), (features.Dropout ? s_1.W * KeepFactor(kbits_0, 7) : s_1.W));
+            uint pa_1_0 = kind.Pack((features.Dropout ? s_2.X * KeepFactor(kbits_0, 8) : s_2.X), (features.Dropout ? s_2.Y * KeepFactor(kbits_0, 9) : s_2.Y));
+            uint pa_1_1 = kind.Pack((features.Dropout ? s_2.Z * KeepFactor(kbits_0, 10) : s_2.Z), (features.Dropout ? s_2.W * KeepFactor(kbits_0, 11) : s_2.W));
+            uint pa_1_2 = kind.Pack((features.Dropout ? s_3.X * KeepFactor(kbits_0, 12) : s_3.X), (features.Dropout ? s_3.Y * KeepFactor(kbits_0, 13) : s_3.Y));
+            uint pa_1_3 = kind.Pack((features.Dropout ? s_3.Z * KeepFactor(kbits_0, 14) : s_3.Z), (features.Dropout ? s_3.W * KeepFactor(kbits_0, 15) : s_3.W));
+            uint pa_2_0 = kind.Pack((features.Dropout ? s_4.X * KeepFactor(kbits_0, 16) : s_4.X), (features.Dropout ? s_4.Y * KeepFactor(kbits_0, 17) : s_4.Y));
+            uint pa_2_1 = kind.Pack((features.Dropout ? s_4.Z * KeepFactor(kbits_0, 18) : s_4.Z), (features.Dropout ? s_4.W * KeepFactor(kbits_0, 19) : s_4.W));
+            uint pa_2_2 = kind.Pack((features.Dropout ? s_5.X * KeepFactor(kbits_0, 20) : s_5.X), (features.Dropout ? s_5.Y * KeepFactor(kbits_0, 21) : s_5.Y));
+            uint pa_2_3 = kind.Pack((features.Dropout ? s_5.Z * KeepFactor(kbits_0, 22) : s_5.Z), (features.Dropout ? s_5.W * KeepFactor(kbits_0, 23) : s_5.W));
+            uint pa_3_0 = kind.Pack((features.Dropout ? s_6.X * KeepFactor(kbits_0, 24) : s_6.X), (features.Dropout ? s_6.Y * KeepFactor(kbits_0, 25) : s_6.Y));
+            uint pa_3_1 = kind.Pack((features.Dropout ? s_6.Z * KeepFactor(kbits_0, 26) : s_6.Z), (features.Dropout ? s_6.W * KeepFactor(kbits_0, 27) : s_6.W));
+            uint pa_3_2 = kind.Pack((features.Dropout ? s_7.X * KeepFactor(kbits_0, 28) : s_7.X), (features.Dropout ? s_7.Y * KeepFactor(kbits_0, 29) : s_7.Y));
+            uint pa_3_3 = kind.Pack((features.Dropout ? s_7.Z * KeepFactor(kbits_0, 30) : s_7.Z), (features.Dropout ? s_7.W * KeepFactor(kbits_0, 31) : s_7.W));
+            uint dvOff0 = doTile + (uint)(tRow + 0 * RowBytes);
+            Uint4 dvb_0_0 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_0.X, dvb_0_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_0.Z, dvb_0_0.W);
+            Uint4 dvb_0_1 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_1.X, dvb_0_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_1.Z, dvb_0_1.W);
+            Uint4 dvb_0_2 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_2.X, dvb_0_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_2.Z, dvb_0_2.W);
+            Uint4 dvb_0_3 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_3.X, dvb_0_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_3.Z, dvb_0_3.W);
+            uint dvOff1 = doTile + (uint)(tRow + 16 * RowBytes);
+            Uint4 dvb_1_0 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_0.X, dvb_1_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_0.Z, dvb_1_0.W);
+            Uint4 dvb_1_1 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_1.X, dvb_1_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_1.Z, dvb_1_1.W);
+            Uint4 dvb_1_2 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_2.X, dvb_1_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_2.Z, dvb_1_2.W);
+            Uint4 dvb_1_3 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_3.X, dvb_1_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_3.Z, dvb_1_3.W);
+            uint dvOff2 = doTile + (uint)(tRow + 32 * RowBytes);
+            Uint4 dvb_2_0 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_0.X, dvb_2_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_0.Z, dvb_2_0.W);
+            Uint4 dvb_2_1 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_1.X, dvb_2_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_1.Z, dvb_2_1.W);
+            Uint4 dvb_2_2 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_2.X, dvb_2_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_2.Z, dvb_2_2.W);
+            Uint4 dvb_2_3 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_3.X, dvb_2_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_3.Z, dvb_2_3.W);
+            uint dvOff3 = doTile + (uint)(tRow + 48 * RowBytes);
+            Uint4 dvb_3_0 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_0.X, dvb_3_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_0.Z, dvb_3_0.W);
+            Uint4 dvb_3_1 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_1.X, dvb_3_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_1.Z, dvb_3_1.W);
+            Uint4 dvb_3_2 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_2.X, dvb_3_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_2.Z, dvb_3_2.W);
+            Uint4 dvb_3_3 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_3.X, dvb_3_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_3.Z, dvb_3_3.W);
+
+            // dPᵀ = V·dOᵀ.
+            Float4 dp_0 = default;
+            Float4 dp_1 = default;
+            Float4 dp_2 = default;
+            Float4 dp_3 = default;
+            Float4 dp_4 = default;
+            Float4 dp_5 = default;
+            Float4 dp_6 = default;
+            Float4 dp_7 = default;
+            uint dpOff0 = doTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
+            Uint4 dpb_0_0 = PtxOps.LdMatrixX4(dpOff0 + 0u);
+            dp_0 = kind.Mma(dp_0, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_0.X, dpb_0_0.Y);
+            dp_0 = kind.Mma(dp_0, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_0.Z, dpb_0_0.W);
+            Uint4 dpb_0_1 = PtxOps.LdMatrixX4(dpOff0 + 1024u);
+            dp_1 = kind.Mma(dp_1, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_1.X, dpb_0_1.Y);
+            dp_1 = kind.Mma(dp_1, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_1.Z, dpb_0_1.W);
+            Uint4 dpb_0_2 = PtxOps.LdMatrixX4(dpOff0 + 2048u);
+            dp_2 = kind.Mma(dp_2, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_2.X, dpb_0_2.Y);
+            dp_2 = kind.Mma(dp_2, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_2.Z, dpb_0_2.W);
+            Uint4 dpb_0_3 = PtxOps.LdMatrixX4(dpOff0 + 3072u);
+            dp_3 = kind.Mma(dp_3, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_3.X, dpb_0_3.Y);
+            dp_3 = kind.Mma(dp_3, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_3.Z, dpb_0_3.W);
+            Uint4 dpb_0_4 = PtxOps.LdMatrixX4(dpOff0 + 4096u);
+            dp_4 = kind.Mma(dp_4, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_4.X, dpb_0_4.Y);
+            dp_4 = kind.Mma(dp_4, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_4.Z, dpb_0_4.W);
+            Uint4 dpb_0_5 = PtxOps.LdMatrixX4(dpOff0 + 5120u);
+            dp_5 = kind.Mma(dp_5, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_5.X, dpb_0_5.Y);
+            dp_5 = kind.Mma(dp_5, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_5.Z, dpb_0_5.W);
+            Uint4 dpb_0_6 = PtxOps.LdMatrixX4(dpOff0 + 6144u);
+            dp_6 = kind.Mma(dp_6, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_6.X, dpb_0_6.Y);
+            dp_6 = kind.Mma(dp_6, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_6.Z, dpb_0_6.W);
+            Uint4 dpb_0_7 = PtxOps.LdMatrixX4(dpOff0 + 7168u);
+            dp_7 = kind.Mma(dp_7, va_0.X, va_0.Y, va_0.Z, va_0.W, dpb_0_7.X, dpb_0_7.Y);
+            dp_7 = kind.Mma(dp_7, va_1.X, va_1.Y, va_1.Z, va_1.W, dpb_0_7.Z, dpb_0_7.W);
+            uint dpOff1 = doTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
+            Uint4 dpb_1_0 = PtxOps.LdMatrixX4(dpOff1 + 0u);
+            dp_0 = kind.Mma(dp_0, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_0.X, dpb_1_0.Y);
+            dp_0 = kind.Mma(dp_0, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_0.Z, dpb_1_0.W);
+            Uint4 dpb_1_1 = PtxOps.LdMatrixX4(dpOff1 + 1024u);
+            dp_1 = kind.Mma(dp_1, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_1.X, dpb_1_1.Y);
+            dp_1 = kind.Mma(dp_1, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_1.Z, dpb_1_1.W);
+            Uint4 dpb_1_2 = PtxOps.LdMatrixX4(dpOff1 + 2048u);
+            dp_2 = kind.Mma(dp_2, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_2.X, dpb_1_2.Y);
+            dp_2 = kind.Mma(dp_2, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_2.Z, dpb_1_2.W);
+            Uint4 dpb_1_3 = PtxOps.LdMatrixX4(dpOff1 + 3072u);
+            dp_3 = kind.Mma(dp_3, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_3.X, dpb_1_3.Y);
+            dp_3 = kind.Mma(dp_3, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_3.Z, dpb_1_3.W);
+            Uint4 dpb_1_4 = PtxOps.LdMatrixX4(dpOff1 + 4096u);
+            dp_4 = kind.Mma(dp_4, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_4.X, dpb_1_4.Y);
+            dp_4 = kind.Mma(dp_4, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_4.Z, dpb_1_4.W);
+            Uint4 dpb_1_5 = PtxOps.LdMatrixX4(dpOff1 + 5120u);
+            dp_5 = kind.Mma(dp_5, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_5.X, dpb_1_5.Y);
+            dp_5 = kind.Mma(dp_5, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_5.Z, dpb_1_5.W);
+            Uint4 dpb_1_6 = PtxOps.LdMatrixX4(dpOff1 + 6144u);
+            dp_6 = kind.Mma(dp_6, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_6.X, dpb_1_6.Y);
+            dp_6 = kind.Mma(dp_6, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_6.Z, dpb_1_6.W);
+            Uint4 dpb_1_7 = PtxOps.LdMatrixX4(dpOff1 + 7168u);
+            dp_7 = kind.Mma(dp_7, va_2.X, va_2.Y, va_2.Z, va_2.W, dpb_1_7.X, dpb_1_7.Y);
+            dp_7 = kind.Mma(dp_7, va_3.X, va_3.Y, va_3.Z, va_3.W, dpb_1_7.Z, dpb_1_7.W);
+
+            // dSᵀ = Pᵀ∘(dPᵀ∘Z − D)·d(prepared)/d(score), Z the dropout factor; packed as A fragments for dK += dSᵀ·Q.
+            float rd_0_0 = PtxOps.LoadSharedFloat(dTile + (uint)((0 + 2 * t) * 4));
+            float rd_0_1 = PtxOps.LoadSharedFloat(dTile + (uint)((0 + 2 * t) * 4 + 4));
+            dp_0.X = s_0.X * ((features.Dropout ? dp_0.X * (KeepFactor(kbits_0, 0) * dropScale) : dp_0.X) - rd_0_0);
+            if (chain) dp_0.X *= dd_0.X;
+            dp_0.Y = s_0.Y * ((features.Dropout ? dp_0.Y * (KeepFactor(kbits_0, 1) * dropScale) : dp_0.Y) - rd_0_1);
+            if (chain) dp_0.Y *= dd_0.Y;
+            dp_0.Z = s_0.Z * ((features.Dropout ? dp_0.Z * (KeepFactor(kbits_0, 2) * dropScale) : dp_0.Z) - rd_0_0);
+            if (chain) dp_0.Z *= dd_0.Z;
+            dp_0.W = s_0.W * ((features.Dropout ? dp_0.W * (KeepFactor(kbits_0, 3) * dropScale) : dp_0.W) - rd_0_1);
+            if (chain) dp_0.W *= dd_0.W;
+            float rd_1_0 = PtxOps.LoadSharedFloat(dTile + (uint)((8 + 2 * t) * 4));
+            float rd_1_1 = PtxOps.LoadSharedFloat(dTile + (uint)((8 + 2 * t) * 4 + 4));
+            dp_1.X = s_1.X * ((features.Dropout ? dp_1.X * (KeepFactor(kbits_0, 4) * dropScale) : dp_1.X) - rd_1_0);
+            if (chain) dp_1.X *= dd_1.X;
+            dp_1.Y = s_1.Y * ((features.Dropout ? dp_1.Y * (KeepFactor(kbits_0, 5) * dropScale) : dp_1.Y) - rd_1_1);
+            if (chain) dp_1.Y *= dd_1.Y;
+            dp_1.Z = s_1.Z * ((features.Dropout ? dp_1.Z * (KeepFactor(kbits_0, 6) * dropScale) : dp_1.Z) - rd_1_0);
+            if (chain) dp_1.Z *= dd_1.Z;
+            dp_1.W = s_1.W * ((features.Dropout ? dp_1.W * (KeepFactor(kbits_0, 7) * dropScale) : dp_1.W) - rd_1_1);
+            if (chain) dp_1.W *= dd_1.W;
+            float rd_2_0 = PtxOps.LoadSharedFloat(dTile + (uint)((16 + 2 * t) * 4));
+            float rd_2_1 = PtxOps.LoadSharedFloat(dTile + (uint)((16 + 2 * t) * 4 + 4));
+            dp_2.X = s_2.X * ((features.Dropout ? dp_2.X * (KeepFactor(kbits_0, 8) * dropScale) : dp_2.X) - rd_2_0);
+            if (chain) dp_2.X *= dd_2.X;
+            dp_2.Y = s_2.Y * ((features.Dropout ? dp_2.Y * (KeepFactor(kbits_0, 9) * dropScale) : dp_2.Y) - rd_2_1);
+            if (chain) dp_2.Y *= dd_2.Y;
+            dp_2.Z = s_2.Z * ((features.Dropout ? dp_2.Z * (KeepFactor(kbits_0, 10) * dropScale) : dp_2.Z) - rd_2_0);
+            if (chain) dp_2.Z *= dd_2.Z;
+            dp_2.W = s_2.W * ((features.Dropout ? dp_2.W * (KeepFactor(kbits_0, 11) * dropScale) : dp_2.W) - rd_2_1);
+            if (chain) dp_2.W *= dd_2.W;
+            float rd_3_0 = PtxOps.LoadSharedFloat(dTile + (uint)((24 + 2 * t) * 4));
+            float rd_3_1 = PtxOps.LoadSharedFloat(dTile + (uint)((24 + 2 * t) * 4 + 4));
+            dp_3.X = s_3.X * ((features.Dropout ? dp_3.X * (KeepFactor(kbits_0, 12) * dropScale) : dp_3.X) - rd_3_0);
+            if (chain) dp_3.X *= dd_3.X;
+            dp_3.Y = s_3.Y * ((features.Dropout ? dp_3.Y * (KeepFactor(kbits_0, 13) * dropScale) : dp_3.Y) - rd_3_1);
+            if (chain) dp_3.Y *= dd_3.Y;
+            dp_3.Z = s_3.Z * ((features.Dropout ? dp_3.Z * (KeepFactor(kbits_0, 14) * dropScale) : dp_3.Z) - rd_3_0);
+            if (chain) dp_3.Z *= dd_3.Z;
+            dp_3.W = s_3.W * ((features.Dropout ? dp_3.W * (KeepFactor(kbits_0, 15) * dropScale) : dp_3.W) - rd_3_1);
+            if (chain) dp_3.W *= dd_3.W;
+            float rd_4_0 = PtxOps.LoadSharedFloat(dTile + (uint)((32 + 2 * t) * 4));
+            float rd_4_1 = PtxOps.LoadSharedFloat(dTile + (uint)((32 + 2 * t) * 4 + 4));
+            dp_4.X = s_4.X * ((features.Dropout ? dp_4.X * (KeepFactor(kbits_0, 16) * dropScale) : dp_4.X) - rd_4_0);
+            if (chain) dp_4.X *= dd_4.X;
+            dp_4.Y = s_4.Y * ((features.Dropout ? dp_4.Y * (KeepFactor(kbits_0, 17) * dropScale) : dp_4.Y) - rd_4_1);
+            if (chain) dp_4.Y *= dd_4.Y;
+            dp_4.Z = s_4.Z * ((features.Dropout ? dp_4.Z * (KeepFactor(kbits_0, 18) * dropScale) : dp_4.Z) - rd_4_0);
+            if (chain) dp_4.Z *= dd_4.Z;
+            dp_4.W = s_4.W * ((features.Dropout ? dp_4.W * (KeepFactor(kbits_0, 19) * dropScale) : dp_4.W) - rd_4_1);
+            if (chain) dp_4.W *= dd_4.W;
+            float rd_5_0 = PtxOps.LoadSharedFloat(dTile + (uint)((40 + 2 * t) * 4));
+            float rd_5_1 = PtxOps.LoadSharedFloat(dTile + (uint)((40 + 2 * t) * 4 + 4));
+            dp_5.X = s_5.X * ((features.Dropout ? dp_5.X * (KeepFactor(kbits_0, 20) * dropScale) : dp_5.X) - rd_5_0);
+            if (chain) dp_5.X *= dd_5.X;
+            dp_5.Y = s_5.Y * ((features.Dropout ? dp_5.Y * (KeepFactor(kbits_0, 21) * dropScale) : dp_5.Y) - rd_5_1);
+            if (chain) dp_5.Y *= dd_5.Y;
+            dp_5.Z = s_5.Z * ((features.Dropout ? dp_5.Z * (KeepFactor(kbits_0, 22) * dropScale) : dp_5.Z) - rd_5_0);
+            if (chain) dp_5.Z *= dd_5.Z;
+            dp_5.W = s_5.W * ((features.Dropout ? dp_5.W * (KeepFactor(kbits_0, 23) * dropScale) : dp_5.W) - rd_5_1);
+            if (chain) dp_5.W *= dd_5.W;
+            float rd_6_0 = PtxOps.LoadSharedFloat(dTile + (uint)((48 + 2 * t) * 4));
+            float rd_6_1 = PtxOps.LoadSharedFloat(dTile + (uint)((48 + 2 * t) * 4 + 4));
+            dp_6.X = s_6.X * ((features.Dropout ? dp_6.X * (KeepFactor(kbits_0, 24) * dropScale) : dp_6.X) - rd_6_0);
+            if (chain) dp_6.X *= dd_6.X;
+            dp_6.Y = s_6.Y * ((features.Dropout ? dp_6.Y * (KeepFactor(kbits_0, 25) * dropScale) : dp_6.Y) - rd_6_1);
+            if (chain) dp_6.Y *= dd_6.Y;
+            dp_6.Z = s_6.Z * ((features.Dropout ? dp_6.Z * (KeepFactor(kbits_0, 26) * dropScale) : dp_6.Z) - rd_6_0);
+            if (chain) dp_6.Z *= dd_6.Z;
+            dp_6.W = s_6.W * ((features.Dropout ? dp_6.W * (KeepFactor(kbits_0, 27) * dropScale) : dp_6.W) - rd_6_1);
+            if (chain) dp_6.W *= dd_6.W;
+            float rd_7_0 = PtxOps.LoadSharedFloat(dTile + (uint)((56 + 2 * t) * 4));
+            float rd_7_1 = PtxOps.LoadSharedFloat(dTile + (uint)((56 + 2 * t) * 4 + 4));
+            dp_7.X = s_7.X * ((features.Dropout ? dp_7.X * (KeepFactor(kbits_0, 28) * dropScale) : dp_7.X) - rd_7_0);
+            if (chain) dp_7.X *= dd_7.X;
+            dp_7.Y = s_7.Y * ((features.Dropout ? dp_7.Y * (KeepFactor(kbits_0, 29) * dropScale) : dp_7.Y) - rd_7_1);
+            if (chain) dp_7.Y *= dd_7.Y;
+            dp_7.Z = s_7.Z * ((features.Dropout ? dp_7.Z * (KeepFactor(kbits_0, 30) * dropScale) : dp_7.Z) - rd_7_0);
+            if (chain) dp_7.Z *= dd_7.Z;
+            dp_7.W = s_7.W * ((features.Dropout ? dp_7.W * (KeepFactor(kbits_0, 31) * dropScale) : dp_7.W) - rd_7_1);
+            if (chain) dp_7.W *= dd_7.W;
+            uint da_0_0 = kind.Pack(dp_0.X, dp_0.Y);
+            uint da_0_1 = kind.Pack(dp_0.Z, dp_0.W);
+            uint da_0_2 = kind.Pack(dp_1.X, dp_1.Y);
+            uint da_0_3 = kind.Pack(dp_1.Z, dp_1.W);
+            uint da_1_0 = kind.Pack(dp_2.X, dp_2.Y);
+            uint da_1_1 = kind.Pack(dp_2.Z, dp_2.W);
+            uint da_1_2 = kind.Pack(dp_3.X, dp_3.Y);
+            uint da_1_3 = kind.Pack(dp_3.Z, dp_3.W);
+            uint da_2_0 = kind.Pack(dp_4.X, dp_4.Y);
+            uint da_2_1 = kind.Pack(dp_4.Z, dp_4.W);
+            uint da_2_2 = kind.Pack(dp_5.X, dp_5.Y);
+            uint da_2_3 = kind.Pack(dp_5.Z, dp_5.W);
+            uint da_3_0 = kind.Pack(dp_6.X, dp_6.Y);
+            uint da_3_1 = kind.Pack(dp_6.Z, dp_6.W);
+            uint da_3_2 = kind.Pack(dp_7.X, dp_7.Y);
+            uint da_3_3 = kind.Pack(dp_7.Z, dp_7.W);
+            uint dkOff0 = qTile + (uint)(tRow + 0 * RowBytes);
+            Uint4 dkb_0_0 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_0.X, dkb_0_0.Y);
+            dk_1 = kind.Mma(dk_1, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_0.Z, dkb_0_0.W);
+            Uint4 dkb_0_1 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_1.X, dkb_0_1.Y);
+            dk_3 = kind.Mma(dk_3, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_1.Z, dkb_0_1.W);
+            Uint4 dkb_0_2 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_2.X, dkb_0_2.Y);
+            dk_5 = kind.Mma(dk_5, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_2.Z, dkb_0_2.W);
+            Uint4 dkb_0_3 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_3.X, dkb_0_3.Y);
+            dk_7 = kind.Mma(dk_7, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_3.Z, dkb_0_3.W);
+            uint dkOff1 = qTile + (uint)(tRow + 16 * RowBytes);
+            Uint4 dkb_1_0 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_0.X, dkb_1_0.Y);
+            dk_1 = kind.Mma(dk_1, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_0.Z, dkb_1_0.W);
+            Uint4 dkb_1_1 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_1.X, dkb_1_1.Y);
+            dk_3 = kind.Mma(dk_3, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_1.Z, dkb_1_1.W);
+            Uint4 dkb_1_2 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_2.X, dkb_1_2.Y);
+            dk_5 = kind.Mma(dk_5, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_2.Z, dkb_1_2.W);
+            Uint4 dkb_1_3 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_3.X, dkb_1_3.Y);
+            dk_7 = kind.Mma(dk_7, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_3.Z, dkb_1_3.W);
+            uint dkOff2 = qTile + (uint)(tRow + 32 * RowBytes);
+            Uint4 dkb_2_0 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_0.X, dkb_2_0.Y);
+            dk_1 = kind.Mma(dk_1, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_0.Z, dkb_2_0.W);
+            Uint4 dkb_2_1 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_1.X, dkb_2_1.Y);
+            dk_3 = kind.Mma(dk_3, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_1.Z, dkb_2_1.W);
+            Uint4 dkb_2_2 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_2.X, dkb_2_2.Y);
+            dk_5 = kind.Mma(dk_5, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_2.Z, dkb_2_2.W);
+            Uint4 dkb_2_3 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_3.X, dkb_2_3.Y);
+            dk_7 = kind.Mma(dk_7, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_3.Z, dkb_2_3.W);
+            uint dkOff3 = qTile + (uint)(tRow + 48 * RowBytes);
+            Uint4 dkb_3_0 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_0.X, dkb_3_0.Y);
+            dk_1 = kind.Mma(dk_1, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_0.Z, dkb_3_0.W);
+            Uint4 dkb_3_1 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_1.X, dkb_3_1.Y);
+            dk_3 = kind.Mma(dk_3, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_1.Z, dkb_3_1.W);
+            Uint4 dkb_3_2 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_2.X, dkb_3_2.Y);
+            dk_5 = kind.Mma(dk_5, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_2.Z, dkb_3_2.W);
+            Uint4 dkb_3_3 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_3.X, dkb_3_3.Y);
+            dk_7 = kind.Mma(dk_7, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_3.Z, dkb_3_3.W);
+        }
+
+        // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys that exist.
+        PtxOps.WaitGroup0();
+        float kScale = p.Scale;
+        if (key_0 < seqK)
+        {
+            long rowElement_0 = (kTok0 + key_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + 2 * t;
+            if (p.DkFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 0) * 4), dk_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 0) * 4 + 4), dk_0.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 8) * 4), dk_1.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 8) * 4 + 4), dk_1.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 16) * 4), dk_2.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 16) * 4 + 4), dk_2.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 24) * 4), dk_3.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 24) * 4 + 4), dk_3.Y * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 32) * 4), dk_4.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 32) * 4 + 4), dk_4.Y * kScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 40) * 4), dk_5.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 40) * 4 + 4), dk_5.Y * kScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 48) * 4), dk_6.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 48) * 4 + 4), dk_6.Y * kScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 56) * 4), dk_7.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_0 + 56) * 4 + 4), dk_7.Y * kScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 0) * 2), kind.Pack(dk_0.X * kScale, dk_0.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 8) * 2), kind.Pack(dk_1.X * kScale, dk_1.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 16) * 2), kind.Pack(dk_2.X * kScale, dk_2.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 24) * 2), kind.Pack(dk_3.X * kScale, dk_3.Y * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 32) * 2), kind.Pack(dk_4.X * kScale, dk_4.Y * kScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 40) * 2), kind.Pack(dk_5.X * kScale, dk_5.Y * kScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 48) * 2), kind.Pack(dk_6.X * kScale, dk_6.Y * kScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_0 + 56) * 2), kind.Pack(dk_7.X * kScale, dk_7.Y * kScale));
+            }
+            if (p.DvFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 0) * 4), dv_0.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 0) * 4 + 4), dv_0.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 8) * 4), dv_1.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 8) * 4 + 4), dv_1.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 16) * 4), dv_2.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 16) * 4 + 4), dv_2.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 24) * 4), dv_3.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 24) * 4 + 4), dv_3.Y * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 32) * 4), dv_4.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 32) * 4 + 4), dv_4.Y * dropScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 40) * 4), dv_5.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 40) * 4 + 4), dv_5.Y * dropScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 48) * 4), dv_6.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 48) * 4 + 4), dv_6.Y * dropScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 56) * 4), dv_7.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_0 + 56) * 4 + 4), dv_7.Y * dropScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 0) * 2), kind.Pack(dv_0.X * dropScale, dv_0.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 8) * 2), kind.Pack(dv_1.X * dropScale, dv_1.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 16) * 2), kind.Pack(dv_2.X * dropScale, dv_2.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 24) * 2), kind.Pack(dv_3.X * dropScale, dv_3.Y * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 32) * 2), kind.Pack(dv_4.X * dropScale, dv_4.Y * dropScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 40) * 2), kind.Pack(dv_5.X * dropScale, dv_5.Y * dropScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 48) * 2), kind.Pack(dv_6.X * dropScale, dv_6.Y * dropScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_0 + 56) * 2), kind.Pack(dv_7.X * dropScale, dv_7.Y * dropScale));
+            }
+        }
+        if (key_1 < seqK)
+        {
+            long rowElement_1 = (kTok0 + key_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + 2 * t;
+            if (p.DkFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 0) * 4), dk_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 0) * 4 + 4), dk_0.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 8) * 4), dk_1.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 8) * 4 + 4), dk_1.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 16) * 4), dk_2.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 16) * 4 + 4), dk_2.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 24) * 4), dk_3.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 24) * 4 + 4), dk_3.W * kScale); }
+                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 32) * 4), dk_4.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 32) * 4 + 4), dk_4.W * kScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 40) * 4), dk_5.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 40) * 4 + 4), dk_5.W * kScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 48) * 4), dk_6.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 48) * 4 + 4), dk_6.W * kScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 56) * 4), dk_7.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement_1 + 56) * 4 + 4), dk_7.W * kScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 0) * 2), kind.Pack(dk_0.Z * kScale, dk_0.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 8) * 2), kind.Pack(dk_1.Z * kScale, dk_1.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 16) * 2), kind.Pack(dk_2.Z * kScale, dk_2.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 24) * 2), kind.Pack(dk_3.Z * kScale, dk_3.W * kScale));
+                PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 32) * 2), kind.Pack(dk_4.Z * kScale, dk_4.W * kScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 40) * 2), kind.Pack(dk_5.Z * kScale, dk_5.W * kScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 48) * 2), kind.Pack(dk_6.Z * kScale, dk_6.W * kScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement_1 + 56) * 2), kind.Pack(dk_7.Z * kScale, dk_7.W * kScale));
+            }
+            if (p.DvFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 0) * 4), dv_0.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 0) * 4 + 4), dv_0.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 8) * 4), dv_1.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 8) * 4 + 4), dv_1.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 16) * 4), dv_2.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 16) * 4 + 4), dv_2.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 24) * 4), dv_3.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 24) * 4 + 4), dv_3.W * dropScale); }
+                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 32) * 4), dv_4.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 32) * 4 + 4), dv_4.W * dropScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 40) * 4), dv_5.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 40) * 4 + 4), dv_5.W * dropScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 48) * 4), dv_6.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 48) * 4 + 4), dv_6.W * dropScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 56) * 4), dv_7.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement_1 + 56) * 4 + 4), dv_7.W * dropScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 0) * 2), kind.Pack(dv_0.Z * dropScale, dv_0.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 8) * 2), kind.Pack(dv_1.Z * dropScale, dv_1.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 16) * 2), kind.Pack(dv_2.Z * dropScale, dv_2.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 24) * 2), kind.Pack(dv_3.Z * dropScale, dv_3.W * dropScale));
+                PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 32) * 2), kind.Pack(dv_4.Z * dropScale, dv_4.W * dropScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 40) * 2), kind.Pack(dv_5.Z * dropScale, dv_5.W * dropScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 48) * 2), kind.Pack(dv_6.Z * dropScale, dv_6.W * dropScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement_1 + 56) * 2), kind.Pack(dv_7.Z * dropScale, dv_7.W * dropScale));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward (dK and dV), head dim ≤ 128: a block of 256 threads owns 128 keys (8 warps × 16) of one key/value head and
+    /// sweeps query tiles of 64 rows of every head in its group (double-buffered cp.async): dV and dK accumulate in registers.
+    /// dQ is left to the dQ kernel.
+    /// K/V fragments: re-read from shared memory.
+    /// </summary>
+    public static void DKV_D128_N128_M64_W8<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    {
+        const int RowBytes = 256, BlockM = 64, BlockN = 128;
+        const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
+        var kind = default(TKind);
+        var mode = default(TMode);
+        var features = default(TFeatures);
+        var score = mods.Score;
+        var mask = mods.Mask;
+        int tid = Group.IdxX;
+        int lane = tid & 31;
+        int warp = tid >> 5;
+        int g = lane >> 2;
+        int t = lane & 3;
+        int swz = lane & 7;
+        int half = lane >> 4;
+        int kBlock = Grid.IdxX;
+        int kvHead = Grid.IdxY;
+        int batch = Grid.IdxZ;
+        int seqQ = p.SeqQ;
+        int seqK = p.SeqK;
+        long qTok0 = (long)batch * p.SeqQ;
+        long kTok0 = (long)batch * p.SeqK;
+        if (p.CuQ != 0)
+        {
+            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
+            int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
+            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
+            seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;
+            qTok0 = q0;
+            kTok0 = k0;
+        }
+        int kStart = kBlock * BlockN;
+        if (kStart >= seqK)
+            return;
+        int kRows = seqK - kStart < BlockN ? seqK - kStart : BlockN;
+        int kEnd = kStart + kRows;
+        int mFirst = TileMath.QueryBlockFirst(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM);
+        int mCount = TileMath.QueryBlockEnd(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM) - mFirst;
+        int tiles = mCount * p.GroupSize;
+        uint sK = PtxOps.SharedBase();
+        uint sV = sK + KvBytes;
+        uint sQ = sV + KvBytes;
+        uint sDO = sQ + 2 * QBytes;
+        uint sL = sDO + 2 * QBytes;
+        uint sD = sL + 2 * VecBytes;
+        uint sS = sD + 2 * VecBytes;
+        int headBytes = p.HeadDim * 2;
+        long qRowStride = (long)p.Heads * headBytes;
+        long kRowStride = (long)p.KvHeads * headBytes;
+        long kOffset = (kTok0 + kStart) * kRowStride + (long)kvHead * headBytes;
+        const int RowStep = 16;
+        int ldRow = tid >> 4;
+        int ldChunk = tid & 15;
+        bool chunkOk = ldChunk < (p.HeadDim >> 3);
+        uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);
+        long ldQ = ldRow * qRowStride + (ldChunk << 4);
+        long ldKv = ldRow * kRowStride + (ldChunk << 4);
+
+        // Prologue: this block's K and V (one cp.async group), then the first query tile (the next group).
+        {
+            uint ls = sK + ldShared;
+            ulong lg = p.K + (ulong)kOffset + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = kRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 16384u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 20480u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 24576u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 28672u, lg + (ulong)(7 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 16384u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 80 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 20480u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 24576u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 112 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 28672u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+            }
+        }
+        {
+            uint ls = sV + ldShared;
+            ulong lg = p.V + (ulong)kOffset + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = kRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 16384u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 20480u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 24576u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 28672u, lg + (ulong)(7 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 16384u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 80 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 20480u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 24576u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 112 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 28672u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (tiles > 0)
+        {
+            int lHead = kvHead * p.GroupSize + (0) / mCount;
+            int lStart = (mFirst + (0) % mCount) * BlockM;
+            long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;
+            uint lStage = 0u;
+            {
+                uint ls = sQ + lStage * QBytes + ldShared;
+                ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
+                long lstep = RowStep * qRowStride;
+                int lvalid = seqQ - lStart;
+                if (lvalid >= 64 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                    bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                }
+            }
+            {
+                uint ls = sDO + lStage * QBytes + ldShared;
+                ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
+                long lstep = RowStep * qRowStride;
+                int lvalid = seqQ - lStart;
+                if (lvalid >= 64 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                    bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                }
+            }
+            ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
+            if (tid < 16)
+                PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
+            else if (tid < 32)
+                PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
+        }
+        PtxOps.CommitGroup();
+
+        // Per-lane key rows (g and g + 8 of the warp's 16): the queries each may see, [qlo, qhi]; a key past the end
+        // or hidden by the padding mask sees none.
+        int shift = seqK - seqQ;
+        int key_0 = kStart + warp * 16 + g + 0;
+        int qlo_0 = p.WindowRight < 0 ? 0 : key_0 - shift - p.WindowRight;
+        int qhi_0 = p.WindowLeft < 0 ? int.MaxValue : key_0 - shift + p.WindowLeft;
+        if (key_0 >= seqK)
+            qhi_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0)) == 0)
+            qhi_0 = -1;
+        int key_1 = kStart + warp * 16 + g + 8;
+        int qlo_1 = p.WindowRight < 0 ? 0 : key_1 - shift - p.WindowRight;
+        int qhi_1 = p.WindowLeft < 0 ? int.MaxValue : key_1 - shift + p.WindowLeft;
+        if (key_1 >= seqK)
+            qhi_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1)) == 0)
+            qhi_1 = -1;
+        Float4 dk_0 = default;
+        Float4 dv_0 = default;
+        Float4 dk_1 = default;
+        Float4 dv_1 = default;
+        Float4 dk_2 = default;
+        Float4 dv_2 = default;
+        Float4 dk_3 = default;
+        Float4 dv_3 = default;
+        Float4 dk_4 = default;
+        Float4 dv_4 = default;
+        Float4 dk_5 = default;
+        Float4 dv_5 = default;
+        Float4 dk_6 = default;
+        Float4 dv_6 = default;
+        Float4 dk_7 = default;
+        Float4 dv_7 = default;
+        Float4 dk_8 = default;
+        Float4 dv_8 = default;
+        Float4 dk_9 = default;
+        Float4 dv_9 = default;
+        Float4 dk_10 = default;
+        Float4 dv_10 = default;
+        Float4 dk_11 = default;
+        Float4 dv_11 = default;
+        Float4 dk_12 = default;
+        Float4 dv_12 = default;
+        Float4 dk_13 = default;
+        Float4 dv_13 = default;
+        Float4 dk_14 = default;
+        Float4 dv_14 = default;
+        Float4 dk_15 = default;
+        Float4 dv_15 = default;
+        uint kFrag = sK + (uint)((warp * 16 + (lane & 15)) * RowBytes);
+        uint vFrag = sV + (uint)((warp * 16 + (lane & 15)) * RowBytes);
+        int bRow = (lane & 7) * RowBytes;
+        int quarter = lane >> 3;
+        int tRow = (lane & 15) * RowBytes;
+        float dropScale = p.DropScale;
+
+        for (int u = 0; u < tiles; u++)
+        {
+            uint stage = (uint)(u & 1);
+            PtxOps.WaitGroup0();
+            Group.Barrier();
+            if (u + 1 < tiles)
+            {
+                int lHead = kvHead * p.GroupSize + (u + 1) / mCount;
+                int lStart = (mFirst + (u + 1) % mCount) * BlockM;
+                long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;
+                uint lStage = stage ^ 1u;
+                {
+                    uint ls = sQ + lStage * QBytes + ldShared;
+                    ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
+                    long lstep = RowStep * qRowStride;
+                    int lvalid = seqQ - lStart;
+                    if (lvalid >= 64 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                        PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                        PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                        bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                        bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                    }
+                }
+                {
+                    uint ls = sDO + lStage * QBytes + ldShared;
+                    ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
+                    long lstep = RowStep * qRowStride;
+                    int lvalid = seqQ - lStart;
+                    if (lvalid >= 64 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
+                        PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
+                        PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                        bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                        bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                    }
+                }
+                ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
+                if (tid < 16)
+                    PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
+                else if (tid < 32)
+                    PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
+            }
+            PtxOps.CommitGroup();
+            int head = kvHead * p.GroupSize + u / mCount;
+            int qStart = (mFirst + u % mCount) * BlockM;
+            int qEnd = qStart + BlockM < seqQ ? qStart + BlockM : seqQ;
+            // The caller's mask may hide the whole tile (block-uniform): the pipeline has moved on, nothing to compute.
+            BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, kStart, kEnd, seqQ, seqK)) : BlockCoverage.Full;
+            if (mask.Enabled && coverage == BlockCoverage.Empty)
+                continue;
+            uint qTile = sQ + stage * QBytes;
+            uint doTile = sDO + stage * QBytes;
+            uint lTile = sL + stage * VecBytes;
+            uint dTile = sD + stage * VecBytes;
+
+            // Sᵀ = K·Qᵀ (rows: the warp's keys; columns: the tile's queries).
+            Float4 s_0 = default;
+            Float4 s_1 = default;
+            Float4 s_2 = default;
+            Float4 s_3 = default;
+            Float4 s_4 = default;
+            Float4 s_5 = default;
+            Float4 s_6 = default;
+            Float4 s_7 = default;
+            Uint4 kas_0 = PtxOps.LdMatrixX4(kFrag + (uint)(((0 + half) ^ swz) << 4));
+            Uint4 kas_1 = PtxOps.LdMatrixX4(kFrag + (uint)(((2 + half) ^ swz) << 4));
+            uint sOff0 = qTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
+            Uint4 sb_0_0 = PtxOps.LdMatrixX4(sOff0 + 0u);
+            s_0 = kind.Mma(s_0, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_0.X, sb_0_0.Y);
+            s_0 = kind.Mma(s_0, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_0.Z, sb_0_0.W);
+            Uint4 sb_0_1 = PtxOps.LdMatrixX4(sOff0 + 2048u);
+            s_1 = kind.Mma(s_1, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_1.X, sb_0_1.Y);
+            s_1 = kind.Mma(s_1, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_1.Z, sb_0_1.W);
+            Uint4 sb_0_2 = PtxOps.LdMatrixX4(sOff0 + 4096u);
+            s_2 = kind.Mma(s_2, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_2.X, sb_0_2.Y);
+            s_2 = kind.Mma(s_2, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_2.Z, sb_0_2.W);
+            Uint4 sb_0_3 = PtxOps.LdMatrixX4(sOff0 + 6144u);
+            s_3 = kind.Mma(s_3, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_3.X, sb_0_3.Y);
+            s_3 = kind.Mma(s_3, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_3.Z, sb_0_3.W);
+            Uint4 sb_0_4 = PtxOps.LdMatrixX4(sOff0 + 8192u);
+            s_4 = kind.Mma(s_4, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_4.X, sb_0_4.Y);
+            s_4 = kind.Mma(s_4, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_4.Z, sb_0_4.W);
+            Uint4 sb_0_5 = PtxOps.LdMatrixX4(sOff0 + 10240u);
+            s_5 = kind.Mma(s_5, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_5.X, sb_0_5.Y);
+            s_5 = kind.Mma(s_5, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_5.Z, sb_0_5.W);
+            Uint4 sb_0_6 = PtxOps.LdMatrixX4(sOff0 + 12288u);
+            s_6 = kind.Mma(s_6, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_6.X, sb_0_6.Y);
+            s_6 = kind.Mma(s_6, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_6.Z, sb_0_6.W);
+            Uint4 sb_0_7 = PtxOps.LdMatrixX4(sOff0 + 14336u);
+            s_7 = kind.Mma(s_7, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_7.X, sb_0_7.Y);
+            s_7 = kind.Mma(s_7, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_7.Z, sb_0_7.W);
+            Uint4 kas_2 = PtxOps.LdMatrixX4(kFrag + (uint)(((4 + half) ^ swz) << 4));
+            Uint4 kas_3 = PtxOps.LdMatrixX4(kFrag + (uint)(((6 + half) ^ swz) << 4));
+            uint sOff1 = qTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
+            Uint4 sb_1_0 = PtxOps.LdMatrixX4(sOff1 + 0u);
+            s_0 = kind.Mma(s_0, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_0.X, sb_1_0.Y);
+            s_0 = kind.Mma(s_0, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_0.Z, sb_1_0.W);
+            Uint4 sb_1_1 = PtxOps.LdMatrixX4(sOff1 + 2048u);
+            s_1 = kind.Mma(s_1, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_1.X, sb_1_1.Y);
+            s_1 = kind.Mma(s_1, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_1.Z, sb_1_1.W);
+            Uint4 sb_1_2 = PtxOps.LdMatrixX4(sOff1 + 4096u);
+            s_2 = kind.Mma(s_2, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_2.X, sb_1_2.Y);
+            s_2 = kind.Mma(s_2, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_2.Z, sb_1_2.W);
+            Uint4 sb_1_3 = PtxOps.LdMatrixX4(sOff1 + 6144u);
+            s_3 = kind.Mma(s_3, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_3.X, sb_1_3.Y);
+            s_3 = kind.Mma(s_3, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_3.Z, sb_1_3.W);
+            Uint4 sb_1_4 = PtxOps.LdMatrixX4(sOff1 + 8192u);
+            s_4 = kind.Mma(s_4, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_4.X, sb_1_4.Y);
+            s_4 = kind.Mma(s_4, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_4.Z, sb_1_4.W);
+            Uint4 sb_1_5 = PtxOps.LdMatrixX4(sOff1 + 10240u);
+            s_5 = kind.Mma(s_5, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_5.X, sb_1_5.Y);
+            s_5 = kind.Mma(s_5, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_5.Z, sb_1_5.W);
+            Uint4 sb_1_6 = PtxOps.LdMatrixX4(sOff1 + 12288u);
+            s_6 = kind.Mma(s_6, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_6.X, sb_1_6.Y);
+            s_6 = kind.Mma(s_6, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_6.Z, sb_1_6.W);
+            Uint4 sb_1_7 = PtxOps.LdMatrixX4(sOff1 + 14336u);
+            s_7 = kind.Mma(s_7, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_7.X, sb_1_7.Y);
+            s_7 = kind.Mma(s_7, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_7.Z, sb_1_7.W);
+            Uint4 kas_4 = PtxOps.LdMatrixX4(kFrag + (uint)(((8 + half) ^ swz) << 4));
+            Uint4 kas_5 = PtxOps.LdMatrixX4(kFrag + (uint)(((10 + half) ^ swz) << 4));
+            uint sOff2 = qTile + (uint)(bRow + (((8 + quarter) ^ swz) << 4));
+            Uint4 sb_2_0 = PtxOps.LdMatrixX4(sOff2 + 0u);
+            s_0 = kind.Mma(s_0, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_0.X, sb_2_0.Y);
+            s_0 = kind.Mma(s_0, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_0.Z, sb_2_0.W);
+            Uint4 sb_2_1 = PtxOps.LdMatrixX4(sOff2 + 2048u);
+            s_1 = kind.Mma(s_1, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_1.X, sb_2_1.Y);
+            s_1 = kind.Mma(s_1, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_1.Z, sb_2_1.W);
+            Uint4 sb_2_2 = PtxOps.LdMatrixX4(sOff2 + 4096u);
+            s_2 = kind.Mma(s_2, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_2.X, sb_2_2.Y);
+            s_2 = kind.Mma(s_2, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_2.Z, sb_2_2.W);
+            Uint4 sb_2_3 = PtxOps.LdMatrixX4(sOff2 + 6144u);
+            s_3 = kind.Mma(s_3, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_3.X, sb_2_3.Y);
+            s_3 = kind.Mma(s_3, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_3.Z, sb_2_3.W);
+            Uint4 sb_2_4 = PtxOps.LdMatrixX4(sOff2 + 8192u);
+            s_4 = kind.Mma(s_4, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_4.X, sb_2_4.Y);
+            s_4 = kind.Mma(s_4, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_4.Z, sb_2_4.W);
+            Uint4 sb_2_5 = PtxOps.LdMatrixX4(sOff2 + 10240u);
+            s_5 = kind.Mma(s_5, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_5.X, sb_2_5.Y);
+            s_5 = kind.Mma(s_5, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_5.Z, sb_2_5.W);
+            Uint4 sb_2_6 = PtxOps.LdMatrixX4(sOff2 + 12288u);
+            s_6 = kind.Mma(s_6, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_6.X, sb_2_6.Y);
+            s_6 = kind.Mma(s_6, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_6.Z, sb_2_6.W);
+            Uint4 sb_2_7 = PtxOps.LdMatrixX4(sOff2 + 14336u);
+            s_7 = kind.Mma(s_7, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_7.X, sb_2_7.Y);
+            s_7 = kind.Mma(s_7, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_7.Z, sb_2_7.W);
+            Uint4 kas_6 = PtxOps.LdMatrixX4(kFrag + (uint)(((12 + half) ^ swz) << 4));
+            Uint4 kas_7 = PtxOps.LdMatrixX4(kFrag + (uint)(((14 + half) ^ swz) << 4));
+            uint sOff3 = qTile + (uint)(bRow + (((12 + quarter) ^ swz) << 4));
+            Uint4 sb_3_0 = PtxOps.LdMatrixX4(sOff3 + 0u);
+            s_0 = kind.Mma(s_0, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_0.X, sb_3_0.Y);
+            s_0 = kind.Mma(s_0, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_0.Z, sb_3_0.W);
+            Uint4 sb_3_1 = PtxOps.LdMatrixX4(sOff3 + 2048u);
+            s_1 = kind.Mma(s_1, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_1.X, sb_3_1.Y);
+            s_1 = kind.Mma(s_1, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_1.Z, sb_3_1.W);
+            Uint4 sb_3_2 = PtxOps.LdMatrixX4(sOff3 + 4096u);
+            s_2 = kind.Mma(s_2, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_2.X, sb_3_2.Y);
+            s_2 = kind.Mma(s_2, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_2.Z, sb_3_2.W);
+            Uint4 sb_3_3 = PtxOps.LdMatrixX4(sOff3 + 6144u);
+            s_3 = kind.Mma(s_3, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_3.X, sb_3_3.Y);
+            s_3 = kind.Mma(s_3, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_3.Z, sb_3_3.W);
+            Uint4 sb_3_4 = PtxOps.LdMatrixX4(sOff3 + 8192u);
+            s_4 = kind.Mma(s_4, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_4.X, sb_3_4.Y);
+            s_4 = kind.Mma(s_4, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_4.Z, sb_3_4.W);
+            Uint4 sb_3_5 = PtxOps.LdMatrixX4(sOff3 + 10240u);
+            s_5 = kind.Mma(s_5, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_5.X, sb_3_5.Y);
+            s_5 = kind.Mma(s_5, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_5.Z, sb_3_5.W);
+            Uint4 sb_3_6 = PtxOps.LdMatrixX4(sOff3 + 12288u);
+            s_6 = kind.Mma(s_6, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_6.X, sb_3_6.Y);
+            s_6 = kind.Mma(s_6, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_6.Z, sb_3_6.W);
+            Uint4 sb_3_7 = PtxOps.LdMatrixX4(sOff3 + 14336u);
+            s_7 = kind.Mma(s_7, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_7.X, sb_3_7.Y);
+            s_7 = kind.Mma(s_7, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_7.Z, sb_3_7.W);
+
+            // Score mode (softcap's tanh) and its derivative, base-2 logits (ALiBi, the caller's score modifier and its
+            // derivative), then Pᵀ = 2^(logit − LSE₂) with the mask applied to P.
+            float prep = p.PrepScale;
+            float sl2 = p.ScaleLog2;
+            bool chain = mode.HasDerivative || score.Enabled;
+            float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+            int col0 = qStart + 2 * t;
+            float lse_0_0 = PtxOps.LoadSharedFloat(lTile + (uint)((0 + 2 * t) * 4));
+            float lse_0_1 = PtxOps.LoadSharedFloat(lTile + (uint)((0 + 2 * t) * 4 + 4));
+            Float4 dd_0 = default;
+            s_0.X = mode.Prepare(s_0.X, prep);
+            dd_0.X = mode.Derivative(s_0.X);
+            s_0.X *= sl2;
+            if (features.Alibi) s_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0, seqQ, seqK);
+                float y = s_0.X * 0.6931471805599453f;
+                dd_0.X *= score.Derivative(y, at);
+                s_0.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.X = PtxOps.Exp2(s_0.X - lse_0_0);
+            s_0.Y = mode.Prepare(s_0.Y, prep);
+            dd_0.Y = mode.Derivative(s_0.Y);
+            s_0.Y *= sl2;
+            if (features.Alibi) s_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0, seqQ, seqK);
+                float y = s_0.Y * 0.6931471805599453f;
+                dd_0.Y *= score.Derivative(y, at);
+                s_0.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.Y = PtxOps.Exp2(s_0.Y - lse_0_1);
+            s_0.Z = mode.Prepare(s_0.Z, prep);
+            dd_0.Z = mode.Derivative(s_0.Z);
+            s_0.Z *= sl2;
+            if (features.Alibi) s_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1, seqQ, seqK);
+                float y = s_0.Z * 0.6931471805599453f;
+                dd_0.Z *= score.Derivative(y, at);
+                s_0.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.Z = PtxOps.Exp2(s_0.Z - lse_0_0);
+            s_0.W = mode.Prepare(s_0.W, prep);
+            dd_0.W = mode.Derivative(s_0.W);
+            s_0.W *= sl2;
+            if (features.Alibi) s_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1, seqQ, seqK);
+                float y = s_0.W * 0.6931471805599453f;
+                dd_0.W *= score.Derivative(y, at);
+                s_0.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0.W = PtxOps.Exp2(s_0.W - lse_0_1);
+            float lse_1_0 = PtxOps.LoadSharedFloat(lTile + (uint)((8 + 2 * t) * 4));
+            float lse_1_1 = PtxOps.LoadSharedFloat(lTile + (uint)((8 + 2 * t) * 4 + 4));
+            Float4 dd_1 = default;
+            s_1.X = mode.Prepare(s_1.X, prep);
+            dd_1.X = mode.Derivative(s_1.X);
+            s_1.X *= sl2;
+            if (features.Alibi) s_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0, seqQ, seqK);
+                float y = s_1.X * 0.6931471805599453f;
+                dd_1.X *= score.Derivative(y, at);
+                s_1.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.X = PtxOps.Exp2(s_1.X - lse_1_0);
+            s_1.Y = mode.Prepare(s_1.Y, prep);
+            dd_1.Y = mode.Derivative(s_1.Y);
+            s_1.Y *= sl2;
+            if (features.Alibi) s_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0, seqQ, seqK);
+                float y = s_1.Y * 0.6931471805599453f;
+                dd_1.Y *= score.Derivative(y, at);
+                s_1.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.Y = PtxOps.Exp2(s_1.Y - lse_1_1);
+            s_1.Z = mode.Prepare(s_1.Z, prep);
+            dd_1.Z = mode.Derivative(s_1.Z);
+            s_1.Z *= sl2;
+            if (features.Alibi) s_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1, seqQ, seqK);
+                float y = s_1.Z * 0.6931471805599453f;
+                dd_1.Z *= score.Derivative(y, at);
+                s_1.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.Z = PtxOps.Exp2(s_1.Z - lse_1_0);
+            s_1.W = mode.Prepare(s_1.W, prep);
+            dd_1.W = mode.Derivative(s_1.W);
+            s_1.W *= sl2;
+            if (features.Alibi) s_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1, seqQ, seqK);
+                float y = s_1.W * 0.6931471805599453f;
+                dd_1.W *= score.Derivative(y, at);
+                s_1.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1.W = PtxOps.Exp2(s_1.W - lse_1_1);
+            float lse_2_0 = PtxOps.LoadSharedFloat(lTile + (uint)((16 + 2 * t) * 4));
+            float lse_2_1 = PtxOps.LoadSharedFloat(lTile + (uint)((16 + 2 * t) * 4 + 4));
+            Float4 dd_2 = default;
+            s_2.X = mode.Prepare(s_2.X, prep);
+            dd_2.X = mode.Derivative(s_2.X);
+            s_2.X *= sl2;
+            if (features.Alibi) s_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0, seqQ, seqK);
+                float y = s_2.X * 0.6931471805599453f;
+                dd_2.X *= score.Derivative(y, at);
+                s_2.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.X = PtxOps.Exp2(s_2.X - lse_2_0);
+            s_2.Y = mode.Prepare(s_2.Y, prep);
+            dd_2.Y = mode.Derivative(s_2.Y);
+            s_2.Y *= sl2;
+            if (features.Alibi) s_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0, seqQ, seqK);
+                float y = s_2.Y * 0.6931471805599453f;
+                dd_2.Y *= score.Derivative(y, at);
+                s_2.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.Y = PtxOps.Exp2(s_2.Y - lse_2_1);
+            s_2.Z = mode.Prepare(s_2.Z, prep);
+            dd_2.Z = mode.Derivative(s_2.Z);
+            s_2.Z *= sl2;
+            if (features.Alibi) s_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1, seqQ, seqK);
+                float y = s_2.Z * 0.6931471805599453f;
+                dd_2.Z *= score.Derivative(y, at);
+                s_2.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.Z = PtxOps.Exp2(s_2.Z - lse_2_0);
+            s_2.W = mode.Prepare(s_2.W, prep);
+            dd_2.W = mode.Derivative(s_2.W);
+            s_2.W *= sl2;
+            if (features.Alibi) s_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1, seqQ, seqK);
+                float y = s_2.W * 0.6931471805599453f;
+                dd_2.W *= score.Derivative(y, at);
+                s_2.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_2.W = PtxOps.Exp2(s_2.W - lse_2_1);
+            float lse_3_0 = PtxOps.LoadSharedFloat(lTile + (uint)((24 + 2 * t) * 4));
+            float lse_3_1 = PtxOps.LoadSharedFloat(lTile + (uint)((24 + 2 * t) * 4 + 4));
+            Float4 dd_3 = default;
+            s_3.X = mode.Prepare(s_3.X, prep);
+            dd_3.X = mode.Derivative(s_3.X);
+            s_3.X *= sl2;
+            if (features.Alibi) s_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0, seqQ, seqK);
+                float y = s_3.X * 0.6931471805599453f;
+                dd_3.X *= score.Derivative(y, at);
+                s_3.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.X = PtxOps.Exp2(s_3.X - lse_3_0);
+            s_3.Y = mode.Prepare(s_3.Y, prep);
+            dd_3.Y = mode.Derivative(s_3.Y);
+            s_3.Y *= sl2;
+            if (features.Alibi) s_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0, seqQ, seqK);
+                float y = s_3.Y * 0.6931471805599453f;
+                dd_3.Y *= score.Derivative(y, at);
+                s_3.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.Y = PtxOps.Exp2(s_3.Y - lse_3_1);
+            s_3.Z = mode.Prepare(s_3.Z, prep);
+            dd_3.Z = mode.Derivative(s_3.Z);
+            s_3.Z *= sl2;
+            if (features.Alibi) s_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1, seqQ, seqK);
+                float y = s_3.Z * 0.6931471805599453f;
+                dd_3.Z *= score.Derivative(y, at);
+                s_3.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.Z = PtxOps.Exp2(s_3.Z - lse_3_0);
+            s_3.W = mode.Prepare(s_3.W, prep);
+            dd_3.W = mode.Derivative(s_3.W);
+            s_3.W *= sl2;
+            if (features.Alibi) s_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1, seqQ, seqK);
+                float y = s_3.W * 0.6931471805599453f;
+                dd_3.W *= score.Derivative(y, at);
+                s_3.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_3.W = PtxOps.Exp2(s_3.W - lse_3_1);
+            float lse_4_0 = PtxOps.LoadSharedFloat(lTile + (uint)((32 + 2 * t) * 4));
+            float lse_4_1 = PtxOps.LoadSharedFloat(lTile + (uint)((32 + 2 * t) * 4 + 4));
+            Float4 dd_4 = default;
+            s_4.X = mode.Prepare(s_4.X, prep);
+            dd_4.X = mode.Derivative(s_4.X);
+            s_4.X *= sl2;
+            if (features.Alibi) s_4.X -= alibiSlope * (float)AbsDistance(col0 + 32 + shift, key_0);
+            if (score.Enabled && col0 + 32 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 32, key_0, seqQ, seqK);
+                float y = s_4.X * 0.6931471805599453f;
+                dd_4.X *= score.Derivative(y, at);
+                s_4.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.X = PtxOps.Exp2(s_4.X - lse_4_0);
+            s_4.Y = mode.Prepare(s_4.Y, prep);
+            dd_4.Y = mode.Derivative(s_4.Y);
+            s_4.Y *= sl2;
+            if (features.Alibi) s_4.Y -= alibiSlope * (float)AbsDistance(col0 + 33 + shift, key_0);
+            if (score.Enabled && col0 + 33 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 33, key_0, seqQ, seqK);
+                float y = s_4.Y * 0.6931471805599453f;
+                dd_4.Y *= score.Derivative(y, at);
+                s_4.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.Y = PtxOps.Exp2(s_4.Y - lse_4_1);
+            s_4.Z = mode.Prepare(s_4.Z, prep);
+            dd_4.Z = mode.Derivative(s_4.Z);
+            s_4.Z *= sl2;
+            if (features.Alibi) s_4.Z -= alibiSlope * (float)AbsDistance(col0 + 32 + shift, key_1);
+            if (score.Enabled && col0 + 32 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 32, key_1, seqQ, seqK);
+                float y = s_4.Z * 0.6931471805599453f;
+                dd_4.Z *= score.Derivative(y, at);
+                s_4.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.Z = PtxOps.Exp2(s_4.Z - lse_4_0);
+            s_4.W = mode.Prepare(s_4.W, prep);
+            dd_4.W = mode.Derivative(s_4.W);
+            s_4.W *= sl2;
+            if (features.Alibi) s_4.W -= alibiSlope * (float)AbsDistance(col0 + 33 + shift, key_1);
+            if (score.Enabled && col0 + 33 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 33, key_1, seqQ, seqK);
+                float y = s_4.W * 0.6931471805599453f;
+                dd_4.W *= score.Derivative(y, at);
+                s_4.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_4.W = PtxOps.Exp2(s_4.W - lse_4_1);
+            float lse_5_0 = PtxOps.LoadSharedFloat(lTile + (uint)((40 + 2 * t) * 4));
+            float lse_5_1 = PtxOps.LoadSharedFloat(lTile + (uint)((40 + 2 * t) * 4 + 4));
+            Float4 dd_5 = default;
+            s_5.X = mode.Prepare(s_5.X, prep);
+            dd_5.X = mode.Derivative(s_5.X);
+            s_5.X *= sl2;
+            if (features.Alibi) s_5.X -= alibiSlope * (float)AbsDistance(col0 + 40 + shift, key_0);
+            if (score.Enabled && col0 + 40 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 40, key_0, seqQ, seqK);
+                float y = s_5.X * 0.6931471805599453f;
+                dd_5.X *= score.Derivative(y, at);
+                s_5.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.X = PtxOps.Exp2(s_5.X - lse_5_0);
+            s_5.Y = mode.Prepare(s_5.Y, prep);
+            dd_5.Y = mode.Derivative(s_5.Y);
+            s_5.Y *= sl2;
+            if (features.Alibi) s_5.Y -= alibiSlope * (float)AbsDistance(col0 + 41 + shift, key_0);
+            if (score.Enabled && col0 + 41 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 41, key_0, seqQ, seqK);
+                float y = s_5.Y * 0.6931471805599453f;
+                dd_5.Y *= score.Derivative(y, at);
+                s_5.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.Y = PtxOps.Exp2(s_5.Y - lse_5_1);
+            s_5.Z = mode.Prepare(s_5.Z, prep);
+            dd_5.Z = mode.Derivative(s_5.Z);
+            s_5.Z *= sl2;
+            if (features.Alibi) s_5.Z -= alibiSlope * (float)AbsDistance(col0 + 40 + shift, key_1);
+            if (score.Enabled && col0 + 40 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 40, key_1, seqQ, seqK);
+                float y = s_5.Z * 0.6931471805599453f;
+                dd_5.Z *= score.Derivative(y, at);
+                s_5.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.Z = PtxOps.Exp2(s_5.Z - lse_5_0);
+            s_5.W = mode.Prepare(s_5.W, prep);
+            dd_5.W = mode.Derivative(s_5.W);
+            s_5.W *= sl2;
+            if (features.Alibi) s_5.W -= alibiSlope * (float)AbsDistance(col0 + 41 + shift, key_1);
+            if (score.Enabled && col0 + 41 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 41, key_1, seqQ, seqK);
+                float y = s_5.W * 0.6931471805599453f;
+                dd_5.W *= score.Derivative(y, at);
+                s_5.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_5.W = PtxOps.Exp2(s_5.W - lse_5_1);
+            float lse_6_0 = PtxOps.LoadSharedFloat(lTile + (uint)((48 + 2 * t) * 4));
+            float lse_6_1 = PtxOps.LoadSharedFloat(lTile + (uint)((48 + 2 * t) * 4 + 4));
+            Float4 dd_6 = default;
+            s_6.X = mode.Prepare(s_6.X, prep);
+            dd_6.X = mode.Derivative(s_6.X);
+            s_6.X *= sl2;
+            if (features.Alibi) s_6.X -= alibiSlope * (float)AbsDistance(col0 + 48 + shift, key_0);
+            if (score.Enabled && col0 + 48 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 48, key_0, seqQ, seqK);
+                float y = s_6.X * 0.6931471805599453f;
+                dd_6.X *= score.Derivative(y, at);
+                s_6.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.X = PtxOps.Exp2(s_6.X - lse_6_0);
+            s_6.Y = mode.Prepare(s_6.Y, prep);
+            dd_6.Y = mode.Derivative(s_6.Y);
+            s_6.Y *= sl2;
+            if (features.Alibi) s_6.Y -= alibiSlope * (float)AbsDistance(col0 + 49 + shift, key_0);
+            if (score.Enabled && col0 + 49 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 49, key_0, seqQ, seqK);
+                float y = s_6.Y * 0.6931471805599453f;
+                dd_6.Y *= score.Derivative(y, at);
+                s_6.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.Y = PtxOps.Exp2(s_6.Y - lse_6_1);
+            s_6.Z = mode.Prepare(s_6.Z, prep);
+            dd_6.Z = mode.Derivative(s_6.Z);
+            s_6.Z *= sl2;
+            if (features.Alibi) s_6.Z -= alibiSlope * (float)AbsDistance(col0 + 48 + shift, key_1);
+            if (score.Enabled && col0 + 48 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 48, key_1, seqQ, seqK);
+                float y = s_6.Z * 0.6931471805599453f;
+                dd_6.Z *= score.Derivative(y, at);
+                s_6.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.Z = PtxOps.Exp2(s_6.Z - lse_6_0);
+            s_6.W = mode.Prepare(s_6.W, prep);
+            dd_6.W = mode.Derivative(s_6.W);
+            s_6.W *= sl2;
+            if (features.Alibi) s_6.W -= alibiSlope * (float)AbsDistance(col0 + 49 + shift, key_1);
+            if (score.Enabled && col0 + 49 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 49, key_1, seqQ, seqK);
+                float y = s_6.W * 0.6931471805599453f;
+                dd_6.W *= score.Derivative(y, at);
+                s_6.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_6.W = PtxOps.Exp2(s_6.W - lse_6_1);
+            float lse_7_0 = PtxOps.LoadSharedFloat(lTile + (uint)((56 + 2 * t) * 4));
+            float lse_7_1 = PtxOps.LoadSharedFloat(lTile + (uint)((56 + 2 * t) * 4 + 4));
+            Float4 dd_7 = default;
+            s_7.X = mode.Prepare(s_7.X, prep);
+            dd_7.X = mode.Derivative(s_7.X);
+            s_7.X *= sl2;
+            if (features.Alibi) s_7.X -= alibiSlope * (float)AbsDistance(col0 + 56 + shift, key_0);
+            if (score.Enabled && col0 + 56 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 56, key_0, seqQ, seqK);
+                float y = s_7.X * 0.6931471805599453f;
+                dd_7.X *= score.Derivative(y, at);
+                s_7.X = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.X = PtxOps.Exp2(s_7.X - lse_7_0);
+            s_7.Y = mode.Prepare(s_7.Y, prep);
+            dd_7.Y = mode.Derivative(s_7.Y);
+            s_7.Y *= sl2;
+            if (features.Alibi) s_7.Y -= alibiSlope * (float)AbsDistance(col0 + 57 + shift, key_0);
+            if (score.Enabled && col0 + 57 < seqQ && key_0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 57, key_0, seqQ, seqK);
+                float y = s_7.Y * 0.6931471805599453f;
+                dd_7.Y *= score.Derivative(y, at);
+                s_7.Y = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.Y = PtxOps.Exp2(s_7.Y - lse_7_1);
+            s_7.Z = mode.Prepare(s_7.Z, prep);
+            dd_7.Z = mode.Derivative(s_7.Z);
+            s_7.Z *= sl2;
+            if (features.Alibi) s_7.Z -= alibiSlope * (float)AbsDistance(col0 + 56 + shift, key_1);
+            if (score.Enabled && col0 + 56 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 56, key_1, seqQ, seqK);
+                float y = s_7.Z * 0.6931471805599453f;
+                dd_7.Z *= score.Derivative(y, at);
+                s_7.Z = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.Z = PtxOps.Exp2(s_7.Z - lse_7_0);
+            s_7.W = mode.Prepare(s_7.W, prep);
+            dd_7.W = mode.Derivative(s_7.W);
+            s_7.W *= sl2;
+            if (features.Alibi) s_7.W -= alibiSlope * (float)AbsDistance(col0 + 57 + shift, key_1);
+            if (score.Enabled && col0 + 57 < seqQ && key_1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, col0 + 57, key_1, seqQ, seqK);
+                float y = s_7.W * 0.6931471805599453f;
+                dd_7.W *= score.Derivative(y, at);
+                s_7.W = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_7.W = PtxOps.Exp2(s_7.W - lse_7_1);
+            bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
+            if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
+            {
+                s_0.X = col0 + 0 >= qlo_0 && col0 + 0 <= qhi_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0, seqQ, seqK)))) ? s_0.X : 0f;
+                s_0.Y = col0 + 1 >= qlo_0 && col0 + 1 <= qhi_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0, seqQ, seqK)))) ? s_0.Y : 0f;
+                s_0.Z = col0 + 0 >= qlo_1 && col0 + 0 <= qhi_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1, seqQ, seqK)))) ? s_0.Z : 0f;
+                s_0.W = col0 + 1 >= qlo_1 && col0 + 1 <= qhi_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1, seqQ, seqK)))) ? s_0.W : 0f;
+                s_1.X = col0 + 8 >= qlo_0 && col0 + 8 <= qhi_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0, seqQ, seqK)))) ? s_1.X : 0f;
+                s_1.Y = col0 + 9 >= qlo_0 && col0 + 9 <= qhi_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0, seqQ, seqK)))) ? s_1.Y : 0f;
+                s_1.Z = col0 + 8 >= qlo_1 && col0 + 8 <= qhi_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1, seqQ, seqK)))) ? s_1.Z : 0f;
+                s_1.W = col0 + 9 >= qlo_1 && col0 + 9 <= qhi_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1, seqQ, seqK)))) ? s_1.W : 0f;
+                s_2.X = col0 + 16 >= qlo_0 && col0 + 16 <= qhi_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0, seqQ, seqK)))) ? s_2.X : 0f;
+                s_2.Y = col0 + 17 >= qlo_0 && col0 + 17 <= qhi_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0, seqQ, seqK)))) ? s_2.Y : 0f;
+                s_2.Z = col0 + 16 >= qlo_1 && col0 + 16 <= qhi_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1, seqQ, seqK)))) ? s_2.Z : 0f;
+                s_2.W = col0 + 17 >= qlo_1 && col0 + 17 <= qhi_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1, seqQ, seqK)))) ? s_2.W : 0f;
+                s_3.X = col0 + 24 >= qlo_0 && col0 + 24 <= qhi_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0, seqQ, seqK)))) ? s_3.X : 0f;
+                s_3.Y = col0 + 25 >= qlo_0 && col0 + 25 <= qhi_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0, seqQ, seqK)))) ? s_3.Y : 0f;
+                s_3.Z = col0 + 24 >= qlo_1 && col0 + 24 <= qhi_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1, seqQ, seqK)))) ? s_3.Z : 0f;
+                s_3.W = col0 + 25 >= qlo_1 && col0 + 25 <= qhi_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1, seqQ, seqK)))) ? s_3.W : 0f;
+                s_4.X = col0 + 32 >= qlo_0 && col0 + 32 <= qhi_0 && (!userMask || (col0 + 32 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 32, key_0, seqQ, seqK)))) ? s_4.X : 0f;
+                s_4.Y = col0 + 33 >= qlo_0 && col0 + 33 <= qhi_0 && (!userMask || (col0 + 33 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 33, key_0, seqQ, seqK)))) ? s_4.Y : 0f;
+                s_4.Z = col0 + 32 >= qlo_1 && col0 + 32 <= qhi_1 && (!userMask || (col0 + 32 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 32, key_1, seqQ, seqK)))) ? s_4.Z : 0f;
+                s_4.W = col0 + 33 >= qlo_1 && col0 + 33 <= qhi_1 && (!userMask || (col0 + 33 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 33, key_1, seqQ, seqK)))) ? s_4.W : 0f;
+                s_5.X = col0 + 40 >= qlo_0 && col0 + 40 <= qhi_0 && (!userMask || (col0 + 40 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 40, key_0, seqQ, seqK)))) ? s_5.X : 0f;
+                s_5.Y = col0 + 41 >= qlo_0 && col0 + 41 <= qhi_0 && (!userMask || (col0 + 41 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 41, key_0, seqQ, seqK)))) ? s_5.Y : 0f;
+                s_5.Z = col0 + 40 >= qlo_1 && col0 + 40 <= qhi_1 && (!userMask || (col0 + 40 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 40, key_1, seqQ, seqK)))) ? s_5.Z : 0f;
+                s_5.W = col0 + 41 >= qlo_1 && col0 + 41 <= qhi_1 && (!userMask || (col0 + 41 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 41, key_1, seqQ, seqK)))) ? s_5.W : 0f;
+                s_6.X = col0 + 48 >= qlo_0 && col0 + 48 <= qhi_0 && (!userMask || (col0 + 48 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 48, key_0, seqQ, seqK)))) ? s_6.X : 0f;
+                s_6.Y = col0 + 49 >= qlo_0 && col0 + 49 <= qhi_0 && (!userMask || (col0 + 49 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 49, key_0, seqQ, seqK)))) ? s_6.Y : 0f;
+                s_6.Z = col0 + 48 >= qlo_1 && col0 + 48 <= qhi_1 && (!userMask || (col0 + 48 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 48, key_1, seqQ, seqK)))) ? s_6.Z : 0f;
+                s_6.W = col0 + 49 >= qlo_1 && col0 + 49 <= qhi_1 && (!userMask || (col0 + 49 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 49, key_1, seqQ, seqK)))) ? s_6.W : 0f;
+                s_7.X = col0 + 56 >= qlo_0 && col0 + 56 <= qhi_0 && (!userMask || (col0 + 56 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 56, key_0, seqQ, seqK)))) ? s_7.X : 0f;
+                s_7.Y = col0 + 57 >= qlo_0 && col0 + 57 <= qhi_0 && (!userMask || (col0 + 57 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 57, key_0, seqQ, seqK)))) ? s_7.Y : 0f;
+                s_7.Z = col0 + 56 >= qlo_1 && col0 + 56 <= qhi_1 && (!userMask || (col0 + 56 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 56, key_1, seqQ, seqK)))) ? s_7.Z : 0f;
+                s_7.W = col0 + 57 >= qlo_1 && col0 + 57 <= qhi_1 && (!userMask || (col0 + 57 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 57, key_1, seqQ, seqK)))) ? s_7.W : 0f;
+            }
+
+            // Dropout: the keep bit of (key, query) is bit key mod 4 of Philox(counter (key/4, query, b·H + h, low32(offset))),
+            // gathered into one bit per element (element i of the tile: bit i mod 32 of word i / 32) until dS needs it again.
+            uint dropHead = (uint)(batch * p.Heads + head);
+            uint kbits_0 = 0u;
+            if (features.Dropout)
+            {
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
+                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+            }
+
+            // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
+            uint pa_0_0 = kind.Pack((features.Dropout ? s_0.X * KeepFactor(kbits_0, 0) : s_0.X), (features.Dropout ? s_0.Y * KeepFactor(kbits_0, 1) : s_0.Y));
+            uint pa_0_1 = kind.Pack((features.Dropout ? s_0.Z * KeepFactor(kbits_0, 2) : s_0.Z), (features.Dropout ? s_0.W * KeepFactor(kbits_0, 3) : s_0.W));
+            uint pa_0_2 = kind.Pack((features.Dropout ? s_1.X * KeepFactor(kbits_0, 4) : s_1.X), (features.Dropout ? s_1.Y * KeepFactor(kbits_0, 5) : s_1.Y));
+            uint pa_0_3 = kind.Pack((features.Dropout ? s_1.Z * KeepFactor(kbits_0, 6) : s_1.Z), (features.Dropout ? s_1.W * KeepFactor(kbits_0, 7) : s_1.W));
+            uint pa_1_0 = kind.Pack((features.Dropout ? s_2.X * KeepFactor(kbits_0, 8) : s_2.X), (features.Dropout ? s_2.Y * KeepFactor(kbits_0, 9) : s_2.Y));
+            uint pa_1_1 = kind.Pack((features.Dropout ? s_2.Z * KeepFactor(kbits_0, 10) : s_2.Z), (features.Dropout ? s_2.W * KeepFactor(kbits_0, 11) : s_2.W));
+            uint pa_1_2 = kind.Pack((features.Dropout ? s_3.X * KeepFactor(kbits_0, 12) : s_3.X), (features.Dropout ? s_3.Y * KeepFactor(kbits_0, 13) : s_3.Y));
+            uint pa_1_3 = kind.Pack((features.Dropout ? s_3.Z * KeepFactor(kbits_0, 14) : s_3.Z), (features.Dropout ? s_3.W * KeepFactor(kbits_0, 15) : s_3.W));
+            uint pa_2_0 = kind.Pack((features.Dropout ? s_4.X * KeepFactor(kbits_0, 16) : s_4.X), (features.Dropout ? s_4.Y * KeepFactor(kbits_0, 17) : s_4.Y));
+            uint pa_2_1 = kind.Pack((features.Dropout ? s_4.Z * KeepFactor(kbits_0, 18) : s_4.Z), (features.Dropout ? s_4.W * KeepFactor(kbits_0, 19) : s_4.W));
+            uint pa_2_2 = kind.Pack((features.Dropout ? s_5.X * KeepFactor(kbits_0, 20) : s_5.X), (features.Dropout ? s_5.Y * KeepFactor(kbits_0, 21) : s_5.Y));
+            uint pa_2_3 = kind.Pack((features.Dropout ? s_5.Z * KeepFactor(kbits_0, 22) : s_5.Z), (features.Dropout ? s_5.W * KeepFactor(kbits_0, 23) : s_5.W));
+            uint pa_3_0 = kind.Pack((features.Dropout ? s_6.X * KeepFactor(kbits_0, 24) : s_6.X), (features.Dropout ? s_6.Y * KeepFactor(kbits_0, 25) : s_6.Y));
+            uint pa_3_1 = kind.Pack((features.Dropout ? s_6.Z * KeepFactor(kbits_0, 26) : s_6.Z), (features.Dropout ? s_6.W * KeepFactor(kbits_0, 27) : s_6.W));
+            uint pa_3_2 = kind.Pack((features.Dropout ? s_7.X * KeepFactor(kbits_0, 28) : s_7.X), (features.Dropout ? s_7.Y * KeepFactor(kbits_0, 29) : s_7.Y));
+            uint pa_3_3 = kind.Pack((features.Dropout ? s_7.Z * KeepFactor(kbits_0, 30) : s_7.Z), (features.Dropout ? s_7.W * KeepFactor(kbits_0, 31) : s_7.W));
+            uint dvOff0 = doTile + (uint)(tRow + 0 * RowBytes);
+            Uint4 dvb_0_0 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_0.X, dvb_0_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_0.Z, dvb_0_0.W);
+            Uint4 dvb_0_1 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_1.X, dvb_0_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_1.Z, dvb_0_1.W);
+            Uint4 dvb_0_2 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_2.X, dvb_0_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_2.Z, dvb_0_2.W);
+            Uint4 dvb_0_3 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_3.X, dvb_0_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_3.Z, dvb_0_3.W);
+            Uint4 dvb_0_4 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((8 + half) ^ swz) << 4));
+            dv_8 = kind.Mma(dv_8, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_4.X, dvb_0_4.Y);
+            dv_9 = kind.Mma(dv_9, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_4.Z, dvb_0_4.W);
+            Uint4 dvb_0_5 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((10 + half) ^ swz) << 4));
+            dv_10 = kind.Mma(dv_10, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_5.X, dvb_0_5.Y);
+            dv_11 = kind.Mma(dv_11, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_5.Z, dvb_0_5.W);
+            Uint4 dvb_0_6 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((12 + half) ^ swz) << 4));
+            dv_12 = kind.Mma(dv_12, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_6.X, dvb_0_6.Y);
+            dv_13 = kind.Mma(dv_13, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_6.Z, dvb_0_6.W);
+            Uint4 dvb_0_7 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((14 + half) ^ swz) << 4));
+            dv_14 = kind.Mma(dv_14, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_7.X, dvb_0_7.Y);
+            dv_15 = kind.Mma(dv_15, pa_0_0, pa_0_1, pa_0_2, pa_0_3, dvb_0_7.Z, dvb_0_7.W);
+            uint dvOff1 = doTile + (uint)(tRow + 16 * RowBytes);
+            Uint4 dvb_1_0 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_0.X, dvb_1_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_0.Z, dvb_1_0.W);
+            Uint4 dvb_1_1 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_1.X, dvb_1_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_1.Z, dvb_1_1.W);
+            Uint4 dvb_1_2 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_2.X, dvb_1_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_2.Z, dvb_1_2.W);
+            Uint4 dvb_1_3 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_3.X, dvb_1_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_3.Z, dvb_1_3.W);
+            Uint4 dvb_1_4 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((8 + half) ^ swz) << 4));
+            dv_8 = kind.Mma(dv_8, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_4.X, dvb_1_4.Y);
+            dv_9 = kind.Mma(dv_9, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_4.Z, dvb_1_4.W);
+            Uint4 dvb_1_5 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((10 + half) ^ swz) << 4));
+            dv_10 = kind.Mma(dv_10, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_5.X, dvb_1_5.Y);
+            dv_11 = kind.Mma(dv_11, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_5.Z, dvb_1_5.W);
+            Uint4 dvb_1_6 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((12 + half) ^ swz) << 4));
+            dv_12 = kind.Mma(dv_12, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_6.X, dvb_1_6.Y);
+            dv_13 = kind.Mma(dv_13, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_6.Z, dvb_1_6.W);
+            Uint4 dvb_1_7 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((14 + half) ^ swz) << 4));
+            dv_14 = kind.Mma(dv_14, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_7.X, dvb_1_7.Y);
+            dv_15 = kind.Mma(dv_15, pa_1_0, pa_1_1, pa_1_2, pa_1_3, dvb_1_7.Z, dvb_1_7.W);
+            uint dvOff2 = doTile + (uint)(tRow + 32 * RowBytes);
+            Uint4 dvb_2_0 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_0.X, dvb_2_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_0.Z, dvb_2_0.W);
+            Uint4 dvb_2_1 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_1.X, dvb_2_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_1.Z, dvb_2_1.W);
+            Uint4 dvb_2_2 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_2.X, dvb_2_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_2.Z, dvb_2_2.W);
+            Uint4 dvb_2_3 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_3.X, dvb_2_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_3.Z, dvb_2_3.W);
+            Uint4 dvb_2_4 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((8 + half) ^ swz) << 4));
+            dv_8 = kind.Mma(dv_8, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_4.X, dvb_2_4.Y);
+            dv_9 = kind.Mma(dv_9, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_4.Z, dvb_2_4.W);
+            Uint4 dvb_2_5 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((10 + half) ^ swz) << 4));
+            dv_10 = kind.Mma(dv_10, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_5.X, dvb_2_5.Y);
+            dv_11 = kind.Mma(dv_11, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_5.Z, dvb_2_5.W);
+            Uint4 dvb_2_6 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((12 + half) ^ swz) << 4));
+            dv_12 = kind.Mma(dv_12, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_6.X, dvb_2_6.Y);
+            dv_13 = kind.Mma(dv_13, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_6.Z, dvb_2_6.W);
+            Uint4 dvb_2_7 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((14 + half) ^ swz) << 4));
+            dv_14 = kind.Mma(dv_14, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_7.X, dvb_2_7.Y);
+            dv_15 = kind.Mma(dv_15, pa_2_0, pa_2_1, pa_2_2, pa_2_3, dvb_2_7.Z, dvb_2_7.W);
+            uint dvOff3 = doTile + (uint)(tRow + 48 * RowBytes);
+            Uint4 dvb_3_0 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((0 + half) ^ swz) << 4));
+            dv_0 = kind.Mma(dv_0, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_0.X, dvb_3_0.Y);
+            dv_1 = kind.Mma(dv_1, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_0.Z, dvb_3_0.W);
+            Uint4 dvb_3_1 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((2 + half) ^ swz) << 4));
+            dv_2 = kind.Mma(dv_2, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_1.X, dvb_3_1.Y);
+            dv_3 = kind.Mma(dv_3, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_1.Z, dvb_3_1.W);
+            Uint4 dvb_3_2 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((4 + half) ^ swz) << 4));
+            dv_4 = kind.Mma(dv_4, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_2.X, dvb_3_2.Y);
+            dv_5 = kind.Mma(dv_5, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_2.Z, dvb_3_2.W);
+            Uint4 dvb_3_3 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((6 + half) ^ swz) << 4));
+            dv_6 = kind.Mma(dv_6, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_3.X, dvb_3_3.Y);
+            dv_7 = kind.Mma(dv_7, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_3.Z, dvb_3_3.W);
+            Uint4 dvb_3_4 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((8 + half) ^ swz) << 4));
+            dv_8 = kind.Mma(dv_8, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_4.X, dvb_3_4.Y);
+            dv_9 = kind.Mma(dv_9, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_4.Z, dvb_3_4.W);
+            Uint4 dvb_3_5 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((10 + half) ^ swz) << 4));
+            dv_10 = kind.Mma(dv_10, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_5.X, dvb_3_5.Y);
+            dv_11 = kind.Mma(dv_11, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_5.Z, dvb_3_5.W);
+            Uint4 dvb_3_6 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((12 + half) ^ swz) << 4));
+            dv_12 = kind.Mma(dv_12, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_6.X, dvb_3_6.Y);
+            dv_13 = kind.Mma(dv_13, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_6.Z, dvb_3_6.W);
+            Uint4 dvb_3_7 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((14 + half) ^ swz) << 4));
+            dv_14 = kind.Mma(dv_14, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_7.X, dvb_3_7.Y);
+            dv_15 = kind.Mma(dv_15, pa_3_0, pa_3_1, pa_3_2, pa_3_3, dvb_3_7.Z, dvb_3_7.W);
+
+            // dPᵀ = V·dOᵀ.
+            Float4 dp_0 = default;
+            Float4 dp_1 = default;
+            Float4 dp_2 = default;
+            Float4 dp_3 = default;
+            Float4 dp_4 = default;
+            Float4 dp_5 = default;
+            Float4 dp_6 = default;
+            Float4 dp_7 = default;
+            Uint4 vadp_0 = PtxOps.LdMatrixX4(vFrag + (uint)(((0 + half) ^ swz) << 4));
+            Uint4 vadp_1 = PtxOps.LdMatrixX4(vFrag + (uint)(((2 + half) ^ swz) << 4));
+            uint dpOff0 = doTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
+            Uint4 dpb_0_0 = PtxOps.LdMatrixX4(dpOff0 + 0u);
+            dp_0 = kind.Mma(dp_0, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_0.X, dpb_0_0.Y);
+            dp_0 = kind.Mma(dp_0, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_0.Z, dpb_0_0.W);
+            Uint4 dpb_0_1 = PtxOps.LdMatrixX4(dpOff0 + 2048u);
+            dp_1 = kind.Mma(dp_1, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_1.X, dpb_0_1.Y);
+            dp_1 = kind.Mma(dp_1, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_1.Z, dpb_0_1.W);
+            Uint4 dpb_0_2 = PtxOps.LdMatrixX4(dpOff0 + 4096u);
+            dp_2 = kind.Mma(dp_2, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_2.X, dpb_0_2.Y);
+            dp_2 = kind.Mma(dp_2, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_2.Z, dpb_0_2.W);
+            Uint4 dpb_0_3 = PtxOps.LdMatrixX4(dpOff0 + 6144u);
+            dp_3 = kind.Mma(dp_3, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_3.X, dpb_0_3.Y);
+            dp_3 = kind.Mma(dp_3, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_3.Z, dpb_0_3.W);
+            Uint4 dpb_0_4 = PtxOps.LdMatrixX4(dpOff0 + 8192u);
+            dp_4 = kind.Mma(dp_4, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_4.X, dpb_0_4.Y);
+            dp_4 = kind.Mma(dp_4, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_4.Z, dpb_0_4.W);
+            Uint4 dpb_0_5 = PtxOps.LdMatrixX4(dpOff0 + 10240u);
+            dp_5 = kind.Mma(dp_5, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_5.X, dpb_0_5.Y);
+            dp_5 = kind.Mma(dp_5, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_5.Z, dpb_0_5.W);
+            Uint4 dpb_0_6 = PtxOps.LdMatrixX4(dpOff0 + 12288u);
+            dp_6 = kind.Mma(dp_6, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_6.X, dpb_0_6.Y);
+            dp_6 = kind.Mma(dp_6, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_6.Z, dpb_0_6.W);
+            Uint4 dpb_0_7 = PtxOps.LdMatrixX4(dpOff0 + 14336u);
+            dp_7 = kind.Mma(dp_7, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_7.X, dpb_0_7.Y);
+            dp_7 = kind.Mma(dp_7, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_7.Z, dpb_0_7.W);
+            Uint4 vadp_2 = PtxOps.LdMatrixX4(vFrag + (uint)(((4 + half) ^ swz) << 4));
+            Uint4 vadp_3 = PtxOps.LdMatrixX4(vFrag + (uint)(((6 + half) ^ swz) << 4));
+            uint dpOff1 = doTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
+            Uint4 dpb_1_0 = PtxOps.LdMatrixX4(dpOff1 + 0u);
+            dp_0 = kind.Mma(dp_0, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_0.X, dpb_1_0.Y);
+            dp_0 = kind.Mma(dp_0, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_0.Z, dpb_1_0.W);
+            Uint4 dpb_1_1 = PtxOps.LdMatrixX4(dpOff1 + 2048u);
+            dp_1 = kind.Mma(dp_1, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_1.X, dpb_1_1.Y);
+            dp_1 = kind.Mma(dp_1, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_1.Z, dpb_1_1.W);
+            Uint4 dpb_1_2 = PtxOps.LdMatrixX4(dpOff1 + 4096u);
+            dp_2 = kind.Mma(dp_2, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_2.X, dpb_1_2.Y);
+            dp_2 = kind.Mma(dp_2, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_2.Z, dpb_1_2.W);
+            Uint4 dpb_1_3 = PtxOps.LdMatrixX4(dpOff1 + 6144u);
+            dp_3 = kind.Mma(dp_3, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_3.X, dpb_1_3.Y);
+            dp_3 = kind.Mma(dp_3, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_3.Z, dpb_1_3.W);
+            Uint4 dpb_1_4 = PtxOps.LdMatrixX4(dpOff1 + 8192u);
+            dp_4 = kind.Mma(dp_4, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_4.X, dpb_1_4.Y);
+            dp_4 = kind.Mma(dp_4, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_4.Z, dpb_1_4.W);
+            Uint4 dpb_1_5 = PtxOps.LdMatrixX4(dpOff1 + 10240u);
+            dp_5 = kind.Mma(dp_5, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_5.X, dpb_1_5.Y);
+            dp_5 = kind.Mma(dp_5, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_5.Z, dpb_1_5.W);
+            Uint4 dpb_1_6 = PtxOps.LdMatrixX4(dpOff1 + 12288u);
+            dp_6 = kind.Mma(dp_6, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_6.X, dpb_1_6.Y);
+            dp_6 = kind.Mma(dp_6, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_6.Z, dpb_1_6.W);
+            Uint4 dpb_1_7 = PtxOps.LdMatrixX4(dpOff1 + 14336u);
+            dp_7 = kind.Mma(dp_7, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_7.X, dpb_1_7.Y);
+            dp_7 = kind.Mma(dp_7, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_7.Z, dpb_1_7.W);
+            Uint4 vadp_4 = PtxOps.LdMatrixX4(vFrag + (uint)(((8 + half) ^ swz) << 4));
+            Uint4 vadp_5 = PtxOps.LdMatrixX4(vFrag + (uint)(((10 + half) ^ swz) << 4));
+            uint dpOff2 = doTile + (uint)(bRow + (((8 + quarter) ^ swz) << 4));
+            Uint4 dpb_2_0 = PtxOps.LdMatrixX4(dpOff2 + 0u);
+            dp_0 = kind.Mma(dp_0, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_0.X, dpb_2_0.Y);
+            dp_0 = kind.Mma(dp_0, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_0.Z, dpb_2_0.W);
+            Uint4 dpb_2_1 = PtxOps.LdMatrixX4(dpOff2 + 2048u);
+            dp_1 = kind.Mma(dp_1, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_1.X, dpb_2_1.Y);
+            dp_1 = kind.Mma(dp_1, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_1.Z, dpb_2_1.W);
+            Uint4 dpb_2_2 = PtxOps.LdMatrixX4(dpOff2 + 4096u);
+            dp_2 = kind.Mma(dp_2, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_2.X, dpb_2_2.Y);
+            dp_2 = kind.Mma(dp_2, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_2.Z, dpb_2_2.W);
+            Uint4 dpb_2_3 = PtxOps.LdMatrixX4(dpOff2 + 6144u);
+            dp_3 = kind.Mma(dp_3, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_3.X, dpb_2_3.Y);
+            dp_3 = kind.Mma(dp_3, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_3.Z, dpb_2_3.W);
+            Uint4 dpb_2_4 = PtxOps.LdMatrixX4(dpOff2 + 8192u);
+            dp_4 = kind.Mma(dp_4, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_4.X, dpb_2_4.Y);
+            dp_4 = kind.Mma(dp_4, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_4.Z, dpb_2_4.W);
+            Uint4 dpb_2_5 = PtxOps.LdMatrixX4(dpOff2 + 10240u);
+            dp_5 = kind.Mma(dp_5, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_5.X, dpb_2_5.Y);
+            dp_5 = kind.Mma(dp_5, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_5.Z, dpb_2_5.W);
+            Uint4 dpb_2_6 = PtxOps.LdMatrixX4(dpOff2 + 12288u);
+            dp_6 = kind.Mma(dp_6, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_6.X, dpb_2_6.Y);
+            dp_6 = kind.Mma(dp_6, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_6.Z, dpb_2_6.W);
+            Uint4 dpb_2_7 = PtxOps.LdMatrixX4(dpOff2 + 14336u);
+            dp_7 = kind.Mma(dp_7, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_7.X, dpb_2_7.Y);
+            dp_7 = kind.Mma(dp_7, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_7.Z, dpb_2_7.W);
+            Uint4 vadp_6 = PtxOps.LdMatrixX4(vFrag + (uint)(((12 + half) ^ swz) << 4));
+            Uint4 vadp_7 = PtxOps.LdMatrixX4(vFrag + (uint)(((14 + half) ^ swz) << 4));
+            uint dpOff3 = doTile + (uint)(bRow + (((12 + quarter) ^ swz) << 4));
+            Uint4 dpb_3_0 = PtxOps.LdMatrixX4(dpOff3 + 0u);
+            dp_0 = kind.Mma(dp_0, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_0.X, dpb_3_0.Y);
+            dp_0 = kind.Mma(dp_0, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_0.Z, dpb_3_0.W);
+            Uint4 dpb_3_1 = PtxOps.LdMatrixX4(dpOff3 + 2048u);
+            dp_1 = kind.Mma(dp_1, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_1.X, dpb_3_1.Y);
+            dp_1 = kind.Mma(dp_1, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_1.Z, dpb_3_1.W);
+            Uint4 dpb_3_2 = PtxOps.LdMatrixX4(dpOff3 + 4096u);
+            dp_2 = kind.Mma(dp_2, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_2.X, dpb_3_2.Y);
+            dp_2 = kind.Mma(dp_2, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_2.Z, dpb_3_2.W);
+            Uint4 dpb_3_3 = PtxOps.LdMatrixX4(dpOff3 + 6144u);
+            dp_3 = kind.Mma(dp_3, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_3.X, dpb_3_3.Y);
+            dp_3 = kind.Mma(dp_3, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_3.Z, dpb_3_3.W);
+            Uint4 dpb_3_4 = PtxOps.LdMatrixX4(dpOff3 + 8192u);
+            dp_4 = kind.Mma(dp_4, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_4.X, dpb_3_4.Y);
+            dp_4 = kind.Mma(dp_4, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_4.Z, dpb_3_4.W);
+            Uint4 dpb_3_5 = PtxOps.LdMatrixX4(dpOff3 + 10240u);
+            dp_5 = kind.Mma(dp_5, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_5.X, dpb_3_5.Y);
+            dp_5 = kind.Mma(dp_5, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_5.Z, dpb_3_5.W);
+            Uint4 dpb_3_6 = PtxOps.LdMatrixX4(dpOff3 + 12288u);
+            dp_6 = kind.Mma(dp_6, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_6.X, dpb_3_6.Y);
+            dp_6 = kind.Mma(dp_6, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_6.Z, dpb_3_6.W);
+            Uint4 dpb_3_7 = PtxOps.LdMatrixX4(dpOff3 + 14336u);
+            dp_7 = kind.Mma(dp_7, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_7.X, dpb_3_7.Y);
+            dp_7 = kind.Mma(dp_7, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_7.Z, dpb_3_7.W);
+
+            // dSᵀ = Pᵀ∘(dPᵀ∘Z − D)·d(prepared)/d(score), Z the dropout factor; packed as A fragments for dK += dSᵀ·Q.
+            float rd_0_0 = PtxOps.LoadSharedFloat(dTile + (uint)((0 + 2 * t) * 4));
+            float rd_0_1 = PtxOps.LoadSharedFloat(dTile + (uint)((0 + 2 * t) * 4 + 4));
+            dp_0.X = s_0.X * ((features.Dropout ? dp_0.X * (KeepFactor(kbits_0, 0) * dropScale) : dp_0.X) - rd_0_0);
+            if (chain) dp_0.X *= dd_0.X;
+            dp_0.Y = s_0.Y * ((features.Dropout ? dp_0.Y * (KeepFactor(kbits_0, 1) * dropScale) : dp_0.Y) - rd_0_1);
+            if (chain) dp_0.Y *= dd_0.Y;
+            dp_0.Z = s_0.Z * ((features.Dropout ? dp_0.Z * (KeepFactor(kbits_0, 2) * dropScale) : dp_0.Z) - rd_0_0);
+            if (chain) dp_0.Z *= dd_0.Z;
+            dp_0.W = s_0.W * ((features.Dropout ? dp_0.W * (KeepFactor(kbits_0, 3) * dropScale) : dp_0.W) - rd_0_1);
+            if (chain) dp_0.W *= dd_0.W;
+            float rd_1_0 = PtxOps.LoadSharedFloat(dTile + (uint)((8 + 2 * t) * 4));
+            float rd_1_1 = PtxOps.LoadSharedFloat(dTile + (uint)((8 + 2 * t) * 4 + 4));
+            dp_1.X = s_1.X * ((features.Dropout ? dp_1.X * (KeepFactor(kbits_0, 4) * dropScale) : dp_1.X) - rd_1_0);
+            if (chain) dp_1.X *= dd_1.X;
+            dp_1.Y = s_1.Y * ((features.Dropout ? dp_1.Y * (KeepFactor(kbits_0, 5) * dropScale) : dp_1.Y) - rd_1_1);
+            if (chain) dp_1.Y *= dd_1.Y;
+            dp_1.Z = s_1.Z * ((features.Dropout ? dp_1.Z * (KeepFactor(kbits_0, 6) * dropScale) : dp_1.Z) - rd_1_0);
+            if (chain) dp_1.Z *= dd_1.Z;
+            dp_1.W = s_1.W * ((features.Dropout ? dp_1.W * (KeepFactor(kbits_0, 7) * dropScale) : dp_1.W) - rd_1_1);
+            if (chain) dp_1.W *= dd_1.W;
+            float rd_2_0 = PtxOps.LoadSharedFloat(dTile + (uint)((16 + 2 * t) * 4));
+            float rd_2_1 = PtxOps.LoadSharedFloat(dTile + (uint)((16 + 2 * t) * 4 + 4));
+            dp_2.X = s_2.X * ((features.Dropout ? dp_2.X * (KeepFactor(kbits_0, 8) * dropScale) : dp_2.X) - rd_2_0);
+            if (chain) dp_2.X *= dd_2.X;
+            dp_2.Y = s_2.Y * ((features.Dropout ? dp_2.Y * (KeepFactor(kbits_0, 9) * dropScale) : dp_2.Y) - rd_2_1);
+            if (chain) dp_2.Y *= dd_2.Y;
+            dp_2.Z = s_2.Z * ((features.Dropout ? dp_2.Z * (KeepFactor(kbits_0, 10) * dropScale) : dp_2.Z) - rd_2_0);
+            if (chain) dp_2.Z *= dd_2.Z;
+            dp_2.W = s_2.W * ((features.Dropout ? dp_2.W * (KeepFactor(kbits_0, 11) * dropScale) : dp_2.W) - rd_2_1);
+            if (chain) dp_2.W *= dd_2.W;
+            float rd_3_0 = PtxOps.LoadSharedFloat(dTile + (uint)((24 + 2 * t) * 4));
+            float rd_3_1 = PtxOps.LoadSharedFloat(dTile + (uint)((24 + 2 * t) * 4 + 4));
+            dp_3.X = s_3.X * ((features.Dropout ? dp_3.X * (KeepFactor(kbits_0, 12) * dropScale) : dp_3.X) - rd_3_0);
+            if (chain) dp_3.X *= dd_3.X;
+            dp_3.Y = s_3.Y * ((features.Dropout ? dp_3.Y * (KeepFactor(kbits_0, 13) * dropScale) : dp_3.Y) - rd_3_1);
+            if (chain) dp_3.Y *= dd_3.Y;
+            dp_3.Z = s_3.Z * ((features.Dropout ? dp_3.Z * (KeepFactor(kbits_0, 14) * dropScale) : dp_3.Z) - rd_3_0);
+            if (chain) dp_3.Z *= dd_3.Z;
+            dp_3.W = s_3.W * ((features.Dropout ? dp_3.W * (KeepFactor(kbits_0, 15) * dropScale) : dp_3.W) - rd_3_1);
+            if (chain) dp_3.W *= dd_3.W;
+            float rd_4_0 = PtxOps.LoadSharedFloat(dTile + (uint)((32 + 2 * t) * 4));
+            float rd_4_1 = PtxOps.LoadSharedFloat(dTile + (uint)((32 + 2 * t) * 4 + 4));
+            dp_4.X = s_4.X * ((features.Dropout ? dp_4.X * (KeepFactor(kbits_0, 16) * dropScale) : dp_4.X) - rd_4_0);
+            if (chain) dp_4.X *= dd_4.X;
+            dp_4.Y = s_4.Y * ((features.Dropout ? dp_4.Y * (KeepFactor(kbits_0, 17) * dropScale) : dp_4.Y) - rd_4_1);
+            if (chain) dp_4.Y *= dd_4.Y;
+            dp_4.Z = s_4.Z * ((features.Dropout ? dp_4.Z * (KeepFactor(kbits_0, 18) * dropScale) : dp_4.Z) - rd_4_0);
+            if (chain) dp_4.Z *= dd_4.Z;
+            dp_4.W = s_4.W * ((features.Dropout ? dp_4.W * (KeepFactor(kbits_0, 19) * dropScale) : dp_4.W) - rd_4_1);
+            if (chain) dp_4.W *= dd_4.W;
+            float rd_5_0 = PtxOps.LoadSharedFloat(dTile + (uint)((40 + 2 * t) * 4));
+            float rd_5_1 = PtxOps.LoadSharedFloat(dTile + (uint)((40 + 2 * t) * 4 + 4));
+            dp_5.X = s_5.X * ((features.Dropout ? dp_5.X * (KeepFactor(kbits_0, 20) * dropScale) : dp_5.X) - rd_5_0);
+            if (chain) dp_5.X *= dd_5.X;
+            dp_5.Y = s_5.Y * ((features.Dropout ? dp_5.Y * (KeepFactor(kbits_0, 21) * dropScale) : dp_5.Y) - rd_5_1);
+            if (chain) dp_5.Y *= dd_5.Y;
+            dp_5.Z = s_5.Z * ((features.Dropout ? dp_5.Z * (KeepFactor(kbits_0, 22) * dropScale) : dp_5.Z) - rd_5_0);
+            if (chain) dp_5.Z *= dd_5.Z;
+            dp_5.W = s_5.W * ((features.Dropout ? dp_5.W * (KeepFactor(kbits_0, 23) * dropScale) : dp_5.W) - rd_5_1);
+            if (chain) dp_5.W *= dd_5.W;
+            float rd_6_0 = PtxOps.LoadSharedFloat(dTile + (uint)((48 + 2 * t) * 4));
+            float rd_6_1 = PtxOps.LoadSharedFloat(dTile + (uint)((48 + 2 * t) * 4 + 4));
+            dp_6.X = s_6.X * ((features.Dropout ? dp_6.X * (KeepFactor(kbits_0, 24) * dropScale) : dp_6.X) - rd_6_0);
+            if (chain) dp_6.X *= dd_6.X;
+            dp_6.Y = s_6.Y * ((features.Dropout ? dp_6.Y * (KeepFactor(kbits_0, 25) * dropScale) : dp_6.Y) - rd_6_1);
+            if (chain) dp_6.Y *= dd_6.Y;
+            dp_6.Z = s_6.Z * ((features.Dropout ? dp_6.Z * (KeepFactor(kbits_0, 26) * dropScale) : dp_6.Z) - rd_6_0);
+            if (chain) dp_6.Z *= dd_6.Z;
+            dp_6.W = s_6.W * ((features.Dropout ? dp_6.W * (KeepFactor(kbits_0, 27) * dropScale) : dp_6.W) - rd_6_1);
+            if (chain) dp_6.W *= dd_6.W;
+            float rd_7_0 = PtxOps.LoadSharedFloat(dTile + (uint)((56 + 2 * t) * 4));
+            float rd_7_1 = PtxOps.LoadSharedFloat(dTile + (uint)((56 + 2 * t) * 4 + 4));
+            dp_7.X = s_7.X * ((features.Dropout ? dp_7.X * (KeepFactor(kbits_0, 28) * dropScale) : dp_7.X) - rd_7_0);
+            if (chain) dp_7.X *= dd_7.X;
+            dp_7.Y = s_7.Y * ((features.Dropout ? dp_7.Y * (KeepFactor(kbits_0, 29) * dropScale) : dp_7.Y) - rd_7_1);
+            if (chain) dp_7.Y *= dd_7.Y;
+            dp_7.Z = s_7.Z * ((features.Dropout ? dp_7.Z * (KeepFactor(kbits_0, 30) * dropScale) : dp_7.Z) - rd_7_0);
+            if (chain) dp_7.Z *= dd_7.Z;
+            dp_7.W = s_7.W * ((features.Dropout ? dp_7.W * (KeepFactor(kbits_0, 31) * dropScale) : dp_7.W) - rd_7_1);
+            if (chain) dp_7.W *= dd_7.W;
+            uint da_0_0 = kind.Pack(dp_0.X, dp_0.Y);
+            uint da_0_1 = kind.Pack(dp_0.Z, dp_0.W);
+            uint da_0_2 = kind.Pack(dp_1.X, dp_1.Y);
+            uint da_0_3 = kind.Pack(dp_1.Z, dp_1.W);
+            uint da_1_0 = kind.Pack(dp_2.X, dp_2.Y);
+            uint da_1_1 = kind.Pack(dp_2.Z, dp_2.W);
+            uint da_1_2 = kind.Pack(dp_3.X, dp_3.Y);
+            uint da_1_3 = kind.Pack(dp_3.Z, dp_3.W);
+            uint da_2_0 = kind.Pack(dp_4.X, dp_4.Y);
+            uint da_2_1 = kind.Pack(dp_4.Z, dp_4.W);
+            uint da_2_2 = kind.Pack(dp_5.X, dp_5.Y);
+            uint da_2_3 = kind.Pack(dp_5.Z, dp_5.W);
+            uint da_3_0 = kind.Pack(dp_6.X, dp_6.Y);
+            uint da_3_1 = kind.Pack(dp_6.Z, dp_6.W);
+            uint da_3_2 = kind.Pack(dp_7.X, dp_7.Y);
+            uint da_3_3 = kind.Pack(dp_7.Z, dp_7.W);
+            uint dkOff0 = qTile + (uint)(tRow + 0 * RowBytes);
+            Uint4 dkb_0_0 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_0.X, dkb_0_0.Y);
+            dk_1 = kind.Mma(dk_1, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_0.Z, dkb_0_0.W);
+            Uint4 dkb_0_1 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_1.X, dkb_0_1.Y);
+            dk_3 = kind.Mma(dk_3, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_1.Z, dkb_0_1.W);
+            Uint4 dkb_0_2 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_2.X, dkb_0_2.Y);
+            dk_5 = kind.Mma(dk_5, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_2.Z, dkb_0_2.W);
+            Uint4 dkb_0_3 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_3.X, dkb_0_3.Y);
+            dk_7 = kind.Mma(dk_7, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_3.Z, dkb_0_3.W);
+            Uint4 dkb_0_4 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((8 + half) ^ swz) << 4));
+            dk_8 = kind.Mma(dk_8, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_4.X, dkb_0_4.Y);
+            dk_9 = kind.Mma(dk_9, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_4.Z, dkb_0_4.W);
+            Uint4 dkb_0_5 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((10 + half) ^ swz) << 4));
+            dk_10 = kind.Mma(dk_10, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_5.X, dkb_0_5.Y);
+            dk_11 = kind.Mma(dk_11, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_5.Z, dkb_0_5.W);
+            Uint4 dkb_0_6 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((12 + half) ^ swz) << 4));
+            dk_12 = kind.Mma(dk_12, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_6.X, dkb_0_6.Y);
+            dk_13 = kind.Mma(dk_13, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_6.Z, dkb_0_6.W);
+            Uint4 dkb_0_7 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((14 + half) ^ swz) << 4));
+            dk_14 = kind.Mma(dk_14, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_7.X, dkb_0_7.Y);
+            dk_15 = kind.Mma(dk_15, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_7.Z, dkb_0_7.W);
+            uint dkOff1 = qTile + (uint)(tRow + 16 * RowBytes);
+            Uint4 dkb_1_0 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_0.X, dkb_1_0.Y);
+            dk_1 = kind.Mma(dk_1, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_0.Z, dkb_1_0.W);
+            Uint4 dkb_1_1 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_1.X, dkb_1_1.Y);
+            dk_3 = kind.Mma(dk_3, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_1.Z, dkb_1_1.W);
+            Uint4 dkb_1_2 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_2.X, dkb_1_2.Y);
+            dk_5 = kind.Mma(dk_5, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_2.Z, dkb_1_2.W);
+            Uint4 dkb_1_3 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_3.X, dkb_1_3.Y);
+            dk_7 = kind.Mma(dk_7, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_3.Z, dkb_1_3.W);
+            Uint4 dkb_1_4 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((8 + half) ^ swz) << 4));
+            dk_8 = kind.Mma(dk_8, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_4.X, dkb_1_4.Y);
+            dk_9 = kind.Mma(dk_9, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_4.Z, dkb_1_4.W);
+            Uint4 dkb_1_5 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((10 + half) ^ swz) << 4));
+            dk_10 = kind.Mma(dk_10, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_5.X, dkb_1_5.Y);
+            dk_11 = kind.Mma(dk_11, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_5.Z, dkb_1_5.W);
+            Uint4 dkb_1_6 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((12 + half) ^ swz) << 4));
+            dk_12 = kind.Mma(dk_12, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_6.X, dkb_1_6.Y);
+            dk_13 = kind.Mma(dk_13, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_6.Z, dkb_1_6.W);
+            Uint4 dkb_1_7 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((14 + half) ^ swz) << 4));
+            dk_14 = kind.Mma(dk_14, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_7.X, dkb_1_7.Y);
+            dk_15 = kind.Mma(dk_15, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_7.Z, dkb_1_7.W);
+            uint dkOff2 = qTile + (uint)(tRow + 32 * RowBytes);
+            Uint4 dkb_2_0 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_0.X, dkb_2_0.Y);
+            dk_1 = kind.Mma(dk_1, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_0.Z, dkb_2_0.W);
+            Uint4 dkb_2_1 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_1.X, dkb_2_1.Y);
+            dk_3 = kind.Mma(dk_3, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_1.Z, dkb_2_1.W);
+            Uint4 dkb_2_2 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_2.X, dkb_2_2.Y);
+            dk_5 = kind.Mma(dk_5, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_2.Z, dkb_2_2.W);
+            Uint4 dkb_2_3 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_3.X, dkb_2_3.Y);
+            dk_7 = kind.Mma(dk_7, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_3.Z, dkb_2_3.W);
+            Uint4 dkb_2_4 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((8 + half) ^ swz) << 4));
+            dk_8 = kind.Mma(dk_8, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_4.X, dkb_2_4.Y);
+            dk_9 = kind.Mma(dk_9, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_4.Z, dkb_2_4.W);
+            Uint4 dkb_2_5 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((10 + half) ^ swz) << 4));
+            dk_10 = kind.Mma(dk_10, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_5.X, dkb_2_5.Y);
+            dk_11 = kind.Mma(dk_11, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_5.Z, dkb_2_5.W);
+            Uint4 dkb_2_6 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((12 + half) ^ swz) << 4));
+            dk_12 = kind.Mma(dk_12, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_6.X, dkb_2_6.Y);
+            dk_13 = kind.Mma(dk_13, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_6.Z, dkb_2_6.W);
+            Uint4 dkb_2_7 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((14 + half) ^ swz) << 4));
+            dk_14 = kind.Mma(dk_14, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_7.X, dkb_2_7.Y);
+            dk_15 = kind.Mma(dk_15, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_7.Z, dkb_2_7.W);
+            uint dkOff3 = qTile + (uint)(tRow + 48 * RowBytes);
+            Uint4 dkb_3_0 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((0 + half) ^ swz) << 4));
+            dk_0 = kind.Mma(dk_0, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_0.X, dkb_3_0.Y);
+            dk_1 = kind.Mma(dk_1, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_0.Z, dkb_3_0.W);
+            Uint4 dkb_3_1 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((2 + half) ^ swz) << 4));
+            dk_2 = kind.Mma(dk_2, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_1.X, dkb_3_1.Y);
+            dk_3 = kind.Mma(dk_3, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_1.Z, dkb_3_1.W);
+            Uint4 dkb_3_2 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((4 + half) ^ swz) << 4));
+            dk_4 = kind.Mma(dk_4, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_2.X, dkb_3_2.Y);
+            dk_5 = kind.Mma(dk_5, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_2.Z, dkb_3_2.W);
+            Uint4 dkb_3_3 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((6 + half) ^ swz) << 4));
+            dk_6 = kind.Mma(dk_6, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_3.X, dkb_3_3.Y);
+            dk_7 = kind.Mma(dk_7, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_3.Z, dkb_3_3.W);
+            Uint4 dkb_3_4 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((8 + half) ^ swz) << 4));
+            dk_8 = kind.Mma(dk_8, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_4.X, dkb_3_4.Y);
+            dk_9 = kind.Mma(dk_9, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_4.Z, dkb_3_4.W);
+            Uint4 dkb_3_5 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((10 + half) ^ swz) << 4));
+            dk_10 = kind.Mma(dk_10, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_5.X, dkb_3_5.Y);
+            dk_11 = kind.Mma(dk_11, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_5.Z, dkb_3_5.W);
+            Uint4 dkb_3_6 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((12 + half) ^ swz) << 4));
+            dk_12 = kind.Mma(dk_12, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_6.X, dkb_3_6.Y);
+            dk_13 = kind.Mma(dk_13, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_6.Z, dkb_3_6.W);
+            Uint4 dkb_3_7 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((14 + half) ^ swz) << 4));
+            dk_14 = kind.Mma(dk_14, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_7.X, dkb_3_7.Y);
+            dk_15 = kind.Mma(dk_15, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_7.Z, dkb_3_7.W);
         }
 
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys that exist.

@@ -85,6 +85,10 @@ internal sealed unsafe class CudaModule : IDisposable
             $"cuLaunchKernel({Entry}, grid {grid}, {threads} threads, {sharedBytes} B shared)");
     }
 
+    /// <summary>Makes <paramref name="stream"/> wait until <paramref name="cudaEvent"/> (recorded on another stream) has happened.</summary>
+    public static void StreamWaitEvent(IntPtr stream, IntPtr cudaEvent) =>
+        Check(Driver.StreamWaitEvent(stream, cudaEvent), "cuStreamWaitEvent");
+
     /// <summary>Enqueues the kernel with two by-value parameters (the attention kernels: parameters and the caller's modifiers).</summary>
     public void Launch<TParams, TMods>(IntPtr stream, (int X, int Y, int Z) grid, int threads, int sharedBytes, TParams parameters, TMods mods)
         where TParams : unmanaged
@@ -155,5 +159,10 @@ internal sealed unsafe class CudaModule : IDisposable
         public static int FuncSetAttribute(IntPtr function, int attribute, int value) => SetAttribute(function, attribute, value);
 
         public static int FuncGetAttribute(int* value, int attribute, IntPtr function) => GetAttribute(value, attribute, function);
+
+        private static readonly delegate* unmanaged<IntPtr, IntPtr, uint, int> WaitEvent =
+            (delegate* unmanaged<IntPtr, IntPtr, uint, int>)NativeLibrary.GetExport(Library, "cuStreamWaitEvent");
+
+        public static int StreamWaitEvent(IntPtr stream, IntPtr cudaEvent) => WaitEvent(stream, cudaEvent, 0);
     }
 }
