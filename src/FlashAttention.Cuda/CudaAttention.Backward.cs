@@ -164,7 +164,7 @@ public sealed partial class CudaAttention
             64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D64_M128_N32_W4")),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
             128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
-            _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M64_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N32_W4_QS")),
+            _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N32_W4_QS")),
         };
     }
 
@@ -241,7 +241,9 @@ public sealed partial class CudaAttention
         var prepare = GetKernel(typeof(BackwardKernels).GetMethod(nameof(BackwardKernels.Prepare))!.MakeGenericMethod(kind),
             "Prepare", BackwardKernels.PrepareThreads, 0);
         if (set.Stages.HasFlag(BackwardStages.Prepare))
-            Launch(prepare, (seqQPad / 4, problem.Heads, problem.Batch), parameters with { O = Address(output), DO = Address(dOutput) }, ranges);
+            // fp32 storage: D from the fp16 copy of dO the kernels use (with the float32 O), so that D = rowsum(P∘dP) holds
+        // for the very dP the kernels compute; with the unrounded dO a residual gradient would remain where the true one is 0.
+        Launch(prepare, (seqQPad / 4, problem.Heads, problem.Batch), parameters with { O = Address(output), DO = floatStorage ? inputs.DO : Address(dOutput) }, ranges);
 
         // 2 and 3 of the split path are independent (both read only the inputs and step 1's rows): on a GPU the dQ kernel
         // runs on a second stream beside the dK/dV kernels, so each fills the other's tail; the default stream then

@@ -121,14 +121,14 @@ public sealed partial class CudaAttention
         where T : unmanaged =>
         RunForward(new AttentionProblem(shape, options), variant, q, k, v, output, lse, default, default(NoCudaScoreMod), default(NoCudaMaskMod));
 
-    /// <summary>The forward kernel for a head dim (and key length: 64-key tiles waste less on short rows at head dim 128).</summary>
+    /// <summary>The forward kernel for a head dim (measured on the H200: docs/gpu-notes.md).</summary>
     internal static ForwardVariant DefaultVariant(int headDim, int seqLenK = int.MaxValue) =>
         ForwardVariant.Find(KernelDim(headDim) switch
         {
             32 => "D32_M128_N64_W4",
             64 => "D64_M128_N64_W4",
             96 => "D96_M128_N64_W4_QS_LR",
-            128 => seqLenK <= 1024 ? "D128_M128_N64_W4_QS_LR" : "D128_M128_N48_W4_QS_LR",
+            128 => "D128_M128_N48_W4_QS_LR",
             _ => "D256_M64_N32_W4_QS_LR",
         });
 

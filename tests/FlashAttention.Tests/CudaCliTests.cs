@@ -56,7 +56,7 @@ public sealed class CudaCliTests : IDisposable
     public void GpuCheckPassesOnTheEmulation()
     {
         using var cuda = CudaAttention.CreateHostEmulation();
-        var names = new[] { "GQA causal 7×13 D=16", "dropout 0.17 + P 64×96 D=32", "varlen empty key sequence D=24", "single token D=1" };
+        var names = new[] { "GQA causal 7×13 D=16", "dropout 0.17 + P 64×96 D=32", "varlen empty key sequence D=24", "single token D=1", "window(0,0) diagonal only 50 D=8" };
         var cases = FlashAttention.Cli.Commands.CheckCases.Build(quick: true).Where(c => names.Contains(c.Name)).ToList();
         Assert.Equal(names.Length, cases.Count);
         var console = FlashAttention.Cli.Commands.CliConsole.Plain(new StringWriter());

@@ -117,7 +117,7 @@ public static class BackwardKernelGenerator
         new(32, 4, 64, true, false),
         new(96, 4, 64, false, false),
         new(256, 4, 64, false, false, Outputs: KvOutputs.DvOnly),
-        new(256, 4, 64, false, false, Outputs: KvOutputs.DkOnly),
+        new(256, 4, 32, false, false, Outputs: KvOutputs.DkOnly),
         new(64, 4, 64, true, true),
         new(64, 4, 64, true, false),
         new(128, 4, 64, false, true),
@@ -146,6 +146,7 @@ public static class BackwardKernelGenerator
         new(128, 32, 4, 2, false),
         new(64, 64, 4, 2, false),
         new(128, 64, 4, 1, false),
+        new(64, 32, 4, 2, false),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
@@ -232,7 +233,7 @@ public static class BackwardKernelGenerator
 
     private static void KvKernel(CodeWriter w, BackwardKvConfig c, int minDim)
     {
-        if (c.HeadDim % 32 != 0 || c.HeadDim > 256 || (c.BlockM != 64 && c.BlockM != 128) || (c.FusedDq && c.Outputs != KvOutputs.Both))
+        if (c.HeadDim % 32 != 0 || c.HeadDim > 256 || (c.BlockM != 32 && c.BlockM != 64 && c.BlockM != 128) || (c.FusedDq && (c.Outputs != KvOutputs.Both || c.BlockM == 32)))
             throw new ArgumentException($"Unsupported configuration {c}.");
         int d = c.HeadDim, layout = c.LayoutDim, rb = layout * 2, kSteps = d / 16, dTiles = d / 8, nTiles = c.BlockM / 8, qSteps = c.BlockM / 16;
         int chunksLog2 = (int)Math.Log2(layout / 8);
@@ -795,9 +796,6 @@ public static class BackwardKernelGenerator
                 string r = $"{mt}_{h}";
                 w.Line($"float lse_{r} = PtxOps.LoadFloat(p.Lse2 + vecRow + {(mt * 16 + h * 8) * 4}ul);");
                 w.Line($"float rd_{r} = PtxOps.LoadFloat(p.RowDot + vecRow + {(mt * 16 + h * 8) * 4}ul);");
-                w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
-                w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
-                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > seqK - 1 ? seqK - 1 : diag_{r} + p.WindowRight;");
             }
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int dt = 0; dt < dTiles; dt++)
@@ -839,7 +837,7 @@ public static class BackwardKernelGenerator
                     w.Line($"float {v} = mode.Prepare({x}, prep);");
                     w.Line($"float dd_{mt}_{j}_{e} = mode.Derivative({v});");
                     w.Line($"{v} *= sl2;");
-                    w.Line($"if (features.Alibi) {v} -= alibiSlope * (float)AbsDistance(diag_{r}, {cc});");
+                    w.Line($"if (features.Alibi) {v} -= alibiSlope * (float)AbsDistance(rowBase + {mt * 16 + (e / 2) * 8} + shift, {cc});");
                     w.Line($"if (score.Enabled && rowBase + {mt * 16 + (e / 2) * 8} < seqQ && {cc} < seqK)");
                     w.Open();
                     w.Line($"var at = new CudaScorePosition(batch, head, rowBase + {mt * 16 + (e / 2) * 8}, {cc}, seqQ, seqK);");
@@ -854,6 +852,15 @@ public static class BackwardKernelGenerator
         w.Open();
         w.Line("int lastKey = seqK - 1;");
         w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
+        w.Line("// The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).");
+        for (int mt = 0; mt < c.MTiles; mt++)
+            for (int h = 0; h < 2; h++)
+            {
+                string r = $"{mt}_{h}";
+                w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
+                w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
+                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
+            }
         for (int j = 0; j < nTiles; j++)
             for (int e = 0; e < 2; e++)
             {

@@ -63,6 +63,50 @@ internal static class BackwardBench
         return rows;
     }
 
+    /// <summary>
+    /// Where the default backward's time goes, bf16 at 2k and 8k: the whole call, then the preprocessing, the dK/dV kernel
+    /// and the dQ kernel each alone (the whole call overlaps the last two on two streams).
+    /// </summary>
+    public static JsonArray Breakdown(CudaAttention cuda)
+    {
+        var rows = new JsonArray();
+        var acc = cuda.Accelerator;
+        long elements = (long)Tokens * ModelDim;
+        using var q = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 31)));
+        using var k = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 32)));
+        using var v = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 33)));
+        using var dO = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 34)));
+        using var o = acc.Allocate1D<BFloat16>(elements);
+        using var lse = acc.Allocate1D<float>(Tokens * (ModelDim / 64));
+        using var dq = acc.Allocate1D<BFloat16>(elements);
+        using var dk = acc.Allocate1D<BFloat16>(elements);
+        using var dv = acc.Allocate1D<BFloat16>(elements);
+        Console.WriteLine("backward breakdown (bf16, ms): whole call, preprocessing, dK/dV alone, dQ alone");
+        foreach (int d in new[] { 64, 128 })
+            foreach (bool causal in new[] { false, true })
+                foreach (int n in new[] { 2048, 8192 })
+                {
+                    int b = Tokens / n, h = ModelDim / d;
+                    var shape = new AttentionShape(b, n, n, h, d);
+                    var options = new AttentionOptions { Causal = causal };
+                    var set = CudaAttention.DefaultBackward(d, atomicDq: false);
+                    var lseView = lse.View.SubView(0, shape.LseLength);
+                    cuda.Forward(shape, q.View, k.View, v.View, o.View, lseView, options);
+                    double Time(CudaAttention.BackwardStages stages) => Bench.Median(cuda, () =>
+                        cuda.Backward(set with { Stages = stages }, shape, options, q.View, k.View, v.View, o.View, lseView, dO.View, dq.View, dk.View, dv.View));
+                    double all = Time(CudaAttention.BackwardStages.All), prep = Time(CudaAttention.BackwardStages.Prepare);
+                    double kvOnly = Time(CudaAttention.BackwardStages.KeyValue), dqOnly = Time(CudaAttention.BackwardStages.Query);
+                    double flops = 2.5 * 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
+                    Console.WriteLine($"  D{d} {(causal ? "causal" : "full  ")} N{n,-6} all {all:F3}  prep {prep:F3}  dkdv {kvOnly:F3}  dq {dqOnly:F3}  ({flops / (all * 1e9):F1} TFLOP/s)");
+                    rows.Add(new JsonObject
+                    {
+                        ["d"] = d, ["causal"] = causal, ["n"] = n, ["all_ms"] = Math.Round(all, 4), ["prepare_ms"] = Math.Round(prep, 4),
+                        ["kv_ms"] = Math.Round(kvOnly, 4), ["dq_ms"] = Math.Round(dqOnly, 4), ["tflops"] = Math.Round(flops / (all * 1e9), 1),
+                    });
+                }
+        return rows;
+    }
+
     private static IEnumerable<(BackwardVariant Kv, BackwardVariant? Dq)> Pairs(int d, bool allVariants)
     {
         var split = CudaAttention.DefaultBackward(d, atomicDq: false);

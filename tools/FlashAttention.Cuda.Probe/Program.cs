@@ -21,6 +21,9 @@ switch (command)
 {
     case "ptx":
         return PtxDump.Run(args.Length > 1 ? args[1] : "ptx");
+    case "cli":
+        // The flashattn tool in-process (one self-contained publish carries both).
+        return FlashAttention.Cli.Program.Run(args[1..], Console.Out, Console.Error);
     case "all":
         break;
     default:
@@ -53,6 +56,9 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
     var jobs = new List<(string Label, System.Reflection.MethodInfo Method, string Name, int Threads, int Shared)>();
     Type[] featureSets = [typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures)];
     static string FeatureLabel(Type f) => f == typeof(NoFeatures) ? "" : "+" + f.Name.Replace("Features", "").Replace("Feature", "");
+    bool defaultsOnly = Flag("--jit-defaults");
+    if (defaultsOnly)
+        variants = [.. variants.Where(v => CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariant(d) == v || CudaAttention.DefaultVariant(d, 1024) == v))];
     foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
     {
         string k = kind == typeof(Fp16Kind) ? "fp16" : "bf16";
@@ -65,9 +71,9 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         var defaults = CudaAttention.KernelHeadDims.SelectMany(d =>
             CudaAttention.DefaultBackward(d, atomicDq: false).Kv.Append(CudaAttention.DefaultBackward(d, atomicDq: false).Dq!)
                 .Concat(CudaAttention.DefaultBackward(d, atomicDq: true).Kv)).ToHashSet();
-        foreach (var v in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants))
+        foreach (var v in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants))
         {
-            if (kind == typeof(Fp16Kind) && !defaults.Contains(v))
+            if ((kind == typeof(Fp16Kind) || defaultsOnly) && !defaults.Contains(v) && !BackwardKernels.SoftmaxVariants.Contains(v))
                 continue;
             var sets = defaults.Contains(v) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
             foreach (var f in sets)
@@ -111,6 +117,12 @@ if (!Flag("--no-check"))
     passed &= ok;
     report["check"] = rows;
     report["check_passed"] = ok;
+    Save();
+}
+
+if (Flag("--breakdown"))
+{
+    report["backward_breakdown"] = BackwardBench.Breakdown(cuda);
     Save();
 }
 

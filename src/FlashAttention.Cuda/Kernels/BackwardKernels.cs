@@ -68,7 +68,8 @@ internal static partial class BackwardKernels
     /// <summary>
     /// D = rowsum(dO∘O) and LSE₂ = LSE·log2(e) for every (b, h, row) into the [B, H, SeqQPad] workspace (0 and +∞ in the
     /// padding and past a packed sequence's end), and the dQ accumulator rows cleared when there is one.
-    /// Grid (SeqQPad / 4, H, B), 4 warps, a row per warp. O and dO are read in the element type, or as float32.
+    /// Grid (SeqQPad / 4, H, B), 4 warps, a row per warp. O and dO are read in the element type (fp32 storage: O as
+    /// float32, dO as the fp16 copy the other kernels read).
     /// </summary>
     public static void Prepare<TKind>(BackwardParams p) where TKind : struct, IElementKind
     {
@@ -95,8 +96,10 @@ internal static partial class BackwardKernels
             {
                 if (p.FloatInputs != 0)
                 {
+                    // fp32 storage: O is float32, dO the kernels' fp16 copy.
                     ulong at = (ulong)((element + 2 * pair) * 4);
-                    dot += PtxOps.LoadFloat(p.O + at) * PtxOps.LoadFloat(p.DO + at) + PtxOps.LoadFloat(p.O + at + 4) * PtxOps.LoadFloat(p.DO + at + 4);
+                    uint b = PtxOps.LoadWord(p.DO + (ulong)((element + 2 * pair) * 2));
+                    dot += PtxOps.LoadFloat(p.O + at) * kind.Low(b) + PtxOps.LoadFloat(p.O + at + 4) * kind.High(b);
                 }
                 else
                 {

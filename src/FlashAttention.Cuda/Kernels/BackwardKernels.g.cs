@@ -15,7 +15,7 @@ internal static partial class BackwardKernels
         new("DKV_D32_N64_M64_W4_KR", HeadDim: 32, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 50176, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DKV_D96_N64_M64_W4", HeadDim: 96, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 99328, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DKV_D256_N64_M64_W4_DV", HeadDim: 256, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 197632, FusedDq: false, Sm90: false, Outputs: KvOutputs.DvOnly),
-        new("DKV_D256_N64_M64_W4_DK", HeadDim: 256, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 197632, FusedDq: false, Sm90: false, Outputs: KvOutputs.DkOnly),
+        new("DKV_D256_N64_M32_W4_DK", HeadDim: 256, BlockM: 32, BlockN: 64, Threads: 128, SharedBytes: 131584, FusedDq: false, Sm90: false, Outputs: KvOutputs.DkOnly),
         new("DKV_D64_N64_M64_W4_KR_AQ", HeadDim: 64, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 58368, FusedDq: true, Sm90: false, Outputs: KvOutputs.Both),
         new("DKV_D64_N64_M64_W4_KR", HeadDim: 64, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 50176, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DKV_D128_N64_M64_W4_AQ", HeadDim: 128, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 107520, FusedDq: true, Sm90: false, Outputs: KvOutputs.Both),
@@ -43,6 +43,7 @@ internal static partial class BackwardKernels
         new("DQ_D128_M128_N32_W4_QS", HeadDim: 128, BlockM: 128, BlockN: 32, Threads: 128, SharedBytes: 98304, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DQ_D64_M128_N64_W4_QS", HeadDim: 64, BlockM: 128, BlockN: 64, Threads: 128, SharedBytes: 65536, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DQ_D128_M64_N64_W4_QS", HeadDim: 128, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 98304, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
+        new("DQ_D64_M128_N32_W4_QS", HeadDim: 64, BlockM: 128, BlockN: 32, Threads: 128, SharedBytes: 49152, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
     ];
 
     /// <summary>Every generated returned-softmax kernel with its tile shape.</summary>
@@ -4213,13 +4214,13 @@ internal static partial class BackwardKernels
 
     /// <summary>
     /// Backward (dK only), head dim ≤ 256: a block of 128 threads owns 64 keys (4 warps × 16) of one key/value head and
-    /// sweeps query tiles of 64 rows of every head in its group (double-buffered cp.async): dV and dK accumulate in registers.
+    /// sweeps query tiles of 32 rows of every head in its group (double-buffered cp.async): dV and dK accumulate in registers.
     /// dQ is left to the dQ kernel.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D256_N64_M64_W4_DK<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D256_N64_M32_W4_DK<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
     {
-        const int RowBytes = 512, BlockM = 64, BlockN = 64;
+        const int RowBytes = 512, BlockM = 32, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
         var kind = default(TKind);
         var mode = default(TMode);
@@ -4406,7 +4407,7 @@ internal static partial class BackwardKernels
                 ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
                 long lstep = RowStep * qRowStride;
                 int lvalid = seqQ - lStart;
-                if (lvalid >= 64 && chunkOk)
+                if (lvalid >= 32 && chunkOk)
                 {
                     PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 0, ldChunk, RowBytes), lg + (ulong)(0 * lstep));
                     PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 4, ldChunk, RowBytes), lg + (ulong)(1 * lstep));
@@ -4416,14 +4417,6 @@ internal static partial class BackwardKernels
                     PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 20, ldChunk, RowBytes), lg + (ulong)(5 * lstep));
                     PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), lg + (ulong)(6 * lstep));
                     PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), lg + (ulong)(7 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), lg + (ulong)(8 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), lg + (ulong)(9 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), lg + (ulong)(10 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), lg + (ulong)(11 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), lg + (ulong)(12 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), lg + (ulong)(13 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), lg + (ulong)(14 * lstep));
-                    PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), lg + (ulong)(15 * lstep));
                 }
                 else
                 {
@@ -4443,29 +4436,13 @@ internal static partial class BackwardKernels
                     PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                     bool ok7 = chunkOk && ldRow + 28 < lvalid;
                     PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
-                    bool ok8 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
-                    bool ok9 = chunkOk && ldRow + 36 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
-                    bool ok10 = chunkOk && ldRow + 40 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
-                    bool ok11 = chunkOk && ldRow + 44 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
-                    bool ok12 = chunkOk && ldRow + 48 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
-                    bool ok13 = chunkOk && ldRow + 52 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
-                    bool ok14 = chunkOk && ldRow + 56 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
-                    bool ok15 = chunkOk && ldRow + 60 < lvalid;
-                    PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
                 }
             }
             {
                 ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
                 long lstep = RowStep * qRowStride;
                 int lvalid = seqQ - lStart;
-                if (lvalid >= 64 && chunkOk)
+                if (lvalid >= 32 && chunkOk)
                 {
                     PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 0, ldChunk, RowBytes), lg + (ulong)(0 * lstep));
                     PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 4, ldChunk, RowBytes), lg + (ulong)(1 * lstep));
@@ -4475,14 +4452,6 @@ internal static partial class BackwardKernels
                     PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 20, ldChunk, RowBytes), lg + (ulong)(5 * lstep));
                     PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), lg + (ulong)(6 * lstep));
                     PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), lg + (ulong)(7 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), lg + (ulong)(8 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), lg + (ulong)(9 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), lg + (ulong)(10 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), lg + (ulong)(11 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), lg + (ulong)(12 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), lg + (ulong)(13 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), lg + (ulong)(14 * lstep));
-                    PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), lg + (ulong)(15 * lstep));
                 }
                 else
                 {
@@ -4502,29 +4471,13 @@ internal static partial class BackwardKernels
                     PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                     bool ok7 = chunkOk && ldRow + 28 < lvalid;
                     PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
-                    bool ok8 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
-                    bool ok9 = chunkOk && ldRow + 36 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
-                    bool ok10 = chunkOk && ldRow + 40 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
-                    bool ok11 = chunkOk && ldRow + 44 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
-                    bool ok12 = chunkOk && ldRow + 48 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
-                    bool ok13 = chunkOk && ldRow + 52 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
-                    bool ok14 = chunkOk && ldRow + 56 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
-                    bool ok15 = chunkOk && ldRow + 60 < lvalid;
-                    PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
                 }
             }
             ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
-            if (tid < 16)
+            if (tid < 8)
                 PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
-            else if (tid < 32)
-                PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
+            else if (tid < 16)
+                PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 8) * 16), p.RowDot + lVec + (ulong)((tid - 8) * 16));
         }
         PtxOps.CommitGroup();
 
@@ -4599,7 +4552,7 @@ internal static partial class BackwardKernels
                     ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
                     long lstep = RowStep * qRowStride;
                     int lvalid = seqQ - lStart;
-                    if (lvalid >= 64 && chunkOk)
+                    if (lvalid >= 32 && chunkOk)
                     {
                         PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 0, ldChunk, RowBytes), lg + (ulong)(0 * lstep));
                         PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 4, ldChunk, RowBytes), lg + (ulong)(1 * lstep));
@@ -4609,14 +4562,6 @@ internal static partial class BackwardKernels
                         PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 20, ldChunk, RowBytes), lg + (ulong)(5 * lstep));
                         PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), lg + (ulong)(6 * lstep));
                         PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), lg + (ulong)(7 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), lg + (ulong)(8 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), lg + (ulong)(9 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), lg + (ulong)(10 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), lg + (ulong)(11 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), lg + (ulong)(12 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), lg + (ulong)(13 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), lg + (ulong)(14 * lstep));
-                        PtxOps.CopyAsync16(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), lg + (ulong)(15 * lstep));
                     }
                     else
                     {
@@ -4636,29 +4581,13 @@ internal static partial class BackwardKernels
                         PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                         bool ok7 = chunkOk && ldRow + 28 < lvalid;
                         PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
-                        bool ok8 = chunkOk && ldRow + 32 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
-                        bool ok9 = chunkOk && ldRow + 36 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
-                        bool ok10 = chunkOk && ldRow + 40 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
-                        bool ok11 = chunkOk && ldRow + 44 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
-                        bool ok12 = chunkOk && ldRow + 48 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
-                        bool ok13 = chunkOk && ldRow + 52 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
-                        bool ok14 = chunkOk && ldRow + 56 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
-                        bool ok15 = chunkOk && ldRow + 60 < lvalid;
-                        PtxOps.CopyAsync16Fill(sQ + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
                     }
                 }
                 {
                     ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
                     long lstep = RowStep * qRowStride;
                     int lvalid = seqQ - lStart;
-                    if (lvalid >= 64 && chunkOk)
+                    if (lvalid >= 32 && chunkOk)
                     {
                         PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 0, ldChunk, RowBytes), lg + (ulong)(0 * lstep));
                         PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 4, ldChunk, RowBytes), lg + (ulong)(1 * lstep));
@@ -4668,14 +4597,6 @@ internal static partial class BackwardKernels
                         PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 20, ldChunk, RowBytes), lg + (ulong)(5 * lstep));
                         PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), lg + (ulong)(6 * lstep));
                         PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), lg + (ulong)(7 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), lg + (ulong)(8 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), lg + (ulong)(9 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), lg + (ulong)(10 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), lg + (ulong)(11 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), lg + (ulong)(12 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), lg + (ulong)(13 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), lg + (ulong)(14 * lstep));
-                        PtxOps.CopyAsync16(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), lg + (ulong)(15 * lstep));
                     }
                     else
                     {
@@ -4695,29 +4616,13 @@ internal static partial class BackwardKernels
                         PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 24, ldChunk, RowBytes), ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
                         bool ok7 = chunkOk && ldRow + 28 < lvalid;
                         PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 28, ldChunk, RowBytes), ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
-                        bool ok8 = chunkOk && ldRow + 32 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 32, ldChunk, RowBytes), ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
-                        bool ok9 = chunkOk && ldRow + 36 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 36, ldChunk, RowBytes), ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
-                        bool ok10 = chunkOk && ldRow + 40 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 40, ldChunk, RowBytes), ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
-                        bool ok11 = chunkOk && ldRow + 44 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 44, ldChunk, RowBytes), ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
-                        bool ok12 = chunkOk && ldRow + 48 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 48, ldChunk, RowBytes), ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
-                        bool ok13 = chunkOk && ldRow + 52 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 52, ldChunk, RowBytes), ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
-                        bool ok14 = chunkOk && ldRow + 56 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 56, ldChunk, RowBytes), ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
-                        bool ok15 = chunkOk && ldRow + 60 < lvalid;
-                        PtxOps.CopyAsync16Fill(sDO + lStage * QBytes + (uint)TileMath.SwizzledOffset(ldRow + 60, ldChunk, RowBytes), ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
                     }
                 }
                 ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
-                if (tid < 16)
+                if (tid < 8)
                     PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
-                else if (tid < 32)
-                    PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
+                else if (tid < 16)
+                    PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 8) * 16), p.RowDot + lVec + (ulong)((tid - 8) * 16));
             }
             PtxOps.CommitGroup();
             int head = kvHead * p.GroupSize + u / mCount;
@@ -4737,10 +4642,6 @@ internal static partial class BackwardKernels
             Float4 s_1 = default;
             Float4 s_2 = default;
             Float4 s_3 = default;
-            Float4 s_4 = default;
-            Float4 s_5 = default;
-            Float4 s_6 = default;
-            Float4 s_7 = default;
             Uint4 kas_0 = PtxOps.LdMatrixX4(kFrag + (uint)(((0 + half) ^ swz) << 4));
             Uint4 kas_1 = PtxOps.LdMatrixX4(kFrag + (uint)(((2 + half) ^ swz) << 4));
             uint sOff0 = qTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
@@ -4756,18 +4657,6 @@ internal static partial class BackwardKernels
             Uint4 sb_0_3 = PtxOps.LdMatrixX4(sOff0 + 12288u);
             s_3 = kind.Mma(s_3, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_3.X, sb_0_3.Y);
             s_3 = kind.Mma(s_3, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_3.Z, sb_0_3.W);
-            Uint4 sb_0_4 = PtxOps.LdMatrixX4(sOff0 + 16384u);
-            s_4 = kind.Mma(s_4, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_4.X, sb_0_4.Y);
-            s_4 = kind.Mma(s_4, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_4.Z, sb_0_4.W);
-            Uint4 sb_0_5 = PtxOps.LdMatrixX4(sOff0 + 20480u);
-            s_5 = kind.Mma(s_5, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_5.X, sb_0_5.Y);
-            s_5 = kind.Mma(s_5, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_5.Z, sb_0_5.W);
-            Uint4 sb_0_6 = PtxOps.LdMatrixX4(sOff0 + 24576u);
-            s_6 = kind.Mma(s_6, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_6.X, sb_0_6.Y);
-            s_6 = kind.Mma(s_6, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_6.Z, sb_0_6.W);
-            Uint4 sb_0_7 = PtxOps.LdMatrixX4(sOff0 + 28672u);
-            s_7 = kind.Mma(s_7, kas_0.X, kas_0.Y, kas_0.Z, kas_0.W, sb_0_7.X, sb_0_7.Y);
-            s_7 = kind.Mma(s_7, kas_1.X, kas_1.Y, kas_1.Z, kas_1.W, sb_0_7.Z, sb_0_7.W);
             Uint4 kas_2 = PtxOps.LdMatrixX4(kFrag + (uint)(((4 + half) ^ swz) << 4));
             Uint4 kas_3 = PtxOps.LdMatrixX4(kFrag + (uint)(((6 + half) ^ swz) << 4));
             uint sOff1 = qTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
@@ -4783,18 +4672,6 @@ internal static partial class BackwardKernels
             Uint4 sb_1_3 = PtxOps.LdMatrixX4(sOff1 + 12288u);
             s_3 = kind.Mma(s_3, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_3.X, sb_1_3.Y);
             s_3 = kind.Mma(s_3, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_3.Z, sb_1_3.W);
-            Uint4 sb_1_4 = PtxOps.LdMatrixX4(sOff1 + 16384u);
-            s_4 = kind.Mma(s_4, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_4.X, sb_1_4.Y);
-            s_4 = kind.Mma(s_4, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_4.Z, sb_1_4.W);
-            Uint4 sb_1_5 = PtxOps.LdMatrixX4(sOff1 + 20480u);
-            s_5 = kind.Mma(s_5, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_5.X, sb_1_5.Y);
-            s_5 = kind.Mma(s_5, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_5.Z, sb_1_5.W);
-            Uint4 sb_1_6 = PtxOps.LdMatrixX4(sOff1 + 24576u);
-            s_6 = kind.Mma(s_6, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_6.X, sb_1_6.Y);
-            s_6 = kind.Mma(s_6, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_6.Z, sb_1_6.W);
-            Uint4 sb_1_7 = PtxOps.LdMatrixX4(sOff1 + 28672u);
-            s_7 = kind.Mma(s_7, kas_2.X, kas_2.Y, kas_2.Z, kas_2.W, sb_1_7.X, sb_1_7.Y);
-            s_7 = kind.Mma(s_7, kas_3.X, kas_3.Y, kas_3.Z, kas_3.W, sb_1_7.Z, sb_1_7.W);
             Uint4 kas_4 = PtxOps.LdMatrixX4(kFrag + (uint)(((8 + half) ^ swz) << 4));
             Uint4 kas_5 = PtxOps.LdMatrixX4(kFrag + (uint)(((10 + half) ^ swz) << 4));
             uint sOff2 = qTile + (uint)(bRow + (((8 + quarter) ^ swz) << 4));
@@ -4810,18 +4687,6 @@ internal static partial class BackwardKernels
             Uint4 sb_2_3 = PtxOps.LdMatrixX4(sOff2 + 12288u);
             s_3 = kind.Mma(s_3, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_3.X, sb_2_3.Y);
             s_3 = kind.Mma(s_3, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_3.Z, sb_2_3.W);
-            Uint4 sb_2_4 = PtxOps.LdMatrixX4(sOff2 + 16384u);
-            s_4 = kind.Mma(s_4, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_4.X, sb_2_4.Y);
-            s_4 = kind.Mma(s_4, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_4.Z, sb_2_4.W);
-            Uint4 sb_2_5 = PtxOps.LdMatrixX4(sOff2 + 20480u);
-            s_5 = kind.Mma(s_5, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_5.X, sb_2_5.Y);
-            s_5 = kind.Mma(s_5, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_5.Z, sb_2_5.W);
-            Uint4 sb_2_6 = PtxOps.LdMatrixX4(sOff2 + 24576u);
-            s_6 = kind.Mma(s_6, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_6.X, sb_2_6.Y);
-            s_6 = kind.Mma(s_6, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_6.Z, sb_2_6.W);
-            Uint4 sb_2_7 = PtxOps.LdMatrixX4(sOff2 + 28672u);
-            s_7 = kind.Mma(s_7, kas_4.X, kas_4.Y, kas_4.Z, kas_4.W, sb_2_7.X, sb_2_7.Y);
-            s_7 = kind.Mma(s_7, kas_5.X, kas_5.Y, kas_5.Z, kas_5.W, sb_2_7.Z, sb_2_7.W);
             Uint4 kas_6 = PtxOps.LdMatrixX4(kFrag + (uint)(((12 + half) ^ swz) << 4));
             Uint4 kas_7 = PtxOps.LdMatrixX4(kFrag + (uint)(((14 + half) ^ swz) << 4));
             uint sOff3 = qTile + (uint)(bRow + (((12 + quarter) ^ swz) << 4));
@@ -4837,18 +4702,6 @@ internal static partial class BackwardKernels
             Uint4 sb_3_3 = PtxOps.LdMatrixX4(sOff3 + 12288u);
             s_3 = kind.Mma(s_3, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_3.X, sb_3_3.Y);
             s_3 = kind.Mma(s_3, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_3.Z, sb_3_3.W);
-            Uint4 sb_3_4 = PtxOps.LdMatrixX4(sOff3 + 16384u);
-            s_4 = kind.Mma(s_4, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_4.X, sb_3_4.Y);
-            s_4 = kind.Mma(s_4, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_4.Z, sb_3_4.W);
-            Uint4 sb_3_5 = PtxOps.LdMatrixX4(sOff3 + 20480u);
-            s_5 = kind.Mma(s_5, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_5.X, sb_3_5.Y);
-            s_5 = kind.Mma(s_5, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_5.Z, sb_3_5.W);
-            Uint4 sb_3_6 = PtxOps.LdMatrixX4(sOff3 + 24576u);
-            s_6 = kind.Mma(s_6, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_6.X, sb_3_6.Y);
-            s_6 = kind.Mma(s_6, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_6.Z, sb_3_6.W);
-            Uint4 sb_3_7 = PtxOps.LdMatrixX4(sOff3 + 28672u);
-            s_7 = kind.Mma(s_7, kas_6.X, kas_6.Y, kas_6.Z, kas_6.W, sb_3_7.X, sb_3_7.Y);
-            s_7 = kind.Mma(s_7, kas_7.X, kas_7.Y, kas_7.Z, kas_7.W, sb_3_7.Z, sb_3_7.W);
             Uint4 kas_8 = PtxOps.LdMatrixX4(kFrag + (uint)(((16 + half) ^ swz) << 4));
             Uint4 kas_9 = PtxOps.LdMatrixX4(kFrag + (uint)(((18 + half) ^ swz) << 4));
             uint sOff4 = qTile + (uint)(bRow + (((16 + quarter) ^ swz) << 4));
@@ -4864,18 +4717,6 @@ internal static partial class BackwardKernels
             Uint4 sb_4_3 = PtxOps.LdMatrixX4(sOff4 + 12288u);
             s_3 = kind.Mma(s_3, kas_8.X, kas_8.Y, kas_8.Z, kas_8.W, sb_4_3.X, sb_4_3.Y);
             s_3 = kind.Mma(s_3, kas_9.X, kas_9.Y, kas_9.Z, kas_9.W, sb_4_3.Z, sb_4_3.W);
-            Uint4 sb_4_4 = PtxOps.LdMatrixX4(sOff4 + 16384u);
-            s_4 = kind.Mma(s_4, kas_8.X, kas_8.Y, kas_8.Z, kas_8.W, sb_4_4.X, sb_4_4.Y);
-            s_4 = kind.Mma(s_4, kas_9.X, kas_9.Y, kas_9.Z, kas_9.W, sb_4_4.Z, sb_4_4.W);
-            Uint4 sb_4_5 = PtxOps.LdMatrixX4(sOff4 + 20480u);
-            s_5 = kind.Mma(s_5, kas_8.X, kas_8.Y, kas_8.Z, kas_8.W, sb_4_5.X, sb_4_5.Y);
-            s_5 = kind.Mma(s_5, kas_9.X, kas_9.Y, kas_9.Z, kas_9.W, sb_4_5.Z, sb_4_5.W);
-            Uint4 sb_4_6 = PtxOps.LdMatrixX4(sOff4 + 24576u);
-            s_6 = kind.Mma(s_6, kas_8.X, kas_8.Y, kas_8.Z, kas_8.W, sb_4_6.X, sb_4_6.Y);
-            s_6 = kind.Mma(s_6, kas_9.X, kas_9.Y, kas_9.Z, kas_9.W, sb_4_6.Z, sb_4_6.W);
-            Uint4 sb_4_7 = PtxOps.LdMatrixX4(sOff4 + 28672u);
-            s_7 = kind.Mma(s_7, kas_8.X, kas_8.Y, kas_8.Z, kas_8.W, sb_4_7.X, sb_4_7.Y);
-            s_7 = kind.Mma(s_7, kas_9.X, kas_9.Y, kas_9.Z, kas_9.W, sb_4_7.Z, sb_4_7.W);
             Uint4 kas_10 = PtxOps.LdMatrixX4(kFrag + (uint)(((20 + half) ^ swz) << 4));
             Uint4 kas_11 = PtxOps.LdMatrixX4(kFrag + (uint)(((22 + half) ^ swz) << 4));
             uint sOff5 = qTile + (uint)(bRow + (((20 + quarter) ^ swz) << 4));
@@ -4891,18 +4732,6 @@ internal static partial class BackwardKernels
             Uint4 sb_5_3 = PtxOps.LdMatrixX4(sOff5 + 12288u);
             s_3 = kind.Mma(s_3, kas_10.X, kas_10.Y, kas_10.Z, kas_10.W, sb_5_3.X, sb_5_3.Y);
             s_3 = kind.Mma(s_3, kas_11.X, kas_11.Y, kas_11.Z, kas_11.W, sb_5_3.Z, sb_5_3.W);
-            Uint4 sb_5_4 = PtxOps.LdMatrixX4(sOff5 + 16384u);
-            s_4 = kind.Mma(s_4, kas_10.X, kas_10.Y, kas_10.Z, kas_10.W, sb_5_4.X, sb_5_4.Y);
-            s_4 = kind.Mma(s_4, kas_11.X, kas_11.Y, kas_11.Z, kas_11.W, sb_5_4.Z, sb_5_4.W);
-            Uint4 sb_5_5 = PtxOps.LdMatrixX4(sOff5 + 20480u);
-            s_5 = kind.Mma(s_5, kas_10.X, kas_10.Y, kas_10.Z, kas_10.W, sb_5_5.X, sb_5_5.Y);
-            s_5 = kind.Mma(s_5, kas_11.X, kas_11.Y, kas_11.Z, kas_11.W, sb_5_5.Z, sb_5_5.W);
-            Uint4 sb_5_6 = PtxOps.LdMatrixX4(sOff5 + 24576u);
-            s_6 = kind.Mma(s_6, kas_10.X, kas_10.Y, kas_10.Z, kas_10.W, sb_5_6.X, sb_5_6.Y);
-            s_6 = kind.Mma(s_6, kas_11.X, kas_11.Y, kas_11.Z, kas_11.W, sb_5_6.Z, sb_5_6.W);
-            Uint4 sb_5_7 = PtxOps.LdMatrixX4(sOff5 + 28672u);
-            s_7 = kind.Mma(s_7, kas_10.X, kas_10.Y, kas_10.Z, kas_10.W, sb_5_7.X, sb_5_7.Y);
-            s_7 = kind.Mma(s_7, kas_11.X, kas_11.Y, kas_11.Z, kas_11.W, sb_5_7.Z, sb_5_7.W);
             Uint4 kas_12 = PtxOps.LdMatrixX4(kFrag + (uint)(((24 + half) ^ swz) << 4));
             Uint4 kas_13 = PtxOps.LdMatrixX4(kFrag + (uint)(((26 + half) ^ swz) << 4));
             uint sOff6 = qTile + (uint)(bRow + (((24 + quarter) ^ swz) << 4));
@@ -4918,18 +4747,6 @@ internal static partial class BackwardKernels
             Uint4 sb_6_3 = PtxOps.LdMatrixX4(sOff6 + 12288u);
             s_3 = kind.Mma(s_3, kas_12.X, kas_12.Y, kas_12.Z, kas_12.W, sb_6_3.X, sb_6_3.Y);
             s_3 = kind.Mma(s_3, kas_13.X, kas_13.Y, kas_13.Z, kas_13.W, sb_6_3.Z, sb_6_3.W);
-            Uint4 sb_6_4 = PtxOps.LdMatrixX4(sOff6 + 16384u);
-            s_4 = kind.Mma(s_4, kas_12.X, kas_12.Y, kas_12.Z, kas_12.W, sb_6_4.X, sb_6_4.Y);
-            s_4 = kind.Mma(s_4, kas_13.X, kas_13.Y, kas_13.Z, kas_13.W, sb_6_4.Z, sb_6_4.W);
-            Uint4 sb_6_5 = PtxOps.LdMatrixX4(sOff6 + 20480u);
-            s_5 = kind.Mma(s_5, kas_12.X, kas_12.Y, kas_12.Z, kas_12.W, sb_6_5.X, sb_6_5.Y);
-            s_5 = kind.Mma(s_5, kas_13.X, kas_13.Y, kas_13.Z, kas_13.W, sb_6_5.Z, sb_6_5.W);
-            Uint4 sb_6_6 = PtxOps.LdMatrixX4(sOff6 + 24576u);
-            s_6 = kind.Mma(s_6, kas_12.X, kas_12.Y, kas_12.Z, kas_12.W, sb_6_6.X, sb_6_6.Y);
-            s_6 = kind.Mma(s_6, kas_13.X, kas_13.Y, kas_13.Z, kas_13.W, sb_6_6.Z, sb_6_6.W);
-            Uint4 sb_6_7 = PtxOps.LdMatrixX4(sOff6 + 28672u);
-            s_7 = kind.Mma(s_7, kas_12.X, kas_12.Y, kas_12.Z, kas_12.W, sb_6_7.X, sb_6_7.Y);
-            s_7 = kind.Mma(s_7, kas_13.X, kas_13.Y, kas_13.Z, kas_13.W, sb_6_7.Z, sb_6_7.W);
             Uint4 kas_14 = PtxOps.LdMatrixX4(kFrag + (uint)(((28 + half) ^ swz) << 4));
             Uint4 kas_15 = PtxOps.LdMatrixX4(kFrag + (uint)(((30 + half) ^ swz) << 4));
             uint sOff7 = qTile + (uint)(bRow + (((28 + quarter) ^ swz) << 4));
@@ -4945,18 +4762,6 @@ internal static partial class BackwardKernels
             Uint4 sb_7_3 = PtxOps.LdMatrixX4(sOff7 + 12288u);
             s_3 = kind.Mma(s_3, kas_14.X, kas_14.Y, kas_14.Z, kas_14.W, sb_7_3.X, sb_7_3.Y);
             s_3 = kind.Mma(s_3, kas_15.X, kas_15.Y, kas_15.Z, kas_15.W, sb_7_3.Z, sb_7_3.W);
-            Uint4 sb_7_4 = PtxOps.LdMatrixX4(sOff7 + 16384u);
-            s_4 = kind.Mma(s_4, kas_14.X, kas_14.Y, kas_14.Z, kas_14.W, sb_7_4.X, sb_7_4.Y);
-            s_4 = kind.Mma(s_4, kas_15.X, kas_15.Y, kas_15.Z, kas_15.W, sb_7_4.Z, sb_7_4.W);
-            Uint4 sb_7_5 = PtxOps.LdMatrixX4(sOff7 + 20480u);
-            s_5 = kind.Mma(s_5, kas_14.X, kas_14.Y, kas_14.Z, kas_14.W, sb_7_5.X, sb_7_5.Y);
-            s_5 = kind.Mma(s_5, kas_15.X, kas_15.Y, kas_15.Z, kas_15.W, sb_7_5.Z, sb_7_5.W);
-            Uint4 sb_7_6 = PtxOps.LdMatrixX4(sOff7 + 24576u);
-            s_6 = kind.Mma(s_6, kas_14.X, kas_14.Y, kas_14.Z, kas_14.W, sb_7_6.X, sb_7_6.Y);
-            s_6 = kind.Mma(s_6, kas_15.X, kas_15.Y, kas_15.Z, kas_15.W, sb_7_6.Z, sb_7_6.W);
-            Uint4 sb_7_7 = PtxOps.LdMatrixX4(sOff7 + 28672u);
-            s_7 = kind.Mma(s_7, kas_14.X, kas_14.Y, kas_14.Z, kas_14.W, sb_7_7.X, sb_7_7.Y);
-            s_7 = kind.Mma(s_7, kas_15.X, kas_15.Y, kas_15.Z, kas_15.W, sb_7_7.Z, sb_7_7.W);
 
             // Score mode (softcap's tanh) and its derivative, base-2 logits (ALiBi, the caller's score modifier and its
             // derivative), then Pᵀ = 2^(logit − LSE₂) with the mask applied to P.
@@ -5169,210 +4974,6 @@ internal static partial class BackwardKernels
                 s_3.W = score.Apply(y, at) * 1.4426950408889634f;
             }
             s_3.W = PtxOps.Exp2(s_3.W - lse_3_1);
-            float lse_4_0 = PtxOps.LoadSharedFloat(lTile + (uint)((32 + 2 * t) * 4));
-            float lse_4_1 = PtxOps.LoadSharedFloat(lTile + (uint)((32 + 2 * t) * 4 + 4));
-            Float4 dd_4 = default;
-            s_4.X = mode.Prepare(s_4.X, prep);
-            dd_4.X = mode.Derivative(s_4.X);
-            s_4.X *= sl2;
-            if (features.Alibi) s_4.X -= alibiSlope * (float)AbsDistance(col0 + 32 + shift, key_0);
-            if (score.Enabled && col0 + 32 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 32, key_0, seqQ, seqK);
-                float y = s_4.X * 0.6931471805599453f;
-                dd_4.X *= score.Derivative(y, at);
-                s_4.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_4.X = PtxOps.Exp2(s_4.X - lse_4_0);
-            s_4.Y = mode.Prepare(s_4.Y, prep);
-            dd_4.Y = mode.Derivative(s_4.Y);
-            s_4.Y *= sl2;
-            if (features.Alibi) s_4.Y -= alibiSlope * (float)AbsDistance(col0 + 33 + shift, key_0);
-            if (score.Enabled && col0 + 33 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 33, key_0, seqQ, seqK);
-                float y = s_4.Y * 0.6931471805599453f;
-                dd_4.Y *= score.Derivative(y, at);
-                s_4.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_4.Y = PtxOps.Exp2(s_4.Y - lse_4_1);
-            s_4.Z = mode.Prepare(s_4.Z, prep);
-            dd_4.Z = mode.Derivative(s_4.Z);
-            s_4.Z *= sl2;
-            if (features.Alibi) s_4.Z -= alibiSlope * (float)AbsDistance(col0 + 32 + shift, key_1);
-            if (score.Enabled && col0 + 32 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 32, key_1, seqQ, seqK);
-                float y = s_4.Z * 0.6931471805599453f;
-                dd_4.Z *= score.Derivative(y, at);
-                s_4.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_4.Z = PtxOps.Exp2(s_4.Z - lse_4_0);
-            s_4.W = mode.Prepare(s_4.W, prep);
-            dd_4.W = mode.Derivative(s_4.W);
-            s_4.W *= sl2;
-            if (features.Alibi) s_4.W -= alibiSlope * (float)AbsDistance(col0 + 33 + shift, key_1);
-            if (score.Enabled && col0 + 33 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 33, key_1, seqQ, seqK);
-                float y = s_4.W * 0.6931471805599453f;
-                dd_4.W *= score.Derivative(y, at);
-                s_4.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_4.W = PtxOps.Exp2(s_4.W - lse_4_1);
-            float lse_5_0 = PtxOps.LoadSharedFloat(lTile + (uint)((40 + 2 * t) * 4));
-            float lse_5_1 = PtxOps.LoadSharedFloat(lTile + (uint)((40 + 2 * t) * 4 + 4));
-            Float4 dd_5 = default;
-            s_5.X = mode.Prepare(s_5.X, prep);
-            dd_5.X = mode.Derivative(s_5.X);
-            s_5.X *= sl2;
-            if (features.Alibi) s_5.X -= alibiSlope * (float)AbsDistance(col0 + 40 + shift, key_0);
-            if (score.Enabled && col0 + 40 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 40, key_0, seqQ, seqK);
-                float y = s_5.X * 0.6931471805599453f;
-                dd_5.X *= score.Derivative(y, at);
-                s_5.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_5.X = PtxOps.Exp2(s_5.X - lse_5_0);
-            s_5.Y = mode.Prepare(s_5.Y, prep);
-            dd_5.Y = mode.Derivative(s_5.Y);
-            s_5.Y *= sl2;
-            if (features.Alibi) s_5.Y -= alibiSlope * (float)AbsDistance(col0 + 41 + shift, key_0);
-            if (score.Enabled && col0 + 41 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 41, key_0, seqQ, seqK);
-                float y = s_5.Y * 0.6931471805599453f;
-                dd_5.Y *= score.Derivative(y, at);
-                s_5.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_5.Y = PtxOps.Exp2(s_5.Y - lse_5_1);
-            s_5.Z = mode.Prepare(s_5.Z, prep);
-            dd_5.Z = mode.Derivative(s_5.Z);
-            s_5.Z *= sl2;
-            if (features.Alibi) s_5.Z -= alibiSlope * (float)AbsDistance(col0 + 40 + shift, key_1);
-            if (score.Enabled && col0 + 40 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 40, key_1, seqQ, seqK);
-                float y = s_5.Z * 0.6931471805599453f;
-                dd_5.Z *= score.Derivative(y, at);
-                s_5.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_5.Z = PtxOps.Exp2(s_5.Z - lse_5_0);
-            s_5.W = mode.Prepare(s_5.W, prep);
-            dd_5.W = mode.Derivative(s_5.W);
-            s_5.W *= sl2;
-            if (features.Alibi) s_5.W -= alibiSlope * (float)AbsDistance(col0 + 41 + shift, key_1);
-            if (score.Enabled && col0 + 41 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 41, key_1, seqQ, seqK);
-                float y = s_5.W * 0.6931471805599453f;
-                dd_5.W *= score.Derivative(y, at);
-                s_5.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_5.W = PtxOps.Exp2(s_5.W - lse_5_1);
-            float lse_6_0 = PtxOps.LoadSharedFloat(lTile + (uint)((48 + 2 * t) * 4));
-            float lse_6_1 = PtxOps.LoadSharedFloat(lTile + (uint)((48 + 2 * t) * 4 + 4));
-            Float4 dd_6 = default;
-            s_6.X = mode.Prepare(s_6.X, prep);
-            dd_6.X = mode.Derivative(s_6.X);
-            s_6.X *= sl2;
-            if (features.Alibi) s_6.X -= alibiSlope * (float)AbsDistance(col0 + 48 + shift, key_0);
-            if (score.Enabled && col0 + 48 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 48, key_0, seqQ, seqK);
-                float y = s_6.X * 0.6931471805599453f;
-                dd_6.X *= score.Derivative(y, at);
-                s_6.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_6.X = PtxOps.Exp2(s_6.X - lse_6_0);
-            s_6.Y = mode.Prepare(s_6.Y, prep);
-            dd_6.Y = mode.Derivative(s_6.Y);
-            s_6.Y *= sl2;
-            if (features.Alibi) s_6.Y -= alibiSlope * (float)AbsDistance(col0 + 49 + shift, key_0);
-            if (score.Enabled && col0 + 49 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 49, key_0, seqQ, seqK);
-                float y = s_6.Y * 0.6931471805599453f;
-                dd_6.Y *= score.Derivative(y, at);
-                s_6.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_6.Y = PtxOps.Exp2(s_6.Y - lse_6_1);
-            s_6.Z = mode.Prepare(s_6.Z, prep);
-            dd_6.Z = mode.Derivative(s_6.Z);
-            s_6.Z *= sl2;
-            if (features.Alibi) s_6.Z -= alibiSlope * (float)AbsDistance(col0 + 48 + shift, key_1);
-            if (score.Enabled && col0 + 48 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 48, key_1, seqQ, seqK);
-                float y = s_6.Z * 0.6931471805599453f;
-                dd_6.Z *= score.Derivative(y, at);
-                s_6.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_6.Z = PtxOps.Exp2(s_6.Z - lse_6_0);
-            s_6.W = mode.Prepare(s_6.W, prep);
-            dd_6.W = mode.Derivative(s_6.W);
-            s_6.W *= sl2;
-            if (features.Alibi) s_6.W -= alibiSlope * (float)AbsDistance(col0 + 49 + shift, key_1);
-            if (score.Enabled && col0 + 49 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 49, key_1, seqQ, seqK);
-                float y = s_6.W * 0.6931471805599453f;
-                dd_6.W *= score.Derivative(y, at);
-                s_6.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_6.W = PtxOps.Exp2(s_6.W - lse_6_1);
-            float lse_7_0 = PtxOps.LoadSharedFloat(lTile + (uint)((56 + 2 * t) * 4));
-            float lse_7_1 = PtxOps.LoadSharedFloat(lTile + (uint)((56 + 2 * t) * 4 + 4));
-            Float4 dd_7 = default;
-            s_7.X = mode.Prepare(s_7.X, prep);
-            dd_7.X = mode.Derivative(s_7.X);
-            s_7.X *= sl2;
-            if (features.Alibi) s_7.X -= alibiSlope * (float)AbsDistance(col0 + 56 + shift, key_0);
-            if (score.Enabled && col0 + 56 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 56, key_0, seqQ, seqK);
-                float y = s_7.X * 0.6931471805599453f;
-                dd_7.X *= score.Derivative(y, at);
-                s_7.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_7.X = PtxOps.Exp2(s_7.X - lse_7_0);
-            s_7.Y = mode.Prepare(s_7.Y, prep);
-            dd_7.Y = mode.Derivative(s_7.Y);
-            s_7.Y *= sl2;
-            if (features.Alibi) s_7.Y -= alibiSlope * (float)AbsDistance(col0 + 57 + shift, key_0);
-            if (score.Enabled && col0 + 57 < seqQ && key_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 57, key_0, seqQ, seqK);
-                float y = s_7.Y * 0.6931471805599453f;
-                dd_7.Y *= score.Derivative(y, at);
-                s_7.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_7.Y = PtxOps.Exp2(s_7.Y - lse_7_1);
-            s_7.Z = mode.Prepare(s_7.Z, prep);
-            dd_7.Z = mode.Derivative(s_7.Z);
-            s_7.Z *= sl2;
-            if (features.Alibi) s_7.Z -= alibiSlope * (float)AbsDistance(col0 + 56 + shift, key_1);
-            if (score.Enabled && col0 + 56 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 56, key_1, seqQ, seqK);
-                float y = s_7.Z * 0.6931471805599453f;
-                dd_7.Z *= score.Derivative(y, at);
-                s_7.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_7.Z = PtxOps.Exp2(s_7.Z - lse_7_0);
-            s_7.W = mode.Prepare(s_7.W, prep);
-            dd_7.W = mode.Derivative(s_7.W);
-            s_7.W *= sl2;
-            if (features.Alibi) s_7.W -= alibiSlope * (float)AbsDistance(col0 + 57 + shift, key_1);
-            if (score.Enabled && col0 + 57 < seqQ && key_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 57, key_1, seqQ, seqK);
-                float y = s_7.W * 0.6931471805599453f;
-                dd_7.W *= score.Derivative(y, at);
-                s_7.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_7.W = PtxOps.Exp2(s_7.W - lse_7_1);
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
@@ -5392,22 +4993,6 @@ internal static partial class BackwardKernels
                 s_3.Y = col0 + 25 >= qlo_0 && col0 + 25 <= qhi_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0, seqQ, seqK)))) ? s_3.Y : 0f;
                 s_3.Z = col0 + 24 >= qlo_1 && col0 + 24 <= qhi_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1, seqQ, seqK)))) ? s_3.Z : 0f;
                 s_3.W = col0 + 25 >= qlo_1 && col0 + 25 <= qhi_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1, seqQ, seqK)))) ? s_3.W : 0f;
-                s_4.X = col0 + 32 >= qlo_0 && col0 + 32 <= qhi_0 && (!userMask || (col0 + 32 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 32, key_0, seqQ, seqK)))) ? s_4.X : 0f;
-                s_4.Y = col0 + 33 >= qlo_0 && col0 + 33 <= qhi_0 && (!userMask || (col0 + 33 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 33, key_0, seqQ, seqK)))) ? s_4.Y : 0f;
-                s_4.Z = col0 + 32 >= qlo_1 && col0 + 32 <= qhi_1 && (!userMask || (col0 + 32 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 32, key_1, seqQ, seqK)))) ? s_4.Z : 0f;
-                s_4.W = col0 + 33 >= qlo_1 && col0 + 33 <= qhi_1 && (!userMask || (col0 + 33 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 33, key_1, seqQ, seqK)))) ? s_4.W : 0f;
-                s_5.X = col0 + 40 >= qlo_0 && col0 + 40 <= qhi_0 && (!userMask || (col0 + 40 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 40, key_0, seqQ, seqK)))) ? s_5.X : 0f;
-                s_5.Y = col0 + 41 >= qlo_0 && col0 + 41 <= qhi_0 && (!userMask || (col0 + 41 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 41, key_0, seqQ, seqK)))) ? s_5.Y : 0f;
-                s_5.Z = col0 + 40 >= qlo_1 && col0 + 40 <= qhi_1 && (!userMask || (col0 + 40 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 40, key_1, seqQ, seqK)))) ? s_5.Z : 0f;
-                s_5.W = col0 + 41 >= qlo_1 && col0 + 41 <= qhi_1 && (!userMask || (col0 + 41 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 41, key_1, seqQ, seqK)))) ? s_5.W : 0f;
-                s_6.X = col0 + 48 >= qlo_0 && col0 + 48 <= qhi_0 && (!userMask || (col0 + 48 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 48, key_0, seqQ, seqK)))) ? s_6.X : 0f;
-                s_6.Y = col0 + 49 >= qlo_0 && col0 + 49 <= qhi_0 && (!userMask || (col0 + 49 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 49, key_0, seqQ, seqK)))) ? s_6.Y : 0f;
-                s_6.Z = col0 + 48 >= qlo_1 && col0 + 48 <= qhi_1 && (!userMask || (col0 + 48 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 48, key_1, seqQ, seqK)))) ? s_6.Z : 0f;
-                s_6.W = col0 + 49 >= qlo_1 && col0 + 49 <= qhi_1 && (!userMask || (col0 + 49 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 49, key_1, seqQ, seqK)))) ? s_6.W : 0f;
-                s_7.X = col0 + 56 >= qlo_0 && col0 + 56 <= qhi_0 && (!userMask || (col0 + 56 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 56, key_0, seqQ, seqK)))) ? s_7.X : 0f;
-                s_7.Y = col0 + 57 >= qlo_0 && col0 + 57 <= qhi_0 && (!userMask || (col0 + 57 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 57, key_0, seqQ, seqK)))) ? s_7.Y : 0f;
-                s_7.Z = col0 + 56 >= qlo_1 && col0 + 56 <= qhi_1 && (!userMask || (col0 + 56 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 56, key_1, seqQ, seqK)))) ? s_7.Z : 0f;
-                s_7.W = col0 + 57 >= qlo_1 && col0 + 57 <= qhi_1 && (!userMask || (col0 + 57 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 57, key_1, seqQ, seqK)))) ? s_7.W : 0f;
             }
 
             // Dropout: the keep bit of (key, query) is bit key mod 4 of Philox(counter (key/4, query, b·H + h, low32(offset))),
@@ -5432,22 +5017,6 @@ internal static partial class BackwardKernels
                 kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
                 kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
                 kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
             }
 
             // dPᵀ = V·dOᵀ.
@@ -5455,10 +5024,6 @@ internal static partial class BackwardKernels
             Float4 dp_1 = default;
             Float4 dp_2 = default;
             Float4 dp_3 = default;
-            Float4 dp_4 = default;
-            Float4 dp_5 = default;
-            Float4 dp_6 = default;
-            Float4 dp_7 = default;
             Uint4 vadp_0 = PtxOps.LdMatrixX4(vFrag + (uint)(((0 + half) ^ swz) << 4));
             Uint4 vadp_1 = PtxOps.LdMatrixX4(vFrag + (uint)(((2 + half) ^ swz) << 4));
             uint dpOff0 = doTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
@@ -5474,18 +5039,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_0_3 = PtxOps.LdMatrixX4(dpOff0 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_3.X, dpb_0_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_3.Z, dpb_0_3.W);
-            Uint4 dpb_0_4 = PtxOps.LdMatrixX4(dpOff0 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_4.X, dpb_0_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_4.Z, dpb_0_4.W);
-            Uint4 dpb_0_5 = PtxOps.LdMatrixX4(dpOff0 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_5.X, dpb_0_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_5.Z, dpb_0_5.W);
-            Uint4 dpb_0_6 = PtxOps.LdMatrixX4(dpOff0 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_6.X, dpb_0_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_6.Z, dpb_0_6.W);
-            Uint4 dpb_0_7 = PtxOps.LdMatrixX4(dpOff0 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_0.X, vadp_0.Y, vadp_0.Z, vadp_0.W, dpb_0_7.X, dpb_0_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_1.X, vadp_1.Y, vadp_1.Z, vadp_1.W, dpb_0_7.Z, dpb_0_7.W);
             Uint4 vadp_2 = PtxOps.LdMatrixX4(vFrag + (uint)(((4 + half) ^ swz) << 4));
             Uint4 vadp_3 = PtxOps.LdMatrixX4(vFrag + (uint)(((6 + half) ^ swz) << 4));
             uint dpOff1 = doTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
@@ -5501,18 +5054,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_1_3 = PtxOps.LdMatrixX4(dpOff1 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_3.X, dpb_1_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_3.Z, dpb_1_3.W);
-            Uint4 dpb_1_4 = PtxOps.LdMatrixX4(dpOff1 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_4.X, dpb_1_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_4.Z, dpb_1_4.W);
-            Uint4 dpb_1_5 = PtxOps.LdMatrixX4(dpOff1 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_5.X, dpb_1_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_5.Z, dpb_1_5.W);
-            Uint4 dpb_1_6 = PtxOps.LdMatrixX4(dpOff1 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_6.X, dpb_1_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_6.Z, dpb_1_6.W);
-            Uint4 dpb_1_7 = PtxOps.LdMatrixX4(dpOff1 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_2.X, vadp_2.Y, vadp_2.Z, vadp_2.W, dpb_1_7.X, dpb_1_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_3.X, vadp_3.Y, vadp_3.Z, vadp_3.W, dpb_1_7.Z, dpb_1_7.W);
             Uint4 vadp_4 = PtxOps.LdMatrixX4(vFrag + (uint)(((8 + half) ^ swz) << 4));
             Uint4 vadp_5 = PtxOps.LdMatrixX4(vFrag + (uint)(((10 + half) ^ swz) << 4));
             uint dpOff2 = doTile + (uint)(bRow + (((8 + quarter) ^ swz) << 4));
@@ -5528,18 +5069,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_2_3 = PtxOps.LdMatrixX4(dpOff2 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_3.X, dpb_2_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_3.Z, dpb_2_3.W);
-            Uint4 dpb_2_4 = PtxOps.LdMatrixX4(dpOff2 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_4.X, dpb_2_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_4.Z, dpb_2_4.W);
-            Uint4 dpb_2_5 = PtxOps.LdMatrixX4(dpOff2 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_5.X, dpb_2_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_5.Z, dpb_2_5.W);
-            Uint4 dpb_2_6 = PtxOps.LdMatrixX4(dpOff2 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_6.X, dpb_2_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_6.Z, dpb_2_6.W);
-            Uint4 dpb_2_7 = PtxOps.LdMatrixX4(dpOff2 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_4.X, vadp_4.Y, vadp_4.Z, vadp_4.W, dpb_2_7.X, dpb_2_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_5.X, vadp_5.Y, vadp_5.Z, vadp_5.W, dpb_2_7.Z, dpb_2_7.W);
             Uint4 vadp_6 = PtxOps.LdMatrixX4(vFrag + (uint)(((12 + half) ^ swz) << 4));
             Uint4 vadp_7 = PtxOps.LdMatrixX4(vFrag + (uint)(((14 + half) ^ swz) << 4));
             uint dpOff3 = doTile + (uint)(bRow + (((12 + quarter) ^ swz) << 4));
@@ -5555,18 +5084,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_3_3 = PtxOps.LdMatrixX4(dpOff3 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_3.X, dpb_3_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_3.Z, dpb_3_3.W);
-            Uint4 dpb_3_4 = PtxOps.LdMatrixX4(dpOff3 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_4.X, dpb_3_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_4.Z, dpb_3_4.W);
-            Uint4 dpb_3_5 = PtxOps.LdMatrixX4(dpOff3 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_5.X, dpb_3_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_5.Z, dpb_3_5.W);
-            Uint4 dpb_3_6 = PtxOps.LdMatrixX4(dpOff3 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_6.X, dpb_3_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_6.Z, dpb_3_6.W);
-            Uint4 dpb_3_7 = PtxOps.LdMatrixX4(dpOff3 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_6.X, vadp_6.Y, vadp_6.Z, vadp_6.W, dpb_3_7.X, dpb_3_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_7.X, vadp_7.Y, vadp_7.Z, vadp_7.W, dpb_3_7.Z, dpb_3_7.W);
             Uint4 vadp_8 = PtxOps.LdMatrixX4(vFrag + (uint)(((16 + half) ^ swz) << 4));
             Uint4 vadp_9 = PtxOps.LdMatrixX4(vFrag + (uint)(((18 + half) ^ swz) << 4));
             uint dpOff4 = doTile + (uint)(bRow + (((16 + quarter) ^ swz) << 4));
@@ -5582,18 +5099,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_4_3 = PtxOps.LdMatrixX4(dpOff4 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_8.X, vadp_8.Y, vadp_8.Z, vadp_8.W, dpb_4_3.X, dpb_4_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_9.X, vadp_9.Y, vadp_9.Z, vadp_9.W, dpb_4_3.Z, dpb_4_3.W);
-            Uint4 dpb_4_4 = PtxOps.LdMatrixX4(dpOff4 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_8.X, vadp_8.Y, vadp_8.Z, vadp_8.W, dpb_4_4.X, dpb_4_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_9.X, vadp_9.Y, vadp_9.Z, vadp_9.W, dpb_4_4.Z, dpb_4_4.W);
-            Uint4 dpb_4_5 = PtxOps.LdMatrixX4(dpOff4 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_8.X, vadp_8.Y, vadp_8.Z, vadp_8.W, dpb_4_5.X, dpb_4_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_9.X, vadp_9.Y, vadp_9.Z, vadp_9.W, dpb_4_5.Z, dpb_4_5.W);
-            Uint4 dpb_4_6 = PtxOps.LdMatrixX4(dpOff4 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_8.X, vadp_8.Y, vadp_8.Z, vadp_8.W, dpb_4_6.X, dpb_4_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_9.X, vadp_9.Y, vadp_9.Z, vadp_9.W, dpb_4_6.Z, dpb_4_6.W);
-            Uint4 dpb_4_7 = PtxOps.LdMatrixX4(dpOff4 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_8.X, vadp_8.Y, vadp_8.Z, vadp_8.W, dpb_4_7.X, dpb_4_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_9.X, vadp_9.Y, vadp_9.Z, vadp_9.W, dpb_4_7.Z, dpb_4_7.W);
             Uint4 vadp_10 = PtxOps.LdMatrixX4(vFrag + (uint)(((20 + half) ^ swz) << 4));
             Uint4 vadp_11 = PtxOps.LdMatrixX4(vFrag + (uint)(((22 + half) ^ swz) << 4));
             uint dpOff5 = doTile + (uint)(bRow + (((20 + quarter) ^ swz) << 4));
@@ -5609,18 +5114,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_5_3 = PtxOps.LdMatrixX4(dpOff5 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_10.X, vadp_10.Y, vadp_10.Z, vadp_10.W, dpb_5_3.X, dpb_5_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_11.X, vadp_11.Y, vadp_11.Z, vadp_11.W, dpb_5_3.Z, dpb_5_3.W);
-            Uint4 dpb_5_4 = PtxOps.LdMatrixX4(dpOff5 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_10.X, vadp_10.Y, vadp_10.Z, vadp_10.W, dpb_5_4.X, dpb_5_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_11.X, vadp_11.Y, vadp_11.Z, vadp_11.W, dpb_5_4.Z, dpb_5_4.W);
-            Uint4 dpb_5_5 = PtxOps.LdMatrixX4(dpOff5 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_10.X, vadp_10.Y, vadp_10.Z, vadp_10.W, dpb_5_5.X, dpb_5_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_11.X, vadp_11.Y, vadp_11.Z, vadp_11.W, dpb_5_5.Z, dpb_5_5.W);
-            Uint4 dpb_5_6 = PtxOps.LdMatrixX4(dpOff5 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_10.X, vadp_10.Y, vadp_10.Z, vadp_10.W, dpb_5_6.X, dpb_5_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_11.X, vadp_11.Y, vadp_11.Z, vadp_11.W, dpb_5_6.Z, dpb_5_6.W);
-            Uint4 dpb_5_7 = PtxOps.LdMatrixX4(dpOff5 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_10.X, vadp_10.Y, vadp_10.Z, vadp_10.W, dpb_5_7.X, dpb_5_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_11.X, vadp_11.Y, vadp_11.Z, vadp_11.W, dpb_5_7.Z, dpb_5_7.W);
             Uint4 vadp_12 = PtxOps.LdMatrixX4(vFrag + (uint)(((24 + half) ^ swz) << 4));
             Uint4 vadp_13 = PtxOps.LdMatrixX4(vFrag + (uint)(((26 + half) ^ swz) << 4));
             uint dpOff6 = doTile + (uint)(bRow + (((24 + quarter) ^ swz) << 4));
@@ -5636,18 +5129,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_6_3 = PtxOps.LdMatrixX4(dpOff6 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_12.X, vadp_12.Y, vadp_12.Z, vadp_12.W, dpb_6_3.X, dpb_6_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_13.X, vadp_13.Y, vadp_13.Z, vadp_13.W, dpb_6_3.Z, dpb_6_3.W);
-            Uint4 dpb_6_4 = PtxOps.LdMatrixX4(dpOff6 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_12.X, vadp_12.Y, vadp_12.Z, vadp_12.W, dpb_6_4.X, dpb_6_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_13.X, vadp_13.Y, vadp_13.Z, vadp_13.W, dpb_6_4.Z, dpb_6_4.W);
-            Uint4 dpb_6_5 = PtxOps.LdMatrixX4(dpOff6 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_12.X, vadp_12.Y, vadp_12.Z, vadp_12.W, dpb_6_5.X, dpb_6_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_13.X, vadp_13.Y, vadp_13.Z, vadp_13.W, dpb_6_5.Z, dpb_6_5.W);
-            Uint4 dpb_6_6 = PtxOps.LdMatrixX4(dpOff6 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_12.X, vadp_12.Y, vadp_12.Z, vadp_12.W, dpb_6_6.X, dpb_6_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_13.X, vadp_13.Y, vadp_13.Z, vadp_13.W, dpb_6_6.Z, dpb_6_6.W);
-            Uint4 dpb_6_7 = PtxOps.LdMatrixX4(dpOff6 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_12.X, vadp_12.Y, vadp_12.Z, vadp_12.W, dpb_6_7.X, dpb_6_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_13.X, vadp_13.Y, vadp_13.Z, vadp_13.W, dpb_6_7.Z, dpb_6_7.W);
             Uint4 vadp_14 = PtxOps.LdMatrixX4(vFrag + (uint)(((28 + half) ^ swz) << 4));
             Uint4 vadp_15 = PtxOps.LdMatrixX4(vFrag + (uint)(((30 + half) ^ swz) << 4));
             uint dpOff7 = doTile + (uint)(bRow + (((28 + quarter) ^ swz) << 4));
@@ -5663,18 +5144,6 @@ internal static partial class BackwardKernels
             Uint4 dpb_7_3 = PtxOps.LdMatrixX4(dpOff7 + 12288u);
             dp_3 = kind.Mma(dp_3, vadp_14.X, vadp_14.Y, vadp_14.Z, vadp_14.W, dpb_7_3.X, dpb_7_3.Y);
             dp_3 = kind.Mma(dp_3, vadp_15.X, vadp_15.Y, vadp_15.Z, vadp_15.W, dpb_7_3.Z, dpb_7_3.W);
-            Uint4 dpb_7_4 = PtxOps.LdMatrixX4(dpOff7 + 16384u);
-            dp_4 = kind.Mma(dp_4, vadp_14.X, vadp_14.Y, vadp_14.Z, vadp_14.W, dpb_7_4.X, dpb_7_4.Y);
-            dp_4 = kind.Mma(dp_4, vadp_15.X, vadp_15.Y, vadp_15.Z, vadp_15.W, dpb_7_4.Z, dpb_7_4.W);
-            Uint4 dpb_7_5 = PtxOps.LdMatrixX4(dpOff7 + 20480u);
-            dp_5 = kind.Mma(dp_5, vadp_14.X, vadp_14.Y, vadp_14.Z, vadp_14.W, dpb_7_5.X, dpb_7_5.Y);
-            dp_5 = kind.Mma(dp_5, vadp_15.X, vadp_15.Y, vadp_15.Z, vadp_15.W, dpb_7_5.Z, dpb_7_5.W);
-            Uint4 dpb_7_6 = PtxOps.LdMatrixX4(dpOff7 + 24576u);
-            dp_6 = kind.Mma(dp_6, vadp_14.X, vadp_14.Y, vadp_14.Z, vadp_14.W, dpb_7_6.X, dpb_7_6.Y);
-            dp_6 = kind.Mma(dp_6, vadp_15.X, vadp_15.Y, vadp_15.Z, vadp_15.W, dpb_7_6.Z, dpb_7_6.W);
-            Uint4 dpb_7_7 = PtxOps.LdMatrixX4(dpOff7 + 28672u);
-            dp_7 = kind.Mma(dp_7, vadp_14.X, vadp_14.Y, vadp_14.Z, vadp_14.W, dpb_7_7.X, dpb_7_7.Y);
-            dp_7 = kind.Mma(dp_7, vadp_15.X, vadp_15.Y, vadp_15.Z, vadp_15.W, dpb_7_7.Z, dpb_7_7.W);
 
             // dSᵀ = Pᵀ∘(dPᵀ∘Z − D)·d(prepared)/d(score), Z the dropout factor; packed as A fragments for dK += dSᵀ·Q.
             float rd_0_0 = PtxOps.LoadSharedFloat(dTile + (uint)((0 + 2 * t) * 4));
@@ -5717,46 +5186,6 @@ internal static partial class BackwardKernels
             if (chain) dp_3.Z *= dd_3.Z;
             dp_3.W = s_3.W * ((features.Dropout ? dp_3.W * (KeepFactor(kbits_0, 15) * dropScale) : dp_3.W) - rd_3_1);
             if (chain) dp_3.W *= dd_3.W;
-            float rd_4_0 = PtxOps.LoadSharedFloat(dTile + (uint)((32 + 2 * t) * 4));
-            float rd_4_1 = PtxOps.LoadSharedFloat(dTile + (uint)((32 + 2 * t) * 4 + 4));
-            dp_4.X = s_4.X * ((features.Dropout ? dp_4.X * (KeepFactor(kbits_0, 16) * dropScale) : dp_4.X) - rd_4_0);
-            if (chain) dp_4.X *= dd_4.X;
-            dp_4.Y = s_4.Y * ((features.Dropout ? dp_4.Y * (KeepFactor(kbits_0, 17) * dropScale) : dp_4.Y) - rd_4_1);
-            if (chain) dp_4.Y *= dd_4.Y;
-            dp_4.Z = s_4.Z * ((features.Dropout ? dp_4.Z * (KeepFactor(kbits_0, 18) * dropScale) : dp_4.Z) - rd_4_0);
-            if (chain) dp_4.Z *= dd_4.Z;
-            dp_4.W = s_4.W * ((features.Dropout ? dp_4.W * (KeepFactor(kbits_0, 19) * dropScale) : dp_4.W) - rd_4_1);
-            if (chain) dp_4.W *= dd_4.W;
-            float rd_5_0 = PtxOps.LoadSharedFloat(dTile + (uint)((40 + 2 * t) * 4));
-            float rd_5_1 = PtxOps.LoadSharedFloat(dTile + (uint)((40 + 2 * t) * 4 + 4));
-            dp_5.X = s_5.X * ((features.Dropout ? dp_5.X * (KeepFactor(kbits_0, 20) * dropScale) : dp_5.X) - rd_5_0);
-            if (chain) dp_5.X *= dd_5.X;
-            dp_5.Y = s_5.Y * ((features.Dropout ? dp_5.Y * (KeepFactor(kbits_0, 21) * dropScale) : dp_5.Y) - rd_5_1);
-            if (chain) dp_5.Y *= dd_5.Y;
-            dp_5.Z = s_5.Z * ((features.Dropout ? dp_5.Z * (KeepFactor(kbits_0, 22) * dropScale) : dp_5.Z) - rd_5_0);
-            if (chain) dp_5.Z *= dd_5.Z;
-            dp_5.W = s_5.W * ((features.Dropout ? dp_5.W * (KeepFactor(kbits_0, 23) * dropScale) : dp_5.W) - rd_5_1);
-            if (chain) dp_5.W *= dd_5.W;
-            float rd_6_0 = PtxOps.LoadSharedFloat(dTile + (uint)((48 + 2 * t) * 4));
-            float rd_6_1 = PtxOps.LoadSharedFloat(dTile + (uint)((48 + 2 * t) * 4 + 4));
-            dp_6.X = s_6.X * ((features.Dropout ? dp_6.X * (KeepFactor(kbits_0, 24) * dropScale) : dp_6.X) - rd_6_0);
-            if (chain) dp_6.X *= dd_6.X;
-            dp_6.Y = s_6.Y * ((features.Dropout ? dp_6.Y * (KeepFactor(kbits_0, 25) * dropScale) : dp_6.Y) - rd_6_1);
-            if (chain) dp_6.Y *= dd_6.Y;
-            dp_6.Z = s_6.Z * ((features.Dropout ? dp_6.Z * (KeepFactor(kbits_0, 26) * dropScale) : dp_6.Z) - rd_6_0);
-            if (chain) dp_6.Z *= dd_6.Z;
-            dp_6.W = s_6.W * ((features.Dropout ? dp_6.W * (KeepFactor(kbits_0, 27) * dropScale) : dp_6.W) - rd_6_1);
-            if (chain) dp_6.W *= dd_6.W;
-            float rd_7_0 = PtxOps.LoadSharedFloat(dTile + (uint)((56 + 2 * t) * 4));
-            float rd_7_1 = PtxOps.LoadSharedFloat(dTile + (uint)((56 + 2 * t) * 4 + 4));
-            dp_7.X = s_7.X * ((features.Dropout ? dp_7.X * (KeepFactor(kbits_0, 28) * dropScale) : dp_7.X) - rd_7_0);
-            if (chain) dp_7.X *= dd_7.X;
-            dp_7.Y = s_7.Y * ((features.Dropout ? dp_7.Y * (KeepFactor(kbits_0, 29) * dropScale) : dp_7.Y) - rd_7_1);
-            if (chain) dp_7.Y *= dd_7.Y;
-            dp_7.Z = s_7.Z * ((features.Dropout ? dp_7.Z * (KeepFactor(kbits_0, 30) * dropScale) : dp_7.Z) - rd_7_0);
-            if (chain) dp_7.Z *= dd_7.Z;
-            dp_7.W = s_7.W * ((features.Dropout ? dp_7.W * (KeepFactor(kbits_0, 31) * dropScale) : dp_7.W) - rd_7_1);
-            if (chain) dp_7.W *= dd_7.W;
             uint da_0_0 = kind.Pack(dp_0.X, dp_0.Y);
             uint da_0_1 = kind.Pack(dp_0.Z, dp_0.W);
             uint da_0_2 = kind.Pack(dp_1.X, dp_1.Y);
@@ -5765,14 +5194,6 @@ internal static partial class BackwardKernels
             uint da_1_1 = kind.Pack(dp_2.Z, dp_2.W);
             uint da_1_2 = kind.Pack(dp_3.X, dp_3.Y);
             uint da_1_3 = kind.Pack(dp_3.Z, dp_3.W);
-            uint da_2_0 = kind.Pack(dp_4.X, dp_4.Y);
-            uint da_2_1 = kind.Pack(dp_4.Z, dp_4.W);
-            uint da_2_2 = kind.Pack(dp_5.X, dp_5.Y);
-            uint da_2_3 = kind.Pack(dp_5.Z, dp_5.W);
-            uint da_3_0 = kind.Pack(dp_6.X, dp_6.Y);
-            uint da_3_1 = kind.Pack(dp_6.Z, dp_6.W);
-            uint da_3_2 = kind.Pack(dp_7.X, dp_7.Y);
-            uint da_3_3 = kind.Pack(dp_7.Z, dp_7.W);
             uint dkOff0 = qTile + (uint)(tRow + 0 * RowBytes);
             Uint4 dkb_0_0 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((0 + half) ^ swz) << 4));
             dk_0 = kind.Mma(dk_0, da_0_0, da_0_1, da_0_2, da_0_3, dkb_0_0.X, dkb_0_0.Y);
@@ -5871,104 +5292,6 @@ internal static partial class BackwardKernels
             Uint4 dkb_1_15 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((30 + half) ^ swz) << 4));
             dk_30 = kind.Mma(dk_30, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_15.X, dkb_1_15.Y);
             dk_31 = kind.Mma(dk_31, da_1_0, da_1_1, da_1_2, da_1_3, dkb_1_15.Z, dkb_1_15.W);
-            uint dkOff2 = qTile + (uint)(tRow + 32 * RowBytes);
-            Uint4 dkb_2_0 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((0 + half) ^ swz) << 4));
-            dk_0 = kind.Mma(dk_0, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_0.X, dkb_2_0.Y);
-            dk_1 = kind.Mma(dk_1, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_0.Z, dkb_2_0.W);
-            Uint4 dkb_2_1 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((2 + half) ^ swz) << 4));
-            dk_2 = kind.Mma(dk_2, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_1.X, dkb_2_1.Y);
-            dk_3 = kind.Mma(dk_3, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_1.Z, dkb_2_1.W);
-            Uint4 dkb_2_2 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((4 + half) ^ swz) << 4));
-            dk_4 = kind.Mma(dk_4, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_2.X, dkb_2_2.Y);
-            dk_5 = kind.Mma(dk_5, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_2.Z, dkb_2_2.W);
-            Uint4 dkb_2_3 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((6 + half) ^ swz) << 4));
-            dk_6 = kind.Mma(dk_6, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_3.X, dkb_2_3.Y);
-            dk_7 = kind.Mma(dk_7, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_3.Z, dkb_2_3.W);
-            Uint4 dkb_2_4 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((8 + half) ^ swz) << 4));
-            dk_8 = kind.Mma(dk_8, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_4.X, dkb_2_4.Y);
-            dk_9 = kind.Mma(dk_9, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_4.Z, dkb_2_4.W);
-            Uint4 dkb_2_5 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((10 + half) ^ swz) << 4));
-            dk_10 = kind.Mma(dk_10, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_5.X, dkb_2_5.Y);
-            dk_11 = kind.Mma(dk_11, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_5.Z, dkb_2_5.W);
-            Uint4 dkb_2_6 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((12 + half) ^ swz) << 4));
-            dk_12 = kind.Mma(dk_12, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_6.X, dkb_2_6.Y);
-            dk_13 = kind.Mma(dk_13, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_6.Z, dkb_2_6.W);
-            Uint4 dkb_2_7 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((14 + half) ^ swz) << 4));
-            dk_14 = kind.Mma(dk_14, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_7.X, dkb_2_7.Y);
-            dk_15 = kind.Mma(dk_15, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_7.Z, dkb_2_7.W);
-            Uint4 dkb_2_8 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((16 + half) ^ swz) << 4));
-            dk_16 = kind.Mma(dk_16, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_8.X, dkb_2_8.Y);
-            dk_17 = kind.Mma(dk_17, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_8.Z, dkb_2_8.W);
-            Uint4 dkb_2_9 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((18 + half) ^ swz) << 4));
-            dk_18 = kind.Mma(dk_18, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_9.X, dkb_2_9.Y);
-            dk_19 = kind.Mma(dk_19, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_9.Z, dkb_2_9.W);
-            Uint4 dkb_2_10 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((20 + half) ^ swz) << 4));
-            dk_20 = kind.Mma(dk_20, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_10.X, dkb_2_10.Y);
-            dk_21 = kind.Mma(dk_21, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_10.Z, dkb_2_10.W);
-            Uint4 dkb_2_11 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((22 + half) ^ swz) << 4));
-            dk_22 = kind.Mma(dk_22, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_11.X, dkb_2_11.Y);
-            dk_23 = kind.Mma(dk_23, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_11.Z, dkb_2_11.W);
-            Uint4 dkb_2_12 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((24 + half) ^ swz) << 4));
-            dk_24 = kind.Mma(dk_24, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_12.X, dkb_2_12.Y);
-            dk_25 = kind.Mma(dk_25, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_12.Z, dkb_2_12.W);
-            Uint4 dkb_2_13 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((26 + half) ^ swz) << 4));
-            dk_26 = kind.Mma(dk_26, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_13.X, dkb_2_13.Y);
-            dk_27 = kind.Mma(dk_27, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_13.Z, dkb_2_13.W);
-            Uint4 dkb_2_14 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((28 + half) ^ swz) << 4));
-            dk_28 = kind.Mma(dk_28, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_14.X, dkb_2_14.Y);
-            dk_29 = kind.Mma(dk_29, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_14.Z, dkb_2_14.W);
-            Uint4 dkb_2_15 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((30 + half) ^ swz) << 4));
-            dk_30 = kind.Mma(dk_30, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_15.X, dkb_2_15.Y);
-            dk_31 = kind.Mma(dk_31, da_2_0, da_2_1, da_2_2, da_2_3, dkb_2_15.Z, dkb_2_15.W);
-            uint dkOff3 = qTile + (uint)(tRow + 48 * RowBytes);
-            Uint4 dkb_3_0 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((0 + half) ^ swz) << 4));
-            dk_0 = kind.Mma(dk_0, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_0.X, dkb_3_0.Y);
-            dk_1 = kind.Mma(dk_1, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_0.Z, dkb_3_0.W);
-            Uint4 dkb_3_1 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((2 + half) ^ swz) << 4));
-            dk_2 = kind.Mma(dk_2, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_1.X, dkb_3_1.Y);
-            dk_3 = kind.Mma(dk_3, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_1.Z, dkb_3_1.W);
-            Uint4 dkb_3_2 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((4 + half) ^ swz) << 4));
-            dk_4 = kind.Mma(dk_4, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_2.X, dkb_3_2.Y);
-            dk_5 = kind.Mma(dk_5, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_2.Z, dkb_3_2.W);
-            Uint4 dkb_3_3 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((6 + half) ^ swz) << 4));
-            dk_6 = kind.Mma(dk_6, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_3.X, dkb_3_3.Y);
-            dk_7 = kind.Mma(dk_7, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_3.Z, dkb_3_3.W);
-            Uint4 dkb_3_4 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((8 + half) ^ swz) << 4));
-            dk_8 = kind.Mma(dk_8, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_4.X, dkb_3_4.Y);
-            dk_9 = kind.Mma(dk_9, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_4.Z, dkb_3_4.W);
-            Uint4 dkb_3_5 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((10 + half) ^ swz) << 4));
-            dk_10 = kind.Mma(dk_10, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_5.X, dkb_3_5.Y);
-            dk_11 = kind.Mma(dk_11, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_5.Z, dkb_3_5.W);
-            Uint4 dkb_3_6 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((12 + half) ^ swz) << 4));
-            dk_12 = kind.Mma(dk_12, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_6.X, dkb_3_6.Y);
-            dk_13 = kind.Mma(dk_13, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_6.Z, dkb_3_6.W);
-            Uint4 dkb_3_7 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((14 + half) ^ swz) << 4));
-            dk_14 = kind.Mma(dk_14, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_7.X, dkb_3_7.Y);
-            dk_15 = kind.Mma(dk_15, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_7.Z, dkb_3_7.W);
-            Uint4 dkb_3_8 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((16 + half) ^ swz) << 4));
-            dk_16 = kind.Mma(dk_16, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_8.X, dkb_3_8.Y);
-            dk_17 = kind.Mma(dk_17, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_8.Z, dkb_3_8.W);
-            Uint4 dkb_3_9 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((18 + half) ^ swz) << 4));
-            dk_18 = kind.Mma(dk_18, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_9.X, dkb_3_9.Y);
-            dk_19 = kind.Mma(dk_19, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_9.Z, dkb_3_9.W);
-            Uint4 dkb_3_10 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((20 + half) ^ swz) << 4));
-            dk_20 = kind.Mma(dk_20, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_10.X, dkb_3_10.Y);
-            dk_21 = kind.Mma(dk_21, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_10.Z, dkb_3_10.W);
-            Uint4 dkb_3_11 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((22 + half) ^ swz) << 4));
-            dk_22 = kind.Mma(dk_22, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_11.X, dkb_3_11.Y);
-            dk_23 = kind.Mma(dk_23, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_11.Z, dkb_3_11.W);
-            Uint4 dkb_3_12 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((24 + half) ^ swz) << 4));
-            dk_24 = kind.Mma(dk_24, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_12.X, dkb_3_12.Y);
-            dk_25 = kind.Mma(dk_25, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_12.Z, dkb_3_12.W);
-            Uint4 dkb_3_13 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((26 + half) ^ swz) << 4));
-            dk_26 = kind.Mma(dk_26, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_13.X, dkb_3_13.Y);
-            dk_27 = kind.Mma(dk_27, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_13.Z, dkb_3_13.W);
-            Uint4 dkb_3_14 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((28 + half) ^ swz) << 4));
-            dk_28 = kind.Mma(dk_28, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_14.X, dkb_3_14.Y);
-            dk_29 = kind.Mma(dk_29, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_14.Z, dkb_3_14.W);
-            Uint4 dkb_3_15 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((30 + half) ^ swz) << 4));
-            dk_30 = kind.Mma(dk_30, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_15.X, dkb_3_15.Y);
-            dk_31 = kind.Mma(dk_31, da_3_0, da_3_1, da_3_2, da_3_3, dkb_3_15.Z, dkb_3_15.W);
         }
 
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys that exist.
@@ -30190,24 +29513,12 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         float lse_1_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 64ul);
         float rd_1_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 64ul);
-        int diag_1_0 = rowBase + 16 + shift;
-        int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
-        int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_0 + p.WindowRight;
         float lse_1_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 96ul);
         float rd_1_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 96ul);
-        int diag_1_1 = rowBase + 24 + shift;
-        int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
-        int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -30338,7 +29649,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -30350,7 +29661,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -30362,7 +29673,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -30374,7 +29685,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -30386,7 +29697,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -30398,7 +29709,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -30410,7 +29721,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -30422,7 +29733,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -30434,7 +29745,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -30446,7 +29757,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -30458,7 +29769,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -30470,7 +29781,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -30482,7 +29793,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -30494,7 +29805,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -30506,7 +29817,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -30518,7 +29829,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -30530,7 +29841,7 @@ internal static partial class BackwardKernels
             float sp_1_0_0 = mode.Prepare(s_1_0.X, prep);
             float dd_1_0_0 = mode.Derivative(sp_1_0_0);
             sp_1_0_0 *= sl2;
-            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
+            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 0);
             if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK);
@@ -30542,7 +29853,7 @@ internal static partial class BackwardKernels
             float sp_1_0_1 = mode.Prepare(s_1_0.Y, prep);
             float dd_1_0_1 = mode.Derivative(sp_1_0_1);
             sp_1_0_1 *= sl2;
-            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 1);
+            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 1);
             if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK);
@@ -30554,7 +29865,7 @@ internal static partial class BackwardKernels
             float sp_1_0_2 = mode.Prepare(s_1_0.Z, prep);
             float dd_1_0_2 = mode.Derivative(sp_1_0_2);
             sp_1_0_2 *= sl2;
-            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
+            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 0);
             if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK);
@@ -30566,7 +29877,7 @@ internal static partial class BackwardKernels
             float sp_1_0_3 = mode.Prepare(s_1_0.W, prep);
             float dd_1_0_3 = mode.Derivative(sp_1_0_3);
             sp_1_0_3 *= sl2;
-            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 1);
+            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 1);
             if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK);
@@ -30578,7 +29889,7 @@ internal static partial class BackwardKernels
             float sp_1_1_0 = mode.Prepare(s_1_1.X, prep);
             float dd_1_1_0 = mode.Derivative(sp_1_1_0);
             sp_1_1_0 *= sl2;
-            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
+            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 8);
             if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK);
@@ -30590,7 +29901,7 @@ internal static partial class BackwardKernels
             float sp_1_1_1 = mode.Prepare(s_1_1.Y, prep);
             float dd_1_1_1 = mode.Derivative(sp_1_1_1);
             sp_1_1_1 *= sl2;
-            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 9);
+            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 9);
             if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK);
@@ -30602,7 +29913,7 @@ internal static partial class BackwardKernels
             float sp_1_1_2 = mode.Prepare(s_1_1.Z, prep);
             float dd_1_1_2 = mode.Derivative(sp_1_1_2);
             sp_1_1_2 *= sl2;
-            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
+            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 8);
             if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK);
@@ -30614,7 +29925,7 @@ internal static partial class BackwardKernels
             float sp_1_1_3 = mode.Prepare(s_1_1.W, prep);
             float dd_1_1_3 = mode.Derivative(sp_1_1_3);
             sp_1_1_3 *= sl2;
-            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 9);
+            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 9);
             if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK);
@@ -30626,7 +29937,7 @@ internal static partial class BackwardKernels
             float sp_1_2_0 = mode.Prepare(s_1_2.X, prep);
             float dd_1_2_0 = mode.Derivative(sp_1_2_0);
             sp_1_2_0 *= sl2;
-            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
+            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 16);
             if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK);
@@ -30638,7 +29949,7 @@ internal static partial class BackwardKernels
             float sp_1_2_1 = mode.Prepare(s_1_2.Y, prep);
             float dd_1_2_1 = mode.Derivative(sp_1_2_1);
             sp_1_2_1 *= sl2;
-            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 17);
+            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 17);
             if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK);
@@ -30650,7 +29961,7 @@ internal static partial class BackwardKernels
             float sp_1_2_2 = mode.Prepare(s_1_2.Z, prep);
             float dd_1_2_2 = mode.Derivative(sp_1_2_2);
             sp_1_2_2 *= sl2;
-            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
+            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 16);
             if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK);
@@ -30662,7 +29973,7 @@ internal static partial class BackwardKernels
             float sp_1_2_3 = mode.Prepare(s_1_2.W, prep);
             float dd_1_2_3 = mode.Derivative(sp_1_2_3);
             sp_1_2_3 *= sl2;
-            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 17);
+            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 17);
             if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK);
@@ -30674,7 +29985,7 @@ internal static partial class BackwardKernels
             float sp_1_3_0 = mode.Prepare(s_1_3.X, prep);
             float dd_1_3_0 = mode.Derivative(sp_1_3_0);
             sp_1_3_0 *= sl2;
-            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
+            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 24);
             if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK);
@@ -30686,7 +29997,7 @@ internal static partial class BackwardKernels
             float sp_1_3_1 = mode.Prepare(s_1_3.Y, prep);
             float dd_1_3_1 = mode.Derivative(sp_1_3_1);
             sp_1_3_1 *= sl2;
-            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 25);
+            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 25);
             if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK);
@@ -30698,7 +30009,7 @@ internal static partial class BackwardKernels
             float sp_1_3_2 = mode.Prepare(s_1_3.Z, prep);
             float dd_1_3_2 = mode.Derivative(sp_1_3_2);
             sp_1_3_2 *= sl2;
-            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
+            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 24);
             if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK);
@@ -30710,7 +30021,7 @@ internal static partial class BackwardKernels
             float sp_1_3_3 = mode.Prepare(s_1_3.W, prep);
             float dd_1_3_3 = mode.Derivative(sp_1_3_3);
             sp_1_3_3 *= sl2;
-            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 25);
+            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 25);
             if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK);
@@ -30724,6 +30035,19 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -31233,24 +30557,12 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         float lse_1_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 64ul);
         float rd_1_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 64ul);
-        int diag_1_0 = rowBase + 16 + shift;
-        int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
-        int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_0 + p.WindowRight;
         float lse_1_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 96ul);
         float rd_1_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 96ul);
-        int diag_1_1 = rowBase + 24 + shift;
-        int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
-        int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -31517,7 +30829,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -31529,7 +30841,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -31541,7 +30853,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -31553,7 +30865,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -31565,7 +30877,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -31577,7 +30889,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -31589,7 +30901,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -31601,7 +30913,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -31613,7 +30925,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -31625,7 +30937,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -31637,7 +30949,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -31649,7 +30961,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -31661,7 +30973,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -31673,7 +30985,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -31685,7 +30997,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -31697,7 +31009,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -31709,7 +31021,7 @@ internal static partial class BackwardKernels
             float sp_1_0_0 = mode.Prepare(s_1_0.X, prep);
             float dd_1_0_0 = mode.Derivative(sp_1_0_0);
             sp_1_0_0 *= sl2;
-            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
+            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 0);
             if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK);
@@ -31721,7 +31033,7 @@ internal static partial class BackwardKernels
             float sp_1_0_1 = mode.Prepare(s_1_0.Y, prep);
             float dd_1_0_1 = mode.Derivative(sp_1_0_1);
             sp_1_0_1 *= sl2;
-            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 1);
+            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 1);
             if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK);
@@ -31733,7 +31045,7 @@ internal static partial class BackwardKernels
             float sp_1_0_2 = mode.Prepare(s_1_0.Z, prep);
             float dd_1_0_2 = mode.Derivative(sp_1_0_2);
             sp_1_0_2 *= sl2;
-            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
+            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 0);
             if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK);
@@ -31745,7 +31057,7 @@ internal static partial class BackwardKernels
             float sp_1_0_3 = mode.Prepare(s_1_0.W, prep);
             float dd_1_0_3 = mode.Derivative(sp_1_0_3);
             sp_1_0_3 *= sl2;
-            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 1);
+            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 1);
             if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK);
@@ -31757,7 +31069,7 @@ internal static partial class BackwardKernels
             float sp_1_1_0 = mode.Prepare(s_1_1.X, prep);
             float dd_1_1_0 = mode.Derivative(sp_1_1_0);
             sp_1_1_0 *= sl2;
-            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
+            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 8);
             if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK);
@@ -31769,7 +31081,7 @@ internal static partial class BackwardKernels
             float sp_1_1_1 = mode.Prepare(s_1_1.Y, prep);
             float dd_1_1_1 = mode.Derivative(sp_1_1_1);
             sp_1_1_1 *= sl2;
-            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 9);
+            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 9);
             if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK);
@@ -31781,7 +31093,7 @@ internal static partial class BackwardKernels
             float sp_1_1_2 = mode.Prepare(s_1_1.Z, prep);
             float dd_1_1_2 = mode.Derivative(sp_1_1_2);
             sp_1_1_2 *= sl2;
-            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
+            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 8);
             if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK);
@@ -31793,7 +31105,7 @@ internal static partial class BackwardKernels
             float sp_1_1_3 = mode.Prepare(s_1_1.W, prep);
             float dd_1_1_3 = mode.Derivative(sp_1_1_3);
             sp_1_1_3 *= sl2;
-            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 9);
+            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 9);
             if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK);
@@ -31805,7 +31117,7 @@ internal static partial class BackwardKernels
             float sp_1_2_0 = mode.Prepare(s_1_2.X, prep);
             float dd_1_2_0 = mode.Derivative(sp_1_2_0);
             sp_1_2_0 *= sl2;
-            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
+            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 16);
             if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK);
@@ -31817,7 +31129,7 @@ internal static partial class BackwardKernels
             float sp_1_2_1 = mode.Prepare(s_1_2.Y, prep);
             float dd_1_2_1 = mode.Derivative(sp_1_2_1);
             sp_1_2_1 *= sl2;
-            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 17);
+            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 17);
             if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK);
@@ -31829,7 +31141,7 @@ internal static partial class BackwardKernels
             float sp_1_2_2 = mode.Prepare(s_1_2.Z, prep);
             float dd_1_2_2 = mode.Derivative(sp_1_2_2);
             sp_1_2_2 *= sl2;
-            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
+            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 16);
             if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK);
@@ -31841,7 +31153,7 @@ internal static partial class BackwardKernels
             float sp_1_2_3 = mode.Prepare(s_1_2.W, prep);
             float dd_1_2_3 = mode.Derivative(sp_1_2_3);
             sp_1_2_3 *= sl2;
-            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 17);
+            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 17);
             if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK);
@@ -31853,7 +31165,7 @@ internal static partial class BackwardKernels
             float sp_1_3_0 = mode.Prepare(s_1_3.X, prep);
             float dd_1_3_0 = mode.Derivative(sp_1_3_0);
             sp_1_3_0 *= sl2;
-            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
+            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 24);
             if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK);
@@ -31865,7 +31177,7 @@ internal static partial class BackwardKernels
             float sp_1_3_1 = mode.Prepare(s_1_3.Y, prep);
             float dd_1_3_1 = mode.Derivative(sp_1_3_1);
             sp_1_3_1 *= sl2;
-            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 25);
+            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 25);
             if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK);
@@ -31877,7 +31189,7 @@ internal static partial class BackwardKernels
             float sp_1_3_2 = mode.Prepare(s_1_3.Z, prep);
             float dd_1_3_2 = mode.Derivative(sp_1_3_2);
             sp_1_3_2 *= sl2;
-            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
+            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 24);
             if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK);
@@ -31889,7 +31201,7 @@ internal static partial class BackwardKernels
             float sp_1_3_3 = mode.Prepare(s_1_3.W, prep);
             float dd_1_3_3 = mode.Derivative(sp_1_3_3);
             sp_1_3_3 *= sl2;
-            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 25);
+            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 25);
             if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK);
@@ -31903,6 +31215,19 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -32536,14 +31861,8 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -32922,7 +32241,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -32934,7 +32253,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -32946,7 +32265,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -32958,7 +32277,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -32970,7 +32289,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -32982,7 +32301,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -32994,7 +32313,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -33006,7 +32325,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -33018,7 +32337,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -33030,7 +32349,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -33042,7 +32361,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -33054,7 +32373,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -33066,7 +32385,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -33078,7 +32397,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -33090,7 +32409,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -33102,7 +32421,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -33116,6 +32435,13 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -33665,24 +32991,12 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         float lse_1_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 64ul);
         float rd_1_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 64ul);
-        int diag_1_0 = rowBase + 16 + shift;
-        int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
-        int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_0 + p.WindowRight;
         float lse_1_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 96ul);
         float rd_1_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 96ul);
-        int diag_1_1 = rowBase + 24 + shift;
-        int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
-        int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -33863,7 +33177,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -33875,7 +33189,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -33887,7 +33201,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -33899,7 +33213,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -33911,7 +33225,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -33923,7 +33237,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -33935,7 +33249,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -33947,7 +33261,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -33959,7 +33273,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -33971,7 +33285,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -33983,7 +33297,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -33995,7 +33309,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -34007,7 +33321,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -34019,7 +33333,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -34031,7 +33345,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -34043,7 +33357,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -34055,7 +33369,7 @@ internal static partial class BackwardKernels
             float sp_1_0_0 = mode.Prepare(s_1_0.X, prep);
             float dd_1_0_0 = mode.Derivative(sp_1_0_0);
             sp_1_0_0 *= sl2;
-            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
+            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 0);
             if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK);
@@ -34067,7 +33381,7 @@ internal static partial class BackwardKernels
             float sp_1_0_1 = mode.Prepare(s_1_0.Y, prep);
             float dd_1_0_1 = mode.Derivative(sp_1_0_1);
             sp_1_0_1 *= sl2;
-            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 1);
+            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 1);
             if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK);
@@ -34079,7 +33393,7 @@ internal static partial class BackwardKernels
             float sp_1_0_2 = mode.Prepare(s_1_0.Z, prep);
             float dd_1_0_2 = mode.Derivative(sp_1_0_2);
             sp_1_0_2 *= sl2;
-            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
+            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 0);
             if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK);
@@ -34091,7 +33405,7 @@ internal static partial class BackwardKernels
             float sp_1_0_3 = mode.Prepare(s_1_0.W, prep);
             float dd_1_0_3 = mode.Derivative(sp_1_0_3);
             sp_1_0_3 *= sl2;
-            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 1);
+            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 1);
             if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK);
@@ -34103,7 +33417,7 @@ internal static partial class BackwardKernels
             float sp_1_1_0 = mode.Prepare(s_1_1.X, prep);
             float dd_1_1_0 = mode.Derivative(sp_1_1_0);
             sp_1_1_0 *= sl2;
-            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
+            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 8);
             if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK);
@@ -34115,7 +33429,7 @@ internal static partial class BackwardKernels
             float sp_1_1_1 = mode.Prepare(s_1_1.Y, prep);
             float dd_1_1_1 = mode.Derivative(sp_1_1_1);
             sp_1_1_1 *= sl2;
-            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 9);
+            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 9);
             if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK);
@@ -34127,7 +33441,7 @@ internal static partial class BackwardKernels
             float sp_1_1_2 = mode.Prepare(s_1_1.Z, prep);
             float dd_1_1_2 = mode.Derivative(sp_1_1_2);
             sp_1_1_2 *= sl2;
-            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
+            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 8);
             if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK);
@@ -34139,7 +33453,7 @@ internal static partial class BackwardKernels
             float sp_1_1_3 = mode.Prepare(s_1_1.W, prep);
             float dd_1_1_3 = mode.Derivative(sp_1_1_3);
             sp_1_1_3 *= sl2;
-            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 9);
+            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 9);
             if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK);
@@ -34151,7 +33465,7 @@ internal static partial class BackwardKernels
             float sp_1_2_0 = mode.Prepare(s_1_2.X, prep);
             float dd_1_2_0 = mode.Derivative(sp_1_2_0);
             sp_1_2_0 *= sl2;
-            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
+            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 16);
             if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK);
@@ -34163,7 +33477,7 @@ internal static partial class BackwardKernels
             float sp_1_2_1 = mode.Prepare(s_1_2.Y, prep);
             float dd_1_2_1 = mode.Derivative(sp_1_2_1);
             sp_1_2_1 *= sl2;
-            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 17);
+            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 17);
             if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK);
@@ -34175,7 +33489,7 @@ internal static partial class BackwardKernels
             float sp_1_2_2 = mode.Prepare(s_1_2.Z, prep);
             float dd_1_2_2 = mode.Derivative(sp_1_2_2);
             sp_1_2_2 *= sl2;
-            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
+            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 16);
             if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK);
@@ -34187,7 +33501,7 @@ internal static partial class BackwardKernels
             float sp_1_2_3 = mode.Prepare(s_1_2.W, prep);
             float dd_1_2_3 = mode.Derivative(sp_1_2_3);
             sp_1_2_3 *= sl2;
-            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 17);
+            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 17);
             if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK);
@@ -34199,7 +33513,7 @@ internal static partial class BackwardKernels
             float sp_1_3_0 = mode.Prepare(s_1_3.X, prep);
             float dd_1_3_0 = mode.Derivative(sp_1_3_0);
             sp_1_3_0 *= sl2;
-            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
+            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 24);
             if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK);
@@ -34211,7 +33525,7 @@ internal static partial class BackwardKernels
             float sp_1_3_1 = mode.Prepare(s_1_3.Y, prep);
             float dd_1_3_1 = mode.Derivative(sp_1_3_1);
             sp_1_3_1 *= sl2;
-            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 25);
+            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 25);
             if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK);
@@ -34223,7 +33537,7 @@ internal static partial class BackwardKernels
             float sp_1_3_2 = mode.Prepare(s_1_3.Z, prep);
             float dd_1_3_2 = mode.Derivative(sp_1_3_2);
             sp_1_3_2 *= sl2;
-            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
+            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 24);
             if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK);
@@ -34235,7 +33549,7 @@ internal static partial class BackwardKernels
             float sp_1_3_3 = mode.Prepare(s_1_3.W, prep);
             float dd_1_3_3 = mode.Derivative(sp_1_3_3);
             sp_1_3_3 *= sl2;
-            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 25);
+            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 25);
             if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK);
@@ -34249,6 +33563,19 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -34810,24 +34137,12 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         float lse_1_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 64ul);
         float rd_1_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 64ul);
-        int diag_1_0 = rowBase + 16 + shift;
-        int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
-        int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_0 + p.WindowRight;
         float lse_1_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 96ul);
         float rd_1_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 96ul);
-        int diag_1_1 = rowBase + 24 + shift;
-        int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
-        int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -35152,7 +34467,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -35164,7 +34479,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -35176,7 +34491,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -35188,7 +34503,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -35200,7 +34515,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -35212,7 +34527,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -35224,7 +34539,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -35236,7 +34551,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -35248,7 +34563,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -35260,7 +34575,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -35272,7 +34587,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -35284,7 +34599,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -35296,7 +34611,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -35308,7 +34623,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -35320,7 +34635,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -35332,7 +34647,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -35344,7 +34659,7 @@ internal static partial class BackwardKernels
             float sp_1_0_0 = mode.Prepare(s_1_0.X, prep);
             float dd_1_0_0 = mode.Derivative(sp_1_0_0);
             sp_1_0_0 *= sl2;
-            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
+            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 0);
             if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK);
@@ -35356,7 +34671,7 @@ internal static partial class BackwardKernels
             float sp_1_0_1 = mode.Prepare(s_1_0.Y, prep);
             float dd_1_0_1 = mode.Derivative(sp_1_0_1);
             sp_1_0_1 *= sl2;
-            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 1);
+            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 1);
             if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK);
@@ -35368,7 +34683,7 @@ internal static partial class BackwardKernels
             float sp_1_0_2 = mode.Prepare(s_1_0.Z, prep);
             float dd_1_0_2 = mode.Derivative(sp_1_0_2);
             sp_1_0_2 *= sl2;
-            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
+            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 0);
             if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK);
@@ -35380,7 +34695,7 @@ internal static partial class BackwardKernels
             float sp_1_0_3 = mode.Prepare(s_1_0.W, prep);
             float dd_1_0_3 = mode.Derivative(sp_1_0_3);
             sp_1_0_3 *= sl2;
-            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 1);
+            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 1);
             if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK);
@@ -35392,7 +34707,7 @@ internal static partial class BackwardKernels
             float sp_1_1_0 = mode.Prepare(s_1_1.X, prep);
             float dd_1_1_0 = mode.Derivative(sp_1_1_0);
             sp_1_1_0 *= sl2;
-            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
+            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 8);
             if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK);
@@ -35404,7 +34719,7 @@ internal static partial class BackwardKernels
             float sp_1_1_1 = mode.Prepare(s_1_1.Y, prep);
             float dd_1_1_1 = mode.Derivative(sp_1_1_1);
             sp_1_1_1 *= sl2;
-            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 9);
+            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 9);
             if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK);
@@ -35416,7 +34731,7 @@ internal static partial class BackwardKernels
             float sp_1_1_2 = mode.Prepare(s_1_1.Z, prep);
             float dd_1_1_2 = mode.Derivative(sp_1_1_2);
             sp_1_1_2 *= sl2;
-            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
+            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 8);
             if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK);
@@ -35428,7 +34743,7 @@ internal static partial class BackwardKernels
             float sp_1_1_3 = mode.Prepare(s_1_1.W, prep);
             float dd_1_1_3 = mode.Derivative(sp_1_1_3);
             sp_1_1_3 *= sl2;
-            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 9);
+            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 9);
             if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK);
@@ -35440,7 +34755,7 @@ internal static partial class BackwardKernels
             float sp_1_2_0 = mode.Prepare(s_1_2.X, prep);
             float dd_1_2_0 = mode.Derivative(sp_1_2_0);
             sp_1_2_0 *= sl2;
-            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
+            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 16);
             if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK);
@@ -35452,7 +34767,7 @@ internal static partial class BackwardKernels
             float sp_1_2_1 = mode.Prepare(s_1_2.Y, prep);
             float dd_1_2_1 = mode.Derivative(sp_1_2_1);
             sp_1_2_1 *= sl2;
-            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 17);
+            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 17);
             if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK);
@@ -35464,7 +34779,7 @@ internal static partial class BackwardKernels
             float sp_1_2_2 = mode.Prepare(s_1_2.Z, prep);
             float dd_1_2_2 = mode.Derivative(sp_1_2_2);
             sp_1_2_2 *= sl2;
-            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
+            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 16);
             if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK);
@@ -35476,7 +34791,7 @@ internal static partial class BackwardKernels
             float sp_1_2_3 = mode.Prepare(s_1_2.W, prep);
             float dd_1_2_3 = mode.Derivative(sp_1_2_3);
             sp_1_2_3 *= sl2;
-            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 17);
+            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 17);
             if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK);
@@ -35488,7 +34803,7 @@ internal static partial class BackwardKernels
             float sp_1_3_0 = mode.Prepare(s_1_3.X, prep);
             float dd_1_3_0 = mode.Derivative(sp_1_3_0);
             sp_1_3_0 *= sl2;
-            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
+            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 24);
             if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK);
@@ -35500,7 +34815,7 @@ internal static partial class BackwardKernels
             float sp_1_3_1 = mode.Prepare(s_1_3.Y, prep);
             float dd_1_3_1 = mode.Derivative(sp_1_3_1);
             sp_1_3_1 *= sl2;
-            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 25);
+            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 25);
             if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK);
@@ -35512,7 +34827,7 @@ internal static partial class BackwardKernels
             float sp_1_3_2 = mode.Prepare(s_1_3.Z, prep);
             float dd_1_3_2 = mode.Derivative(sp_1_3_2);
             sp_1_3_2 *= sl2;
-            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
+            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 24);
             if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK);
@@ -35524,7 +34839,7 @@ internal static partial class BackwardKernels
             float sp_1_3_3 = mode.Prepare(s_1_3.W, prep);
             float dd_1_3_3 = mode.Derivative(sp_1_3_3);
             sp_1_3_3 *= sl2;
-            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 25);
+            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 25);
             if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK);
@@ -35538,6 +34853,19 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -36155,24 +35483,12 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         float lse_1_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 64ul);
         float rd_1_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 64ul);
-        int diag_1_0 = rowBase + 16 + shift;
-        int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
-        int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_0 + p.WindowRight;
         float lse_1_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 96ul);
         float rd_1_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 96ul);
-        int diag_1_1 = rowBase + 24 + shift;
-        int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
-        int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_1_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -36477,7 +35793,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -36489,7 +35805,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -36501,7 +35817,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -36513,7 +35829,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -36525,7 +35841,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -36537,7 +35853,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -36549,7 +35865,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -36561,7 +35877,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -36573,7 +35889,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -36585,7 +35901,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -36597,7 +35913,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -36609,7 +35925,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -36621,7 +35937,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -36633,7 +35949,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -36645,7 +35961,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -36657,7 +35973,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -36669,7 +35985,7 @@ internal static partial class BackwardKernels
             float sp_0_4_0 = mode.Prepare(s_0_4.X, prep);
             float dd_0_4_0 = mode.Derivative(sp_0_4_0);
             sp_0_4_0 *= sl2;
-            if (features.Alibi) sp_0_4_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 32);
+            if (features.Alibi) sp_0_4_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 32);
             if (score.Enabled && rowBase + 0 < seqQ && col + 32 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 32, seqQ, seqK);
@@ -36681,7 +35997,7 @@ internal static partial class BackwardKernels
             float sp_0_4_1 = mode.Prepare(s_0_4.Y, prep);
             float dd_0_4_1 = mode.Derivative(sp_0_4_1);
             sp_0_4_1 *= sl2;
-            if (features.Alibi) sp_0_4_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 33);
+            if (features.Alibi) sp_0_4_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 33);
             if (score.Enabled && rowBase + 0 < seqQ && col + 33 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 33, seqQ, seqK);
@@ -36693,7 +36009,7 @@ internal static partial class BackwardKernels
             float sp_0_4_2 = mode.Prepare(s_0_4.Z, prep);
             float dd_0_4_2 = mode.Derivative(sp_0_4_2);
             sp_0_4_2 *= sl2;
-            if (features.Alibi) sp_0_4_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 32);
+            if (features.Alibi) sp_0_4_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 32);
             if (score.Enabled && rowBase + 8 < seqQ && col + 32 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 32, seqQ, seqK);
@@ -36705,7 +36021,7 @@ internal static partial class BackwardKernels
             float sp_0_4_3 = mode.Prepare(s_0_4.W, prep);
             float dd_0_4_3 = mode.Derivative(sp_0_4_3);
             sp_0_4_3 *= sl2;
-            if (features.Alibi) sp_0_4_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 33);
+            if (features.Alibi) sp_0_4_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 33);
             if (score.Enabled && rowBase + 8 < seqQ && col + 33 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 33, seqQ, seqK);
@@ -36717,7 +36033,7 @@ internal static partial class BackwardKernels
             float sp_0_5_0 = mode.Prepare(s_0_5.X, prep);
             float dd_0_5_0 = mode.Derivative(sp_0_5_0);
             sp_0_5_0 *= sl2;
-            if (features.Alibi) sp_0_5_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 40);
+            if (features.Alibi) sp_0_5_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 40);
             if (score.Enabled && rowBase + 0 < seqQ && col + 40 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 40, seqQ, seqK);
@@ -36729,7 +36045,7 @@ internal static partial class BackwardKernels
             float sp_0_5_1 = mode.Prepare(s_0_5.Y, prep);
             float dd_0_5_1 = mode.Derivative(sp_0_5_1);
             sp_0_5_1 *= sl2;
-            if (features.Alibi) sp_0_5_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 41);
+            if (features.Alibi) sp_0_5_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 41);
             if (score.Enabled && rowBase + 0 < seqQ && col + 41 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 41, seqQ, seqK);
@@ -36741,7 +36057,7 @@ internal static partial class BackwardKernels
             float sp_0_5_2 = mode.Prepare(s_0_5.Z, prep);
             float dd_0_5_2 = mode.Derivative(sp_0_5_2);
             sp_0_5_2 *= sl2;
-            if (features.Alibi) sp_0_5_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 40);
+            if (features.Alibi) sp_0_5_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 40);
             if (score.Enabled && rowBase + 8 < seqQ && col + 40 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 40, seqQ, seqK);
@@ -36753,7 +36069,7 @@ internal static partial class BackwardKernels
             float sp_0_5_3 = mode.Prepare(s_0_5.W, prep);
             float dd_0_5_3 = mode.Derivative(sp_0_5_3);
             sp_0_5_3 *= sl2;
-            if (features.Alibi) sp_0_5_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 41);
+            if (features.Alibi) sp_0_5_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 41);
             if (score.Enabled && rowBase + 8 < seqQ && col + 41 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 41, seqQ, seqK);
@@ -36765,7 +36081,7 @@ internal static partial class BackwardKernels
             float sp_0_6_0 = mode.Prepare(s_0_6.X, prep);
             float dd_0_6_0 = mode.Derivative(sp_0_6_0);
             sp_0_6_0 *= sl2;
-            if (features.Alibi) sp_0_6_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 48);
+            if (features.Alibi) sp_0_6_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 48);
             if (score.Enabled && rowBase + 0 < seqQ && col + 48 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 48, seqQ, seqK);
@@ -36777,7 +36093,7 @@ internal static partial class BackwardKernels
             float sp_0_6_1 = mode.Prepare(s_0_6.Y, prep);
             float dd_0_6_1 = mode.Derivative(sp_0_6_1);
             sp_0_6_1 *= sl2;
-            if (features.Alibi) sp_0_6_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 49);
+            if (features.Alibi) sp_0_6_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 49);
             if (score.Enabled && rowBase + 0 < seqQ && col + 49 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 49, seqQ, seqK);
@@ -36789,7 +36105,7 @@ internal static partial class BackwardKernels
             float sp_0_6_2 = mode.Prepare(s_0_6.Z, prep);
             float dd_0_6_2 = mode.Derivative(sp_0_6_2);
             sp_0_6_2 *= sl2;
-            if (features.Alibi) sp_0_6_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 48);
+            if (features.Alibi) sp_0_6_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 48);
             if (score.Enabled && rowBase + 8 < seqQ && col + 48 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 48, seqQ, seqK);
@@ -36801,7 +36117,7 @@ internal static partial class BackwardKernels
             float sp_0_6_3 = mode.Prepare(s_0_6.W, prep);
             float dd_0_6_3 = mode.Derivative(sp_0_6_3);
             sp_0_6_3 *= sl2;
-            if (features.Alibi) sp_0_6_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 49);
+            if (features.Alibi) sp_0_6_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 49);
             if (score.Enabled && rowBase + 8 < seqQ && col + 49 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 49, seqQ, seqK);
@@ -36813,7 +36129,7 @@ internal static partial class BackwardKernels
             float sp_0_7_0 = mode.Prepare(s_0_7.X, prep);
             float dd_0_7_0 = mode.Derivative(sp_0_7_0);
             sp_0_7_0 *= sl2;
-            if (features.Alibi) sp_0_7_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 56);
+            if (features.Alibi) sp_0_7_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 56);
             if (score.Enabled && rowBase + 0 < seqQ && col + 56 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 56, seqQ, seqK);
@@ -36825,7 +36141,7 @@ internal static partial class BackwardKernels
             float sp_0_7_1 = mode.Prepare(s_0_7.Y, prep);
             float dd_0_7_1 = mode.Derivative(sp_0_7_1);
             sp_0_7_1 *= sl2;
-            if (features.Alibi) sp_0_7_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 57);
+            if (features.Alibi) sp_0_7_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 57);
             if (score.Enabled && rowBase + 0 < seqQ && col + 57 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 57, seqQ, seqK);
@@ -36837,7 +36153,7 @@ internal static partial class BackwardKernels
             float sp_0_7_2 = mode.Prepare(s_0_7.Z, prep);
             float dd_0_7_2 = mode.Derivative(sp_0_7_2);
             sp_0_7_2 *= sl2;
-            if (features.Alibi) sp_0_7_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 56);
+            if (features.Alibi) sp_0_7_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 56);
             if (score.Enabled && rowBase + 8 < seqQ && col + 56 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 56, seqQ, seqK);
@@ -36849,7 +36165,7 @@ internal static partial class BackwardKernels
             float sp_0_7_3 = mode.Prepare(s_0_7.W, prep);
             float dd_0_7_3 = mode.Derivative(sp_0_7_3);
             sp_0_7_3 *= sl2;
-            if (features.Alibi) sp_0_7_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 57);
+            if (features.Alibi) sp_0_7_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 57);
             if (score.Enabled && rowBase + 8 < seqQ && col + 57 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 57, seqQ, seqK);
@@ -36861,7 +36177,7 @@ internal static partial class BackwardKernels
             float sp_1_0_0 = mode.Prepare(s_1_0.X, prep);
             float dd_1_0_0 = mode.Derivative(sp_1_0_0);
             sp_1_0_0 *= sl2;
-            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
+            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 0);
             if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK);
@@ -36873,7 +36189,7 @@ internal static partial class BackwardKernels
             float sp_1_0_1 = mode.Prepare(s_1_0.Y, prep);
             float dd_1_0_1 = mode.Derivative(sp_1_0_1);
             sp_1_0_1 *= sl2;
-            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 1);
+            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 1);
             if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK);
@@ -36885,7 +36201,7 @@ internal static partial class BackwardKernels
             float sp_1_0_2 = mode.Prepare(s_1_0.Z, prep);
             float dd_1_0_2 = mode.Derivative(sp_1_0_2);
             sp_1_0_2 *= sl2;
-            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
+            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 0);
             if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK);
@@ -36897,7 +36213,7 @@ internal static partial class BackwardKernels
             float sp_1_0_3 = mode.Prepare(s_1_0.W, prep);
             float dd_1_0_3 = mode.Derivative(sp_1_0_3);
             sp_1_0_3 *= sl2;
-            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 1);
+            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 1);
             if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK);
@@ -36909,7 +36225,7 @@ internal static partial class BackwardKernels
             float sp_1_1_0 = mode.Prepare(s_1_1.X, prep);
             float dd_1_1_0 = mode.Derivative(sp_1_1_0);
             sp_1_1_0 *= sl2;
-            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
+            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 8);
             if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK);
@@ -36921,7 +36237,7 @@ internal static partial class BackwardKernels
             float sp_1_1_1 = mode.Prepare(s_1_1.Y, prep);
             float dd_1_1_1 = mode.Derivative(sp_1_1_1);
             sp_1_1_1 *= sl2;
-            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 9);
+            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 9);
             if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK);
@@ -36933,7 +36249,7 @@ internal static partial class BackwardKernels
             float sp_1_1_2 = mode.Prepare(s_1_1.Z, prep);
             float dd_1_1_2 = mode.Derivative(sp_1_1_2);
             sp_1_1_2 *= sl2;
-            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
+            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 8);
             if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK);
@@ -36945,7 +36261,7 @@ internal static partial class BackwardKernels
             float sp_1_1_3 = mode.Prepare(s_1_1.W, prep);
             float dd_1_1_3 = mode.Derivative(sp_1_1_3);
             sp_1_1_3 *= sl2;
-            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 9);
+            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 9);
             if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK);
@@ -36957,7 +36273,7 @@ internal static partial class BackwardKernels
             float sp_1_2_0 = mode.Prepare(s_1_2.X, prep);
             float dd_1_2_0 = mode.Derivative(sp_1_2_0);
             sp_1_2_0 *= sl2;
-            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
+            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 16);
             if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK);
@@ -36969,7 +36285,7 @@ internal static partial class BackwardKernels
             float sp_1_2_1 = mode.Prepare(s_1_2.Y, prep);
             float dd_1_2_1 = mode.Derivative(sp_1_2_1);
             sp_1_2_1 *= sl2;
-            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 17);
+            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 17);
             if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK);
@@ -36981,7 +36297,7 @@ internal static partial class BackwardKernels
             float sp_1_2_2 = mode.Prepare(s_1_2.Z, prep);
             float dd_1_2_2 = mode.Derivative(sp_1_2_2);
             sp_1_2_2 *= sl2;
-            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
+            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 16);
             if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK);
@@ -36993,7 +36309,7 @@ internal static partial class BackwardKernels
             float sp_1_2_3 = mode.Prepare(s_1_2.W, prep);
             float dd_1_2_3 = mode.Derivative(sp_1_2_3);
             sp_1_2_3 *= sl2;
-            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 17);
+            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 17);
             if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK);
@@ -37005,7 +36321,7 @@ internal static partial class BackwardKernels
             float sp_1_3_0 = mode.Prepare(s_1_3.X, prep);
             float dd_1_3_0 = mode.Derivative(sp_1_3_0);
             sp_1_3_0 *= sl2;
-            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
+            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 24);
             if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK);
@@ -37017,7 +36333,7 @@ internal static partial class BackwardKernels
             float sp_1_3_1 = mode.Prepare(s_1_3.Y, prep);
             float dd_1_3_1 = mode.Derivative(sp_1_3_1);
             sp_1_3_1 *= sl2;
-            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 25);
+            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 25);
             if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK);
@@ -37029,7 +36345,7 @@ internal static partial class BackwardKernels
             float sp_1_3_2 = mode.Prepare(s_1_3.Z, prep);
             float dd_1_3_2 = mode.Derivative(sp_1_3_2);
             sp_1_3_2 *= sl2;
-            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
+            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 24);
             if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK);
@@ -37041,7 +36357,7 @@ internal static partial class BackwardKernels
             float sp_1_3_3 = mode.Prepare(s_1_3.W, prep);
             float dd_1_3_3 = mode.Derivative(sp_1_3_3);
             sp_1_3_3 *= sl2;
-            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 25);
+            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 25);
             if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK);
@@ -37053,7 +36369,7 @@ internal static partial class BackwardKernels
             float sp_1_4_0 = mode.Prepare(s_1_4.X, prep);
             float dd_1_4_0 = mode.Derivative(sp_1_4_0);
             sp_1_4_0 *= sl2;
-            if (features.Alibi) sp_1_4_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 32);
+            if (features.Alibi) sp_1_4_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 32);
             if (score.Enabled && rowBase + 16 < seqQ && col + 32 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 32, seqQ, seqK);
@@ -37065,7 +36381,7 @@ internal static partial class BackwardKernels
             float sp_1_4_1 = mode.Prepare(s_1_4.Y, prep);
             float dd_1_4_1 = mode.Derivative(sp_1_4_1);
             sp_1_4_1 *= sl2;
-            if (features.Alibi) sp_1_4_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 33);
+            if (features.Alibi) sp_1_4_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 33);
             if (score.Enabled && rowBase + 16 < seqQ && col + 33 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 33, seqQ, seqK);
@@ -37077,7 +36393,7 @@ internal static partial class BackwardKernels
             float sp_1_4_2 = mode.Prepare(s_1_4.Z, prep);
             float dd_1_4_2 = mode.Derivative(sp_1_4_2);
             sp_1_4_2 *= sl2;
-            if (features.Alibi) sp_1_4_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 32);
+            if (features.Alibi) sp_1_4_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 32);
             if (score.Enabled && rowBase + 24 < seqQ && col + 32 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 32, seqQ, seqK);
@@ -37089,7 +36405,7 @@ internal static partial class BackwardKernels
             float sp_1_4_3 = mode.Prepare(s_1_4.W, prep);
             float dd_1_4_3 = mode.Derivative(sp_1_4_3);
             sp_1_4_3 *= sl2;
-            if (features.Alibi) sp_1_4_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 33);
+            if (features.Alibi) sp_1_4_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 33);
             if (score.Enabled && rowBase + 24 < seqQ && col + 33 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 33, seqQ, seqK);
@@ -37101,7 +36417,7 @@ internal static partial class BackwardKernels
             float sp_1_5_0 = mode.Prepare(s_1_5.X, prep);
             float dd_1_5_0 = mode.Derivative(sp_1_5_0);
             sp_1_5_0 *= sl2;
-            if (features.Alibi) sp_1_5_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 40);
+            if (features.Alibi) sp_1_5_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 40);
             if (score.Enabled && rowBase + 16 < seqQ && col + 40 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 40, seqQ, seqK);
@@ -37113,7 +36429,7 @@ internal static partial class BackwardKernels
             float sp_1_5_1 = mode.Prepare(s_1_5.Y, prep);
             float dd_1_5_1 = mode.Derivative(sp_1_5_1);
             sp_1_5_1 *= sl2;
-            if (features.Alibi) sp_1_5_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 41);
+            if (features.Alibi) sp_1_5_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 41);
             if (score.Enabled && rowBase + 16 < seqQ && col + 41 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 41, seqQ, seqK);
@@ -37125,7 +36441,7 @@ internal static partial class BackwardKernels
             float sp_1_5_2 = mode.Prepare(s_1_5.Z, prep);
             float dd_1_5_2 = mode.Derivative(sp_1_5_2);
             sp_1_5_2 *= sl2;
-            if (features.Alibi) sp_1_5_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 40);
+            if (features.Alibi) sp_1_5_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 40);
             if (score.Enabled && rowBase + 24 < seqQ && col + 40 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 40, seqQ, seqK);
@@ -37137,7 +36453,7 @@ internal static partial class BackwardKernels
             float sp_1_5_3 = mode.Prepare(s_1_5.W, prep);
             float dd_1_5_3 = mode.Derivative(sp_1_5_3);
             sp_1_5_3 *= sl2;
-            if (features.Alibi) sp_1_5_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 41);
+            if (features.Alibi) sp_1_5_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 41);
             if (score.Enabled && rowBase + 24 < seqQ && col + 41 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 41, seqQ, seqK);
@@ -37149,7 +36465,7 @@ internal static partial class BackwardKernels
             float sp_1_6_0 = mode.Prepare(s_1_6.X, prep);
             float dd_1_6_0 = mode.Derivative(sp_1_6_0);
             sp_1_6_0 *= sl2;
-            if (features.Alibi) sp_1_6_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 48);
+            if (features.Alibi) sp_1_6_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 48);
             if (score.Enabled && rowBase + 16 < seqQ && col + 48 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 48, seqQ, seqK);
@@ -37161,7 +36477,7 @@ internal static partial class BackwardKernels
             float sp_1_6_1 = mode.Prepare(s_1_6.Y, prep);
             float dd_1_6_1 = mode.Derivative(sp_1_6_1);
             sp_1_6_1 *= sl2;
-            if (features.Alibi) sp_1_6_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 49);
+            if (features.Alibi) sp_1_6_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 49);
             if (score.Enabled && rowBase + 16 < seqQ && col + 49 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 49, seqQ, seqK);
@@ -37173,7 +36489,7 @@ internal static partial class BackwardKernels
             float sp_1_6_2 = mode.Prepare(s_1_6.Z, prep);
             float dd_1_6_2 = mode.Derivative(sp_1_6_2);
             sp_1_6_2 *= sl2;
-            if (features.Alibi) sp_1_6_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 48);
+            if (features.Alibi) sp_1_6_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 48);
             if (score.Enabled && rowBase + 24 < seqQ && col + 48 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 48, seqQ, seqK);
@@ -37185,7 +36501,7 @@ internal static partial class BackwardKernels
             float sp_1_6_3 = mode.Prepare(s_1_6.W, prep);
             float dd_1_6_3 = mode.Derivative(sp_1_6_3);
             sp_1_6_3 *= sl2;
-            if (features.Alibi) sp_1_6_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 49);
+            if (features.Alibi) sp_1_6_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 49);
             if (score.Enabled && rowBase + 24 < seqQ && col + 49 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 49, seqQ, seqK);
@@ -37197,7 +36513,7 @@ internal static partial class BackwardKernels
             float sp_1_7_0 = mode.Prepare(s_1_7.X, prep);
             float dd_1_7_0 = mode.Derivative(sp_1_7_0);
             sp_1_7_0 *= sl2;
-            if (features.Alibi) sp_1_7_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 56);
+            if (features.Alibi) sp_1_7_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 56);
             if (score.Enabled && rowBase + 16 < seqQ && col + 56 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 56, seqQ, seqK);
@@ -37209,7 +36525,7 @@ internal static partial class BackwardKernels
             float sp_1_7_1 = mode.Prepare(s_1_7.Y, prep);
             float dd_1_7_1 = mode.Derivative(sp_1_7_1);
             sp_1_7_1 *= sl2;
-            if (features.Alibi) sp_1_7_1 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 57);
+            if (features.Alibi) sp_1_7_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 57);
             if (score.Enabled && rowBase + 16 < seqQ && col + 57 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 16, col + 57, seqQ, seqK);
@@ -37221,7 +36537,7 @@ internal static partial class BackwardKernels
             float sp_1_7_2 = mode.Prepare(s_1_7.Z, prep);
             float dd_1_7_2 = mode.Derivative(sp_1_7_2);
             sp_1_7_2 *= sl2;
-            if (features.Alibi) sp_1_7_2 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 56);
+            if (features.Alibi) sp_1_7_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 56);
             if (score.Enabled && rowBase + 24 < seqQ && col + 56 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 56, seqQ, seqK);
@@ -37233,7 +36549,7 @@ internal static partial class BackwardKernels
             float sp_1_7_3 = mode.Prepare(s_1_7.W, prep);
             float dd_1_7_3 = mode.Derivative(sp_1_7_3);
             sp_1_7_3 *= sl2;
-            if (features.Alibi) sp_1_7_3 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 57);
+            if (features.Alibi) sp_1_7_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 57);
             if (score.Enabled && rowBase + 24 < seqQ && col + 57 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 24, col + 57, seqQ, seqK);
@@ -37247,6 +36563,19 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -37962,14 +37291,8 @@ internal static partial class BackwardKernels
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
-        int diag_0_0 = rowBase + 0 + shift;
-        int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
-        int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_0 + p.WindowRight;
         float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
         float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
-        int diag_0_1 = rowBase + 8 + shift;
-        int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
-        int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > seqK - 1 ? seqK - 1 : diag_0_1 + p.WindowRight;
         Float4 dq_0_0 = default;
         Float4 dq_0_1 = default;
         Float4 dq_0_2 = default;
@@ -38318,7 +37641,7 @@ internal static partial class BackwardKernels
             float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
             float dd_0_0_0 = mode.Derivative(sp_0_0_0);
             sp_0_0_0 *= sl2;
-            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
             if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
@@ -38330,7 +37653,7 @@ internal static partial class BackwardKernels
             float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
             float dd_0_0_1 = mode.Derivative(sp_0_0_1);
             sp_0_0_1 *= sl2;
-            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 1);
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
             if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
@@ -38342,7 +37665,7 @@ internal static partial class BackwardKernels
             float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
             float dd_0_0_2 = mode.Derivative(sp_0_0_2);
             sp_0_0_2 *= sl2;
-            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
             if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
@@ -38354,7 +37677,7 @@ internal static partial class BackwardKernels
             float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
             float dd_0_0_3 = mode.Derivative(sp_0_0_3);
             sp_0_0_3 *= sl2;
-            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 1);
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
             if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
@@ -38366,7 +37689,7 @@ internal static partial class BackwardKernels
             float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
             float dd_0_1_0 = mode.Derivative(sp_0_1_0);
             sp_0_1_0 *= sl2;
-            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
             if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
@@ -38378,7 +37701,7 @@ internal static partial class BackwardKernels
             float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
             float dd_0_1_1 = mode.Derivative(sp_0_1_1);
             sp_0_1_1 *= sl2;
-            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 9);
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
             if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
@@ -38390,7 +37713,7 @@ internal static partial class BackwardKernels
             float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
             float dd_0_1_2 = mode.Derivative(sp_0_1_2);
             sp_0_1_2 *= sl2;
-            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
             if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
@@ -38402,7 +37725,7 @@ internal static partial class BackwardKernels
             float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
             float dd_0_1_3 = mode.Derivative(sp_0_1_3);
             sp_0_1_3 *= sl2;
-            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 9);
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
             if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
@@ -38414,7 +37737,7 @@ internal static partial class BackwardKernels
             float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
             float dd_0_2_0 = mode.Derivative(sp_0_2_0);
             sp_0_2_0 *= sl2;
-            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
             if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
@@ -38426,7 +37749,7 @@ internal static partial class BackwardKernels
             float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
             float dd_0_2_1 = mode.Derivative(sp_0_2_1);
             sp_0_2_1 *= sl2;
-            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 17);
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
             if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
@@ -38438,7 +37761,7 @@ internal static partial class BackwardKernels
             float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
             float dd_0_2_2 = mode.Derivative(sp_0_2_2);
             sp_0_2_2 *= sl2;
-            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
             if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
@@ -38450,7 +37773,7 @@ internal static partial class BackwardKernels
             float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
             float dd_0_2_3 = mode.Derivative(sp_0_2_3);
             sp_0_2_3 *= sl2;
-            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 17);
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
             if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
@@ -38462,7 +37785,7 @@ internal static partial class BackwardKernels
             float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
             float dd_0_3_0 = mode.Derivative(sp_0_3_0);
             sp_0_3_0 *= sl2;
-            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
             if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
@@ -38474,7 +37797,7 @@ internal static partial class BackwardKernels
             float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
             float dd_0_3_1 = mode.Derivative(sp_0_3_1);
             sp_0_3_1 *= sl2;
-            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 25);
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
             if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
@@ -38486,7 +37809,7 @@ internal static partial class BackwardKernels
             float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
             float dd_0_3_2 = mode.Derivative(sp_0_3_2);
             sp_0_3_2 *= sl2;
-            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
             if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
@@ -38498,7 +37821,7 @@ internal static partial class BackwardKernels
             float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
             float dd_0_3_3 = mode.Derivative(sp_0_3_3);
             sp_0_3_3 *= sl2;
-            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 25);
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
             if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
@@ -38510,7 +37833,7 @@ internal static partial class BackwardKernels
             float sp_0_4_0 = mode.Prepare(s_0_4.X, prep);
             float dd_0_4_0 = mode.Derivative(sp_0_4_0);
             sp_0_4_0 *= sl2;
-            if (features.Alibi) sp_0_4_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 32);
+            if (features.Alibi) sp_0_4_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 32);
             if (score.Enabled && rowBase + 0 < seqQ && col + 32 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 32, seqQ, seqK);
@@ -38522,7 +37845,7 @@ internal static partial class BackwardKernels
             float sp_0_4_1 = mode.Prepare(s_0_4.Y, prep);
             float dd_0_4_1 = mode.Derivative(sp_0_4_1);
             sp_0_4_1 *= sl2;
-            if (features.Alibi) sp_0_4_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 33);
+            if (features.Alibi) sp_0_4_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 33);
             if (score.Enabled && rowBase + 0 < seqQ && col + 33 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 33, seqQ, seqK);
@@ -38534,7 +37857,7 @@ internal static partial class BackwardKernels
             float sp_0_4_2 = mode.Prepare(s_0_4.Z, prep);
             float dd_0_4_2 = mode.Derivative(sp_0_4_2);
             sp_0_4_2 *= sl2;
-            if (features.Alibi) sp_0_4_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 32);
+            if (features.Alibi) sp_0_4_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 32);
             if (score.Enabled && rowBase + 8 < seqQ && col + 32 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 32, seqQ, seqK);
@@ -38546,7 +37869,7 @@ internal static partial class BackwardKernels
             float sp_0_4_3 = mode.Prepare(s_0_4.W, prep);
             float dd_0_4_3 = mode.Derivative(sp_0_4_3);
             sp_0_4_3 *= sl2;
-            if (features.Alibi) sp_0_4_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 33);
+            if (features.Alibi) sp_0_4_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 33);
             if (score.Enabled && rowBase + 8 < seqQ && col + 33 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 33, seqQ, seqK);
@@ -38558,7 +37881,7 @@ internal static partial class BackwardKernels
             float sp_0_5_0 = mode.Prepare(s_0_5.X, prep);
             float dd_0_5_0 = mode.Derivative(sp_0_5_0);
             sp_0_5_0 *= sl2;
-            if (features.Alibi) sp_0_5_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 40);
+            if (features.Alibi) sp_0_5_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 40);
             if (score.Enabled && rowBase + 0 < seqQ && col + 40 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 40, seqQ, seqK);
@@ -38570,7 +37893,7 @@ internal static partial class BackwardKernels
             float sp_0_5_1 = mode.Prepare(s_0_5.Y, prep);
             float dd_0_5_1 = mode.Derivative(sp_0_5_1);
             sp_0_5_1 *= sl2;
-            if (features.Alibi) sp_0_5_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 41);
+            if (features.Alibi) sp_0_5_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 41);
             if (score.Enabled && rowBase + 0 < seqQ && col + 41 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 41, seqQ, seqK);
@@ -38582,7 +37905,7 @@ internal static partial class BackwardKernels
             float sp_0_5_2 = mode.Prepare(s_0_5.Z, prep);
             float dd_0_5_2 = mode.Derivative(sp_0_5_2);
             sp_0_5_2 *= sl2;
-            if (features.Alibi) sp_0_5_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 40);
+            if (features.Alibi) sp_0_5_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 40);
             if (score.Enabled && rowBase + 8 < seqQ && col + 40 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 40, seqQ, seqK);
@@ -38594,7 +37917,7 @@ internal static partial class BackwardKernels
             float sp_0_5_3 = mode.Prepare(s_0_5.W, prep);
             float dd_0_5_3 = mode.Derivative(sp_0_5_3);
             sp_0_5_3 *= sl2;
-            if (features.Alibi) sp_0_5_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 41);
+            if (features.Alibi) sp_0_5_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 41);
             if (score.Enabled && rowBase + 8 < seqQ && col + 41 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 41, seqQ, seqK);
@@ -38606,7 +37929,7 @@ internal static partial class BackwardKernels
             float sp_0_6_0 = mode.Prepare(s_0_6.X, prep);
             float dd_0_6_0 = mode.Derivative(sp_0_6_0);
             sp_0_6_0 *= sl2;
-            if (features.Alibi) sp_0_6_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 48);
+            if (features.Alibi) sp_0_6_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 48);
             if (score.Enabled && rowBase + 0 < seqQ && col + 48 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 48, seqQ, seqK);
@@ -38618,7 +37941,7 @@ internal static partial class BackwardKernels
             float sp_0_6_1 = mode.Prepare(s_0_6.Y, prep);
             float dd_0_6_1 = mode.Derivative(sp_0_6_1);
             sp_0_6_1 *= sl2;
-            if (features.Alibi) sp_0_6_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 49);
+            if (features.Alibi) sp_0_6_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 49);
             if (score.Enabled && rowBase + 0 < seqQ && col + 49 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 49, seqQ, seqK);
@@ -38630,7 +37953,7 @@ internal static partial class BackwardKernels
             float sp_0_6_2 = mode.Prepare(s_0_6.Z, prep);
             float dd_0_6_2 = mode.Derivative(sp_0_6_2);
             sp_0_6_2 *= sl2;
-            if (features.Alibi) sp_0_6_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 48);
+            if (features.Alibi) sp_0_6_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 48);
             if (score.Enabled && rowBase + 8 < seqQ && col + 48 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 48, seqQ, seqK);
@@ -38642,7 +37965,7 @@ internal static partial class BackwardKernels
             float sp_0_6_3 = mode.Prepare(s_0_6.W, prep);
             float dd_0_6_3 = mode.Derivative(sp_0_6_3);
             sp_0_6_3 *= sl2;
-            if (features.Alibi) sp_0_6_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 49);
+            if (features.Alibi) sp_0_6_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 49);
             if (score.Enabled && rowBase + 8 < seqQ && col + 49 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 49, seqQ, seqK);
@@ -38654,7 +37977,7 @@ internal static partial class BackwardKernels
             float sp_0_7_0 = mode.Prepare(s_0_7.X, prep);
             float dd_0_7_0 = mode.Derivative(sp_0_7_0);
             sp_0_7_0 *= sl2;
-            if (features.Alibi) sp_0_7_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 56);
+            if (features.Alibi) sp_0_7_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 56);
             if (score.Enabled && rowBase + 0 < seqQ && col + 56 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 56, seqQ, seqK);
@@ -38666,7 +37989,7 @@ internal static partial class BackwardKernels
             float sp_0_7_1 = mode.Prepare(s_0_7.Y, prep);
             float dd_0_7_1 = mode.Derivative(sp_0_7_1);
             sp_0_7_1 *= sl2;
-            if (features.Alibi) sp_0_7_1 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 57);
+            if (features.Alibi) sp_0_7_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 57);
             if (score.Enabled && rowBase + 0 < seqQ && col + 57 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 0, col + 57, seqQ, seqK);
@@ -38678,7 +38001,7 @@ internal static partial class BackwardKernels
             float sp_0_7_2 = mode.Prepare(s_0_7.Z, prep);
             float dd_0_7_2 = mode.Derivative(sp_0_7_2);
             sp_0_7_2 *= sl2;
-            if (features.Alibi) sp_0_7_2 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 56);
+            if (features.Alibi) sp_0_7_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 56);
             if (score.Enabled && rowBase + 8 < seqQ && col + 56 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 56, seqQ, seqK);
@@ -38690,7 +38013,7 @@ internal static partial class BackwardKernels
             float sp_0_7_3 = mode.Prepare(s_0_7.W, prep);
             float dd_0_7_3 = mode.Derivative(sp_0_7_3);
             sp_0_7_3 *= sl2;
-            if (features.Alibi) sp_0_7_3 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 57);
+            if (features.Alibi) sp_0_7_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 57);
             if (score.Enabled && rowBase + 8 < seqQ && col + 57 < seqK)
             {
                 var at = new CudaScorePosition(batch, head, rowBase + 8, col + 57, seqQ, seqK);
@@ -38704,6 +38027,13 @@ internal static partial class BackwardKernels
             {
                 int lastKey = seqK - 1;
                 ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
                 bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
                 s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
                 s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
@@ -39045,6 +38375,1108 @@ internal static partial class BackwardKernels
                 if (104 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 104) * 2), kind.Pack(dq_0_13.Z * qScale, dq_0_13.W * qScale));
                 if (112 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 112) * 2), kind.Pack(dq_0_14.Z * qScale, dq_0_14.W * qScale));
                 if (120 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 120) * 2), kind.Pack(dq_0_15.Z * qScale, dq_0_15.W * qScale));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward dQ, head dim ≤ 64 (the deterministic path: no atomics): a block of 128 threads owns 128 query rows
+    /// (4 warps × 2 m-tile(s)) and streams key/value tiles of 32: S = Q·Kᵀ, P = 2^(logit − LSE₂), dP = dO·Vᵀ,
+    /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
+    /// Q/dO fragments: re-read from shared memory.
+    /// </summary>
+    public static void DQ_D64_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    {
+        const int RowBytes = 128, BlockM = 128, BlockN = 32;
+        const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
+        var kind = default(TKind);
+        var mode = default(TMode);
+        var features = default(TFeatures);
+        var score = mods.Score;
+        var mask = mods.Mask;
+        int tid = Group.IdxX;
+        int lane = tid & 31;
+        int warp = tid >> 5;
+        int g = lane >> 2;
+        int t = lane & 3;
+        int swz = lane & 7;
+        int half = lane >> 4;
+        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
+        int head = Grid.IdxY;
+        int batch = Grid.IdxZ;
+        int kvHead = head / p.GroupSize;
+        int seqQ = p.SeqQ;
+        int seqK = p.SeqK;
+        long qTok0 = (long)batch * p.SeqQ;
+        long kTok0 = (long)batch * p.SeqK;
+        if (p.CuQ != 0)
+        {
+            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
+            int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
+            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
+            seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;
+            qTok0 = q0;
+            kTok0 = k0;
+        }
+        int qStart = qBlock * BlockM;
+        if (qStart >= seqQ)
+            return;
+        int qRows = seqQ - qStart < BlockM ? seqQ - qStart : BlockM;
+        int qEnd = qStart + qRows;
+        int nFirst = TileMath.KeyBlockFirst(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);
+        int nEnd = TileMath.KeyBlockEnd(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);
+        uint sQ = PtxOps.SharedBase();
+        uint sDO = sQ + QBytes;
+        uint sK = sDO + QBytes;
+        uint sV = sK + 2 * KvBytes;
+        int headBytes = p.HeadDim * 2;
+        long qRowStride = (long)p.Heads * headBytes;
+        long kRowStride = (long)p.KvHeads * headBytes;
+        long qOffset = (qTok0 + qStart) * qRowStride + (long)head * headBytes;
+        long kOffset = kTok0 * kRowStride + (long)kvHead * headBytes;
+        ulong kBase = p.K + (ulong)kOffset;
+        ulong vBase = p.V + (ulong)kOffset;
+        const int RowStep = 16;
+        int ldRow = tid >> 3;
+        int ldChunk = tid & 7;
+        bool chunkOk = ldChunk < (p.HeadDim >> 3);
+        uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);
+        long ldQ = ldRow * qRowStride + (ldChunk << 4);
+        long ldKv = ldRow * kRowStride + (ldChunk << 4);
+
+        // Prologue: the Q and dO tiles, then the first K and V tiles.
+        {
+            uint ls = sQ + ldShared;
+            ulong lg = p.Q + (ulong)qOffset + (ulong)ldQ;
+            long lstep = RowStep * qRowStride;
+            int lvalid = qRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 80 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 112 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+            }
+        }
+        {
+            uint ls = sDO + ldShared;
+            ulong lg = p.DO + (ulong)qOffset + (ulong)ldQ;
+            long lstep = RowStep * qRowStride;
+            int lvalid = qRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 80 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 112 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (nFirst < nEnd)
+        {
+            uint kvStage = 0u;
+            int kvBlock = nFirst;
+            {
+                uint ls = sK + kvStage * KvBytes + ldShared;
+                ulong lg = kBase + (ulong)(kvBlock * BlockN * kRowStride) + (ulong)ldKv;
+                long lstep = RowStep * kRowStride;
+                int lvalid = seqK - kvBlock * BlockN;
+                if (lvalid >= 32 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                }
+            }
+            {
+                uint ls = sV + kvStage * KvBytes + ldShared;
+                ulong lg = vBase + (ulong)(kvBlock * BlockN * kRowStride) + (ulong)ldKv;
+                long lstep = RowStep * kRowStride;
+                int lvalid = seqK - kvBlock * BlockN;
+                if (lvalid >= 32 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                }
+            }
+        }
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup1();
+        Group.Barrier();
+
+        int warpRow = warp * 32;
+        uint qFrag = sQ + (uint)((warpRow + (lane & 15)) * RowBytes);
+        uint doFrag = sDO + (uint)((warpRow + (lane & 15)) * RowBytes);
+        int bRow = (lane & 7) * RowBytes;
+        int quarter = lane >> 3;
+        int tRow = (lane & 15) * RowBytes;
+        int shift = seqK - seqQ;
+        int rowBase = qStart + warpRow + g;
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        uint dropUpper = (uint)(t & 1);
+        ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
+        float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
+        float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
+        float lse_0_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 32ul);
+        float rd_0_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 32ul);
+        float lse_1_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 64ul);
+        float rd_1_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 64ul);
+        float lse_1_1 = PtxOps.LoadFloat(p.Lse2 + vecRow + 96ul);
+        float rd_1_1 = PtxOps.LoadFloat(p.RowDot + vecRow + 96ul);
+        Float4 dq_0_0 = default;
+        Float4 dq_0_1 = default;
+        Float4 dq_0_2 = default;
+        Float4 dq_0_3 = default;
+        Float4 dq_0_4 = default;
+        Float4 dq_0_5 = default;
+        Float4 dq_0_6 = default;
+        Float4 dq_0_7 = default;
+        Float4 dq_1_0 = default;
+        Float4 dq_1_1 = default;
+        Float4 dq_1_2 = default;
+        Float4 dq_1_3 = default;
+        Float4 dq_1_4 = default;
+        Float4 dq_1_5 = default;
+        Float4 dq_1_6 = default;
+        Float4 dq_1_7 = default;
+
+        for (int n = nFirst; n < nEnd; n++)
+        {
+            uint stage = (uint)((n - nFirst) & 1);
+            uint kTile = sK + stage * KvBytes;
+            uint vTile = sV + stage * KvBytes;
+            PtxOps.WaitGroup0();
+            Group.Barrier();
+            if (n + 1 < nEnd)
+            {
+                uint kvStage = stage ^ 1u;
+                int kvBlock = n + 1;
+                {
+                    uint ls = sK + kvStage * KvBytes + ldShared;
+                    ulong lg = kBase + (ulong)(kvBlock * BlockN * kRowStride) + (ulong)ldKv;
+                    long lstep = RowStep * kRowStride;
+                    int lvalid = seqK - kvBlock * BlockN;
+                    if (lvalid >= 32 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    }
+                }
+                {
+                    uint ls = sV + kvStage * KvBytes + ldShared;
+                    ulong lg = vBase + (ulong)(kvBlock * BlockN * kRowStride) + (ulong)ldKv;
+                    long lstep = RowStep * kRowStride;
+                    int lvalid = seqK - kvBlock * BlockN;
+                    if (lvalid >= 32 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 16 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    }
+                }
+            }
+            PtxOps.CommitGroup();
+            BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;
+            if (mask.Enabled && coverage == BlockCoverage.Empty)
+                continue;
+
+            // S = Q·Kᵀ and dP = dO·Vᵀ.
+            Float4 s_0_0 = default;
+            Float4 s_0_1 = default;
+            Float4 s_0_2 = default;
+            Float4 s_0_3 = default;
+            Float4 s_1_0 = default;
+            Float4 s_1_1 = default;
+            Float4 s_1_2 = default;
+            Float4 s_1_3 = default;
+            Uint4 qs_0_0 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((0 + half) ^ swz) << 4));
+            Uint4 qs_0_1 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((2 + half) ^ swz) << 4));
+            Uint4 qs_1_0 = PtxOps.LdMatrixX4(qFrag + 2048u + (uint)(((0 + half) ^ swz) << 4));
+            Uint4 qs_1_1 = PtxOps.LdMatrixX4(qFrag + 2048u + (uint)(((2 + half) ^ swz) << 4));
+            uint sOff0 = kTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
+            Uint4 sb_0_0 = PtxOps.LdMatrixX4(sOff0 + 0u);
+            s_0_0 = kind.Mma(s_0_0, qs_0_0.X, qs_0_0.Y, qs_0_0.Z, qs_0_0.W, sb_0_0.X, sb_0_0.Y);
+            s_0_0 = kind.Mma(s_0_0, qs_0_1.X, qs_0_1.Y, qs_0_1.Z, qs_0_1.W, sb_0_0.Z, sb_0_0.W);
+            s_1_0 = kind.Mma(s_1_0, qs_1_0.X, qs_1_0.Y, qs_1_0.Z, qs_1_0.W, sb_0_0.X, sb_0_0.Y);
+            s_1_0 = kind.Mma(s_1_0, qs_1_1.X, qs_1_1.Y, qs_1_1.Z, qs_1_1.W, sb_0_0.Z, sb_0_0.W);
+            Uint4 sb_0_1 = PtxOps.LdMatrixX4(sOff0 + 1024u);
+            s_0_1 = kind.Mma(s_0_1, qs_0_0.X, qs_0_0.Y, qs_0_0.Z, qs_0_0.W, sb_0_1.X, sb_0_1.Y);
+            s_0_1 = kind.Mma(s_0_1, qs_0_1.X, qs_0_1.Y, qs_0_1.Z, qs_0_1.W, sb_0_1.Z, sb_0_1.W);
+            s_1_1 = kind.Mma(s_1_1, qs_1_0.X, qs_1_0.Y, qs_1_0.Z, qs_1_0.W, sb_0_1.X, sb_0_1.Y);
+            s_1_1 = kind.Mma(s_1_1, qs_1_1.X, qs_1_1.Y, qs_1_1.Z, qs_1_1.W, sb_0_1.Z, sb_0_1.W);
+            Uint4 sb_0_2 = PtxOps.LdMatrixX4(sOff0 + 2048u);
+            s_0_2 = kind.Mma(s_0_2, qs_0_0.X, qs_0_0.Y, qs_0_0.Z, qs_0_0.W, sb_0_2.X, sb_0_2.Y);
+            s_0_2 = kind.Mma(s_0_2, qs_0_1.X, qs_0_1.Y, qs_0_1.Z, qs_0_1.W, sb_0_2.Z, sb_0_2.W);
+            s_1_2 = kind.Mma(s_1_2, qs_1_0.X, qs_1_0.Y, qs_1_0.Z, qs_1_0.W, sb_0_2.X, sb_0_2.Y);
+            s_1_2 = kind.Mma(s_1_2, qs_1_1.X, qs_1_1.Y, qs_1_1.Z, qs_1_1.W, sb_0_2.Z, sb_0_2.W);
+            Uint4 sb_0_3 = PtxOps.LdMatrixX4(sOff0 + 3072u);
+            s_0_3 = kind.Mma(s_0_3, qs_0_0.X, qs_0_0.Y, qs_0_0.Z, qs_0_0.W, sb_0_3.X, sb_0_3.Y);
+            s_0_3 = kind.Mma(s_0_3, qs_0_1.X, qs_0_1.Y, qs_0_1.Z, qs_0_1.W, sb_0_3.Z, sb_0_3.W);
+            s_1_3 = kind.Mma(s_1_3, qs_1_0.X, qs_1_0.Y, qs_1_0.Z, qs_1_0.W, sb_0_3.X, sb_0_3.Y);
+            s_1_3 = kind.Mma(s_1_3, qs_1_1.X, qs_1_1.Y, qs_1_1.Z, qs_1_1.W, sb_0_3.Z, sb_0_3.W);
+            Uint4 qs_0_2 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((4 + half) ^ swz) << 4));
+            Uint4 qs_0_3 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((6 + half) ^ swz) << 4));
+            Uint4 qs_1_2 = PtxOps.LdMatrixX4(qFrag + 2048u + (uint)(((4 + half) ^ swz) << 4));
+            Uint4 qs_1_3 = PtxOps.LdMatrixX4(qFrag + 2048u + (uint)(((6 + half) ^ swz) << 4));
+            uint sOff1 = kTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
+            Uint4 sb_1_0 = PtxOps.LdMatrixX4(sOff1 + 0u);
+            s_0_0 = kind.Mma(s_0_0, qs_0_2.X, qs_0_2.Y, qs_0_2.Z, qs_0_2.W, sb_1_0.X, sb_1_0.Y);
+            s_0_0 = kind.Mma(s_0_0, qs_0_3.X, qs_0_3.Y, qs_0_3.Z, qs_0_3.W, sb_1_0.Z, sb_1_0.W);
+            s_1_0 = kind.Mma(s_1_0, qs_1_2.X, qs_1_2.Y, qs_1_2.Z, qs_1_2.W, sb_1_0.X, sb_1_0.Y);
+            s_1_0 = kind.Mma(s_1_0, qs_1_3.X, qs_1_3.Y, qs_1_3.Z, qs_1_3.W, sb_1_0.Z, sb_1_0.W);
+            Uint4 sb_1_1 = PtxOps.LdMatrixX4(sOff1 + 1024u);
+            s_0_1 = kind.Mma(s_0_1, qs_0_2.X, qs_0_2.Y, qs_0_2.Z, qs_0_2.W, sb_1_1.X, sb_1_1.Y);
+            s_0_1 = kind.Mma(s_0_1, qs_0_3.X, qs_0_3.Y, qs_0_3.Z, qs_0_3.W, sb_1_1.Z, sb_1_1.W);
+            s_1_1 = kind.Mma(s_1_1, qs_1_2.X, qs_1_2.Y, qs_1_2.Z, qs_1_2.W, sb_1_1.X, sb_1_1.Y);
+            s_1_1 = kind.Mma(s_1_1, qs_1_3.X, qs_1_3.Y, qs_1_3.Z, qs_1_3.W, sb_1_1.Z, sb_1_1.W);
+            Uint4 sb_1_2 = PtxOps.LdMatrixX4(sOff1 + 2048u);
+            s_0_2 = kind.Mma(s_0_2, qs_0_2.X, qs_0_2.Y, qs_0_2.Z, qs_0_2.W, sb_1_2.X, sb_1_2.Y);
+            s_0_2 = kind.Mma(s_0_2, qs_0_3.X, qs_0_3.Y, qs_0_3.Z, qs_0_3.W, sb_1_2.Z, sb_1_2.W);
+            s_1_2 = kind.Mma(s_1_2, qs_1_2.X, qs_1_2.Y, qs_1_2.Z, qs_1_2.W, sb_1_2.X, sb_1_2.Y);
+            s_1_2 = kind.Mma(s_1_2, qs_1_3.X, qs_1_3.Y, qs_1_3.Z, qs_1_3.W, sb_1_2.Z, sb_1_2.W);
+            Uint4 sb_1_3 = PtxOps.LdMatrixX4(sOff1 + 3072u);
+            s_0_3 = kind.Mma(s_0_3, qs_0_2.X, qs_0_2.Y, qs_0_2.Z, qs_0_2.W, sb_1_3.X, sb_1_3.Y);
+            s_0_3 = kind.Mma(s_0_3, qs_0_3.X, qs_0_3.Y, qs_0_3.Z, qs_0_3.W, sb_1_3.Z, sb_1_3.W);
+            s_1_3 = kind.Mma(s_1_3, qs_1_2.X, qs_1_2.Y, qs_1_2.Z, qs_1_2.W, sb_1_3.X, sb_1_3.Y);
+            s_1_3 = kind.Mma(s_1_3, qs_1_3.X, qs_1_3.Y, qs_1_3.Z, qs_1_3.W, sb_1_3.Z, sb_1_3.W);
+            Float4 dp_0_0 = default;
+            Float4 dp_0_1 = default;
+            Float4 dp_0_2 = default;
+            Float4 dp_0_3 = default;
+            Float4 dp_1_0 = default;
+            Float4 dp_1_1 = default;
+            Float4 dp_1_2 = default;
+            Float4 dp_1_3 = default;
+            Uint4 odp_0_0 = PtxOps.LdMatrixX4(doFrag + 0u + (uint)(((0 + half) ^ swz) << 4));
+            Uint4 odp_0_1 = PtxOps.LdMatrixX4(doFrag + 0u + (uint)(((2 + half) ^ swz) << 4));
+            Uint4 odp_1_0 = PtxOps.LdMatrixX4(doFrag + 2048u + (uint)(((0 + half) ^ swz) << 4));
+            Uint4 odp_1_1 = PtxOps.LdMatrixX4(doFrag + 2048u + (uint)(((2 + half) ^ swz) << 4));
+            uint dpOff0 = vTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
+            Uint4 dpb_0_0 = PtxOps.LdMatrixX4(dpOff0 + 0u);
+            dp_0_0 = kind.Mma(dp_0_0, odp_0_0.X, odp_0_0.Y, odp_0_0.Z, odp_0_0.W, dpb_0_0.X, dpb_0_0.Y);
+            dp_0_0 = kind.Mma(dp_0_0, odp_0_1.X, odp_0_1.Y, odp_0_1.Z, odp_0_1.W, dpb_0_0.Z, dpb_0_0.W);
+            dp_1_0 = kind.Mma(dp_1_0, odp_1_0.X, odp_1_0.Y, odp_1_0.Z, odp_1_0.W, dpb_0_0.X, dpb_0_0.Y);
+            dp_1_0 = kind.Mma(dp_1_0, odp_1_1.X, odp_1_1.Y, odp_1_1.Z, odp_1_1.W, dpb_0_0.Z, dpb_0_0.W);
+            Uint4 dpb_0_1 = PtxOps.LdMatrixX4(dpOff0 + 1024u);
+            dp_0_1 = kind.Mma(dp_0_1, odp_0_0.X, odp_0_0.Y, odp_0_0.Z, odp_0_0.W, dpb_0_1.X, dpb_0_1.Y);
+            dp_0_1 = kind.Mma(dp_0_1, odp_0_1.X, odp_0_1.Y, odp_0_1.Z, odp_0_1.W, dpb_0_1.Z, dpb_0_1.W);
+            dp_1_1 = kind.Mma(dp_1_1, odp_1_0.X, odp_1_0.Y, odp_1_0.Z, odp_1_0.W, dpb_0_1.X, dpb_0_1.Y);
+            dp_1_1 = kind.Mma(dp_1_1, odp_1_1.X, odp_1_1.Y, odp_1_1.Z, odp_1_1.W, dpb_0_1.Z, dpb_0_1.W);
+            Uint4 dpb_0_2 = PtxOps.LdMatrixX4(dpOff0 + 2048u);
+            dp_0_2 = kind.Mma(dp_0_2, odp_0_0.X, odp_0_0.Y, odp_0_0.Z, odp_0_0.W, dpb_0_2.X, dpb_0_2.Y);
+            dp_0_2 = kind.Mma(dp_0_2, odp_0_1.X, odp_0_1.Y, odp_0_1.Z, odp_0_1.W, dpb_0_2.Z, dpb_0_2.W);
+            dp_1_2 = kind.Mma(dp_1_2, odp_1_0.X, odp_1_0.Y, odp_1_0.Z, odp_1_0.W, dpb_0_2.X, dpb_0_2.Y);
+            dp_1_2 = kind.Mma(dp_1_2, odp_1_1.X, odp_1_1.Y, odp_1_1.Z, odp_1_1.W, dpb_0_2.Z, dpb_0_2.W);
+            Uint4 dpb_0_3 = PtxOps.LdMatrixX4(dpOff0 + 3072u);
+            dp_0_3 = kind.Mma(dp_0_3, odp_0_0.X, odp_0_0.Y, odp_0_0.Z, odp_0_0.W, dpb_0_3.X, dpb_0_3.Y);
+            dp_0_3 = kind.Mma(dp_0_3, odp_0_1.X, odp_0_1.Y, odp_0_1.Z, odp_0_1.W, dpb_0_3.Z, dpb_0_3.W);
+            dp_1_3 = kind.Mma(dp_1_3, odp_1_0.X, odp_1_0.Y, odp_1_0.Z, odp_1_0.W, dpb_0_3.X, dpb_0_3.Y);
+            dp_1_3 = kind.Mma(dp_1_3, odp_1_1.X, odp_1_1.Y, odp_1_1.Z, odp_1_1.W, dpb_0_3.Z, dpb_0_3.W);
+            Uint4 odp_0_2 = PtxOps.LdMatrixX4(doFrag + 0u + (uint)(((4 + half) ^ swz) << 4));
+            Uint4 odp_0_3 = PtxOps.LdMatrixX4(doFrag + 0u + (uint)(((6 + half) ^ swz) << 4));
+            Uint4 odp_1_2 = PtxOps.LdMatrixX4(doFrag + 2048u + (uint)(((4 + half) ^ swz) << 4));
+            Uint4 odp_1_3 = PtxOps.LdMatrixX4(doFrag + 2048u + (uint)(((6 + half) ^ swz) << 4));
+            uint dpOff1 = vTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
+            Uint4 dpb_1_0 = PtxOps.LdMatrixX4(dpOff1 + 0u);
+            dp_0_0 = kind.Mma(dp_0_0, odp_0_2.X, odp_0_2.Y, odp_0_2.Z, odp_0_2.W, dpb_1_0.X, dpb_1_0.Y);
+            dp_0_0 = kind.Mma(dp_0_0, odp_0_3.X, odp_0_3.Y, odp_0_3.Z, odp_0_3.W, dpb_1_0.Z, dpb_1_0.W);
+            dp_1_0 = kind.Mma(dp_1_0, odp_1_2.X, odp_1_2.Y, odp_1_2.Z, odp_1_2.W, dpb_1_0.X, dpb_1_0.Y);
+            dp_1_0 = kind.Mma(dp_1_0, odp_1_3.X, odp_1_3.Y, odp_1_3.Z, odp_1_3.W, dpb_1_0.Z, dpb_1_0.W);
+            Uint4 dpb_1_1 = PtxOps.LdMatrixX4(dpOff1 + 1024u);
+            dp_0_1 = kind.Mma(dp_0_1, odp_0_2.X, odp_0_2.Y, odp_0_2.Z, odp_0_2.W, dpb_1_1.X, dpb_1_1.Y);
+            dp_0_1 = kind.Mma(dp_0_1, odp_0_3.X, odp_0_3.Y, odp_0_3.Z, odp_0_3.W, dpb_1_1.Z, dpb_1_1.W);
+            dp_1_1 = kind.Mma(dp_1_1, odp_1_2.X, odp_1_2.Y, odp_1_2.Z, odp_1_2.W, dpb_1_1.X, dpb_1_1.Y);
+            dp_1_1 = kind.Mma(dp_1_1, odp_1_3.X, odp_1_3.Y, odp_1_3.Z, odp_1_3.W, dpb_1_1.Z, dpb_1_1.W);
+            Uint4 dpb_1_2 = PtxOps.LdMatrixX4(dpOff1 + 2048u);
+            dp_0_2 = kind.Mma(dp_0_2, odp_0_2.X, odp_0_2.Y, odp_0_2.Z, odp_0_2.W, dpb_1_2.X, dpb_1_2.Y);
+            dp_0_2 = kind.Mma(dp_0_2, odp_0_3.X, odp_0_3.Y, odp_0_3.Z, odp_0_3.W, dpb_1_2.Z, dpb_1_2.W);
+            dp_1_2 = kind.Mma(dp_1_2, odp_1_2.X, odp_1_2.Y, odp_1_2.Z, odp_1_2.W, dpb_1_2.X, dpb_1_2.Y);
+            dp_1_2 = kind.Mma(dp_1_2, odp_1_3.X, odp_1_3.Y, odp_1_3.Z, odp_1_3.W, dpb_1_2.Z, dpb_1_2.W);
+            Uint4 dpb_1_3 = PtxOps.LdMatrixX4(dpOff1 + 3072u);
+            dp_0_3 = kind.Mma(dp_0_3, odp_0_2.X, odp_0_2.Y, odp_0_2.Z, odp_0_2.W, dpb_1_3.X, dpb_1_3.Y);
+            dp_0_3 = kind.Mma(dp_0_3, odp_0_3.X, odp_0_3.Y, odp_0_3.Z, odp_0_3.W, dpb_1_3.Z, dpb_1_3.W);
+            dp_1_3 = kind.Mma(dp_1_3, odp_1_2.X, odp_1_2.Y, odp_1_2.Z, odp_1_2.W, dpb_1_3.X, dpb_1_3.Y);
+            dp_1_3 = kind.Mma(dp_1_3, odp_1_3.X, odp_1_3.Y, odp_1_3.Z, odp_1_3.W, dpb_1_3.Z, dpb_1_3.W);
+
+            // P = 2^(logit − LSE₂), masked; dS = P∘(dP∘Z − D)·d(logit)/d(score) (softcap, the caller's score modifier).
+            float prep = p.PrepScale;
+            float sl2 = p.ScaleLog2;
+            bool chain = mode.HasDerivative || score.Enabled;
+            int col = n * BlockN + 2 * t;
+            float sp_0_0_0 = mode.Prepare(s_0_0.X, prep);
+            float dd_0_0_0 = mode.Derivative(sp_0_0_0);
+            sp_0_0_0 *= sl2;
+            if (features.Alibi) sp_0_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 0);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK);
+                float y = sp_0_0_0 * 0.6931471805599453f;
+                dd_0_0_0 *= score.Derivative(y, at);
+                sp_0_0_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_0.X = PtxOps.Exp2(sp_0_0_0 - lse_0_0);
+            float sp_0_0_1 = mode.Prepare(s_0_0.Y, prep);
+            float dd_0_0_1 = mode.Derivative(sp_0_0_1);
+            sp_0_0_1 *= sl2;
+            if (features.Alibi) sp_0_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 1);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK);
+                float y = sp_0_0_1 * 0.6931471805599453f;
+                dd_0_0_1 *= score.Derivative(y, at);
+                sp_0_0_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_0.Y = PtxOps.Exp2(sp_0_0_1 - lse_0_0);
+            float sp_0_0_2 = mode.Prepare(s_0_0.Z, prep);
+            float dd_0_0_2 = mode.Derivative(sp_0_0_2);
+            sp_0_0_2 *= sl2;
+            if (features.Alibi) sp_0_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 0);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK);
+                float y = sp_0_0_2 * 0.6931471805599453f;
+                dd_0_0_2 *= score.Derivative(y, at);
+                sp_0_0_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_0.Z = PtxOps.Exp2(sp_0_0_2 - lse_0_1);
+            float sp_0_0_3 = mode.Prepare(s_0_0.W, prep);
+            float dd_0_0_3 = mode.Derivative(sp_0_0_3);
+            sp_0_0_3 *= sl2;
+            if (features.Alibi) sp_0_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 1);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK);
+                float y = sp_0_0_3 * 0.6931471805599453f;
+                dd_0_0_3 *= score.Derivative(y, at);
+                sp_0_0_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_0.W = PtxOps.Exp2(sp_0_0_3 - lse_0_1);
+            float sp_0_1_0 = mode.Prepare(s_0_1.X, prep);
+            float dd_0_1_0 = mode.Derivative(sp_0_1_0);
+            sp_0_1_0 *= sl2;
+            if (features.Alibi) sp_0_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 8);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK);
+                float y = sp_0_1_0 * 0.6931471805599453f;
+                dd_0_1_0 *= score.Derivative(y, at);
+                sp_0_1_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_1.X = PtxOps.Exp2(sp_0_1_0 - lse_0_0);
+            float sp_0_1_1 = mode.Prepare(s_0_1.Y, prep);
+            float dd_0_1_1 = mode.Derivative(sp_0_1_1);
+            sp_0_1_1 *= sl2;
+            if (features.Alibi) sp_0_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 9);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK);
+                float y = sp_0_1_1 * 0.6931471805599453f;
+                dd_0_1_1 *= score.Derivative(y, at);
+                sp_0_1_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_1.Y = PtxOps.Exp2(sp_0_1_1 - lse_0_0);
+            float sp_0_1_2 = mode.Prepare(s_0_1.Z, prep);
+            float dd_0_1_2 = mode.Derivative(sp_0_1_2);
+            sp_0_1_2 *= sl2;
+            if (features.Alibi) sp_0_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 8);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK);
+                float y = sp_0_1_2 * 0.6931471805599453f;
+                dd_0_1_2 *= score.Derivative(y, at);
+                sp_0_1_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_1.Z = PtxOps.Exp2(sp_0_1_2 - lse_0_1);
+            float sp_0_1_3 = mode.Prepare(s_0_1.W, prep);
+            float dd_0_1_3 = mode.Derivative(sp_0_1_3);
+            sp_0_1_3 *= sl2;
+            if (features.Alibi) sp_0_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 9);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK);
+                float y = sp_0_1_3 * 0.6931471805599453f;
+                dd_0_1_3 *= score.Derivative(y, at);
+                sp_0_1_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_1.W = PtxOps.Exp2(sp_0_1_3 - lse_0_1);
+            float sp_0_2_0 = mode.Prepare(s_0_2.X, prep);
+            float dd_0_2_0 = mode.Derivative(sp_0_2_0);
+            sp_0_2_0 *= sl2;
+            if (features.Alibi) sp_0_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 16);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK);
+                float y = sp_0_2_0 * 0.6931471805599453f;
+                dd_0_2_0 *= score.Derivative(y, at);
+                sp_0_2_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_2.X = PtxOps.Exp2(sp_0_2_0 - lse_0_0);
+            float sp_0_2_1 = mode.Prepare(s_0_2.Y, prep);
+            float dd_0_2_1 = mode.Derivative(sp_0_2_1);
+            sp_0_2_1 *= sl2;
+            if (features.Alibi) sp_0_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 17);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK);
+                float y = sp_0_2_1 * 0.6931471805599453f;
+                dd_0_2_1 *= score.Derivative(y, at);
+                sp_0_2_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_2.Y = PtxOps.Exp2(sp_0_2_1 - lse_0_0);
+            float sp_0_2_2 = mode.Prepare(s_0_2.Z, prep);
+            float dd_0_2_2 = mode.Derivative(sp_0_2_2);
+            sp_0_2_2 *= sl2;
+            if (features.Alibi) sp_0_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 16);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK);
+                float y = sp_0_2_2 * 0.6931471805599453f;
+                dd_0_2_2 *= score.Derivative(y, at);
+                sp_0_2_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_2.Z = PtxOps.Exp2(sp_0_2_2 - lse_0_1);
+            float sp_0_2_3 = mode.Prepare(s_0_2.W, prep);
+            float dd_0_2_3 = mode.Derivative(sp_0_2_3);
+            sp_0_2_3 *= sl2;
+            if (features.Alibi) sp_0_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 17);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK);
+                float y = sp_0_2_3 * 0.6931471805599453f;
+                dd_0_2_3 *= score.Derivative(y, at);
+                sp_0_2_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_2.W = PtxOps.Exp2(sp_0_2_3 - lse_0_1);
+            float sp_0_3_0 = mode.Prepare(s_0_3.X, prep);
+            float dd_0_3_0 = mode.Derivative(sp_0_3_0);
+            sp_0_3_0 *= sl2;
+            if (features.Alibi) sp_0_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 24);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK);
+                float y = sp_0_3_0 * 0.6931471805599453f;
+                dd_0_3_0 *= score.Derivative(y, at);
+                sp_0_3_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_3.X = PtxOps.Exp2(sp_0_3_0 - lse_0_0);
+            float sp_0_3_1 = mode.Prepare(s_0_3.Y, prep);
+            float dd_0_3_1 = mode.Derivative(sp_0_3_1);
+            sp_0_3_1 *= sl2;
+            if (features.Alibi) sp_0_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 0 + shift, col + 25);
+            if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK);
+                float y = sp_0_3_1 * 0.6931471805599453f;
+                dd_0_3_1 *= score.Derivative(y, at);
+                sp_0_3_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_3.Y = PtxOps.Exp2(sp_0_3_1 - lse_0_0);
+            float sp_0_3_2 = mode.Prepare(s_0_3.Z, prep);
+            float dd_0_3_2 = mode.Derivative(sp_0_3_2);
+            sp_0_3_2 *= sl2;
+            if (features.Alibi) sp_0_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 24);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK);
+                float y = sp_0_3_2 * 0.6931471805599453f;
+                dd_0_3_2 *= score.Derivative(y, at);
+                sp_0_3_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_3.Z = PtxOps.Exp2(sp_0_3_2 - lse_0_1);
+            float sp_0_3_3 = mode.Prepare(s_0_3.W, prep);
+            float dd_0_3_3 = mode.Derivative(sp_0_3_3);
+            sp_0_3_3 *= sl2;
+            if (features.Alibi) sp_0_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 8 + shift, col + 25);
+            if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK);
+                float y = sp_0_3_3 * 0.6931471805599453f;
+                dd_0_3_3 *= score.Derivative(y, at);
+                sp_0_3_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_0_3.W = PtxOps.Exp2(sp_0_3_3 - lse_0_1);
+            float sp_1_0_0 = mode.Prepare(s_1_0.X, prep);
+            float dd_1_0_0 = mode.Derivative(sp_1_0_0);
+            sp_1_0_0 *= sl2;
+            if (features.Alibi) sp_1_0_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 0);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK);
+                float y = sp_1_0_0 * 0.6931471805599453f;
+                dd_1_0_0 *= score.Derivative(y, at);
+                sp_1_0_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_0.X = PtxOps.Exp2(sp_1_0_0 - lse_1_0);
+            float sp_1_0_1 = mode.Prepare(s_1_0.Y, prep);
+            float dd_1_0_1 = mode.Derivative(sp_1_0_1);
+            sp_1_0_1 *= sl2;
+            if (features.Alibi) sp_1_0_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 1);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK);
+                float y = sp_1_0_1 * 0.6931471805599453f;
+                dd_1_0_1 *= score.Derivative(y, at);
+                sp_1_0_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_0.Y = PtxOps.Exp2(sp_1_0_1 - lse_1_0);
+            float sp_1_0_2 = mode.Prepare(s_1_0.Z, prep);
+            float dd_1_0_2 = mode.Derivative(sp_1_0_2);
+            sp_1_0_2 *= sl2;
+            if (features.Alibi) sp_1_0_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 0);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK);
+                float y = sp_1_0_2 * 0.6931471805599453f;
+                dd_1_0_2 *= score.Derivative(y, at);
+                sp_1_0_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_0.Z = PtxOps.Exp2(sp_1_0_2 - lse_1_1);
+            float sp_1_0_3 = mode.Prepare(s_1_0.W, prep);
+            float dd_1_0_3 = mode.Derivative(sp_1_0_3);
+            sp_1_0_3 *= sl2;
+            if (features.Alibi) sp_1_0_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 1);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK);
+                float y = sp_1_0_3 * 0.6931471805599453f;
+                dd_1_0_3 *= score.Derivative(y, at);
+                sp_1_0_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_0.W = PtxOps.Exp2(sp_1_0_3 - lse_1_1);
+            float sp_1_1_0 = mode.Prepare(s_1_1.X, prep);
+            float dd_1_1_0 = mode.Derivative(sp_1_1_0);
+            sp_1_1_0 *= sl2;
+            if (features.Alibi) sp_1_1_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 8);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK);
+                float y = sp_1_1_0 * 0.6931471805599453f;
+                dd_1_1_0 *= score.Derivative(y, at);
+                sp_1_1_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_1.X = PtxOps.Exp2(sp_1_1_0 - lse_1_0);
+            float sp_1_1_1 = mode.Prepare(s_1_1.Y, prep);
+            float dd_1_1_1 = mode.Derivative(sp_1_1_1);
+            sp_1_1_1 *= sl2;
+            if (features.Alibi) sp_1_1_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 9);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK);
+                float y = sp_1_1_1 * 0.6931471805599453f;
+                dd_1_1_1 *= score.Derivative(y, at);
+                sp_1_1_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_1.Y = PtxOps.Exp2(sp_1_1_1 - lse_1_0);
+            float sp_1_1_2 = mode.Prepare(s_1_1.Z, prep);
+            float dd_1_1_2 = mode.Derivative(sp_1_1_2);
+            sp_1_1_2 *= sl2;
+            if (features.Alibi) sp_1_1_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 8);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK);
+                float y = sp_1_1_2 * 0.6931471805599453f;
+                dd_1_1_2 *= score.Derivative(y, at);
+                sp_1_1_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_1.Z = PtxOps.Exp2(sp_1_1_2 - lse_1_1);
+            float sp_1_1_3 = mode.Prepare(s_1_1.W, prep);
+            float dd_1_1_3 = mode.Derivative(sp_1_1_3);
+            sp_1_1_3 *= sl2;
+            if (features.Alibi) sp_1_1_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 9);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK);
+                float y = sp_1_1_3 * 0.6931471805599453f;
+                dd_1_1_3 *= score.Derivative(y, at);
+                sp_1_1_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_1.W = PtxOps.Exp2(sp_1_1_3 - lse_1_1);
+            float sp_1_2_0 = mode.Prepare(s_1_2.X, prep);
+            float dd_1_2_0 = mode.Derivative(sp_1_2_0);
+            sp_1_2_0 *= sl2;
+            if (features.Alibi) sp_1_2_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 16);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK);
+                float y = sp_1_2_0 * 0.6931471805599453f;
+                dd_1_2_0 *= score.Derivative(y, at);
+                sp_1_2_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_2.X = PtxOps.Exp2(sp_1_2_0 - lse_1_0);
+            float sp_1_2_1 = mode.Prepare(s_1_2.Y, prep);
+            float dd_1_2_1 = mode.Derivative(sp_1_2_1);
+            sp_1_2_1 *= sl2;
+            if (features.Alibi) sp_1_2_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 17);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK);
+                float y = sp_1_2_1 * 0.6931471805599453f;
+                dd_1_2_1 *= score.Derivative(y, at);
+                sp_1_2_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_2.Y = PtxOps.Exp2(sp_1_2_1 - lse_1_0);
+            float sp_1_2_2 = mode.Prepare(s_1_2.Z, prep);
+            float dd_1_2_2 = mode.Derivative(sp_1_2_2);
+            sp_1_2_2 *= sl2;
+            if (features.Alibi) sp_1_2_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 16);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK);
+                float y = sp_1_2_2 * 0.6931471805599453f;
+                dd_1_2_2 *= score.Derivative(y, at);
+                sp_1_2_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_2.Z = PtxOps.Exp2(sp_1_2_2 - lse_1_1);
+            float sp_1_2_3 = mode.Prepare(s_1_2.W, prep);
+            float dd_1_2_3 = mode.Derivative(sp_1_2_3);
+            sp_1_2_3 *= sl2;
+            if (features.Alibi) sp_1_2_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 17);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK);
+                float y = sp_1_2_3 * 0.6931471805599453f;
+                dd_1_2_3 *= score.Derivative(y, at);
+                sp_1_2_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_2.W = PtxOps.Exp2(sp_1_2_3 - lse_1_1);
+            float sp_1_3_0 = mode.Prepare(s_1_3.X, prep);
+            float dd_1_3_0 = mode.Derivative(sp_1_3_0);
+            sp_1_3_0 *= sl2;
+            if (features.Alibi) sp_1_3_0 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 24);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK);
+                float y = sp_1_3_0 * 0.6931471805599453f;
+                dd_1_3_0 *= score.Derivative(y, at);
+                sp_1_3_0 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_3.X = PtxOps.Exp2(sp_1_3_0 - lse_1_0);
+            float sp_1_3_1 = mode.Prepare(s_1_3.Y, prep);
+            float dd_1_3_1 = mode.Derivative(sp_1_3_1);
+            sp_1_3_1 *= sl2;
+            if (features.Alibi) sp_1_3_1 -= alibiSlope * (float)AbsDistance(rowBase + 16 + shift, col + 25);
+            if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK);
+                float y = sp_1_3_1 * 0.6931471805599453f;
+                dd_1_3_1 *= score.Derivative(y, at);
+                sp_1_3_1 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_3.Y = PtxOps.Exp2(sp_1_3_1 - lse_1_0);
+            float sp_1_3_2 = mode.Prepare(s_1_3.Z, prep);
+            float dd_1_3_2 = mode.Derivative(sp_1_3_2);
+            sp_1_3_2 *= sl2;
+            if (features.Alibi) sp_1_3_2 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 24);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK);
+                float y = sp_1_3_2 * 0.6931471805599453f;
+                dd_1_3_2 *= score.Derivative(y, at);
+                sp_1_3_2 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_3.Z = PtxOps.Exp2(sp_1_3_2 - lse_1_1);
+            float sp_1_3_3 = mode.Prepare(s_1_3.W, prep);
+            float dd_1_3_3 = mode.Derivative(sp_1_3_3);
+            sp_1_3_3 *= sl2;
+            if (features.Alibi) sp_1_3_3 -= alibiSlope * (float)AbsDistance(rowBase + 24 + shift, col + 25);
+            if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK)
+            {
+                var at = new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK);
+                float y = sp_1_3_3 * 0.6931471805599453f;
+                dd_1_3_3 *= score.Derivative(y, at);
+                sp_1_3_3 = score.Apply(y, at) * 1.4426950408889634f;
+            }
+            s_1_3.W = PtxOps.Exp2(sp_1_3_3 - lse_1_1);
+            bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
+            if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
+            {
+                int lastKey = seqK - 1;
+                ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                // The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
+                bool keep_0_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
+                s_0_0.X = keep_0_0 && col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Z = keep_0_0 && col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_1_0.X = keep_0_0 && col + 0 >= lo_1_0 && col + 0 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Z = keep_0_0 && col + 0 >= lo_1_1 && col + 0 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK)))) ? s_1_0.Z : 0f;
+                bool keep_0_1 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1 <= lastKey ? col + 1 : lastKey)) != 0;
+                s_0_0.Y = keep_0_1 && col + 1 >= lo_0_0 && col + 1 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.W = keep_0_1 && col + 1 >= lo_0_1 && col + 1 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_1_0.Y = keep_0_1 && col + 1 >= lo_1_0 && col + 1 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.W = keep_0_1 && col + 1 >= lo_1_1 && col + 1 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK)))) ? s_1_0.W : 0f;
+                bool keep_1_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8 <= lastKey ? col + 8 : lastKey)) != 0;
+                s_0_1.X = keep_1_0 && col + 8 >= lo_0_0 && col + 8 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Z = keep_1_0 && col + 8 >= lo_0_1 && col + 8 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_1_1.X = keep_1_0 && col + 8 >= lo_1_0 && col + 8 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Z = keep_1_0 && col + 8 >= lo_1_1 && col + 8 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK)))) ? s_1_1.Z : 0f;
+                bool keep_1_1 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9 <= lastKey ? col + 9 : lastKey)) != 0;
+                s_0_1.Y = keep_1_1 && col + 9 >= lo_0_0 && col + 9 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.W = keep_1_1 && col + 9 >= lo_0_1 && col + 9 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_1_1.Y = keep_1_1 && col + 9 >= lo_1_0 && col + 9 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.W = keep_1_1 && col + 9 >= lo_1_1 && col + 9 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK)))) ? s_1_1.W : 0f;
+                bool keep_2_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16 <= lastKey ? col + 16 : lastKey)) != 0;
+                s_0_2.X = keep_2_0 && col + 16 >= lo_0_0 && col + 16 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Z = keep_2_0 && col + 16 >= lo_0_1 && col + 16 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_1_2.X = keep_2_0 && col + 16 >= lo_1_0 && col + 16 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Z = keep_2_0 && col + 16 >= lo_1_1 && col + 16 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK)))) ? s_1_2.Z : 0f;
+                bool keep_2_1 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17 <= lastKey ? col + 17 : lastKey)) != 0;
+                s_0_2.Y = keep_2_1 && col + 17 >= lo_0_0 && col + 17 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.W = keep_2_1 && col + 17 >= lo_0_1 && col + 17 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_1_2.Y = keep_2_1 && col + 17 >= lo_1_0 && col + 17 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.W = keep_2_1 && col + 17 >= lo_1_1 && col + 17 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK)))) ? s_1_2.W : 0f;
+                bool keep_3_0 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24 <= lastKey ? col + 24 : lastKey)) != 0;
+                s_0_3.X = keep_3_0 && col + 24 >= lo_0_0 && col + 24 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Z = keep_3_0 && col + 24 >= lo_0_1 && col + 24 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_1_3.X = keep_3_0 && col + 24 >= lo_1_0 && col + 24 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Z = keep_3_0 && col + 24 >= lo_1_1 && col + 24 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK)))) ? s_1_3.Z : 0f;
+                bool keep_3_1 = p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25 <= lastKey ? col + 25 : lastKey)) != 0;
+                s_0_3.Y = keep_3_1 && col + 25 >= lo_0_0 && col + 25 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.W = keep_3_1 && col + 25 >= lo_0_1 && col + 25 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_3.Y = keep_3_1 && col + 25 >= lo_1_0 && col + 25 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.W = keep_3_1 && col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : 0f;
+            }
+            float dropScale = p.DropScale;
+            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+            uint drow_0_0 = (uint)(rowBase + 0);
+            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
+            dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
+            if (chain) dp_0_0.X *= dd_0_0_0;
+            if (chain) dp_0_0.Y *= dd_0_0_1;
+            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
+            dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
+            if (chain) dp_0_1.X *= dd_0_1_0;
+            if (chain) dp_0_1.Y *= dd_0_1_1;
+            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
+            dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
+            if (chain) dp_0_2.X *= dd_0_2_0;
+            if (chain) dp_0_2.Y *= dd_0_2_1;
+            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
+            dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
+            if (chain) dp_0_3.X *= dd_0_3_0;
+            if (chain) dp_0_3.Y *= dd_0_3_1;
+            uint drow_0_1 = (uint)(rowBase + 8);
+            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
+            dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
+            if (chain) dp_0_0.Z *= dd_0_0_2;
+            if (chain) dp_0_0.W *= dd_0_0_3;
+            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
+            dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
+            if (chain) dp_0_1.Z *= dd_0_1_2;
+            if (chain) dp_0_1.W *= dd_0_1_3;
+            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
+            dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
+            if (chain) dp_0_2.Z *= dd_0_2_2;
+            if (chain) dp_0_2.W *= dd_0_2_3;
+            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
+            dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
+            if (chain) dp_0_3.Z *= dd_0_3_2;
+            if (chain) dp_0_3.W *= dd_0_3_3;
+            uint drow_1_0 = (uint)(rowBase + 16);
+            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
+            dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
+            if (chain) dp_1_0.X *= dd_1_0_0;
+            if (chain) dp_1_0.Y *= dd_1_0_1;
+            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
+            dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
+            if (chain) dp_1_1.X *= dd_1_1_0;
+            if (chain) dp_1_1.Y *= dd_1_1_1;
+            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
+            dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
+            if (chain) dp_1_2.X *= dd_1_2_0;
+            if (chain) dp_1_2.Y *= dd_1_2_1;
+            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
+            dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
+            if (chain) dp_1_3.X *= dd_1_3_0;
+            if (chain) dp_1_3.Y *= dd_1_3_1;
+            uint drow_1_1 = (uint)(rowBase + 24);
+            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
+            dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
+            if (chain) dp_1_0.Z *= dd_1_0_2;
+            if (chain) dp_1_0.W *= dd_1_0_3;
+            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
+            dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
+            if (chain) dp_1_1.Z *= dd_1_1_2;
+            if (chain) dp_1_1.W *= dd_1_1_3;
+            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
+            dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
+            if (chain) dp_1_2.Z *= dd_1_2_2;
+            if (chain) dp_1_2.W *= dd_1_2_3;
+            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
+            dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
+            if (chain) dp_1_3.Z *= dd_1_3_2;
+            if (chain) dp_1_3.W *= dd_1_3_3;
+
+            // dQ += dS·K: dS as A fragments, K by ldmatrix.trans.
+            uint ds_0_0_0 = kind.Pack(dp_0_0.X, dp_0_0.Y);
+            uint ds_0_0_1 = kind.Pack(dp_0_0.Z, dp_0_0.W);
+            uint ds_0_0_2 = kind.Pack(dp_0_1.X, dp_0_1.Y);
+            uint ds_0_0_3 = kind.Pack(dp_0_1.Z, dp_0_1.W);
+            uint ds_0_1_0 = kind.Pack(dp_0_2.X, dp_0_2.Y);
+            uint ds_0_1_1 = kind.Pack(dp_0_2.Z, dp_0_2.W);
+            uint ds_0_1_2 = kind.Pack(dp_0_3.X, dp_0_3.Y);
+            uint ds_0_1_3 = kind.Pack(dp_0_3.Z, dp_0_3.W);
+            uint ds_1_0_0 = kind.Pack(dp_1_0.X, dp_1_0.Y);
+            uint ds_1_0_1 = kind.Pack(dp_1_0.Z, dp_1_0.W);
+            uint ds_1_0_2 = kind.Pack(dp_1_1.X, dp_1_1.Y);
+            uint ds_1_0_3 = kind.Pack(dp_1_1.Z, dp_1_1.W);
+            uint ds_1_1_0 = kind.Pack(dp_1_2.X, dp_1_2.Y);
+            uint ds_1_1_1 = kind.Pack(dp_1_2.Z, dp_1_2.W);
+            uint ds_1_1_2 = kind.Pack(dp_1_3.X, dp_1_3.Y);
+            uint ds_1_1_3 = kind.Pack(dp_1_3.Z, dp_1_3.W);
+            uint kOff0 = kTile + (uint)(tRow + 0);
+            Uint4 kt_0_0 = PtxOps.LdMatrixX4Trans(kOff0 + (uint)(((0 + half) ^ swz) << 4));
+            dq_0_0 = kind.Mma(dq_0_0, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_0.X, kt_0_0.Y);
+            dq_0_1 = kind.Mma(dq_0_1, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_0.Z, kt_0_0.W);
+            dq_1_0 = kind.Mma(dq_1_0, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_0.X, kt_0_0.Y);
+            dq_1_1 = kind.Mma(dq_1_1, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_0.Z, kt_0_0.W);
+            Uint4 kt_0_1 = PtxOps.LdMatrixX4Trans(kOff0 + (uint)(((2 + half) ^ swz) << 4));
+            dq_0_2 = kind.Mma(dq_0_2, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_1.X, kt_0_1.Y);
+            dq_0_3 = kind.Mma(dq_0_3, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_1.Z, kt_0_1.W);
+            dq_1_2 = kind.Mma(dq_1_2, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_1.X, kt_0_1.Y);
+            dq_1_3 = kind.Mma(dq_1_3, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_1.Z, kt_0_1.W);
+            Uint4 kt_0_2 = PtxOps.LdMatrixX4Trans(kOff0 + (uint)(((4 + half) ^ swz) << 4));
+            dq_0_4 = kind.Mma(dq_0_4, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_2.X, kt_0_2.Y);
+            dq_0_5 = kind.Mma(dq_0_5, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_2.Z, kt_0_2.W);
+            dq_1_4 = kind.Mma(dq_1_4, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_2.X, kt_0_2.Y);
+            dq_1_5 = kind.Mma(dq_1_5, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_2.Z, kt_0_2.W);
+            Uint4 kt_0_3 = PtxOps.LdMatrixX4Trans(kOff0 + (uint)(((6 + half) ^ swz) << 4));
+            dq_0_6 = kind.Mma(dq_0_6, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_3.X, kt_0_3.Y);
+            dq_0_7 = kind.Mma(dq_0_7, ds_0_0_0, ds_0_0_1, ds_0_0_2, ds_0_0_3, kt_0_3.Z, kt_0_3.W);
+            dq_1_6 = kind.Mma(dq_1_6, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_3.X, kt_0_3.Y);
+            dq_1_7 = kind.Mma(dq_1_7, ds_1_0_0, ds_1_0_1, ds_1_0_2, ds_1_0_3, kt_0_3.Z, kt_0_3.W);
+            uint kOff1 = kTile + (uint)(tRow + 2048);
+            Uint4 kt_1_0 = PtxOps.LdMatrixX4Trans(kOff1 + (uint)(((0 + half) ^ swz) << 4));
+            dq_0_0 = kind.Mma(dq_0_0, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_0.X, kt_1_0.Y);
+            dq_0_1 = kind.Mma(dq_0_1, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_0.Z, kt_1_0.W);
+            dq_1_0 = kind.Mma(dq_1_0, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_0.X, kt_1_0.Y);
+            dq_1_1 = kind.Mma(dq_1_1, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_0.Z, kt_1_0.W);
+            Uint4 kt_1_1 = PtxOps.LdMatrixX4Trans(kOff1 + (uint)(((2 + half) ^ swz) << 4));
+            dq_0_2 = kind.Mma(dq_0_2, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_1.X, kt_1_1.Y);
+            dq_0_3 = kind.Mma(dq_0_3, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_1.Z, kt_1_1.W);
+            dq_1_2 = kind.Mma(dq_1_2, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_1.X, kt_1_1.Y);
+            dq_1_3 = kind.Mma(dq_1_3, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_1.Z, kt_1_1.W);
+            Uint4 kt_1_2 = PtxOps.LdMatrixX4Trans(kOff1 + (uint)(((4 + half) ^ swz) << 4));
+            dq_0_4 = kind.Mma(dq_0_4, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_2.X, kt_1_2.Y);
+            dq_0_5 = kind.Mma(dq_0_5, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_2.Z, kt_1_2.W);
+            dq_1_4 = kind.Mma(dq_1_4, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_2.X, kt_1_2.Y);
+            dq_1_5 = kind.Mma(dq_1_5, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_2.Z, kt_1_2.W);
+            Uint4 kt_1_3 = PtxOps.LdMatrixX4Trans(kOff1 + (uint)(((6 + half) ^ swz) << 4));
+            dq_0_6 = kind.Mma(dq_0_6, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_3.X, kt_1_3.Y);
+            dq_0_7 = kind.Mma(dq_0_7, ds_0_1_0, ds_0_1_1, ds_0_1_2, ds_0_1_3, kt_1_3.Z, kt_1_3.W);
+            dq_1_6 = kind.Mma(dq_1_6, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_3.X, kt_1_3.Y);
+            dq_1_7 = kind.Mma(dq_1_7, ds_1_1_0, ds_1_1_1, ds_1_1_2, ds_1_1_3, kt_1_3.Z, kt_1_3.W);
+        }
+
+        // Epilogue: dq = scale·dQ for the rows that exist.
+        PtxOps.WaitGroup0();
+        float qScale = p.Scale;
+        long dqElement = (qTok0 + qStart) * p.Heads * p.HeadDim + (long)head * p.HeadDim + 2 * t;
+        int row_0_0 = rowBase + 0;
+        if (row_0_0 < seqQ)
+        {
+            long at_0_0 = dqElement + (long)(row_0_0 - qStart) * p.Heads * p.HeadDim;
+            if (p.DqFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 0) * 4), dq_0_0.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 0) * 4 + 4), dq_0_0.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 8) * 4), dq_0_1.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 8) * 4 + 4), dq_0_1.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 16) * 4), dq_0_2.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 16) * 4 + 4), dq_0_2.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 24) * 4), dq_0_3.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 24) * 4 + 4), dq_0_3.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 32) * 4), dq_0_4.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 32) * 4 + 4), dq_0_4.Y * qScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 40) * 4), dq_0_5.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 40) * 4 + 4), dq_0_5.Y * qScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 48) * 4), dq_0_6.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 48) * 4 + 4), dq_0_6.Y * qScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 56) * 4), dq_0_7.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_0 + 56) * 4 + 4), dq_0_7.Y * qScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 0) * 2), kind.Pack(dq_0_0.X * qScale, dq_0_0.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 8) * 2), kind.Pack(dq_0_1.X * qScale, dq_0_1.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 16) * 2), kind.Pack(dq_0_2.X * qScale, dq_0_2.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 24) * 2), kind.Pack(dq_0_3.X * qScale, dq_0_3.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 32) * 2), kind.Pack(dq_0_4.X * qScale, dq_0_4.Y * qScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 40) * 2), kind.Pack(dq_0_5.X * qScale, dq_0_5.Y * qScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 48) * 2), kind.Pack(dq_0_6.X * qScale, dq_0_6.Y * qScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_0 + 56) * 2), kind.Pack(dq_0_7.X * qScale, dq_0_7.Y * qScale));
+            }
+        }
+        int row_0_1 = rowBase + 8;
+        if (row_0_1 < seqQ)
+        {
+            long at_0_1 = dqElement + (long)(row_0_1 - qStart) * p.Heads * p.HeadDim;
+            if (p.DqFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 0) * 4), dq_0_0.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 0) * 4 + 4), dq_0_0.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 8) * 4), dq_0_1.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 8) * 4 + 4), dq_0_1.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 16) * 4), dq_0_2.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 16) * 4 + 4), dq_0_2.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 24) * 4), dq_0_3.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 24) * 4 + 4), dq_0_3.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 32) * 4), dq_0_4.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 32) * 4 + 4), dq_0_4.W * qScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 40) * 4), dq_0_5.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 40) * 4 + 4), dq_0_5.W * qScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 48) * 4), dq_0_6.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 48) * 4 + 4), dq_0_6.W * qScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 56) * 4), dq_0_7.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_0_1 + 56) * 4 + 4), dq_0_7.W * qScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 0) * 2), kind.Pack(dq_0_0.Z * qScale, dq_0_0.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 8) * 2), kind.Pack(dq_0_1.Z * qScale, dq_0_1.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 16) * 2), kind.Pack(dq_0_2.Z * qScale, dq_0_2.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 24) * 2), kind.Pack(dq_0_3.Z * qScale, dq_0_3.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 32) * 2), kind.Pack(dq_0_4.Z * qScale, dq_0_4.W * qScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 40) * 2), kind.Pack(dq_0_5.Z * qScale, dq_0_5.W * qScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 48) * 2), kind.Pack(dq_0_6.Z * qScale, dq_0_6.W * qScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_0_1 + 56) * 2), kind.Pack(dq_0_7.Z * qScale, dq_0_7.W * qScale));
+            }
+        }
+        int row_1_0 = rowBase + 16;
+        if (row_1_0 < seqQ)
+        {
+            long at_1_0 = dqElement + (long)(row_1_0 - qStart) * p.Heads * p.HeadDim;
+            if (p.DqFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 0) * 4), dq_1_0.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 0) * 4 + 4), dq_1_0.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 8) * 4), dq_1_1.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 8) * 4 + 4), dq_1_1.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 16) * 4), dq_1_2.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 16) * 4 + 4), dq_1_2.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 24) * 4), dq_1_3.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 24) * 4 + 4), dq_1_3.Y * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 32) * 4), dq_1_4.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 32) * 4 + 4), dq_1_4.Y * qScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 40) * 4), dq_1_5.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 40) * 4 + 4), dq_1_5.Y * qScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 48) * 4), dq_1_6.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 48) * 4 + 4), dq_1_6.Y * qScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 56) * 4), dq_1_7.X * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_0 + 56) * 4 + 4), dq_1_7.Y * qScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 0) * 2), kind.Pack(dq_1_0.X * qScale, dq_1_0.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 8) * 2), kind.Pack(dq_1_1.X * qScale, dq_1_1.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 16) * 2), kind.Pack(dq_1_2.X * qScale, dq_1_2.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 24) * 2), kind.Pack(dq_1_3.X * qScale, dq_1_3.Y * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 32) * 2), kind.Pack(dq_1_4.X * qScale, dq_1_4.Y * qScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 40) * 2), kind.Pack(dq_1_5.X * qScale, dq_1_5.Y * qScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 48) * 2), kind.Pack(dq_1_6.X * qScale, dq_1_6.Y * qScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_1_0 + 56) * 2), kind.Pack(dq_1_7.X * qScale, dq_1_7.Y * qScale));
+            }
+        }
+        int row_1_1 = rowBase + 24;
+        if (row_1_1 < seqQ)
+        {
+            long at_1_1 = dqElement + (long)(row_1_1 - qStart) * p.Heads * p.HeadDim;
+            if (p.DqFloat != 0)
+            {
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 0) * 4), dq_1_0.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 0) * 4 + 4), dq_1_0.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 8) * 4), dq_1_1.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 8) * 4 + 4), dq_1_1.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 16) * 4), dq_1_2.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 16) * 4 + 4), dq_1_2.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 24) * 4), dq_1_3.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 24) * 4 + 4), dq_1_3.W * qScale); }
+                { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 32) * 4), dq_1_4.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 32) * 4 + 4), dq_1_4.W * qScale); }
+                if (40 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 40) * 4), dq_1_5.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 40) * 4 + 4), dq_1_5.W * qScale); }
+                if (48 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 48) * 4), dq_1_6.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 48) * 4 + 4), dq_1_6.W * qScale); }
+                if (56 < p.HeadDim) { PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 56) * 4), dq_1_7.Z * qScale); PtxOps.StoreFloat(p.DQ + (ulong)((at_1_1 + 56) * 4 + 4), dq_1_7.W * qScale); }
+            }
+            else
+            {
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 0) * 2), kind.Pack(dq_1_0.Z * qScale, dq_1_0.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 8) * 2), kind.Pack(dq_1_1.Z * qScale, dq_1_1.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 16) * 2), kind.Pack(dq_1_2.Z * qScale, dq_1_2.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 24) * 2), kind.Pack(dq_1_3.Z * qScale, dq_1_3.W * qScale));
+                PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 32) * 2), kind.Pack(dq_1_4.Z * qScale, dq_1_4.W * qScale));
+                if (40 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 40) * 2), kind.Pack(dq_1_5.Z * qScale, dq_1_5.W * qScale));
+                if (48 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 48) * 2), kind.Pack(dq_1_6.Z * qScale, dq_1_6.W * qScale));
+                if (56 < p.HeadDim) PtxOps.StoreWord(p.DQ + (ulong)((at_1_1 + 56) * 2), kind.Pack(dq_1_7.Z * qScale, dq_1_7.W * qScale));
             }
         }
     }
