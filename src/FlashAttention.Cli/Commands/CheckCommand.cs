@@ -164,7 +164,7 @@ internal static class CheckCommand
 
     private static void RenderWorst(IAnsiConsole console, List<CheckResult> results)
     {
-        var table = new Table().Border(TableBorder.Simple).Title("worst error per dtype and tensor (threshold)").AddColumn("dtype");
+        var table = new Table().Border(TableBorder.Simple).Title("worst error per dtype and tensor: the row nearest its bar (that bar)").AddColumn("dtype");
         foreach (var tensor in CheckTensors.All)
             table.AddColumn(new TableColumn(tensor.Label()).RightAligned());
         foreach (var dtype in CheckDtypes.All)
@@ -172,17 +172,16 @@ internal static class CheckCommand
             var row = new List<string> { dtype.Name() };
             foreach (var tensor in CheckTensors.All)
             {
-                var values = results.Where(r => r.Dtype == dtype && r.Errors.ContainsKey(tensor)).Select(r => r.Errors[tensor]).ToList();
-                var bars = results.Where(r => r.Dtype == dtype && r.Errors.ContainsKey(tensor)).Select(r => r.Bar(dtype, tensor)).ToList();
-                double threshold = bars.Count > 0 ? bars.Min() : Thresholds.For(dtype, tensor);
-                if (values.Count == 0)
+                // The row closest to its own bar (rows of one dtype can have different bars, e.g. lse where the GPU rounds
+                // the inputs itself), shown with that bar; NaN counts as the worst.
+                var rows = results.Where(r => r.Dtype == dtype && r.Errors.ContainsKey(tensor))
+                    .Select(r => (Error: r.Errors[tensor], Bar: r.Bar(dtype, tensor))).ToList();
+                if (rows.Count == 0)
                 {
                     row.Add("[grey]–[/]");
                     continue;
                 }
-                double worst = values.Max(); // NaN compares low, so look for it explicitly
-                if (values.Any(double.IsNaN))
-                    worst = double.NaN;
+                var (worst, threshold) = rows.MaxBy(x => double.IsNaN(x.Error) ? double.PositiveInfinity : x.Error / x.Bar);
                 string text = $"{FormatError(worst)} ({FormatError(threshold)})";
                 row.Add(worst <= threshold ? text : $"[red]{text}[/]");
             }
