@@ -437,16 +437,7 @@ public static class BackwardKernelGenerator
         int keepWords = (nTiles * 4 + 31) / 32;
         for (int kw = 0; kw < keepWords; kw++)
             w.Line($"uint kbits_{kw} = 0u;");
-        w.Line("if (features.Dropout)");
-        w.Open();
-        for (int nt = 0; nt < nTiles; nt++)
-            for (int e = 0; e < 4; e++)
-            {
-                string key = $"key_{e / 2}";
-                int bit = nt * 4 + e;
-                w.Line($"kbits_{bit / 32} |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint){key} >> 2, (uint)(col0 + {nt * 8 + (e & 1)}), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> ({key} & 3)) & 1u) << {bit % 32};");
-            }
-        w.Close();
+        DropoutCodegen.EmitTransposedTileBits(w, nTiles);
         string Kept(int nt, int e, string x) => $"(features.Dropout ? {x} * KeepFactor(kbits_{(nt * 4 + e) / 32}, {(nt * 4 + e) % 32}) : {x})";
         if (doDv)
         {
@@ -788,7 +779,6 @@ public static class BackwardKernelGenerator
         w.Line("int rowBase = qStart + warpRow + g;");
         w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
-        w.Line("uint dropUpper = (uint)(t & 1);");
         w.Line("ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
@@ -876,16 +866,15 @@ public static class BackwardKernelGenerator
             }
         w.Close();
         w.Line("float dropScale = p.DropScale;");
-        w.Line("uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);");
+        DropoutCodegen.EmitRowPairBits(w, c.MTiles, nTiles, mt => $"rowBase + {mt * 16}");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
             {
                 string r = $"{mt}_{h}";
-                w.Line($"uint drow_{r} = (uint)(rowBase + {mt * 16 + h * 8});");
                 for (int j = 0; j < nTiles; j++)
                 {
                     string a = Comp[2 * h], b = Comp[2 * h + 1];
-                    w.Line($"uint dk_{r}_{j} = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + {2 * j}u, drow_{r}, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;");
+                    w.Line($"uint dk_{r}_{j} = {DropoutCodegen.RowPairBits(mt, h, j)};");
                     w.Line($"dp_{mt}_{j}.{a} = s_{mt}_{j}.{a} * ((features.Dropout ? ((dk_{r}_{j} & 1u) != 0 ? dp_{mt}_{j}.{a} * dropScale : 0f) : dp_{mt}_{j}.{a}) - rd_{r});");
                     w.Line($"dp_{mt}_{j}.{b} = s_{mt}_{j}.{b} * ((features.Dropout ? ((dk_{r}_{j} & 2u) != 0 ? dp_{mt}_{j}.{b} * dropScale : 0f) : dp_{mt}_{j}.{b}) - rd_{r});");
                     w.Line($"if (chain) dp_{mt}_{j}.{a} *= dd_{mt}_{j}_{2 * h};");
@@ -1022,7 +1011,6 @@ public static class BackwardKernelGenerator
         w.Line("int rowBase = qStart + warpRow + g;");
         w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
-        w.Line("uint dropUpper = (uint)(t & 1);");
         w.Line("long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;");
         w.Line("ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);");
         for (int mt = 0; mt < c.MTiles; mt++)
@@ -1057,7 +1045,7 @@ public static class BackwardKernelGenerator
         w.Line("int col = n * BlockN + 2 * t;");
         w.Line("bool userMask = mask.Enabled && coverage != BlockCoverage.Full;");
         w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
-        w.Line("uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);");
+        DropoutCodegen.EmitRowPairBits(w, c.MTiles, nTiles, mt => $"prow_{mt}_0");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int j = 0; j < nTiles; j++)
             {
@@ -1069,7 +1057,7 @@ public static class BackwardKernelGenerator
                 for (int h = 0; h < 2; h++)
                 {
                     string r = $"{mt}_{h}";
-                    w.Line($"uint drop_{mt}_{j}_{h} = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + {2 * j}u, (uint)prow_{r}, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;");
+                    w.Line($"uint drop_{mt}_{j}_{h} = {DropoutCodegen.RowPairBits(mt, h, j)};");
                     for (int e = 0; e < 2; e++)
                     {
                         string x = $"s_{mt}_{j}.{Comp[2 * h + e]}";

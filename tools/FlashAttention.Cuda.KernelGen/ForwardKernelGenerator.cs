@@ -214,7 +214,6 @@ public static class ForwardKernelGenerator
         w.Line("// Optional features: constant per instantiation, so these branches vanish from the kernel without them.");
         w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
-        w.Line("uint dropUpper = (uint)(t & 1);");
         w.Line("float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
@@ -410,22 +409,19 @@ public static class ForwardKernelGenerator
             w.Close();
         }
         w.Line();
-        w.Line("// Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share");
-        w.Line("// one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).");
+        w.Line("// Dropout, after the row sums (the LSE is that of the undropped P).");
+        DropoutCodegen.EmitRowPairBits(w, c.MTiles, nTiles, mt => $"rowBase + {mt * 16}");
         w.Line("if (features.Dropout)");
         w.Open();
-        w.Line("uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
             {
-                string r = $"{mt}_{h}";
                 string a = Comp[2 * h], b = Comp[2 * h + 1];
-                w.Line($"uint drow_{r} = (uint)(rowBase + {mt * 16 + h * 8});");
                 for (int j = 0; j < nTiles; j++)
                 {
-                    w.Line($"uint dk_{r}_{j} = DropoutBits.KeepPair<PtxMulHigh>(dc0 + {2 * j}u, drow_{r}, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);");
-                    w.Line($"s_{mt}_{j}.{a} = (dk_{r}_{j} & 1u) != 0 ? s_{mt}_{j}.{a} : 0f;");
-                    w.Line($"s_{mt}_{j}.{b} = (dk_{r}_{j} & 2u) != 0 ? s_{mt}_{j}.{b} : 0f;");
+                    w.Line($"uint dk_{mt}_{h}_{j} = {DropoutCodegen.RowPairBits(mt, h, j)};");
+                    w.Line($"s_{mt}_{j}.{a} = (dk_{mt}_{h}_{j} & 1u) != 0 ? s_{mt}_{j}.{a} : 0f;");
+                    w.Line($"s_{mt}_{j}.{b} = (dk_{mt}_{h}_{j} & 2u) != 0 ? s_{mt}_{j}.{b} : 0f;");
                 }
             }
         w.Close();

@@ -5,7 +5,8 @@ using FlashAttention.Cuda.Kernels;
 using FlashAttention.Cuda.Probe;
 
 // The GPU probe of the CUDA backend. Subcommands:
-//   ptx DIR                          compile every kernel variant to PTX (no GPU needed)
+//   ptx DIR [--all-features]         compile every kernel variant to PTX (no GPU needed); with the flag, every forward
+//                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--variants a,b]
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
@@ -20,7 +21,7 @@ bool Flag(string name) => args.Contains(name);
 switch (command)
 {
     case "ptx":
-        return PtxDump.Run(args.Length > 1 ? args[1] : "ptx");
+        return PtxDump.Run(args.Length > 1 && !args[1].StartsWith("--") ? args[1] : "ptx", Flag("--all-features"));
     case "cli":
         // The flashattn tool in-process (one self-contained publish carries both).
         return FlashAttention.Cli.Program.Run(args[1..], Console.Out, Console.Error);

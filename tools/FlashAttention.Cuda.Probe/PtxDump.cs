@@ -8,14 +8,20 @@ namespace FlashAttention.Cuda.Probe;
 /// <summary>Compiles every kernel variant to PTX (no GPU needed) and writes the files with a one-line summary each.</summary>
 internal static class PtxDump
 {
-    public static int Run(string directory)
+    /// <param name="directory">Where the .ptx files go.</param>
+    /// <param name="everyVariantWithFeatures">Also every forward variant (not just the defaults) with each feature set.</param>
+    public static int Run(string directory, bool everyVariantWithFeatures = false)
     {
         Directory.CreateDirectory(directory);
         using var compiler = new KernelCompiler();
         // Every variant without features, and the defaults with each optional feature set (ALiBi, dropout).
         var jobs = ForwardKernels.Variants.Select(v => (Variant: v, Features: typeof(NoFeatures)))
             .Concat(CudaAttention.KernelHeadDims.SelectMany(d => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }
-                .Select(f => (Variant: CudaAttention.DefaultVariant(d), Features: f))));
+                .Select(f => (Variant: CudaAttention.DefaultVariant(d), Features: f))))
+            .Concat(everyVariantWithFeatures
+                ? ForwardKernels.Variants.Where(v => !CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariant(d) == v))
+                    .SelectMany(v => new[] { typeof(DropoutFeature), typeof(AlibiFeature) }.Select(f => (Variant: v, Features: f)))
+                : []);
         foreach (var (variant, features) in jobs)
             foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
             {

@@ -843,38 +843,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -2078,38 +2065,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -3810,38 +3784,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -5001,22 +4962,21 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dPᵀ = V·dOᵀ.
@@ -6277,38 +6237,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -7694,38 +7641,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -9075,38 +9009,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -10981,38 +10902,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -12421,38 +12329,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -14346,70 +14241,39 @@ internal static partial class BackwardKernels
             uint kbits_1 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 64), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 65), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 64), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 65), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 72), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 73), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 72), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 73), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 80), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 81), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 80), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 81), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 88), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 89), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 88), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 89), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 96), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 97), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 96), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 97), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 104), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 105), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 104), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 105), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 112), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 113), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 112), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 113), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 120), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 121), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 120), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_1 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 121), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 64u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 72u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 80u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 88u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 96u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 104u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 112u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_1 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 120u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_1 = PtxOps.ShuffleXorBits(kbits_1, 8);
+                kbits_1 = (kbits_1 & dkeep2) | (((dj & 2) != 0 ? dx2_1 >> 2 : dx2_1 << 2) & ~dkeep2);
+                uint dx1_1 = PtxOps.ShuffleXorBits(kbits_1, 4);
+                kbits_1 = (kbits_1 & dkeep1) | (((dj & 1) != 0 ? dx1_1 >> 1 : dx1_1 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -16314,38 +16178,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -18011,38 +17862,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -19370,38 +19208,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -20711,38 +20536,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -22203,38 +22015,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -23987,38 +23786,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -25737,38 +25523,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -27346,38 +27119,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -28673,38 +28433,25 @@ internal static partial class BackwardKernels
             uint kbits_0 = 0u;
             if (features.Dropout)
             {
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 0;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 1;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 0), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 2;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 1), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 3;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 4;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 5;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 8), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 6;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 9), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 7;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 8;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 9;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 16), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 10;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 17), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 11;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 12;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 13;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 24), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 14;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 25), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 15;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 16;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 17;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 32), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 18;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 33), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 19;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 20;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 21;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 40), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 22;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 41), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 23;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 24;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 25;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 48), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 26;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 49), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 27;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 28;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_0 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_0 & 3)) & 1u) << 29;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 56), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 30;
-                kbits_0 |= ((DropoutBits.KeepQuad<PtxMulHigh>((uint)key_1 >> 2, (uint)(col0 + 57), dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) >> (key_1 & 3)) & 1u) << 31;
+                int dj = g & 3;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;
+                uint dquery = (uint)(col0 + (dj & 1));
+                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
+                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 32u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 40u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 48u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                kbits_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 56u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
+                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
+                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0, 8);
+                kbits_0 = (kbits_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
+                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0, 4);
+                kbits_0 = (kbits_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
             }
 
             // dV += Pᵀ·dO with the dropped probabilities (1/(1 − p) is applied once, at the end).
@@ -29509,7 +29256,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -30090,87 +29836,111 @@ internal static partial class BackwardKernels
                 s_1_3.W = keep_3_1 && col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint drow_1_0 = (uint)(rowBase + 16);
-            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
             dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
             if (chain) dp_1_0.X *= dd_1_0_0;
             if (chain) dp_1_0.Y *= dd_1_0_1;
-            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
             dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
             dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
             if (chain) dp_1_1.X *= dd_1_1_0;
             if (chain) dp_1_1.Y *= dd_1_1_1;
-            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
             dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
             dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
             if (chain) dp_1_2.X *= dd_1_2_0;
             if (chain) dp_1_2.Y *= dd_1_2_1;
-            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
             dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
             dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
             if (chain) dp_1_3.X *= dd_1_3_0;
             if (chain) dp_1_3.Y *= dd_1_3_1;
-            uint drow_1_1 = (uint)(rowBase + 24);
-            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
             dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
             dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
             if (chain) dp_1_0.Z *= dd_1_0_2;
             if (chain) dp_1_0.W *= dd_1_0_3;
-            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
             dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
             if (chain) dp_1_1.Z *= dd_1_1_2;
             if (chain) dp_1_1.W *= dd_1_1_3;
-            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
             dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
             dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
             if (chain) dp_1_2.Z *= dd_1_2_2;
             if (chain) dp_1_2.W *= dd_1_2_3;
-            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
             dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
             dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
             if (chain) dp_1_3.Z *= dd_1_3_2;
@@ -30553,7 +30323,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -31270,87 +31039,111 @@ internal static partial class BackwardKernels
                 s_1_3.W = keep_3_1 && col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint drow_1_0 = (uint)(rowBase + 16);
-            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
             dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
             if (chain) dp_1_0.X *= dd_1_0_0;
             if (chain) dp_1_0.Y *= dd_1_0_1;
-            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
             dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
             dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
             if (chain) dp_1_1.X *= dd_1_1_0;
             if (chain) dp_1_1.Y *= dd_1_1_1;
-            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
             dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
             dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
             if (chain) dp_1_2.X *= dd_1_2_0;
             if (chain) dp_1_2.Y *= dd_1_2_1;
-            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
             dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
             dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
             if (chain) dp_1_3.X *= dd_1_3_0;
             if (chain) dp_1_3.Y *= dd_1_3_1;
-            uint drow_1_1 = (uint)(rowBase + 24);
-            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
             dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
             dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
             if (chain) dp_1_0.Z *= dd_1_0_2;
             if (chain) dp_1_0.W *= dd_1_0_3;
-            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
             dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
             if (chain) dp_1_1.Z *= dd_1_1_2;
             if (chain) dp_1_1.W *= dd_1_1_3;
-            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
             dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
             dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
             if (chain) dp_1_2.Z *= dd_1_2_2;
             if (chain) dp_1_2.W *= dd_1_2_3;
-            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
             dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
             dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
             if (chain) dp_1_3.Z *= dd_1_3_2;
@@ -31857,7 +31650,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -32468,45 +32260,60 @@ internal static partial class BackwardKernels
                 s_0_3.W = keep_3_1 && col + 25 >= lo_0_1 && col + 25 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK)))) ? s_0_3.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
@@ -32987,7 +32794,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -33618,87 +33424,111 @@ internal static partial class BackwardKernels
                 s_1_3.W = keep_3_1 && col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint drow_1_0 = (uint)(rowBase + 16);
-            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
             dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
             if (chain) dp_1_0.X *= dd_1_0_0;
             if (chain) dp_1_0.Y *= dd_1_0_1;
-            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
             dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
             dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
             if (chain) dp_1_1.X *= dd_1_1_0;
             if (chain) dp_1_1.Y *= dd_1_1_1;
-            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
             dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
             dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
             if (chain) dp_1_2.X *= dd_1_2_0;
             if (chain) dp_1_2.Y *= dd_1_2_1;
-            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
             dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
             dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
             if (chain) dp_1_3.X *= dd_1_3_0;
             if (chain) dp_1_3.Y *= dd_1_3_1;
-            uint drow_1_1 = (uint)(rowBase + 24);
-            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
             dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
             dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
             if (chain) dp_1_0.Z *= dd_1_0_2;
             if (chain) dp_1_0.W *= dd_1_0_3;
-            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
             dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
             if (chain) dp_1_1.Z *= dd_1_1_2;
             if (chain) dp_1_1.W *= dd_1_1_3;
-            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
             dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
             dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
             if (chain) dp_1_2.Z *= dd_1_2_2;
             if (chain) dp_1_2.W *= dd_1_2_3;
-            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
             dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
             dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
             if (chain) dp_1_3.Z *= dd_1_3_2;
@@ -34133,7 +33963,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -34908,87 +34737,111 @@ internal static partial class BackwardKernels
                 s_1_3.W = keep_3_1 && col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint drow_1_0 = (uint)(rowBase + 16);
-            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
             dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
             if (chain) dp_1_0.X *= dd_1_0_0;
             if (chain) dp_1_0.Y *= dd_1_0_1;
-            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
             dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
             dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
             if (chain) dp_1_1.X *= dd_1_1_0;
             if (chain) dp_1_1.Y *= dd_1_1_1;
-            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
             dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
             dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
             if (chain) dp_1_2.X *= dd_1_2_0;
             if (chain) dp_1_2.Y *= dd_1_2_1;
-            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
             dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
             dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
             if (chain) dp_1_3.X *= dd_1_3_0;
             if (chain) dp_1_3.Y *= dd_1_3_1;
-            uint drow_1_1 = (uint)(rowBase + 24);
-            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
             dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
             dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
             if (chain) dp_1_0.Z *= dd_1_0_2;
             if (chain) dp_1_0.W *= dd_1_0_3;
-            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
             dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
             if (chain) dp_1_1.Z *= dd_1_1_2;
             if (chain) dp_1_1.W *= dd_1_1_3;
-            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
             dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
             dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
             if (chain) dp_1_2.Z *= dd_1_2_2;
             if (chain) dp_1_2.W *= dd_1_2_3;
-            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
             dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
             dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
             if (chain) dp_1_3.Z *= dd_1_3_2;
@@ -35479,7 +35332,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -36658,167 +36510,199 @@ internal static partial class BackwardKernels
                 s_1_7.W = keep_7_1 && col + 57 >= lo_1_1 && col + 57 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 57, seqQ, seqK)))) ? s_1_7.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint dk_0_0_4 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
             dp_0_4.X = s_0_4.X * ((features.Dropout ? ((dk_0_0_4 & 1u) != 0 ? dp_0_4.X * dropScale : 0f) : dp_0_4.X) - rd_0_0);
             dp_0_4.Y = s_0_4.Y * ((features.Dropout ? ((dk_0_0_4 & 2u) != 0 ? dp_0_4.Y * dropScale : 0f) : dp_0_4.Y) - rd_0_0);
             if (chain) dp_0_4.X *= dd_0_4_0;
             if (chain) dp_0_4.Y *= dd_0_4_1;
-            uint dk_0_0_5 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
             dp_0_5.X = s_0_5.X * ((features.Dropout ? ((dk_0_0_5 & 1u) != 0 ? dp_0_5.X * dropScale : 0f) : dp_0_5.X) - rd_0_0);
             dp_0_5.Y = s_0_5.Y * ((features.Dropout ? ((dk_0_0_5 & 2u) != 0 ? dp_0_5.Y * dropScale : 0f) : dp_0_5.Y) - rd_0_0);
             if (chain) dp_0_5.X *= dd_0_5_0;
             if (chain) dp_0_5.Y *= dd_0_5_1;
-            uint dk_0_0_6 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
             dp_0_6.X = s_0_6.X * ((features.Dropout ? ((dk_0_0_6 & 1u) != 0 ? dp_0_6.X * dropScale : 0f) : dp_0_6.X) - rd_0_0);
             dp_0_6.Y = s_0_6.Y * ((features.Dropout ? ((dk_0_0_6 & 2u) != 0 ? dp_0_6.Y * dropScale : 0f) : dp_0_6.Y) - rd_0_0);
             if (chain) dp_0_6.X *= dd_0_6_0;
             if (chain) dp_0_6.Y *= dd_0_6_1;
-            uint dk_0_0_7 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
             dp_0_7.X = s_0_7.X * ((features.Dropout ? ((dk_0_0_7 & 1u) != 0 ? dp_0_7.X * dropScale : 0f) : dp_0_7.X) - rd_0_0);
             dp_0_7.Y = s_0_7.Y * ((features.Dropout ? ((dk_0_0_7 & 2u) != 0 ? dp_0_7.Y * dropScale : 0f) : dp_0_7.Y) - rd_0_0);
             if (chain) dp_0_7.X *= dd_0_7_0;
             if (chain) dp_0_7.Y *= dd_0_7_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint dk_0_1_4 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
             dp_0_4.Z = s_0_4.Z * ((features.Dropout ? ((dk_0_1_4 & 1u) != 0 ? dp_0_4.Z * dropScale : 0f) : dp_0_4.Z) - rd_0_1);
             dp_0_4.W = s_0_4.W * ((features.Dropout ? ((dk_0_1_4 & 2u) != 0 ? dp_0_4.W * dropScale : 0f) : dp_0_4.W) - rd_0_1);
             if (chain) dp_0_4.Z *= dd_0_4_2;
             if (chain) dp_0_4.W *= dd_0_4_3;
-            uint dk_0_1_5 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
             dp_0_5.Z = s_0_5.Z * ((features.Dropout ? ((dk_0_1_5 & 1u) != 0 ? dp_0_5.Z * dropScale : 0f) : dp_0_5.Z) - rd_0_1);
             dp_0_5.W = s_0_5.W * ((features.Dropout ? ((dk_0_1_5 & 2u) != 0 ? dp_0_5.W * dropScale : 0f) : dp_0_5.W) - rd_0_1);
             if (chain) dp_0_5.Z *= dd_0_5_2;
             if (chain) dp_0_5.W *= dd_0_5_3;
-            uint dk_0_1_6 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
             dp_0_6.Z = s_0_6.Z * ((features.Dropout ? ((dk_0_1_6 & 1u) != 0 ? dp_0_6.Z * dropScale : 0f) : dp_0_6.Z) - rd_0_1);
             dp_0_6.W = s_0_6.W * ((features.Dropout ? ((dk_0_1_6 & 2u) != 0 ? dp_0_6.W * dropScale : 0f) : dp_0_6.W) - rd_0_1);
             if (chain) dp_0_6.Z *= dd_0_6_2;
             if (chain) dp_0_6.W *= dd_0_6_3;
-            uint dk_0_1_7 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
             dp_0_7.Z = s_0_7.Z * ((features.Dropout ? ((dk_0_1_7 & 1u) != 0 ? dp_0_7.Z * dropScale : 0f) : dp_0_7.Z) - rd_0_1);
             dp_0_7.W = s_0_7.W * ((features.Dropout ? ((dk_0_1_7 & 2u) != 0 ? dp_0_7.W * dropScale : 0f) : dp_0_7.W) - rd_0_1);
             if (chain) dp_0_7.Z *= dd_0_7_2;
             if (chain) dp_0_7.W *= dd_0_7_3;
-            uint drow_1_0 = (uint)(rowBase + 16);
-            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
             dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
             if (chain) dp_1_0.X *= dd_1_0_0;
             if (chain) dp_1_0.Y *= dd_1_0_1;
-            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
             dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
             dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
             if (chain) dp_1_1.X *= dd_1_1_0;
             if (chain) dp_1_1.Y *= dd_1_1_1;
-            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
             dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
             dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
             if (chain) dp_1_2.X *= dd_1_2_0;
             if (chain) dp_1_2.Y *= dd_1_2_1;
-            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
             dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
             dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
             if (chain) dp_1_3.X *= dd_1_3_0;
             if (chain) dp_1_3.Y *= dd_1_3_1;
-            uint dk_1_0_4 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
             dp_1_4.X = s_1_4.X * ((features.Dropout ? ((dk_1_0_4 & 1u) != 0 ? dp_1_4.X * dropScale : 0f) : dp_1_4.X) - rd_1_0);
             dp_1_4.Y = s_1_4.Y * ((features.Dropout ? ((dk_1_0_4 & 2u) != 0 ? dp_1_4.Y * dropScale : 0f) : dp_1_4.Y) - rd_1_0);
             if (chain) dp_1_4.X *= dd_1_4_0;
             if (chain) dp_1_4.Y *= dd_1_4_1;
-            uint dk_1_0_5 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
             dp_1_5.X = s_1_5.X * ((features.Dropout ? ((dk_1_0_5 & 1u) != 0 ? dp_1_5.X * dropScale : 0f) : dp_1_5.X) - rd_1_0);
             dp_1_5.Y = s_1_5.Y * ((features.Dropout ? ((dk_1_0_5 & 2u) != 0 ? dp_1_5.Y * dropScale : 0f) : dp_1_5.Y) - rd_1_0);
             if (chain) dp_1_5.X *= dd_1_5_0;
             if (chain) dp_1_5.Y *= dd_1_5_1;
-            uint dk_1_0_6 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
             dp_1_6.X = s_1_6.X * ((features.Dropout ? ((dk_1_0_6 & 1u) != 0 ? dp_1_6.X * dropScale : 0f) : dp_1_6.X) - rd_1_0);
             dp_1_6.Y = s_1_6.Y * ((features.Dropout ? ((dk_1_0_6 & 2u) != 0 ? dp_1_6.Y * dropScale : 0f) : dp_1_6.Y) - rd_1_0);
             if (chain) dp_1_6.X *= dd_1_6_0;
             if (chain) dp_1_6.Y *= dd_1_6_1;
-            uint dk_1_0_7 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
             dp_1_7.X = s_1_7.X * ((features.Dropout ? ((dk_1_0_7 & 1u) != 0 ? dp_1_7.X * dropScale : 0f) : dp_1_7.X) - rd_1_0);
             dp_1_7.Y = s_1_7.Y * ((features.Dropout ? ((dk_1_0_7 & 2u) != 0 ? dp_1_7.Y * dropScale : 0f) : dp_1_7.Y) - rd_1_0);
             if (chain) dp_1_7.X *= dd_1_7_0;
             if (chain) dp_1_7.Y *= dd_1_7_1;
-            uint drow_1_1 = (uint)(rowBase + 24);
-            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
             dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
             dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
             if (chain) dp_1_0.Z *= dd_1_0_2;
             if (chain) dp_1_0.W *= dd_1_0_3;
-            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
             dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
             if (chain) dp_1_1.Z *= dd_1_1_2;
             if (chain) dp_1_1.W *= dd_1_1_3;
-            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
             dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
             dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
             if (chain) dp_1_2.Z *= dd_1_2_2;
             if (chain) dp_1_2.W *= dd_1_2_3;
-            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
             dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
             dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
             if (chain) dp_1_3.Z *= dd_1_3_2;
             if (chain) dp_1_3.W *= dd_1_3_3;
-            uint dk_1_1_4 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
             dp_1_4.Z = s_1_4.Z * ((features.Dropout ? ((dk_1_1_4 & 1u) != 0 ? dp_1_4.Z * dropScale : 0f) : dp_1_4.Z) - rd_1_1);
             dp_1_4.W = s_1_4.W * ((features.Dropout ? ((dk_1_1_4 & 2u) != 0 ? dp_1_4.W * dropScale : 0f) : dp_1_4.W) - rd_1_1);
             if (chain) dp_1_4.Z *= dd_1_4_2;
             if (chain) dp_1_4.W *= dd_1_4_3;
-            uint dk_1_1_5 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
             dp_1_5.Z = s_1_5.Z * ((features.Dropout ? ((dk_1_1_5 & 1u) != 0 ? dp_1_5.Z * dropScale : 0f) : dp_1_5.Z) - rd_1_1);
             dp_1_5.W = s_1_5.W * ((features.Dropout ? ((dk_1_1_5 & 2u) != 0 ? dp_1_5.W * dropScale : 0f) : dp_1_5.W) - rd_1_1);
             if (chain) dp_1_5.Z *= dd_1_5_2;
             if (chain) dp_1_5.W *= dd_1_5_3;
-            uint dk_1_1_6 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
             dp_1_6.Z = s_1_6.Z * ((features.Dropout ? ((dk_1_1_6 & 1u) != 0 ? dp_1_6.Z * dropScale : 0f) : dp_1_6.Z) - rd_1_1);
             dp_1_6.W = s_1_6.W * ((features.Dropout ? ((dk_1_1_6 & 2u) != 0 ? dp_1_6.W * dropScale : 0f) : dp_1_6.W) - rd_1_1);
             if (chain) dp_1_6.Z *= dd_1_6_2;
             if (chain) dp_1_6.W *= dd_1_6_3;
-            uint dk_1_1_7 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
             dp_1_7.Z = s_1_7.Z * ((features.Dropout ? ((dk_1_1_7 & 1u) != 0 ? dp_1_7.Z * dropScale : 0f) : dp_1_7.Z) - rd_1_1);
             dp_1_7.W = s_1_7.W * ((features.Dropout ? ((dk_1_1_7 & 2u) != 0 ? dp_1_7.W * dropScale : 0f) : dp_1_7.W) - rd_1_1);
             if (chain) dp_1_7.Z *= dd_1_7_2;
@@ -37287,7 +37171,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -38084,85 +37967,104 @@ internal static partial class BackwardKernels
                 s_0_7.W = keep_7_1 && col + 57 >= lo_0_1 && col + 57 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 57, seqQ, seqK)))) ? s_0_7.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint dk_0_0_4 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
             dp_0_4.X = s_0_4.X * ((features.Dropout ? ((dk_0_0_4 & 1u) != 0 ? dp_0_4.X * dropScale : 0f) : dp_0_4.X) - rd_0_0);
             dp_0_4.Y = s_0_4.Y * ((features.Dropout ? ((dk_0_0_4 & 2u) != 0 ? dp_0_4.Y * dropScale : 0f) : dp_0_4.Y) - rd_0_0);
             if (chain) dp_0_4.X *= dd_0_4_0;
             if (chain) dp_0_4.Y *= dd_0_4_1;
-            uint dk_0_0_5 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
             dp_0_5.X = s_0_5.X * ((features.Dropout ? ((dk_0_0_5 & 1u) != 0 ? dp_0_5.X * dropScale : 0f) : dp_0_5.X) - rd_0_0);
             dp_0_5.Y = s_0_5.Y * ((features.Dropout ? ((dk_0_0_5 & 2u) != 0 ? dp_0_5.Y * dropScale : 0f) : dp_0_5.Y) - rd_0_0);
             if (chain) dp_0_5.X *= dd_0_5_0;
             if (chain) dp_0_5.Y *= dd_0_5_1;
-            uint dk_0_0_6 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
             dp_0_6.X = s_0_6.X * ((features.Dropout ? ((dk_0_0_6 & 1u) != 0 ? dp_0_6.X * dropScale : 0f) : dp_0_6.X) - rd_0_0);
             dp_0_6.Y = s_0_6.Y * ((features.Dropout ? ((dk_0_0_6 & 2u) != 0 ? dp_0_6.Y * dropScale : 0f) : dp_0_6.Y) - rd_0_0);
             if (chain) dp_0_6.X *= dd_0_6_0;
             if (chain) dp_0_6.Y *= dd_0_6_1;
-            uint dk_0_0_7 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
             dp_0_7.X = s_0_7.X * ((features.Dropout ? ((dk_0_0_7 & 1u) != 0 ? dp_0_7.X * dropScale : 0f) : dp_0_7.X) - rd_0_0);
             dp_0_7.Y = s_0_7.Y * ((features.Dropout ? ((dk_0_0_7 & 2u) != 0 ? dp_0_7.Y * dropScale : 0f) : dp_0_7.Y) - rd_0_0);
             if (chain) dp_0_7.X *= dd_0_7_0;
             if (chain) dp_0_7.Y *= dd_0_7_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint dk_0_1_4 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
             dp_0_4.Z = s_0_4.Z * ((features.Dropout ? ((dk_0_1_4 & 1u) != 0 ? dp_0_4.Z * dropScale : 0f) : dp_0_4.Z) - rd_0_1);
             dp_0_4.W = s_0_4.W * ((features.Dropout ? ((dk_0_1_4 & 2u) != 0 ? dp_0_4.W * dropScale : 0f) : dp_0_4.W) - rd_0_1);
             if (chain) dp_0_4.Z *= dd_0_4_2;
             if (chain) dp_0_4.W *= dd_0_4_3;
-            uint dk_0_1_5 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
             dp_0_5.Z = s_0_5.Z * ((features.Dropout ? ((dk_0_1_5 & 1u) != 0 ? dp_0_5.Z * dropScale : 0f) : dp_0_5.Z) - rd_0_1);
             dp_0_5.W = s_0_5.W * ((features.Dropout ? ((dk_0_1_5 & 2u) != 0 ? dp_0_5.W * dropScale : 0f) : dp_0_5.W) - rd_0_1);
             if (chain) dp_0_5.Z *= dd_0_5_2;
             if (chain) dp_0_5.W *= dd_0_5_3;
-            uint dk_0_1_6 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
             dp_0_6.Z = s_0_6.Z * ((features.Dropout ? ((dk_0_1_6 & 1u) != 0 ? dp_0_6.Z * dropScale : 0f) : dp_0_6.Z) - rd_0_1);
             dp_0_6.W = s_0_6.W * ((features.Dropout ? ((dk_0_1_6 & 2u) != 0 ? dp_0_6.W * dropScale : 0f) : dp_0_6.W) - rd_0_1);
             if (chain) dp_0_6.Z *= dd_0_6_2;
             if (chain) dp_0_6.W *= dd_0_6_3;
-            uint dk_0_1_7 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
             dp_0_7.Z = s_0_7.Z * ((features.Dropout ? ((dk_0_1_7 & 1u) != 0 ? dp_0_7.Z * dropScale : 0f) : dp_0_7.Z) - rd_0_1);
             dp_0_7.W = s_0_7.W * ((features.Dropout ? ((dk_0_1_7 & 2u) != 0 ? dp_0_7.W * dropScale : 0f) : dp_0_7.W) - rd_0_1);
             if (chain) dp_0_7.Z *= dd_0_7_2;
@@ -38573,7 +38475,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         ulong vecRow = (ulong)((((long)batch * p.Heads + head) * p.SeqQPad + rowBase) * 4);
         float lse_0_0 = PtxOps.LoadFloat(p.Lse2 + vecRow + 0ul);
         float rd_0_0 = PtxOps.LoadFloat(p.RowDot + vecRow + 0ul);
@@ -39220,87 +39121,111 @@ internal static partial class BackwardKernels
                 s_1_3.W = keep_3_1 && col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
             float dropScale = p.DropScale;
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-            uint drow_0_0 = (uint)(rowBase + 0);
-            uint dk_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             dp_0_0.X = s_0_0.X * ((features.Dropout ? ((dk_0_0_0 & 1u) != 0 ? dp_0_0.X * dropScale : 0f) : dp_0_0.X) - rd_0_0);
             dp_0_0.Y = s_0_0.Y * ((features.Dropout ? ((dk_0_0_0 & 2u) != 0 ? dp_0_0.Y * dropScale : 0f) : dp_0_0.Y) - rd_0_0);
             if (chain) dp_0_0.X *= dd_0_0_0;
             if (chain) dp_0_0.Y *= dd_0_0_1;
-            uint dk_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
             dp_0_1.X = s_0_1.X * ((features.Dropout ? ((dk_0_0_1 & 1u) != 0 ? dp_0_1.X * dropScale : 0f) : dp_0_1.X) - rd_0_0);
             dp_0_1.Y = s_0_1.Y * ((features.Dropout ? ((dk_0_0_1 & 2u) != 0 ? dp_0_1.Y * dropScale : 0f) : dp_0_1.Y) - rd_0_0);
             if (chain) dp_0_1.X *= dd_0_1_0;
             if (chain) dp_0_1.Y *= dd_0_1_1;
-            uint dk_0_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
             dp_0_2.X = s_0_2.X * ((features.Dropout ? ((dk_0_0_2 & 1u) != 0 ? dp_0_2.X * dropScale : 0f) : dp_0_2.X) - rd_0_0);
             dp_0_2.Y = s_0_2.Y * ((features.Dropout ? ((dk_0_0_2 & 2u) != 0 ? dp_0_2.Y * dropScale : 0f) : dp_0_2.Y) - rd_0_0);
             if (chain) dp_0_2.X *= dd_0_2_0;
             if (chain) dp_0_2.Y *= dd_0_2_1;
-            uint dk_0_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
             dp_0_3.X = s_0_3.X * ((features.Dropout ? ((dk_0_0_3 & 1u) != 0 ? dp_0_3.X * dropScale : 0f) : dp_0_3.X) - rd_0_0);
             dp_0_3.Y = s_0_3.Y * ((features.Dropout ? ((dk_0_0_3 & 2u) != 0 ? dp_0_3.Y * dropScale : 0f) : dp_0_3.Y) - rd_0_0);
             if (chain) dp_0_3.X *= dd_0_3_0;
             if (chain) dp_0_3.Y *= dd_0_3_1;
-            uint drow_0_1 = (uint)(rowBase + 8);
-            uint dk_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
             dp_0_0.Z = s_0_0.Z * ((features.Dropout ? ((dk_0_1_0 & 1u) != 0 ? dp_0_0.Z * dropScale : 0f) : dp_0_0.Z) - rd_0_1);
             dp_0_0.W = s_0_0.W * ((features.Dropout ? ((dk_0_1_0 & 2u) != 0 ? dp_0_0.W * dropScale : 0f) : dp_0_0.W) - rd_0_1);
             if (chain) dp_0_0.Z *= dd_0_0_2;
             if (chain) dp_0_0.W *= dd_0_0_3;
-            uint dk_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             dp_0_1.Z = s_0_1.Z * ((features.Dropout ? ((dk_0_1_1 & 1u) != 0 ? dp_0_1.Z * dropScale : 0f) : dp_0_1.Z) - rd_0_1);
             dp_0_1.W = s_0_1.W * ((features.Dropout ? ((dk_0_1_1 & 2u) != 0 ? dp_0_1.W * dropScale : 0f) : dp_0_1.W) - rd_0_1);
             if (chain) dp_0_1.Z *= dd_0_1_2;
             if (chain) dp_0_1.W *= dd_0_1_3;
-            uint dk_0_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
             dp_0_2.Z = s_0_2.Z * ((features.Dropout ? ((dk_0_1_2 & 1u) != 0 ? dp_0_2.Z * dropScale : 0f) : dp_0_2.Z) - rd_0_1);
             dp_0_2.W = s_0_2.W * ((features.Dropout ? ((dk_0_1_2 & 2u) != 0 ? dp_0_2.W * dropScale : 0f) : dp_0_2.W) - rd_0_1);
             if (chain) dp_0_2.Z *= dd_0_2_2;
             if (chain) dp_0_2.W *= dd_0_2_3;
-            uint dk_0_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
             dp_0_3.Z = s_0_3.Z * ((features.Dropout ? ((dk_0_1_3 & 1u) != 0 ? dp_0_3.Z * dropScale : 0f) : dp_0_3.Z) - rd_0_1);
             dp_0_3.W = s_0_3.W * ((features.Dropout ? ((dk_0_1_3 & 2u) != 0 ? dp_0_3.W * dropScale : 0f) : dp_0_3.W) - rd_0_1);
             if (chain) dp_0_3.Z *= dd_0_3_2;
             if (chain) dp_0_3.W *= dd_0_3_3;
-            uint drow_1_0 = (uint)(rowBase + 16);
-            uint dk_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             dp_1_0.X = s_1_0.X * ((features.Dropout ? ((dk_1_0_0 & 1u) != 0 ? dp_1_0.X * dropScale : 0f) : dp_1_0.X) - rd_1_0);
             dp_1_0.Y = s_1_0.Y * ((features.Dropout ? ((dk_1_0_0 & 2u) != 0 ? dp_1_0.Y * dropScale : 0f) : dp_1_0.Y) - rd_1_0);
             if (chain) dp_1_0.X *= dd_1_0_0;
             if (chain) dp_1_0.Y *= dd_1_0_1;
-            uint dk_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
             dp_1_1.X = s_1_1.X * ((features.Dropout ? ((dk_1_0_1 & 1u) != 0 ? dp_1_1.X * dropScale : 0f) : dp_1_1.X) - rd_1_0);
             dp_1_1.Y = s_1_1.Y * ((features.Dropout ? ((dk_1_0_1 & 2u) != 0 ? dp_1_1.Y * dropScale : 0f) : dp_1_1.Y) - rd_1_0);
             if (chain) dp_1_1.X *= dd_1_1_0;
             if (chain) dp_1_1.Y *= dd_1_1_1;
-            uint dk_1_0_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
             dp_1_2.X = s_1_2.X * ((features.Dropout ? ((dk_1_0_2 & 1u) != 0 ? dp_1_2.X * dropScale : 0f) : dp_1_2.X) - rd_1_0);
             dp_1_2.Y = s_1_2.Y * ((features.Dropout ? ((dk_1_0_2 & 2u) != 0 ? dp_1_2.Y * dropScale : 0f) : dp_1_2.Y) - rd_1_0);
             if (chain) dp_1_2.X *= dd_1_2_0;
             if (chain) dp_1_2.Y *= dd_1_2_1;
-            uint dk_1_0_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
             dp_1_3.X = s_1_3.X * ((features.Dropout ? ((dk_1_0_3 & 1u) != 0 ? dp_1_3.X * dropScale : 0f) : dp_1_3.X) - rd_1_0);
             dp_1_3.Y = s_1_3.Y * ((features.Dropout ? ((dk_1_0_3 & 2u) != 0 ? dp_1_3.Y * dropScale : 0f) : dp_1_3.Y) - rd_1_0);
             if (chain) dp_1_3.X *= dd_1_3_0;
             if (chain) dp_1_3.Y *= dd_1_3_1;
-            uint drow_1_1 = (uint)(rowBase + 24);
-            uint dk_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
             dp_1_0.Z = s_1_0.Z * ((features.Dropout ? ((dk_1_1_0 & 1u) != 0 ? dp_1_0.Z * dropScale : 0f) : dp_1_0.Z) - rd_1_1);
             dp_1_0.W = s_1_0.W * ((features.Dropout ? ((dk_1_1_0 & 2u) != 0 ? dp_1_0.W * dropScale : 0f) : dp_1_0.W) - rd_1_1);
             if (chain) dp_1_0.Z *= dd_1_0_2;
             if (chain) dp_1_0.W *= dd_1_0_3;
-            uint dk_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             dp_1_1.Z = s_1_1.Z * ((features.Dropout ? ((dk_1_1_1 & 1u) != 0 ? dp_1_1.Z * dropScale : 0f) : dp_1_1.Z) - rd_1_1);
             dp_1_1.W = s_1_1.W * ((features.Dropout ? ((dk_1_1_1 & 2u) != 0 ? dp_1_1.W * dropScale : 0f) : dp_1_1.W) - rd_1_1);
             if (chain) dp_1_1.Z *= dd_1_1_2;
             if (chain) dp_1_1.W *= dd_1_1_3;
-            uint dk_1_1_2 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
             dp_1_2.Z = s_1_2.Z * ((features.Dropout ? ((dk_1_1_2 & 1u) != 0 ? dp_1_2.Z * dropScale : 0f) : dp_1_2.Z) - rd_1_1);
             dp_1_2.W = s_1_2.W * ((features.Dropout ? ((dk_1_1_2 & 2u) != 0 ? dp_1_2.W * dropScale : 0f) : dp_1_2.W) - rd_1_1);
             if (chain) dp_1_2.Z *= dd_1_2_2;
             if (chain) dp_1_2.W *= dd_1_2_3;
-            uint dk_1_1_3 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
             dp_1_3.Z = s_1_3.Z * ((features.Dropout ? ((dk_1_1_3 & 1u) != 0 ? dp_1_3.Z * dropScale : 0f) : dp_1_3.Z) - rd_1_1);
             dp_1_3.W = s_1_3.W * ((features.Dropout ? ((dk_1_1_3 & 2u) != 0 ? dp_1_3.W * dropScale : 0f) : dp_1_3.W) - rd_1_1);
             if (chain) dp_1_3.Z *= dd_1_3_2;
@@ -39611,7 +39536,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
@@ -39740,10 +39664,46 @@ internal static partial class BackwardKernels
             int col = n * BlockN + 2 * t;
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(prow_0_0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(prow_1_0) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
             bool keep_0_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_0_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             float v_0_0_0_0 = mode.Prepare(s_0_0.X, prep) * sl2;
             if (features.Alibi) v_0_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
             if (score.Enabled && prow_0_0 < seqQ && col + 0 < seqK) v_0_0_0_0 = score.Apply(v_0_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -39758,7 +39718,7 @@ internal static partial class BackwardKernels
             float pr_0_0_0_1 = visible_0_0_0_1 ? PtxOps.Exp2(v_0_0_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_0_0 & 2u) == 0) pr_0_0_0_1 = -pr_0_0_0_1;
             if (prow_0_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 1) * 4), pr_0_0_0_1);
-            uint drop_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_1 = ((dh1_0_0 >> 0) & 3u);
             float v_0_0_1_0 = mode.Prepare(s_0_0.Z, prep) * sl2;
             if (features.Alibi) v_0_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
             if (score.Enabled && prow_0_1 < seqQ && col + 0 < seqK) v_0_0_1_0 = score.Apply(v_0_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -39775,7 +39735,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 1) * 4), pr_0_0_1_1);
             bool keep_0_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_0_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_0 = ((dh0_0_0 >> 4) & 3u);
             float v_0_1_0_0 = mode.Prepare(s_0_1.X, prep) * sl2;
             if (features.Alibi) v_0_1_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
             if (score.Enabled && prow_0_0 < seqQ && col + 8 < seqK) v_0_1_0_0 = score.Apply(v_0_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -39790,7 +39750,7 @@ internal static partial class BackwardKernels
             float pr_0_1_0_1 = visible_0_1_0_1 ? PtxOps.Exp2(v_0_1_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_1_0 & 2u) == 0) pr_0_1_0_1 = -pr_0_1_0_1;
             if (prow_0_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 9) * 4), pr_0_1_0_1);
-            uint drop_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             float v_0_1_1_0 = mode.Prepare(s_0_1.Z, prep) * sl2;
             if (features.Alibi) v_0_1_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
             if (score.Enabled && prow_0_1 < seqQ && col + 8 < seqK) v_0_1_1_0 = score.Apply(v_0_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -39807,7 +39767,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 9) * 4), pr_0_1_1_1);
             bool keep_0_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_0_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_0_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_0 = ((dh0_0_0 >> 8) & 3u);
             float v_0_2_0_0 = mode.Prepare(s_0_2.X, prep) * sl2;
             if (features.Alibi) v_0_2_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
             if (score.Enabled && prow_0_0 < seqQ && col + 16 < seqK) v_0_2_0_0 = score.Apply(v_0_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -39822,7 +39782,7 @@ internal static partial class BackwardKernels
             float pr_0_2_0_1 = visible_0_2_0_1 ? PtxOps.Exp2(v_0_2_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_2_0 & 2u) == 0) pr_0_2_0_1 = -pr_0_2_0_1;
             if (prow_0_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 17) * 4), pr_0_2_0_1);
-            uint drop_0_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_1 = ((dh1_0_0 >> 8) & 3u);
             float v_0_2_1_0 = mode.Prepare(s_0_2.Z, prep) * sl2;
             if (features.Alibi) v_0_2_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
             if (score.Enabled && prow_0_1 < seqQ && col + 16 < seqK) v_0_2_1_0 = score.Apply(v_0_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -39839,7 +39799,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 17) * 4), pr_0_2_1_1);
             bool keep_0_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_0_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_0_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_0 = ((dh0_0_0 >> 12) & 3u);
             float v_0_3_0_0 = mode.Prepare(s_0_3.X, prep) * sl2;
             if (features.Alibi) v_0_3_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
             if (score.Enabled && prow_0_0 < seqQ && col + 24 < seqK) v_0_3_0_0 = score.Apply(v_0_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -39854,7 +39814,7 @@ internal static partial class BackwardKernels
             float pr_0_3_0_1 = visible_0_3_0_1 ? PtxOps.Exp2(v_0_3_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_3_0 & 2u) == 0) pr_0_3_0_1 = -pr_0_3_0_1;
             if (prow_0_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 25) * 4), pr_0_3_0_1);
-            uint drop_0_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_1 = ((dh1_0_0 >> 12) & 3u);
             float v_0_3_1_0 = mode.Prepare(s_0_3.Z, prep) * sl2;
             if (features.Alibi) v_0_3_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
             if (score.Enabled && prow_0_1 < seqQ && col + 24 < seqK) v_0_3_1_0 = score.Apply(v_0_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -39871,7 +39831,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 25) * 4), pr_0_3_1_1);
             bool keep_0_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_0_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_0_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_0 = ((dh0_0_0 >> 16) & 3u);
             float v_0_4_0_0 = mode.Prepare(s_0_4.X, prep) * sl2;
             if (features.Alibi) v_0_4_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 32);
             if (score.Enabled && prow_0_0 < seqQ && col + 32 < seqK) v_0_4_0_0 = score.Apply(v_0_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -39886,7 +39846,7 @@ internal static partial class BackwardKernels
             float pr_0_4_0_1 = visible_0_4_0_1 ? PtxOps.Exp2(v_0_4_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_4_0 & 2u) == 0) pr_0_4_0_1 = -pr_0_4_0_1;
             if (prow_0_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 33) * 4), pr_0_4_0_1);
-            uint drop_0_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_1 = ((dh1_0_0 >> 16) & 3u);
             float v_0_4_1_0 = mode.Prepare(s_0_4.Z, prep) * sl2;
             if (features.Alibi) v_0_4_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 32);
             if (score.Enabled && prow_0_1 < seqQ && col + 32 < seqK) v_0_4_1_0 = score.Apply(v_0_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -39903,7 +39863,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 33) * 4), pr_0_4_1_1);
             bool keep_0_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_0_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_0_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_0 = ((dh0_0_0 >> 20) & 3u);
             float v_0_5_0_0 = mode.Prepare(s_0_5.X, prep) * sl2;
             if (features.Alibi) v_0_5_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 40);
             if (score.Enabled && prow_0_0 < seqQ && col + 40 < seqK) v_0_5_0_0 = score.Apply(v_0_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -39918,7 +39878,7 @@ internal static partial class BackwardKernels
             float pr_0_5_0_1 = visible_0_5_0_1 ? PtxOps.Exp2(v_0_5_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_5_0 & 2u) == 0) pr_0_5_0_1 = -pr_0_5_0_1;
             if (prow_0_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 41) * 4), pr_0_5_0_1);
-            uint drop_0_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_1 = ((dh1_0_0 >> 20) & 3u);
             float v_0_5_1_0 = mode.Prepare(s_0_5.Z, prep) * sl2;
             if (features.Alibi) v_0_5_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 40);
             if (score.Enabled && prow_0_1 < seqQ && col + 40 < seqK) v_0_5_1_0 = score.Apply(v_0_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -39935,7 +39895,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 41) * 4), pr_0_5_1_1);
             bool keep_0_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_0_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_0_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_0 = ((dh0_0_0 >> 24) & 3u);
             float v_0_6_0_0 = mode.Prepare(s_0_6.X, prep) * sl2;
             if (features.Alibi) v_0_6_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 48);
             if (score.Enabled && prow_0_0 < seqQ && col + 48 < seqK) v_0_6_0_0 = score.Apply(v_0_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -39950,7 +39910,7 @@ internal static partial class BackwardKernels
             float pr_0_6_0_1 = visible_0_6_0_1 ? PtxOps.Exp2(v_0_6_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_6_0 & 2u) == 0) pr_0_6_0_1 = -pr_0_6_0_1;
             if (prow_0_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 49) * 4), pr_0_6_0_1);
-            uint drop_0_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_1 = ((dh1_0_0 >> 24) & 3u);
             float v_0_6_1_0 = mode.Prepare(s_0_6.Z, prep) * sl2;
             if (features.Alibi) v_0_6_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 48);
             if (score.Enabled && prow_0_1 < seqQ && col + 48 < seqK) v_0_6_1_0 = score.Apply(v_0_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -39967,7 +39927,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 49) * 4), pr_0_6_1_1);
             bool keep_0_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_0_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_0_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_0 = ((dh0_0_0 >> 28) & 3u);
             float v_0_7_0_0 = mode.Prepare(s_0_7.X, prep) * sl2;
             if (features.Alibi) v_0_7_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 56);
             if (score.Enabled && prow_0_0 < seqQ && col + 56 < seqK) v_0_7_0_0 = score.Apply(v_0_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -39982,7 +39942,7 @@ internal static partial class BackwardKernels
             float pr_0_7_0_1 = visible_0_7_0_1 ? PtxOps.Exp2(v_0_7_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_7_0 & 2u) == 0) pr_0_7_0_1 = -pr_0_7_0_1;
             if (prow_0_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 57) * 4), pr_0_7_0_1);
-            uint drop_0_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_1 = ((dh1_0_0 >> 28) & 3u);
             float v_0_7_1_0 = mode.Prepare(s_0_7.Z, prep) * sl2;
             if (features.Alibi) v_0_7_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 56);
             if (score.Enabled && prow_0_1 < seqQ && col + 56 < seqK) v_0_7_1_0 = score.Apply(v_0_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -39999,7 +39959,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 57) * 4), pr_0_7_1_1);
             bool keep_1_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_1_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             float v_1_0_0_0 = mode.Prepare(s_1_0.X, prep) * sl2;
             if (features.Alibi) v_1_0_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
             if (score.Enabled && prow_1_0 < seqQ && col + 0 < seqK) v_1_0_0_0 = score.Apply(v_1_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -40014,7 +39974,7 @@ internal static partial class BackwardKernels
             float pr_1_0_0_1 = visible_1_0_0_1 ? PtxOps.Exp2(v_1_0_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_0_0 & 2u) == 0) pr_1_0_0_1 = -pr_1_0_0_1;
             if (prow_1_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 1) * 4), pr_1_0_0_1);
-            uint drop_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_1 = ((dh1_1_0 >> 0) & 3u);
             float v_1_0_1_0 = mode.Prepare(s_1_0.Z, prep) * sl2;
             if (features.Alibi) v_1_0_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
             if (score.Enabled && prow_1_1 < seqQ && col + 0 < seqK) v_1_0_1_0 = score.Apply(v_1_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -40031,7 +39991,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 1) * 4), pr_1_0_1_1);
             bool keep_1_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_1_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_0 = ((dh0_1_0 >> 4) & 3u);
             float v_1_1_0_0 = mode.Prepare(s_1_1.X, prep) * sl2;
             if (features.Alibi) v_1_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
             if (score.Enabled && prow_1_0 < seqQ && col + 8 < seqK) v_1_1_0_0 = score.Apply(v_1_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -40046,7 +40006,7 @@ internal static partial class BackwardKernels
             float pr_1_1_0_1 = visible_1_1_0_1 ? PtxOps.Exp2(v_1_1_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_1_0 & 2u) == 0) pr_1_1_0_1 = -pr_1_1_0_1;
             if (prow_1_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 9) * 4), pr_1_1_0_1);
-            uint drop_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             float v_1_1_1_0 = mode.Prepare(s_1_1.Z, prep) * sl2;
             if (features.Alibi) v_1_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
             if (score.Enabled && prow_1_1 < seqQ && col + 8 < seqK) v_1_1_1_0 = score.Apply(v_1_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -40063,7 +40023,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 9) * 4), pr_1_1_1_1);
             bool keep_1_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_1_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_1_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_0 = ((dh0_1_0 >> 8) & 3u);
             float v_1_2_0_0 = mode.Prepare(s_1_2.X, prep) * sl2;
             if (features.Alibi) v_1_2_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
             if (score.Enabled && prow_1_0 < seqQ && col + 16 < seqK) v_1_2_0_0 = score.Apply(v_1_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -40078,7 +40038,7 @@ internal static partial class BackwardKernels
             float pr_1_2_0_1 = visible_1_2_0_1 ? PtxOps.Exp2(v_1_2_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_2_0 & 2u) == 0) pr_1_2_0_1 = -pr_1_2_0_1;
             if (prow_1_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 17) * 4), pr_1_2_0_1);
-            uint drop_1_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_1 = ((dh1_1_0 >> 8) & 3u);
             float v_1_2_1_0 = mode.Prepare(s_1_2.Z, prep) * sl2;
             if (features.Alibi) v_1_2_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
             if (score.Enabled && prow_1_1 < seqQ && col + 16 < seqK) v_1_2_1_0 = score.Apply(v_1_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -40095,7 +40055,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 17) * 4), pr_1_2_1_1);
             bool keep_1_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_1_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_1_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_0 = ((dh0_1_0 >> 12) & 3u);
             float v_1_3_0_0 = mode.Prepare(s_1_3.X, prep) * sl2;
             if (features.Alibi) v_1_3_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
             if (score.Enabled && prow_1_0 < seqQ && col + 24 < seqK) v_1_3_0_0 = score.Apply(v_1_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -40110,7 +40070,7 @@ internal static partial class BackwardKernels
             float pr_1_3_0_1 = visible_1_3_0_1 ? PtxOps.Exp2(v_1_3_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_3_0 & 2u) == 0) pr_1_3_0_1 = -pr_1_3_0_1;
             if (prow_1_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 25) * 4), pr_1_3_0_1);
-            uint drop_1_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_1 = ((dh1_1_0 >> 12) & 3u);
             float v_1_3_1_0 = mode.Prepare(s_1_3.Z, prep) * sl2;
             if (features.Alibi) v_1_3_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
             if (score.Enabled && prow_1_1 < seqQ && col + 24 < seqK) v_1_3_1_0 = score.Apply(v_1_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -40127,7 +40087,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 25) * 4), pr_1_3_1_1);
             bool keep_1_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_1_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_1_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_0 = ((dh0_1_0 >> 16) & 3u);
             float v_1_4_0_0 = mode.Prepare(s_1_4.X, prep) * sl2;
             if (features.Alibi) v_1_4_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 32);
             if (score.Enabled && prow_1_0 < seqQ && col + 32 < seqK) v_1_4_0_0 = score.Apply(v_1_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -40142,7 +40102,7 @@ internal static partial class BackwardKernels
             float pr_1_4_0_1 = visible_1_4_0_1 ? PtxOps.Exp2(v_1_4_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_4_0 & 2u) == 0) pr_1_4_0_1 = -pr_1_4_0_1;
             if (prow_1_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 33) * 4), pr_1_4_0_1);
-            uint drop_1_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_1 = ((dh1_1_0 >> 16) & 3u);
             float v_1_4_1_0 = mode.Prepare(s_1_4.Z, prep) * sl2;
             if (features.Alibi) v_1_4_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 32);
             if (score.Enabled && prow_1_1 < seqQ && col + 32 < seqK) v_1_4_1_0 = score.Apply(v_1_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -40159,7 +40119,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 33) * 4), pr_1_4_1_1);
             bool keep_1_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_1_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_1_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_0 = ((dh0_1_0 >> 20) & 3u);
             float v_1_5_0_0 = mode.Prepare(s_1_5.X, prep) * sl2;
             if (features.Alibi) v_1_5_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 40);
             if (score.Enabled && prow_1_0 < seqQ && col + 40 < seqK) v_1_5_0_0 = score.Apply(v_1_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -40174,7 +40134,7 @@ internal static partial class BackwardKernels
             float pr_1_5_0_1 = visible_1_5_0_1 ? PtxOps.Exp2(v_1_5_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_5_0 & 2u) == 0) pr_1_5_0_1 = -pr_1_5_0_1;
             if (prow_1_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 41) * 4), pr_1_5_0_1);
-            uint drop_1_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_1 = ((dh1_1_0 >> 20) & 3u);
             float v_1_5_1_0 = mode.Prepare(s_1_5.Z, prep) * sl2;
             if (features.Alibi) v_1_5_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 40);
             if (score.Enabled && prow_1_1 < seqQ && col + 40 < seqK) v_1_5_1_0 = score.Apply(v_1_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -40191,7 +40151,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 41) * 4), pr_1_5_1_1);
             bool keep_1_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_1_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_1_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_0 = ((dh0_1_0 >> 24) & 3u);
             float v_1_6_0_0 = mode.Prepare(s_1_6.X, prep) * sl2;
             if (features.Alibi) v_1_6_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 48);
             if (score.Enabled && prow_1_0 < seqQ && col + 48 < seqK) v_1_6_0_0 = score.Apply(v_1_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -40206,7 +40166,7 @@ internal static partial class BackwardKernels
             float pr_1_6_0_1 = visible_1_6_0_1 ? PtxOps.Exp2(v_1_6_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_6_0 & 2u) == 0) pr_1_6_0_1 = -pr_1_6_0_1;
             if (prow_1_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 49) * 4), pr_1_6_0_1);
-            uint drop_1_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_1 = ((dh1_1_0 >> 24) & 3u);
             float v_1_6_1_0 = mode.Prepare(s_1_6.Z, prep) * sl2;
             if (features.Alibi) v_1_6_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 48);
             if (score.Enabled && prow_1_1 < seqQ && col + 48 < seqK) v_1_6_1_0 = score.Apply(v_1_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -40223,7 +40183,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 49) * 4), pr_1_6_1_1);
             bool keep_1_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_1_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_1_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_0 = ((dh0_1_0 >> 28) & 3u);
             float v_1_7_0_0 = mode.Prepare(s_1_7.X, prep) * sl2;
             if (features.Alibi) v_1_7_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 56);
             if (score.Enabled && prow_1_0 < seqQ && col + 56 < seqK) v_1_7_0_0 = score.Apply(v_1_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -40238,7 +40198,7 @@ internal static partial class BackwardKernels
             float pr_1_7_0_1 = visible_1_7_0_1 ? PtxOps.Exp2(v_1_7_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_7_0 & 2u) == 0) pr_1_7_0_1 = -pr_1_7_0_1;
             if (prow_1_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 57) * 4), pr_1_7_0_1);
-            uint drop_1_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_1 = ((dh1_1_0 >> 28) & 3u);
             float v_1_7_1_0 = mode.Prepare(s_1_7.Z, prep) * sl2;
             if (features.Alibi) v_1_7_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 56);
             if (score.Enabled && prow_1_1 < seqQ && col + 56 < seqK) v_1_7_1_0 = score.Apply(v_1_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -40387,7 +40347,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
@@ -40561,10 +40520,46 @@ internal static partial class BackwardKernels
             int col = n * BlockN + 2 * t;
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(prow_0_0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(prow_1_0) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
             bool keep_0_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_0_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             float v_0_0_0_0 = mode.Prepare(s_0_0.X, prep) * sl2;
             if (features.Alibi) v_0_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
             if (score.Enabled && prow_0_0 < seqQ && col + 0 < seqK) v_0_0_0_0 = score.Apply(v_0_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -40579,7 +40574,7 @@ internal static partial class BackwardKernels
             float pr_0_0_0_1 = visible_0_0_0_1 ? PtxOps.Exp2(v_0_0_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_0_0 & 2u) == 0) pr_0_0_0_1 = -pr_0_0_0_1;
             if (prow_0_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 1) * 4), pr_0_0_0_1);
-            uint drop_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_1 = ((dh1_0_0 >> 0) & 3u);
             float v_0_0_1_0 = mode.Prepare(s_0_0.Z, prep) * sl2;
             if (features.Alibi) v_0_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
             if (score.Enabled && prow_0_1 < seqQ && col + 0 < seqK) v_0_0_1_0 = score.Apply(v_0_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -40596,7 +40591,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 1) * 4), pr_0_0_1_1);
             bool keep_0_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_0_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_0 = ((dh0_0_0 >> 4) & 3u);
             float v_0_1_0_0 = mode.Prepare(s_0_1.X, prep) * sl2;
             if (features.Alibi) v_0_1_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
             if (score.Enabled && prow_0_0 < seqQ && col + 8 < seqK) v_0_1_0_0 = score.Apply(v_0_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -40611,7 +40606,7 @@ internal static partial class BackwardKernels
             float pr_0_1_0_1 = visible_0_1_0_1 ? PtxOps.Exp2(v_0_1_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_1_0 & 2u) == 0) pr_0_1_0_1 = -pr_0_1_0_1;
             if (prow_0_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 9) * 4), pr_0_1_0_1);
-            uint drop_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             float v_0_1_1_0 = mode.Prepare(s_0_1.Z, prep) * sl2;
             if (features.Alibi) v_0_1_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
             if (score.Enabled && prow_0_1 < seqQ && col + 8 < seqK) v_0_1_1_0 = score.Apply(v_0_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -40628,7 +40623,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 9) * 4), pr_0_1_1_1);
             bool keep_0_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_0_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_0_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_0 = ((dh0_0_0 >> 8) & 3u);
             float v_0_2_0_0 = mode.Prepare(s_0_2.X, prep) * sl2;
             if (features.Alibi) v_0_2_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
             if (score.Enabled && prow_0_0 < seqQ && col + 16 < seqK) v_0_2_0_0 = score.Apply(v_0_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -40643,7 +40638,7 @@ internal static partial class BackwardKernels
             float pr_0_2_0_1 = visible_0_2_0_1 ? PtxOps.Exp2(v_0_2_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_2_0 & 2u) == 0) pr_0_2_0_1 = -pr_0_2_0_1;
             if (prow_0_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 17) * 4), pr_0_2_0_1);
-            uint drop_0_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_1 = ((dh1_0_0 >> 8) & 3u);
             float v_0_2_1_0 = mode.Prepare(s_0_2.Z, prep) * sl2;
             if (features.Alibi) v_0_2_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
             if (score.Enabled && prow_0_1 < seqQ && col + 16 < seqK) v_0_2_1_0 = score.Apply(v_0_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -40660,7 +40655,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 17) * 4), pr_0_2_1_1);
             bool keep_0_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_0_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_0_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_0 = ((dh0_0_0 >> 12) & 3u);
             float v_0_3_0_0 = mode.Prepare(s_0_3.X, prep) * sl2;
             if (features.Alibi) v_0_3_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
             if (score.Enabled && prow_0_0 < seqQ && col + 24 < seqK) v_0_3_0_0 = score.Apply(v_0_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -40675,7 +40670,7 @@ internal static partial class BackwardKernels
             float pr_0_3_0_1 = visible_0_3_0_1 ? PtxOps.Exp2(v_0_3_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_3_0 & 2u) == 0) pr_0_3_0_1 = -pr_0_3_0_1;
             if (prow_0_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 25) * 4), pr_0_3_0_1);
-            uint drop_0_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_1 = ((dh1_0_0 >> 12) & 3u);
             float v_0_3_1_0 = mode.Prepare(s_0_3.Z, prep) * sl2;
             if (features.Alibi) v_0_3_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
             if (score.Enabled && prow_0_1 < seqQ && col + 24 < seqK) v_0_3_1_0 = score.Apply(v_0_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -40692,7 +40687,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 25) * 4), pr_0_3_1_1);
             bool keep_0_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_0_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_0_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_0 = ((dh0_0_0 >> 16) & 3u);
             float v_0_4_0_0 = mode.Prepare(s_0_4.X, prep) * sl2;
             if (features.Alibi) v_0_4_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 32);
             if (score.Enabled && prow_0_0 < seqQ && col + 32 < seqK) v_0_4_0_0 = score.Apply(v_0_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -40707,7 +40702,7 @@ internal static partial class BackwardKernels
             float pr_0_4_0_1 = visible_0_4_0_1 ? PtxOps.Exp2(v_0_4_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_4_0 & 2u) == 0) pr_0_4_0_1 = -pr_0_4_0_1;
             if (prow_0_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 33) * 4), pr_0_4_0_1);
-            uint drop_0_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_1 = ((dh1_0_0 >> 16) & 3u);
             float v_0_4_1_0 = mode.Prepare(s_0_4.Z, prep) * sl2;
             if (features.Alibi) v_0_4_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 32);
             if (score.Enabled && prow_0_1 < seqQ && col + 32 < seqK) v_0_4_1_0 = score.Apply(v_0_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -40724,7 +40719,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 33) * 4), pr_0_4_1_1);
             bool keep_0_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_0_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_0_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_0 = ((dh0_0_0 >> 20) & 3u);
             float v_0_5_0_0 = mode.Prepare(s_0_5.X, prep) * sl2;
             if (features.Alibi) v_0_5_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 40);
             if (score.Enabled && prow_0_0 < seqQ && col + 40 < seqK) v_0_5_0_0 = score.Apply(v_0_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -40739,7 +40734,7 @@ internal static partial class BackwardKernels
             float pr_0_5_0_1 = visible_0_5_0_1 ? PtxOps.Exp2(v_0_5_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_5_0 & 2u) == 0) pr_0_5_0_1 = -pr_0_5_0_1;
             if (prow_0_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 41) * 4), pr_0_5_0_1);
-            uint drop_0_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_1 = ((dh1_0_0 >> 20) & 3u);
             float v_0_5_1_0 = mode.Prepare(s_0_5.Z, prep) * sl2;
             if (features.Alibi) v_0_5_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 40);
             if (score.Enabled && prow_0_1 < seqQ && col + 40 < seqK) v_0_5_1_0 = score.Apply(v_0_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -40756,7 +40751,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 41) * 4), pr_0_5_1_1);
             bool keep_0_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_0_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_0_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_0 = ((dh0_0_0 >> 24) & 3u);
             float v_0_6_0_0 = mode.Prepare(s_0_6.X, prep) * sl2;
             if (features.Alibi) v_0_6_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 48);
             if (score.Enabled && prow_0_0 < seqQ && col + 48 < seqK) v_0_6_0_0 = score.Apply(v_0_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -40771,7 +40766,7 @@ internal static partial class BackwardKernels
             float pr_0_6_0_1 = visible_0_6_0_1 ? PtxOps.Exp2(v_0_6_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_6_0 & 2u) == 0) pr_0_6_0_1 = -pr_0_6_0_1;
             if (prow_0_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 49) * 4), pr_0_6_0_1);
-            uint drop_0_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_1 = ((dh1_0_0 >> 24) & 3u);
             float v_0_6_1_0 = mode.Prepare(s_0_6.Z, prep) * sl2;
             if (features.Alibi) v_0_6_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 48);
             if (score.Enabled && prow_0_1 < seqQ && col + 48 < seqK) v_0_6_1_0 = score.Apply(v_0_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -40788,7 +40783,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 49) * 4), pr_0_6_1_1);
             bool keep_0_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_0_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_0_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_0 = ((dh0_0_0 >> 28) & 3u);
             float v_0_7_0_0 = mode.Prepare(s_0_7.X, prep) * sl2;
             if (features.Alibi) v_0_7_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 56);
             if (score.Enabled && prow_0_0 < seqQ && col + 56 < seqK) v_0_7_0_0 = score.Apply(v_0_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -40803,7 +40798,7 @@ internal static partial class BackwardKernels
             float pr_0_7_0_1 = visible_0_7_0_1 ? PtxOps.Exp2(v_0_7_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_7_0 & 2u) == 0) pr_0_7_0_1 = -pr_0_7_0_1;
             if (prow_0_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 57) * 4), pr_0_7_0_1);
-            uint drop_0_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_1 = ((dh1_0_0 >> 28) & 3u);
             float v_0_7_1_0 = mode.Prepare(s_0_7.Z, prep) * sl2;
             if (features.Alibi) v_0_7_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 56);
             if (score.Enabled && prow_0_1 < seqQ && col + 56 < seqK) v_0_7_1_0 = score.Apply(v_0_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -40820,7 +40815,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 57) * 4), pr_0_7_1_1);
             bool keep_1_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_1_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             float v_1_0_0_0 = mode.Prepare(s_1_0.X, prep) * sl2;
             if (features.Alibi) v_1_0_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
             if (score.Enabled && prow_1_0 < seqQ && col + 0 < seqK) v_1_0_0_0 = score.Apply(v_1_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -40835,7 +40830,7 @@ internal static partial class BackwardKernels
             float pr_1_0_0_1 = visible_1_0_0_1 ? PtxOps.Exp2(v_1_0_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_0_0 & 2u) == 0) pr_1_0_0_1 = -pr_1_0_0_1;
             if (prow_1_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 1) * 4), pr_1_0_0_1);
-            uint drop_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_1 = ((dh1_1_0 >> 0) & 3u);
             float v_1_0_1_0 = mode.Prepare(s_1_0.Z, prep) * sl2;
             if (features.Alibi) v_1_0_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
             if (score.Enabled && prow_1_1 < seqQ && col + 0 < seqK) v_1_0_1_0 = score.Apply(v_1_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -40852,7 +40847,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 1) * 4), pr_1_0_1_1);
             bool keep_1_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_1_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_0 = ((dh0_1_0 >> 4) & 3u);
             float v_1_1_0_0 = mode.Prepare(s_1_1.X, prep) * sl2;
             if (features.Alibi) v_1_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
             if (score.Enabled && prow_1_0 < seqQ && col + 8 < seqK) v_1_1_0_0 = score.Apply(v_1_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -40867,7 +40862,7 @@ internal static partial class BackwardKernels
             float pr_1_1_0_1 = visible_1_1_0_1 ? PtxOps.Exp2(v_1_1_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_1_0 & 2u) == 0) pr_1_1_0_1 = -pr_1_1_0_1;
             if (prow_1_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 9) * 4), pr_1_1_0_1);
-            uint drop_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             float v_1_1_1_0 = mode.Prepare(s_1_1.Z, prep) * sl2;
             if (features.Alibi) v_1_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
             if (score.Enabled && prow_1_1 < seqQ && col + 8 < seqK) v_1_1_1_0 = score.Apply(v_1_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -40884,7 +40879,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 9) * 4), pr_1_1_1_1);
             bool keep_1_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_1_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_1_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_0 = ((dh0_1_0 >> 8) & 3u);
             float v_1_2_0_0 = mode.Prepare(s_1_2.X, prep) * sl2;
             if (features.Alibi) v_1_2_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
             if (score.Enabled && prow_1_0 < seqQ && col + 16 < seqK) v_1_2_0_0 = score.Apply(v_1_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -40899,7 +40894,7 @@ internal static partial class BackwardKernels
             float pr_1_2_0_1 = visible_1_2_0_1 ? PtxOps.Exp2(v_1_2_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_2_0 & 2u) == 0) pr_1_2_0_1 = -pr_1_2_0_1;
             if (prow_1_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 17) * 4), pr_1_2_0_1);
-            uint drop_1_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_1 = ((dh1_1_0 >> 8) & 3u);
             float v_1_2_1_0 = mode.Prepare(s_1_2.Z, prep) * sl2;
             if (features.Alibi) v_1_2_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
             if (score.Enabled && prow_1_1 < seqQ && col + 16 < seqK) v_1_2_1_0 = score.Apply(v_1_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -40916,7 +40911,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 17) * 4), pr_1_2_1_1);
             bool keep_1_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_1_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_1_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_0 = ((dh0_1_0 >> 12) & 3u);
             float v_1_3_0_0 = mode.Prepare(s_1_3.X, prep) * sl2;
             if (features.Alibi) v_1_3_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
             if (score.Enabled && prow_1_0 < seqQ && col + 24 < seqK) v_1_3_0_0 = score.Apply(v_1_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -40931,7 +40926,7 @@ internal static partial class BackwardKernels
             float pr_1_3_0_1 = visible_1_3_0_1 ? PtxOps.Exp2(v_1_3_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_3_0 & 2u) == 0) pr_1_3_0_1 = -pr_1_3_0_1;
             if (prow_1_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 25) * 4), pr_1_3_0_1);
-            uint drop_1_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_1 = ((dh1_1_0 >> 12) & 3u);
             float v_1_3_1_0 = mode.Prepare(s_1_3.Z, prep) * sl2;
             if (features.Alibi) v_1_3_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
             if (score.Enabled && prow_1_1 < seqQ && col + 24 < seqK) v_1_3_1_0 = score.Apply(v_1_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -40948,7 +40943,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 25) * 4), pr_1_3_1_1);
             bool keep_1_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_1_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_1_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_0 = ((dh0_1_0 >> 16) & 3u);
             float v_1_4_0_0 = mode.Prepare(s_1_4.X, prep) * sl2;
             if (features.Alibi) v_1_4_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 32);
             if (score.Enabled && prow_1_0 < seqQ && col + 32 < seqK) v_1_4_0_0 = score.Apply(v_1_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -40963,7 +40958,7 @@ internal static partial class BackwardKernels
             float pr_1_4_0_1 = visible_1_4_0_1 ? PtxOps.Exp2(v_1_4_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_4_0 & 2u) == 0) pr_1_4_0_1 = -pr_1_4_0_1;
             if (prow_1_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 33) * 4), pr_1_4_0_1);
-            uint drop_1_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_1 = ((dh1_1_0 >> 16) & 3u);
             float v_1_4_1_0 = mode.Prepare(s_1_4.Z, prep) * sl2;
             if (features.Alibi) v_1_4_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 32);
             if (score.Enabled && prow_1_1 < seqQ && col + 32 < seqK) v_1_4_1_0 = score.Apply(v_1_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -40980,7 +40975,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 33) * 4), pr_1_4_1_1);
             bool keep_1_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_1_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_1_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_0 = ((dh0_1_0 >> 20) & 3u);
             float v_1_5_0_0 = mode.Prepare(s_1_5.X, prep) * sl2;
             if (features.Alibi) v_1_5_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 40);
             if (score.Enabled && prow_1_0 < seqQ && col + 40 < seqK) v_1_5_0_0 = score.Apply(v_1_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -40995,7 +40990,7 @@ internal static partial class BackwardKernels
             float pr_1_5_0_1 = visible_1_5_0_1 ? PtxOps.Exp2(v_1_5_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_5_0 & 2u) == 0) pr_1_5_0_1 = -pr_1_5_0_1;
             if (prow_1_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 41) * 4), pr_1_5_0_1);
-            uint drop_1_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_1 = ((dh1_1_0 >> 20) & 3u);
             float v_1_5_1_0 = mode.Prepare(s_1_5.Z, prep) * sl2;
             if (features.Alibi) v_1_5_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 40);
             if (score.Enabled && prow_1_1 < seqQ && col + 40 < seqK) v_1_5_1_0 = score.Apply(v_1_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -41012,7 +41007,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 41) * 4), pr_1_5_1_1);
             bool keep_1_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_1_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_1_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_0 = ((dh0_1_0 >> 24) & 3u);
             float v_1_6_0_0 = mode.Prepare(s_1_6.X, prep) * sl2;
             if (features.Alibi) v_1_6_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 48);
             if (score.Enabled && prow_1_0 < seqQ && col + 48 < seqK) v_1_6_0_0 = score.Apply(v_1_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -41027,7 +41022,7 @@ internal static partial class BackwardKernels
             float pr_1_6_0_1 = visible_1_6_0_1 ? PtxOps.Exp2(v_1_6_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_6_0 & 2u) == 0) pr_1_6_0_1 = -pr_1_6_0_1;
             if (prow_1_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 49) * 4), pr_1_6_0_1);
-            uint drop_1_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_1 = ((dh1_1_0 >> 24) & 3u);
             float v_1_6_1_0 = mode.Prepare(s_1_6.Z, prep) * sl2;
             if (features.Alibi) v_1_6_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 48);
             if (score.Enabled && prow_1_1 < seqQ && col + 48 < seqK) v_1_6_1_0 = score.Apply(v_1_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -41044,7 +41039,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 49) * 4), pr_1_6_1_1);
             bool keep_1_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_1_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_1_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_0 = ((dh0_1_0 >> 28) & 3u);
             float v_1_7_0_0 = mode.Prepare(s_1_7.X, prep) * sl2;
             if (features.Alibi) v_1_7_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 56);
             if (score.Enabled && prow_1_0 < seqQ && col + 56 < seqK) v_1_7_0_0 = score.Apply(v_1_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -41059,7 +41054,7 @@ internal static partial class BackwardKernels
             float pr_1_7_0_1 = visible_1_7_0_1 ? PtxOps.Exp2(v_1_7_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_7_0 & 2u) == 0) pr_1_7_0_1 = -pr_1_7_0_1;
             if (prow_1_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 57) * 4), pr_1_7_0_1);
-            uint drop_1_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_1 = ((dh1_1_0 >> 28) & 3u);
             float v_1_7_1_0 = mode.Prepare(s_1_7.Z, prep) * sl2;
             if (features.Alibi) v_1_7_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 56);
             if (score.Enabled && prow_1_1 < seqQ && col + 56 < seqK) v_1_7_1_0 = score.Apply(v_1_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -41244,7 +41239,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
@@ -41475,10 +41469,46 @@ internal static partial class BackwardKernels
             int col = n * BlockN + 2 * t;
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(prow_0_0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(prow_1_0) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
             bool keep_0_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_0_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             float v_0_0_0_0 = mode.Prepare(s_0_0.X, prep) * sl2;
             if (features.Alibi) v_0_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
             if (score.Enabled && prow_0_0 < seqQ && col + 0 < seqK) v_0_0_0_0 = score.Apply(v_0_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -41493,7 +41523,7 @@ internal static partial class BackwardKernels
             float pr_0_0_0_1 = visible_0_0_0_1 ? PtxOps.Exp2(v_0_0_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_0_0 & 2u) == 0) pr_0_0_0_1 = -pr_0_0_0_1;
             if (prow_0_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 1) * 4), pr_0_0_0_1);
-            uint drop_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_1 = ((dh1_0_0 >> 0) & 3u);
             float v_0_0_1_0 = mode.Prepare(s_0_0.Z, prep) * sl2;
             if (features.Alibi) v_0_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
             if (score.Enabled && prow_0_1 < seqQ && col + 0 < seqK) v_0_0_1_0 = score.Apply(v_0_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -41510,7 +41540,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 1) * 4), pr_0_0_1_1);
             bool keep_0_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_0_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_0 = ((dh0_0_0 >> 4) & 3u);
             float v_0_1_0_0 = mode.Prepare(s_0_1.X, prep) * sl2;
             if (features.Alibi) v_0_1_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
             if (score.Enabled && prow_0_0 < seqQ && col + 8 < seqK) v_0_1_0_0 = score.Apply(v_0_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -41525,7 +41555,7 @@ internal static partial class BackwardKernels
             float pr_0_1_0_1 = visible_0_1_0_1 ? PtxOps.Exp2(v_0_1_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_1_0 & 2u) == 0) pr_0_1_0_1 = -pr_0_1_0_1;
             if (prow_0_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 9) * 4), pr_0_1_0_1);
-            uint drop_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             float v_0_1_1_0 = mode.Prepare(s_0_1.Z, prep) * sl2;
             if (features.Alibi) v_0_1_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
             if (score.Enabled && prow_0_1 < seqQ && col + 8 < seqK) v_0_1_1_0 = score.Apply(v_0_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -41542,7 +41572,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 9) * 4), pr_0_1_1_1);
             bool keep_0_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_0_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_0_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_0 = ((dh0_0_0 >> 8) & 3u);
             float v_0_2_0_0 = mode.Prepare(s_0_2.X, prep) * sl2;
             if (features.Alibi) v_0_2_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
             if (score.Enabled && prow_0_0 < seqQ && col + 16 < seqK) v_0_2_0_0 = score.Apply(v_0_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -41557,7 +41587,7 @@ internal static partial class BackwardKernels
             float pr_0_2_0_1 = visible_0_2_0_1 ? PtxOps.Exp2(v_0_2_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_2_0 & 2u) == 0) pr_0_2_0_1 = -pr_0_2_0_1;
             if (prow_0_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 17) * 4), pr_0_2_0_1);
-            uint drop_0_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_1 = ((dh1_0_0 >> 8) & 3u);
             float v_0_2_1_0 = mode.Prepare(s_0_2.Z, prep) * sl2;
             if (features.Alibi) v_0_2_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
             if (score.Enabled && prow_0_1 < seqQ && col + 16 < seqK) v_0_2_1_0 = score.Apply(v_0_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -41574,7 +41604,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 17) * 4), pr_0_2_1_1);
             bool keep_0_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_0_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_0_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_0 = ((dh0_0_0 >> 12) & 3u);
             float v_0_3_0_0 = mode.Prepare(s_0_3.X, prep) * sl2;
             if (features.Alibi) v_0_3_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
             if (score.Enabled && prow_0_0 < seqQ && col + 24 < seqK) v_0_3_0_0 = score.Apply(v_0_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -41589,7 +41619,7 @@ internal static partial class BackwardKernels
             float pr_0_3_0_1 = visible_0_3_0_1 ? PtxOps.Exp2(v_0_3_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_3_0 & 2u) == 0) pr_0_3_0_1 = -pr_0_3_0_1;
             if (prow_0_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 25) * 4), pr_0_3_0_1);
-            uint drop_0_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_1 = ((dh1_0_0 >> 12) & 3u);
             float v_0_3_1_0 = mode.Prepare(s_0_3.Z, prep) * sl2;
             if (features.Alibi) v_0_3_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
             if (score.Enabled && prow_0_1 < seqQ && col + 24 < seqK) v_0_3_1_0 = score.Apply(v_0_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -41606,7 +41636,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 25) * 4), pr_0_3_1_1);
             bool keep_0_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_0_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_0_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_0 = ((dh0_0_0 >> 16) & 3u);
             float v_0_4_0_0 = mode.Prepare(s_0_4.X, prep) * sl2;
             if (features.Alibi) v_0_4_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 32);
             if (score.Enabled && prow_0_0 < seqQ && col + 32 < seqK) v_0_4_0_0 = score.Apply(v_0_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -41621,7 +41651,7 @@ internal static partial class BackwardKernels
             float pr_0_4_0_1 = visible_0_4_0_1 ? PtxOps.Exp2(v_0_4_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_4_0 & 2u) == 0) pr_0_4_0_1 = -pr_0_4_0_1;
             if (prow_0_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 33) * 4), pr_0_4_0_1);
-            uint drop_0_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_1 = ((dh1_0_0 >> 16) & 3u);
             float v_0_4_1_0 = mode.Prepare(s_0_4.Z, prep) * sl2;
             if (features.Alibi) v_0_4_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 32);
             if (score.Enabled && prow_0_1 < seqQ && col + 32 < seqK) v_0_4_1_0 = score.Apply(v_0_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -41638,7 +41668,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 33) * 4), pr_0_4_1_1);
             bool keep_0_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_0_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_0_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_0 = ((dh0_0_0 >> 20) & 3u);
             float v_0_5_0_0 = mode.Prepare(s_0_5.X, prep) * sl2;
             if (features.Alibi) v_0_5_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 40);
             if (score.Enabled && prow_0_0 < seqQ && col + 40 < seqK) v_0_5_0_0 = score.Apply(v_0_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -41653,7 +41683,7 @@ internal static partial class BackwardKernels
             float pr_0_5_0_1 = visible_0_5_0_1 ? PtxOps.Exp2(v_0_5_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_5_0 & 2u) == 0) pr_0_5_0_1 = -pr_0_5_0_1;
             if (prow_0_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 41) * 4), pr_0_5_0_1);
-            uint drop_0_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_1 = ((dh1_0_0 >> 20) & 3u);
             float v_0_5_1_0 = mode.Prepare(s_0_5.Z, prep) * sl2;
             if (features.Alibi) v_0_5_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 40);
             if (score.Enabled && prow_0_1 < seqQ && col + 40 < seqK) v_0_5_1_0 = score.Apply(v_0_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -41670,7 +41700,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 41) * 4), pr_0_5_1_1);
             bool keep_0_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_0_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_0_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_0 = ((dh0_0_0 >> 24) & 3u);
             float v_0_6_0_0 = mode.Prepare(s_0_6.X, prep) * sl2;
             if (features.Alibi) v_0_6_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 48);
             if (score.Enabled && prow_0_0 < seqQ && col + 48 < seqK) v_0_6_0_0 = score.Apply(v_0_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -41685,7 +41715,7 @@ internal static partial class BackwardKernels
             float pr_0_6_0_1 = visible_0_6_0_1 ? PtxOps.Exp2(v_0_6_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_6_0 & 2u) == 0) pr_0_6_0_1 = -pr_0_6_0_1;
             if (prow_0_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 49) * 4), pr_0_6_0_1);
-            uint drop_0_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_1 = ((dh1_0_0 >> 24) & 3u);
             float v_0_6_1_0 = mode.Prepare(s_0_6.Z, prep) * sl2;
             if (features.Alibi) v_0_6_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 48);
             if (score.Enabled && prow_0_1 < seqQ && col + 48 < seqK) v_0_6_1_0 = score.Apply(v_0_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -41702,7 +41732,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 49) * 4), pr_0_6_1_1);
             bool keep_0_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_0_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_0_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_0 = ((dh0_0_0 >> 28) & 3u);
             float v_0_7_0_0 = mode.Prepare(s_0_7.X, prep) * sl2;
             if (features.Alibi) v_0_7_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 56);
             if (score.Enabled && prow_0_0 < seqQ && col + 56 < seqK) v_0_7_0_0 = score.Apply(v_0_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -41717,7 +41747,7 @@ internal static partial class BackwardKernels
             float pr_0_7_0_1 = visible_0_7_0_1 ? PtxOps.Exp2(v_0_7_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_7_0 & 2u) == 0) pr_0_7_0_1 = -pr_0_7_0_1;
             if (prow_0_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 57) * 4), pr_0_7_0_1);
-            uint drop_0_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_1 = ((dh1_0_0 >> 28) & 3u);
             float v_0_7_1_0 = mode.Prepare(s_0_7.Z, prep) * sl2;
             if (features.Alibi) v_0_7_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 56);
             if (score.Enabled && prow_0_1 < seqQ && col + 56 < seqK) v_0_7_1_0 = score.Apply(v_0_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -41734,7 +41764,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 57) * 4), pr_0_7_1_1);
             bool keep_1_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_1_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             float v_1_0_0_0 = mode.Prepare(s_1_0.X, prep) * sl2;
             if (features.Alibi) v_1_0_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
             if (score.Enabled && prow_1_0 < seqQ && col + 0 < seqK) v_1_0_0_0 = score.Apply(v_1_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -41749,7 +41779,7 @@ internal static partial class BackwardKernels
             float pr_1_0_0_1 = visible_1_0_0_1 ? PtxOps.Exp2(v_1_0_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_0_0 & 2u) == 0) pr_1_0_0_1 = -pr_1_0_0_1;
             if (prow_1_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 1) * 4), pr_1_0_0_1);
-            uint drop_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_1 = ((dh1_1_0 >> 0) & 3u);
             float v_1_0_1_0 = mode.Prepare(s_1_0.Z, prep) * sl2;
             if (features.Alibi) v_1_0_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
             if (score.Enabled && prow_1_1 < seqQ && col + 0 < seqK) v_1_0_1_0 = score.Apply(v_1_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -41766,7 +41796,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 1) * 4), pr_1_0_1_1);
             bool keep_1_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_1_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_0 = ((dh0_1_0 >> 4) & 3u);
             float v_1_1_0_0 = mode.Prepare(s_1_1.X, prep) * sl2;
             if (features.Alibi) v_1_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
             if (score.Enabled && prow_1_0 < seqQ && col + 8 < seqK) v_1_1_0_0 = score.Apply(v_1_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -41781,7 +41811,7 @@ internal static partial class BackwardKernels
             float pr_1_1_0_1 = visible_1_1_0_1 ? PtxOps.Exp2(v_1_1_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_1_0 & 2u) == 0) pr_1_1_0_1 = -pr_1_1_0_1;
             if (prow_1_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 9) * 4), pr_1_1_0_1);
-            uint drop_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             float v_1_1_1_0 = mode.Prepare(s_1_1.Z, prep) * sl2;
             if (features.Alibi) v_1_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
             if (score.Enabled && prow_1_1 < seqQ && col + 8 < seqK) v_1_1_1_0 = score.Apply(v_1_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -41798,7 +41828,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 9) * 4), pr_1_1_1_1);
             bool keep_1_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_1_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_1_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_0 = ((dh0_1_0 >> 8) & 3u);
             float v_1_2_0_0 = mode.Prepare(s_1_2.X, prep) * sl2;
             if (features.Alibi) v_1_2_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
             if (score.Enabled && prow_1_0 < seqQ && col + 16 < seqK) v_1_2_0_0 = score.Apply(v_1_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -41813,7 +41843,7 @@ internal static partial class BackwardKernels
             float pr_1_2_0_1 = visible_1_2_0_1 ? PtxOps.Exp2(v_1_2_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_2_0 & 2u) == 0) pr_1_2_0_1 = -pr_1_2_0_1;
             if (prow_1_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 17) * 4), pr_1_2_0_1);
-            uint drop_1_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_1 = ((dh1_1_0 >> 8) & 3u);
             float v_1_2_1_0 = mode.Prepare(s_1_2.Z, prep) * sl2;
             if (features.Alibi) v_1_2_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
             if (score.Enabled && prow_1_1 < seqQ && col + 16 < seqK) v_1_2_1_0 = score.Apply(v_1_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -41830,7 +41860,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 17) * 4), pr_1_2_1_1);
             bool keep_1_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_1_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_1_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_0 = ((dh0_1_0 >> 12) & 3u);
             float v_1_3_0_0 = mode.Prepare(s_1_3.X, prep) * sl2;
             if (features.Alibi) v_1_3_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
             if (score.Enabled && prow_1_0 < seqQ && col + 24 < seqK) v_1_3_0_0 = score.Apply(v_1_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -41845,7 +41875,7 @@ internal static partial class BackwardKernels
             float pr_1_3_0_1 = visible_1_3_0_1 ? PtxOps.Exp2(v_1_3_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_3_0 & 2u) == 0) pr_1_3_0_1 = -pr_1_3_0_1;
             if (prow_1_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 25) * 4), pr_1_3_0_1);
-            uint drop_1_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_1 = ((dh1_1_0 >> 12) & 3u);
             float v_1_3_1_0 = mode.Prepare(s_1_3.Z, prep) * sl2;
             if (features.Alibi) v_1_3_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
             if (score.Enabled && prow_1_1 < seqQ && col + 24 < seqK) v_1_3_1_0 = score.Apply(v_1_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -41862,7 +41892,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 25) * 4), pr_1_3_1_1);
             bool keep_1_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_1_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_1_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_0 = ((dh0_1_0 >> 16) & 3u);
             float v_1_4_0_0 = mode.Prepare(s_1_4.X, prep) * sl2;
             if (features.Alibi) v_1_4_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 32);
             if (score.Enabled && prow_1_0 < seqQ && col + 32 < seqK) v_1_4_0_0 = score.Apply(v_1_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -41877,7 +41907,7 @@ internal static partial class BackwardKernels
             float pr_1_4_0_1 = visible_1_4_0_1 ? PtxOps.Exp2(v_1_4_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_4_0 & 2u) == 0) pr_1_4_0_1 = -pr_1_4_0_1;
             if (prow_1_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 33) * 4), pr_1_4_0_1);
-            uint drop_1_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_1 = ((dh1_1_0 >> 16) & 3u);
             float v_1_4_1_0 = mode.Prepare(s_1_4.Z, prep) * sl2;
             if (features.Alibi) v_1_4_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 32);
             if (score.Enabled && prow_1_1 < seqQ && col + 32 < seqK) v_1_4_1_0 = score.Apply(v_1_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -41894,7 +41924,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 33) * 4), pr_1_4_1_1);
             bool keep_1_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_1_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_1_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_0 = ((dh0_1_0 >> 20) & 3u);
             float v_1_5_0_0 = mode.Prepare(s_1_5.X, prep) * sl2;
             if (features.Alibi) v_1_5_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 40);
             if (score.Enabled && prow_1_0 < seqQ && col + 40 < seqK) v_1_5_0_0 = score.Apply(v_1_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -41909,7 +41939,7 @@ internal static partial class BackwardKernels
             float pr_1_5_0_1 = visible_1_5_0_1 ? PtxOps.Exp2(v_1_5_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_5_0 & 2u) == 0) pr_1_5_0_1 = -pr_1_5_0_1;
             if (prow_1_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 41) * 4), pr_1_5_0_1);
-            uint drop_1_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_1 = ((dh1_1_0 >> 20) & 3u);
             float v_1_5_1_0 = mode.Prepare(s_1_5.Z, prep) * sl2;
             if (features.Alibi) v_1_5_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 40);
             if (score.Enabled && prow_1_1 < seqQ && col + 40 < seqK) v_1_5_1_0 = score.Apply(v_1_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -41926,7 +41956,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 41) * 4), pr_1_5_1_1);
             bool keep_1_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_1_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_1_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_0 = ((dh0_1_0 >> 24) & 3u);
             float v_1_6_0_0 = mode.Prepare(s_1_6.X, prep) * sl2;
             if (features.Alibi) v_1_6_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 48);
             if (score.Enabled && prow_1_0 < seqQ && col + 48 < seqK) v_1_6_0_0 = score.Apply(v_1_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -41941,7 +41971,7 @@ internal static partial class BackwardKernels
             float pr_1_6_0_1 = visible_1_6_0_1 ? PtxOps.Exp2(v_1_6_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_6_0 & 2u) == 0) pr_1_6_0_1 = -pr_1_6_0_1;
             if (prow_1_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 49) * 4), pr_1_6_0_1);
-            uint drop_1_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_1 = ((dh1_1_0 >> 24) & 3u);
             float v_1_6_1_0 = mode.Prepare(s_1_6.Z, prep) * sl2;
             if (features.Alibi) v_1_6_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 48);
             if (score.Enabled && prow_1_1 < seqQ && col + 48 < seqK) v_1_6_1_0 = score.Apply(v_1_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -41958,7 +41988,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 49) * 4), pr_1_6_1_1);
             bool keep_1_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_1_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_1_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_0 = ((dh0_1_0 >> 28) & 3u);
             float v_1_7_0_0 = mode.Prepare(s_1_7.X, prep) * sl2;
             if (features.Alibi) v_1_7_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 56);
             if (score.Enabled && prow_1_0 < seqQ && col + 56 < seqK) v_1_7_0_0 = score.Apply(v_1_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -41973,7 +42003,7 @@ internal static partial class BackwardKernels
             float pr_1_7_0_1 = visible_1_7_0_1 ? PtxOps.Exp2(v_1_7_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_7_0 & 2u) == 0) pr_1_7_0_1 = -pr_1_7_0_1;
             if (prow_1_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 57) * 4), pr_1_7_0_1);
-            uint drop_1_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_1 = ((dh1_1_0 >> 28) & 3u);
             float v_1_7_1_0 = mode.Prepare(s_1_7.Z, prep) * sl2;
             if (features.Alibi) v_1_7_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 56);
             if (score.Enabled && prow_1_1 < seqQ && col + 56 < seqK) v_1_7_1_0 = score.Apply(v_1_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -42158,7 +42188,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
@@ -42434,10 +42463,46 @@ internal static partial class BackwardKernels
             int col = n * BlockN + 2 * t;
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(prow_0_0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(prow_1_0) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
             bool keep_0_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_0_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             float v_0_0_0_0 = mode.Prepare(s_0_0.X, prep) * sl2;
             if (features.Alibi) v_0_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
             if (score.Enabled && prow_0_0 < seqQ && col + 0 < seqK) v_0_0_0_0 = score.Apply(v_0_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -42452,7 +42517,7 @@ internal static partial class BackwardKernels
             float pr_0_0_0_1 = visible_0_0_0_1 ? PtxOps.Exp2(v_0_0_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_0_0 & 2u) == 0) pr_0_0_0_1 = -pr_0_0_0_1;
             if (prow_0_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 1) * 4), pr_0_0_0_1);
-            uint drop_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_1 = ((dh1_0_0 >> 0) & 3u);
             float v_0_0_1_0 = mode.Prepare(s_0_0.Z, prep) * sl2;
             if (features.Alibi) v_0_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
             if (score.Enabled && prow_0_1 < seqQ && col + 0 < seqK) v_0_0_1_0 = score.Apply(v_0_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -42469,7 +42534,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 1) * 4), pr_0_0_1_1);
             bool keep_0_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_0_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_0 = ((dh0_0_0 >> 4) & 3u);
             float v_0_1_0_0 = mode.Prepare(s_0_1.X, prep) * sl2;
             if (features.Alibi) v_0_1_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
             if (score.Enabled && prow_0_0 < seqQ && col + 8 < seqK) v_0_1_0_0 = score.Apply(v_0_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -42484,7 +42549,7 @@ internal static partial class BackwardKernels
             float pr_0_1_0_1 = visible_0_1_0_1 ? PtxOps.Exp2(v_0_1_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_1_0 & 2u) == 0) pr_0_1_0_1 = -pr_0_1_0_1;
             if (prow_0_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 9) * 4), pr_0_1_0_1);
-            uint drop_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             float v_0_1_1_0 = mode.Prepare(s_0_1.Z, prep) * sl2;
             if (features.Alibi) v_0_1_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
             if (score.Enabled && prow_0_1 < seqQ && col + 8 < seqK) v_0_1_1_0 = score.Apply(v_0_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -42501,7 +42566,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 9) * 4), pr_0_1_1_1);
             bool keep_0_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_0_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_0_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_0 = ((dh0_0_0 >> 8) & 3u);
             float v_0_2_0_0 = mode.Prepare(s_0_2.X, prep) * sl2;
             if (features.Alibi) v_0_2_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
             if (score.Enabled && prow_0_0 < seqQ && col + 16 < seqK) v_0_2_0_0 = score.Apply(v_0_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -42516,7 +42581,7 @@ internal static partial class BackwardKernels
             float pr_0_2_0_1 = visible_0_2_0_1 ? PtxOps.Exp2(v_0_2_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_2_0 & 2u) == 0) pr_0_2_0_1 = -pr_0_2_0_1;
             if (prow_0_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 17) * 4), pr_0_2_0_1);
-            uint drop_0_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_1 = ((dh1_0_0 >> 8) & 3u);
             float v_0_2_1_0 = mode.Prepare(s_0_2.Z, prep) * sl2;
             if (features.Alibi) v_0_2_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
             if (score.Enabled && prow_0_1 < seqQ && col + 16 < seqK) v_0_2_1_0 = score.Apply(v_0_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -42533,7 +42598,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 17) * 4), pr_0_2_1_1);
             bool keep_0_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_0_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_0_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_0 = ((dh0_0_0 >> 12) & 3u);
             float v_0_3_0_0 = mode.Prepare(s_0_3.X, prep) * sl2;
             if (features.Alibi) v_0_3_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
             if (score.Enabled && prow_0_0 < seqQ && col + 24 < seqK) v_0_3_0_0 = score.Apply(v_0_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -42548,7 +42613,7 @@ internal static partial class BackwardKernels
             float pr_0_3_0_1 = visible_0_3_0_1 ? PtxOps.Exp2(v_0_3_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_3_0 & 2u) == 0) pr_0_3_0_1 = -pr_0_3_0_1;
             if (prow_0_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 25) * 4), pr_0_3_0_1);
-            uint drop_0_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_1 = ((dh1_0_0 >> 12) & 3u);
             float v_0_3_1_0 = mode.Prepare(s_0_3.Z, prep) * sl2;
             if (features.Alibi) v_0_3_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
             if (score.Enabled && prow_0_1 < seqQ && col + 24 < seqK) v_0_3_1_0 = score.Apply(v_0_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -42565,7 +42630,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 25) * 4), pr_0_3_1_1);
             bool keep_0_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_0_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_0_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_0 = ((dh0_0_0 >> 16) & 3u);
             float v_0_4_0_0 = mode.Prepare(s_0_4.X, prep) * sl2;
             if (features.Alibi) v_0_4_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 32);
             if (score.Enabled && prow_0_0 < seqQ && col + 32 < seqK) v_0_4_0_0 = score.Apply(v_0_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -42580,7 +42645,7 @@ internal static partial class BackwardKernels
             float pr_0_4_0_1 = visible_0_4_0_1 ? PtxOps.Exp2(v_0_4_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_4_0 & 2u) == 0) pr_0_4_0_1 = -pr_0_4_0_1;
             if (prow_0_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 33) * 4), pr_0_4_0_1);
-            uint drop_0_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_4_1 = ((dh1_0_0 >> 16) & 3u);
             float v_0_4_1_0 = mode.Prepare(s_0_4.Z, prep) * sl2;
             if (features.Alibi) v_0_4_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 32);
             if (score.Enabled && prow_0_1 < seqQ && col + 32 < seqK) v_0_4_1_0 = score.Apply(v_0_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -42597,7 +42662,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 33) * 4), pr_0_4_1_1);
             bool keep_0_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_0_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_0_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_0 = ((dh0_0_0 >> 20) & 3u);
             float v_0_5_0_0 = mode.Prepare(s_0_5.X, prep) * sl2;
             if (features.Alibi) v_0_5_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 40);
             if (score.Enabled && prow_0_0 < seqQ && col + 40 < seqK) v_0_5_0_0 = score.Apply(v_0_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -42612,7 +42677,7 @@ internal static partial class BackwardKernels
             float pr_0_5_0_1 = visible_0_5_0_1 ? PtxOps.Exp2(v_0_5_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_5_0 & 2u) == 0) pr_0_5_0_1 = -pr_0_5_0_1;
             if (prow_0_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 41) * 4), pr_0_5_0_1);
-            uint drop_0_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_5_1 = ((dh1_0_0 >> 20) & 3u);
             float v_0_5_1_0 = mode.Prepare(s_0_5.Z, prep) * sl2;
             if (features.Alibi) v_0_5_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 40);
             if (score.Enabled && prow_0_1 < seqQ && col + 40 < seqK) v_0_5_1_0 = score.Apply(v_0_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -42629,7 +42694,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 41) * 4), pr_0_5_1_1);
             bool keep_0_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_0_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_0_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_0 = ((dh0_0_0 >> 24) & 3u);
             float v_0_6_0_0 = mode.Prepare(s_0_6.X, prep) * sl2;
             if (features.Alibi) v_0_6_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 48);
             if (score.Enabled && prow_0_0 < seqQ && col + 48 < seqK) v_0_6_0_0 = score.Apply(v_0_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -42644,7 +42709,7 @@ internal static partial class BackwardKernels
             float pr_0_6_0_1 = visible_0_6_0_1 ? PtxOps.Exp2(v_0_6_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_6_0 & 2u) == 0) pr_0_6_0_1 = -pr_0_6_0_1;
             if (prow_0_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 49) * 4), pr_0_6_0_1);
-            uint drop_0_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_6_1 = ((dh1_0_0 >> 24) & 3u);
             float v_0_6_1_0 = mode.Prepare(s_0_6.Z, prep) * sl2;
             if (features.Alibi) v_0_6_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 48);
             if (score.Enabled && prow_0_1 < seqQ && col + 48 < seqK) v_0_6_1_0 = score.Apply(v_0_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -42661,7 +42726,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 49) * 4), pr_0_6_1_1);
             bool keep_0_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_0_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_0_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_0 = ((dh0_0_0 >> 28) & 3u);
             float v_0_7_0_0 = mode.Prepare(s_0_7.X, prep) * sl2;
             if (features.Alibi) v_0_7_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 56);
             if (score.Enabled && prow_0_0 < seqQ && col + 56 < seqK) v_0_7_0_0 = score.Apply(v_0_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -42676,7 +42741,7 @@ internal static partial class BackwardKernels
             float pr_0_7_0_1 = visible_0_7_0_1 ? PtxOps.Exp2(v_0_7_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_7_0 & 2u) == 0) pr_0_7_0_1 = -pr_0_7_0_1;
             if (prow_0_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 57) * 4), pr_0_7_0_1);
-            uint drop_0_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_7_1 = ((dh1_0_0 >> 28) & 3u);
             float v_0_7_1_0 = mode.Prepare(s_0_7.Z, prep) * sl2;
             if (features.Alibi) v_0_7_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 56);
             if (score.Enabled && prow_0_1 < seqQ && col + 56 < seqK) v_0_7_1_0 = score.Apply(v_0_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -42693,7 +42758,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 57) * 4), pr_0_7_1_1);
             bool keep_1_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_1_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_1_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_0 = ((dh0_1_0 >> 0) & 3u);
             float v_1_0_0_0 = mode.Prepare(s_1_0.X, prep) * sl2;
             if (features.Alibi) v_1_0_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 0);
             if (score.Enabled && prow_1_0 < seqQ && col + 0 < seqK) v_1_0_0_0 = score.Apply(v_1_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -42708,7 +42773,7 @@ internal static partial class BackwardKernels
             float pr_1_0_0_1 = visible_1_0_0_1 ? PtxOps.Exp2(v_1_0_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_0_0 & 2u) == 0) pr_1_0_0_1 = -pr_1_0_0_1;
             if (prow_1_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 1) * 4), pr_1_0_0_1);
-            uint drop_1_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_0_1 = ((dh1_1_0 >> 0) & 3u);
             float v_1_0_1_0 = mode.Prepare(s_1_0.Z, prep) * sl2;
             if (features.Alibi) v_1_0_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 0);
             if (score.Enabled && prow_1_1 < seqQ && col + 0 < seqK) v_1_0_1_0 = score.Apply(v_1_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -42725,7 +42790,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 1) * 4), pr_1_0_1_1);
             bool keep_1_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_1_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_1_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_0 = ((dh0_1_0 >> 4) & 3u);
             float v_1_1_0_0 = mode.Prepare(s_1_1.X, prep) * sl2;
             if (features.Alibi) v_1_1_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 8);
             if (score.Enabled && prow_1_0 < seqQ && col + 8 < seqK) v_1_1_0_0 = score.Apply(v_1_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -42740,7 +42805,7 @@ internal static partial class BackwardKernels
             float pr_1_1_0_1 = visible_1_1_0_1 ? PtxOps.Exp2(v_1_1_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_1_0 & 2u) == 0) pr_1_1_0_1 = -pr_1_1_0_1;
             if (prow_1_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 9) * 4), pr_1_1_0_1);
-            uint drop_1_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_1_1 = ((dh1_1_0 >> 4) & 3u);
             float v_1_1_1_0 = mode.Prepare(s_1_1.Z, prep) * sl2;
             if (features.Alibi) v_1_1_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 8);
             if (score.Enabled && prow_1_1 < seqQ && col + 8 < seqK) v_1_1_1_0 = score.Apply(v_1_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -42757,7 +42822,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 9) * 4), pr_1_1_1_1);
             bool keep_1_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_1_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_1_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_0 = ((dh0_1_0 >> 8) & 3u);
             float v_1_2_0_0 = mode.Prepare(s_1_2.X, prep) * sl2;
             if (features.Alibi) v_1_2_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 16);
             if (score.Enabled && prow_1_0 < seqQ && col + 16 < seqK) v_1_2_0_0 = score.Apply(v_1_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -42772,7 +42837,7 @@ internal static partial class BackwardKernels
             float pr_1_2_0_1 = visible_1_2_0_1 ? PtxOps.Exp2(v_1_2_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_2_0 & 2u) == 0) pr_1_2_0_1 = -pr_1_2_0_1;
             if (prow_1_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 17) * 4), pr_1_2_0_1);
-            uint drop_1_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_2_1 = ((dh1_1_0 >> 8) & 3u);
             float v_1_2_1_0 = mode.Prepare(s_1_2.Z, prep) * sl2;
             if (features.Alibi) v_1_2_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 16);
             if (score.Enabled && prow_1_1 < seqQ && col + 16 < seqK) v_1_2_1_0 = score.Apply(v_1_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -42789,7 +42854,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 17) * 4), pr_1_2_1_1);
             bool keep_1_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_1_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_1_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_0 = ((dh0_1_0 >> 12) & 3u);
             float v_1_3_0_0 = mode.Prepare(s_1_3.X, prep) * sl2;
             if (features.Alibi) v_1_3_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 24);
             if (score.Enabled && prow_1_0 < seqQ && col + 24 < seqK) v_1_3_0_0 = score.Apply(v_1_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -42804,7 +42869,7 @@ internal static partial class BackwardKernels
             float pr_1_3_0_1 = visible_1_3_0_1 ? PtxOps.Exp2(v_1_3_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_3_0 & 2u) == 0) pr_1_3_0_1 = -pr_1_3_0_1;
             if (prow_1_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 25) * 4), pr_1_3_0_1);
-            uint drop_1_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_3_1 = ((dh1_1_0 >> 12) & 3u);
             float v_1_3_1_0 = mode.Prepare(s_1_3.Z, prep) * sl2;
             if (features.Alibi) v_1_3_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 24);
             if (score.Enabled && prow_1_1 < seqQ && col + 24 < seqK) v_1_3_1_0 = score.Apply(v_1_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -42821,7 +42886,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 25) * 4), pr_1_3_1_1);
             bool keep_1_4_0 = col + 32 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 32)) != 0);
             bool keep_1_4_1 = col + 33 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 33)) != 0);
-            uint drop_1_4_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_0 = ((dh0_1_0 >> 16) & 3u);
             float v_1_4_0_0 = mode.Prepare(s_1_4.X, prep) * sl2;
             if (features.Alibi) v_1_4_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 32);
             if (score.Enabled && prow_1_0 < seqQ && col + 32 < seqK) v_1_4_0_0 = score.Apply(v_1_4_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -42836,7 +42901,7 @@ internal static partial class BackwardKernels
             float pr_1_4_0_1 = visible_1_4_0_1 ? PtxOps.Exp2(v_1_4_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_4_0 & 2u) == 0) pr_1_4_0_1 = -pr_1_4_0_1;
             if (prow_1_0 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 33) * 4), pr_1_4_0_1);
-            uint drop_1_4_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_4_1 = ((dh1_1_0 >> 16) & 3u);
             float v_1_4_1_0 = mode.Prepare(s_1_4.Z, prep) * sl2;
             if (features.Alibi) v_1_4_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 32);
             if (score.Enabled && prow_1_1 < seqQ && col + 32 < seqK) v_1_4_1_0 = score.Apply(v_1_4_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 32, seqQ, seqK)) * 1.4426950408889634f;
@@ -42853,7 +42918,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 33 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 33) * 4), pr_1_4_1_1);
             bool keep_1_5_0 = col + 40 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 40)) != 0);
             bool keep_1_5_1 = col + 41 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 41)) != 0);
-            uint drop_1_5_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_0 = ((dh0_1_0 >> 20) & 3u);
             float v_1_5_0_0 = mode.Prepare(s_1_5.X, prep) * sl2;
             if (features.Alibi) v_1_5_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 40);
             if (score.Enabled && prow_1_0 < seqQ && col + 40 < seqK) v_1_5_0_0 = score.Apply(v_1_5_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -42868,7 +42933,7 @@ internal static partial class BackwardKernels
             float pr_1_5_0_1 = visible_1_5_0_1 ? PtxOps.Exp2(v_1_5_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_5_0 & 2u) == 0) pr_1_5_0_1 = -pr_1_5_0_1;
             if (prow_1_0 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 41) * 4), pr_1_5_0_1);
-            uint drop_1_5_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_5_1 = ((dh1_1_0 >> 20) & 3u);
             float v_1_5_1_0 = mode.Prepare(s_1_5.Z, prep) * sl2;
             if (features.Alibi) v_1_5_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 40);
             if (score.Enabled && prow_1_1 < seqQ && col + 40 < seqK) v_1_5_1_0 = score.Apply(v_1_5_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 40, seqQ, seqK)) * 1.4426950408889634f;
@@ -42885,7 +42950,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 41 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 41) * 4), pr_1_5_1_1);
             bool keep_1_6_0 = col + 48 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 48)) != 0);
             bool keep_1_6_1 = col + 49 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 49)) != 0);
-            uint drop_1_6_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_0 = ((dh0_1_0 >> 24) & 3u);
             float v_1_6_0_0 = mode.Prepare(s_1_6.X, prep) * sl2;
             if (features.Alibi) v_1_6_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 48);
             if (score.Enabled && prow_1_0 < seqQ && col + 48 < seqK) v_1_6_0_0 = score.Apply(v_1_6_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -42900,7 +42965,7 @@ internal static partial class BackwardKernels
             float pr_1_6_0_1 = visible_1_6_0_1 ? PtxOps.Exp2(v_1_6_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_6_0 & 2u) == 0) pr_1_6_0_1 = -pr_1_6_0_1;
             if (prow_1_0 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 49) * 4), pr_1_6_0_1);
-            uint drop_1_6_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_6_1 = ((dh1_1_0 >> 24) & 3u);
             float v_1_6_1_0 = mode.Prepare(s_1_6.Z, prep) * sl2;
             if (features.Alibi) v_1_6_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 48);
             if (score.Enabled && prow_1_1 < seqQ && col + 48 < seqK) v_1_6_1_0 = score.Apply(v_1_6_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 48, seqQ, seqK)) * 1.4426950408889634f;
@@ -42917,7 +42982,7 @@ internal static partial class BackwardKernels
             if (prow_1_1 < seqQ && col + 49 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_1 * p.SeqK + col + 49) * 4), pr_1_6_1_1);
             bool keep_1_7_0 = col + 56 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 56)) != 0);
             bool keep_1_7_1 = col + 57 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 57)) != 0);
-            uint drop_1_7_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_0 = ((dh0_1_0 >> 28) & 3u);
             float v_1_7_0_0 = mode.Prepare(s_1_7.X, prep) * sl2;
             if (features.Alibi) v_1_7_0_0 -= alibiSlope * (float)AbsDistance(diag_1_0, col + 56);
             if (score.Enabled && prow_1_0 < seqQ && col + 56 < seqK) v_1_7_0_0 = score.Apply(v_1_7_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -42932,7 +42997,7 @@ internal static partial class BackwardKernels
             float pr_1_7_0_1 = visible_1_7_0_1 ? PtxOps.Exp2(v_1_7_0_1 - lse_1_0) : 0f;
             if (features.Dropout && (drop_1_7_0 & 2u) == 0) pr_1_7_0_1 = -pr_1_7_0_1;
             if (prow_1_0 < seqQ && col + 57 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_1_0 * p.SeqK + col + 57) * 4), pr_1_7_0_1);
-            uint drop_1_7_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, (uint)prow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_1_7_1 = ((dh1_1_0 >> 28) & 3u);
             float v_1_7_1_0 = mode.Prepare(s_1_7.Z, prep) * sl2;
             if (features.Alibi) v_1_7_1_0 -= alibiSlope * (float)AbsDistance(diag_1_1, col + 56);
             if (score.Enabled && prow_1_1 < seqQ && col + 56 < seqK) v_1_7_1_0 = score.Apply(v_1_7_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_1_1, col + 56, seqQ, seqK)) * 1.4426950408889634f;
@@ -43115,7 +43180,6 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
@@ -43306,10 +43370,27 @@ internal static partial class BackwardKernels
             int col = n * BlockN + 2 * t;
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
-            uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(prow_0_0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+            }
             bool keep_0_0_0 = col + 0 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 0)) != 0);
             bool keep_0_0_1 = col + 1 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 1)) != 0);
-            uint drop_0_0_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_0 = ((dh0_0_0 >> 0) & 3u);
             float v_0_0_0_0 = mode.Prepare(s_0_0.X, prep) * sl2;
             if (features.Alibi) v_0_0_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 0);
             if (score.Enabled && prow_0_0 < seqQ && col + 0 < seqK) v_0_0_0_0 = score.Apply(v_0_0_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -43324,7 +43405,7 @@ internal static partial class BackwardKernels
             float pr_0_0_0_1 = visible_0_0_0_1 ? PtxOps.Exp2(v_0_0_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_0_0 & 2u) == 0) pr_0_0_0_1 = -pr_0_0_0_1;
             if (prow_0_0 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 1) * 4), pr_0_0_0_1);
-            uint drop_0_0_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_0_1 = ((dh1_0_0 >> 0) & 3u);
             float v_0_0_1_0 = mode.Prepare(s_0_0.Z, prep) * sl2;
             if (features.Alibi) v_0_0_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 0);
             if (score.Enabled && prow_0_1 < seqQ && col + 0 < seqK) v_0_0_1_0 = score.Apply(v_0_0_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 0, seqQ, seqK)) * 1.4426950408889634f;
@@ -43341,7 +43422,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 1 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 1) * 4), pr_0_0_1_1);
             bool keep_0_1_0 = col + 8 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 8)) != 0);
             bool keep_0_1_1 = col + 9 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 9)) != 0);
-            uint drop_0_1_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_0 = ((dh0_0_0 >> 4) & 3u);
             float v_0_1_0_0 = mode.Prepare(s_0_1.X, prep) * sl2;
             if (features.Alibi) v_0_1_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 8);
             if (score.Enabled && prow_0_0 < seqQ && col + 8 < seqK) v_0_1_0_0 = score.Apply(v_0_1_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -43356,7 +43437,7 @@ internal static partial class BackwardKernels
             float pr_0_1_0_1 = visible_0_1_0_1 ? PtxOps.Exp2(v_0_1_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_1_0 & 2u) == 0) pr_0_1_0_1 = -pr_0_1_0_1;
             if (prow_0_0 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 9) * 4), pr_0_1_0_1);
-            uint drop_0_1_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_1_1 = ((dh1_0_0 >> 4) & 3u);
             float v_0_1_1_0 = mode.Prepare(s_0_1.Z, prep) * sl2;
             if (features.Alibi) v_0_1_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 8);
             if (score.Enabled && prow_0_1 < seqQ && col + 8 < seqK) v_0_1_1_0 = score.Apply(v_0_1_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 8, seqQ, seqK)) * 1.4426950408889634f;
@@ -43373,7 +43454,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 9 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 9) * 4), pr_0_1_1_1);
             bool keep_0_2_0 = col + 16 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 16)) != 0);
             bool keep_0_2_1 = col + 17 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 17)) != 0);
-            uint drop_0_2_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_0 = ((dh0_0_0 >> 8) & 3u);
             float v_0_2_0_0 = mode.Prepare(s_0_2.X, prep) * sl2;
             if (features.Alibi) v_0_2_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 16);
             if (score.Enabled && prow_0_0 < seqQ && col + 16 < seqK) v_0_2_0_0 = score.Apply(v_0_2_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -43388,7 +43469,7 @@ internal static partial class BackwardKernels
             float pr_0_2_0_1 = visible_0_2_0_1 ? PtxOps.Exp2(v_0_2_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_2_0 & 2u) == 0) pr_0_2_0_1 = -pr_0_2_0_1;
             if (prow_0_0 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 17) * 4), pr_0_2_0_1);
-            uint drop_0_2_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_2_1 = ((dh1_0_0 >> 8) & 3u);
             float v_0_2_1_0 = mode.Prepare(s_0_2.Z, prep) * sl2;
             if (features.Alibi) v_0_2_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 16);
             if (score.Enabled && prow_0_1 < seqQ && col + 16 < seqK) v_0_2_1_0 = score.Apply(v_0_2_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 16, seqQ, seqK)) * 1.4426950408889634f;
@@ -43405,7 +43486,7 @@ internal static partial class BackwardKernels
             if (prow_0_1 < seqQ && col + 17 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_1 * p.SeqK + col + 17) * 4), pr_0_2_1_1);
             bool keep_0_3_0 = col + 24 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 24)) != 0);
             bool keep_0_3_1 = col + 25 < seqK && (p.KeyMask == 0 || PtxOps.LoadByte(keyMask + (ulong)(col + 25)) != 0);
-            uint drop_0_3_0 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_0 = ((dh0_0_0 >> 12) & 3u);
             float v_0_3_0_0 = mode.Prepare(s_0_3.X, prep) * sl2;
             if (features.Alibi) v_0_3_0_0 -= alibiSlope * (float)AbsDistance(diag_0_0, col + 24);
             if (score.Enabled && prow_0_0 < seqQ && col + 24 < seqK) v_0_3_0_0 = score.Apply(v_0_3_0_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
@@ -43420,7 +43501,7 @@ internal static partial class BackwardKernels
             float pr_0_3_0_1 = visible_0_3_0_1 ? PtxOps.Exp2(v_0_3_0_1 - lse_0_0) : 0f;
             if (features.Dropout && (drop_0_3_0 & 2u) == 0) pr_0_3_0_1 = -pr_0_3_0_1;
             if (prow_0_0 < seqQ && col + 25 < seqK) PtxOps.StoreFloat(pBase + (ulong)(((long)prow_0_0 * p.SeqK + col + 25) * 4), pr_0_3_0_1);
-            uint drop_0_3_1 = features.Dropout ? DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, (uint)prow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold) : 3u;
+            uint drop_0_3_1 = ((dh1_0_0 >> 12) & 3u);
             float v_0_3_1_0 = mode.Prepare(s_0_3.Z, prep) * sl2;
             if (features.Alibi) v_0_3_1_0 -= alibiSlope * (float)AbsDistance(diag_0_1, col + 24);
             if (score.Enabled && prow_0_1 < seqQ && col + 24 < seqK) v_0_3_1_0 = score.Apply(v_0_3_1_0 * 0.6931471805599453f, new CudaScorePosition(batch, head, prow_0_1, col + 24, seqQ, seqK)) * 1.4426950408889634f;

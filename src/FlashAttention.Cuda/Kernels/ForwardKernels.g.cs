@@ -201,7 +201,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -1006,109 +1005,140 @@ internal static partial class ForwardKernels
                 o_1_3.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
                 s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
                 s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
-                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
                 s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
                 s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
                 s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
                 s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
-                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
                 s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
                 s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
                 s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
                 s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
-                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
                 s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
                 s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
-                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
                 s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
                 s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
-                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
                 s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
                 s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
             }
@@ -1525,7 +1555,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -2411,109 +2440,140 @@ internal static partial class ForwardKernels
                 o_1_7.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
                 s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
                 s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
-                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
                 s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
                 s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
                 s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
                 s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
-                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
                 s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
                 s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
                 s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
                 s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
-                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
                 s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
                 s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
-                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
                 s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
                 s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
-                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
                 s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
                 s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
             }
@@ -2993,7 +3053,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -3887,109 +3946,140 @@ internal static partial class ForwardKernels
                 o_1_7.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
                 s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
                 s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
-                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
                 s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
                 s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
                 s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
                 s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
-                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
                 s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
                 s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
                 s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
                 s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
-                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
                 s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
                 s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
-                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
                 s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
                 s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
-                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
                 s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
                 s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
             }
@@ -4517,7 +4607,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -5537,109 +5626,140 @@ internal static partial class ForwardKernels
                 o_1_11.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
                 s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
                 s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
-                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
                 s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
                 s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
                 s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
                 s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
-                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
                 s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
                 s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
                 s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
                 s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
-                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
                 s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
                 s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
-                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
                 s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
                 s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
-                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
                 s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
                 s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
             }
@@ -6239,7 +6359,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -7139,85 +7258,112 @@ internal static partial class ForwardKernels
                 o_1_15.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
             }
@@ -7822,7 +7968,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -8534,61 +8679,84 @@ internal static partial class ForwardKernels
                 o_1_15.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
             }
@@ -9123,7 +9291,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -10026,109 +10193,140 @@ internal static partial class ForwardKernels
                 o_1_7.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
                 s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
                 s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
-                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
                 s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
                 s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
                 s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
                 s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
-                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
                 s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
                 s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
                 s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
                 s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
-                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
                 s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
                 s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
-                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
                 s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
                 s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
-                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
                 s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
                 s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
             }
@@ -10644,7 +10842,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -11561,85 +11758,112 @@ internal static partial class ForwardKernels
                 o_1_15.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
             }
@@ -12268,7 +12492,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -13373,109 +13596,140 @@ internal static partial class ForwardKernels
                 o_1_15.W *= alpha_1_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint dk_0_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
                 s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
                 s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
-                uint dk_0_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
                 s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
                 s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
-                uint dk_0_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
                 s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
                 s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
-                uint dk_0_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
                 s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
                 s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
-                uint dk_0_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
                 s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
                 s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
-                uint dk_0_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
                 s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
                 s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
-                uint dk_0_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
                 s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
                 s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
-                uint dk_0_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
                 s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
                 s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
-                uint drow_1_0 = (uint)(rowBase + 16);
-                uint dk_1_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
                 s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
                 s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
-                uint dk_1_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
                 s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
                 s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
-                uint dk_1_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
                 s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
                 s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
-                uint dk_1_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
                 s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
                 s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
-                uint dk_1_0_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
                 s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
                 s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
-                uint dk_1_0_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
                 s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
                 s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
-                uint dk_1_0_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
                 s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
                 s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
-                uint dk_1_0_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
                 s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
                 s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
-                uint drow_1_1 = (uint)(rowBase + 24);
-                uint dk_1_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
                 s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
                 s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
-                uint dk_1_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
                 s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
                 s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
-                uint dk_1_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
                 s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
                 s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
-                uint dk_1_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
                 s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
                 s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
-                uint dk_1_1_4 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 8u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
                 s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
                 s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
-                uint dk_1_1_5 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 10u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
                 s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
                 s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
-                uint dk_1_1_6 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 12u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
                 s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
                 s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
-                uint dk_1_1_7 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 14u, drow_1_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
                 s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
                 s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
             }
@@ -14156,7 +14410,6 @@ internal static partial class ForwardKernels
         // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        uint dropUpper = (uint)(t & 1);
         float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
         float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
         float l_0_0 = 0f;
@@ -14747,35 +15000,49 @@ internal static partial class ForwardKernels
                 o_0_31.W *= alpha_0_1;
             }
 
-            // Dropout, after the row sums (the LSE is that of the undropped P): keys 2t and 2t + 1 of each 8-key tile share
-            // one Philox call, counter (key/4, row, b·H + h, low32(offset)), words 0-1 (t even) or 2-3 (t odd).
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
             if (features.Dropout)
             {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
                 uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
-                uint drow_0_0 = (uint)(rowBase + 0);
-                uint dk_0_0_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
                 s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
                 s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
-                uint dk_0_0_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
                 s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
                 s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
-                uint dk_0_0_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
                 s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
                 s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
-                uint dk_0_0_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
                 s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
                 s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
-                uint drow_0_1 = (uint)(rowBase + 8);
-                uint dk_0_1_0 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 0u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
                 s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
                 s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
-                uint dk_0_1_1 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 2u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
                 s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
                 s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
-                uint dk_0_1_2 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 4u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
                 s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
                 s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
-                uint dk_0_1_3 = DropoutBits.KeepPair<PtxMulHigh>(dc0 + 6u, drow_0_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, dropUpper, p.KeepThreshold);
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
                 s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
                 s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
             }

@@ -160,6 +160,14 @@ internal static unsafe class HostSimt
         return BitConverter.UInt32BitsToSingle(slots[source * SlotWords]);
     }
 
+    /// <summary>shfl.sync.bfly.b32 of a word over the full warp.</summary>
+    public static uint ShuffleXorBits(uint value, int laneMask)
+    {
+        var (_, block, tid) = Context();
+        var slots = Exchange(block, tid, [value]);
+        return slots[((tid & 31) ^ (laneMask & 31)) * SlotWords];
+    }
+
     /// <summary>vote.sync.any over the full warp.</summary>
     public static int VoteAny(int predicate)
     {

@@ -96,6 +96,9 @@ internal static class PtxOps
     /// <summary>The value of the lane whose id is this lane's xor <paramref name="laneMask"/> (shfl.sync.bfly, full warp).</summary>
     [IntrinsicImplementation] public static float ShuffleXor(float value, int laneMask) => HostSimt.ShuffleXor(value, laneMask);
 
+    /// <summary>The word of the lane whose id is this lane's xor <paramref name="laneMask"/> (shfl.sync.bfly.b32, full warp).</summary>
+    [IntrinsicImplementation] public static uint ShuffleXorBits(uint value, int laneMask) => HostSimt.ShuffleXorBits(value, laneMask);
+
     /// <summary>1 when <paramref name="predicate"/> is non-zero in any lane of the warp, else 0 (vote.sync.any, full warp).</summary>
     [IntrinsicImplementation] public static int VoteAny(int predicate) => HostSimt.VoteAny(predicate);
 
@@ -193,6 +196,7 @@ internal static class PtxOps
         Map(nameof(Max), nameof(GenerateMax));
         Map(nameof(Min), nameof(GenerateMin));
         Map(nameof(ShuffleXor), nameof(GenerateShuffleXor));
+        Map(nameof(ShuffleXorBits), nameof(GenerateShuffleXor));
         Map(nameof(PackF16), nameof(GeneratePackF16));
         Map(nameof(PackBf16), nameof(GeneratePackBf16));
         Map(nameof(LoadWord), nameof(GenerateLoadWord));
@@ -221,7 +225,7 @@ internal static class PtxOps
     public static IEnumerable<string> IntrinsicNames =>
     [
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
-        nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(PackF16), nameof(PackBf16),
+        nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(ShuffleXorBits), nameof(PackF16), nameof(PackBf16),
         nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(Sqrt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
