@@ -121,14 +121,21 @@ public sealed partial class CudaAttention
         where T : unmanaged =>
         RunForward(new AttentionProblem(shape, options), variant, q, k, v, output, lse, default, default(NoCudaScoreMod), default(NoCudaMaskMod));
 
-    /// <summary>The forward kernel for a head dim (measured on the H200: docs/gpu-notes.md).</summary>
-    internal static ForwardVariant DefaultVariant(int headDim, int seqLenK = int.MaxValue) =>
-        ForwardVariant.Find(KernelDim(headDim) switch
+    /// <summary>
+    /// The forward kernel for a head dim (measured on the H200: docs/gpu-notes.md). Dropout (the Philox rounds) and ALiBi
+    /// need registers on top of tiles that already fill 255 of them, so with either the kernel is one that keeps no score
+    /// tile alive across the P·V step (no lazy rescale) and re-reads Q from shared memory: those compile without spills.
+    /// </summary>
+    internal static ForwardVariant DefaultVariant(int headDim, bool dropoutOrAlibi = false) =>
+        ForwardVariant.Find((KernelDim(headDim), dropoutOrAlibi) switch
         {
-            32 => "D32_M128_N64_W4",
-            64 => "D64_M128_N64_W4",
-            96 => "D96_M128_N64_W4_QS_LR",
-            128 => "D128_M128_N48_W4_QS_LR",
+            (32, _) => "D32_M128_N64_W4",
+            (64, false) => "D64_M128_N64_W4",
+            (64, true) => "D64_M128_N64_W4_QS",
+            (96, false) => "D96_M128_N64_W4_QS_LR",
+            (96, true) => "D96_M128_N64_W4_QS",
+            (128, false) => "D128_M128_N48_W4_QS_LR",
+            (128, true) => "D128_M128_N32_W4_QS",
             _ => "D256_M64_N32_W4_QS_LR",
         });
 
@@ -150,7 +157,7 @@ public sealed partial class CudaAttention
         ObjectDisposedException.ThrowIf(_disposed, this);
         var kind = ElementKind<T>();
         CheckSupported(problem);
-        variant ??= DefaultVariant(problem.HeadDim, problem.MaxSeqK);
+        variant ??= DefaultVariant(problem.HeadDim, problem.Dropout.Enabled || problem.AlibiSlopes is not null);
         if (variant.HeadDim < problem.HeadDim)
             throw new NotSupportedException($"Kernel {variant.Name} is for head dims up to {variant.HeadDim}; the call has {problem.HeadDim}.");
         string shapeText = problem.ShapeText;

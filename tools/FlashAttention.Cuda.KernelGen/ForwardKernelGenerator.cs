@@ -69,6 +69,8 @@ public static class ForwardKernelGenerator
         new(128, 48, 4, 2, false, true),
         new(128, 64, 4, 2, false, true),
         new(256, 32, 4, 1, false, true),
+        new(128, 32, 4, 2, false, true),
+        new(96, 64, 4, 2, false),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
