@@ -122,20 +122,23 @@ public sealed partial class CudaAttention
         RunForward(new AttentionProblem(shape, options), variant, q, k, v, output, lse, default, default(NoCudaScoreMod), default(NoCudaMaskMod));
 
     /// <summary>
-    /// The forward kernel for a head dim (measured on the H200: docs/gpu-notes.md). Dropout (the Philox rounds) and ALiBi
-    /// need registers on top of tiles that already fill 255 of them, so with either the kernel is one that keeps no score
-    /// tile alive across the P·V step (no lazy rescale) and re-reads Q from shared memory: those compile without spills.
+    /// The forward kernel for a head dim and the register-hungry features (measured on the H200: docs/gpu-notes.md).
+    /// Dropout's Philox rounds and ALiBi's bias need registers on top of tiles that already fill 255 of them: with dropout
+    /// the kernel re-reads Q from shared memory and keeps no score tile alive across the P·V step (no lazy rescale), at head
+    /// dim 128 with 32-key tiles; with ALiBi alone only head dim 128 changes kernel (no lazy rescale). The plain kernels
+    /// would spill there (up to 400 B of local memory with dropout at head dim 128) and run up to 1.5× slower.
     /// </summary>
-    internal static ForwardVariant DefaultVariant(int headDim, bool dropoutOrAlibi = false) =>
-        ForwardVariant.Find((KernelDim(headDim), dropoutOrAlibi) switch
+    internal static ForwardVariant DefaultVariant(int headDim, bool dropout = false, bool alibi = false) =>
+        ForwardVariant.Find((KernelDim(headDim), dropout, alibi) switch
         {
-            (32, _) => "D32_M128_N64_W4",
-            (64, false) => "D64_M128_N64_W4",
-            (64, true) => "D64_M128_N64_W4_QS",
-            (96, false) => "D96_M128_N64_W4_QS_LR",
-            (96, true) => "D96_M128_N64_W4_QS",
-            (128, false) => "D128_M128_N48_W4_QS_LR",
-            (128, true) => "D128_M128_N32_W4_QS",
+            (32, _, _) => "D32_M128_N64_W4",
+            (64, false, _) => "D64_M128_N64_W4",
+            (64, true, _) => "D64_M128_N64_W4_QS",
+            (96, false, _) => "D96_M128_N64_W4_QS_LR",
+            (96, true, _) => "D96_M128_N64_W4_QS",
+            (128, false, false) => "D128_M128_N48_W4_QS_LR",
+            (128, false, true) => "D128_M128_N48_W4_QS",
+            (128, true, _) => "D128_M128_N32_W4_QS",
             _ => "D256_M64_N32_W4_QS_LR",
         });
 
@@ -157,7 +160,7 @@ public sealed partial class CudaAttention
         ObjectDisposedException.ThrowIf(_disposed, this);
         var kind = ElementKind<T>();
         CheckSupported(problem);
-        variant ??= DefaultVariant(problem.HeadDim, problem.Dropout.Enabled || problem.AlibiSlopes is not null);
+        variant ??= DefaultVariant(problem.HeadDim, problem.Dropout.Enabled, problem.AlibiSlopes is not null);
         if (variant.HeadDim < problem.HeadDim)
             throw new NotSupportedException($"Kernel {variant.Name} is for head dims up to {variant.HeadDim}; the call has {problem.HeadDim}.");
         string shapeText = problem.ShapeText;

@@ -138,7 +138,15 @@ public class PtxGenerationTests
             Assert.True(variant.SharedBytes <= 227 * 1024, $"{variant.Name} needs more shared memory than a Hopper/Ampere block may have.");
         }
         foreach (int d in CudaAttention.KernelHeadDims)
+        {
             Assert.Equal(d, CudaAttention.DefaultVariant(d).HeadDim);
+            Assert.Equal(d, CudaAttention.DefaultVariant(d, dropout: true).HeadDim);
+            Assert.Equal(d, CudaAttention.DefaultVariant(d, alibi: true).HeadDim);
+            Assert.Equal(d, CudaAttention.DefaultVariant(d, dropout: true, alibi: true).HeadDim);
+        }
+        // Dropout kernels keep no score tile alive across P·V (no lazy rescale) where the head dim has a choice.
+        foreach (int d in new[] { 64, 96, 128 })
+            Assert.DoesNotContain("_LR", CudaAttention.DefaultVariant(d, dropout: true).Name);
     }
 
     [PtxasFact]

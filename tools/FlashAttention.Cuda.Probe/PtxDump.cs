@@ -17,9 +17,9 @@ internal static class PtxDump
         // Every variant without features, and the defaults with each optional feature set (ALiBi, dropout).
         var jobs = ForwardKernels.Variants.Select(v => (Variant: v, Features: typeof(NoFeatures)))
             .Concat(CudaAttention.KernelHeadDims.SelectMany(d => new[] { typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures) }
-                .Select(f => (Variant: CudaAttention.DefaultVariant(d, dropoutOrAlibi: f != typeof(NoFeatures)), Features: f))))
+                .Select(f => (Variant: CudaAttention.DefaultVariant(d, dropout: f == typeof(DropoutFeature) || f == typeof(AlibiDropoutFeatures), alibi: f == typeof(AlibiFeature) || f == typeof(AlibiDropoutFeatures)), Features: f))))
             .Concat(everyVariantWithFeatures
-                ? ForwardKernels.Variants.Where(v => !CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariant(d, dropoutOrAlibi: true) == v))
+                ? ForwardKernels.Variants.Where(v => !CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariant(d, dropout: true) == v))
                     .SelectMany(v => new[] { typeof(DropoutFeature), typeof(AlibiFeature) }.Select(f => (Variant: v, Features: f)))
                 : []);
         foreach (var (variant, features) in jobs)
