@@ -7,7 +7,7 @@ using FlashAttention.Cuda.Probe;
 // The GPU probe of the CUDA backend. Subcommands:
 //   ptx DIR [--all-features]         compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
-//   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--variants a,b]
+//   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--variants a,b]
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -83,7 +83,8 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
                 jobs.Add(($"{v.Name}+softcap {k}", v.Method(kind, typeof(SoftcapScore), typeof(NoFeatures)), v.Name, v.Threads, v.SharedBytes));
         }
     }
-    foreach (var (label, method, name, threads, shared) in jobs)
+    // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine).
+    foreach (var (label, method, name, threads, shared) in Flag("--no-jit") ? [] : jobs)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var kernel = cuda.GetKernel(method, name, threads, shared);
