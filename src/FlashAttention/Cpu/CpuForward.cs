@@ -152,6 +152,8 @@ internal static unsafe class CpuForward
         bool modify = typeof(TScore) != typeof(NoScoreMod);
         if (!modify && coverage == BlockCoverage.Full)
             return;
+        if (!modify && MaskTransposed(mask, s, b, i0, rows, j0, cols, nq, nk))
+            return;
         var row = new Span<float>(s.Row, cols);
         for (int r = 0; r < rows; r++)
         {
@@ -165,6 +167,36 @@ internal static unsafe class CpuForward
             for (int c = 0; c < cols; c++)
                 s.St[c * s.BlockQ + r] = row[c];
         }
+    }
+
+    /// <summary>
+    /// The built-in masks applied to Sᵀ as it is (key rows, query columns): true when <typeparamref name="TMask"/> is one of
+    /// them. The type tests are constants of the specialised method, so only the taken branch is compiled. A caller's
+    /// mask only knows rows of keys (<see cref="IMaskMod.ApplyRow"/>) and goes through <see cref="ModifyColumns"/>'s
+    /// gather instead.
+    /// </summary>
+    // Sᵀ [cols, BlockQ]: keys j0 … j0 + cols − 1 × queries i0 … i0 + rows − 1 of sequence b.
+    private static bool MaskTransposed<TMask>(TMask mask, Tiles s, int b, int i0, int rows, int j0, int cols, int nq, int nk)
+        where TMask : struct, IMaskMod
+    {
+        if (typeof(TMask) == typeof(LocalWindowMask))
+        {
+            Unsafe.As<TMask, LocalWindowMask>(ref mask).ApplyTransposed(s.St, s.BlockQ, cols, rows, j0, i0, nq, nk);
+            return true;
+        }
+        if (typeof(TMask) == typeof(KeyPaddingMask))
+        {
+            Unsafe.As<TMask, KeyPaddingMask>(ref mask).ApplyTransposed(s.St, s.BlockQ, cols, rows, b, j0);
+            return true;
+        }
+        if (typeof(TMask) == typeof(CombinedMask<LocalWindowMask, KeyPaddingMask>))
+        {
+            ref var both = ref Unsafe.As<TMask, CombinedMask<LocalWindowMask, KeyPaddingMask>>(ref mask);
+            both.First.ApplyTransposed(s.St, s.BlockQ, cols, rows, j0, i0, nq, nk);
+            both.Second.ApplyTransposed(s.St, s.BlockQ, cols, rows, b, j0);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>

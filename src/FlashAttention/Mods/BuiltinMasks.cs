@@ -69,6 +69,32 @@ public readonly struct LocalWindowMask(int left, int right) : IMaskMod
         scores[..firstVisible].Fill(float.NegativeInfinity);
         scores[endVisible..].Fill(float.NegativeInfinity);
     }
+
+    /// <summary>
+    /// The mask on a transposed tile (the CPU forward keeps Sᵀ): row c of <paramref name="tile"/> holds key
+    /// <paramref name="keyStart"/> + c against queries <paramref name="queryStart"/> … + <paramref name="queries"/> − 1,
+    /// contiguous. Each key row sees one run of queries, so the hidden ones are two vector fills, not a gather per query.
+    /// </summary>
+    // tile [keys, ld] (ld ≥ queries), keys of one sequence of lengths seqLenQ × seqLenK.
+    internal unsafe void ApplyTransposed(float* tile, int ld, int keys, int queries, int keyStart, int queryStart, int seqLenQ, int seqLenK)
+    {
+        long shift = (long)seqLenK - seqLenQ;
+        for (int c = 0; c < keys; c++)
+        {
+            // Query r sees this key when t − Right ≤ r ≤ t + Left (offset j − (i + shift) within [−Left, Right]).
+            long t = keyStart + c - queryStart - shift;
+            int first = Right < 0 ? 0 : (int)Math.Clamp(t - Right, 0, queries);
+            int end = Left < 0 ? queries : (int)Math.Clamp(t + Left + 1, 0, queries);
+            var row = new Span<float>(tile + (nint)c * ld, queries);
+            if (end <= first)
+            {
+                row.Fill(float.NegativeInfinity);
+                continue;
+            }
+            row[..first].Fill(float.NegativeInfinity);
+            row[end..].Fill(float.NegativeInfinity);
+        }
+    }
 }
 
 /// <summary>
@@ -122,6 +148,18 @@ public readonly struct KeyPaddingMask : IMaskMod
     /// <inheritdoc />
     public void ApplyRow(Span<float> scores, in ScorePosition rowStart) =>
         TensorPrimitives.Add(scores, _bias.AsSpan(rowStart.Batch * _stride + rowStart.KeyIndex, scores.Length), scores);
+
+    /// <summary>
+    /// The mask on a transposed tile (see <see cref="LocalWindowMask"/>): a padded key hides its whole row of queries.
+    /// </summary>
+    // tile [keys, ld] (ld ≥ queries), keys keyStart … of sequence batch.
+    internal unsafe void ApplyTransposed(float* tile, int ld, int keys, int queries, int batch, int keyStart)
+    {
+        var bias = _bias.AsSpan(batch * _stride + keyStart, keys);
+        for (int c = 0; c < keys; c++)
+            if (bias[c] != 0f)
+                new Span<float>(tile + (nint)c * ld, queries).Fill(float.NegativeInfinity);
+    }
 }
 
 /// <summary>Two masks at once: a key is visible when both let it through.</summary>
@@ -135,6 +173,12 @@ public readonly struct CombinedMask<TFirst, TSecond>(TFirst first, TSecond secon
 {
     private readonly TFirst _first = first;
     private readonly TSecond _second = second;
+
+    /// <summary>The first mask.</summary>
+    internal TFirst First => _first;
+
+    /// <summary>The second mask.</summary>
+    internal TSecond Second => _second;
 
     /// <inheritdoc />
     public bool IsVisible(in ScorePosition at) => _first.IsVisible(at) && _second.IsVisible(at);
