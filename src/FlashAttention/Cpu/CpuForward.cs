@@ -142,7 +142,10 @@ internal static unsafe class CpuForward
             WriteProbabilities(p, t, score, mask, s, b, h, i0, rows);
     }
 
-    /// <summary>Applies the score modifier and, on partial tiles, the mask, one query (a column of Sᵀ) at a time.</summary>
+    /// <summary>
+    /// Applies the score modifier and, on partial tiles, the mask, one query (a column of Sᵀ) at a time; without a score
+    /// modifier the built-in masks work on Sᵀ directly (<see cref="MaskTransposed{TMask}"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ModifyColumns<TScore, TMask>(AttentionProblem p, TScore score, TMask mask, BlockCoverage coverage, Tiles s,
         int b, int h, int i0, int rows, int j0, int cols, int nq, int nk)
