@@ -124,7 +124,8 @@ internal static unsafe class CpuForward
         {
             float l = s.L[r];
             float* o = s.Acc + r * dp;
-            if (l > 0f)
+            // l == 0 only when every key was masked; a NaN input makes l NaN, and NaN must reach O and LSE as in PyTorch.
+            if (l != 0f)
             {
                 RowMath.Scale(o, d, keepScale / l);
                 s.L[r] = s.M[r] + MathF.Log(l);
