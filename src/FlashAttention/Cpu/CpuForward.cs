@@ -222,7 +222,7 @@ internal static unsafe class CpuForward
                 {
                     var max = negInf;
                     for (int c = 0; c < cols; c++)
-                        max = Vector512.Max(max, Vector512.Load(s.St + c * bq + i));
+                        max = Vector512.MaxNative(max, Vector512.Load(s.St + c * bq + i));
                     mNew = Vector512.Max(mOld, max);
                 }
                 // A query that has seen only masked keys keeps M = −∞; shifting by 0 then maps its −∞ scores to 0.
@@ -251,7 +251,7 @@ internal static unsafe class CpuForward
             {
                 var max = negInf8;
                 for (int c = 0; c < cols; c++)
-                    max = Vector256.Max(max, Vector256.Load(s.St + c * bq + i));
+                    max = Vector256.MaxNative(max, Vector256.Load(s.St + c * bq + i));
                 mNew = Vector256.Max(mOld, max);
             }
             var shift = Vector256.ConditionalSelect(Vector256.Equals(mNew, negInf8), Vector256<float>.Zero, mNew);

@@ -23,7 +23,9 @@ internal static class FastExp
     public static Vector256<float> Exp(Vector256<float> x)
     {
         var underflow = Vector256.LessThan(x, Vector256.Create(Lowest));
-        x = Vector256.Min(Vector256.Max(x, Vector256.Create(Lowest)), Vector256.Create(Highest));
+        // Native min/max (one instruction each; the IEEE forms add NaN and signed-zero fix-ups). The clamp bound goes first
+        // so that a NaN x is the second operand, which x86's vmaxps/vminps return: NaN still propagates.
+        x = Vector256.MinNative(Vector256.Create(Highest), Vector256.MaxNative(Vector256.Create(Lowest), x));
         var n = Vector256.Round(x * Vector256.Create(Log2E));
         var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), x);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
@@ -41,7 +43,7 @@ internal static class FastExp
     public static Vector512<float> Exp(Vector512<float> x)
     {
         var underflow = Vector512.LessThan(x, Vector512.Create(Lowest));
-        x = Vector512.Min(Vector512.Max(x, Vector512.Create(Lowest)), Vector512.Create(Highest));
+        x = Vector512.MinNative(Vector512.Create(Highest), Vector512.MaxNative(Vector512.Create(Lowest), x));
         var n = Vector512.Round(x * Vector512.Create(Log2E));
         var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
