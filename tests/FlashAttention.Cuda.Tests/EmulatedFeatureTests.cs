@@ -106,6 +106,36 @@ public class EmulatedFeatureTests(ITestOutputHelper output)
         output.WriteLine($"document mask: {errors}");
     }
 
+    /// <summary>A NaN in one query's input reaches that query's O and LSE and no other (as on the CPU and in PyTorch).</summary>
+    [Fact]
+    public void NaNInOneQueryPropagatesToThatQueryOnly()
+    {
+        var shape = new AttentionShape(1, 130, 200, 1, 1, 64);
+        var random = new Random(Seed("nan"));
+        var q = GpuChecks.RandomInputs<Half>(shape.QueryLength, random);
+        var k = GpuChecks.RandomInputs<Half>(shape.KeyValueLength, random);
+        var v = GpuChecks.RandomInputs<Half>(shape.KeyValueLength, random);
+        const int row = 100;
+        q[row * shape.HeadDim + 3] = Half.NaN;
+        var acc = Cuda.Accelerator;
+        using var dq = acc.Allocate1D(q);
+        using var dk = acc.Allocate1D(k);
+        using var dv = acc.Allocate1D(v);
+        using var dout = acc.Allocate1D<Half>(shape.QueryLength);
+        using var dlse = acc.Allocate1D<float>(shape.LseLength);
+        Cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, new AttentionOptions { Causal = true });
+        Cuda.Synchronize();
+        var o = dout.GetAsArray1D();
+        var lse = dlse.GetAsArray1D();
+        for (int i = 0; i < shape.SeqLenQ; i++)
+        {
+            bool nanRow = i == row;
+            Assert.True(float.IsNaN(lse[i]) == nanRow, $"LSE of query {i}: {lse[i]}");
+            for (int c = 0; c < shape.HeadDim; c++)
+                Assert.True(Half.IsNaN(o[i * shape.HeadDim + c]) == nanRow, $"output of query {i}: {o[i * shape.HeadDim + c]}");
+        }
+    }
+
     [Theory]
     [InlineData(64)]
     [InlineData(128)]

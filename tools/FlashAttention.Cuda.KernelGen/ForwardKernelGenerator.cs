@@ -485,7 +485,8 @@ public static class ForwardKernelGenerator
                 string a = Comp[2 * h], b = Comp[2 * h + 1];
                 w.Line($"l_{r} += PtxOps.ShuffleXor(l_{r}, 1);");
                 w.Line($"l_{r} += PtxOps.ShuffleXor(l_{r}, 2);");
-                w.Line($"float inv_{r} = l_{r} > 0f ? (features.Dropout ? p.DropScale : 1f) / l_{r} : 0f;");
+                w.Line("// l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.");
+                w.Line($"float inv_{r} = l_{r} != 0f ? (features.Dropout ? p.DropScale : 1f) / l_{r} : 0f;");
                 w.Line($"int row_{r} = rowBase + {mt * 16 + h * 8};");
                 w.Line($"if (row_{r} < seqQ)");
                 w.Open();
@@ -509,7 +510,7 @@ public static class ForwardKernelGenerator
                 w.Close();
                 w.Line("if (t == 0)");
                 w.Open();
-                w.Line($"float lse_{r} = l_{r} > 0f ? (m_{r} + PtxOps.Log2(l_{r})) * 0.6931471805599453f : float.PositiveInfinity;");
+                w.Line($"float lse_{r} = l_{r} != 0f ? (m_{r} + PtxOps.Log2(l_{r})) * 0.6931471805599453f : float.PositiveInfinity;");
                 w.Line($"PtxOps.StoreFloat(lseBase + (ulong)(row_{r} * 4), lse_{r});");
                 w.Close();
                 w.Close();

@@ -1264,7 +1264,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -1286,13 +1287,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -1314,13 +1316,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -1342,13 +1345,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -1370,7 +1374,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -2739,7 +2743,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -2769,13 +2774,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -2805,13 +2811,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -2841,13 +2848,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -2877,7 +2885,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -4245,7 +4253,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -4275,13 +4284,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -4311,13 +4321,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -4347,13 +4358,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -4383,7 +4395,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -5977,7 +5989,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -6015,13 +6028,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -6059,13 +6073,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -6103,13 +6118,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -6147,7 +6163,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -7566,7 +7582,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -7612,13 +7629,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -7664,13 +7682,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -7716,13 +7735,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -7768,7 +7788,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -8904,7 +8924,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -8950,13 +8971,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -9002,13 +9024,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -9054,13 +9077,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -9106,7 +9130,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -10492,7 +10516,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -10522,13 +10547,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -10558,13 +10584,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -10594,13 +10621,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -10630,7 +10658,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -12066,7 +12094,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -12112,13 +12141,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -12164,13 +12194,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -12216,13 +12247,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -12268,7 +12300,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -13987,7 +14019,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -14033,13 +14066,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -14085,13 +14119,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -14137,13 +14172,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -14189,7 +14225,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -15209,7 +15245,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -15287,13 +15324,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -15371,7 +15409,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
@@ -16524,7 +16562,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -16570,13 +16609,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -16622,13 +16662,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -16674,13 +16715,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -16726,7 +16768,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
@@ -18303,7 +18345,8 @@ internal static partial class ForwardKernels
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
-        float inv_0_0 = l_0_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
         int row_0_0 = rowBase + 0;
         if (row_0_0 < seqQ)
         {
@@ -18341,13 +18384,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_0 = l_0_0 > 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
             }
         }
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
-        float inv_0_1 = l_0_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
         int row_0_1 = rowBase + 8;
         if (row_0_1 < seqQ)
         {
@@ -18385,13 +18429,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_0_1 = l_0_1 > 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
             }
         }
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
-        float inv_1_0 = l_1_0 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
         int row_1_0 = rowBase + 16;
         if (row_1_0 < seqQ)
         {
@@ -18429,13 +18474,14 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_0 = l_1_0 > 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
             }
         }
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
-        float inv_1_1 = l_1_1 > 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
         int row_1_1 = rowBase + 24;
         if (row_1_1 < seqQ)
         {
@@ -18473,7 +18519,7 @@ internal static partial class ForwardKernels
             }
             if (t == 0)
             {
-                float lse_1_1 = l_1_1 > 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
             }
         }
