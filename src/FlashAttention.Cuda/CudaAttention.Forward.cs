@@ -142,6 +142,10 @@ public sealed partial class CudaAttention
             _ => "D256_M64_N32_W4_QS_LR",
         });
 
+    /// <summary>Every forward kernel <see cref="DefaultVariant"/> may pick for a head dim (plain, dropout, ALiBi).</summary>
+    internal static IEnumerable<ForwardVariant> DefaultVariants(int headDim) =>
+        new[] { DefaultVariant(headDim), DefaultVariant(headDim, dropout: true), DefaultVariant(headDim, alibi: true) }.Distinct();
+
     /// <summary>The returned-softmax kernel for a head dim.</summary>
     internal static BackwardVariant SoftmaxVariant(int headDim)
     {

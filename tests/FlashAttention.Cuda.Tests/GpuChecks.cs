@@ -57,7 +57,27 @@ internal static class GpuChecks
         var k = RandomInputs<T>(shape.KeyValueLength, random);
         var v = RandomInputs<T>(shape.KeyValueLength, random);
         var reference = ReferenceAttention.Forward<T>(shape, q, k, v, options);
+        var (output, lse) = RunForward(cuda, shape, q, k, v, options, variant);
 
+        double error = RelativeError(output, reference.Output, "output");
+        Assert.True(error <= tolerance, $"output relative error {error:E2} > {tolerance:E1}");
+        for (int i = 0; i < lse.Length; i++)
+        {
+            if (double.IsPositiveInfinity(reference.Lse[i]))
+                Assert.Equal(float.PositiveInfinity, lse[i]);
+            else
+                Assert.InRange(lse[i], reference.Lse[i] - 2e-3, reference.Lse[i] + 2e-3);
+        }
+    }
+
+    /// <summary>
+    /// Uploads q, k, v, runs the forward on <paramref name="cuda"/> (the default kernel, or <paramref name="variant"/>) into
+    /// outputs pre-filled with 0xFF bytes (so rows the kernel never writes show), and returns O and LSE.
+    /// </summary>
+    public static (T[] Output, float[] Lse) RunForward<T>(CudaAttention cuda, AttentionShape shape, T[] q, T[] k, T[] v,
+        AttentionOptions options, Kernels.ForwardVariant? variant = null)
+        where T : unmanaged
+    {
         var acc = cuda.Accelerator;
         using var dq = acc.Allocate1D(q);
         using var dk = acc.Allocate1D(k);
@@ -71,18 +91,7 @@ internal static class GpuChecks
         else
             cuda.Forward(variant, shape, options, dq.View, dk.View, dv.View, dout.View, dlse.View);
         cuda.Synchronize();
-        var output = dout.GetAsArray1D();
-        var lse = dlse.GetAsArray1D();
-
-        double error = RelativeError(output, reference.Output, "output");
-        Assert.True(error <= tolerance, $"output relative error {error:E2} > {tolerance:E1}");
-        for (int i = 0; i < lse.Length; i++)
-        {
-            if (double.IsPositiveInfinity(reference.Lse[i]))
-                Assert.Equal(float.PositiveInfinity, lse[i]);
-            else
-                Assert.InRange(lse[i], reference.Lse[i] - 2e-3, reference.Lse[i] + 2e-3);
-        }
+        return (dout.GetAsArray1D(), dlse.GetAsArray1D());
     }
 
     /// <summary>

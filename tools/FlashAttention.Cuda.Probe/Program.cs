@@ -59,13 +59,13 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
     static string FeatureLabel(Type f) => f == typeof(NoFeatures) ? "" : "+" + f.Name.Replace("Features", "").Replace("Feature", "");
     bool defaultsOnly = Flag("--jit-defaults");
     if (defaultsOnly)
-        variants = [.. variants.Where(v => CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariant(d) == v || CudaAttention.DefaultVariant(d, dropout: true) == v || CudaAttention.DefaultVariant(d, alibi: true) == v))];
+        variants = [.. variants.Where(v => CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariants(d).Contains(v)))];
     foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
     {
         string k = kind == typeof(Fp16Kind) ? "fp16" : "bf16";
         foreach (var v in variants)
         {
-            var sets = v == CudaAttention.DefaultVariant(v.HeadDim) || v == CudaAttention.DefaultVariant(v.HeadDim, dropout: true) || v == CudaAttention.DefaultVariant(v.HeadDim, alibi: true) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
+            var sets = CudaAttention.DefaultVariants(v.HeadDim).Contains(v) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
             foreach (var f in sets)
                 jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
         }
