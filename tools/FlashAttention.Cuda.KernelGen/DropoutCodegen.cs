@@ -61,21 +61,24 @@ internal static class DropoutCodegen
     /// The four lanes g = 4a … 4a + 3 (same t) need the same four calls per tile, each using bit g mod 4. So lane j = g mod 4
     /// draws element e = j of every tile (nibble nt of a word), and a 4×4 bit transpose over those four lanes (two
     /// shuffles, lane ^ 8 then lane ^ 4) leaves in each lane bit 4·nt + e = keep of its own element — the layout of
-    /// <c>kbits_{word}</c> (element i: bit i mod 32 of word i / 32), which this fills.
+    /// <c>kbits_{word}</c> (element i: bit i mod 32 of word i / 32), which this fills. A warp that owns several 16-key
+    /// m-tiles calls this once per m-tile with that tile's key rows (<paramref name="key0"/>, <paramref name="key1"/>) and
+    /// bit words (<paramref name="bitsName"/>).
     /// </summary>
-    public static void EmitTransposedTileBits(CodeWriter w, int nTiles)
+    public static void EmitTransposedTileBits(CodeWriter w, int nTiles, string key0 = "key_0", string key1 = "key_1", string col0 = "col0", Func<int, string>? bitsName = null)
     {
+        bitsName ??= word => $"kbits_{word}";
         w.Line("if (features.Dropout)");
         w.Open();
         w.Line("int dj = g & 3;");
-        w.Line("uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1 : key_0) >> 2;");
-        w.Line("uint dquery = (uint)(col0 + (dj & 1));");
+        w.Line($"uint dkeyQuad = (uint)((dj & 2) != 0 ? {key1} : {key0}) >> 2;");
+        w.Line($"uint dquery = (uint)({col0} + (dj & 1));");
         w.Line("uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;");
         w.Line("uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;");
         int words = (nTiles + 7) / 8;
         for (int word = 0; word < words; word++)
         {
-            string k = $"kbits_{word}";
+            string k = bitsName(word);
             for (int nt = 8 * word; nt < Math.Min(nTiles, 8 * word + 8); nt++)
                 w.Line($"{k} |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + {8 * nt}u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << {4 * (nt - 8 * word)};");
             w.Line("// Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then");

@@ -7,7 +7,7 @@ using FlashAttention.Cuda.Probe;
 // The GPU probe of the CUDA backend. Subcommands:
 //   ptx DIR [--all-features]         compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
-//   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--variants a,b]
+//   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -76,14 +76,19 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         {
             if ((kind == typeof(Fp16Kind) || defaultsOnly) && !defaults.Contains(v) && !BackwardKernels.SoftmaxVariants.Contains(v))
                 continue;
-            var sets = defaults.Contains(v) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
+            // Every feature set for the defaults and for the kernels named with --jit-only (candidates for a default).
+            bool allSets = defaults.Contains(v) || (Option("--jit-only") is { } named && v.Name.Contains(named, StringComparison.Ordinal));
+            var sets = allSets ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
             foreach (var f in sets)
                 jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
-            if (defaults.Contains(v))
+            if (allSets)
                 jobs.Add(($"{v.Name}+softcap {k}", v.Method(kind, typeof(SoftcapScore), typeof(NoFeatures)), v.Name, v.Threads, v.SharedBytes));
         }
     }
-    // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine).
+    // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine); --jit-only S: only the
+    // kernels whose label contains S.
+    if (Option("--jit-only") is { } only)
+        jobs = [.. jobs.Where(j => j.Label.Contains(only, StringComparison.Ordinal))];
     foreach (var (label, method, name, threads, shared) in Flag("--no-jit") ? [] : jobs)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
