@@ -163,7 +163,7 @@ public sealed partial class CudaAttention
             32 => new([BackwardVariant.Find("DKV_D32_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D32_M128_N32_W4")),
             64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D64_M128_N32_W4")),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
-            128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
+            128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
             _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N32_W4_QS")),
         };
     }

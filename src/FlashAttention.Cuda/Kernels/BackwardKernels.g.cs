@@ -34,7 +34,6 @@ internal static partial class BackwardKernels
         new("DKV_D128_N64_M64_W4_G2x2", HeadDim: 128, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 115712, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DKV_D128_N128_M64_W8_G4x2", HeadDim: 128, BlockM: 64, BlockN: 128, Threads: 256, SharedBytes: 164864, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
         new("DKV_D96_N64_M64_W4_G2x2", HeadDim: 96, BlockM: 64, BlockN: 64, Threads: 128, SharedBytes: 115712, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
-        new("DKV_D64_N128_M64_W8_G4x2", HeadDim: 64, BlockM: 64, BlockN: 128, Threads: 256, SharedBytes: 99328, FusedDq: false, Sm90: false, Outputs: KvOutputs.Both),
     ];
 
     /// <summary>Every generated dQ kernel with its tile shape.</summary>
@@ -29294,34 +29293,21 @@ internal static partial class BackwardKernels
         int qCol0 = warpM * 32;
         int dimCol0 = warpM * 64;
         int shift = seqK - seqQ;
-        int key_0_0 = kStart + keyRow0 + g + 0;
-        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
-        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
-        if (key_0_0 >= seqK)
-            qhi_0_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
-            qhi_0_0 = -1;
-        int key_0_1 = kStart + keyRow0 + g + 8;
-        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
-        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
-        if (key_0_1 >= seqK)
-            qhi_0_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
-            qhi_0_1 = -1;
-        int key_1_0 = kStart + keyRow0 + g + 16;
-        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
-        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
-        if (key_1_0 >= seqK)
-            qhi_1_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
-            qhi_1_0 = -1;
-        int key_1_1 = kStart + keyRow0 + g + 24;
-        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
-        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
-        if (key_1_1 >= seqK)
-            qhi_1_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
-            qhi_1_1 = -1;
+        // Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit
+        // 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of
+        // a register per row: the accumulators of this layout leave few to spare.
+        int keyBase = kStart + keyRow0 + g;
+        int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;
+        int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;
+        int hiddenRows = 0;
+        if ((keyBase + 0) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 0))) == 0))
+            hiddenRows |= 1;
+        if ((keyBase + 8) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 8))) == 0))
+            hiddenRows |= 2;
+        if ((keyBase + 16) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 16))) == 0))
+            hiddenRows |= 4;
+        if ((keyBase + 24) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 24))) == 0))
+            hiddenRows |= 8;
         Float4 dk_0_0 = default, dv_0_0 = default;
         Float4 dk_0_1 = default, dv_0_1 = default;
         Float4 dk_0_2 = default, dv_0_2 = default;
@@ -29339,12 +29325,12 @@ internal static partial class BackwardKernels
         Float4 dk_1_6 = default, dv_1_6 = default;
         Float4 dk_1_7 = default, dv_1_7 = default;
         uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
+        uint vFrag = kFrag + KvBytes;
         uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
+        uint dsFrag = pFrag + SBytes;
         // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
         uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
+        uint dsStore = pStore + SBytes;
         int qChunk0 = qCol0 >> 3;
         int dimChunk0 = dimCol0 >> 3;
         int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
@@ -29576,10 +29562,10 @@ internal static partial class BackwardKernels
             s_0_0.X = mode.Prepare(s_0_0.X, prep);
             dd_0_0.X = mode.Derivative(s_0_0.X);
             s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK);
                 float y = s_0_0.X * 0.6931471805599453f;
                 dd_0_0.X *= score.Derivative(y, at);
                 s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29588,10 +29574,10 @@ internal static partial class BackwardKernels
             s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
             dd_0_0.Y = mode.Derivative(s_0_0.Y);
             s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK);
                 float y = s_0_0.Y * 0.6931471805599453f;
                 dd_0_0.Y *= score.Derivative(y, at);
                 s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29600,10 +29586,10 @@ internal static partial class BackwardKernels
             s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
             dd_0_0.Z = mode.Derivative(s_0_0.Z);
             s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK);
                 float y = s_0_0.Z * 0.6931471805599453f;
                 dd_0_0.Z *= score.Derivative(y, at);
                 s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29612,10 +29598,10 @@ internal static partial class BackwardKernels
             s_0_0.W = mode.Prepare(s_0_0.W, prep);
             dd_0_0.W = mode.Derivative(s_0_0.W);
             s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK);
                 float y = s_0_0.W * 0.6931471805599453f;
                 dd_0_0.W *= score.Derivative(y, at);
                 s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29625,10 +29611,10 @@ internal static partial class BackwardKernels
             s_1_0.X = mode.Prepare(s_1_0.X, prep);
             dd_1_0.X = mode.Derivative(s_1_0.X);
             s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK);
                 float y = s_1_0.X * 0.6931471805599453f;
                 dd_1_0.X *= score.Derivative(y, at);
                 s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29637,10 +29623,10 @@ internal static partial class BackwardKernels
             s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
             dd_1_0.Y = mode.Derivative(s_1_0.Y);
             s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK);
                 float y = s_1_0.Y * 0.6931471805599453f;
                 dd_1_0.Y *= score.Derivative(y, at);
                 s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29649,10 +29635,10 @@ internal static partial class BackwardKernels
             s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
             dd_1_0.Z = mode.Derivative(s_1_0.Z);
             s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK);
                 float y = s_1_0.Z * 0.6931471805599453f;
                 dd_1_0.Z *= score.Derivative(y, at);
                 s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29661,10 +29647,10 @@ internal static partial class BackwardKernels
             s_1_0.W = mode.Prepare(s_1_0.W, prep);
             dd_1_0.W = mode.Derivative(s_1_0.W);
             s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK);
                 float y = s_1_0.W * 0.6931471805599453f;
                 dd_1_0.W *= score.Derivative(y, at);
                 s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29676,10 +29662,10 @@ internal static partial class BackwardKernels
             s_0_1.X = mode.Prepare(s_0_1.X, prep);
             dd_0_1.X = mode.Derivative(s_0_1.X);
             s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK);
                 float y = s_0_1.X * 0.6931471805599453f;
                 dd_0_1.X *= score.Derivative(y, at);
                 s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29688,10 +29674,10 @@ internal static partial class BackwardKernels
             s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
             dd_0_1.Y = mode.Derivative(s_0_1.Y);
             s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK);
                 float y = s_0_1.Y * 0.6931471805599453f;
                 dd_0_1.Y *= score.Derivative(y, at);
                 s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29700,10 +29686,10 @@ internal static partial class BackwardKernels
             s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
             dd_0_1.Z = mode.Derivative(s_0_1.Z);
             s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK);
                 float y = s_0_1.Z * 0.6931471805599453f;
                 dd_0_1.Z *= score.Derivative(y, at);
                 s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29712,10 +29698,10 @@ internal static partial class BackwardKernels
             s_0_1.W = mode.Prepare(s_0_1.W, prep);
             dd_0_1.W = mode.Derivative(s_0_1.W);
             s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK);
                 float y = s_0_1.W * 0.6931471805599453f;
                 dd_0_1.W *= score.Derivative(y, at);
                 s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29725,10 +29711,10 @@ internal static partial class BackwardKernels
             s_1_1.X = mode.Prepare(s_1_1.X, prep);
             dd_1_1.X = mode.Derivative(s_1_1.X);
             s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK);
                 float y = s_1_1.X * 0.6931471805599453f;
                 dd_1_1.X *= score.Derivative(y, at);
                 s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29737,10 +29723,10 @@ internal static partial class BackwardKernels
             s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
             dd_1_1.Y = mode.Derivative(s_1_1.Y);
             s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK);
                 float y = s_1_1.Y * 0.6931471805599453f;
                 dd_1_1.Y *= score.Derivative(y, at);
                 s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29749,10 +29735,10 @@ internal static partial class BackwardKernels
             s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
             dd_1_1.Z = mode.Derivative(s_1_1.Z);
             s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK);
                 float y = s_1_1.Z * 0.6931471805599453f;
                 dd_1_1.Z *= score.Derivative(y, at);
                 s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29761,10 +29747,10 @@ internal static partial class BackwardKernels
             s_1_1.W = mode.Prepare(s_1_1.W, prep);
             dd_1_1.W = mode.Derivative(s_1_1.W);
             s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK);
                 float y = s_1_1.W * 0.6931471805599453f;
                 dd_1_1.W *= score.Derivative(y, at);
                 s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29776,10 +29762,10 @@ internal static partial class BackwardKernels
             s_0_2.X = mode.Prepare(s_0_2.X, prep);
             dd_0_2.X = mode.Derivative(s_0_2.X);
             s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK);
                 float y = s_0_2.X * 0.6931471805599453f;
                 dd_0_2.X *= score.Derivative(y, at);
                 s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29788,10 +29774,10 @@ internal static partial class BackwardKernels
             s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
             dd_0_2.Y = mode.Derivative(s_0_2.Y);
             s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK);
                 float y = s_0_2.Y * 0.6931471805599453f;
                 dd_0_2.Y *= score.Derivative(y, at);
                 s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29800,10 +29786,10 @@ internal static partial class BackwardKernels
             s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
             dd_0_2.Z = mode.Derivative(s_0_2.Z);
             s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK);
                 float y = s_0_2.Z * 0.6931471805599453f;
                 dd_0_2.Z *= score.Derivative(y, at);
                 s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29812,10 +29798,10 @@ internal static partial class BackwardKernels
             s_0_2.W = mode.Prepare(s_0_2.W, prep);
             dd_0_2.W = mode.Derivative(s_0_2.W);
             s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK);
                 float y = s_0_2.W * 0.6931471805599453f;
                 dd_0_2.W *= score.Derivative(y, at);
                 s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29825,10 +29811,10 @@ internal static partial class BackwardKernels
             s_1_2.X = mode.Prepare(s_1_2.X, prep);
             dd_1_2.X = mode.Derivative(s_1_2.X);
             s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK);
                 float y = s_1_2.X * 0.6931471805599453f;
                 dd_1_2.X *= score.Derivative(y, at);
                 s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29837,10 +29823,10 @@ internal static partial class BackwardKernels
             s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
             dd_1_2.Y = mode.Derivative(s_1_2.Y);
             s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK);
                 float y = s_1_2.Y * 0.6931471805599453f;
                 dd_1_2.Y *= score.Derivative(y, at);
                 s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29849,10 +29835,10 @@ internal static partial class BackwardKernels
             s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
             dd_1_2.Z = mode.Derivative(s_1_2.Z);
             s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK);
                 float y = s_1_2.Z * 0.6931471805599453f;
                 dd_1_2.Z *= score.Derivative(y, at);
                 s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29861,10 +29847,10 @@ internal static partial class BackwardKernels
             s_1_2.W = mode.Prepare(s_1_2.W, prep);
             dd_1_2.W = mode.Derivative(s_1_2.W);
             s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK);
                 float y = s_1_2.W * 0.6931471805599453f;
                 dd_1_2.W *= score.Derivative(y, at);
                 s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29876,10 +29862,10 @@ internal static partial class BackwardKernels
             s_0_3.X = mode.Prepare(s_0_3.X, prep);
             dd_0_3.X = mode.Derivative(s_0_3.X);
             s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK);
                 float y = s_0_3.X * 0.6931471805599453f;
                 dd_0_3.X *= score.Derivative(y, at);
                 s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29888,10 +29874,10 @@ internal static partial class BackwardKernels
             s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
             dd_0_3.Y = mode.Derivative(s_0_3.Y);
             s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK);
                 float y = s_0_3.Y * 0.6931471805599453f;
                 dd_0_3.Y *= score.Derivative(y, at);
                 s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29900,10 +29886,10 @@ internal static partial class BackwardKernels
             s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
             dd_0_3.Z = mode.Derivative(s_0_3.Z);
             s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK);
                 float y = s_0_3.Z * 0.6931471805599453f;
                 dd_0_3.Z *= score.Derivative(y, at);
                 s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29912,10 +29898,10 @@ internal static partial class BackwardKernels
             s_0_3.W = mode.Prepare(s_0_3.W, prep);
             dd_0_3.W = mode.Derivative(s_0_3.W);
             s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK);
                 float y = s_0_3.W * 0.6931471805599453f;
                 dd_0_3.W *= score.Derivative(y, at);
                 s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29925,10 +29911,10 @@ internal static partial class BackwardKernels
             s_1_3.X = mode.Prepare(s_1_3.X, prep);
             dd_1_3.X = mode.Derivative(s_1_3.X);
             s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK);
                 float y = s_1_3.X * 0.6931471805599453f;
                 dd_1_3.X *= score.Derivative(y, at);
                 s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29937,10 +29923,10 @@ internal static partial class BackwardKernels
             s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
             dd_1_3.Y = mode.Derivative(s_1_3.Y);
             s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK);
                 float y = s_1_3.Y * 0.6931471805599453f;
                 dd_1_3.Y *= score.Derivative(y, at);
                 s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29949,10 +29935,10 @@ internal static partial class BackwardKernels
             s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
             dd_1_3.Z = mode.Derivative(s_1_3.Z);
             s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK);
                 float y = s_1_3.Z * 0.6931471805599453f;
                 dd_1_3.Z *= score.Derivative(y, at);
                 s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29961,10 +29947,10 @@ internal static partial class BackwardKernels
             s_1_3.W = mode.Prepare(s_1_3.W, prep);
             dd_1_3.W = mode.Derivative(s_1_3.W);
             s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK);
                 float y = s_1_3.W * 0.6931471805599453f;
                 dd_1_3.W *= score.Derivative(y, at);
                 s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29973,38 +29959,38 @@ internal static partial class BackwardKernels
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
-                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
+                s_0_0.X = col0 + 0 >= (qloBase + 0) && col0 + 0 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Y = col0 + 1 >= (qloBase + 0) && col0 + 1 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.Z = col0 + 0 >= (qloBase + 8) && col0 + 0 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_0_0.W = col0 + 1 >= (qloBase + 8) && col0 + 1 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_0_1.X = col0 + 8 >= (qloBase + 0) && col0 + 8 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Y = col0 + 9 >= (qloBase + 0) && col0 + 9 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.Z = col0 + 8 >= (qloBase + 8) && col0 + 8 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_0_1.W = col0 + 9 >= (qloBase + 8) && col0 + 9 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_0_2.X = col0 + 16 >= (qloBase + 0) && col0 + 16 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Y = col0 + 17 >= (qloBase + 0) && col0 + 17 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.Z = col0 + 16 >= (qloBase + 8) && col0 + 16 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_0_2.W = col0 + 17 >= (qloBase + 8) && col0 + 17 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_0_3.X = col0 + 24 >= (qloBase + 0) && col0 + 24 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Y = col0 + 25 >= (qloBase + 0) && col0 + 25 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.Z = col0 + 24 >= (qloBase + 8) && col0 + 24 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_0_3.W = col0 + 25 >= (qloBase + 8) && col0 + 25 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_0.X = col0 + 0 >= (qloBase + 16) && col0 + 0 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Y = col0 + 1 >= (qloBase + 16) && col0 + 1 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.Z = col0 + 0 >= (qloBase + 24) && col0 + 0 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK)))) ? s_1_0.Z : 0f;
+                s_1_0.W = col0 + 1 >= (qloBase + 24) && col0 + 1 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK)))) ? s_1_0.W : 0f;
+                s_1_1.X = col0 + 8 >= (qloBase + 16) && col0 + 8 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Y = col0 + 9 >= (qloBase + 16) && col0 + 9 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.Z = col0 + 8 >= (qloBase + 24) && col0 + 8 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK)))) ? s_1_1.Z : 0f;
+                s_1_1.W = col0 + 9 >= (qloBase + 24) && col0 + 9 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK)))) ? s_1_1.W : 0f;
+                s_1_2.X = col0 + 16 >= (qloBase + 16) && col0 + 16 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Y = col0 + 17 >= (qloBase + 16) && col0 + 17 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.Z = col0 + 16 >= (qloBase + 24) && col0 + 16 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK)))) ? s_1_2.Z : 0f;
+                s_1_2.W = col0 + 17 >= (qloBase + 24) && col0 + 17 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK)))) ? s_1_2.W : 0f;
+                s_1_3.X = col0 + 24 >= (qloBase + 16) && col0 + 24 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Y = col0 + 25 >= (qloBase + 16) && col0 + 25 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.Z = col0 + 24 >= (qloBase + 24) && col0 + 24 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK)))) ? s_1_3.Z : 0f;
+                s_1_3.W = col0 + 25 >= (qloBase + 24) && col0 + 25 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK)))) ? s_1_3.W : 0f;
             }
 
             // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
@@ -30014,7 +30000,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 8) : (keyBase + 0)) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -30032,7 +30018,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 24) : (keyBase + 16)) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -30454,9 +30440,9 @@ internal static partial class BackwardKernels
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
         PtxOps.WaitGroup0();
         float kScale = p.Scale;
-        if (key_0_0 < seqK)
+        if ((keyBase + 0) < seqK)
         {
-            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 0)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
@@ -30502,9 +30488,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.X * dropScale, dv_0_7.Y * dropScale));
             }
         }
-        if (key_0_1 < seqK)
+        if ((keyBase + 8) < seqK)
         {
-            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 8)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
@@ -30550,9 +30536,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.Z * dropScale, dv_0_7.W * dropScale));
             }
         }
-        if (key_1_0 < seqK)
+        if ((keyBase + 16) < seqK)
         {
-            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 16)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
@@ -30598,9 +30584,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_1_7.X * dropScale, dv_1_7.Y * dropScale));
             }
         }
-        if (key_1_1 < seqK)
+        if ((keyBase + 24) < seqK)
         {
-            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 24)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
@@ -30860,34 +30846,21 @@ internal static partial class BackwardKernels
         int qCol0 = warpM * 32;
         int dimCol0 = warpM * 64;
         int shift = seqK - seqQ;
-        int key_0_0 = kStart + keyRow0 + g + 0;
-        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
-        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
-        if (key_0_0 >= seqK)
-            qhi_0_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
-            qhi_0_0 = -1;
-        int key_0_1 = kStart + keyRow0 + g + 8;
-        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
-        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
-        if (key_0_1 >= seqK)
-            qhi_0_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
-            qhi_0_1 = -1;
-        int key_1_0 = kStart + keyRow0 + g + 16;
-        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
-        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
-        if (key_1_0 >= seqK)
-            qhi_1_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
-            qhi_1_0 = -1;
-        int key_1_1 = kStart + keyRow0 + g + 24;
-        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
-        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
-        if (key_1_1 >= seqK)
-            qhi_1_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
-            qhi_1_1 = -1;
+        // Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit
+        // 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of
+        // a register per row: the accumulators of this layout leave few to spare.
+        int keyBase = kStart + keyRow0 + g;
+        int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;
+        int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;
+        int hiddenRows = 0;
+        if ((keyBase + 0) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 0))) == 0))
+            hiddenRows |= 1;
+        if ((keyBase + 8) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 8))) == 0))
+            hiddenRows |= 2;
+        if ((keyBase + 16) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 16))) == 0))
+            hiddenRows |= 4;
+        if ((keyBase + 24) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 24))) == 0))
+            hiddenRows |= 8;
         Float4 dk_0_0 = default, dv_0_0 = default;
         Float4 dk_0_1 = default, dv_0_1 = default;
         Float4 dk_0_2 = default, dv_0_2 = default;
@@ -30905,12 +30878,12 @@ internal static partial class BackwardKernels
         Float4 dk_1_6 = default, dv_1_6 = default;
         Float4 dk_1_7 = default, dv_1_7 = default;
         uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
+        uint vFrag = kFrag + KvBytes;
         uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
+        uint dsFrag = pFrag + SBytes;
         // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
         uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
+        uint dsStore = pStore + SBytes;
         int qChunk0 = qCol0 >> 3;
         int dimChunk0 = dimCol0 >> 3;
         int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
@@ -31118,10 +31091,10 @@ internal static partial class BackwardKernels
             s_0_0.X = mode.Prepare(s_0_0.X, prep);
             dd_0_0.X = mode.Derivative(s_0_0.X);
             s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK);
                 float y = s_0_0.X * 0.6931471805599453f;
                 dd_0_0.X *= score.Derivative(y, at);
                 s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31130,10 +31103,10 @@ internal static partial class BackwardKernels
             s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
             dd_0_0.Y = mode.Derivative(s_0_0.Y);
             s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK);
                 float y = s_0_0.Y * 0.6931471805599453f;
                 dd_0_0.Y *= score.Derivative(y, at);
                 s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31142,10 +31115,10 @@ internal static partial class BackwardKernels
             s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
             dd_0_0.Z = mode.Derivative(s_0_0.Z);
             s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK);
                 float y = s_0_0.Z * 0.6931471805599453f;
                 dd_0_0.Z *= score.Derivative(y, at);
                 s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31154,10 +31127,10 @@ internal static partial class BackwardKernels
             s_0_0.W = mode.Prepare(s_0_0.W, prep);
             dd_0_0.W = mode.Derivative(s_0_0.W);
             s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK);
                 float y = s_0_0.W * 0.6931471805599453f;
                 dd_0_0.W *= score.Derivative(y, at);
                 s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31167,10 +31140,10 @@ internal static partial class BackwardKernels
             s_1_0.X = mode.Prepare(s_1_0.X, prep);
             dd_1_0.X = mode.Derivative(s_1_0.X);
             s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK);
                 float y = s_1_0.X * 0.6931471805599453f;
                 dd_1_0.X *= score.Derivative(y, at);
                 s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31179,10 +31152,10 @@ internal static partial class BackwardKernels
             s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
             dd_1_0.Y = mode.Derivative(s_1_0.Y);
             s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK);
                 float y = s_1_0.Y * 0.6931471805599453f;
                 dd_1_0.Y *= score.Derivative(y, at);
                 s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31191,10 +31164,10 @@ internal static partial class BackwardKernels
             s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
             dd_1_0.Z = mode.Derivative(s_1_0.Z);
             s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK);
                 float y = s_1_0.Z * 0.6931471805599453f;
                 dd_1_0.Z *= score.Derivative(y, at);
                 s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31203,10 +31176,10 @@ internal static partial class BackwardKernels
             s_1_0.W = mode.Prepare(s_1_0.W, prep);
             dd_1_0.W = mode.Derivative(s_1_0.W);
             s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK);
                 float y = s_1_0.W * 0.6931471805599453f;
                 dd_1_0.W *= score.Derivative(y, at);
                 s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31218,10 +31191,10 @@ internal static partial class BackwardKernels
             s_0_1.X = mode.Prepare(s_0_1.X, prep);
             dd_0_1.X = mode.Derivative(s_0_1.X);
             s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK);
                 float y = s_0_1.X * 0.6931471805599453f;
                 dd_0_1.X *= score.Derivative(y, at);
                 s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31230,10 +31203,10 @@ internal static partial class BackwardKernels
             s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
             dd_0_1.Y = mode.Derivative(s_0_1.Y);
             s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK);
                 float y = s_0_1.Y * 0.6931471805599453f;
                 dd_0_1.Y *= score.Derivative(y, at);
                 s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31242,10 +31215,10 @@ internal static partial class BackwardKernels
             s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
             dd_0_1.Z = mode.Derivative(s_0_1.Z);
             s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK);
                 float y = s_0_1.Z * 0.6931471805599453f;
                 dd_0_1.Z *= score.Derivative(y, at);
                 s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31254,10 +31227,10 @@ internal static partial class BackwardKernels
             s_0_1.W = mode.Prepare(s_0_1.W, prep);
             dd_0_1.W = mode.Derivative(s_0_1.W);
             s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK);
                 float y = s_0_1.W * 0.6931471805599453f;
                 dd_0_1.W *= score.Derivative(y, at);
                 s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31267,10 +31240,10 @@ internal static partial class BackwardKernels
             s_1_1.X = mode.Prepare(s_1_1.X, prep);
             dd_1_1.X = mode.Derivative(s_1_1.X);
             s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK);
                 float y = s_1_1.X * 0.6931471805599453f;
                 dd_1_1.X *= score.Derivative(y, at);
                 s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31279,10 +31252,10 @@ internal static partial class BackwardKernels
             s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
             dd_1_1.Y = mode.Derivative(s_1_1.Y);
             s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK);
                 float y = s_1_1.Y * 0.6931471805599453f;
                 dd_1_1.Y *= score.Derivative(y, at);
                 s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31291,10 +31264,10 @@ internal static partial class BackwardKernels
             s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
             dd_1_1.Z = mode.Derivative(s_1_1.Z);
             s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK);
                 float y = s_1_1.Z * 0.6931471805599453f;
                 dd_1_1.Z *= score.Derivative(y, at);
                 s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31303,10 +31276,10 @@ internal static partial class BackwardKernels
             s_1_1.W = mode.Prepare(s_1_1.W, prep);
             dd_1_1.W = mode.Derivative(s_1_1.W);
             s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK);
                 float y = s_1_1.W * 0.6931471805599453f;
                 dd_1_1.W *= score.Derivative(y, at);
                 s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31318,10 +31291,10 @@ internal static partial class BackwardKernels
             s_0_2.X = mode.Prepare(s_0_2.X, prep);
             dd_0_2.X = mode.Derivative(s_0_2.X);
             s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK);
                 float y = s_0_2.X * 0.6931471805599453f;
                 dd_0_2.X *= score.Derivative(y, at);
                 s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31330,10 +31303,10 @@ internal static partial class BackwardKernels
             s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
             dd_0_2.Y = mode.Derivative(s_0_2.Y);
             s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK);
                 float y = s_0_2.Y * 0.6931471805599453f;
                 dd_0_2.Y *= score.Derivative(y, at);
                 s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31342,10 +31315,10 @@ internal static partial class BackwardKernels
             s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
             dd_0_2.Z = mode.Derivative(s_0_2.Z);
             s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK);
                 float y = s_0_2.Z * 0.6931471805599453f;
                 dd_0_2.Z *= score.Derivative(y, at);
                 s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31354,10 +31327,10 @@ internal static partial class BackwardKernels
             s_0_2.W = mode.Prepare(s_0_2.W, prep);
             dd_0_2.W = mode.Derivative(s_0_2.W);
             s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK);
                 float y = s_0_2.W * 0.6931471805599453f;
                 dd_0_2.W *= score.Derivative(y, at);
                 s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31367,10 +31340,10 @@ internal static partial class BackwardKernels
             s_1_2.X = mode.Prepare(s_1_2.X, prep);
             dd_1_2.X = mode.Derivative(s_1_2.X);
             s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK);
                 float y = s_1_2.X * 0.6931471805599453f;
                 dd_1_2.X *= score.Derivative(y, at);
                 s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31379,10 +31352,10 @@ internal static partial class BackwardKernels
             s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
             dd_1_2.Y = mode.Derivative(s_1_2.Y);
             s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK);
                 float y = s_1_2.Y * 0.6931471805599453f;
                 dd_1_2.Y *= score.Derivative(y, at);
                 s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31391,10 +31364,10 @@ internal static partial class BackwardKernels
             s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
             dd_1_2.Z = mode.Derivative(s_1_2.Z);
             s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK);
                 float y = s_1_2.Z * 0.6931471805599453f;
                 dd_1_2.Z *= score.Derivative(y, at);
                 s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31403,10 +31376,10 @@ internal static partial class BackwardKernels
             s_1_2.W = mode.Prepare(s_1_2.W, prep);
             dd_1_2.W = mode.Derivative(s_1_2.W);
             s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK);
                 float y = s_1_2.W * 0.6931471805599453f;
                 dd_1_2.W *= score.Derivative(y, at);
                 s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31418,10 +31391,10 @@ internal static partial class BackwardKernels
             s_0_3.X = mode.Prepare(s_0_3.X, prep);
             dd_0_3.X = mode.Derivative(s_0_3.X);
             s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK);
                 float y = s_0_3.X * 0.6931471805599453f;
                 dd_0_3.X *= score.Derivative(y, at);
                 s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31430,10 +31403,10 @@ internal static partial class BackwardKernels
             s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
             dd_0_3.Y = mode.Derivative(s_0_3.Y);
             s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK);
                 float y = s_0_3.Y * 0.6931471805599453f;
                 dd_0_3.Y *= score.Derivative(y, at);
                 s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31442,10 +31415,10 @@ internal static partial class BackwardKernels
             s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
             dd_0_3.Z = mode.Derivative(s_0_3.Z);
             s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK);
                 float y = s_0_3.Z * 0.6931471805599453f;
                 dd_0_3.Z *= score.Derivative(y, at);
                 s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31454,10 +31427,10 @@ internal static partial class BackwardKernels
             s_0_3.W = mode.Prepare(s_0_3.W, prep);
             dd_0_3.W = mode.Derivative(s_0_3.W);
             s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK);
                 float y = s_0_3.W * 0.6931471805599453f;
                 dd_0_3.W *= score.Derivative(y, at);
                 s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31467,10 +31440,10 @@ internal static partial class BackwardKernels
             s_1_3.X = mode.Prepare(s_1_3.X, prep);
             dd_1_3.X = mode.Derivative(s_1_3.X);
             s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK);
                 float y = s_1_3.X * 0.6931471805599453f;
                 dd_1_3.X *= score.Derivative(y, at);
                 s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31479,10 +31452,10 @@ internal static partial class BackwardKernels
             s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
             dd_1_3.Y = mode.Derivative(s_1_3.Y);
             s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK);
                 float y = s_1_3.Y * 0.6931471805599453f;
                 dd_1_3.Y *= score.Derivative(y, at);
                 s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31491,10 +31464,10 @@ internal static partial class BackwardKernels
             s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
             dd_1_3.Z = mode.Derivative(s_1_3.Z);
             s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK);
                 float y = s_1_3.Z * 0.6931471805599453f;
                 dd_1_3.Z *= score.Derivative(y, at);
                 s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31503,10 +31476,10 @@ internal static partial class BackwardKernels
             s_1_3.W = mode.Prepare(s_1_3.W, prep);
             dd_1_3.W = mode.Derivative(s_1_3.W);
             s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK);
                 float y = s_1_3.W * 0.6931471805599453f;
                 dd_1_3.W *= score.Derivative(y, at);
                 s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31515,38 +31488,38 @@ internal static partial class BackwardKernels
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
-                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
+                s_0_0.X = col0 + 0 >= (qloBase + 0) && col0 + 0 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Y = col0 + 1 >= (qloBase + 0) && col0 + 1 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.Z = col0 + 0 >= (qloBase + 8) && col0 + 0 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_0_0.W = col0 + 1 >= (qloBase + 8) && col0 + 1 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_0_1.X = col0 + 8 >= (qloBase + 0) && col0 + 8 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Y = col0 + 9 >= (qloBase + 0) && col0 + 9 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.Z = col0 + 8 >= (qloBase + 8) && col0 + 8 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_0_1.W = col0 + 9 >= (qloBase + 8) && col0 + 9 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_0_2.X = col0 + 16 >= (qloBase + 0) && col0 + 16 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Y = col0 + 17 >= (qloBase + 0) && col0 + 17 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.Z = col0 + 16 >= (qloBase + 8) && col0 + 16 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_0_2.W = col0 + 17 >= (qloBase + 8) && col0 + 17 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_0_3.X = col0 + 24 >= (qloBase + 0) && col0 + 24 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Y = col0 + 25 >= (qloBase + 0) && col0 + 25 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.Z = col0 + 24 >= (qloBase + 8) && col0 + 24 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_0_3.W = col0 + 25 >= (qloBase + 8) && col0 + 25 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_0.X = col0 + 0 >= (qloBase + 16) && col0 + 0 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Y = col0 + 1 >= (qloBase + 16) && col0 + 1 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.Z = col0 + 0 >= (qloBase + 24) && col0 + 0 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK)))) ? s_1_0.Z : 0f;
+                s_1_0.W = col0 + 1 >= (qloBase + 24) && col0 + 1 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK)))) ? s_1_0.W : 0f;
+                s_1_1.X = col0 + 8 >= (qloBase + 16) && col0 + 8 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Y = col0 + 9 >= (qloBase + 16) && col0 + 9 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.Z = col0 + 8 >= (qloBase + 24) && col0 + 8 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK)))) ? s_1_1.Z : 0f;
+                s_1_1.W = col0 + 9 >= (qloBase + 24) && col0 + 9 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK)))) ? s_1_1.W : 0f;
+                s_1_2.X = col0 + 16 >= (qloBase + 16) && col0 + 16 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Y = col0 + 17 >= (qloBase + 16) && col0 + 17 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.Z = col0 + 16 >= (qloBase + 24) && col0 + 16 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK)))) ? s_1_2.Z : 0f;
+                s_1_2.W = col0 + 17 >= (qloBase + 24) && col0 + 17 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK)))) ? s_1_2.W : 0f;
+                s_1_3.X = col0 + 24 >= (qloBase + 16) && col0 + 24 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Y = col0 + 25 >= (qloBase + 16) && col0 + 25 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.Z = col0 + 24 >= (qloBase + 24) && col0 + 24 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK)))) ? s_1_3.Z : 0f;
+                s_1_3.W = col0 + 25 >= (qloBase + 24) && col0 + 25 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK)))) ? s_1_3.W : 0f;
             }
 
             // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
@@ -31556,7 +31529,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 8) : (keyBase + 0)) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -31574,7 +31547,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 24) : (keyBase + 16)) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -31996,9 +31969,9 @@ internal static partial class BackwardKernels
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
         PtxOps.WaitGroup0();
         float kScale = p.Scale;
-        if (key_0_0 < seqK)
+        if ((keyBase + 0) < seqK)
         {
-            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 0)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
@@ -32044,9 +32017,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.X * dropScale, dv_0_7.Y * dropScale));
             }
         }
-        if (key_0_1 < seqK)
+        if ((keyBase + 8) < seqK)
         {
-            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 8)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
@@ -32092,9 +32065,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.Z * dropScale, dv_0_7.W * dropScale));
             }
         }
-        if (key_1_0 < seqK)
+        if ((keyBase + 16) < seqK)
         {
-            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 16)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
@@ -32140,9 +32113,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_1_7.X * dropScale, dv_1_7.Y * dropScale));
             }
         }
-        if (key_1_1 < seqK)
+        if ((keyBase + 24) < seqK)
         {
-            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 24)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
@@ -32426,34 +32399,21 @@ internal static partial class BackwardKernels
         int qCol0 = warpM * 32;
         int dimCol0 = warpM * 48;
         int shift = seqK - seqQ;
-        int key_0_0 = kStart + keyRow0 + g + 0;
-        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
-        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
-        if (key_0_0 >= seqK)
-            qhi_0_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
-            qhi_0_0 = -1;
-        int key_0_1 = kStart + keyRow0 + g + 8;
-        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
-        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
-        if (key_0_1 >= seqK)
-            qhi_0_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
-            qhi_0_1 = -1;
-        int key_1_0 = kStart + keyRow0 + g + 16;
-        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
-        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
-        if (key_1_0 >= seqK)
-            qhi_1_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
-            qhi_1_0 = -1;
-        int key_1_1 = kStart + keyRow0 + g + 24;
-        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
-        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
-        if (key_1_1 >= seqK)
-            qhi_1_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
-            qhi_1_1 = -1;
+        // Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit
+        // 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of
+        // a register per row: the accumulators of this layout leave few to spare.
+        int keyBase = kStart + keyRow0 + g;
+        int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;
+        int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;
+        int hiddenRows = 0;
+        if ((keyBase + 0) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 0))) == 0))
+            hiddenRows |= 1;
+        if ((keyBase + 8) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 8))) == 0))
+            hiddenRows |= 2;
+        if ((keyBase + 16) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 16))) == 0))
+            hiddenRows |= 4;
+        if ((keyBase + 24) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 24))) == 0))
+            hiddenRows |= 8;
         Float4 dk_0_0 = default, dv_0_0 = default;
         Float4 dk_0_1 = default, dv_0_1 = default;
         Float4 dk_0_2 = default, dv_0_2 = default;
@@ -32467,12 +32427,12 @@ internal static partial class BackwardKernels
         Float4 dk_1_4 = default, dv_1_4 = default;
         Float4 dk_1_5 = default, dv_1_5 = default;
         uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
+        uint vFrag = kFrag + KvBytes;
         uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
+        uint dsFrag = pFrag + SBytes;
         // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
         uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
+        uint dsStore = pStore + SBytes;
         int qChunk0 = qCol0 >> 3;
         int dimChunk0 = dimCol0 >> 3;
         int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
@@ -32679,10 +32639,10 @@ internal static partial class BackwardKernels
             s_0_0.X = mode.Prepare(s_0_0.X, prep);
             dd_0_0.X = mode.Derivative(s_0_0.X);
             s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK);
                 float y = s_0_0.X * 0.6931471805599453f;
                 dd_0_0.X *= score.Derivative(y, at);
                 s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32691,10 +32651,10 @@ internal static partial class BackwardKernels
             s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
             dd_0_0.Y = mode.Derivative(s_0_0.Y);
             s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK);
                 float y = s_0_0.Y * 0.6931471805599453f;
                 dd_0_0.Y *= score.Derivative(y, at);
                 s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32703,10 +32663,10 @@ internal static partial class BackwardKernels
             s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
             dd_0_0.Z = mode.Derivative(s_0_0.Z);
             s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK);
                 float y = s_0_0.Z * 0.6931471805599453f;
                 dd_0_0.Z *= score.Derivative(y, at);
                 s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32715,10 +32675,10 @@ internal static partial class BackwardKernels
             s_0_0.W = mode.Prepare(s_0_0.W, prep);
             dd_0_0.W = mode.Derivative(s_0_0.W);
             s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK);
                 float y = s_0_0.W * 0.6931471805599453f;
                 dd_0_0.W *= score.Derivative(y, at);
                 s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32728,10 +32688,10 @@ internal static partial class BackwardKernels
             s_1_0.X = mode.Prepare(s_1_0.X, prep);
             dd_1_0.X = mode.Derivative(s_1_0.X);
             s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK);
                 float y = s_1_0.X * 0.6931471805599453f;
                 dd_1_0.X *= score.Derivative(y, at);
                 s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32740,10 +32700,10 @@ internal static partial class BackwardKernels
             s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
             dd_1_0.Y = mode.Derivative(s_1_0.Y);
             s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK);
                 float y = s_1_0.Y * 0.6931471805599453f;
                 dd_1_0.Y *= score.Derivative(y, at);
                 s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32752,10 +32712,10 @@ internal static partial class BackwardKernels
             s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
             dd_1_0.Z = mode.Derivative(s_1_0.Z);
             s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK);
                 float y = s_1_0.Z * 0.6931471805599453f;
                 dd_1_0.Z *= score.Derivative(y, at);
                 s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32764,10 +32724,10 @@ internal static partial class BackwardKernels
             s_1_0.W = mode.Prepare(s_1_0.W, prep);
             dd_1_0.W = mode.Derivative(s_1_0.W);
             s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK);
                 float y = s_1_0.W * 0.6931471805599453f;
                 dd_1_0.W *= score.Derivative(y, at);
                 s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32779,10 +32739,10 @@ internal static partial class BackwardKernels
             s_0_1.X = mode.Prepare(s_0_1.X, prep);
             dd_0_1.X = mode.Derivative(s_0_1.X);
             s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK);
                 float y = s_0_1.X * 0.6931471805599453f;
                 dd_0_1.X *= score.Derivative(y, at);
                 s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32791,10 +32751,10 @@ internal static partial class BackwardKernels
             s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
             dd_0_1.Y = mode.Derivative(s_0_1.Y);
             s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK);
                 float y = s_0_1.Y * 0.6931471805599453f;
                 dd_0_1.Y *= score.Derivative(y, at);
                 s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32803,10 +32763,10 @@ internal static partial class BackwardKernels
             s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
             dd_0_1.Z = mode.Derivative(s_0_1.Z);
             s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK);
                 float y = s_0_1.Z * 0.6931471805599453f;
                 dd_0_1.Z *= score.Derivative(y, at);
                 s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32815,10 +32775,10 @@ internal static partial class BackwardKernels
             s_0_1.W = mode.Prepare(s_0_1.W, prep);
             dd_0_1.W = mode.Derivative(s_0_1.W);
             s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK);
                 float y = s_0_1.W * 0.6931471805599453f;
                 dd_0_1.W *= score.Derivative(y, at);
                 s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32828,10 +32788,10 @@ internal static partial class BackwardKernels
             s_1_1.X = mode.Prepare(s_1_1.X, prep);
             dd_1_1.X = mode.Derivative(s_1_1.X);
             s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK);
                 float y = s_1_1.X * 0.6931471805599453f;
                 dd_1_1.X *= score.Derivative(y, at);
                 s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32840,10 +32800,10 @@ internal static partial class BackwardKernels
             s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
             dd_1_1.Y = mode.Derivative(s_1_1.Y);
             s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK);
                 float y = s_1_1.Y * 0.6931471805599453f;
                 dd_1_1.Y *= score.Derivative(y, at);
                 s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32852,10 +32812,10 @@ internal static partial class BackwardKernels
             s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
             dd_1_1.Z = mode.Derivative(s_1_1.Z);
             s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK);
                 float y = s_1_1.Z * 0.6931471805599453f;
                 dd_1_1.Z *= score.Derivative(y, at);
                 s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32864,10 +32824,10 @@ internal static partial class BackwardKernels
             s_1_1.W = mode.Prepare(s_1_1.W, prep);
             dd_1_1.W = mode.Derivative(s_1_1.W);
             s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK);
                 float y = s_1_1.W * 0.6931471805599453f;
                 dd_1_1.W *= score.Derivative(y, at);
                 s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32879,10 +32839,10 @@ internal static partial class BackwardKernels
             s_0_2.X = mode.Prepare(s_0_2.X, prep);
             dd_0_2.X = mode.Derivative(s_0_2.X);
             s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK);
                 float y = s_0_2.X * 0.6931471805599453f;
                 dd_0_2.X *= score.Derivative(y, at);
                 s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32891,10 +32851,10 @@ internal static partial class BackwardKernels
             s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
             dd_0_2.Y = mode.Derivative(s_0_2.Y);
             s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK);
                 float y = s_0_2.Y * 0.6931471805599453f;
                 dd_0_2.Y *= score.Derivative(y, at);
                 s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32903,10 +32863,10 @@ internal static partial class BackwardKernels
             s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
             dd_0_2.Z = mode.Derivative(s_0_2.Z);
             s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK);
                 float y = s_0_2.Z * 0.6931471805599453f;
                 dd_0_2.Z *= score.Derivative(y, at);
                 s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32915,10 +32875,10 @@ internal static partial class BackwardKernels
             s_0_2.W = mode.Prepare(s_0_2.W, prep);
             dd_0_2.W = mode.Derivative(s_0_2.W);
             s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK);
                 float y = s_0_2.W * 0.6931471805599453f;
                 dd_0_2.W *= score.Derivative(y, at);
                 s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32928,10 +32888,10 @@ internal static partial class BackwardKernels
             s_1_2.X = mode.Prepare(s_1_2.X, prep);
             dd_1_2.X = mode.Derivative(s_1_2.X);
             s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK);
                 float y = s_1_2.X * 0.6931471805599453f;
                 dd_1_2.X *= score.Derivative(y, at);
                 s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32940,10 +32900,10 @@ internal static partial class BackwardKernels
             s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
             dd_1_2.Y = mode.Derivative(s_1_2.Y);
             s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK);
                 float y = s_1_2.Y * 0.6931471805599453f;
                 dd_1_2.Y *= score.Derivative(y, at);
                 s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32952,10 +32912,10 @@ internal static partial class BackwardKernels
             s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
             dd_1_2.Z = mode.Derivative(s_1_2.Z);
             s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK);
                 float y = s_1_2.Z * 0.6931471805599453f;
                 dd_1_2.Z *= score.Derivative(y, at);
                 s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32964,10 +32924,10 @@ internal static partial class BackwardKernels
             s_1_2.W = mode.Prepare(s_1_2.W, prep);
             dd_1_2.W = mode.Derivative(s_1_2.W);
             s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK);
                 float y = s_1_2.W * 0.6931471805599453f;
                 dd_1_2.W *= score.Derivative(y, at);
                 s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32979,10 +32939,10 @@ internal static partial class BackwardKernels
             s_0_3.X = mode.Prepare(s_0_3.X, prep);
             dd_0_3.X = mode.Derivative(s_0_3.X);
             s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK);
                 float y = s_0_3.X * 0.6931471805599453f;
                 dd_0_3.X *= score.Derivative(y, at);
                 s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32991,10 +32951,10 @@ internal static partial class BackwardKernels
             s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
             dd_0_3.Y = mode.Derivative(s_0_3.Y);
             s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
+            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 0));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 0) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK);
                 float y = s_0_3.Y * 0.6931471805599453f;
                 dd_0_3.Y *= score.Derivative(y, at);
                 s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -33003,10 +32963,10 @@ internal static partial class BackwardKernels
             s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
             dd_0_3.Z = mode.Derivative(s_0_3.Z);
             s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK);
                 float y = s_0_3.Z * 0.6931471805599453f;
                 dd_0_3.Z *= score.Derivative(y, at);
                 s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -33015,10 +32975,10 @@ internal static partial class BackwardKernels
             s_0_3.W = mode.Prepare(s_0_3.W, prep);
             dd_0_3.W = mode.Derivative(s_0_3.W);
             s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
+            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 8));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 8) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK);
                 float y = s_0_3.W * 0.6931471805599453f;
                 dd_0_3.W *= score.Derivative(y, at);
                 s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -33028,10 +32988,10 @@ internal static partial class BackwardKernels
             s_1_3.X = mode.Prepare(s_1_3.X, prep);
             dd_1_3.X = mode.Derivative(s_1_3.X);
             s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK);
                 float y = s_1_3.X * 0.6931471805599453f;
                 dd_1_3.X *= score.Derivative(y, at);
                 s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -33040,10 +33000,10 @@ internal static partial class BackwardKernels
             s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
             dd_1_3.Y = mode.Derivative(s_1_3.Y);
             s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
+            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 16));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 16) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK);
                 float y = s_1_3.Y * 0.6931471805599453f;
                 dd_1_3.Y *= score.Derivative(y, at);
                 s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -33052,10 +33012,10 @@ internal static partial class BackwardKernels
             s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
             dd_1_3.Z = mode.Derivative(s_1_3.Z);
             s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK);
                 float y = s_1_3.Z * 0.6931471805599453f;
                 dd_1_3.Z *= score.Derivative(y, at);
                 s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -33064,10 +33024,10 @@ internal static partial class BackwardKernels
             s_1_3.W = mode.Prepare(s_1_3.W, prep);
             dd_1_3.W = mode.Derivative(s_1_3.W);
             s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
+            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 24));
+            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 24) < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK);
                 float y = s_1_3.W * 0.6931471805599453f;
                 dd_1_3.W *= score.Derivative(y, at);
                 s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -33076,38 +33036,38 @@ internal static partial class BackwardKernels
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
-                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
+                s_0_0.X = col0 + 0 >= (qloBase + 0) && col0 + 0 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Y = col0 + 1 >= (qloBase + 0) && col0 + 1 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.Z = col0 + 0 >= (qloBase + 8) && col0 + 0 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_0_0.W = col0 + 1 >= (qloBase + 8) && col0 + 1 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_0_1.X = col0 + 8 >= (qloBase + 0) && col0 + 8 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Y = col0 + 9 >= (qloBase + 0) && col0 + 9 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.Z = col0 + 8 >= (qloBase + 8) && col0 + 8 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_0_1.W = col0 + 9 >= (qloBase + 8) && col0 + 9 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_0_2.X = col0 + 16 >= (qloBase + 0) && col0 + 16 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Y = col0 + 17 >= (qloBase + 0) && col0 + 17 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.Z = col0 + 16 >= (qloBase + 8) && col0 + 16 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_0_2.W = col0 + 17 >= (qloBase + 8) && col0 + 17 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_0_3.X = col0 + 24 >= (qloBase + 0) && col0 + 24 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Y = col0 + 25 >= (qloBase + 0) && col0 + 25 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.Z = col0 + 24 >= (qloBase + 8) && col0 + 24 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_0_3.W = col0 + 25 >= (qloBase + 8) && col0 + 25 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_0.X = col0 + 0 >= (qloBase + 16) && col0 + 0 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Y = col0 + 1 >= (qloBase + 16) && col0 + 1 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.Z = col0 + 0 >= (qloBase + 24) && col0 + 0 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK)))) ? s_1_0.Z : 0f;
+                s_1_0.W = col0 + 1 >= (qloBase + 24) && col0 + 1 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK)))) ? s_1_0.W : 0f;
+                s_1_1.X = col0 + 8 >= (qloBase + 16) && col0 + 8 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Y = col0 + 9 >= (qloBase + 16) && col0 + 9 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.Z = col0 + 8 >= (qloBase + 24) && col0 + 8 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK)))) ? s_1_1.Z : 0f;
+                s_1_1.W = col0 + 9 >= (qloBase + 24) && col0 + 9 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK)))) ? s_1_1.W : 0f;
+                s_1_2.X = col0 + 16 >= (qloBase + 16) && col0 + 16 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Y = col0 + 17 >= (qloBase + 16) && col0 + 17 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.Z = col0 + 16 >= (qloBase + 24) && col0 + 16 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK)))) ? s_1_2.Z : 0f;
+                s_1_2.W = col0 + 17 >= (qloBase + 24) && col0 + 17 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK)))) ? s_1_2.W : 0f;
+                s_1_3.X = col0 + 24 >= (qloBase + 16) && col0 + 24 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Y = col0 + 25 >= (qloBase + 16) && col0 + 25 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.Z = col0 + 24 >= (qloBase + 24) && col0 + 24 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK)))) ? s_1_3.Z : 0f;
+                s_1_3.W = col0 + 25 >= (qloBase + 24) && col0 + 25 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK)))) ? s_1_3.W : 0f;
             }
 
             // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
@@ -33117,7 +33077,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 8) : (keyBase + 0)) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -33135,7 +33095,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 24) : (keyBase + 16)) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -33492,9 +33452,9 @@ internal static partial class BackwardKernels
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
         PtxOps.WaitGroup0();
         float kScale = p.Scale;
-        if (key_0_0 < seqK)
+        if ((keyBase + 0) < seqK)
         {
-            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 0)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
@@ -33532,9 +33492,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_0_5.X * dropScale, dv_0_5.Y * dropScale));
             }
         }
-        if (key_0_1 < seqK)
+        if ((keyBase + 8) < seqK)
         {
-            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 8)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
@@ -33572,9 +33532,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_0_5.Z * dropScale, dv_0_5.W * dropScale));
             }
         }
-        if (key_1_0 < seqK)
+        if ((keyBase + 16) < seqK)
         {
-            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 16)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
@@ -33612,9 +33572,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_1_5.X * dropScale, dv_1_5.Y * dropScale));
             }
         }
-        if (key_1_1 < seqK)
+        if ((keyBase + 24) < seqK)
         {
-            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + (keyBase + 24)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
@@ -33650,1248 +33610,6 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 24) * 2), kind.Pack(dv_1_3.Z * dropScale, dv_1_3.W * dropScale));
                 if (dimCol0 + 32 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 32) * 2), kind.Pack(dv_1_4.Z * dropScale, dv_1_4.W * dropScale));
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_1_5.Z * dropScale, dv_1_5.W * dropScale));
-            }
-        }
-    }
-
-    /// <summary>
-    /// Backward (dK and dV), head dim ≤ 64, two-dimensional warp layout: a block of 256 threads owns 128 keys of one
-    /// key/value head and sweeps query tiles of 64 rows of every head in its group (double-buffered cp.async). Its warps
-    /// form a 4 × 2 grid: phase 1, warp (i, j) computes Sᵀ, Pᵀ, dPᵀ and dSᵀ for keys 32·i … × queries
-    /// 32·j … and writes Pᵀ and dSᵀ to shared memory; phase 2, after a barrier, it accumulates dV += Pᵀ·dO and
-    /// dK += dSᵀ·Q for the same keys × head dims 32·j …, in registers. dQ is left to the dQ kernel.
-    /// </summary>
-    public static void DKV_D64_N128_M64_W8_G4x2<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
-    {
-        const int RowBytes = 128, BlockM = 64, BlockN = 128, SRowBytes = 128;
-        const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4, SBytes = BlockN * SRowBytes;
-        var kind = default(TKind);
-        var mode = default(TMode);
-        var features = default(TFeatures);
-        var score = mods.Score;
-        var mask = mods.Mask;
-        int tid = Group.IdxX;
-        int lane = tid & 31;
-        int warp = tid >> 5;
-        int warpN = warp / 2;
-        int warpM = warp % 2;
-        int g = lane >> 2;
-        int t = lane & 3;
-        int swz = lane & 7;
-        int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
-        int batch = Grid.IdxZ;
-        int seqQ = p.SeqQ;
-        int seqK = p.SeqK;
-        long qTok0 = (long)batch * p.SeqQ;
-        long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
-        {
-            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
-            int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
-            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
-            seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;
-            qTok0 = q0;
-            kTok0 = k0;
-        }
-        int kStart = kBlock * BlockN;
-        if (kStart >= seqK)
-            return;
-        int kRows = seqK - kStart < BlockN ? seqK - kStart : BlockN;
-        int kEnd = kStart + kRows;
-        int mFirst = TileMath.QueryBlockFirst(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM);
-        int mCount = TileMath.QueryBlockEnd(p.WindowLeft, p.WindowRight, kStart, kEnd, seqQ, seqK, BlockM) - mFirst;
-        int tiles = mCount * p.GroupSize;
-        uint sK = PtxOps.SharedBase();
-        uint sV = sK + KvBytes;
-        uint sQ = sV + KvBytes;
-        uint sDO = sQ + 2 * QBytes;
-        uint sL = sDO + 2 * QBytes;
-        uint sD = sL + 2 * VecBytes;
-        uint sP = sD + 2 * VecBytes;
-        uint sDS = sP + SBytes;
-        int headBytes = p.HeadDim * 2;
-        long qRowStride = (long)p.Heads * headBytes;
-        long kRowStride = (long)p.KvHeads * headBytes;
-        long kOffset = (kTok0 + kStart) * kRowStride + (long)kvHead * headBytes;
-        const int RowStep = 32;
-        int ldRow = tid >> 3;
-        int ldChunk = tid & 7;
-        bool chunkOk = ldChunk < (p.HeadDim >> 3);
-        uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);
-        long ldQ = ldRow * qRowStride + (ldChunk << 4);
-        long ldKv = ldRow * kRowStride + (ldChunk << 4);
-
-        // Prologue: this block's K and V (one cp.async group), then the first query tile (the next group).
-        {
-            uint ls = sK + ldShared;
-            ulong lg = p.K + (ulong)kOffset + (ulong)ldKv;
-            long lstep = RowStep * kRowStride;
-            int lvalid = kRows;
-            if (lvalid >= 128 && chunkOk)
-            {
-                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
-                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
-                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
-            }
-            else
-            {
-                bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                bool ok1 = chunkOk && ldRow + 32 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                bool ok2 = chunkOk && ldRow + 64 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                bool ok3 = chunkOk && ldRow + 96 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-            }
-        }
-        {
-            uint ls = sV + ldShared;
-            ulong lg = p.V + (ulong)kOffset + (ulong)ldKv;
-            long lstep = RowStep * kRowStride;
-            int lvalid = kRows;
-            if (lvalid >= 128 && chunkOk)
-            {
-                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
-                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(2 * lstep));
-                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(3 * lstep));
-            }
-            else
-            {
-                bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                bool ok1 = chunkOk && ldRow + 32 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                bool ok2 = chunkOk && ldRow + 64 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 8192u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                bool ok3 = chunkOk && ldRow + 96 < lvalid;
-                PtxOps.CopyAsync16Fill(ls + 12288u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-            }
-        }
-        PtxOps.CommitGroup();
-        if (tiles > 0)
-        {
-            int lHead = kvHead * p.GroupSize + (0) / mCount;
-            int lStart = (mFirst + (0) % mCount) * BlockM;
-            long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;
-            uint lStage = 0u;
-            {
-                uint ls = sQ + lStage * QBytes + ldShared;
-                ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
-                long lstep = RowStep * qRowStride;
-                int lvalid = seqQ - lStart;
-                if (lvalid >= 64 && chunkOk)
-                {
-                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
-                }
-                else
-                {
-                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                    bool ok1 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                }
-            }
-            {
-                uint ls = sDO + lStage * QBytes + ldShared;
-                ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
-                long lstep = RowStep * qRowStride;
-                int lvalid = seqQ - lStart;
-                if (lvalid >= 64 && chunkOk)
-                {
-                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
-                }
-                else
-                {
-                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                    bool ok1 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                }
-            }
-            ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
-            if (tid < 16)
-                PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
-            else if (tid < 32)
-                PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
-        }
-        PtxOps.CommitGroup();
-
-        // The warp's keys (rows 32·warpN … of the block; lane rows g and g + 8 of each m-tile), its queries in phase 1
-        // and its head dims in phase 2. Per key row: the queries it may see, [qlo, qhi]; a key past the end or hidden by the
-        // padding mask sees none.
-        int keyRow0 = warpN * 32;
-        int qCol0 = warpM * 32;
-        int dimCol0 = warpM * 32;
-        int shift = seqK - seqQ;
-        int key_0_0 = kStart + keyRow0 + g + 0;
-        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
-        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
-        if (key_0_0 >= seqK)
-            qhi_0_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
-            qhi_0_0 = -1;
-        int key_0_1 = kStart + keyRow0 + g + 8;
-        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
-        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
-        if (key_0_1 >= seqK)
-            qhi_0_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
-            qhi_0_1 = -1;
-        int key_1_0 = kStart + keyRow0 + g + 16;
-        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
-        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
-        if (key_1_0 >= seqK)
-            qhi_1_0 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
-            qhi_1_0 = -1;
-        int key_1_1 = kStart + keyRow0 + g + 24;
-        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
-        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
-        if (key_1_1 >= seqK)
-            qhi_1_1 = -1;
-        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
-            qhi_1_1 = -1;
-        Float4 dk_0_0 = default, dv_0_0 = default;
-        Float4 dk_0_1 = default, dv_0_1 = default;
-        Float4 dk_0_2 = default, dv_0_2 = default;
-        Float4 dk_0_3 = default, dv_0_3 = default;
-        Float4 dk_1_0 = default, dv_1_0 = default;
-        Float4 dk_1_1 = default, dv_1_1 = default;
-        Float4 dk_1_2 = default, dv_1_2 = default;
-        Float4 dk_1_3 = default, dv_1_3 = default;
-        uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
-        uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        int qChunk0 = qCol0 >> 3;
-        int dimChunk0 = dimCol0 >> 3;
-        int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
-        int quarter = lane >> 3;
-        int tRow = (lane & 15) * RowBytes;
-        float dropScale = p.DropScale;
-
-        for (int u = 0; u < tiles; u++)
-        {
-            uint stage = (uint)(u & 1);
-            PtxOps.WaitGroup0();
-            Group.Barrier();
-            if (u + 1 < tiles)
-            {
-                int lHead = kvHead * p.GroupSize + (u + 1) / mCount;
-                int lStart = (mFirst + (u + 1) % mCount) * BlockM;
-                long lRow = (qTok0 + lStart) * qRowStride + (long)lHead * headBytes;
-                uint lStage = stage ^ 1u;
-                {
-                    uint ls = sQ + lStage * QBytes + ldShared;
-                    ulong lg = p.Q + (ulong)lRow + (ulong)ldQ;
-                    long lstep = RowStep * qRowStride;
-                    int lvalid = seqQ - lStart;
-                    if (lvalid >= 64 && chunkOk)
-                    {
-                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
-                    }
-                    else
-                    {
-                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                        bool ok1 = chunkOk && ldRow + 32 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                    }
-                }
-                {
-                    uint ls = sDO + lStage * QBytes + ldShared;
-                    ulong lg = p.DO + (ulong)lRow + (ulong)ldQ;
-                    long lstep = RowStep * qRowStride;
-                    int lvalid = seqQ - lStart;
-                    if (lvalid >= 64 && chunkOk)
-                    {
-                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(1 * lstep));
-                    }
-                    else
-                    {
-                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                        bool ok1 = chunkOk && ldRow + 32 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 4096u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                    }
-                }
-                ulong lVec = (ulong)((((long)batch * p.Heads + lHead) * p.SeqQPad + lStart) * 4);
-                if (tid < 16)
-                    PtxOps.CopyAsync16(sL + lStage * VecBytes + (uint)(tid * 16), p.Lse2 + lVec + (ulong)(tid * 16));
-                else if (tid < 32)
-                    PtxOps.CopyAsync16(sD + lStage * VecBytes + (uint)((tid - 16) * 16), p.RowDot + lVec + (ulong)((tid - 16) * 16));
-            }
-            PtxOps.CommitGroup();
-            int head = kvHead * p.GroupSize + u / mCount;
-            int qStart = (mFirst + u % mCount) * BlockM;
-            int qEnd = qStart + BlockM < seqQ ? qStart + BlockM : seqQ;
-            // The caller's mask may hide the whole tile (block-uniform, so every warp skips the barrier below together).
-            BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, kStart, kEnd, seqQ, seqK)) : BlockCoverage.Full;
-            if (mask.Enabled && coverage == BlockCoverage.Empty)
-                continue;
-            uint qTile = sQ + stage * QBytes;
-            uint doTile = sDO + stage * QBytes;
-            uint lTile = sL + stage * VecBytes;
-            uint dTile = sD + stage * VecBytes;
-
-            // Phase 1. Sᵀ = K·Qᵀ (the warp's keys × its queries).
-            Float4 s_0_0 = default;
-            Float4 s_0_1 = default;
-            Float4 s_0_2 = default;
-            Float4 s_0_3 = default;
-            Float4 s_1_0 = default;
-            Float4 s_1_1 = default;
-            Float4 s_1_2 = default;
-            Float4 s_1_3 = default;
-            Uint4 sa_0_0_0 = PtxOps.LdMatrixX4(kFrag + 0u + (uint)(((0 + half) ^ swz) << 4));
-            Uint4 sa_0_0_1 = PtxOps.LdMatrixX4(kFrag + 0u + (uint)(((2 + half) ^ swz) << 4));
-            Uint4 sa_0_1_0 = PtxOps.LdMatrixX4(kFrag + 2048u + (uint)(((0 + half) ^ swz) << 4));
-            Uint4 sa_0_1_1 = PtxOps.LdMatrixX4(kFrag + 2048u + (uint)(((2 + half) ^ swz) << 4));
-            uint sOff0 = qTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
-            Uint4 sb_0_0 = PtxOps.LdMatrixX4(sOff0 + 0u);
-            s_0_0 = kind.Mma(s_0_0, sa_0_0_0.X, sa_0_0_0.Y, sa_0_0_0.Z, sa_0_0_0.W, sb_0_0.X, sb_0_0.Y);
-            s_0_0 = kind.Mma(s_0_0, sa_0_0_1.X, sa_0_0_1.Y, sa_0_0_1.Z, sa_0_0_1.W, sb_0_0.Z, sb_0_0.W);
-            s_1_0 = kind.Mma(s_1_0, sa_0_1_0.X, sa_0_1_0.Y, sa_0_1_0.Z, sa_0_1_0.W, sb_0_0.X, sb_0_0.Y);
-            s_1_0 = kind.Mma(s_1_0, sa_0_1_1.X, sa_0_1_1.Y, sa_0_1_1.Z, sa_0_1_1.W, sb_0_0.Z, sb_0_0.W);
-            Uint4 sb_0_1 = PtxOps.LdMatrixX4(sOff0 + 1024u);
-            s_0_1 = kind.Mma(s_0_1, sa_0_0_0.X, sa_0_0_0.Y, sa_0_0_0.Z, sa_0_0_0.W, sb_0_1.X, sb_0_1.Y);
-            s_0_1 = kind.Mma(s_0_1, sa_0_0_1.X, sa_0_0_1.Y, sa_0_0_1.Z, sa_0_0_1.W, sb_0_1.Z, sb_0_1.W);
-            s_1_1 = kind.Mma(s_1_1, sa_0_1_0.X, sa_0_1_0.Y, sa_0_1_0.Z, sa_0_1_0.W, sb_0_1.X, sb_0_1.Y);
-            s_1_1 = kind.Mma(s_1_1, sa_0_1_1.X, sa_0_1_1.Y, sa_0_1_1.Z, sa_0_1_1.W, sb_0_1.Z, sb_0_1.W);
-            Uint4 sb_0_2 = PtxOps.LdMatrixX4(sOff0 + 2048u);
-            s_0_2 = kind.Mma(s_0_2, sa_0_0_0.X, sa_0_0_0.Y, sa_0_0_0.Z, sa_0_0_0.W, sb_0_2.X, sb_0_2.Y);
-            s_0_2 = kind.Mma(s_0_2, sa_0_0_1.X, sa_0_0_1.Y, sa_0_0_1.Z, sa_0_0_1.W, sb_0_2.Z, sb_0_2.W);
-            s_1_2 = kind.Mma(s_1_2, sa_0_1_0.X, sa_0_1_0.Y, sa_0_1_0.Z, sa_0_1_0.W, sb_0_2.X, sb_0_2.Y);
-            s_1_2 = kind.Mma(s_1_2, sa_0_1_1.X, sa_0_1_1.Y, sa_0_1_1.Z, sa_0_1_1.W, sb_0_2.Z, sb_0_2.W);
-            Uint4 sb_0_3 = PtxOps.LdMatrixX4(sOff0 + 3072u);
-            s_0_3 = kind.Mma(s_0_3, sa_0_0_0.X, sa_0_0_0.Y, sa_0_0_0.Z, sa_0_0_0.W, sb_0_3.X, sb_0_3.Y);
-            s_0_3 = kind.Mma(s_0_3, sa_0_0_1.X, sa_0_0_1.Y, sa_0_0_1.Z, sa_0_0_1.W, sb_0_3.Z, sb_0_3.W);
-            s_1_3 = kind.Mma(s_1_3, sa_0_1_0.X, sa_0_1_0.Y, sa_0_1_0.Z, sa_0_1_0.W, sb_0_3.X, sb_0_3.Y);
-            s_1_3 = kind.Mma(s_1_3, sa_0_1_1.X, sa_0_1_1.Y, sa_0_1_1.Z, sa_0_1_1.W, sb_0_3.Z, sb_0_3.W);
-            Uint4 sa_1_0_0 = PtxOps.LdMatrixX4(kFrag + 0u + (uint)(((4 + half) ^ swz) << 4));
-            Uint4 sa_1_0_1 = PtxOps.LdMatrixX4(kFrag + 0u + (uint)(((6 + half) ^ swz) << 4));
-            Uint4 sa_1_1_0 = PtxOps.LdMatrixX4(kFrag + 2048u + (uint)(((4 + half) ^ swz) << 4));
-            Uint4 sa_1_1_1 = PtxOps.LdMatrixX4(kFrag + 2048u + (uint)(((6 + half) ^ swz) << 4));
-            uint sOff1 = qTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
-            Uint4 sb_1_0 = PtxOps.LdMatrixX4(sOff1 + 0u);
-            s_0_0 = kind.Mma(s_0_0, sa_1_0_0.X, sa_1_0_0.Y, sa_1_0_0.Z, sa_1_0_0.W, sb_1_0.X, sb_1_0.Y);
-            s_0_0 = kind.Mma(s_0_0, sa_1_0_1.X, sa_1_0_1.Y, sa_1_0_1.Z, sa_1_0_1.W, sb_1_0.Z, sb_1_0.W);
-            s_1_0 = kind.Mma(s_1_0, sa_1_1_0.X, sa_1_1_0.Y, sa_1_1_0.Z, sa_1_1_0.W, sb_1_0.X, sb_1_0.Y);
-            s_1_0 = kind.Mma(s_1_0, sa_1_1_1.X, sa_1_1_1.Y, sa_1_1_1.Z, sa_1_1_1.W, sb_1_0.Z, sb_1_0.W);
-            Uint4 sb_1_1 = PtxOps.LdMatrixX4(sOff1 + 1024u);
-            s_0_1 = kind.Mma(s_0_1, sa_1_0_0.X, sa_1_0_0.Y, sa_1_0_0.Z, sa_1_0_0.W, sb_1_1.X, sb_1_1.Y);
-            s_0_1 = kind.Mma(s_0_1, sa_1_0_1.X, sa_1_0_1.Y, sa_1_0_1.Z, sa_1_0_1.W, sb_1_1.Z, sb_1_1.W);
-            s_1_1 = kind.Mma(s_1_1, sa_1_1_0.X, sa_1_1_0.Y, sa_1_1_0.Z, sa_1_1_0.W, sb_1_1.X, sb_1_1.Y);
-            s_1_1 = kind.Mma(s_1_1, sa_1_1_1.X, sa_1_1_1.Y, sa_1_1_1.Z, sa_1_1_1.W, sb_1_1.Z, sb_1_1.W);
-            Uint4 sb_1_2 = PtxOps.LdMatrixX4(sOff1 + 2048u);
-            s_0_2 = kind.Mma(s_0_2, sa_1_0_0.X, sa_1_0_0.Y, sa_1_0_0.Z, sa_1_0_0.W, sb_1_2.X, sb_1_2.Y);
-            s_0_2 = kind.Mma(s_0_2, sa_1_0_1.X, sa_1_0_1.Y, sa_1_0_1.Z, sa_1_0_1.W, sb_1_2.Z, sb_1_2.W);
-            s_1_2 = kind.Mma(s_1_2, sa_1_1_0.X, sa_1_1_0.Y, sa_1_1_0.Z, sa_1_1_0.W, sb_1_2.X, sb_1_2.Y);
-            s_1_2 = kind.Mma(s_1_2, sa_1_1_1.X, sa_1_1_1.Y, sa_1_1_1.Z, sa_1_1_1.W, sb_1_2.Z, sb_1_2.W);
-            Uint4 sb_1_3 = PtxOps.LdMatrixX4(sOff1 + 3072u);
-            s_0_3 = kind.Mma(s_0_3, sa_1_0_0.X, sa_1_0_0.Y, sa_1_0_0.Z, sa_1_0_0.W, sb_1_3.X, sb_1_3.Y);
-            s_0_3 = kind.Mma(s_0_3, sa_1_0_1.X, sa_1_0_1.Y, sa_1_0_1.Z, sa_1_0_1.W, sb_1_3.Z, sb_1_3.W);
-            s_1_3 = kind.Mma(s_1_3, sa_1_1_0.X, sa_1_1_0.Y, sa_1_1_0.Z, sa_1_1_0.W, sb_1_3.X, sb_1_3.Y);
-            s_1_3 = kind.Mma(s_1_3, sa_1_1_1.X, sa_1_1_1.Y, sa_1_1_1.Z, sa_1_1_1.W, sb_1_3.Z, sb_1_3.W);
-
-            // Score mode, base-2 logits, ALiBi, score mods, Pᵀ = 2^(logit − LSE₂), masks.
-            float prep = p.PrepScale;
-            float sl2 = p.ScaleLog2;
-            bool chain = mode.HasDerivative || score.Enabled;
-            float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
-            int col0 = qStart + qCol0 + 2 * t;
-            float lse_0_0 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 0 + 2 * t) * 4));
-            float lse_0_1 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 0 + 2 * t) * 4 + 4));
-            Float4 dd_0_0 = default;
-            s_0_0.X = mode.Prepare(s_0_0.X, prep);
-            dd_0_0.X = mode.Derivative(s_0_0.X);
-            s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
-                float y = s_0_0.X * 0.6931471805599453f;
-                dd_0_0.X *= score.Derivative(y, at);
-                s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_0.X = PtxOps.Exp2(s_0_0.X - lse_0_0);
-            s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
-            dd_0_0.Y = mode.Derivative(s_0_0.Y);
-            s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
-                float y = s_0_0.Y * 0.6931471805599453f;
-                dd_0_0.Y *= score.Derivative(y, at);
-                s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_0.Y = PtxOps.Exp2(s_0_0.Y - lse_0_1);
-            s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
-            dd_0_0.Z = mode.Derivative(s_0_0.Z);
-            s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
-                float y = s_0_0.Z * 0.6931471805599453f;
-                dd_0_0.Z *= score.Derivative(y, at);
-                s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_0.Z = PtxOps.Exp2(s_0_0.Z - lse_0_0);
-            s_0_0.W = mode.Prepare(s_0_0.W, prep);
-            dd_0_0.W = mode.Derivative(s_0_0.W);
-            s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
-                float y = s_0_0.W * 0.6931471805599453f;
-                dd_0_0.W *= score.Derivative(y, at);
-                s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_0.W = PtxOps.Exp2(s_0_0.W - lse_0_1);
-            Float4 dd_1_0 = default;
-            s_1_0.X = mode.Prepare(s_1_0.X, prep);
-            dd_1_0.X = mode.Derivative(s_1_0.X);
-            s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
-                float y = s_1_0.X * 0.6931471805599453f;
-                dd_1_0.X *= score.Derivative(y, at);
-                s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_0.X = PtxOps.Exp2(s_1_0.X - lse_0_0);
-            s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
-            dd_1_0.Y = mode.Derivative(s_1_0.Y);
-            s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
-                float y = s_1_0.Y * 0.6931471805599453f;
-                dd_1_0.Y *= score.Derivative(y, at);
-                s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_0.Y = PtxOps.Exp2(s_1_0.Y - lse_0_1);
-            s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
-            dd_1_0.Z = mode.Derivative(s_1_0.Z);
-            s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
-            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
-                float y = s_1_0.Z * 0.6931471805599453f;
-                dd_1_0.Z *= score.Derivative(y, at);
-                s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_0.Z = PtxOps.Exp2(s_1_0.Z - lse_0_0);
-            s_1_0.W = mode.Prepare(s_1_0.W, prep);
-            dd_1_0.W = mode.Derivative(s_1_0.W);
-            s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
-            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
-                float y = s_1_0.W * 0.6931471805599453f;
-                dd_1_0.W *= score.Derivative(y, at);
-                s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_0.W = PtxOps.Exp2(s_1_0.W - lse_0_1);
-            float lse_1_0 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 8 + 2 * t) * 4));
-            float lse_1_1 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 8 + 2 * t) * 4 + 4));
-            Float4 dd_0_1 = default;
-            s_0_1.X = mode.Prepare(s_0_1.X, prep);
-            dd_0_1.X = mode.Derivative(s_0_1.X);
-            s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
-                float y = s_0_1.X * 0.6931471805599453f;
-                dd_0_1.X *= score.Derivative(y, at);
-                s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_1.X = PtxOps.Exp2(s_0_1.X - lse_1_0);
-            s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
-            dd_0_1.Y = mode.Derivative(s_0_1.Y);
-            s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
-                float y = s_0_1.Y * 0.6931471805599453f;
-                dd_0_1.Y *= score.Derivative(y, at);
-                s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_1.Y = PtxOps.Exp2(s_0_1.Y - lse_1_1);
-            s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
-            dd_0_1.Z = mode.Derivative(s_0_1.Z);
-            s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
-                float y = s_0_1.Z * 0.6931471805599453f;
-                dd_0_1.Z *= score.Derivative(y, at);
-                s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_1.Z = PtxOps.Exp2(s_0_1.Z - lse_1_0);
-            s_0_1.W = mode.Prepare(s_0_1.W, prep);
-            dd_0_1.W = mode.Derivative(s_0_1.W);
-            s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
-                float y = s_0_1.W * 0.6931471805599453f;
-                dd_0_1.W *= score.Derivative(y, at);
-                s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_1.W = PtxOps.Exp2(s_0_1.W - lse_1_1);
-            Float4 dd_1_1 = default;
-            s_1_1.X = mode.Prepare(s_1_1.X, prep);
-            dd_1_1.X = mode.Derivative(s_1_1.X);
-            s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
-                float y = s_1_1.X * 0.6931471805599453f;
-                dd_1_1.X *= score.Derivative(y, at);
-                s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_1.X = PtxOps.Exp2(s_1_1.X - lse_1_0);
-            s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
-            dd_1_1.Y = mode.Derivative(s_1_1.Y);
-            s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
-                float y = s_1_1.Y * 0.6931471805599453f;
-                dd_1_1.Y *= score.Derivative(y, at);
-                s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_1.Y = PtxOps.Exp2(s_1_1.Y - lse_1_1);
-            s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
-            dd_1_1.Z = mode.Derivative(s_1_1.Z);
-            s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
-            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
-                float y = s_1_1.Z * 0.6931471805599453f;
-                dd_1_1.Z *= score.Derivative(y, at);
-                s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_1.Z = PtxOps.Exp2(s_1_1.Z - lse_1_0);
-            s_1_1.W = mode.Prepare(s_1_1.W, prep);
-            dd_1_1.W = mode.Derivative(s_1_1.W);
-            s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
-            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
-                float y = s_1_1.W * 0.6931471805599453f;
-                dd_1_1.W *= score.Derivative(y, at);
-                s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_1.W = PtxOps.Exp2(s_1_1.W - lse_1_1);
-            float lse_2_0 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 16 + 2 * t) * 4));
-            float lse_2_1 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 16 + 2 * t) * 4 + 4));
-            Float4 dd_0_2 = default;
-            s_0_2.X = mode.Prepare(s_0_2.X, prep);
-            dd_0_2.X = mode.Derivative(s_0_2.X);
-            s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
-                float y = s_0_2.X * 0.6931471805599453f;
-                dd_0_2.X *= score.Derivative(y, at);
-                s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_2.X = PtxOps.Exp2(s_0_2.X - lse_2_0);
-            s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
-            dd_0_2.Y = mode.Derivative(s_0_2.Y);
-            s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
-                float y = s_0_2.Y * 0.6931471805599453f;
-                dd_0_2.Y *= score.Derivative(y, at);
-                s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_2.Y = PtxOps.Exp2(s_0_2.Y - lse_2_1);
-            s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
-            dd_0_2.Z = mode.Derivative(s_0_2.Z);
-            s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
-                float y = s_0_2.Z * 0.6931471805599453f;
-                dd_0_2.Z *= score.Derivative(y, at);
-                s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_2.Z = PtxOps.Exp2(s_0_2.Z - lse_2_0);
-            s_0_2.W = mode.Prepare(s_0_2.W, prep);
-            dd_0_2.W = mode.Derivative(s_0_2.W);
-            s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
-                float y = s_0_2.W * 0.6931471805599453f;
-                dd_0_2.W *= score.Derivative(y, at);
-                s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_2.W = PtxOps.Exp2(s_0_2.W - lse_2_1);
-            Float4 dd_1_2 = default;
-            s_1_2.X = mode.Prepare(s_1_2.X, prep);
-            dd_1_2.X = mode.Derivative(s_1_2.X);
-            s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
-                float y = s_1_2.X * 0.6931471805599453f;
-                dd_1_2.X *= score.Derivative(y, at);
-                s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_2.X = PtxOps.Exp2(s_1_2.X - lse_2_0);
-            s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
-            dd_1_2.Y = mode.Derivative(s_1_2.Y);
-            s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
-                float y = s_1_2.Y * 0.6931471805599453f;
-                dd_1_2.Y *= score.Derivative(y, at);
-                s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_2.Y = PtxOps.Exp2(s_1_2.Y - lse_2_1);
-            s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
-            dd_1_2.Z = mode.Derivative(s_1_2.Z);
-            s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
-            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
-                float y = s_1_2.Z * 0.6931471805599453f;
-                dd_1_2.Z *= score.Derivative(y, at);
-                s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_2.Z = PtxOps.Exp2(s_1_2.Z - lse_2_0);
-            s_1_2.W = mode.Prepare(s_1_2.W, prep);
-            dd_1_2.W = mode.Derivative(s_1_2.W);
-            s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
-            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
-                float y = s_1_2.W * 0.6931471805599453f;
-                dd_1_2.W *= score.Derivative(y, at);
-                s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_2.W = PtxOps.Exp2(s_1_2.W - lse_2_1);
-            float lse_3_0 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 24 + 2 * t) * 4));
-            float lse_3_1 = PtxOps.LoadSharedFloat(lTile + (uint)((qCol0 + 24 + 2 * t) * 4 + 4));
-            Float4 dd_0_3 = default;
-            s_0_3.X = mode.Prepare(s_0_3.X, prep);
-            dd_0_3.X = mode.Derivative(s_0_3.X);
-            s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
-                float y = s_0_3.X * 0.6931471805599453f;
-                dd_0_3.X *= score.Derivative(y, at);
-                s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_3.X = PtxOps.Exp2(s_0_3.X - lse_3_0);
-            s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
-            dd_0_3.Y = mode.Derivative(s_0_3.Y);
-            s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
-                float y = s_0_3.Y * 0.6931471805599453f;
-                dd_0_3.Y *= score.Derivative(y, at);
-                s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_3.Y = PtxOps.Exp2(s_0_3.Y - lse_3_1);
-            s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
-            dd_0_3.Z = mode.Derivative(s_0_3.Z);
-            s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
-                float y = s_0_3.Z * 0.6931471805599453f;
-                dd_0_3.Z *= score.Derivative(y, at);
-                s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_3.Z = PtxOps.Exp2(s_0_3.Z - lse_3_0);
-            s_0_3.W = mode.Prepare(s_0_3.W, prep);
-            dd_0_3.W = mode.Derivative(s_0_3.W);
-            s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
-                float y = s_0_3.W * 0.6931471805599453f;
-                dd_0_3.W *= score.Derivative(y, at);
-                s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_0_3.W = PtxOps.Exp2(s_0_3.W - lse_3_1);
-            Float4 dd_1_3 = default;
-            s_1_3.X = mode.Prepare(s_1_3.X, prep);
-            dd_1_3.X = mode.Derivative(s_1_3.X);
-            s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
-                float y = s_1_3.X * 0.6931471805599453f;
-                dd_1_3.X *= score.Derivative(y, at);
-                s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_3.X = PtxOps.Exp2(s_1_3.X - lse_3_0);
-            s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
-            dd_1_3.Y = mode.Derivative(s_1_3.Y);
-            s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
-                float y = s_1_3.Y * 0.6931471805599453f;
-                dd_1_3.Y *= score.Derivative(y, at);
-                s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_3.Y = PtxOps.Exp2(s_1_3.Y - lse_3_1);
-            s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
-            dd_1_3.Z = mode.Derivative(s_1_3.Z);
-            s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
-            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
-                float y = s_1_3.Z * 0.6931471805599453f;
-                dd_1_3.Z *= score.Derivative(y, at);
-                s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_3.Z = PtxOps.Exp2(s_1_3.Z - lse_3_0);
-            s_1_3.W = mode.Prepare(s_1_3.W, prep);
-            dd_1_3.W = mode.Derivative(s_1_3.W);
-            s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
-            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
-            {
-                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
-                float y = s_1_3.W * 0.6931471805599453f;
-                dd_1_3.W *= score.Derivative(y, at);
-                s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
-            }
-            s_1_3.W = PtxOps.Exp2(s_1_3.W - lse_3_1);
-            bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
-            if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
-            {
-                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
-            }
-
-            // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
-            uint dropHead = (uint)(batch * p.Heads + head);
-            uint kbits_0_0 = 0u;
-            uint kbits_1_0 = 0u;
-            if (features.Dropout)
-            {
-                int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
-                uint dquery = (uint)(col0 + (dj & 1));
-                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
-                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
-                kbits_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
-                kbits_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
-                kbits_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
-                kbits_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
-                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
-                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
-                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_0_0, 8);
-                kbits_0_0 = (kbits_0_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
-                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_0_0, 4);
-                kbits_0_0 = (kbits_0_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
-            }
-            if (features.Dropout)
-            {
-                int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
-                uint dquery = (uint)(col0 + (dj & 1));
-                uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
-                uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
-                kbits_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 0u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
-                kbits_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 8u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
-                kbits_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 16u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
-                kbits_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dkeyQuad, dquery + 24u, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
-                // Transpose each nibble's 4×4 bit block over lanes j = 0..3: swap the off-diagonal 2×2 blocks with lane j ^ 2, then
-                // the off-diagonal bits of each 2×2 block with lane j ^ 1.
-                uint dx2_0 = PtxOps.ShuffleXorBits(kbits_1_0, 8);
-                kbits_1_0 = (kbits_1_0 & dkeep2) | (((dj & 2) != 0 ? dx2_0 >> 2 : dx2_0 << 2) & ~dkeep2);
-                uint dx1_0 = PtxOps.ShuffleXorBits(kbits_1_0, 4);
-                kbits_1_0 = (kbits_1_0 & dkeep1) | (((dj & 1) != 0 ? dx1_0 >> 1 : dx1_0 << 1) & ~dkeep1);
-            }
-            // Pᵀ with the dropped entries zeroed (1/(1 − p) is applied once, at the end) to shared memory for dV.
-            PtxOps.StoreShared(pStore + 0u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack((features.Dropout ? s_0_0.X * KeepFactor(kbits_0_0, 0) : s_0_0.X), (features.Dropout ? s_0_0.Y * KeepFactor(kbits_0_0, 1) : s_0_0.Y)));
-            PtxOps.StoreShared(pStore + 8u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack((features.Dropout ? s_0_0.Z * KeepFactor(kbits_0_0, 2) : s_0_0.Z), (features.Dropout ? s_0_0.W * KeepFactor(kbits_0_0, 3) : s_0_0.W)));
-            PtxOps.StoreShared(pStore + 0u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack((features.Dropout ? s_0_1.X * KeepFactor(kbits_0_0, 4) : s_0_1.X), (features.Dropout ? s_0_1.Y * KeepFactor(kbits_0_0, 5) : s_0_1.Y)));
-            PtxOps.StoreShared(pStore + 8u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack((features.Dropout ? s_0_1.Z * KeepFactor(kbits_0_0, 6) : s_0_1.Z), (features.Dropout ? s_0_1.W * KeepFactor(kbits_0_0, 7) : s_0_1.W)));
-            PtxOps.StoreShared(pStore + 0u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack((features.Dropout ? s_0_2.X * KeepFactor(kbits_0_0, 8) : s_0_2.X), (features.Dropout ? s_0_2.Y * KeepFactor(kbits_0_0, 9) : s_0_2.Y)));
-            PtxOps.StoreShared(pStore + 8u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack((features.Dropout ? s_0_2.Z * KeepFactor(kbits_0_0, 10) : s_0_2.Z), (features.Dropout ? s_0_2.W * KeepFactor(kbits_0_0, 11) : s_0_2.W)));
-            PtxOps.StoreShared(pStore + 0u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack((features.Dropout ? s_0_3.X * KeepFactor(kbits_0_0, 12) : s_0_3.X), (features.Dropout ? s_0_3.Y * KeepFactor(kbits_0_0, 13) : s_0_3.Y)));
-            PtxOps.StoreShared(pStore + 8u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack((features.Dropout ? s_0_3.Z * KeepFactor(kbits_0_0, 14) : s_0_3.Z), (features.Dropout ? s_0_3.W * KeepFactor(kbits_0_0, 15) : s_0_3.W)));
-            PtxOps.StoreShared(pStore + 16u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack((features.Dropout ? s_1_0.X * KeepFactor(kbits_1_0, 0) : s_1_0.X), (features.Dropout ? s_1_0.Y * KeepFactor(kbits_1_0, 1) : s_1_0.Y)));
-            PtxOps.StoreShared(pStore + 24u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack((features.Dropout ? s_1_0.Z * KeepFactor(kbits_1_0, 2) : s_1_0.Z), (features.Dropout ? s_1_0.W * KeepFactor(kbits_1_0, 3) : s_1_0.W)));
-            PtxOps.StoreShared(pStore + 16u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack((features.Dropout ? s_1_1.X * KeepFactor(kbits_1_0, 4) : s_1_1.X), (features.Dropout ? s_1_1.Y * KeepFactor(kbits_1_0, 5) : s_1_1.Y)));
-            PtxOps.StoreShared(pStore + 24u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack((features.Dropout ? s_1_1.Z * KeepFactor(kbits_1_0, 6) : s_1_1.Z), (features.Dropout ? s_1_1.W * KeepFactor(kbits_1_0, 7) : s_1_1.W)));
-            PtxOps.StoreShared(pStore + 16u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack((features.Dropout ? s_1_2.X * KeepFactor(kbits_1_0, 8) : s_1_2.X), (features.Dropout ? s_1_2.Y * KeepFactor(kbits_1_0, 9) : s_1_2.Y)));
-            PtxOps.StoreShared(pStore + 24u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack((features.Dropout ? s_1_2.Z * KeepFactor(kbits_1_0, 10) : s_1_2.Z), (features.Dropout ? s_1_2.W * KeepFactor(kbits_1_0, 11) : s_1_2.W)));
-            PtxOps.StoreShared(pStore + 16u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack((features.Dropout ? s_1_3.X * KeepFactor(kbits_1_0, 12) : s_1_3.X), (features.Dropout ? s_1_3.Y * KeepFactor(kbits_1_0, 13) : s_1_3.Y)));
-            PtxOps.StoreShared(pStore + 24u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack((features.Dropout ? s_1_3.Z * KeepFactor(kbits_1_0, 14) : s_1_3.Z), (features.Dropout ? s_1_3.W * KeepFactor(kbits_1_0, 15) : s_1_3.W)));
-
-            // dPᵀ = V·dOᵀ, then dSᵀ = Pᵀ∘(dPᵀ∘Z − D)·d(prepared)/d(score) to shared memory for dK.
-            Float4 dp_0_0 = default;
-            Float4 dp_0_1 = default;
-            Float4 dp_0_2 = default;
-            Float4 dp_0_3 = default;
-            Float4 dp_1_0 = default;
-            Float4 dp_1_1 = default;
-            Float4 dp_1_2 = default;
-            Float4 dp_1_3 = default;
-            Uint4 dpa_0_0_0 = PtxOps.LdMatrixX4(vFrag + 0u + (uint)(((0 + half) ^ swz) << 4));
-            Uint4 dpa_0_0_1 = PtxOps.LdMatrixX4(vFrag + 0u + (uint)(((2 + half) ^ swz) << 4));
-            Uint4 dpa_0_1_0 = PtxOps.LdMatrixX4(vFrag + 2048u + (uint)(((0 + half) ^ swz) << 4));
-            Uint4 dpa_0_1_1 = PtxOps.LdMatrixX4(vFrag + 2048u + (uint)(((2 + half) ^ swz) << 4));
-            uint dpOff0 = doTile + (uint)(bRow + (((0 + quarter) ^ swz) << 4));
-            Uint4 dpb_0_0 = PtxOps.LdMatrixX4(dpOff0 + 0u);
-            dp_0_0 = kind.Mma(dp_0_0, dpa_0_0_0.X, dpa_0_0_0.Y, dpa_0_0_0.Z, dpa_0_0_0.W, dpb_0_0.X, dpb_0_0.Y);
-            dp_0_0 = kind.Mma(dp_0_0, dpa_0_0_1.X, dpa_0_0_1.Y, dpa_0_0_1.Z, dpa_0_0_1.W, dpb_0_0.Z, dpb_0_0.W);
-            dp_1_0 = kind.Mma(dp_1_0, dpa_0_1_0.X, dpa_0_1_0.Y, dpa_0_1_0.Z, dpa_0_1_0.W, dpb_0_0.X, dpb_0_0.Y);
-            dp_1_0 = kind.Mma(dp_1_0, dpa_0_1_1.X, dpa_0_1_1.Y, dpa_0_1_1.Z, dpa_0_1_1.W, dpb_0_0.Z, dpb_0_0.W);
-            Uint4 dpb_0_1 = PtxOps.LdMatrixX4(dpOff0 + 1024u);
-            dp_0_1 = kind.Mma(dp_0_1, dpa_0_0_0.X, dpa_0_0_0.Y, dpa_0_0_0.Z, dpa_0_0_0.W, dpb_0_1.X, dpb_0_1.Y);
-            dp_0_1 = kind.Mma(dp_0_1, dpa_0_0_1.X, dpa_0_0_1.Y, dpa_0_0_1.Z, dpa_0_0_1.W, dpb_0_1.Z, dpb_0_1.W);
-            dp_1_1 = kind.Mma(dp_1_1, dpa_0_1_0.X, dpa_0_1_0.Y, dpa_0_1_0.Z, dpa_0_1_0.W, dpb_0_1.X, dpb_0_1.Y);
-            dp_1_1 = kind.Mma(dp_1_1, dpa_0_1_1.X, dpa_0_1_1.Y, dpa_0_1_1.Z, dpa_0_1_1.W, dpb_0_1.Z, dpb_0_1.W);
-            Uint4 dpb_0_2 = PtxOps.LdMatrixX4(dpOff0 + 2048u);
-            dp_0_2 = kind.Mma(dp_0_2, dpa_0_0_0.X, dpa_0_0_0.Y, dpa_0_0_0.Z, dpa_0_0_0.W, dpb_0_2.X, dpb_0_2.Y);
-            dp_0_2 = kind.Mma(dp_0_2, dpa_0_0_1.X, dpa_0_0_1.Y, dpa_0_0_1.Z, dpa_0_0_1.W, dpb_0_2.Z, dpb_0_2.W);
-            dp_1_2 = kind.Mma(dp_1_2, dpa_0_1_0.X, dpa_0_1_0.Y, dpa_0_1_0.Z, dpa_0_1_0.W, dpb_0_2.X, dpb_0_2.Y);
-            dp_1_2 = kind.Mma(dp_1_2, dpa_0_1_1.X, dpa_0_1_1.Y, dpa_0_1_1.Z, dpa_0_1_1.W, dpb_0_2.Z, dpb_0_2.W);
-            Uint4 dpb_0_3 = PtxOps.LdMatrixX4(dpOff0 + 3072u);
-            dp_0_3 = kind.Mma(dp_0_3, dpa_0_0_0.X, dpa_0_0_0.Y, dpa_0_0_0.Z, dpa_0_0_0.W, dpb_0_3.X, dpb_0_3.Y);
-            dp_0_3 = kind.Mma(dp_0_3, dpa_0_0_1.X, dpa_0_0_1.Y, dpa_0_0_1.Z, dpa_0_0_1.W, dpb_0_3.Z, dpb_0_3.W);
-            dp_1_3 = kind.Mma(dp_1_3, dpa_0_1_0.X, dpa_0_1_0.Y, dpa_0_1_0.Z, dpa_0_1_0.W, dpb_0_3.X, dpb_0_3.Y);
-            dp_1_3 = kind.Mma(dp_1_3, dpa_0_1_1.X, dpa_0_1_1.Y, dpa_0_1_1.Z, dpa_0_1_1.W, dpb_0_3.Z, dpb_0_3.W);
-            Uint4 dpa_1_0_0 = PtxOps.LdMatrixX4(vFrag + 0u + (uint)(((4 + half) ^ swz) << 4));
-            Uint4 dpa_1_0_1 = PtxOps.LdMatrixX4(vFrag + 0u + (uint)(((6 + half) ^ swz) << 4));
-            Uint4 dpa_1_1_0 = PtxOps.LdMatrixX4(vFrag + 2048u + (uint)(((4 + half) ^ swz) << 4));
-            Uint4 dpa_1_1_1 = PtxOps.LdMatrixX4(vFrag + 2048u + (uint)(((6 + half) ^ swz) << 4));
-            uint dpOff1 = doTile + (uint)(bRow + (((4 + quarter) ^ swz) << 4));
-            Uint4 dpb_1_0 = PtxOps.LdMatrixX4(dpOff1 + 0u);
-            dp_0_0 = kind.Mma(dp_0_0, dpa_1_0_0.X, dpa_1_0_0.Y, dpa_1_0_0.Z, dpa_1_0_0.W, dpb_1_0.X, dpb_1_0.Y);
-            dp_0_0 = kind.Mma(dp_0_0, dpa_1_0_1.X, dpa_1_0_1.Y, dpa_1_0_1.Z, dpa_1_0_1.W, dpb_1_0.Z, dpb_1_0.W);
-            dp_1_0 = kind.Mma(dp_1_0, dpa_1_1_0.X, dpa_1_1_0.Y, dpa_1_1_0.Z, dpa_1_1_0.W, dpb_1_0.X, dpb_1_0.Y);
-            dp_1_0 = kind.Mma(dp_1_0, dpa_1_1_1.X, dpa_1_1_1.Y, dpa_1_1_1.Z, dpa_1_1_1.W, dpb_1_0.Z, dpb_1_0.W);
-            Uint4 dpb_1_1 = PtxOps.LdMatrixX4(dpOff1 + 1024u);
-            dp_0_1 = kind.Mma(dp_0_1, dpa_1_0_0.X, dpa_1_0_0.Y, dpa_1_0_0.Z, dpa_1_0_0.W, dpb_1_1.X, dpb_1_1.Y);
-            dp_0_1 = kind.Mma(dp_0_1, dpa_1_0_1.X, dpa_1_0_1.Y, dpa_1_0_1.Z, dpa_1_0_1.W, dpb_1_1.Z, dpb_1_1.W);
-            dp_1_1 = kind.Mma(dp_1_1, dpa_1_1_0.X, dpa_1_1_0.Y, dpa_1_1_0.Z, dpa_1_1_0.W, dpb_1_1.X, dpb_1_1.Y);
-            dp_1_1 = kind.Mma(dp_1_1, dpa_1_1_1.X, dpa_1_1_1.Y, dpa_1_1_1.Z, dpa_1_1_1.W, dpb_1_1.Z, dpb_1_1.W);
-            Uint4 dpb_1_2 = PtxOps.LdMatrixX4(dpOff1 + 2048u);
-            dp_0_2 = kind.Mma(dp_0_2, dpa_1_0_0.X, dpa_1_0_0.Y, dpa_1_0_0.Z, dpa_1_0_0.W, dpb_1_2.X, dpb_1_2.Y);
-            dp_0_2 = kind.Mma(dp_0_2, dpa_1_0_1.X, dpa_1_0_1.Y, dpa_1_0_1.Z, dpa_1_0_1.W, dpb_1_2.Z, dpb_1_2.W);
-            dp_1_2 = kind.Mma(dp_1_2, dpa_1_1_0.X, dpa_1_1_0.Y, dpa_1_1_0.Z, dpa_1_1_0.W, dpb_1_2.X, dpb_1_2.Y);
-            dp_1_2 = kind.Mma(dp_1_2, dpa_1_1_1.X, dpa_1_1_1.Y, dpa_1_1_1.Z, dpa_1_1_1.W, dpb_1_2.Z, dpb_1_2.W);
-            Uint4 dpb_1_3 = PtxOps.LdMatrixX4(dpOff1 + 3072u);
-            dp_0_3 = kind.Mma(dp_0_3, dpa_1_0_0.X, dpa_1_0_0.Y, dpa_1_0_0.Z, dpa_1_0_0.W, dpb_1_3.X, dpb_1_3.Y);
-            dp_0_3 = kind.Mma(dp_0_3, dpa_1_0_1.X, dpa_1_0_1.Y, dpa_1_0_1.Z, dpa_1_0_1.W, dpb_1_3.Z, dpb_1_3.W);
-            dp_1_3 = kind.Mma(dp_1_3, dpa_1_1_0.X, dpa_1_1_0.Y, dpa_1_1_0.Z, dpa_1_1_0.W, dpb_1_3.X, dpb_1_3.Y);
-            dp_1_3 = kind.Mma(dp_1_3, dpa_1_1_1.X, dpa_1_1_1.Y, dpa_1_1_1.Z, dpa_1_1_1.W, dpb_1_3.Z, dpb_1_3.W);
-            float rd_0_0 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 0 + 2 * t) * 4));
-            float rd_0_1 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 0 + 2 * t) * 4 + 4));
-            dp_0_0.X = s_0_0.X * ((features.Dropout ? dp_0_0.X * (KeepFactor(kbits_0_0, 0) * dropScale) : dp_0_0.X) - rd_0_0);
-            if (chain) dp_0_0.X *= dd_0_0.X;
-            dp_0_0.Y = s_0_0.Y * ((features.Dropout ? dp_0_0.Y * (KeepFactor(kbits_0_0, 1) * dropScale) : dp_0_0.Y) - rd_0_1);
-            if (chain) dp_0_0.Y *= dd_0_0.Y;
-            dp_0_0.Z = s_0_0.Z * ((features.Dropout ? dp_0_0.Z * (KeepFactor(kbits_0_0, 2) * dropScale) : dp_0_0.Z) - rd_0_0);
-            if (chain) dp_0_0.Z *= dd_0_0.Z;
-            dp_0_0.W = s_0_0.W * ((features.Dropout ? dp_0_0.W * (KeepFactor(kbits_0_0, 3) * dropScale) : dp_0_0.W) - rd_0_1);
-            if (chain) dp_0_0.W *= dd_0_0.W;
-            dp_1_0.X = s_1_0.X * ((features.Dropout ? dp_1_0.X * (KeepFactor(kbits_1_0, 0) * dropScale) : dp_1_0.X) - rd_0_0);
-            if (chain) dp_1_0.X *= dd_1_0.X;
-            dp_1_0.Y = s_1_0.Y * ((features.Dropout ? dp_1_0.Y * (KeepFactor(kbits_1_0, 1) * dropScale) : dp_1_0.Y) - rd_0_1);
-            if (chain) dp_1_0.Y *= dd_1_0.Y;
-            dp_1_0.Z = s_1_0.Z * ((features.Dropout ? dp_1_0.Z * (KeepFactor(kbits_1_0, 2) * dropScale) : dp_1_0.Z) - rd_0_0);
-            if (chain) dp_1_0.Z *= dd_1_0.Z;
-            dp_1_0.W = s_1_0.W * ((features.Dropout ? dp_1_0.W * (KeepFactor(kbits_1_0, 3) * dropScale) : dp_1_0.W) - rd_0_1);
-            if (chain) dp_1_0.W *= dd_1_0.W;
-            float rd_1_0 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 8 + 2 * t) * 4));
-            float rd_1_1 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 8 + 2 * t) * 4 + 4));
-            dp_0_1.X = s_0_1.X * ((features.Dropout ? dp_0_1.X * (KeepFactor(kbits_0_0, 4) * dropScale) : dp_0_1.X) - rd_1_0);
-            if (chain) dp_0_1.X *= dd_0_1.X;
-            dp_0_1.Y = s_0_1.Y * ((features.Dropout ? dp_0_1.Y * (KeepFactor(kbits_0_0, 5) * dropScale) : dp_0_1.Y) - rd_1_1);
-            if (chain) dp_0_1.Y *= dd_0_1.Y;
-            dp_0_1.Z = s_0_1.Z * ((features.Dropout ? dp_0_1.Z * (KeepFactor(kbits_0_0, 6) * dropScale) : dp_0_1.Z) - rd_1_0);
-            if (chain) dp_0_1.Z *= dd_0_1.Z;
-            dp_0_1.W = s_0_1.W * ((features.Dropout ? dp_0_1.W * (KeepFactor(kbits_0_0, 7) * dropScale) : dp_0_1.W) - rd_1_1);
-            if (chain) dp_0_1.W *= dd_0_1.W;
-            dp_1_1.X = s_1_1.X * ((features.Dropout ? dp_1_1.X * (KeepFactor(kbits_1_0, 4) * dropScale) : dp_1_1.X) - rd_1_0);
-            if (chain) dp_1_1.X *= dd_1_1.X;
-            dp_1_1.Y = s_1_1.Y * ((features.Dropout ? dp_1_1.Y * (KeepFactor(kbits_1_0, 5) * dropScale) : dp_1_1.Y) - rd_1_1);
-            if (chain) dp_1_1.Y *= dd_1_1.Y;
-            dp_1_1.Z = s_1_1.Z * ((features.Dropout ? dp_1_1.Z * (KeepFactor(kbits_1_0, 6) * dropScale) : dp_1_1.Z) - rd_1_0);
-            if (chain) dp_1_1.Z *= dd_1_1.Z;
-            dp_1_1.W = s_1_1.W * ((features.Dropout ? dp_1_1.W * (KeepFactor(kbits_1_0, 7) * dropScale) : dp_1_1.W) - rd_1_1);
-            if (chain) dp_1_1.W *= dd_1_1.W;
-            float rd_2_0 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 16 + 2 * t) * 4));
-            float rd_2_1 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 16 + 2 * t) * 4 + 4));
-            dp_0_2.X = s_0_2.X * ((features.Dropout ? dp_0_2.X * (KeepFactor(kbits_0_0, 8) * dropScale) : dp_0_2.X) - rd_2_0);
-            if (chain) dp_0_2.X *= dd_0_2.X;
-            dp_0_2.Y = s_0_2.Y * ((features.Dropout ? dp_0_2.Y * (KeepFactor(kbits_0_0, 9) * dropScale) : dp_0_2.Y) - rd_2_1);
-            if (chain) dp_0_2.Y *= dd_0_2.Y;
-            dp_0_2.Z = s_0_2.Z * ((features.Dropout ? dp_0_2.Z * (KeepFactor(kbits_0_0, 10) * dropScale) : dp_0_2.Z) - rd_2_0);
-            if (chain) dp_0_2.Z *= dd_0_2.Z;
-            dp_0_2.W = s_0_2.W * ((features.Dropout ? dp_0_2.W * (KeepFactor(kbits_0_0, 11) * dropScale) : dp_0_2.W) - rd_2_1);
-            if (chain) dp_0_2.W *= dd_0_2.W;
-            dp_1_2.X = s_1_2.X * ((features.Dropout ? dp_1_2.X * (KeepFactor(kbits_1_0, 8) * dropScale) : dp_1_2.X) - rd_2_0);
-            if (chain) dp_1_2.X *= dd_1_2.X;
-            dp_1_2.Y = s_1_2.Y * ((features.Dropout ? dp_1_2.Y * (KeepFactor(kbits_1_0, 9) * dropScale) : dp_1_2.Y) - rd_2_1);
-            if (chain) dp_1_2.Y *= dd_1_2.Y;
-            dp_1_2.Z = s_1_2.Z * ((features.Dropout ? dp_1_2.Z * (KeepFactor(kbits_1_0, 10) * dropScale) : dp_1_2.Z) - rd_2_0);
-            if (chain) dp_1_2.Z *= dd_1_2.Z;
-            dp_1_2.W = s_1_2.W * ((features.Dropout ? dp_1_2.W * (KeepFactor(kbits_1_0, 11) * dropScale) : dp_1_2.W) - rd_2_1);
-            if (chain) dp_1_2.W *= dd_1_2.W;
-            float rd_3_0 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 24 + 2 * t) * 4));
-            float rd_3_1 = PtxOps.LoadSharedFloat(dTile + (uint)((qCol0 + 24 + 2 * t) * 4 + 4));
-            dp_0_3.X = s_0_3.X * ((features.Dropout ? dp_0_3.X * (KeepFactor(kbits_0_0, 12) * dropScale) : dp_0_3.X) - rd_3_0);
-            if (chain) dp_0_3.X *= dd_0_3.X;
-            dp_0_3.Y = s_0_3.Y * ((features.Dropout ? dp_0_3.Y * (KeepFactor(kbits_0_0, 13) * dropScale) : dp_0_3.Y) - rd_3_1);
-            if (chain) dp_0_3.Y *= dd_0_3.Y;
-            dp_0_3.Z = s_0_3.Z * ((features.Dropout ? dp_0_3.Z * (KeepFactor(kbits_0_0, 14) * dropScale) : dp_0_3.Z) - rd_3_0);
-            if (chain) dp_0_3.Z *= dd_0_3.Z;
-            dp_0_3.W = s_0_3.W * ((features.Dropout ? dp_0_3.W * (KeepFactor(kbits_0_0, 15) * dropScale) : dp_0_3.W) - rd_3_1);
-            if (chain) dp_0_3.W *= dd_0_3.W;
-            dp_1_3.X = s_1_3.X * ((features.Dropout ? dp_1_3.X * (KeepFactor(kbits_1_0, 12) * dropScale) : dp_1_3.X) - rd_3_0);
-            if (chain) dp_1_3.X *= dd_1_3.X;
-            dp_1_3.Y = s_1_3.Y * ((features.Dropout ? dp_1_3.Y * (KeepFactor(kbits_1_0, 13) * dropScale) : dp_1_3.Y) - rd_3_1);
-            if (chain) dp_1_3.Y *= dd_1_3.Y;
-            dp_1_3.Z = s_1_3.Z * ((features.Dropout ? dp_1_3.Z * (KeepFactor(kbits_1_0, 14) * dropScale) : dp_1_3.Z) - rd_3_0);
-            if (chain) dp_1_3.Z *= dd_1_3.Z;
-            dp_1_3.W = s_1_3.W * ((features.Dropout ? dp_1_3.W * (KeepFactor(kbits_1_0, 15) * dropScale) : dp_1_3.W) - rd_3_1);
-            if (chain) dp_1_3.W *= dd_1_3.W;
-            PtxOps.StoreShared(dsStore + 0u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack(dp_0_0.X, dp_0_0.Y));
-            PtxOps.StoreShared(dsStore + 8u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack(dp_0_0.Z, dp_0_0.W));
-            PtxOps.StoreShared(dsStore + 0u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack(dp_0_1.X, dp_0_1.Y));
-            PtxOps.StoreShared(dsStore + 8u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack(dp_0_1.Z, dp_0_1.W));
-            PtxOps.StoreShared(dsStore + 0u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack(dp_0_2.X, dp_0_2.Y));
-            PtxOps.StoreShared(dsStore + 8u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack(dp_0_2.Z, dp_0_2.W));
-            PtxOps.StoreShared(dsStore + 0u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack(dp_0_3.X, dp_0_3.Y));
-            PtxOps.StoreShared(dsStore + 8u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack(dp_0_3.Z, dp_0_3.W));
-            PtxOps.StoreShared(dsStore + 16u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack(dp_1_0.X, dp_1_0.Y));
-            PtxOps.StoreShared(dsStore + 24u * SRowBytes + (uint)(((qChunk0 + 0) ^ g) << 4), kind.Pack(dp_1_0.Z, dp_1_0.W));
-            PtxOps.StoreShared(dsStore + 16u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack(dp_1_1.X, dp_1_1.Y));
-            PtxOps.StoreShared(dsStore + 24u * SRowBytes + (uint)(((qChunk0 + 1) ^ g) << 4), kind.Pack(dp_1_1.Z, dp_1_1.W));
-            PtxOps.StoreShared(dsStore + 16u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack(dp_1_2.X, dp_1_2.Y));
-            PtxOps.StoreShared(dsStore + 24u * SRowBytes + (uint)(((qChunk0 + 2) ^ g) << 4), kind.Pack(dp_1_2.Z, dp_1_2.W));
-            PtxOps.StoreShared(dsStore + 16u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack(dp_1_3.X, dp_1_3.Y));
-            PtxOps.StoreShared(dsStore + 24u * SRowBytes + (uint)(((qChunk0 + 3) ^ g) << 4), kind.Pack(dp_1_3.Z, dp_1_3.W));
-            Group.Barrier();
-
-            // Phase 2. dV += Pᵀ·dO and dK += dSᵀ·Q over the whole query tile (the warp's keys × its head dims).
-            Uint4 dva_0_0 = PtxOps.LdMatrixX4(pFrag + 0u + (uint)(((0 + half) ^ swz) << 4));
-            Uint4 dva_0_1 = PtxOps.LdMatrixX4(pFrag + 2048u + (uint)(((0 + half) ^ swz) << 4));
-            uint dvOff0 = doTile + (uint)(tRow + 0 * RowBytes);
-            Uint4 dvb_0_0 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dv_0_0 = kind.Mma(dv_0_0, dva_0_0.X, dva_0_0.Y, dva_0_0.Z, dva_0_0.W, dvb_0_0.X, dvb_0_0.Y);
-            dv_0_1 = kind.Mma(dv_0_1, dva_0_0.X, dva_0_0.Y, dva_0_0.Z, dva_0_0.W, dvb_0_0.Z, dvb_0_0.W);
-            dv_1_0 = kind.Mma(dv_1_0, dva_0_1.X, dva_0_1.Y, dva_0_1.Z, dva_0_1.W, dvb_0_0.X, dvb_0_0.Y);
-            dv_1_1 = kind.Mma(dv_1_1, dva_0_1.X, dva_0_1.Y, dva_0_1.Z, dva_0_1.W, dvb_0_0.Z, dvb_0_0.W);
-            Uint4 dvb_0_1 = PtxOps.LdMatrixX4Trans(dvOff0 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dv_0_2 = kind.Mma(dv_0_2, dva_0_0.X, dva_0_0.Y, dva_0_0.Z, dva_0_0.W, dvb_0_1.X, dvb_0_1.Y);
-            dv_0_3 = kind.Mma(dv_0_3, dva_0_0.X, dva_0_0.Y, dva_0_0.Z, dva_0_0.W, dvb_0_1.Z, dvb_0_1.W);
-            dv_1_2 = kind.Mma(dv_1_2, dva_0_1.X, dva_0_1.Y, dva_0_1.Z, dva_0_1.W, dvb_0_1.X, dvb_0_1.Y);
-            dv_1_3 = kind.Mma(dv_1_3, dva_0_1.X, dva_0_1.Y, dva_0_1.Z, dva_0_1.W, dvb_0_1.Z, dvb_0_1.W);
-            Uint4 dva_1_0 = PtxOps.LdMatrixX4(pFrag + 0u + (uint)(((2 + half) ^ swz) << 4));
-            Uint4 dva_1_1 = PtxOps.LdMatrixX4(pFrag + 2048u + (uint)(((2 + half) ^ swz) << 4));
-            uint dvOff1 = doTile + (uint)(tRow + 16 * RowBytes);
-            Uint4 dvb_1_0 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dv_0_0 = kind.Mma(dv_0_0, dva_1_0.X, dva_1_0.Y, dva_1_0.Z, dva_1_0.W, dvb_1_0.X, dvb_1_0.Y);
-            dv_0_1 = kind.Mma(dv_0_1, dva_1_0.X, dva_1_0.Y, dva_1_0.Z, dva_1_0.W, dvb_1_0.Z, dvb_1_0.W);
-            dv_1_0 = kind.Mma(dv_1_0, dva_1_1.X, dva_1_1.Y, dva_1_1.Z, dva_1_1.W, dvb_1_0.X, dvb_1_0.Y);
-            dv_1_1 = kind.Mma(dv_1_1, dva_1_1.X, dva_1_1.Y, dva_1_1.Z, dva_1_1.W, dvb_1_0.Z, dvb_1_0.W);
-            Uint4 dvb_1_1 = PtxOps.LdMatrixX4Trans(dvOff1 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dv_0_2 = kind.Mma(dv_0_2, dva_1_0.X, dva_1_0.Y, dva_1_0.Z, dva_1_0.W, dvb_1_1.X, dvb_1_1.Y);
-            dv_0_3 = kind.Mma(dv_0_3, dva_1_0.X, dva_1_0.Y, dva_1_0.Z, dva_1_0.W, dvb_1_1.Z, dvb_1_1.W);
-            dv_1_2 = kind.Mma(dv_1_2, dva_1_1.X, dva_1_1.Y, dva_1_1.Z, dva_1_1.W, dvb_1_1.X, dvb_1_1.Y);
-            dv_1_3 = kind.Mma(dv_1_3, dva_1_1.X, dva_1_1.Y, dva_1_1.Z, dva_1_1.W, dvb_1_1.Z, dvb_1_1.W);
-            Uint4 dva_2_0 = PtxOps.LdMatrixX4(pFrag + 0u + (uint)(((4 + half) ^ swz) << 4));
-            Uint4 dva_2_1 = PtxOps.LdMatrixX4(pFrag + 2048u + (uint)(((4 + half) ^ swz) << 4));
-            uint dvOff2 = doTile + (uint)(tRow + 32 * RowBytes);
-            Uint4 dvb_2_0 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dv_0_0 = kind.Mma(dv_0_0, dva_2_0.X, dva_2_0.Y, dva_2_0.Z, dva_2_0.W, dvb_2_0.X, dvb_2_0.Y);
-            dv_0_1 = kind.Mma(dv_0_1, dva_2_0.X, dva_2_0.Y, dva_2_0.Z, dva_2_0.W, dvb_2_0.Z, dvb_2_0.W);
-            dv_1_0 = kind.Mma(dv_1_0, dva_2_1.X, dva_2_1.Y, dva_2_1.Z, dva_2_1.W, dvb_2_0.X, dvb_2_0.Y);
-            dv_1_1 = kind.Mma(dv_1_1, dva_2_1.X, dva_2_1.Y, dva_2_1.Z, dva_2_1.W, dvb_2_0.Z, dvb_2_0.W);
-            Uint4 dvb_2_1 = PtxOps.LdMatrixX4Trans(dvOff2 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dv_0_2 = kind.Mma(dv_0_2, dva_2_0.X, dva_2_0.Y, dva_2_0.Z, dva_2_0.W, dvb_2_1.X, dvb_2_1.Y);
-            dv_0_3 = kind.Mma(dv_0_3, dva_2_0.X, dva_2_0.Y, dva_2_0.Z, dva_2_0.W, dvb_2_1.Z, dvb_2_1.W);
-            dv_1_2 = kind.Mma(dv_1_2, dva_2_1.X, dva_2_1.Y, dva_2_1.Z, dva_2_1.W, dvb_2_1.X, dvb_2_1.Y);
-            dv_1_3 = kind.Mma(dv_1_3, dva_2_1.X, dva_2_1.Y, dva_2_1.Z, dva_2_1.W, dvb_2_1.Z, dvb_2_1.W);
-            Uint4 dva_3_0 = PtxOps.LdMatrixX4(pFrag + 0u + (uint)(((6 + half) ^ swz) << 4));
-            Uint4 dva_3_1 = PtxOps.LdMatrixX4(pFrag + 2048u + (uint)(((6 + half) ^ swz) << 4));
-            uint dvOff3 = doTile + (uint)(tRow + 48 * RowBytes);
-            Uint4 dvb_3_0 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dv_0_0 = kind.Mma(dv_0_0, dva_3_0.X, dva_3_0.Y, dva_3_0.Z, dva_3_0.W, dvb_3_0.X, dvb_3_0.Y);
-            dv_0_1 = kind.Mma(dv_0_1, dva_3_0.X, dva_3_0.Y, dva_3_0.Z, dva_3_0.W, dvb_3_0.Z, dvb_3_0.W);
-            dv_1_0 = kind.Mma(dv_1_0, dva_3_1.X, dva_3_1.Y, dva_3_1.Z, dva_3_1.W, dvb_3_0.X, dvb_3_0.Y);
-            dv_1_1 = kind.Mma(dv_1_1, dva_3_1.X, dva_3_1.Y, dva_3_1.Z, dva_3_1.W, dvb_3_0.Z, dvb_3_0.W);
-            Uint4 dvb_3_1 = PtxOps.LdMatrixX4Trans(dvOff3 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dv_0_2 = kind.Mma(dv_0_2, dva_3_0.X, dva_3_0.Y, dva_3_0.Z, dva_3_0.W, dvb_3_1.X, dvb_3_1.Y);
-            dv_0_3 = kind.Mma(dv_0_3, dva_3_0.X, dva_3_0.Y, dva_3_0.Z, dva_3_0.W, dvb_3_1.Z, dvb_3_1.W);
-            dv_1_2 = kind.Mma(dv_1_2, dva_3_1.X, dva_3_1.Y, dva_3_1.Z, dva_3_1.W, dvb_3_1.X, dvb_3_1.Y);
-            dv_1_3 = kind.Mma(dv_1_3, dva_3_1.X, dva_3_1.Y, dva_3_1.Z, dva_3_1.W, dvb_3_1.Z, dvb_3_1.W);
-            Uint4 dka_0_0 = PtxOps.LdMatrixX4(dsFrag + 0u + (uint)(((0 + half) ^ swz) << 4));
-            Uint4 dka_0_1 = PtxOps.LdMatrixX4(dsFrag + 2048u + (uint)(((0 + half) ^ swz) << 4));
-            uint dkOff0 = qTile + (uint)(tRow + 0 * RowBytes);
-            Uint4 dkb_0_0 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dk_0_0 = kind.Mma(dk_0_0, dka_0_0.X, dka_0_0.Y, dka_0_0.Z, dka_0_0.W, dkb_0_0.X, dkb_0_0.Y);
-            dk_0_1 = kind.Mma(dk_0_1, dka_0_0.X, dka_0_0.Y, dka_0_0.Z, dka_0_0.W, dkb_0_0.Z, dkb_0_0.W);
-            dk_1_0 = kind.Mma(dk_1_0, dka_0_1.X, dka_0_1.Y, dka_0_1.Z, dka_0_1.W, dkb_0_0.X, dkb_0_0.Y);
-            dk_1_1 = kind.Mma(dk_1_1, dka_0_1.X, dka_0_1.Y, dka_0_1.Z, dka_0_1.W, dkb_0_0.Z, dkb_0_0.W);
-            Uint4 dkb_0_1 = PtxOps.LdMatrixX4Trans(dkOff0 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dk_0_2 = kind.Mma(dk_0_2, dka_0_0.X, dka_0_0.Y, dka_0_0.Z, dka_0_0.W, dkb_0_1.X, dkb_0_1.Y);
-            dk_0_3 = kind.Mma(dk_0_3, dka_0_0.X, dka_0_0.Y, dka_0_0.Z, dka_0_0.W, dkb_0_1.Z, dkb_0_1.W);
-            dk_1_2 = kind.Mma(dk_1_2, dka_0_1.X, dka_0_1.Y, dka_0_1.Z, dka_0_1.W, dkb_0_1.X, dkb_0_1.Y);
-            dk_1_3 = kind.Mma(dk_1_3, dka_0_1.X, dka_0_1.Y, dka_0_1.Z, dka_0_1.W, dkb_0_1.Z, dkb_0_1.W);
-            Uint4 dka_1_0 = PtxOps.LdMatrixX4(dsFrag + 0u + (uint)(((2 + half) ^ swz) << 4));
-            Uint4 dka_1_1 = PtxOps.LdMatrixX4(dsFrag + 2048u + (uint)(((2 + half) ^ swz) << 4));
-            uint dkOff1 = qTile + (uint)(tRow + 16 * RowBytes);
-            Uint4 dkb_1_0 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dk_0_0 = kind.Mma(dk_0_0, dka_1_0.X, dka_1_0.Y, dka_1_0.Z, dka_1_0.W, dkb_1_0.X, dkb_1_0.Y);
-            dk_0_1 = kind.Mma(dk_0_1, dka_1_0.X, dka_1_0.Y, dka_1_0.Z, dka_1_0.W, dkb_1_0.Z, dkb_1_0.W);
-            dk_1_0 = kind.Mma(dk_1_0, dka_1_1.X, dka_1_1.Y, dka_1_1.Z, dka_1_1.W, dkb_1_0.X, dkb_1_0.Y);
-            dk_1_1 = kind.Mma(dk_1_1, dka_1_1.X, dka_1_1.Y, dka_1_1.Z, dka_1_1.W, dkb_1_0.Z, dkb_1_0.W);
-            Uint4 dkb_1_1 = PtxOps.LdMatrixX4Trans(dkOff1 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dk_0_2 = kind.Mma(dk_0_2, dka_1_0.X, dka_1_0.Y, dka_1_0.Z, dka_1_0.W, dkb_1_1.X, dkb_1_1.Y);
-            dk_0_3 = kind.Mma(dk_0_3, dka_1_0.X, dka_1_0.Y, dka_1_0.Z, dka_1_0.W, dkb_1_1.Z, dkb_1_1.W);
-            dk_1_2 = kind.Mma(dk_1_2, dka_1_1.X, dka_1_1.Y, dka_1_1.Z, dka_1_1.W, dkb_1_1.X, dkb_1_1.Y);
-            dk_1_3 = kind.Mma(dk_1_3, dka_1_1.X, dka_1_1.Y, dka_1_1.Z, dka_1_1.W, dkb_1_1.Z, dkb_1_1.W);
-            Uint4 dka_2_0 = PtxOps.LdMatrixX4(dsFrag + 0u + (uint)(((4 + half) ^ swz) << 4));
-            Uint4 dka_2_1 = PtxOps.LdMatrixX4(dsFrag + 2048u + (uint)(((4 + half) ^ swz) << 4));
-            uint dkOff2 = qTile + (uint)(tRow + 32 * RowBytes);
-            Uint4 dkb_2_0 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dk_0_0 = kind.Mma(dk_0_0, dka_2_0.X, dka_2_0.Y, dka_2_0.Z, dka_2_0.W, dkb_2_0.X, dkb_2_0.Y);
-            dk_0_1 = kind.Mma(dk_0_1, dka_2_0.X, dka_2_0.Y, dka_2_0.Z, dka_2_0.W, dkb_2_0.Z, dkb_2_0.W);
-            dk_1_0 = kind.Mma(dk_1_0, dka_2_1.X, dka_2_1.Y, dka_2_1.Z, dka_2_1.W, dkb_2_0.X, dkb_2_0.Y);
-            dk_1_1 = kind.Mma(dk_1_1, dka_2_1.X, dka_2_1.Y, dka_2_1.Z, dka_2_1.W, dkb_2_0.Z, dkb_2_0.W);
-            Uint4 dkb_2_1 = PtxOps.LdMatrixX4Trans(dkOff2 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dk_0_2 = kind.Mma(dk_0_2, dka_2_0.X, dka_2_0.Y, dka_2_0.Z, dka_2_0.W, dkb_2_1.X, dkb_2_1.Y);
-            dk_0_3 = kind.Mma(dk_0_3, dka_2_0.X, dka_2_0.Y, dka_2_0.Z, dka_2_0.W, dkb_2_1.Z, dkb_2_1.W);
-            dk_1_2 = kind.Mma(dk_1_2, dka_2_1.X, dka_2_1.Y, dka_2_1.Z, dka_2_1.W, dkb_2_1.X, dkb_2_1.Y);
-            dk_1_3 = kind.Mma(dk_1_3, dka_2_1.X, dka_2_1.Y, dka_2_1.Z, dka_2_1.W, dkb_2_1.Z, dkb_2_1.W);
-            Uint4 dka_3_0 = PtxOps.LdMatrixX4(dsFrag + 0u + (uint)(((6 + half) ^ swz) << 4));
-            Uint4 dka_3_1 = PtxOps.LdMatrixX4(dsFrag + 2048u + (uint)(((6 + half) ^ swz) << 4));
-            uint dkOff3 = qTile + (uint)(tRow + 48 * RowBytes);
-            Uint4 dkb_3_0 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((dimChunk0 + 0 + half) ^ swz) << 4));
-            dk_0_0 = kind.Mma(dk_0_0, dka_3_0.X, dka_3_0.Y, dka_3_0.Z, dka_3_0.W, dkb_3_0.X, dkb_3_0.Y);
-            dk_0_1 = kind.Mma(dk_0_1, dka_3_0.X, dka_3_0.Y, dka_3_0.Z, dka_3_0.W, dkb_3_0.Z, dkb_3_0.W);
-            dk_1_0 = kind.Mma(dk_1_0, dka_3_1.X, dka_3_1.Y, dka_3_1.Z, dka_3_1.W, dkb_3_0.X, dkb_3_0.Y);
-            dk_1_1 = kind.Mma(dk_1_1, dka_3_1.X, dka_3_1.Y, dka_3_1.Z, dka_3_1.W, dkb_3_0.Z, dkb_3_0.W);
-            Uint4 dkb_3_1 = PtxOps.LdMatrixX4Trans(dkOff3 + (uint)(((dimChunk0 + 2 + half) ^ swz) << 4));
-            dk_0_2 = kind.Mma(dk_0_2, dka_3_0.X, dka_3_0.Y, dka_3_0.Z, dka_3_0.W, dkb_3_1.X, dkb_3_1.Y);
-            dk_0_3 = kind.Mma(dk_0_3, dka_3_0.X, dka_3_0.Y, dka_3_0.Z, dka_3_0.W, dkb_3_1.Z, dkb_3_1.W);
-            dk_1_2 = kind.Mma(dk_1_2, dka_3_1.X, dka_3_1.Y, dka_3_1.Z, dka_3_1.W, dkb_3_1.X, dkb_3_1.Y);
-            dk_1_3 = kind.Mma(dk_1_3, dka_3_1.X, dka_3_1.Y, dka_3_1.Z, dka_3_1.W, dkb_3_1.Z, dkb_3_1.W);
-        }
-
-        // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
-        PtxOps.WaitGroup0();
-        float kScale = p.Scale;
-        if (key_0_0 < seqK)
-        {
-            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
-            if (p.DkFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4), dk_0_1.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4 + 4), dk_0_1.Y * kScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4), dk_0_2.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4 + 4), dk_0_2.Y * kScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4), dk_0_3.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4 + 4), dk_0_3.Y * kScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DK + (ulong)((rowElement + 0) * 2), kind.Pack(dk_0_0.X * kScale, dk_0_0.Y * kScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 8) * 2), kind.Pack(dk_0_1.X * kScale, dk_0_1.Y * kScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 16) * 2), kind.Pack(dk_0_2.X * kScale, dk_0_2.Y * kScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 24) * 2), kind.Pack(dk_0_3.X * kScale, dk_0_3.Y * kScale));
-            }
-            if (p.DvFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4), dv_0_0.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4 + 4), dv_0_0.Y * dropScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4), dv_0_1.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4 + 4), dv_0_1.Y * dropScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4), dv_0_2.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4 + 4), dv_0_2.Y * dropScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4), dv_0_3.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4 + 4), dv_0_3.Y * dropScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DV + (ulong)((rowElement + 0) * 2), kind.Pack(dv_0_0.X * dropScale, dv_0_0.Y * dropScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 8) * 2), kind.Pack(dv_0_1.X * dropScale, dv_0_1.Y * dropScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 16) * 2), kind.Pack(dv_0_2.X * dropScale, dv_0_2.Y * dropScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 24) * 2), kind.Pack(dv_0_3.X * dropScale, dv_0_3.Y * dropScale));
-            }
-        }
-        if (key_0_1 < seqK)
-        {
-            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
-            if (p.DkFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4), dk_0_1.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4 + 4), dk_0_1.W * kScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4), dk_0_2.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4 + 4), dk_0_2.W * kScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4), dk_0_3.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4 + 4), dk_0_3.W * kScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DK + (ulong)((rowElement + 0) * 2), kind.Pack(dk_0_0.Z * kScale, dk_0_0.W * kScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 8) * 2), kind.Pack(dk_0_1.Z * kScale, dk_0_1.W * kScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 16) * 2), kind.Pack(dk_0_2.Z * kScale, dk_0_2.W * kScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 24) * 2), kind.Pack(dk_0_3.Z * kScale, dk_0_3.W * kScale));
-            }
-            if (p.DvFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4), dv_0_0.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4 + 4), dv_0_0.W * dropScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4), dv_0_1.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4 + 4), dv_0_1.W * dropScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4), dv_0_2.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4 + 4), dv_0_2.W * dropScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4), dv_0_3.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4 + 4), dv_0_3.W * dropScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DV + (ulong)((rowElement + 0) * 2), kind.Pack(dv_0_0.Z * dropScale, dv_0_0.W * dropScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 8) * 2), kind.Pack(dv_0_1.Z * dropScale, dv_0_1.W * dropScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 16) * 2), kind.Pack(dv_0_2.Z * dropScale, dv_0_2.W * dropScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 24) * 2), kind.Pack(dv_0_3.Z * dropScale, dv_0_3.W * dropScale));
-            }
-        }
-        if (key_1_0 < seqK)
-        {
-            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
-            if (p.DkFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4), dk_1_1.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4 + 4), dk_1_1.Y * kScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4), dk_1_2.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4 + 4), dk_1_2.Y * kScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4), dk_1_3.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4 + 4), dk_1_3.Y * kScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DK + (ulong)((rowElement + 0) * 2), kind.Pack(dk_1_0.X * kScale, dk_1_0.Y * kScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 8) * 2), kind.Pack(dk_1_1.X * kScale, dk_1_1.Y * kScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 16) * 2), kind.Pack(dk_1_2.X * kScale, dk_1_2.Y * kScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 24) * 2), kind.Pack(dk_1_3.X * kScale, dk_1_3.Y * kScale));
-            }
-            if (p.DvFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4), dv_1_0.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4 + 4), dv_1_0.Y * dropScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4), dv_1_1.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4 + 4), dv_1_1.Y * dropScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4), dv_1_2.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4 + 4), dv_1_2.Y * dropScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4), dv_1_3.X * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4 + 4), dv_1_3.Y * dropScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DV + (ulong)((rowElement + 0) * 2), kind.Pack(dv_1_0.X * dropScale, dv_1_0.Y * dropScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 8) * 2), kind.Pack(dv_1_1.X * dropScale, dv_1_1.Y * dropScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 16) * 2), kind.Pack(dv_1_2.X * dropScale, dv_1_2.Y * dropScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 24) * 2), kind.Pack(dv_1_3.X * dropScale, dv_1_3.Y * dropScale));
-            }
-        }
-        if (key_1_1 < seqK)
-        {
-            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
-            if (p.DkFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4), dk_1_1.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 8) * 4 + 4), dk_1_1.W * kScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4), dk_1_2.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 16) * 4 + 4), dk_1_2.W * kScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4), dk_1_3.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 24) * 4 + 4), dk_1_3.W * kScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DK + (ulong)((rowElement + 0) * 2), kind.Pack(dk_1_0.Z * kScale, dk_1_0.W * kScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 8) * 2), kind.Pack(dk_1_1.Z * kScale, dk_1_1.W * kScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 16) * 2), kind.Pack(dk_1_2.Z * kScale, dk_1_2.W * kScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DK + (ulong)((rowElement + 24) * 2), kind.Pack(dk_1_3.Z * kScale, dk_1_3.W * kScale));
-            }
-            if (p.DvFloat != 0)
-            {
-                { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4), dv_1_0.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 0) * 4 + 4), dv_1_0.W * dropScale); }
-                if (dimCol0 + 8 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4), dv_1_1.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 8) * 4 + 4), dv_1_1.W * dropScale); }
-                if (dimCol0 + 16 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4), dv_1_2.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 16) * 4 + 4), dv_1_2.W * dropScale); }
-                if (dimCol0 + 24 < p.HeadDim) { PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4), dv_1_3.Z * dropScale); PtxOps.StoreFloat(p.DV + (ulong)((rowElement + 24) * 4 + 4), dv_1_3.W * dropScale); }
-            }
-            else
-            {
-                PtxOps.StoreWord(p.DV + (ulong)((rowElement + 0) * 2), kind.Pack(dv_1_0.Z * dropScale, dv_1_0.W * dropScale));
-                if (dimCol0 + 8 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 8) * 2), kind.Pack(dv_1_1.Z * dropScale, dv_1_1.W * dropScale));
-                if (dimCol0 + 16 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 16) * 2), kind.Pack(dv_1_2.Z * dropScale, dv_1_2.W * dropScale));
-                if (dimCol0 + 24 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 24) * 2), kind.Pack(dv_1_3.Z * dropScale, dv_1_3.W * dropScale));
             }
         }
     }
