@@ -63,12 +63,7 @@ public static partial class BackwardKernelGenerator
             || c.DimsPerWarp % 16 != 0 || c.DimsPerWarp * c.WarpsM != d || c.KeyTiles < 1)
             throw new ArgumentException($"Unsupported configuration {c}.");
         int chunksLog2 = (int)Math.Log2(layout / 8);
-        var names = TransposedTileNames.MultiTile with
-        {
-            Key = (mt, r) => $"(keyBase + {16 * mt + 8 * r})",
-            Qlo = (mt, r) => $"(qloBase + {16 * mt + 8 * r})",
-            Qhi = (mt, r) => $"((hiddenRows & {1 << (2 * mt + r)}) != 0 ? -1 : qhiBase + {16 * mt + 8 * r})",
-        };
+        var names = TransposedTileNames.MultiTile;
 
         w.Line("/// <summary>");
         w.Line($"/// Backward (dK and dV), head dim ≤ {d}, two-dimensional warp layout: a block of {c.Threads} threads owns {c.BlockN} keys of one");
@@ -150,31 +145,28 @@ public static partial class BackwardKernelGenerator
         w.Line($"int qCol0 = warpM * {c.QueriesPerWarp};");
         w.Line($"int dimCol0 = warpM * {c.DimsPerWarp};");
         w.Line("int shift = seqK - seqQ;");
-        w.Line("// Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit");
-        w.Line("// 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of");
-        w.Line("// a register per row: the accumulators of this layout leave few to spare.");
-        w.Line("int keyBase = kStart + keyRow0 + g;");
-        w.Line("int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;");
-        w.Line("int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;");
-        w.Line("int hiddenRows = 0;");
         for (int mt = 0; mt < mTiles; mt++)
             for (int r = 0; r < 2; r++)
             {
-                string key = names.Key(mt, r);
-                int bit = 1 << (2 * mt + r);
-                w.Line($"if ({key} >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + {key})) == 0))");
-                w.Line($"    hiddenRows |= {bit};");
+                string key = names.Key(mt, r), qlo = names.Qlo(mt, r), qhi = names.Qhi(mt, r);
+                w.Line($"int {key} = kStart + keyRow0 + g + {16 * mt + 8 * r};");
+                w.Line($"int {qlo} = p.WindowRight < 0 ? 0 : {key} - shift - p.WindowRight;");
+                w.Line($"int {qhi} = p.WindowLeft < 0 ? int.MaxValue : {key} - shift + p.WindowLeft;");
+                w.Line($"if ({key} >= seqK)");
+                w.Line($"    {qhi} = -1;");
+                w.Line($"else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + {key})) == 0)");
+                w.Line($"    {qhi} = -1;");
             }
         for (int mt = 0; mt < mTiles; mt++)
             for (int dt = 0; dt < dTiles; dt++)
                 w.Line($"Float4 dk_{mt}_{dt} = default, dv_{mt}_{dt} = default;");
         w.Line("uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);");
-        w.Line("uint vFrag = kFrag + KvBytes;");
+        w.Line("uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);");
         w.Line("uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);");
-        w.Line("uint dsFrag = pFrag + SBytes;");
+        w.Line("uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);");
         w.Line("// Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.");
         w.Line("uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);");
-        w.Line("uint dsStore = pStore + SBytes;");
+        w.Line("uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);");
         w.Line("int qChunk0 = qCol0 >> 3;");
         w.Line("int dimChunk0 = dimCol0 >> 3;");
         w.Line("int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;");

@@ -29293,21 +29293,34 @@ internal static partial class BackwardKernels
         int qCol0 = warpM * 32;
         int dimCol0 = warpM * 64;
         int shift = seqK - seqQ;
-        // Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit
-        // 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of
-        // a register per row: the accumulators of this layout leave few to spare.
-        int keyBase = kStart + keyRow0 + g;
-        int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;
-        int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;
-        int hiddenRows = 0;
-        if ((keyBase + 0) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 0))) == 0))
-            hiddenRows |= 1;
-        if ((keyBase + 8) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 8))) == 0))
-            hiddenRows |= 2;
-        if ((keyBase + 16) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 16))) == 0))
-            hiddenRows |= 4;
-        if ((keyBase + 24) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 24))) == 0))
-            hiddenRows |= 8;
+        int key_0_0 = kStart + keyRow0 + g + 0;
+        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
+        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
+        if (key_0_0 >= seqK)
+            qhi_0_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
+            qhi_0_0 = -1;
+        int key_0_1 = kStart + keyRow0 + g + 8;
+        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
+        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
+        if (key_0_1 >= seqK)
+            qhi_0_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
+            qhi_0_1 = -1;
+        int key_1_0 = kStart + keyRow0 + g + 16;
+        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
+        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
+        if (key_1_0 >= seqK)
+            qhi_1_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
+            qhi_1_0 = -1;
+        int key_1_1 = kStart + keyRow0 + g + 24;
+        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
+        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
+        if (key_1_1 >= seqK)
+            qhi_1_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
+            qhi_1_1 = -1;
         Float4 dk_0_0 = default, dv_0_0 = default;
         Float4 dk_0_1 = default, dv_0_1 = default;
         Float4 dk_0_2 = default, dv_0_2 = default;
@@ -29325,12 +29338,12 @@ internal static partial class BackwardKernels
         Float4 dk_1_6 = default, dv_1_6 = default;
         Float4 dk_1_7 = default, dv_1_7 = default;
         uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = kFrag + KvBytes;
+        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
         uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = pFrag + SBytes;
+        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
         // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
         uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = pStore + SBytes;
+        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
         int qChunk0 = qCol0 >> 3;
         int dimChunk0 = dimCol0 >> 3;
         int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
@@ -29562,10 +29575,10 @@ internal static partial class BackwardKernels
             s_0_0.X = mode.Prepare(s_0_0.X, prep);
             dd_0_0.X = mode.Derivative(s_0_0.X);
             s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
                 float y = s_0_0.X * 0.6931471805599453f;
                 dd_0_0.X *= score.Derivative(y, at);
                 s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29574,10 +29587,10 @@ internal static partial class BackwardKernels
             s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
             dd_0_0.Y = mode.Derivative(s_0_0.Y);
             s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
                 float y = s_0_0.Y * 0.6931471805599453f;
                 dd_0_0.Y *= score.Derivative(y, at);
                 s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29586,10 +29599,10 @@ internal static partial class BackwardKernels
             s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
             dd_0_0.Z = mode.Derivative(s_0_0.Z);
             s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
                 float y = s_0_0.Z * 0.6931471805599453f;
                 dd_0_0.Z *= score.Derivative(y, at);
                 s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29598,10 +29611,10 @@ internal static partial class BackwardKernels
             s_0_0.W = mode.Prepare(s_0_0.W, prep);
             dd_0_0.W = mode.Derivative(s_0_0.W);
             s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
                 float y = s_0_0.W * 0.6931471805599453f;
                 dd_0_0.W *= score.Derivative(y, at);
                 s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29611,10 +29624,10 @@ internal static partial class BackwardKernels
             s_1_0.X = mode.Prepare(s_1_0.X, prep);
             dd_1_0.X = mode.Derivative(s_1_0.X);
             s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
                 float y = s_1_0.X * 0.6931471805599453f;
                 dd_1_0.X *= score.Derivative(y, at);
                 s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29623,10 +29636,10 @@ internal static partial class BackwardKernels
             s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
             dd_1_0.Y = mode.Derivative(s_1_0.Y);
             s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
                 float y = s_1_0.Y * 0.6931471805599453f;
                 dd_1_0.Y *= score.Derivative(y, at);
                 s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29635,10 +29648,10 @@ internal static partial class BackwardKernels
             s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
             dd_1_0.Z = mode.Derivative(s_1_0.Z);
             s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
                 float y = s_1_0.Z * 0.6931471805599453f;
                 dd_1_0.Z *= score.Derivative(y, at);
                 s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29647,10 +29660,10 @@ internal static partial class BackwardKernels
             s_1_0.W = mode.Prepare(s_1_0.W, prep);
             dd_1_0.W = mode.Derivative(s_1_0.W);
             s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
                 float y = s_1_0.W * 0.6931471805599453f;
                 dd_1_0.W *= score.Derivative(y, at);
                 s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29662,10 +29675,10 @@ internal static partial class BackwardKernels
             s_0_1.X = mode.Prepare(s_0_1.X, prep);
             dd_0_1.X = mode.Derivative(s_0_1.X);
             s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
                 float y = s_0_1.X * 0.6931471805599453f;
                 dd_0_1.X *= score.Derivative(y, at);
                 s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29674,10 +29687,10 @@ internal static partial class BackwardKernels
             s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
             dd_0_1.Y = mode.Derivative(s_0_1.Y);
             s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
                 float y = s_0_1.Y * 0.6931471805599453f;
                 dd_0_1.Y *= score.Derivative(y, at);
                 s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29686,10 +29699,10 @@ internal static partial class BackwardKernels
             s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
             dd_0_1.Z = mode.Derivative(s_0_1.Z);
             s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
                 float y = s_0_1.Z * 0.6931471805599453f;
                 dd_0_1.Z *= score.Derivative(y, at);
                 s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29698,10 +29711,10 @@ internal static partial class BackwardKernels
             s_0_1.W = mode.Prepare(s_0_1.W, prep);
             dd_0_1.W = mode.Derivative(s_0_1.W);
             s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
                 float y = s_0_1.W * 0.6931471805599453f;
                 dd_0_1.W *= score.Derivative(y, at);
                 s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29711,10 +29724,10 @@ internal static partial class BackwardKernels
             s_1_1.X = mode.Prepare(s_1_1.X, prep);
             dd_1_1.X = mode.Derivative(s_1_1.X);
             s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
                 float y = s_1_1.X * 0.6931471805599453f;
                 dd_1_1.X *= score.Derivative(y, at);
                 s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29723,10 +29736,10 @@ internal static partial class BackwardKernels
             s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
             dd_1_1.Y = mode.Derivative(s_1_1.Y);
             s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
                 float y = s_1_1.Y * 0.6931471805599453f;
                 dd_1_1.Y *= score.Derivative(y, at);
                 s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29735,10 +29748,10 @@ internal static partial class BackwardKernels
             s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
             dd_1_1.Z = mode.Derivative(s_1_1.Z);
             s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
                 float y = s_1_1.Z * 0.6931471805599453f;
                 dd_1_1.Z *= score.Derivative(y, at);
                 s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29747,10 +29760,10 @@ internal static partial class BackwardKernels
             s_1_1.W = mode.Prepare(s_1_1.W, prep);
             dd_1_1.W = mode.Derivative(s_1_1.W);
             s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
                 float y = s_1_1.W * 0.6931471805599453f;
                 dd_1_1.W *= score.Derivative(y, at);
                 s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29762,10 +29775,10 @@ internal static partial class BackwardKernels
             s_0_2.X = mode.Prepare(s_0_2.X, prep);
             dd_0_2.X = mode.Derivative(s_0_2.X);
             s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
                 float y = s_0_2.X * 0.6931471805599453f;
                 dd_0_2.X *= score.Derivative(y, at);
                 s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29774,10 +29787,10 @@ internal static partial class BackwardKernels
             s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
             dd_0_2.Y = mode.Derivative(s_0_2.Y);
             s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
                 float y = s_0_2.Y * 0.6931471805599453f;
                 dd_0_2.Y *= score.Derivative(y, at);
                 s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29786,10 +29799,10 @@ internal static partial class BackwardKernels
             s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
             dd_0_2.Z = mode.Derivative(s_0_2.Z);
             s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
                 float y = s_0_2.Z * 0.6931471805599453f;
                 dd_0_2.Z *= score.Derivative(y, at);
                 s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29798,10 +29811,10 @@ internal static partial class BackwardKernels
             s_0_2.W = mode.Prepare(s_0_2.W, prep);
             dd_0_2.W = mode.Derivative(s_0_2.W);
             s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
                 float y = s_0_2.W * 0.6931471805599453f;
                 dd_0_2.W *= score.Derivative(y, at);
                 s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29811,10 +29824,10 @@ internal static partial class BackwardKernels
             s_1_2.X = mode.Prepare(s_1_2.X, prep);
             dd_1_2.X = mode.Derivative(s_1_2.X);
             s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
                 float y = s_1_2.X * 0.6931471805599453f;
                 dd_1_2.X *= score.Derivative(y, at);
                 s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29823,10 +29836,10 @@ internal static partial class BackwardKernels
             s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
             dd_1_2.Y = mode.Derivative(s_1_2.Y);
             s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
                 float y = s_1_2.Y * 0.6931471805599453f;
                 dd_1_2.Y *= score.Derivative(y, at);
                 s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29835,10 +29848,10 @@ internal static partial class BackwardKernels
             s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
             dd_1_2.Z = mode.Derivative(s_1_2.Z);
             s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
                 float y = s_1_2.Z * 0.6931471805599453f;
                 dd_1_2.Z *= score.Derivative(y, at);
                 s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29847,10 +29860,10 @@ internal static partial class BackwardKernels
             s_1_2.W = mode.Prepare(s_1_2.W, prep);
             dd_1_2.W = mode.Derivative(s_1_2.W);
             s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
                 float y = s_1_2.W * 0.6931471805599453f;
                 dd_1_2.W *= score.Derivative(y, at);
                 s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29862,10 +29875,10 @@ internal static partial class BackwardKernels
             s_0_3.X = mode.Prepare(s_0_3.X, prep);
             dd_0_3.X = mode.Derivative(s_0_3.X);
             s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
                 float y = s_0_3.X * 0.6931471805599453f;
                 dd_0_3.X *= score.Derivative(y, at);
                 s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29874,10 +29887,10 @@ internal static partial class BackwardKernels
             s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
             dd_0_3.Y = mode.Derivative(s_0_3.Y);
             s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
                 float y = s_0_3.Y * 0.6931471805599453f;
                 dd_0_3.Y *= score.Derivative(y, at);
                 s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29886,10 +29899,10 @@ internal static partial class BackwardKernels
             s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
             dd_0_3.Z = mode.Derivative(s_0_3.Z);
             s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
                 float y = s_0_3.Z * 0.6931471805599453f;
                 dd_0_3.Z *= score.Derivative(y, at);
                 s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29898,10 +29911,10 @@ internal static partial class BackwardKernels
             s_0_3.W = mode.Prepare(s_0_3.W, prep);
             dd_0_3.W = mode.Derivative(s_0_3.W);
             s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
                 float y = s_0_3.W * 0.6931471805599453f;
                 dd_0_3.W *= score.Derivative(y, at);
                 s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29911,10 +29924,10 @@ internal static partial class BackwardKernels
             s_1_3.X = mode.Prepare(s_1_3.X, prep);
             dd_1_3.X = mode.Derivative(s_1_3.X);
             s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
                 float y = s_1_3.X * 0.6931471805599453f;
                 dd_1_3.X *= score.Derivative(y, at);
                 s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -29923,10 +29936,10 @@ internal static partial class BackwardKernels
             s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
             dd_1_3.Y = mode.Derivative(s_1_3.Y);
             s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
                 float y = s_1_3.Y * 0.6931471805599453f;
                 dd_1_3.Y *= score.Derivative(y, at);
                 s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -29935,10 +29948,10 @@ internal static partial class BackwardKernels
             s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
             dd_1_3.Z = mode.Derivative(s_1_3.Z);
             s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
                 float y = s_1_3.Z * 0.6931471805599453f;
                 dd_1_3.Z *= score.Derivative(y, at);
                 s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -29947,10 +29960,10 @@ internal static partial class BackwardKernels
             s_1_3.W = mode.Prepare(s_1_3.W, prep);
             dd_1_3.W = mode.Derivative(s_1_3.W);
             s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
                 float y = s_1_3.W * 0.6931471805599453f;
                 dd_1_3.W *= score.Derivative(y, at);
                 s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -29959,38 +29972,38 @@ internal static partial class BackwardKernels
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
-                s_0_0.X = col0 + 0 >= (qloBase + 0) && col0 + 0 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= (qloBase + 0) && col0 + 1 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= (qloBase + 8) && col0 + 0 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= (qloBase + 8) && col0 + 1 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= (qloBase + 0) && col0 + 8 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= (qloBase + 0) && col0 + 9 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= (qloBase + 8) && col0 + 8 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= (qloBase + 8) && col0 + 9 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= (qloBase + 0) && col0 + 16 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= (qloBase + 0) && col0 + 17 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= (qloBase + 8) && col0 + 16 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= (qloBase + 8) && col0 + 17 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= (qloBase + 0) && col0 + 24 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= (qloBase + 0) && col0 + 25 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= (qloBase + 8) && col0 + 24 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= (qloBase + 8) && col0 + 25 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= (qloBase + 16) && col0 + 0 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= (qloBase + 16) && col0 + 1 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= (qloBase + 24) && col0 + 0 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= (qloBase + 24) && col0 + 1 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= (qloBase + 16) && col0 + 8 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= (qloBase + 16) && col0 + 9 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= (qloBase + 24) && col0 + 8 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= (qloBase + 24) && col0 + 9 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= (qloBase + 16) && col0 + 16 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= (qloBase + 16) && col0 + 17 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= (qloBase + 24) && col0 + 16 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= (qloBase + 24) && col0 + 17 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= (qloBase + 16) && col0 + 24 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= (qloBase + 16) && col0 + 25 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= (qloBase + 24) && col0 + 24 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= (qloBase + 24) && col0 + 25 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK)))) ? s_1_3.W : 0f;
+                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
+                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
+                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
+                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
+                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
+                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
+                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
+                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
 
             // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
@@ -30000,7 +30013,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 8) : (keyBase + 0)) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -30018,7 +30031,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 24) : (keyBase + 16)) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -30440,9 +30453,9 @@ internal static partial class BackwardKernels
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
         PtxOps.WaitGroup0();
         float kScale = p.Scale;
-        if ((keyBase + 0) < seqK)
+        if (key_0_0 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 0)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
@@ -30488,9 +30501,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.X * dropScale, dv_0_7.Y * dropScale));
             }
         }
-        if ((keyBase + 8) < seqK)
+        if (key_0_1 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 8)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
@@ -30536,9 +30549,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.Z * dropScale, dv_0_7.W * dropScale));
             }
         }
-        if ((keyBase + 16) < seqK)
+        if (key_1_0 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 16)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
@@ -30584,9 +30597,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_1_7.X * dropScale, dv_1_7.Y * dropScale));
             }
         }
-        if ((keyBase + 24) < seqK)
+        if (key_1_1 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 24)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
@@ -30846,21 +30859,34 @@ internal static partial class BackwardKernels
         int qCol0 = warpM * 32;
         int dimCol0 = warpM * 64;
         int shift = seqK - seqQ;
-        // Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit
-        // 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of
-        // a register per row: the accumulators of this layout leave few to spare.
-        int keyBase = kStart + keyRow0 + g;
-        int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;
-        int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;
-        int hiddenRows = 0;
-        if ((keyBase + 0) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 0))) == 0))
-            hiddenRows |= 1;
-        if ((keyBase + 8) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 8))) == 0))
-            hiddenRows |= 2;
-        if ((keyBase + 16) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 16))) == 0))
-            hiddenRows |= 4;
-        if ((keyBase + 24) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 24))) == 0))
-            hiddenRows |= 8;
+        int key_0_0 = kStart + keyRow0 + g + 0;
+        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
+        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
+        if (key_0_0 >= seqK)
+            qhi_0_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
+            qhi_0_0 = -1;
+        int key_0_1 = kStart + keyRow0 + g + 8;
+        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
+        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
+        if (key_0_1 >= seqK)
+            qhi_0_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
+            qhi_0_1 = -1;
+        int key_1_0 = kStart + keyRow0 + g + 16;
+        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
+        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
+        if (key_1_0 >= seqK)
+            qhi_1_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
+            qhi_1_0 = -1;
+        int key_1_1 = kStart + keyRow0 + g + 24;
+        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
+        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
+        if (key_1_1 >= seqK)
+            qhi_1_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
+            qhi_1_1 = -1;
         Float4 dk_0_0 = default, dv_0_0 = default;
         Float4 dk_0_1 = default, dv_0_1 = default;
         Float4 dk_0_2 = default, dv_0_2 = default;
@@ -30878,12 +30904,12 @@ internal static partial class BackwardKernels
         Float4 dk_1_6 = default, dv_1_6 = default;
         Float4 dk_1_7 = default, dv_1_7 = default;
         uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = kFrag + KvBytes;
+        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
         uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = pFrag + SBytes;
+        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
         // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
         uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = pStore + SBytes;
+        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
         int qChunk0 = qCol0 >> 3;
         int dimChunk0 = dimCol0 >> 3;
         int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
@@ -31091,10 +31117,10 @@ internal static partial class BackwardKernels
             s_0_0.X = mode.Prepare(s_0_0.X, prep);
             dd_0_0.X = mode.Derivative(s_0_0.X);
             s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
                 float y = s_0_0.X * 0.6931471805599453f;
                 dd_0_0.X *= score.Derivative(y, at);
                 s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31103,10 +31129,10 @@ internal static partial class BackwardKernels
             s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
             dd_0_0.Y = mode.Derivative(s_0_0.Y);
             s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
                 float y = s_0_0.Y * 0.6931471805599453f;
                 dd_0_0.Y *= score.Derivative(y, at);
                 s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31115,10 +31141,10 @@ internal static partial class BackwardKernels
             s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
             dd_0_0.Z = mode.Derivative(s_0_0.Z);
             s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
                 float y = s_0_0.Z * 0.6931471805599453f;
                 dd_0_0.Z *= score.Derivative(y, at);
                 s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31127,10 +31153,10 @@ internal static partial class BackwardKernels
             s_0_0.W = mode.Prepare(s_0_0.W, prep);
             dd_0_0.W = mode.Derivative(s_0_0.W);
             s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
                 float y = s_0_0.W * 0.6931471805599453f;
                 dd_0_0.W *= score.Derivative(y, at);
                 s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31140,10 +31166,10 @@ internal static partial class BackwardKernels
             s_1_0.X = mode.Prepare(s_1_0.X, prep);
             dd_1_0.X = mode.Derivative(s_1_0.X);
             s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
                 float y = s_1_0.X * 0.6931471805599453f;
                 dd_1_0.X *= score.Derivative(y, at);
                 s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31152,10 +31178,10 @@ internal static partial class BackwardKernels
             s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
             dd_1_0.Y = mode.Derivative(s_1_0.Y);
             s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
                 float y = s_1_0.Y * 0.6931471805599453f;
                 dd_1_0.Y *= score.Derivative(y, at);
                 s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31164,10 +31190,10 @@ internal static partial class BackwardKernels
             s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
             dd_1_0.Z = mode.Derivative(s_1_0.Z);
             s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
                 float y = s_1_0.Z * 0.6931471805599453f;
                 dd_1_0.Z *= score.Derivative(y, at);
                 s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31176,10 +31202,10 @@ internal static partial class BackwardKernels
             s_1_0.W = mode.Prepare(s_1_0.W, prep);
             dd_1_0.W = mode.Derivative(s_1_0.W);
             s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
                 float y = s_1_0.W * 0.6931471805599453f;
                 dd_1_0.W *= score.Derivative(y, at);
                 s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31191,10 +31217,10 @@ internal static partial class BackwardKernels
             s_0_1.X = mode.Prepare(s_0_1.X, prep);
             dd_0_1.X = mode.Derivative(s_0_1.X);
             s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
                 float y = s_0_1.X * 0.6931471805599453f;
                 dd_0_1.X *= score.Derivative(y, at);
                 s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31203,10 +31229,10 @@ internal static partial class BackwardKernels
             s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
             dd_0_1.Y = mode.Derivative(s_0_1.Y);
             s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
                 float y = s_0_1.Y * 0.6931471805599453f;
                 dd_0_1.Y *= score.Derivative(y, at);
                 s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31215,10 +31241,10 @@ internal static partial class BackwardKernels
             s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
             dd_0_1.Z = mode.Derivative(s_0_1.Z);
             s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
                 float y = s_0_1.Z * 0.6931471805599453f;
                 dd_0_1.Z *= score.Derivative(y, at);
                 s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31227,10 +31253,10 @@ internal static partial class BackwardKernels
             s_0_1.W = mode.Prepare(s_0_1.W, prep);
             dd_0_1.W = mode.Derivative(s_0_1.W);
             s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
                 float y = s_0_1.W * 0.6931471805599453f;
                 dd_0_1.W *= score.Derivative(y, at);
                 s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31240,10 +31266,10 @@ internal static partial class BackwardKernels
             s_1_1.X = mode.Prepare(s_1_1.X, prep);
             dd_1_1.X = mode.Derivative(s_1_1.X);
             s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
                 float y = s_1_1.X * 0.6931471805599453f;
                 dd_1_1.X *= score.Derivative(y, at);
                 s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31252,10 +31278,10 @@ internal static partial class BackwardKernels
             s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
             dd_1_1.Y = mode.Derivative(s_1_1.Y);
             s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
                 float y = s_1_1.Y * 0.6931471805599453f;
                 dd_1_1.Y *= score.Derivative(y, at);
                 s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31264,10 +31290,10 @@ internal static partial class BackwardKernels
             s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
             dd_1_1.Z = mode.Derivative(s_1_1.Z);
             s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
                 float y = s_1_1.Z * 0.6931471805599453f;
                 dd_1_1.Z *= score.Derivative(y, at);
                 s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31276,10 +31302,10 @@ internal static partial class BackwardKernels
             s_1_1.W = mode.Prepare(s_1_1.W, prep);
             dd_1_1.W = mode.Derivative(s_1_1.W);
             s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
                 float y = s_1_1.W * 0.6931471805599453f;
                 dd_1_1.W *= score.Derivative(y, at);
                 s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31291,10 +31317,10 @@ internal static partial class BackwardKernels
             s_0_2.X = mode.Prepare(s_0_2.X, prep);
             dd_0_2.X = mode.Derivative(s_0_2.X);
             s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
                 float y = s_0_2.X * 0.6931471805599453f;
                 dd_0_2.X *= score.Derivative(y, at);
                 s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31303,10 +31329,10 @@ internal static partial class BackwardKernels
             s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
             dd_0_2.Y = mode.Derivative(s_0_2.Y);
             s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
                 float y = s_0_2.Y * 0.6931471805599453f;
                 dd_0_2.Y *= score.Derivative(y, at);
                 s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31315,10 +31341,10 @@ internal static partial class BackwardKernels
             s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
             dd_0_2.Z = mode.Derivative(s_0_2.Z);
             s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
                 float y = s_0_2.Z * 0.6931471805599453f;
                 dd_0_2.Z *= score.Derivative(y, at);
                 s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31327,10 +31353,10 @@ internal static partial class BackwardKernels
             s_0_2.W = mode.Prepare(s_0_2.W, prep);
             dd_0_2.W = mode.Derivative(s_0_2.W);
             s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
                 float y = s_0_2.W * 0.6931471805599453f;
                 dd_0_2.W *= score.Derivative(y, at);
                 s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31340,10 +31366,10 @@ internal static partial class BackwardKernels
             s_1_2.X = mode.Prepare(s_1_2.X, prep);
             dd_1_2.X = mode.Derivative(s_1_2.X);
             s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
                 float y = s_1_2.X * 0.6931471805599453f;
                 dd_1_2.X *= score.Derivative(y, at);
                 s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31352,10 +31378,10 @@ internal static partial class BackwardKernels
             s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
             dd_1_2.Y = mode.Derivative(s_1_2.Y);
             s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
                 float y = s_1_2.Y * 0.6931471805599453f;
                 dd_1_2.Y *= score.Derivative(y, at);
                 s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31364,10 +31390,10 @@ internal static partial class BackwardKernels
             s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
             dd_1_2.Z = mode.Derivative(s_1_2.Z);
             s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
                 float y = s_1_2.Z * 0.6931471805599453f;
                 dd_1_2.Z *= score.Derivative(y, at);
                 s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31376,10 +31402,10 @@ internal static partial class BackwardKernels
             s_1_2.W = mode.Prepare(s_1_2.W, prep);
             dd_1_2.W = mode.Derivative(s_1_2.W);
             s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
                 float y = s_1_2.W * 0.6931471805599453f;
                 dd_1_2.W *= score.Derivative(y, at);
                 s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31391,10 +31417,10 @@ internal static partial class BackwardKernels
             s_0_3.X = mode.Prepare(s_0_3.X, prep);
             dd_0_3.X = mode.Derivative(s_0_3.X);
             s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
                 float y = s_0_3.X * 0.6931471805599453f;
                 dd_0_3.X *= score.Derivative(y, at);
                 s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31403,10 +31429,10 @@ internal static partial class BackwardKernels
             s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
             dd_0_3.Y = mode.Derivative(s_0_3.Y);
             s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
                 float y = s_0_3.Y * 0.6931471805599453f;
                 dd_0_3.Y *= score.Derivative(y, at);
                 s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31415,10 +31441,10 @@ internal static partial class BackwardKernels
             s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
             dd_0_3.Z = mode.Derivative(s_0_3.Z);
             s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
                 float y = s_0_3.Z * 0.6931471805599453f;
                 dd_0_3.Z *= score.Derivative(y, at);
                 s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31427,10 +31453,10 @@ internal static partial class BackwardKernels
             s_0_3.W = mode.Prepare(s_0_3.W, prep);
             dd_0_3.W = mode.Derivative(s_0_3.W);
             s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
                 float y = s_0_3.W * 0.6931471805599453f;
                 dd_0_3.W *= score.Derivative(y, at);
                 s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31440,10 +31466,10 @@ internal static partial class BackwardKernels
             s_1_3.X = mode.Prepare(s_1_3.X, prep);
             dd_1_3.X = mode.Derivative(s_1_3.X);
             s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
                 float y = s_1_3.X * 0.6931471805599453f;
                 dd_1_3.X *= score.Derivative(y, at);
                 s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -31452,10 +31478,10 @@ internal static partial class BackwardKernels
             s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
             dd_1_3.Y = mode.Derivative(s_1_3.Y);
             s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
                 float y = s_1_3.Y * 0.6931471805599453f;
                 dd_1_3.Y *= score.Derivative(y, at);
                 s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -31464,10 +31490,10 @@ internal static partial class BackwardKernels
             s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
             dd_1_3.Z = mode.Derivative(s_1_3.Z);
             s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
                 float y = s_1_3.Z * 0.6931471805599453f;
                 dd_1_3.Z *= score.Derivative(y, at);
                 s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -31476,10 +31502,10 @@ internal static partial class BackwardKernels
             s_1_3.W = mode.Prepare(s_1_3.W, prep);
             dd_1_3.W = mode.Derivative(s_1_3.W);
             s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
                 float y = s_1_3.W * 0.6931471805599453f;
                 dd_1_3.W *= score.Derivative(y, at);
                 s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -31488,38 +31514,38 @@ internal static partial class BackwardKernels
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
-                s_0_0.X = col0 + 0 >= (qloBase + 0) && col0 + 0 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= (qloBase + 0) && col0 + 1 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= (qloBase + 8) && col0 + 0 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= (qloBase + 8) && col0 + 1 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= (qloBase + 0) && col0 + 8 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= (qloBase + 0) && col0 + 9 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= (qloBase + 8) && col0 + 8 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= (qloBase + 8) && col0 + 9 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= (qloBase + 0) && col0 + 16 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= (qloBase + 0) && col0 + 17 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= (qloBase + 8) && col0 + 16 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= (qloBase + 8) && col0 + 17 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= (qloBase + 0) && col0 + 24 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= (qloBase + 0) && col0 + 25 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= (qloBase + 8) && col0 + 24 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= (qloBase + 8) && col0 + 25 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= (qloBase + 16) && col0 + 0 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= (qloBase + 16) && col0 + 1 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= (qloBase + 24) && col0 + 0 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= (qloBase + 24) && col0 + 1 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= (qloBase + 16) && col0 + 8 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= (qloBase + 16) && col0 + 9 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= (qloBase + 24) && col0 + 8 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= (qloBase + 24) && col0 + 9 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= (qloBase + 16) && col0 + 16 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= (qloBase + 16) && col0 + 17 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= (qloBase + 24) && col0 + 16 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= (qloBase + 24) && col0 + 17 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= (qloBase + 16) && col0 + 24 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= (qloBase + 16) && col0 + 25 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= (qloBase + 24) && col0 + 24 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= (qloBase + 24) && col0 + 25 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK)))) ? s_1_3.W : 0f;
+                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
+                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
+                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
+                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
+                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
+                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
+                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
+                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
 
             // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
@@ -31529,7 +31555,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 8) : (keyBase + 0)) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -31547,7 +31573,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 24) : (keyBase + 16)) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -31969,9 +31995,9 @@ internal static partial class BackwardKernels
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
         PtxOps.WaitGroup0();
         float kScale = p.Scale;
-        if ((keyBase + 0) < seqK)
+        if (key_0_0 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 0)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
@@ -32017,9 +32043,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.X * dropScale, dv_0_7.Y * dropScale));
             }
         }
-        if ((keyBase + 8) < seqK)
+        if (key_0_1 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 8)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
@@ -32065,9 +32091,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_0_7.Z * dropScale, dv_0_7.W * dropScale));
             }
         }
-        if ((keyBase + 16) < seqK)
+        if (key_1_0 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 16)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
@@ -32113,9 +32139,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 56 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 56) * 2), kind.Pack(dv_1_7.X * dropScale, dv_1_7.Y * dropScale));
             }
         }
-        if ((keyBase + 24) < seqK)
+        if (key_1_1 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 24)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
@@ -32399,21 +32425,34 @@ internal static partial class BackwardKernels
         int qCol0 = warpM * 32;
         int dimCol0 = warpM * 48;
         int shift = seqK - seqQ;
-        // Key row c of the warp (c = 16·m-tile + 8·r) is keyBase + c; it sees queries qloBase + c … qhiBase + c, none when bit
-        // 2·m-tile + r of hiddenRows is set (past the end, or hidden by the padding mask). A base and immediates instead of
-        // a register per row: the accumulators of this layout leave few to spare.
-        int keyBase = kStart + keyRow0 + g;
-        int qloBase = p.WindowRight < 0 ? -(1 << 30) : keyBase - shift - p.WindowRight;
-        int qhiBase = p.WindowLeft < 0 ? 1 << 30 : keyBase - shift + p.WindowLeft;
-        int hiddenRows = 0;
-        if ((keyBase + 0) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 0))) == 0))
-            hiddenRows |= 1;
-        if ((keyBase + 8) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 8))) == 0))
-            hiddenRows |= 2;
-        if ((keyBase + 16) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 16))) == 0))
-            hiddenRows |= 4;
-        if ((keyBase + 24) >= seqK || (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + (keyBase + 24))) == 0))
-            hiddenRows |= 8;
+        int key_0_0 = kStart + keyRow0 + g + 0;
+        int qlo_0_0 = p.WindowRight < 0 ? 0 : key_0_0 - shift - p.WindowRight;
+        int qhi_0_0 = p.WindowLeft < 0 ? int.MaxValue : key_0_0 - shift + p.WindowLeft;
+        if (key_0_0 >= seqK)
+            qhi_0_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_0)) == 0)
+            qhi_0_0 = -1;
+        int key_0_1 = kStart + keyRow0 + g + 8;
+        int qlo_0_1 = p.WindowRight < 0 ? 0 : key_0_1 - shift - p.WindowRight;
+        int qhi_0_1 = p.WindowLeft < 0 ? int.MaxValue : key_0_1 - shift + p.WindowLeft;
+        if (key_0_1 >= seqK)
+            qhi_0_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_0_1)) == 0)
+            qhi_0_1 = -1;
+        int key_1_0 = kStart + keyRow0 + g + 16;
+        int qlo_1_0 = p.WindowRight < 0 ? 0 : key_1_0 - shift - p.WindowRight;
+        int qhi_1_0 = p.WindowLeft < 0 ? int.MaxValue : key_1_0 - shift + p.WindowLeft;
+        if (key_1_0 >= seqK)
+            qhi_1_0 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_0)) == 0)
+            qhi_1_0 = -1;
+        int key_1_1 = kStart + keyRow0 + g + 24;
+        int qlo_1_1 = p.WindowRight < 0 ? 0 : key_1_1 - shift - p.WindowRight;
+        int qhi_1_1 = p.WindowLeft < 0 ? int.MaxValue : key_1_1 - shift + p.WindowLeft;
+        if (key_1_1 >= seqK)
+            qhi_1_1 = -1;
+        else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_1_1)) == 0)
+            qhi_1_1 = -1;
         Float4 dk_0_0 = default, dv_0_0 = default;
         Float4 dk_0_1 = default, dv_0_1 = default;
         Float4 dk_0_2 = default, dv_0_2 = default;
@@ -32427,12 +32466,12 @@ internal static partial class BackwardKernels
         Float4 dk_1_4 = default, dv_1_4 = default;
         Float4 dk_1_5 = default, dv_1_5 = default;
         uint kFrag = sK + (uint)((keyRow0 + (lane & 15)) * RowBytes);
-        uint vFrag = kFrag + KvBytes;
+        uint vFrag = sV + (uint)((keyRow0 + (lane & 15)) * RowBytes);
         uint pFrag = sP + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
-        uint dsFrag = pFrag + SBytes;
+        uint dsFrag = sDS + (uint)((keyRow0 + (lane & 15)) * SRowBytes);
         // Pᵀ/dSᵀ in shared memory: row = key, 16-byte chunk = 8 queries, chunk index XOR (row mod 8) = g.
         uint pStore = sP + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
-        uint dsStore = pStore + SBytes;
+        uint dsStore = sDS + (uint)((keyRow0 + g) * SRowBytes + 4 * t);
         int qChunk0 = qCol0 >> 3;
         int dimChunk0 = dimCol0 >> 3;
         int bRow = (lane & 7) * RowBytes + qCol0 * RowBytes;
@@ -32639,10 +32678,10 @@ internal static partial class BackwardKernels
             s_0_0.X = mode.Prepare(s_0_0.X, prep);
             dd_0_0.X = mode.Derivative(s_0_0.X);
             s_0_0.X *= sl2;
-            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK);
                 float y = s_0_0.X * 0.6931471805599453f;
                 dd_0_0.X *= score.Derivative(y, at);
                 s_0_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32651,10 +32690,10 @@ internal static partial class BackwardKernels
             s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
             dd_0_0.Y = mode.Derivative(s_0_0.Y);
             s_0_0.Y *= sl2;
-            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK);
                 float y = s_0_0.Y * 0.6931471805599453f;
                 dd_0_0.Y *= score.Derivative(y, at);
                 s_0_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32663,10 +32702,10 @@ internal static partial class BackwardKernels
             s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
             dd_0_0.Z = mode.Derivative(s_0_0.Z);
             s_0_0.Z *= sl2;
-            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_0_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK);
                 float y = s_0_0.Z * 0.6931471805599453f;
                 dd_0_0.Z *= score.Derivative(y, at);
                 s_0_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32675,10 +32714,10 @@ internal static partial class BackwardKernels
             s_0_0.W = mode.Prepare(s_0_0.W, prep);
             dd_0_0.W = mode.Derivative(s_0_0.W);
             s_0_0.W *= sl2;
-            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_0_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK);
                 float y = s_0_0.W * 0.6931471805599453f;
                 dd_0_0.W *= score.Derivative(y, at);
                 s_0_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32688,10 +32727,10 @@ internal static partial class BackwardKernels
             s_1_0.X = mode.Prepare(s_1_0.X, prep);
             dd_1_0.X = mode.Derivative(s_1_0.X);
             s_1_0.X *= sl2;
-            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_0.X -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_0);
+            if (score.Enabled && col0 + 0 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK);
                 float y = s_1_0.X * 0.6931471805599453f;
                 dd_1_0.X *= score.Derivative(y, at);
                 s_1_0.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32700,10 +32739,10 @@ internal static partial class BackwardKernels
             s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
             dd_1_0.Y = mode.Derivative(s_1_0.Y);
             s_1_0.Y *= sl2;
-            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_0.Y -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_0);
+            if (score.Enabled && col0 + 1 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK);
                 float y = s_1_0.Y * 0.6931471805599453f;
                 dd_1_0.Y *= score.Derivative(y, at);
                 s_1_0.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32712,10 +32751,10 @@ internal static partial class BackwardKernels
             s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
             dd_1_0.Z = mode.Derivative(s_1_0.Z);
             s_1_0.Z *= sl2;
-            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 0 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_0.Z -= alibiSlope * (float)AbsDistance(col0 + 0 + shift, key_1_1);
+            if (score.Enabled && col0 + 0 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK);
                 float y = s_1_0.Z * 0.6931471805599453f;
                 dd_1_0.Z *= score.Derivative(y, at);
                 s_1_0.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32724,10 +32763,10 @@ internal static partial class BackwardKernels
             s_1_0.W = mode.Prepare(s_1_0.W, prep);
             dd_1_0.W = mode.Derivative(s_1_0.W);
             s_1_0.W *= sl2;
-            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 1 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_0.W -= alibiSlope * (float)AbsDistance(col0 + 1 + shift, key_1_1);
+            if (score.Enabled && col0 + 1 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK);
                 float y = s_1_0.W * 0.6931471805599453f;
                 dd_1_0.W *= score.Derivative(y, at);
                 s_1_0.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32739,10 +32778,10 @@ internal static partial class BackwardKernels
             s_0_1.X = mode.Prepare(s_0_1.X, prep);
             dd_0_1.X = mode.Derivative(s_0_1.X);
             s_0_1.X *= sl2;
-            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK);
                 float y = s_0_1.X * 0.6931471805599453f;
                 dd_0_1.X *= score.Derivative(y, at);
                 s_0_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32751,10 +32790,10 @@ internal static partial class BackwardKernels
             s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
             dd_0_1.Y = mode.Derivative(s_0_1.Y);
             s_0_1.Y *= sl2;
-            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK);
                 float y = s_0_1.Y * 0.6931471805599453f;
                 dd_0_1.Y *= score.Derivative(y, at);
                 s_0_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32763,10 +32802,10 @@ internal static partial class BackwardKernels
             s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
             dd_0_1.Z = mode.Derivative(s_0_1.Z);
             s_0_1.Z *= sl2;
-            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_0_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK);
                 float y = s_0_1.Z * 0.6931471805599453f;
                 dd_0_1.Z *= score.Derivative(y, at);
                 s_0_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32775,10 +32814,10 @@ internal static partial class BackwardKernels
             s_0_1.W = mode.Prepare(s_0_1.W, prep);
             dd_0_1.W = mode.Derivative(s_0_1.W);
             s_0_1.W *= sl2;
-            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_0_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK);
                 float y = s_0_1.W * 0.6931471805599453f;
                 dd_0_1.W *= score.Derivative(y, at);
                 s_0_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32788,10 +32827,10 @@ internal static partial class BackwardKernels
             s_1_1.X = mode.Prepare(s_1_1.X, prep);
             dd_1_1.X = mode.Derivative(s_1_1.X);
             s_1_1.X *= sl2;
-            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_1.X -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_0);
+            if (score.Enabled && col0 + 8 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK);
                 float y = s_1_1.X * 0.6931471805599453f;
                 dd_1_1.X *= score.Derivative(y, at);
                 s_1_1.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32800,10 +32839,10 @@ internal static partial class BackwardKernels
             s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
             dd_1_1.Y = mode.Derivative(s_1_1.Y);
             s_1_1.Y *= sl2;
-            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_1.Y -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_0);
+            if (score.Enabled && col0 + 9 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK);
                 float y = s_1_1.Y * 0.6931471805599453f;
                 dd_1_1.Y *= score.Derivative(y, at);
                 s_1_1.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32812,10 +32851,10 @@ internal static partial class BackwardKernels
             s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
             dd_1_1.Z = mode.Derivative(s_1_1.Z);
             s_1_1.Z *= sl2;
-            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 8 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_1.Z -= alibiSlope * (float)AbsDistance(col0 + 8 + shift, key_1_1);
+            if (score.Enabled && col0 + 8 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK);
                 float y = s_1_1.Z * 0.6931471805599453f;
                 dd_1_1.Z *= score.Derivative(y, at);
                 s_1_1.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32824,10 +32863,10 @@ internal static partial class BackwardKernels
             s_1_1.W = mode.Prepare(s_1_1.W, prep);
             dd_1_1.W = mode.Derivative(s_1_1.W);
             s_1_1.W *= sl2;
-            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 9 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_1.W -= alibiSlope * (float)AbsDistance(col0 + 9 + shift, key_1_1);
+            if (score.Enabled && col0 + 9 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK);
                 float y = s_1_1.W * 0.6931471805599453f;
                 dd_1_1.W *= score.Derivative(y, at);
                 s_1_1.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32839,10 +32878,10 @@ internal static partial class BackwardKernels
             s_0_2.X = mode.Prepare(s_0_2.X, prep);
             dd_0_2.X = mode.Derivative(s_0_2.X);
             s_0_2.X *= sl2;
-            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK);
                 float y = s_0_2.X * 0.6931471805599453f;
                 dd_0_2.X *= score.Derivative(y, at);
                 s_0_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32851,10 +32890,10 @@ internal static partial class BackwardKernels
             s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
             dd_0_2.Y = mode.Derivative(s_0_2.Y);
             s_0_2.Y *= sl2;
-            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK);
                 float y = s_0_2.Y * 0.6931471805599453f;
                 dd_0_2.Y *= score.Derivative(y, at);
                 s_0_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32863,10 +32902,10 @@ internal static partial class BackwardKernels
             s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
             dd_0_2.Z = mode.Derivative(s_0_2.Z);
             s_0_2.Z *= sl2;
-            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_0_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK);
                 float y = s_0_2.Z * 0.6931471805599453f;
                 dd_0_2.Z *= score.Derivative(y, at);
                 s_0_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32875,10 +32914,10 @@ internal static partial class BackwardKernels
             s_0_2.W = mode.Prepare(s_0_2.W, prep);
             dd_0_2.W = mode.Derivative(s_0_2.W);
             s_0_2.W *= sl2;
-            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_0_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK);
                 float y = s_0_2.W * 0.6931471805599453f;
                 dd_0_2.W *= score.Derivative(y, at);
                 s_0_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32888,10 +32927,10 @@ internal static partial class BackwardKernels
             s_1_2.X = mode.Prepare(s_1_2.X, prep);
             dd_1_2.X = mode.Derivative(s_1_2.X);
             s_1_2.X *= sl2;
-            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_2.X -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_0);
+            if (score.Enabled && col0 + 16 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK);
                 float y = s_1_2.X * 0.6931471805599453f;
                 dd_1_2.X *= score.Derivative(y, at);
                 s_1_2.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32900,10 +32939,10 @@ internal static partial class BackwardKernels
             s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
             dd_1_2.Y = mode.Derivative(s_1_2.Y);
             s_1_2.Y *= sl2;
-            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_2.Y -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_0);
+            if (score.Enabled && col0 + 17 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK);
                 float y = s_1_2.Y * 0.6931471805599453f;
                 dd_1_2.Y *= score.Derivative(y, at);
                 s_1_2.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32912,10 +32951,10 @@ internal static partial class BackwardKernels
             s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
             dd_1_2.Z = mode.Derivative(s_1_2.Z);
             s_1_2.Z *= sl2;
-            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 16 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_2.Z -= alibiSlope * (float)AbsDistance(col0 + 16 + shift, key_1_1);
+            if (score.Enabled && col0 + 16 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK);
                 float y = s_1_2.Z * 0.6931471805599453f;
                 dd_1_2.Z *= score.Derivative(y, at);
                 s_1_2.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32924,10 +32963,10 @@ internal static partial class BackwardKernels
             s_1_2.W = mode.Prepare(s_1_2.W, prep);
             dd_1_2.W = mode.Derivative(s_1_2.W);
             s_1_2.W *= sl2;
-            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 17 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_2.W -= alibiSlope * (float)AbsDistance(col0 + 17 + shift, key_1_1);
+            if (score.Enabled && col0 + 17 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK);
                 float y = s_1_2.W * 0.6931471805599453f;
                 dd_1_2.W *= score.Derivative(y, at);
                 s_1_2.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32939,10 +32978,10 @@ internal static partial class BackwardKernels
             s_0_3.X = mode.Prepare(s_0_3.X, prep);
             dd_0_3.X = mode.Derivative(s_0_3.X);
             s_0_3.X *= sl2;
-            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK);
                 float y = s_0_3.X * 0.6931471805599453f;
                 dd_0_3.X *= score.Derivative(y, at);
                 s_0_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -32951,10 +32990,10 @@ internal static partial class BackwardKernels
             s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
             dd_0_3.Y = mode.Derivative(s_0_3.Y);
             s_0_3.Y *= sl2;
-            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 0));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 0) < seqK)
+            if (features.Alibi) s_0_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_0_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK);
                 float y = s_0_3.Y * 0.6931471805599453f;
                 dd_0_3.Y *= score.Derivative(y, at);
                 s_0_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -32963,10 +33002,10 @@ internal static partial class BackwardKernels
             s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
             dd_0_3.Z = mode.Derivative(s_0_3.Z);
             s_0_3.Z *= sl2;
-            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_0_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK);
                 float y = s_0_3.Z * 0.6931471805599453f;
                 dd_0_3.Z *= score.Derivative(y, at);
                 s_0_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -32975,10 +33014,10 @@ internal static partial class BackwardKernels
             s_0_3.W = mode.Prepare(s_0_3.W, prep);
             dd_0_3.W = mode.Derivative(s_0_3.W);
             s_0_3.W *= sl2;
-            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 8));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 8) < seqK)
+            if (features.Alibi) s_0_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_0_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_0_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK);
                 float y = s_0_3.W * 0.6931471805599453f;
                 dd_0_3.W *= score.Derivative(y, at);
                 s_0_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -32988,10 +33027,10 @@ internal static partial class BackwardKernels
             s_1_3.X = mode.Prepare(s_1_3.X, prep);
             dd_1_3.X = mode.Derivative(s_1_3.X);
             s_1_3.X *= sl2;
-            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_3.X -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_0);
+            if (score.Enabled && col0 + 24 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK);
                 float y = s_1_3.X * 0.6931471805599453f;
                 dd_1_3.X *= score.Derivative(y, at);
                 s_1_3.X = score.Apply(y, at) * 1.4426950408889634f;
@@ -33000,10 +33039,10 @@ internal static partial class BackwardKernels
             s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
             dd_1_3.Y = mode.Derivative(s_1_3.Y);
             s_1_3.Y *= sl2;
-            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 16));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 16) < seqK)
+            if (features.Alibi) s_1_3.Y -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_0);
+            if (score.Enabled && col0 + 25 < seqQ && key_1_0 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK);
                 float y = s_1_3.Y * 0.6931471805599453f;
                 dd_1_3.Y *= score.Derivative(y, at);
                 s_1_3.Y = score.Apply(y, at) * 1.4426950408889634f;
@@ -33012,10 +33051,10 @@ internal static partial class BackwardKernels
             s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
             dd_1_3.Z = mode.Derivative(s_1_3.Z);
             s_1_3.Z *= sl2;
-            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 24 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_3.Z -= alibiSlope * (float)AbsDistance(col0 + 24 + shift, key_1_1);
+            if (score.Enabled && col0 + 24 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK);
                 float y = s_1_3.Z * 0.6931471805599453f;
                 dd_1_3.Z *= score.Derivative(y, at);
                 s_1_3.Z = score.Apply(y, at) * 1.4426950408889634f;
@@ -33024,10 +33063,10 @@ internal static partial class BackwardKernels
             s_1_3.W = mode.Prepare(s_1_3.W, prep);
             dd_1_3.W = mode.Derivative(s_1_3.W);
             s_1_3.W *= sl2;
-            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, (keyBase + 24));
-            if (score.Enabled && col0 + 25 < seqQ && (keyBase + 24) < seqK)
+            if (features.Alibi) s_1_3.W -= alibiSlope * (float)AbsDistance(col0 + 25 + shift, key_1_1);
+            if (score.Enabled && col0 + 25 < seqQ && key_1_1 < seqK)
             {
-                var at = new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK);
+                var at = new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK);
                 float y = s_1_3.W * 0.6931471805599453f;
                 dd_1_3.W *= score.Derivative(y, at);
                 s_1_3.W = score.Apply(y, at) * 1.4426950408889634f;
@@ -33036,38 +33075,38 @@ internal static partial class BackwardKernels
             bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
             if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(kBlock, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
             {
-                s_0_0.X = col0 + 0 >= (qloBase + 0) && col0 + 0 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 0), seqQ, seqK)))) ? s_0_0.X : 0f;
-                s_0_0.Y = col0 + 1 >= (qloBase + 0) && col0 + 1 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 0), seqQ, seqK)))) ? s_0_0.Y : 0f;
-                s_0_0.Z = col0 + 0 >= (qloBase + 8) && col0 + 0 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 8), seqQ, seqK)))) ? s_0_0.Z : 0f;
-                s_0_0.W = col0 + 1 >= (qloBase + 8) && col0 + 1 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 8), seqQ, seqK)))) ? s_0_0.W : 0f;
-                s_0_1.X = col0 + 8 >= (qloBase + 0) && col0 + 8 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 0), seqQ, seqK)))) ? s_0_1.X : 0f;
-                s_0_1.Y = col0 + 9 >= (qloBase + 0) && col0 + 9 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 0), seqQ, seqK)))) ? s_0_1.Y : 0f;
-                s_0_1.Z = col0 + 8 >= (qloBase + 8) && col0 + 8 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 8), seqQ, seqK)))) ? s_0_1.Z : 0f;
-                s_0_1.W = col0 + 9 >= (qloBase + 8) && col0 + 9 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 8), seqQ, seqK)))) ? s_0_1.W : 0f;
-                s_0_2.X = col0 + 16 >= (qloBase + 0) && col0 + 16 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 0), seqQ, seqK)))) ? s_0_2.X : 0f;
-                s_0_2.Y = col0 + 17 >= (qloBase + 0) && col0 + 17 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 0), seqQ, seqK)))) ? s_0_2.Y : 0f;
-                s_0_2.Z = col0 + 16 >= (qloBase + 8) && col0 + 16 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 8), seqQ, seqK)))) ? s_0_2.Z : 0f;
-                s_0_2.W = col0 + 17 >= (qloBase + 8) && col0 + 17 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 8), seqQ, seqK)))) ? s_0_2.W : 0f;
-                s_0_3.X = col0 + 24 >= (qloBase + 0) && col0 + 24 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 0), seqQ, seqK)))) ? s_0_3.X : 0f;
-                s_0_3.Y = col0 + 25 >= (qloBase + 0) && col0 + 25 <= ((hiddenRows & 1) != 0 ? -1 : qhiBase + 0) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 0), seqQ, seqK)))) ? s_0_3.Y : 0f;
-                s_0_3.Z = col0 + 24 >= (qloBase + 8) && col0 + 24 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 8), seqQ, seqK)))) ? s_0_3.Z : 0f;
-                s_0_3.W = col0 + 25 >= (qloBase + 8) && col0 + 25 <= ((hiddenRows & 2) != 0 ? -1 : qhiBase + 8) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 8), seqQ, seqK)))) ? s_0_3.W : 0f;
-                s_1_0.X = col0 + 0 >= (qloBase + 16) && col0 + 0 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 16), seqQ, seqK)))) ? s_1_0.X : 0f;
-                s_1_0.Y = col0 + 1 >= (qloBase + 16) && col0 + 1 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 16), seqQ, seqK)))) ? s_1_0.Y : 0f;
-                s_1_0.Z = col0 + 0 >= (qloBase + 24) && col0 + 0 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, (keyBase + 24), seqQ, seqK)))) ? s_1_0.Z : 0f;
-                s_1_0.W = col0 + 1 >= (qloBase + 24) && col0 + 1 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, (keyBase + 24), seqQ, seqK)))) ? s_1_0.W : 0f;
-                s_1_1.X = col0 + 8 >= (qloBase + 16) && col0 + 8 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 16), seqQ, seqK)))) ? s_1_1.X : 0f;
-                s_1_1.Y = col0 + 9 >= (qloBase + 16) && col0 + 9 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 16), seqQ, seqK)))) ? s_1_1.Y : 0f;
-                s_1_1.Z = col0 + 8 >= (qloBase + 24) && col0 + 8 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, (keyBase + 24), seqQ, seqK)))) ? s_1_1.Z : 0f;
-                s_1_1.W = col0 + 9 >= (qloBase + 24) && col0 + 9 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, (keyBase + 24), seqQ, seqK)))) ? s_1_1.W : 0f;
-                s_1_2.X = col0 + 16 >= (qloBase + 16) && col0 + 16 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 16), seqQ, seqK)))) ? s_1_2.X : 0f;
-                s_1_2.Y = col0 + 17 >= (qloBase + 16) && col0 + 17 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 16), seqQ, seqK)))) ? s_1_2.Y : 0f;
-                s_1_2.Z = col0 + 16 >= (qloBase + 24) && col0 + 16 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, (keyBase + 24), seqQ, seqK)))) ? s_1_2.Z : 0f;
-                s_1_2.W = col0 + 17 >= (qloBase + 24) && col0 + 17 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, (keyBase + 24), seqQ, seqK)))) ? s_1_2.W : 0f;
-                s_1_3.X = col0 + 24 >= (qloBase + 16) && col0 + 24 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 16), seqQ, seqK)))) ? s_1_3.X : 0f;
-                s_1_3.Y = col0 + 25 >= (qloBase + 16) && col0 + 25 <= ((hiddenRows & 4) != 0 ? -1 : qhiBase + 16) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 16), seqQ, seqK)))) ? s_1_3.Y : 0f;
-                s_1_3.Z = col0 + 24 >= (qloBase + 24) && col0 + 24 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, (keyBase + 24), seqQ, seqK)))) ? s_1_3.Z : 0f;
-                s_1_3.W = col0 + 25 >= (qloBase + 24) && col0 + 25 <= ((hiddenRows & 8) != 0 ? -1 : qhiBase + 24) && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, (keyBase + 24), seqQ, seqK)))) ? s_1_3.W : 0f;
+                s_0_0.X = col0 + 0 >= qlo_0_0 && col0 + 0 <= qhi_0_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_0, seqQ, seqK)))) ? s_0_0.X : 0f;
+                s_0_0.Y = col0 + 1 >= qlo_0_0 && col0 + 1 <= qhi_0_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_0, seqQ, seqK)))) ? s_0_0.Y : 0f;
+                s_0_0.Z = col0 + 0 >= qlo_0_1 && col0 + 0 <= qhi_0_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_0_1, seqQ, seqK)))) ? s_0_0.Z : 0f;
+                s_0_0.W = col0 + 1 >= qlo_0_1 && col0 + 1 <= qhi_0_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_0_1, seqQ, seqK)))) ? s_0_0.W : 0f;
+                s_0_1.X = col0 + 8 >= qlo_0_0 && col0 + 8 <= qhi_0_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_0, seqQ, seqK)))) ? s_0_1.X : 0f;
+                s_0_1.Y = col0 + 9 >= qlo_0_0 && col0 + 9 <= qhi_0_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_0, seqQ, seqK)))) ? s_0_1.Y : 0f;
+                s_0_1.Z = col0 + 8 >= qlo_0_1 && col0 + 8 <= qhi_0_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_0_1, seqQ, seqK)))) ? s_0_1.Z : 0f;
+                s_0_1.W = col0 + 9 >= qlo_0_1 && col0 + 9 <= qhi_0_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_0_1, seqQ, seqK)))) ? s_0_1.W : 0f;
+                s_0_2.X = col0 + 16 >= qlo_0_0 && col0 + 16 <= qhi_0_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_0, seqQ, seqK)))) ? s_0_2.X : 0f;
+                s_0_2.Y = col0 + 17 >= qlo_0_0 && col0 + 17 <= qhi_0_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_0, seqQ, seqK)))) ? s_0_2.Y : 0f;
+                s_0_2.Z = col0 + 16 >= qlo_0_1 && col0 + 16 <= qhi_0_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_0_1, seqQ, seqK)))) ? s_0_2.Z : 0f;
+                s_0_2.W = col0 + 17 >= qlo_0_1 && col0 + 17 <= qhi_0_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_0_1, seqQ, seqK)))) ? s_0_2.W : 0f;
+                s_0_3.X = col0 + 24 >= qlo_0_0 && col0 + 24 <= qhi_0_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_0, seqQ, seqK)))) ? s_0_3.X : 0f;
+                s_0_3.Y = col0 + 25 >= qlo_0_0 && col0 + 25 <= qhi_0_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_0, seqQ, seqK)))) ? s_0_3.Y : 0f;
+                s_0_3.Z = col0 + 24 >= qlo_0_1 && col0 + 24 <= qhi_0_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_0_1, seqQ, seqK)))) ? s_0_3.Z : 0f;
+                s_0_3.W = col0 + 25 >= qlo_0_1 && col0 + 25 <= qhi_0_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_0_1, seqQ, seqK)))) ? s_0_3.W : 0f;
+                s_1_0.X = col0 + 0 >= qlo_1_0 && col0 + 0 <= qhi_1_0 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_0, seqQ, seqK)))) ? s_1_0.X : 0f;
+                s_1_0.Y = col0 + 1 >= qlo_1_0 && col0 + 1 <= qhi_1_0 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_0, seqQ, seqK)))) ? s_1_0.Y : 0f;
+                s_1_0.Z = col0 + 0 >= qlo_1_1 && col0 + 0 <= qhi_1_1 && (!userMask || (col0 + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 0, key_1_1, seqQ, seqK)))) ? s_1_0.Z : 0f;
+                s_1_0.W = col0 + 1 >= qlo_1_1 && col0 + 1 <= qhi_1_1 && (!userMask || (col0 + 1 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 1, key_1_1, seqQ, seqK)))) ? s_1_0.W : 0f;
+                s_1_1.X = col0 + 8 >= qlo_1_0 && col0 + 8 <= qhi_1_0 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_0, seqQ, seqK)))) ? s_1_1.X : 0f;
+                s_1_1.Y = col0 + 9 >= qlo_1_0 && col0 + 9 <= qhi_1_0 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_0, seqQ, seqK)))) ? s_1_1.Y : 0f;
+                s_1_1.Z = col0 + 8 >= qlo_1_1 && col0 + 8 <= qhi_1_1 && (!userMask || (col0 + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 8, key_1_1, seqQ, seqK)))) ? s_1_1.Z : 0f;
+                s_1_1.W = col0 + 9 >= qlo_1_1 && col0 + 9 <= qhi_1_1 && (!userMask || (col0 + 9 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 9, key_1_1, seqQ, seqK)))) ? s_1_1.W : 0f;
+                s_1_2.X = col0 + 16 >= qlo_1_0 && col0 + 16 <= qhi_1_0 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_0, seqQ, seqK)))) ? s_1_2.X : 0f;
+                s_1_2.Y = col0 + 17 >= qlo_1_0 && col0 + 17 <= qhi_1_0 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_0, seqQ, seqK)))) ? s_1_2.Y : 0f;
+                s_1_2.Z = col0 + 16 >= qlo_1_1 && col0 + 16 <= qhi_1_1 && (!userMask || (col0 + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 16, key_1_1, seqQ, seqK)))) ? s_1_2.Z : 0f;
+                s_1_2.W = col0 + 17 >= qlo_1_1 && col0 + 17 <= qhi_1_1 && (!userMask || (col0 + 17 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 17, key_1_1, seqQ, seqK)))) ? s_1_2.W : 0f;
+                s_1_3.X = col0 + 24 >= qlo_1_0 && col0 + 24 <= qhi_1_0 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_0, seqQ, seqK)))) ? s_1_3.X : 0f;
+                s_1_3.Y = col0 + 25 >= qlo_1_0 && col0 + 25 <= qhi_1_0 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_0, seqQ, seqK)))) ? s_1_3.Y : 0f;
+                s_1_3.Z = col0 + 24 >= qlo_1_1 && col0 + 24 <= qhi_1_1 && (!userMask || (col0 + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 24, key_1_1, seqQ, seqK)))) ? s_1_3.Z : 0f;
+                s_1_3.W = col0 + 25 >= qlo_1_1 && col0 + 25 <= qhi_1_1 && (!userMask || (col0 + 25 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, col0 + 25, key_1_1, seqQ, seqK)))) ? s_1_3.W : 0f;
             }
 
             // Dropout keep bits (the CPU's Philox bits), one bit per element until dSᵀ needs them again.
@@ -33077,7 +33116,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 8) : (keyBase + 0)) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_0_1 : key_0_0) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -33095,7 +33134,7 @@ internal static partial class BackwardKernels
             if (features.Dropout)
             {
                 int dj = g & 3;
-                uint dkeyQuad = (uint)((dj & 2) != 0 ? (keyBase + 24) : (keyBase + 16)) >> 2;
+                uint dkeyQuad = (uint)((dj & 2) != 0 ? key_1_1 : key_1_0) >> 2;
                 uint dquery = (uint)(col0 + (dj & 1));
                 uint dkeep2 = (dj & 2) != 0 ? 0xCCCCCCCCu : 0x33333333u;
                 uint dkeep1 = (dj & 1) != 0 ? 0xAAAAAAAAu : 0x55555555u;
@@ -33452,9 +33491,9 @@ internal static partial class BackwardKernels
         // Epilogue: dK = scale·Σ dSᵀ·Q, dV = Σ Pᵀ·dO/(1 − p), stored for the keys and head dims that exist.
         PtxOps.WaitGroup0();
         float kScale = p.Scale;
-        if ((keyBase + 0) < seqK)
+        if (key_0_0 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 0)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_0_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.Y * kScale); }
@@ -33492,9 +33531,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_0_5.X * dropScale, dv_0_5.Y * dropScale));
             }
         }
-        if ((keyBase + 8) < seqK)
+        if (key_0_1 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 8)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_0_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_0_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_0_0.W * kScale); }
@@ -33532,9 +33571,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_0_5.Z * dropScale, dv_0_5.W * dropScale));
             }
         }
-        if ((keyBase + 16) < seqK)
+        if (key_1_0 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 16)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_1_0) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.X * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.Y * kScale); }
@@ -33572,9 +33611,9 @@ internal static partial class BackwardKernels
                 if (dimCol0 + 40 < p.HeadDim) PtxOps.StoreWord(p.DV + (ulong)((rowElement + 40) * 2), kind.Pack(dv_1_5.X * dropScale, dv_1_5.Y * dropScale));
             }
         }
-        if ((keyBase + 24) < seqK)
+        if (key_1_1 < seqK)
         {
-            long rowElement = (kTok0 + (keyBase + 24)) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
+            long rowElement = (kTok0 + key_1_1) * p.KvHeads * p.HeadDim + (long)kvHead * p.HeadDim + dimCol0 + 2 * t;
             if (p.DkFloat != 0)
             {
                 { PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4), dk_1_0.Z * kScale); PtxOps.StoreFloat(p.DK + (ulong)((rowElement + 0) * 4 + 4), dk_1_0.W * kScale); }
