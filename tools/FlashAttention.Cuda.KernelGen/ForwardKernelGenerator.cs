@@ -473,10 +473,10 @@ public static class ForwardKernelGenerator
         w.Line();
         w.Line("// Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.");
         w.Line("PtxOps.WaitGroup0();");
-        w.Line("ulong oBase = p.O + (ulong)qOffset;");
-        w.Line("// fp32 storage: the same rows with 4-byte elements.");
-        w.Line("ulong oBaseF = p.O + (ulong)(qOffset * 2);");
-        w.Line("long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;");
+        w.Line("// Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its");
+        w.Line("// first token, its length) would stay live in registers through the whole key loop, and the loop was measured");
+        w.Line("// 6 % slower with them (docs/benchmarks.md, run 12).");
+        EmitEpilogueIndices(w, c);
         w.Line("ulong lseBase = p.Lse + (ulong)(lseRow * 4);");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)
@@ -487,12 +487,12 @@ public static class ForwardKernelGenerator
                 w.Line($"l_{r} += PtxOps.ShuffleXor(l_{r}, 2);");
                 w.Line("// l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.");
                 w.Line($"float inv_{r} = l_{r} != 0f ? (features.Dropout ? p.DropScale : 1f) / l_{r} : 0f;");
-                w.Line($"int row_{r} = rowBase + {mt * 16 + h * 8};");
-                w.Line($"if (row_{r} < seqQ)");
+                w.Line($"int row_{r} = eRowBase + {mt * 16 + h * 8};");
+                w.Line($"if (row_{r} < eSeqQ)");
                 w.Open();
                 w.Line("if (p.FloatOutput != 0)");
                 w.Open();
-                w.Line($"ulong outF_{r} = oBaseF + (ulong)((row_{r} - qStart) * qRowStride * 2 + 8 * t);");
+                w.Line($"ulong outF_{r} = p.O + (ulong)(((eTok0 + row_{r}) * eRowStride + eHeadOffset) * 2 + 8 * et);");
                 for (int dt = 0; dt < dTiles; dt++)
                 {
                     string store = $"{{ PtxOps.StoreFloat(outF_{r} + {dt * 32}ul, o_{mt}_{dt}.{a} * inv_{r}); PtxOps.StoreFloat(outF_{r} + {dt * 32 + 4}ul, o_{mt}_{dt}.{b} * inv_{r}); }}";
@@ -501,14 +501,14 @@ public static class ForwardKernelGenerator
                 w.Close();
                 w.Line("else");
                 w.Open();
-                w.Line($"ulong out_{r} = oBase + (ulong)((row_{r} - qStart) * qRowStride + 4 * t);");
+                w.Line($"ulong out_{r} = p.O + (ulong)((eTok0 + row_{r}) * eRowStride + eHeadOffset + 4 * et);");
                 for (int dt = 0; dt < dTiles; dt++)
                 {
                     string store = $"PtxOps.StoreWord(out_{r} + {dt * 16}ul, kind.Pack(o_{mt}_{dt}.{a} * inv_{r}, o_{mt}_{dt}.{b} * inv_{r}));";
                     w.Line(dt * 8 < minDim ? store : $"if ({dt * 8} < p.HeadDim) {store}");
                 }
                 w.Close();
-                w.Line("if (t == 0)");
+                w.Line("if (et == 0)");
                 w.Open();
                 w.Line($"float lse_{r} = l_{r} != 0f ? (m_{r} + PtxOps.Log2(l_{r})) * 0.6931471805599453f : float.PositiveInfinity;");
                 w.Line($"PtxOps.StoreFloat(lseBase + (ulong)(row_{r} * 4), lse_{r});");
@@ -516,6 +516,31 @@ public static class ForwardKernelGenerator
                 w.Close();
             }
         w.Close();
+    }
+
+    /// <summary>
+    /// The epilogue's indices, derived again from the parameters and the grid: eSeqQ, eTok0 (this sequence's first token
+    /// row), eRowStride and eHeadOffset (bytes), eRowBase (the row of accumulator element 0 of m-tile 0), et (the lane's
+    /// column pair) and lseRow (the LSE index of token row 0 of this sequence).
+    /// </summary>
+    private static void EmitEpilogueIndices(CodeWriter w, ForwardConfig c)
+    {
+        w.Line("int eBatch = Grid.IdxZ;");
+        w.Line("int eHead = Grid.IdxY;");
+        w.Line("int eSeqQ = p.SeqQ;");
+        w.Line("long eTok0 = (long)eBatch * p.SeqQ;");
+        w.Line("if (p.CuQ != 0)");
+        w.Open();
+        w.Line("int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));");
+        w.Line("eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;");
+        w.Line("eTok0 = eq0;");
+        w.Close();
+        w.Line("long eRowStride = (long)p.Heads * (p.HeadDim * 2);");
+        w.Line("long eHeadOffset = (long)eHead * (p.HeadDim * 2);");
+        w.Line("int eLane = Group.IdxX & 31;");
+        w.Line($"int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * {16 * c.MTiles} + (eLane >> 2);");
+        w.Line("int et = eLane & 3;");
+        w.Line("long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;");
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal static class Bench
 {
     private const int Tokens = 16384, ModelDim = 2048, Warmup = 3, Repeats = 15;
 
-    public static JsonArray Run(CudaAttention cuda, IReadOnlyList<ForwardVariant> variants, int[] lengths, bool alsoFp16)
+    public static JsonArray Run(CudaAttention cuda, IReadOnlyList<ForwardVariant> variants, int[] lengths, bool alsoFp16, bool features = true)
     {
         var rows = new JsonArray();
         long elements = (long)Tokens * ModelDim;
@@ -25,7 +25,8 @@ internal static class Bench
         RunType<BFloat16>(cuda, variants, lengths, values, rows);
         if (alsoFp16)
             RunType<Half>(cuda, variants, [2048, 8192], values, rows);
-        RunFeatures(cuda, values, rows);
+        if (features)
+            RunFeatures(cuda, values, rows);
         return rows;
     }
 

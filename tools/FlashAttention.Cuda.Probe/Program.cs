@@ -8,6 +8,8 @@ using FlashAttention.Cuda.Probe;
 //   ptx DIR [--all-features]         compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
+//       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
+//       without the ALiBi/dropout rows)
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -72,7 +74,8 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         var defaults = CudaAttention.KernelHeadDims.SelectMany(d =>
             CudaAttention.DefaultBackward(d, atomicDq: false).Kv.Append(CudaAttention.DefaultBackward(d, atomicDq: false).Dq!)
                 .Concat(CudaAttention.DefaultBackward(d, atomicDq: true).Kv)).ToHashSet();
-        foreach (var v in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants))
+        // --jit-forward: the forward variants named by --variants only.
+        foreach (var v in Flag("--jit-forward") ? [] : BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants))
         {
             if ((kind == typeof(Fp16Kind) || defaultsOnly) && !defaults.Contains(v) && !BackwardKernels.SoftmaxVariants.Contains(v))
                 continue;
@@ -151,8 +154,9 @@ if (!Flag("--no-bwd-bench"))
 
 if (!Flag("--no-bench"))
 {
-    int[] lengths = Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
-    var rows = Bench.Run(cuda, variants, lengths, alsoFp16: !Flag("--quick"));
+    int[] lengths = Option("--lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray()
+        : Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
+    var rows = Bench.Run(cuda, variants, lengths, alsoFp16: !Flag("--quick") && !Flag("--bf16-only"), features: !Flag("--no-features"));
     report["bench"] = rows;
     Save();
     Console.WriteLine();

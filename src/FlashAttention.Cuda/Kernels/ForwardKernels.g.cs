@@ -1257,21 +1257,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 if (8 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 if (16 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -1279,13 +1294,13 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 if (8 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 if (16 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
                 if (24 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 48ul, kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -1295,12 +1310,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 if (8 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 if (16 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -1308,13 +1323,13 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 if (8 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 if (16 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
                 if (24 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 48ul, kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -1324,12 +1339,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 if (8 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 if (16 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -1337,13 +1352,13 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 if (8 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 if (16 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
                 if (24 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 48ul, kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -1353,12 +1368,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 if (8 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 if (16 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -1366,13 +1381,13 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 if (8 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 if (16 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
                 if (24 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 48ul, kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -2736,21 +2751,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -2762,7 +2792,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -2772,7 +2802,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -2782,12 +2812,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -2799,7 +2829,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -2809,7 +2839,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -2819,12 +2849,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -2836,7 +2866,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -2846,7 +2876,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -2856,12 +2886,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -2873,7 +2903,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -2883,7 +2913,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -4246,21 +4276,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -4272,7 +4317,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -4282,7 +4327,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -4292,12 +4337,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -4309,7 +4354,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -4319,7 +4364,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -4329,12 +4374,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -4346,7 +4391,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -4356,7 +4401,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -4366,12 +4411,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -4383,7 +4428,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -4393,7 +4438,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -5982,21 +6027,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -6012,7 +6072,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -6026,7 +6086,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 160ul, kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 176ul, kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -6036,12 +6096,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -6057,7 +6117,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -6071,7 +6131,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 160ul, kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 176ul, kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -6081,12 +6141,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -6102,7 +6162,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -6116,7 +6176,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 160ul, kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 176ul, kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -6126,12 +6186,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -6147,7 +6207,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -6161,7 +6221,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 160ul, kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 176ul, kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -7575,21 +7635,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -7609,7 +7684,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -7627,7 +7702,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -7637,12 +7712,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -7662,7 +7737,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -7680,7 +7755,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -7690,12 +7765,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -7715,7 +7790,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -7733,7 +7808,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -7743,12 +7818,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -7768,7 +7843,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -7786,7 +7861,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -8917,21 +8992,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -8951,7 +9041,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -8969,7 +9059,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -8979,12 +9069,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -9004,7 +9094,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -9022,7 +9112,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -9032,12 +9122,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -9057,7 +9147,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -9075,7 +9165,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -9085,12 +9175,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -9110,7 +9200,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -9128,7 +9218,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -10509,21 +10599,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -10535,7 +10640,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -10545,7 +10650,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 96ul, kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 112ul, kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -10555,12 +10660,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -10572,7 +10677,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -10582,7 +10687,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 96ul, kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 112ul, kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -10592,12 +10697,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -10609,7 +10714,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -10619,7 +10724,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 96ul, kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 112ul, kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -10629,12 +10734,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -10646,7 +10751,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -10656,7 +10761,7 @@ internal static partial class ForwardKernels
                 if (48 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 96ul, kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
                 if (56 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 112ul, kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -12087,21 +12192,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -12121,7 +12241,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -12139,7 +12259,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -12149,12 +12269,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -12174,7 +12294,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -12192,7 +12312,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -12202,12 +12322,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -12227,7 +12347,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -12245,7 +12365,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -12255,12 +12375,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -12280,7 +12400,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -12298,7 +12418,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -14012,21 +14132,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -14046,7 +14181,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -14064,7 +14199,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -14074,12 +14209,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -14099,7 +14234,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -14117,7 +14252,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -14127,12 +14262,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -14152,7 +14287,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -14170,7 +14305,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -14180,12 +14315,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -14205,7 +14340,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -14223,7 +14358,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -15238,21 +15373,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 16 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -15288,7 +15438,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -15322,7 +15472,7 @@ internal static partial class ForwardKernels
                 if (240 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 480ul, kind.Pack(o_0_30.X * inv_0_0, o_0_30.Y * inv_0_0));
                 if (248 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 496ul, kind.Pack(o_0_31.X * inv_0_0, o_0_31.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -15332,12 +15482,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -15373,7 +15523,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -15407,7 +15557,7 @@ internal static partial class ForwardKernels
                 if (240 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 480ul, kind.Pack(o_0_30.Z * inv_0_1, o_0_30.W * inv_0_1));
                 if (248 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 496ul, kind.Pack(o_0_31.Z * inv_0_1, o_0_31.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -16555,21 +16705,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -16589,7 +16754,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -16607,7 +16772,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 224ul, kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 240ul, kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -16617,12 +16782,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -16642,7 +16807,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -16660,7 +16825,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 224ul, kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 240ul, kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -16670,12 +16835,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -16695,7 +16860,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -16713,7 +16878,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 224ul, kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 240ul, kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -16723,12 +16888,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -16748,7 +16913,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -16766,7 +16931,7 @@ internal static partial class ForwardKernels
                 if (112 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 224ul, kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
                 if (120 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 240ul, kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
@@ -18338,21 +18503,36 @@ internal static partial class ForwardKernels
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
         PtxOps.WaitGroup0();
-        ulong oBase = p.O + (ulong)qOffset;
-        // fp32 storage: the same rows with 4-byte elements.
-        ulong oBaseF = p.O + (ulong)(qOffset * 2);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = Grid.IdxY;
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (p.CuQ != 0)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
-        int row_0_0 = rowBase + 0;
-        if (row_0_0 < seqQ)
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_0 = oBaseF + (ulong)((row_0_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
                 { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
@@ -18368,7 +18548,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_0 = oBase + (ulong)((row_0_0 - qStart) * qRowStride + 4 * t);
+                ulong out_0_0 = p.O + (ulong)((eTok0 + row_0_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_0 + 0ul, kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 16ul, kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
                 PtxOps.StoreWord(out_0_0 + 32ul, kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
@@ -18382,7 +18562,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 160ul, kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_0_0 + 176ul, kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
@@ -18392,12 +18572,12 @@ internal static partial class ForwardKernels
         l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
-        int row_0_1 = rowBase + 8;
-        if (row_0_1 < seqQ)
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_0_1 = oBaseF + (ulong)((row_0_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
                 { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
@@ -18413,7 +18593,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_0_1 = oBase + (ulong)((row_0_1 - qStart) * qRowStride + 4 * t);
+                ulong out_0_1 = p.O + (ulong)((eTok0 + row_0_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_0_1 + 0ul, kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 16ul, kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
                 PtxOps.StoreWord(out_0_1 + 32ul, kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
@@ -18427,7 +18607,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 160ul, kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_0_1 + 176ul, kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
@@ -18437,12 +18617,12 @@ internal static partial class ForwardKernels
         l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
-        int row_1_0 = rowBase + 16;
-        if (row_1_0 < seqQ)
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_0 = oBaseF + (ulong)((row_1_0 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
                 { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
@@ -18458,7 +18638,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_0 = oBase + (ulong)((row_1_0 - qStart) * qRowStride + 4 * t);
+                ulong out_1_0 = p.O + (ulong)((eTok0 + row_1_0) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_0 + 0ul, kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 16ul, kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
                 PtxOps.StoreWord(out_1_0 + 32ul, kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
@@ -18472,7 +18652,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 160ul, kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_1_0 + 176ul, kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
@@ -18482,12 +18662,12 @@ internal static partial class ForwardKernels
         l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
         // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
         float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
-        int row_1_1 = rowBase + 24;
-        if (row_1_1 < seqQ)
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
         {
             if (p.FloatOutput != 0)
             {
-                ulong outF_1_1 = oBaseF + (ulong)((row_1_1 - qStart) * qRowStride * 2 + 8 * t);
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
                 { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
                 { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
@@ -18503,7 +18683,7 @@ internal static partial class ForwardKernels
             }
             else
             {
-                ulong out_1_1 = oBase + (ulong)((row_1_1 - qStart) * qRowStride + 4 * t);
+                ulong out_1_1 = p.O + (ulong)((eTok0 + row_1_1) * eRowStride + eHeadOffset + 4 * et);
                 PtxOps.StoreWord(out_1_1 + 0ul, kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 16ul, kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
                 PtxOps.StoreWord(out_1_1 + 32ul, kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
@@ -18517,7 +18697,7 @@ internal static partial class ForwardKernels
                 if (80 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 160ul, kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
                 if (88 < p.HeadDim) PtxOps.StoreWord(out_1_1 + 176ul, kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
             }
-            if (t == 0)
+            if (et == 0)
             {
                 float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
                 PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
