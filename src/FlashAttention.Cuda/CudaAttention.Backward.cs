@@ -257,7 +257,7 @@ public sealed partial class CudaAttention
             CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Fork, defaultStream), "cuEventRecord");
             CudaModule.StreamWaitEvent(side.Side, side.Fork);
             var dqv = set.Dq!;
-            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), dqv.Name, dqv.Threads, dqv.SharedBytes);
+            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
             Launch(kernel, (blocks, problem.Heads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges, side.Side);
             CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Join, side.Side), "cuEventRecord");
@@ -266,7 +266,7 @@ public sealed partial class CudaAttention
         // 2. dK and dV per key block (head dim 256: a dV pass and a dK pass), with dQ by atomics when fused.
         foreach (var kv in set.Stages.HasFlag(BackwardStages.KeyValue) ? set.Kv : [])
         {
-            var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), kv.Name, kv.Threads, kv.SharedBytes);
+            var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), kv.Name, kv.Threads, kv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqK, kv.BlockN);
             Launch(kernel, (blocks, problem.KvHeads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges);
         }
@@ -290,7 +290,7 @@ public sealed partial class CudaAttention
         else
         {
             var dqv = set.Dq!;
-            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask)), dqv.Name, dqv.Threads, dqv.SharedBytes);
+            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
             Launch(kernel, (blocks, problem.Heads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges);
         }

@@ -146,6 +146,9 @@ public sealed partial class CudaAttention
     internal static IEnumerable<ForwardVariant> DefaultVariants(int headDim) =>
         new[] { DefaultVariant(headDim), DefaultVariant(headDim, dropout: true), DefaultVariant(headDim, alibi: true) }.Distinct();
 
+    /// <summary>The token layout the attention kernels are instantiated for: packed (cu_seqlens) or dense.</summary>
+    private static Type Layout(AttentionProblem problem) => problem.Packed ? typeof(PackedLayout) : typeof(DenseLayout);
+
     /// <summary>The returned-softmax kernel for a head dim.</summary>
     internal static BackwardVariant SoftmaxVariant(int headDim)
     {
@@ -194,7 +197,7 @@ public sealed partial class CudaAttention
         var parameters = ForwardParameters(variant, problem, inputs.Q, inputs.K, inputs.V, Address(output), Address(lse), shared,
             floatOutput: typeof(T) == typeof(float));
         var ranges = inputs.Ranges.Concat(shared.Ranges).Append(Range(output)).Append(Range(lse)).ToArray();
-        var kernel = GetKernel(variant.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask)),
+        var kernel = GetKernel(variant.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask), Layout(problem)),
             variant.Name, variant.Threads, variant.SharedBytes);
         var mods = new ModPair<TScore, TMask>(scoreMod, maskMod);
         Launch(kernel, (parameters.QueryBlocks, problem.Heads, problem.Batch), parameters, mods, ranges);
@@ -205,7 +208,7 @@ public sealed partial class CudaAttention
             softmax.MemSetToZero(Accelerator.DefaultStream);
             var sv = SoftmaxVariant(problem.HeadDim);
             var sp = BackwardParameters(problem, 0, inputs.Q, inputs.K, 0, 0, Address(lse), 0, Address(softmax), 0, 0, 0, 0, 0, shared);
-            var softmaxKernel = GetKernel(sv.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask)),
+            var softmaxKernel = GetKernel(sv.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask), Layout(problem)),
                 sv.Name, sv.Threads, sv.SharedBytes);
             Launch(softmaxKernel, (BlockInfo.BlockCount(problem.MaxSeqQ, sv.BlockM), problem.Heads, problem.Batch), sp, mods,
                 ranges.Append(Range(softmax)).ToArray());

@@ -262,9 +262,9 @@ public static partial class BackwardKernelGenerator
             : "/// dQ is left to the dQ kernel.");
         w.Line($"/// K/V fragments: {(c.KvInRegisters ? "in registers" : "re-read from shared memory")}.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) " +
                "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
-               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout");
         w.Open();
         w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         if (c.FusedDq)
@@ -275,6 +275,7 @@ public static partial class BackwardKernelGenerator
         w.Line("var features = default(TFeatures);");
         w.Line("var score = mods.Score;");
         w.Line("var mask = mods.Mask;");
+        w.Line("var layout = default(TLayout);");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -285,7 +286,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int kBlock = Grid.IdxX;");
         w.Line("int kvHead = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
-        ForwardKernelGenerator.EmitSequence(w);
+        ForwardKernelGenerator.EmitSequence(w, "layout.Packed");
         w.Line("int kStart = kBlock * BlockN;");
         w.Line("if (kStart >= seqK)");
         w.Line("    return;");
@@ -664,9 +665,9 @@ public static partial class BackwardKernelGenerator
         w.Line("/// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.");
         w.Line($"/// Q/dO fragments: {(c.FragmentsInRegisters ? "loaded once into registers" : "re-read from shared memory")}.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) " +
                "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
-               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout");
         w.Open();
         w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         w.Line("const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;");
@@ -675,6 +676,7 @@ public static partial class BackwardKernelGenerator
         w.Line("var features = default(TFeatures);");
         w.Line("var score = mods.Score;");
         w.Line("var mask = mods.Mask;");
+        w.Line("var layout = default(TLayout);");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -686,7 +688,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int head = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
         w.Line("int kvHead = head / p.GroupSize;");
-        ForwardKernelGenerator.EmitSequence(w);
+        ForwardKernelGenerator.EmitSequence(w, "layout.Packed");
         w.Line("int qStart = qBlock * BlockM;");
         w.Line("if (qStart >= seqQ)");
         w.Line("    return;");
@@ -917,9 +919,9 @@ public static partial class BackwardKernelGenerator
         w.Line($"/// they can see ({c.BlockN} keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],");
         w.Line("/// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).");
         w.Line("/// </summary>");
-        w.Line($"public static void {sc.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+        w.Line($"public static void {sc.Name}<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) " +
                "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
-               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout");
         w.Open();
         w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         w.Line("const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;");
@@ -928,6 +930,7 @@ public static partial class BackwardKernelGenerator
         w.Line("var features = default(TFeatures);");
         w.Line("var score = mods.Score;");
         w.Line("var mask = mods.Mask;");
+        w.Line("var layout = default(TLayout);");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -939,7 +942,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int head = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
         w.Line("int kvHead = head / p.GroupSize;");
-        ForwardKernelGenerator.EmitSequence(w);
+        ForwardKernelGenerator.EmitSequence(w, "layout.Packed");
         w.Line("int qStart = qBlock * BlockM;");
         w.Line("if (qStart >= seqQ)");
         w.Line("    return;");
@@ -978,7 +981,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int rowBase = qStart + warpRow + g;");
         w.Line("float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;");
         w.Line("uint dropHead = (uint)(batch * p.Heads + head);");
-        w.Line("long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;");
+        w.Line("long lseRow = layout.Packed ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;");
         w.Line("ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);");
         for (int mt = 0; mt < c.MTiles; mt++)
             for (int h = 0; h < 2; h++)

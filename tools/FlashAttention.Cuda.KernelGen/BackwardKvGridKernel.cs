@@ -72,9 +72,9 @@ public static partial class BackwardKernelGenerator
         w.Line($"/// {c.QueriesPerWarp}·j … and writes Pᵀ and dSᵀ to shared memory; phase 2, after a barrier, it accumulates dV += Pᵀ·dO and");
         w.Line($"/// dK += dSᵀ·Q for the same keys × head dims {c.DimsPerWarp}·j …, in registers. dQ is left to the dQ kernel.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) " +
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) " +
                "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
-               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout");
         w.Open();
         w.Line($"const int RowBytes = {rb}, BlockM = {c.BlockM}, BlockN = {c.BlockN}, SRowBytes = {sRowBytes};");
         w.Line("const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4, SBytes = BlockN * SRowBytes;");
@@ -83,6 +83,7 @@ public static partial class BackwardKernelGenerator
         w.Line("var features = default(TFeatures);");
         w.Line("var score = mods.Score;");
         w.Line("var mask = mods.Mask;");
+        w.Line("var layout = default(TLayout);");
         w.Line("int tid = Group.IdxX;");
         w.Line("int lane = tid & 31;");
         w.Line("int warp = tid >> 5;");
@@ -95,7 +96,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int kBlock = Grid.IdxX;");
         w.Line("int kvHead = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
-        ForwardKernelGenerator.EmitSequence(w);
+        ForwardKernelGenerator.EmitSequence(w, "layout.Packed");
         w.Line("int kStart = kBlock * BlockN;");
         w.Line("if (kStart >= seqK)");
         w.Line("    return;");

@@ -128,9 +128,9 @@ public static class ForwardKernelGenerator
         w.Line("/// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.");
         w.Line($"/// Q fragments: {(c.QInRegisters ? "loaded once into registers" : "re-read from shared memory for every key tile")}.");
         w.Line("/// </summary>");
-        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) " +
+        w.Line($"public static void {c.Name}<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) " +
                "where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures " +
-               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod");
+               "where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout");
         w.Open();
         w.Line($"const int RowBytes = {rowBytes}, BlockM = {c.BlockM}, BlockN = {c.BlockN};");
         w.Line("const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;");
@@ -139,6 +139,8 @@ public static class ForwardKernelGenerator
         w.Line("var features = default(TFeatures);");
         w.Line("var score = mods.Score;");
         w.Line("var mask = mods.Mask;");
+        w.Line("// Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.");
+        w.Line("var layout = default(TLayout);");
         w.Line("// ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.");
         w.Line("bool logitsFirst = features.Alibi || score.Enabled;");
         w.Line("int tid = Group.IdxX;");
@@ -151,7 +153,7 @@ public static class ForwardKernelGenerator
         w.Line("int head = Grid.IdxY;");
         w.Line("int batch = Grid.IdxZ;");
         w.Line("int kvHead = head / p.GroupSize;");
-        EmitSequence(w);
+        EmitSequence(w, "layout.Packed");
         w.Line("int qStart = qBlock * BlockM;");
         w.Line("if (qStart >= seqQ)");
         w.Line("    return;");
@@ -529,7 +531,7 @@ public static class ForwardKernelGenerator
         w.Line("int eHead = Grid.IdxY;");
         w.Line("int eSeqQ = p.SeqQ;");
         w.Line("long eTok0 = (long)eBatch * p.SeqQ;");
-        w.Line("if (p.CuQ != 0)");
+        w.Line("if (layout.Packed)");
         w.Open();
         w.Line("int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));");
         w.Line("eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;");
@@ -540,20 +542,22 @@ public static class ForwardKernelGenerator
         w.Line("int eLane = Group.IdxX & 31;");
         w.Line($"int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * {16 * c.MTiles} + (eLane >> 2);");
         w.Line("int et = eLane & 3;");
-        w.Line("long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;");
+        w.Line("long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;");
     }
 
     /// <summary>
     /// This block's sequence: its length and first token row, from cu_seqlens in the packed layout (then grid x covers the
     /// longest sequence and blocks past a shorter one return at once), from the batch index in the dense layout.
     /// </summary>
-    internal static void EmitSequence(CodeWriter w)
+    /// <param name="w">The writer.</param>
+    /// <param name="packed">The condition for the packed layout (the kernel's layout type, a compile-time constant).</param>
+    internal static void EmitSequence(CodeWriter w, string packed)
     {
         w.Line("int seqQ = p.SeqQ;");
         w.Line("int seqK = p.SeqK;");
         w.Line("long qTok0 = (long)batch * p.SeqQ;");
         w.Line("long kTok0 = (long)batch * p.SeqK;");
-        w.Line("if (p.CuQ != 0)");
+        w.Line($"if ({packed})");
         w.Open();
         w.Line("int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));");
         w.Line("int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));");

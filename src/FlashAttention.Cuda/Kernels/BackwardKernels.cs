@@ -21,8 +21,10 @@ internal sealed record BackwardVariant(string Name, int HeadDim, int BlockM, int
     public MethodInfo Method(Type kind, Type mode, Type features) => Method(kind, mode, features, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod));
 
     /// <summary>The kernel method instantiated for an element kind, a score mode, optional features and the caller's modifiers.</summary>
-    public MethodInfo Method(Type kind, Type mode, Type features, Type scoreMod, Type maskMod) =>
-        typeof(BackwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, mode, features, scoreMod, maskMod);
+    /// <remarks>The token layout is <see cref="DenseLayout"/> when none is given, <see cref="PackedLayout"/> for cu_seqlens.</remarks>
+    public MethodInfo Method(Type kind, Type mode, Type features, Type scoreMod, Type maskMod, Type? layout = null) =>
+        typeof(BackwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!
+            .MakeGenericMethod(kind, mode, features, scoreMod, maskMod, layout ?? typeof(DenseLayout));
 
     /// <summary>Finds a variant by name.</summary>
     public static BackwardVariant Find(string name) =>

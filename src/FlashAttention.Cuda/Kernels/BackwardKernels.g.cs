@@ -65,7 +65,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D32_N64_M64_W4_KR<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D32_N64_M64_W4_KR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -74,6 +74,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -88,7 +89,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -1150,7 +1151,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D96_N64_M64_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D96_N64_M64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -1159,6 +1160,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -1173,7 +1175,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -2588,7 +2590,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D256_N64_M64_W4_DV<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D256_N64_M64_W4_DV<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 512, BlockM = 64, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -2597,6 +2599,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -2611,7 +2614,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -4182,7 +4185,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D256_N64_M32_W4_DK<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D256_N64_M32_W4_DK<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 512, BlockM = 32, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -4191,6 +4194,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -4205,7 +4209,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -5416,7 +5420,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N64_M64_W4_KR_AQ<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N64_M64_W4_KR_AQ<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 64;
         const int SRowBytes = 128;
@@ -5426,6 +5430,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -5440,7 +5445,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -6826,7 +6831,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N64_M64_W4_KR<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N64_M64_W4_KR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -6835,6 +6840,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -6849,7 +6855,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -8053,7 +8059,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N64_M64_W4_AQ<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N64_M64_W4_AQ<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64;
         const int SRowBytes = 128;
@@ -8063,6 +8069,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -8077,7 +8084,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -9952,7 +9959,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N64_M64_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N64_M64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -9961,6 +9968,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -9975,7 +9983,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -11532,7 +11540,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N128_M64_W8_KR_AQ<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N128_M64_W8_KR_AQ<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 128;
         const int SRowBytes = 128;
@@ -11542,6 +11550,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -11556,7 +11565,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -12882,7 +12891,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D64_N64_M128_W4_AQ<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N64_M128_W4_AQ<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int SRowBytes = 256;
@@ -12892,6 +12901,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -12906,7 +12916,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -15270,7 +15280,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N128_M64_W8_AQ<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N128_M64_W8_AQ<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 128;
         const int SRowBytes = 128;
@@ -15280,6 +15290,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -15294,7 +15305,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -17041,7 +17052,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N64_M64_W4_KR_AQ2<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N64_M64_W4_KR_AQ2<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 64;
         const int SRowBytes = 128;
@@ -17051,6 +17062,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -17065,7 +17077,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -18387,7 +18399,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N64_M64_W4_KR_AQ4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N64_M64_W4_KR_AQ4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 64;
         const int SRowBytes = 128;
@@ -18397,6 +18409,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -18411,7 +18424,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -19739,7 +19752,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N128_M64_W8_KR_AQ4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N128_M64_W8_KR_AQ4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 128;
         const int SRowBytes = 128;
@@ -19749,6 +19762,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -19763,7 +19777,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -21059,7 +21073,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N64_M64_W4_AQ2<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N64_M64_W4_AQ2<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64;
         const int SRowBytes = 128;
@@ -21069,6 +21083,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -21083,7 +21098,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -22830,7 +22845,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N64_M64_W4_AQ4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N64_M64_W4_AQ4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64;
         const int SRowBytes = 128;
@@ -22840,6 +22855,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -22854,7 +22870,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -24615,7 +24631,7 @@ internal static partial class BackwardKernels
     /// dQ contributions go through shared memory (dSᵀ) into float atomics on the dQ accumulator.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N128_M64_W8_AQ4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N128_M64_W8_AQ4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 128;
         const int SRowBytes = 128;
@@ -24625,6 +24641,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -24639,7 +24656,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -26328,7 +26345,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: in registers.
     /// </summary>
-    public static void DKV_D64_N128_M64_W8_KR<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D64_N128_M64_W8_KR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 64, BlockN = 128;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -26337,6 +26354,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -26351,7 +26369,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -27531,7 +27549,7 @@ internal static partial class BackwardKernels
     /// dQ is left to the dQ kernel.
     /// K/V fragments: re-read from shared memory.
     /// </summary>
-    public static void DKV_D128_N128_M64_W8<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N128_M64_W8<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 128;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4;
@@ -27540,6 +27558,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -27554,7 +27573,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -29064,7 +29083,7 @@ internal static partial class BackwardKernels
     /// 32·j … and writes Pᵀ and dSᵀ to shared memory; phase 2, after a barrier, it accumulates dV += Pᵀ·dO and
     /// dK += dSᵀ·Q for the same keys × head dims 64·j …, in registers. dQ is left to the dQ kernel.
     /// </summary>
-    public static void DKV_D128_N64_M64_W4_G2x2<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N64_M64_W4_G2x2<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64, SRowBytes = 128;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4, SBytes = BlockN * SRowBytes;
@@ -29073,6 +29092,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -29089,7 +29109,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -30654,7 +30674,7 @@ internal static partial class BackwardKernels
     /// 32·j … and writes Pᵀ and dSᵀ to shared memory; phase 2, after a barrier, it accumulates dV += Pᵀ·dO and
     /// dK += dSᵀ·Q for the same keys × head dims 64·j …, in registers. dQ is left to the dQ kernel.
     /// </summary>
-    public static void DKV_D128_N128_M64_W8_G4x2<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D128_N128_M64_W8_G4x2<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 128, SRowBytes = 128;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4, SBytes = BlockN * SRowBytes;
@@ -30663,6 +30683,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -30679,7 +30700,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -32196,7 +32217,7 @@ internal static partial class BackwardKernels
     /// 32·j … and writes Pᵀ and dSᵀ to shared memory; phase 2, after a barrier, it accumulates dV += Pᵀ·dO and
     /// dK += dSᵀ·Q for the same keys × head dims 48·j …, in registers. dQ is left to the dQ kernel.
     /// </summary>
-    public static void DKV_D96_N64_M64_W4_G2x2<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DKV_D96_N64_M64_W4_G2x2<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64, SRowBytes = 128;
         const int KvBytes = BlockN * RowBytes, QBytes = BlockM * RowBytes, VecBytes = BlockM * 4, SBytes = BlockN * SRowBytes;
@@ -32205,6 +32226,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -32221,7 +32243,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -33659,7 +33681,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: loaded once into registers.
     /// </summary>
-    public static void DQ_D32_M128_N32_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D32_M128_N32_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -33668,6 +33690,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -33683,7 +33706,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -34674,7 +34697,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: re-read from shared memory.
     /// </summary>
-    public static void DQ_D96_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D96_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -34683,6 +34706,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -34698,7 +34722,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -35981,7 +36005,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: re-read from shared memory.
     /// </summary>
-    public static void DQ_D256_M64_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D256_M64_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 512, BlockM = 64, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -35990,6 +36014,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -36005,7 +36030,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -37189,7 +37214,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: loaded once into registers.
     /// </summary>
-    public static void DQ_D64_M128_N32_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D64_M128_N32_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -37198,6 +37223,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -37213,7 +37239,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -38314,7 +38340,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: re-read from shared memory.
     /// </summary>
-    public static void DQ_D128_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D128_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -38323,6 +38349,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -38338,7 +38365,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -39731,7 +39758,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: re-read from shared memory.
     /// </summary>
-    public static void DQ_D64_M128_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D64_M128_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -39740,6 +39767,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -39755,7 +39783,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -41546,7 +41574,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: re-read from shared memory.
     /// </summary>
-    public static void DQ_D128_M64_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D128_M64_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 64, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -41555,6 +41583,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -41570,7 +41599,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -42886,7 +42915,7 @@ internal static partial class BackwardKernels
     /// dS = P∘(dP∘Z − D), dQ += dS·K, all in registers; dq = scale·dQ at the end.
     /// Q/dO fragments: re-read from shared memory.
     /// </summary>
-    public static void DQ_D64_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void DQ_D64_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -42895,6 +42924,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -42910,7 +42940,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -44010,7 +44040,7 @@ internal static partial class BackwardKernels
     /// they can see (64 keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],
     /// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).
     /// </summary>
-    public static void P_D32_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void P_D32_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -44019,6 +44049,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -44034,7 +44065,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -44135,7 +44166,7 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
         float lseNat_0_0 = prow_0_0 < seqQ ? PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + prow_0_0) * 4)) : float.PositiveInfinity;
@@ -44821,7 +44852,7 @@ internal static partial class BackwardKernels
     /// they can see (64 keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],
     /// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).
     /// </summary>
-    public static void P_D64_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void P_D64_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -44830,6 +44861,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -44845,7 +44877,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -44946,7 +44978,7 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
         float lseNat_0_0 = prow_0_0 < seqQ ? PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + prow_0_0) * 4)) : float.PositiveInfinity;
@@ -45677,7 +45709,7 @@ internal static partial class BackwardKernels
     /// they can see (64 keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],
     /// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).
     /// </summary>
-    public static void P_D96_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void P_D96_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -45686,6 +45718,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -45701,7 +45734,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -45838,7 +45871,7 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
         float lseNat_0_0 = prow_0_0 < seqQ ? PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + prow_0_0) * 4)) : float.PositiveInfinity;
@@ -46626,7 +46659,7 @@ internal static partial class BackwardKernels
     /// they can see (64 keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],
     /// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).
     /// </summary>
-    public static void P_D128_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void P_D128_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -46635,6 +46668,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -46650,7 +46684,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -46787,7 +46821,7 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
         float lseNat_0_0 = prow_0_0 < seqQ ? PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + prow_0_0) * 4)) : float.PositiveInfinity;
@@ -47620,7 +47654,7 @@ internal static partial class BackwardKernels
     /// they can see (32 keys), recomputes S = Q·Kᵀ and writes P = 2^(logit − LSE₂) as float32 [B, H, max_Nq, max_Nk],
     /// negated where dropout drops the entry. The host clears the buffer first (entries no row can see stay 0).
     /// </summary>
-    public static void P_D256_M64_N32_W4<TKind, TMode, TFeatures, TScore, TMask>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void P_D256_M64_N32_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(BackwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 512, BlockM = 64, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -47629,6 +47663,7 @@ internal static partial class BackwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        var layout = default(TLayout);
         int tid = Group.IdxX;
         int lane = tid & 31;
         int warp = tid >> 5;
@@ -47644,7 +47679,7 @@ internal static partial class BackwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -47779,7 +47814,7 @@ internal static partial class BackwardKernels
         int rowBase = qStart + warpRow + g;
         float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
         uint dropHead = (uint)(batch * p.Heads + head);
-        long lseRow = p.CuQ != 0 ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)head * p.TotalQ + qTok0 : ((long)batch * p.Heads + head) * p.SeqQ;
         ulong pBase = p.DQ + (ulong)((((long)batch * p.Heads + head) * p.SeqQ) * p.SeqK * 4);
         int prow_0_0 = rowBase + 0;
         float lseNat_0_0 = prow_0_0 < seqQ ? PtxOps.LoadFloat(p.Lse + (ulong)((lseRow + prow_0_0) * 4)) : float.PositiveInfinity;

@@ -197,3 +197,28 @@ internal readonly struct CosineDropoutFeatures : IFeatures
 
     public bool Dropout => true;
 }
+
+/// <summary>
+/// The token layout a forward kernel is instantiated for. Dense tensors keep the sequence lengths in the kernel's
+/// parameters; packed ones (cu_seqlens) read each sequence's start and length from device memory, which the JIT must
+/// then keep in registers through the key loop — so the dense kernels do not pay for it.
+/// </summary>
+internal interface ISequenceLayout
+{
+    /// <summary>Whether the tokens are packed sequences described by cu_seqlens.</summary>
+    bool Packed { get; }
+}
+
+/// <summary>Dense [batch, seqlen, heads, head dim] tensors.</summary>
+internal readonly struct DenseLayout : ISequenceLayout
+{
+    /// <inheritdoc />
+    public bool Packed => false;
+}
+
+/// <summary>Packed tokens [total, heads, head dim] with cu_seqlens.</summary>
+internal readonly struct PackedLayout : ISequenceLayout
+{
+    /// <inheritdoc />
+    public bool Packed => true;
+}

@@ -32,7 +32,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: loaded once into registers.
     /// </summary>
-    public static void D32_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D32_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -41,6 +41,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -57,7 +59,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -1264,7 +1266,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -1275,7 +1277,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -1401,7 +1403,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: loaded once into registers.
     /// </summary>
-    public static void D64_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D64_M128_N64_W4<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -1410,6 +1412,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -1426,7 +1430,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -2758,7 +2762,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -2769,7 +2773,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -2927,7 +2931,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D64_M128_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D64_M128_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -2936,6 +2940,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -2952,7 +2958,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -4283,7 +4289,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -4294,7 +4300,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -4452,7 +4458,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D96_M128_N64_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D96_M128_N64_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -4461,6 +4467,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -4477,7 +4485,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -6034,7 +6042,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -6045,7 +6053,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -6235,7 +6243,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N48_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D128_M128_N48_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 48;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -6244,6 +6252,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -6260,7 +6270,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -7642,7 +7652,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -7653,7 +7663,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -7875,7 +7885,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D128_M128_N32_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -7884,6 +7894,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -7900,7 +7912,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -8999,7 +9011,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -9010,7 +9022,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -9232,7 +9244,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: loaded once into registers.
     /// </summary>
-    public static void D64_M128_N64_W4_LR<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D64_M128_N64_W4_LR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 128, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -9241,6 +9253,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -9257,7 +9271,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -10606,7 +10620,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -10617,7 +10631,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -10775,7 +10789,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N48_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D128_M128_N48_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 48;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -10784,6 +10798,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -10800,7 +10816,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -12199,7 +12215,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -12210,7 +12226,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -12432,7 +12448,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N64_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D128_M128_N64_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -12441,6 +12457,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -12457,7 +12475,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -14139,7 +14157,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -14150,7 +14168,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -14372,7 +14390,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D256_M64_N32_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D256_M64_N32_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 512, BlockM = 64, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -14381,6 +14399,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -14397,7 +14417,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -15380,7 +15400,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -15391,7 +15411,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 16 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -15571,7 +15591,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D128_M128_N32_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D128_M128_N32_W4_QS_LR<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 32;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -15580,6 +15600,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -15596,7 +15618,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -16712,7 +16734,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -16723,7 +16745,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
@@ -16945,7 +16967,7 @@ internal static partial class ForwardKernels
     /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
     /// Q fragments: re-read from shared memory for every key tile.
     /// </summary>
-    public static void D96_M128_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod
+    public static void D96_M128_N64_W4_QS<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
     {
         const int RowBytes = 256, BlockM = 128, BlockN = 64;
         const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
@@ -16954,6 +16976,8 @@ internal static partial class ForwardKernels
         var features = default(TFeatures);
         var score = mods.Score;
         var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
         // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
         bool logitsFirst = features.Alibi || score.Enabled;
         int tid = Group.IdxX;
@@ -16970,7 +16994,7 @@ internal static partial class ForwardKernels
         int seqK = p.SeqK;
         long qTok0 = (long)batch * p.SeqQ;
         long kTok0 = (long)batch * p.SeqK;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
             int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
@@ -18510,7 +18534,7 @@ internal static partial class ForwardKernels
         int eHead = Grid.IdxY;
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
-        if (p.CuQ != 0)
+        if (layout.Packed)
         {
             int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
             eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
@@ -18521,7 +18545,7 @@ internal static partial class ForwardKernels
         int eLane = Group.IdxX & 31;
         int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
-        long lseRow = p.CuQ != 0 ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
         l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);

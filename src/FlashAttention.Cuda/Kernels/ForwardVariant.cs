@@ -18,9 +18,13 @@ internal sealed record ForwardVariant(string Name, int HeadDim, int BlockM, int 
     /// <summary>The kernel method instantiated for an element kind, a score mode and a set of optional features, without user mods.</summary>
     public MethodInfo Method(Type kind, Type sign, Type features) => Method(kind, sign, features, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod));
 
-    /// <summary>The kernel method instantiated for an element kind, a score mode, optional features and the caller's modifiers.</summary>
-    public MethodInfo Method(Type kind, Type sign, Type features, Type scoreMod, Type maskMod) =>
-        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(kind, sign, features, scoreMod, maskMod);
+    /// <summary>
+    /// The kernel method instantiated for an element kind, a score mode, optional features, the caller's modifiers and a
+    /// token layout (<see cref="DenseLayout"/> when none is given, <see cref="PackedLayout"/> for cu_seqlens).
+    /// </summary>
+    public MethodInfo Method(Type kind, Type sign, Type features, Type scoreMod, Type maskMod, Type? layout = null) =>
+        typeof(ForwardKernels).GetMethod(Name, BindingFlags.Public | BindingFlags.Static)!
+            .MakeGenericMethod(kind, sign, features, scoreMod, maskMod, layout ?? typeof(DenseLayout));
 
     /// <summary>Finds a variant by name.</summary>
     public static ForwardVariant Find(string name) =>
