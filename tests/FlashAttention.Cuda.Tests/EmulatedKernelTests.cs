@@ -92,8 +92,8 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
         GpuChecks.Forward<Half>(Backends.Emulation, shape, options, 2e-3, Seed(name, 140), variant);
         // Peaky scores: row maxima keep growing from tile to tile by more than the lazy-rescale threshold.
         GpuChecks.Forward<Half>(Backends.Emulation, shape, new AttentionOptions { Scale = 1.5f }, 2e-3, Seed(name, 141), variant);
-        // A narrow window with more queries than keys: warps of one block see different key tiles, some none at all
-        // (the _WS kernels decide per warp which tiles to compute and mask).
+        // A narrow window with more queries than keys: warps of one block see different key tiles, some none at all,
+        // and whole blocks see no key.
         var tall = new AttentionShape(1, 300, 140, 2, 1, variant.HeadDim);
         GpuChecks.Forward<Half>(Backends.Emulation, tall, new AttentionOptions { WindowLeft = 21, WindowRight = 3 }, 2e-3, Seed(name, 142), variant);
     }

@@ -332,15 +332,7 @@ public static partial class BackwardKernelGenerator
         w.Line("// or hidden by the padding mask sees none.");
         w.Line("int shift = seqK - seqQ;");
         for (int r = 0; r < 2; r++)
-        {
-            w.Line($"int key_{r} = kStart + warp * 16 + g + {8 * r};");
-            w.Line($"int qlo_{r} = p.WindowRight < 0 ? 0 : key_{r} - shift - p.WindowRight;");
-            w.Line($"int qhi_{r} = p.WindowLeft < 0 ? int.MaxValue : key_{r} - shift + p.WindowLeft;");
-            w.Line($"if (key_{r} >= seqK)");
-            w.Line($"    qhi_{r} = -1;");
-            w.Line($"else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + key_{r})) == 0)");
-            w.Line($"    qhi_{r} = -1;");
-        }
+            BackwardTransposedTile.EmitKeyRowBounds(w, TransposedTileNames.SingleTile, 0, r, $"kStart + warp * 16 + g + {8 * r}");
         for (int dt = 0; dt < dTiles; dt++)
         {
             if (doDk)

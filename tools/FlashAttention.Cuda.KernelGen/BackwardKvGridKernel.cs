@@ -148,16 +148,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int shift = seqK - seqQ;");
         for (int mt = 0; mt < mTiles; mt++)
             for (int r = 0; r < 2; r++)
-            {
-                string key = names.Key(mt, r), qlo = names.Qlo(mt, r), qhi = names.Qhi(mt, r);
-                w.Line($"int {key} = kStart + keyRow0 + g + {16 * mt + 8 * r};");
-                w.Line($"int {qlo} = p.WindowRight < 0 ? 0 : {key} - shift - p.WindowRight;");
-                w.Line($"int {qhi} = p.WindowLeft < 0 ? int.MaxValue : {key} - shift + p.WindowLeft;");
-                w.Line($"if ({key} >= seqK)");
-                w.Line($"    {qhi} = -1;");
-                w.Line($"else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + {key})) == 0)");
-                w.Line($"    {qhi} = -1;");
-            }
+                BackwardTransposedTile.EmitKeyRowBounds(w, names, mt, r, $"kStart + keyRow0 + g + {16 * mt + 8 * r}");
         for (int mt = 0; mt < mTiles; mt++)
             for (int dt = 0; dt < dTiles; dt++)
                 w.Line($"Float4 dk_{mt}_{dt} = default, dv_{mt}_{dt} = default;");

@@ -42,6 +42,23 @@ internal static class BackwardTransposedTile
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
 
     /// <summary>
+    /// Key row (m-tile <paramref name="mt"/>, r) at <paramref name="keyIndex"/> and the queries it may see, [qlo, qhi]
+    /// from the window; a key past the end or hidden by the padding mask sees none (qhi = −1). Reads <c>shift</c>,
+    /// <c>seqK</c>, <c>batch</c>.
+    /// </summary>
+    public static void EmitKeyRowBounds(CodeWriter w, TransposedTileNames n, int mt, int r, string keyIndex)
+    {
+        string key = n.Key(mt, r), qlo = n.Qlo(mt, r), qhi = n.Qhi(mt, r);
+        w.Line($"int {key} = {keyIndex};");
+        w.Line($"int {qlo} = p.WindowRight < 0 ? 0 : {key} - shift - p.WindowRight;");
+        w.Line($"int {qhi} = p.WindowLeft < 0 ? int.MaxValue : {key} - shift + p.WindowLeft;");
+        w.Line($"if ({key} >= seqK)");
+        w.Line($"    {qhi} = -1;");
+        w.Line($"else if (p.KeyMask != 0 && PtxOps.LoadByte(p.KeyMask + (ulong)((long)batch * p.KeyMaskStride + {key})) == 0)");
+        w.Line($"    {qhi} = -1;");
+    }
+
+    /// <summary>
     /// Sᵀ → Pᵀ = 2^(logit − LSE₂), masked: the score mode (softcap's tanh) and its derivative into <c>Dd</c>, base-2
     /// logits, ALiBi, the caller's score mod and its derivative, then the causal/window/padding and user masks.
     /// Reads <c>col0</c> (the lane's first query), <c>lTile</c>, <c>prep</c>, <c>sl2</c>, <c>alibiSlope</c>,

@@ -529,14 +529,7 @@ public static class ForwardKernelGenerator
     {
         w.Line("int eBatch = Grid.IdxZ;");
         w.Line("int eHead = Grid.IdxY;");
-        w.Line("int eSeqQ = p.SeqQ;");
-        w.Line("long eTok0 = (long)eBatch * p.SeqQ;");
-        w.Line("if (layout.Packed)");
-        w.Open();
-        w.Line("int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));");
-        w.Line("eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;");
-        w.Line("eTok0 = eq0;");
-        w.Close();
+        EmitSequence(w, "layout.Packed", new SequenceNames("eBatch", "eSeqQ", "eTok0", "eq0"), keys: false);
         w.Line("long eRowStride = (long)p.Heads * (p.HeadDim * 2);");
         w.Line("long eHeadOffset = (long)eHead * (p.HeadDim * 2);");
         w.Line("int eLane = Group.IdxX & 31;");
@@ -551,20 +544,35 @@ public static class ForwardKernelGenerator
     /// </summary>
     /// <param name="w">The writer.</param>
     /// <param name="packed">The condition for the packed layout (the kernel's layout type, a compile-time constant).</param>
-    internal static void EmitSequence(CodeWriter w, string packed)
+    internal static void EmitSequence(CodeWriter w, string packed) =>
+        EmitSequence(w, packed, new SequenceNames("batch", "seqQ", "qTok0", "q0"), keys: true);
+
+    /// <summary>The variables of <see cref="EmitSequence(CodeWriter, string)"/> on the query side.</summary>
+    private sealed record SequenceNames(string Batch, string SeqQ, string QTok0, string Q0);
+
+    /// <param name="w">The writer.</param>
+    /// <param name="packed">The condition for the packed layout.</param>
+    /// <param name="q">The batch index it reads and the query-side variables it declares.</param>
+    /// <param name="keys">Whether to declare the key side too (seqK, kTok0).</param>
+    private static void EmitSequence(CodeWriter w, string packed, SequenceNames q, bool keys)
     {
-        w.Line("int seqQ = p.SeqQ;");
-        w.Line("int seqK = p.SeqK;");
-        w.Line("long qTok0 = (long)batch * p.SeqQ;");
-        w.Line("long kTok0 = (long)batch * p.SeqK;");
+        w.Line($"int {q.SeqQ} = p.SeqQ;");
+        if (keys)
+            w.Line("int seqK = p.SeqK;");
+        w.Line($"long {q.QTok0} = (long){q.Batch} * p.SeqQ;");
+        if (keys)
+            w.Line($"long kTok0 = (long){q.Batch} * p.SeqK;");
         w.Line($"if ({packed})");
         w.Open();
-        w.Line("int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));");
-        w.Line("int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));");
-        w.Line("seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;");
-        w.Line("seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;");
-        w.Line("qTok0 = q0;");
-        w.Line("kTok0 = k0;");
+        w.Line($"int {q.Q0} = PtxOps.LoadInt(p.CuQ + (ulong)({q.Batch} * 4));");
+        if (keys)
+            w.Line($"int k0 = PtxOps.LoadInt(p.CuK + (ulong)({q.Batch} * 4));");
+        w.Line($"{q.SeqQ} = PtxOps.LoadInt(p.CuQ + (ulong)({q.Batch} * 4 + 4)) - {q.Q0};");
+        if (keys)
+            w.Line($"seqK = PtxOps.LoadInt(p.CuK + (ulong)({q.Batch} * 4 + 4)) - k0;");
+        w.Line($"{q.QTok0} = {q.Q0};");
+        if (keys)
+            w.Line("kTok0 = k0;");
         w.Close();
     }
 }
