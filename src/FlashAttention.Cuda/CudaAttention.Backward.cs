@@ -259,7 +259,8 @@ public sealed partial class CudaAttention
             var dqv = set.Dq!;
             var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
-            Launch(kernel, (blocks, problem.Heads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges, side.Side);
+            var dqParameters = DqParameters(parameters, problem, blocks);
+            Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges, side.Side);
             CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Join, side.Side), "cuEventRecord");
         }
 
@@ -268,7 +269,13 @@ public sealed partial class CudaAttention
         {
             var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), kv.Name, kv.Threads, kv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqK, kv.BlockN);
-            Launch(kernel, (blocks, problem.KvHeads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges);
+            // A key block streams Q and dO of every query head that shares its K/V head.
+            var kvParameters = parameters with
+            {
+                GridBlocks = blocks,
+                HeadGroupShift = OrderedHeadGroupShift(problem, problem.KvHeads, 4L * problem.MaxSeqQ * problem.HeadDim * problem.GroupSize),
+            };
+            Launch(kernel, GroupedGrid(blocks, problem.KvHeads, problem.Batch, kvParameters.HeadGroupShift), kvParameters, mods, ranges);
         }
 
         // 3. dq: converted from the accumulator, or computed per query block without atomics.
@@ -292,7 +299,8 @@ public sealed partial class CudaAttention
             var dqv = set.Dq!;
             var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
-            Launch(kernel, (blocks, problem.Heads, problem.Batch), parameters with { GridBlocks = blocks }, mods, ranges);
+            var dqParameters = DqParameters(parameters, problem, blocks);
+            Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges);
         }
 
         // 4. Cosine attention: through the L2 normalisation of q and k.
@@ -302,6 +310,13 @@ public sealed partial class CudaAttention
             NormalizeBackward<T>(kind, dkOut, k, dk, (long)problem.TotalK * problem.KvHeads, problem);
         }
     }
+
+    /// <summary>The dQ kernel's parameters: its grid of query blocks and, under a mask, the longest-first order (16-bit K and V streamed per pair).</summary>
+    private static BackwardParams DqParameters(BackwardParams parameters, AttentionProblem problem, int blocks) => parameters with
+    {
+        GridBlocks = blocks,
+        HeadGroupShift = OrderedHeadGroupShift(problem, problem.Heads, 4L * problem.MaxSeqK * problem.HeadDim),
+    };
 
     private static BackwardParams BackwardParameters(AttentionProblem problem, int seqQPad, ulong q, ulong k, ulong v, ulong output,
         ulong lse, ulong dOutput, ulong dq, ulong dk, ulong dv, ulong dqAccum, ulong rowDot, ulong lse2, SharedInputs shared) => new()

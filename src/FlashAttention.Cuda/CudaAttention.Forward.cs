@@ -200,7 +200,7 @@ public sealed partial class CudaAttention
         var kernel = GetKernel(variant.Method(kind, ScoreMode(problem), Features(problem, kind), typeof(TScore), typeof(TMask), Layout(problem)),
             variant.Name, variant.Threads, variant.SharedBytes);
         var mods = new ModPair<TScore, TMask>(scoreMod, maskMod);
-        Launch(kernel, (parameters.QueryBlocks, problem.Heads, problem.Batch), parameters, mods, ranges);
+        Launch(kernel, GroupedGrid(parameters.QueryBlocks, problem.Heads, problem.Batch, parameters.HeadGroupShift), parameters, mods, ranges);
 
         if (softmaxRequested && problem.SoftmaxLength > 0)
         {
@@ -253,7 +253,23 @@ public sealed partial class CudaAttention
         KeyMaskStride = problem.MaxSeqK,
         FloatOutput = floatOutput ? 1 : 0,
         FixedShift = problem.Variant == AttentionVariant.Cosine ? (float)(problem.ScoreBound * Log2E) : 0f,
+        HeadGroupShift = OrderedHeadGroupShift(problem, problem.Heads, 4L * problem.MaxSeqK * problem.HeadDim),
     };
+
+    /// <summary>
+    /// The head group of the grid order (<see cref="TileMath.GroupedBlock"/>): under a causal or local mask blocks differ
+    /// in length and the longest go first across a group of heads; without one every block is as long as the next, so
+    /// the order stays head by head (shift 0), where the blocks in flight share the most K/V in L2.
+    /// </summary>
+    /// <param name="problem">The call.</param>
+    /// <param name="heads">Heads along the kernel's grid (query heads, or K/V heads for dK/dV).</param>
+    /// <param name="bytesPerHead">What one head's blocks stream (16-bit K and V for the forward and dQ kernels).</param>
+    internal static int OrderedHeadGroupShift(AttentionProblem problem, int heads, long bytesPerHead) =>
+        problem.HasWindow ? TileMath.HeadGroupShift(heads, bytesPerHead) : 0;
+
+    /// <summary>The grid of <see cref="TileMath.GroupedBlock"/>'s order: (blocks · 2^shift, heads / 2^shift, batch).</summary>
+    internal static (int X, int Y, int Z) GroupedGrid(int blocks, int heads, int batch, int shift) =>
+        (checked(blocks * (1 << shift)), heads >> shift, batch);
 
     /// <summary>
     /// scale·log2(e), the factor that puts scores in base-2 units. A zero scale becomes a tiny positive one, so that masked

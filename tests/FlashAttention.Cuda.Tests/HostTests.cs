@@ -18,6 +18,20 @@ public class HostTests
         Assert.Equal(BlockInfo.BlockCount(1000, variant.BlockM), p.QueryBlocks);
         Assert.Equal((-1, 0), (p.WindowLeft, p.WindowRight));
         Assert.Equal(0.1f * 1.4426950408889634, p.ScaleLog2, 1e-6);
+        // 8 heads whose K/V (1500 × 128 × 4 bytes each) fit in the L2 budget together: one group, longest blocks first.
+        Assert.Equal(3, p.HeadGroupShift);
+        Assert.Equal((p.QueryBlocks * 8, 1, 2), CudaAttention.GroupedGrid(p.QueryBlocks, 8, 2, p.HeadGroupShift));
+    }
+
+    [Fact]
+    public void WithoutAMaskTheGridGoesPairByPair()
+    {
+        var shape = new AttentionShape(2, 1000, 1500, 8, 2, 128);
+        var p = CudaAttention.Parameters(CudaAttention.DefaultVariant(128), shape, null, 1, 2, 3, 4, 5);
+        Assert.Equal(0, p.HeadGroupShift);
+        var local = CudaAttention.Parameters(CudaAttention.DefaultVariant(128), new AttentionShape(1, 65536, 65536, 4, 128),
+            new AttentionOptions { WindowLeft = 256, WindowRight = 0 }, 1, 2, 3, 4, 5);
+        Assert.Equal(0, local.HeadGroupShift); // one head's K/V (32 MiB) already fills the budget
     }
 
     [Fact]

@@ -96,4 +96,42 @@ public class TileMathTests
                 Assert.Equal(8, groups.Count);
             }
     }
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(7, 5, 0)]
+    [InlineData(13, 6, 1)]
+    [InlineData(8, 256, 4)]
+    [InlineData(128, 16, 2)]
+    public void GroupedOrderVisitsEveryBlockOnceInTurnsWithinAGroup(int blocks, int heads, int shift)
+    {
+        var seen = new bool[heads, blocks];
+        int group = 1 << shift;
+        for (int y = 0; y < heads / group; y++)
+            for (int x = 0; x < blocks * group; x++)
+            {
+                int block = TileMath.GroupedBlock(x, shift), head = TileMath.GroupedHead(x, y, shift);
+                Assert.InRange(block, 0, blocks - 1);
+                Assert.InRange(head, y * group, y * group + group - 1);
+                Assert.False(seen[head, block], $"block ({head}, {block}) twice");
+                seen[head, block] = true;
+                // The group's heads take turns: block n of every head, then block n + 1.
+                if (x >= group)
+                    Assert.Equal(block - 1, TileMath.GroupedBlock(x - group, shift));
+            }
+        Assert.All(Enumerable.Range(0, heads), h => Assert.All(Enumerable.Range(0, blocks), b => Assert.True(seen[h, b])));
+    }
+
+    [Theory]
+    [InlineData(16, 1024, 128, 4)]     // 512 KiB of K/V per head: all 16 heads fit
+    [InlineData(16, 16384, 128, 2)]    // 8 MiB per head: 4 heads
+    [InlineData(16, 65536, 128, 0)]    // one head fills the budget alone
+    [InlineData(12, 1024, 64, 2)]      // 4 is the largest power of two dividing 12
+    [InlineData(7, 1024, 64, 0)]
+    [InlineData(32, 0, 64, 5)]
+    public void HeadGroupIsTheLargestPowerOfTwoDividingTheHeadsWithinTheL2Budget(int heads, int seqK, int headDim, int expected)
+    {
+        int shift = TileMath.HeadGroupShift(heads, 4L * seqK * headDim);
+        Assert.Equal(expected, shift);
+        Assert.Equal(0, heads % (1 << shift));
+    }
 }

@@ -93,8 +93,9 @@ public static partial class BackwardKernelGenerator
         w.Line("int t = lane & 3;");
         w.Line("int swz = lane & 7;");
         w.Line("int half = lane >> 4;");
-        w.Line("int kBlock = Grid.IdxX;");
-        w.Line("int kvHead = Grid.IdxY;");
+        w.Line("// Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).");
+        w.Line("int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);");
+        w.Line("int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);");
         w.Line("int batch = Grid.IdxZ;");
         ForwardKernelGenerator.EmitSequence(w, "layout.Packed");
         w.Line("int kStart = kBlock * BlockN;");

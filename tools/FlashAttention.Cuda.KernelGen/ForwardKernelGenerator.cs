@@ -149,8 +149,9 @@ public static class ForwardKernelGenerator
         w.Line("int g = lane >> 2;");
         w.Line("int t = lane & 3;");
         w.Line("int swz = lane & 7;");
-        w.Line("int qBlock = p.QueryBlocks - 1 - Grid.IdxX;");
-        w.Line("int head = Grid.IdxY;");
+        w.Line("// Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).");
+        w.Line("int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);");
+        w.Line("int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);");
         w.Line("int batch = Grid.IdxZ;");
         w.Line("int kvHead = head / p.GroupSize;");
         EmitSequence(w, "layout.Packed");
@@ -528,12 +529,12 @@ public static class ForwardKernelGenerator
     private static void EmitEpilogueIndices(CodeWriter w, ForwardConfig c)
     {
         w.Line("int eBatch = Grid.IdxZ;");
-        w.Line("int eHead = Grid.IdxY;");
+        w.Line("int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);");
         EmitSequence(w, "layout.Packed", new SequenceNames("eBatch", "eSeqQ", "eTok0", "eq0"), keys: false);
         w.Line("long eRowStride = (long)p.Heads * (p.HeadDim * 2);");
         w.Line("long eHeadOffset = (long)eHead * (p.HeadDim * 2);");
         w.Line("int eLane = Group.IdxX & 31;");
-        w.Line($"int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * {16 * c.MTiles} + (eLane >> 2);");
+        w.Line($"int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * {16 * c.MTiles} + (eLane >> 2);");
         w.Line("int et = eLane & 3;");
         w.Line("long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;");
     }

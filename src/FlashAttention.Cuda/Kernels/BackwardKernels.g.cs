@@ -82,8 +82,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -1168,8 +1169,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -2607,8 +2609,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -4202,8 +4205,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -5438,8 +5442,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -6848,8 +6853,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -8077,8 +8083,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -9976,8 +9983,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -11558,8 +11566,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -12909,8 +12918,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -15298,8 +15308,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -17070,8 +17081,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -18417,8 +18429,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -19770,8 +19783,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -21091,8 +21105,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -22863,8 +22878,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -24649,8 +24665,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -26362,8 +26379,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -27566,8 +27584,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -29102,8 +29121,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -30693,8 +30713,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -32236,8 +32257,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int kBlock = Grid.IdxX;
-        int kvHead = Grid.IdxY;
+        // Earliest (under a causal mask the longest) key blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int kBlock = TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int kvHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int seqQ = p.SeqQ;
         int seqK = p.SeqK;
@@ -33698,8 +33720,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -34714,8 +34737,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -36022,8 +36046,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -37231,8 +37256,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -38357,8 +38383,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -39775,8 +39802,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -41591,8 +41619,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -42932,8 +42961,9 @@ internal static partial class BackwardKernels
         int t = lane & 3;
         int swz = lane & 7;
         int half = lane >> 4;
-        int qBlock = p.GridBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.GridBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;

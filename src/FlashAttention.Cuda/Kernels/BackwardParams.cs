@@ -91,4 +91,6 @@ internal struct BackwardParams
     public ulong CuQ;
     /// <summary>Cumulative key offsets [B + 1], int32 (packed layout); 0 for the dense layout.</summary>
     public ulong CuK;
+    /// <summary>log2 of the heads per group of the dQ and dK/dV kernels' block order (<see cref="TileMath.GroupedBlock"/>); grid x is GridBlocks · 2^shift.</summary>
+    public int HeadGroupShift;
 }

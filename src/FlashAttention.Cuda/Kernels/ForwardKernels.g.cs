@@ -51,8 +51,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -1263,7 +1264,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -1275,7 +1276,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -1422,8 +1423,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -2759,7 +2761,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -2771,7 +2773,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -2950,8 +2952,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -4286,7 +4289,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -4298,7 +4301,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -4477,8 +4480,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -6039,7 +6043,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -6051,7 +6055,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -6262,8 +6266,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -7649,7 +7654,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -7661,7 +7666,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -7904,8 +7909,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -9008,7 +9014,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -9020,7 +9026,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -9263,8 +9269,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -10617,7 +10624,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -10629,7 +10636,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -10808,8 +10815,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -12212,7 +12220,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -12224,7 +12232,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -12467,8 +12475,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -14154,7 +14163,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -14166,7 +14175,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -14409,8 +14418,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -15397,7 +15407,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -15409,7 +15419,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 16 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 16 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -15610,8 +15620,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -16731,7 +16742,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -16743,7 +16754,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);
@@ -16986,8 +16997,9 @@ internal static partial class ForwardKernels
         int g = lane >> 2;
         int t = lane & 3;
         int swz = lane & 7;
-        int qBlock = p.QueryBlocks - 1 - Grid.IdxX;
-        int head = Grid.IdxY;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int batch = Grid.IdxZ;
         int kvHead = head / p.GroupSize;
         int seqQ = p.SeqQ;
@@ -18531,7 +18543,7 @@ internal static partial class ForwardKernels
         // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
         // 6 % slower with them (docs/benchmarks.md, run 12).
         int eBatch = Grid.IdxZ;
-        int eHead = Grid.IdxY;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
         int eSeqQ = p.SeqQ;
         long eTok0 = (long)eBatch * p.SeqQ;
         if (layout.Packed)
@@ -18543,7 +18555,7 @@ internal static partial class ForwardKernels
         long eRowStride = (long)p.Heads * (p.HeadDim * 2);
         long eHeadOffset = (long)eHead * (p.HeadDim * 2);
         int eLane = Group.IdxX & 31;
-        int eRowBase = (p.QueryBlocks - 1 - Grid.IdxX) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * 32 + (eLane >> 2);
         int et = eLane & 3;
         long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
         ulong lseBase = p.Lse + (ulong)(lseRow * 4);

@@ -31,7 +31,7 @@ internal struct ForwardParams
     public int KvHeads;
     /// <summary>Heads / KvHeads.</summary>
     public int GroupSize;
-    /// <summary>Number of query blocks (grid x).</summary>
+    /// <summary>Number of query blocks per (batch, head) pair.</summary>
     public int QueryBlocks;
     /// <summary>Keys visible left of the bottom-right diagonal; negative: unlimited.</summary>
     public int WindowLeft;
@@ -69,4 +69,6 @@ internal struct ForwardParams
     public int FloatOutput;
     /// <summary>Cosine attention: the fixed running maximum, in base-2 units (score bound · log2(e)); unused otherwise.</summary>
     public float FixedShift;
+    /// <summary>log2 of the heads per group of the block order (<see cref="TileMath.GroupedBlock"/>); grid x is QueryBlocks · 2^shift.</summary>
+    public int HeadGroupShift;
 }

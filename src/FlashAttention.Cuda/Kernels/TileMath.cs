@@ -106,4 +106,36 @@ internal static class TileMath
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SwizzledOffset(int row, int chunk, int rowBytes) => row * rowBytes + ((chunk ^ (row & 7)) << 4);
+    /// <summary>
+    /// The attention kernels' block order. The grid is (blocks · G, heads / G, batch) for a head group of G = 2^shift
+    /// heads: along grid x, the first block of each of the group's heads, then the second, and so on. Each kernel numbers
+    /// its blocks so that the first ones are the longest under a causal mask (the forward and dQ kernels: the latest query
+    /// blocks; dK/dV: the earliest key blocks), so long blocks start early and short ones fill the tail of the grid
+    /// (longest-processing-time first). A group holds as many heads as their streamed operands fit in L2 together
+    /// (<see cref="HeadGroupShift"/>); with shift 0 the order is head by head. A shift and a mask of the block indices,
+    /// so the compiler can recompute them where it needs them instead of keeping them in registers.
+    /// Returns the position of grid x in its head's order, 0 for the first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GroupedBlock(int gridX, int shift) => gridX >> shift;
+
+    /// <summary>The head of grid block (<paramref name="gridX"/>, <paramref name="gridY"/>) in the order of <see cref="GroupedBlock"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GroupedHead(int gridX, int gridY, int shift) => (gridY << shift) | (gridX & ((1 << shift) - 1));
+
+    /// <summary>The L2 share the heads of one group may fill with the operands they stream (H100/H200 have 50 MB).</summary>
+    public const long L2BudgetBytes = 32L << 20;
+
+    /// <summary>
+    /// log2 of the heads per group of <see cref="GroupedBlock"/>'s order: the largest power of two that divides
+    /// <paramref name="heads"/> and whose heads' streamed operands (<paramref name="bytesPerHead"/> each) fit in
+    /// <see cref="L2BudgetBytes"/>; 0 when one head alone fills it.
+    /// </summary>
+    public static int HeadGroupShift(int heads, long bytesPerHead)
+    {
+        int shift = 0;
+        while (heads % (2 << shift) == 0 && (2L << shift) * Math.Max(1L, bytesPerHead) <= L2BudgetBytes)
+            shift++;
+        return shift;
+    }
 }
