@@ -5,7 +5,7 @@ using FlashAttention.Cuda.Kernels;
 using FlashAttention.Cuda.Probe;
 
 // The GPU probe of the CUDA backend. Subcommands:
-//   ptx DIR [--all-features]         compile every kernel variant to PTX (no GPU needed); with the flag, every forward
+//   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
 //       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
@@ -23,7 +23,7 @@ bool Flag(string name) => args.Contains(name);
 switch (command)
 {
     case "ptx":
-        return PtxDump.Run(args.Length > 1 && !args[1].StartsWith("--") ? args[1] : "ptx", Flag("--all-features"));
+        return PtxDump.Run(args.Length > 1 && !args[1].StartsWith("--") ? args[1] : "ptx", Flag("--all-features"), Option("--only"));
     case "cli":
         // The flashattn tool in-process (one self-contained publish carries both).
         return FlashAttention.Cli.Program.Run(args[1..], Console.Out, Console.Error);

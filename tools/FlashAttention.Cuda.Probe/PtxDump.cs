@@ -10,7 +10,8 @@ internal static class PtxDump
 {
     /// <param name="directory">Where the .ptx files go.</param>
     /// <param name="everyVariantWithFeatures">Also every forward variant (not just the defaults) with each feature set.</param>
-    public static int Run(string directory, bool everyVariantWithFeatures = false)
+    /// <param name="only">When set, only the variants whose name contains it (a quick ptxas loop on one kernel).</param>
+    public static int Run(string directory, bool everyVariantWithFeatures = false, string? only = null)
     {
         Directory.CreateDirectory(directory);
         using var compiler = new KernelCompiler();
@@ -22,7 +23,7 @@ internal static class PtxDump
                 ? ForwardKernels.Variants.Where(v => !CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariant(d, dropout: true) == v))
                     .SelectMany(v => new[] { typeof(DropoutFeature), typeof(AlibiFeature) }.Select(f => (Variant: v, Features: f)))
                 : []);
-        foreach (var (variant, features) in jobs)
+        foreach (var (variant, features) in jobs.Where(j => only is null || j.Variant.Name.Contains(only, StringComparison.Ordinal)))
             foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
             {
                 var clock = Stopwatch.StartNew();
@@ -34,7 +35,8 @@ internal static class PtxDump
                     $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  " +
                     $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
             }
-        foreach (var variant in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants))
+        foreach (var variant in BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants)
+                     .Where(v => only is null || v.Name.Contains(only, StringComparison.Ordinal)))
             foreach (var (mode, features) in new[] { (typeof(PositiveScale), typeof(NoFeatures)), (typeof(SoftcapScore), typeof(NoFeatures)), (typeof(PositiveScale), typeof(AlibiFeature)), (typeof(PositiveScale), typeof(DropoutFeature)), (typeof(SoftcapScore), typeof(AlibiDropoutFeatures)) })
             {
                 var clock = Stopwatch.StartNew();

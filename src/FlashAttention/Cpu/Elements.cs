@@ -67,13 +67,29 @@ internal static unsafe class Elements
     /// <summary>
     /// Half → float, exactly (all 65536 inputs checked against the BCL): the exponent and mantissa shifted into float
     /// position and multiplied by 2¹¹² fix the exponent bias and renormalise subnormals in one step; infinities and
-    /// NaNs are patched. About 1.5× faster than TensorPrimitives.ConvertToSingle on the dev machine (Zen 3), and
+    /// NaNs are patched. As fast as TensorPrimitives.ConvertToSingle on the dev VM (Zen 5) and faster on the Xeon host, and
     /// the forward pass converts every K/V tile it visits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HalfToFloat(ushort* src, float* dst, int count)
     {
         int i = 0;
+        // AVX-512: sixteen halves per step from one 256-bit load and one widening; the 256-bit form below needs two
+        // widenings and twice the arithmetic (0.11 against 0.29 ns per element on the dev VM's Zen 5, bit-identical). On
+        // the 16-core Xeon the 256-bit form made fp16 storage 13–16 % slower than fp32 (benchmarks run 14).
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= count - 16; i += 16)
+            {
+                var h = Vector512.WidenLower(Vector256.Load(src + i).ToVector512Unsafe());
+                var exponentAndMantissa = (h & Vector512.Create(0x7FFFu)) << 13;
+                var sign = (h & Vector512.Create(0x8000u)) << 16;
+                var scaled = (exponentAndMantissa.AsSingle() * Vector512.Create(0x7780_0000u).AsSingle()).AsUInt32();
+                var infOrNan = Vector512.GreaterThanOrEqual(exponentAndMantissa, Vector512.Create(0x7C00u << 13));
+                var bits = Vector512.ConditionalSelect(infOrNan, exponentAndMantissa | Vector512.Create(0x7F80_0000u), scaled);
+                (bits | sign).AsSingle().Store(dst + i);
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= count - 16; i += 16)
@@ -101,6 +117,9 @@ internal static unsafe class Elements
     private static void BFloat16ToFloat(ushort* src, float* dst, int count)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= count - 16; i += 16)
+                Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(src + i).ToVector512Unsafe()), 16).AsSingle().Store(dst + i);
         if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= count - 16; i += 16)
