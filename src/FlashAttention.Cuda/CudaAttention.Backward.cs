@@ -259,7 +259,7 @@ public sealed partial class CudaAttention
             var dqv = set.Dq!;
             var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
-            var dqParameters = DqParameters(parameters, problem, blocks);
+            var dqParameters = Ordered(parameters, problem, blocks, problem.Heads, KeyValueBytesPerHead(problem));
             Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges, side.Side);
             CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Join, side.Side), "cuEventRecord");
         }
@@ -269,12 +269,8 @@ public sealed partial class CudaAttention
         {
             var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), kv.Name, kv.Threads, kv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqK, kv.BlockN);
-            // A key block streams Q and dO of every query head that shares its K/V head.
-            var kvParameters = parameters with
-            {
-                GridBlocks = blocks,
-                HeadGroupShift = OrderedHeadGroupShift(problem, problem.KvHeads, 4L * problem.MaxSeqQ * problem.HeadDim * problem.GroupSize),
-            };
+            // A key block streams Q and dO (16-bit) of every query head that shares its K/V head.
+            var kvParameters = Ordered(parameters, problem, blocks, problem.KvHeads, 4L * problem.MaxSeqQ * problem.HeadDim * problem.GroupSize);
             Launch(kernel, GroupedGrid(blocks, problem.KvHeads, problem.Batch, kvParameters.HeadGroupShift), kvParameters, mods, ranges);
         }
 
@@ -299,7 +295,7 @@ public sealed partial class CudaAttention
             var dqv = set.Dq!;
             var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
-            var dqParameters = DqParameters(parameters, problem, blocks);
+            var dqParameters = Ordered(parameters, problem, blocks, problem.Heads, KeyValueBytesPerHead(problem));
             Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges);
         }
 
@@ -311,12 +307,12 @@ public sealed partial class CudaAttention
         }
     }
 
-    /// <summary>The dQ kernel's parameters: its grid of query blocks and, under a mask, the longest-first order (16-bit K and V streamed per pair).</summary>
-    private static BackwardParams DqParameters(BackwardParams parameters, AttentionProblem problem, int blocks) => parameters with
-    {
-        GridBlocks = blocks,
-        HeadGroupShift = OrderedHeadGroupShift(problem, problem.Heads, 4L * problem.MaxSeqK * problem.HeadDim),
-    };
+    /// <summary>
+    /// A dQ or dK/dV kernel's parameters: its blocks per head and, under a mask, the longest-first order over groups of
+    /// <paramref name="heads"/> (<see cref="OrderedHeadGroupShift"/>).
+    /// </summary>
+    private static BackwardParams Ordered(BackwardParams parameters, AttentionProblem problem, int blocks, int heads, long bytesPerHead) =>
+        parameters with { GridBlocks = blocks, HeadGroupShift = OrderedHeadGroupShift(problem, heads, bytesPerHead) };
 
     private static BackwardParams BackwardParameters(AttentionProblem problem, int seqQPad, ulong q, ulong k, ulong v, ulong output,
         ulong lse, ulong dOutput, ulong dq, ulong dk, ulong dv, ulong dqAccum, ulong rowDot, ulong lse2, SharedInputs shared) => new()

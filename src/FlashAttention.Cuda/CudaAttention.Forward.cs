@@ -253,8 +253,11 @@ public sealed partial class CudaAttention
         KeyMaskStride = problem.MaxSeqK,
         FloatOutput = floatOutput ? 1 : 0,
         FixedShift = problem.Variant == AttentionVariant.Cosine ? (float)(problem.ScoreBound * Log2E) : 0f,
-        HeadGroupShift = OrderedHeadGroupShift(problem, problem.Heads, 4L * problem.MaxSeqK * problem.HeadDim),
+        HeadGroupShift = OrderedHeadGroupShift(problem, problem.Heads, KeyValueBytesPerHead(problem)),
     };
+
+    /// <summary>One head's 16-bit K and V: what the blocks of a forward or dQ kernel stream per head.</summary>
+    private static long KeyValueBytesPerHead(AttentionProblem problem) => 4L * problem.MaxSeqK * problem.HeadDim;
 
     /// <summary>
     /// The head group of the grid order (<see cref="TileMath.GroupedBlock"/>): under a causal or local mask blocks differ
@@ -263,7 +266,7 @@ public sealed partial class CudaAttention
     /// </summary>
     /// <param name="problem">The call.</param>
     /// <param name="heads">Heads along the kernel's grid (query heads, or K/V heads for dK/dV).</param>
-    /// <param name="bytesPerHead">What one head's blocks stream (16-bit K and V for the forward and dQ kernels).</param>
+    /// <param name="bytesPerHead">What one head's blocks stream (<see cref="KeyValueBytesPerHead"/> for the forward and dQ kernels).</param>
     internal static int OrderedHeadGroupShift(AttentionProblem problem, int heads, long bytesPerHead) =>
         problem.HasWindow ? TileMath.HeadGroupShift(heads, bytesPerHead) : 0;
 

@@ -24,7 +24,7 @@ public class HostTests
     }
 
     [Fact]
-    public void WithoutAMaskTheGridGoesPairByPair()
+    public void WithoutAMaskTheGridGoesHeadByHead()
     {
         var shape = new AttentionShape(2, 1000, 1500, 8, 2, 128);
         var p = CudaAttention.Parameters(CudaAttention.DefaultVariant(128), shape, null, 1, 2, 3, 4, 5);

@@ -199,9 +199,9 @@ internal readonly struct CosineDropoutFeatures : IFeatures
 }
 
 /// <summary>
-/// The token layout a forward kernel is instantiated for. Dense tensors keep the sequence lengths in the kernel's
-/// parameters; packed ones (cu_seqlens) read each sequence's start and length from device memory, which the JIT must
-/// then keep in registers through the key loop — so the dense kernels do not pay for it.
+/// The token layout an attention kernel (forward, dQ, dK/dV, returned softmax) is instantiated for. Dense tensors keep the
+/// sequence lengths in the kernel's parameters; packed ones (cu_seqlens) read each sequence's start and length from
+/// device memory, which the JIT must then keep in registers through the key loop — so the dense kernels do not pay for it.
 /// </summary>
 internal interface ISequenceLayout
 {
