@@ -136,7 +136,7 @@ public sealed partial class CudaAttention
             (64, true, _) => "D64_M128_N64_W4_QS",
             (96, false, _) => "D96_M128_N64_W4_QS_LR",
             (96, true, _) => "D96_M128_N64_W4_QS",
-            (128, false, false) => "D128_M128_N48_W4_QS_LR",
+            (128, false, false) => "D128_M128_N48_W4_QS_LR_SE",
             (128, false, true) => "D128_M128_N48_W4_QS",
             (128, true, _) => "D128_M128_N32_W4_QS",
             _ => "D256_M64_N32_W4_QS_LR",

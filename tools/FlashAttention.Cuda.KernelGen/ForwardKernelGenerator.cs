@@ -16,7 +16,12 @@ namespace FlashAttention.Cuda.KernelGen;
 /// normalisation, exact after it), and rescale the accumulators only when some row of the warp moved (a warp vote); P is
 /// packed into A fragments right before each P·V step, so the score registers free up as it goes.
 /// </param>
-public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false)
+/// <param name="SharedEpilogue">
+/// Store 16-bit O through shared memory: each warp writes its normalised rows into its own rows of the Q tile (no other
+/// warp reads them), then stores them with one 16-byte store per lane and chunk, whole rows per instruction, instead of
+/// a 4-byte store per accumulator pair. Float output keeps the direct stores.
+/// </param>
+public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false)
 {
     /// <summary>Query rows per thread block.</summary>
     public int BlockM => Warps * MTiles * 16;
@@ -31,7 +36,7 @@ public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTile
     public int SharedBytes => (BlockM + 4 * BlockN) * LayoutDim * 2;
 
     /// <summary>The kernel's method name.</summary>
-    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "");
+    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "") + (SharedEpilogue ? "_SE" : "");
 }
 
 /// <summary>Shared-memory layout rules common to the generators.</summary>
@@ -71,6 +76,11 @@ public static class ForwardKernelGenerator
         new(256, 32, 4, 1, false, true),
         new(128, 32, 4, 2, false, true),
         new(96, 64, 4, 2, false),
+        // O through shared memory with 16-byte stores (measured against the defaults, docs/gpu-notes.md).
+        new(128, 48, 4, 2, false, true, true),
+        new(64, 64, 4, 2, true, false, true),
+        new(128, 32, 4, 2, false, true, true),
+        new(128, 64, 4, 2, false, true, true),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
@@ -502,22 +512,67 @@ public static class ForwardKernelGenerator
                     w.Line(dt * 8 < minDim ? store : $"if ({dt * 8} < p.HeadDim) {store}");
                 }
                 w.Close();
-                w.Line("else");
-                w.Open();
-                w.Line($"ulong out_{r} = p.O + (ulong)((eTok0 + row_{r}) * eRowStride + eHeadOffset + 4 * et);");
-                for (int dt = 0; dt < dTiles; dt++)
+                if (!c.SharedEpilogue)
                 {
-                    string store = $"PtxOps.StoreWord(out_{r} + {dt * 16}ul, kind.Pack(o_{mt}_{dt}.{a} * inv_{r}, o_{mt}_{dt}.{b} * inv_{r}));";
-                    w.Line(dt * 8 < minDim ? store : $"if ({dt * 8} < p.HeadDim) {store}");
+                    w.Line("else");
+                    w.Open();
+                    w.Line($"ulong out_{r} = p.O + (ulong)((eTok0 + row_{r}) * eRowStride + eHeadOffset + 4 * et);");
+                    for (int dt = 0; dt < dTiles; dt++)
+                    {
+                        string store = $"PtxOps.StoreWord(out_{r} + {dt * 16}ul, kind.Pack(o_{mt}_{dt}.{a} * inv_{r}, o_{mt}_{dt}.{b} * inv_{r}));";
+                        w.Line(dt * 8 < minDim ? store : $"if ({dt * 8} < p.HeadDim) {store}");
+                    }
+                    w.Close();
                 }
-                w.Close();
                 w.Line("if (et == 0)");
                 w.Open();
                 w.Line($"float lse_{r} = l_{r} != 0f ? (m_{r} + PtxOps.Log2(l_{r})) * 0.6931471805599453f : float.PositiveInfinity;");
                 w.Line($"PtxOps.StoreFloat(lseBase + (ulong)(row_{r} * 4), lse_{r});");
                 w.Close();
                 w.Close();
+                if (c.SharedEpilogue)
+                {
+                    w.Line("// 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.");
+                    w.Line("if (p.FloatOutput == 0)");
+                    w.Open();
+                    w.Line($"uint oRow_{r} = PtxOps.SharedBase() + (uint)((eWarpRow + {mt * 16 + h * 8} + (eLane >> 2)) * RowBytes + 4 * et);");
+                    for (int dt = 0; dt < dTiles; dt++)
+                        w.Line($"PtxOps.StoreShared(oRow_{r} + (uint)((({dt} ^ (eLane >> 2)) << 4)), kind.Pack(o_{mt}_{dt}.{a} * inv_{r}, o_{mt}_{dt}.{b} * inv_{r}));");
+                    w.Close();
+                }
             }
+        if (c.SharedEpilogue)
+            EmitSharedOutputStore(w, c);
+        w.Close();
+    }
+
+    /// <summary>
+    /// The warp's rows of 16-bit O, staged in its rows of the Q tile (swizzled like Q), stored with 16-byte stores: lane
+    /// i of the warp takes chunks i, i + 32, … of the warp's rows × chunks, so one store instruction writes whole rows.
+    /// Only the chunks of the tensors' head dim and the rows that exist are stored.
+    /// </summary>
+    private static void EmitSharedOutputStore(CodeWriter w, ForwardConfig c)
+    {
+        int rows = 16 * c.MTiles, chunks = c.LayoutDim / 8, perLane = rows * chunks / 32;
+        int chunksLog2 = (int)Math.Log2(chunks);
+        w.Line("if (p.FloatOutput == 0)");
+        w.Open();
+        w.Line("// The warp's staged rows are complete once every lane of it has written its part (no other warp reads them).");
+        w.Line("Warp.Barrier();");
+        w.Line("int eChunks = p.HeadDim >> 3;");
+        w.Line($"int eBlockRow = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + eWarpRow;");
+        w.Line("ulong oBase = p.O + (ulong)((eTok0 + eBlockRow) * eRowStride + eHeadOffset);");
+        w.Line($"for (int i = 0; i < {perLane}; i++)");
+        w.Open();
+        w.Line("int at = i * 32 + eLane;");
+        w.Line($"int sRow = at >> {chunksLog2};");
+        w.Line($"int sChunk = at & {chunks - 1};");
+        w.Line("if (sChunk < eChunks && eBlockRow + sRow < eSeqQ)");
+        w.Open();
+        w.Line("Uint4 chunk = PtxOps.LoadShared128(PtxOps.SharedBase() + (uint)((eWarpRow + sRow) * RowBytes + ((sChunk ^ (sRow & 7)) << 4)));");
+        w.Line("PtxOps.StoreGlobal128(oBase + (ulong)(sRow * eRowStride + (sChunk << 4)), chunk.X, chunk.Y, chunk.Z, chunk.W);");
+        w.Close();
+        w.Close();
         w.Close();
     }
 
@@ -530,11 +585,12 @@ public static class ForwardKernelGenerator
     {
         w.Line("int eBatch = Grid.IdxZ;");
         w.Line("int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);");
-        EmitSequence(w, "layout.Packed", new SequenceNames("eBatch", "eSeqQ", "eTok0", "eq0"), keys: false);
+        EmitSequence(w, "layout.Packed", SequenceNames.QueryEpilogue);
         w.Line("long eRowStride = (long)p.Heads * (p.HeadDim * 2);");
         w.Line("long eHeadOffset = (long)eHead * (p.HeadDim * 2);");
         w.Line("int eLane = Group.IdxX & 31;");
-        w.Line($"int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + (Group.IdxX >> 5) * {16 * c.MTiles} + (eLane >> 2);");
+        w.Line($"int eWarpRow = (Group.IdxX >> 5) * {16 * c.MTiles};");
+        w.Line("int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + eWarpRow + (eLane >> 2);");
         w.Line("int et = eLane & 3;");
         w.Line("long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;");
     }
@@ -545,35 +601,44 @@ public static class ForwardKernelGenerator
     /// </summary>
     /// <param name="w">The writer.</param>
     /// <param name="packed">The condition for the packed layout (the kernel's layout type, a compile-time constant).</param>
-    internal static void EmitSequence(CodeWriter w, string packed) =>
-        EmitSequence(w, packed, new SequenceNames("batch", "seqQ", "qTok0", "q0"), keys: true);
+    internal static void EmitSequence(CodeWriter w, string packed) => EmitSequence(w, packed, SequenceNames.Block);
 
-    /// <summary>The variables of <see cref="EmitSequence(CodeWriter, string)"/> on the query side.</summary>
-    private sealed record SequenceNames(string Batch, string SeqQ, string QTok0, string Q0);
+    /// <summary>
+    /// The variables <see cref="EmitSequence(CodeWriter, string, SequenceNames)"/> reads and declares: the batch index it
+    /// reads, and per side (queries, keys) the length, the first token row and the packed offset; a side whose names are
+    /// null is not declared.
+    /// </summary>
+    internal sealed record SequenceNames(string Batch, string? SeqQ, string? QTok0, string? Q0, string? SeqK, string? KTok0, string? K0)
+    {
+        /// <summary>The prologue's names, both sides: seqQ, qTok0, seqK, kTok0.</summary>
+        public static SequenceNames Block { get; } = new("batch", "seqQ", "qTok0", "q0", "seqK", "kTok0", "k0");
+
+        /// <summary>A forward epilogue's names, the query side only: eSeqQ, eTok0.</summary>
+        public static SequenceNames QueryEpilogue { get; } = new("eBatch", "eSeqQ", "eTok0", "eq0", null, null, null);
+    }
 
     /// <param name="w">The writer.</param>
     /// <param name="packed">The condition for the packed layout.</param>
-    /// <param name="q">The batch index it reads and the query-side variables it declares.</param>
-    /// <param name="keys">Whether to declare the key side too (seqK, kTok0).</param>
-    private static void EmitSequence(CodeWriter w, string packed, SequenceNames q, bool keys)
+    /// <param name="n">The batch index it reads and the variables it declares.</param>
+    internal static void EmitSequence(CodeWriter w, string packed, SequenceNames n)
     {
-        w.Line($"int {q.SeqQ} = p.SeqQ;");
-        if (keys)
-            w.Line("int seqK = p.SeqK;");
-        w.Line($"long {q.QTok0} = (long){q.Batch} * p.SeqQ;");
-        if (keys)
-            w.Line($"long kTok0 = (long){q.Batch} * p.SeqK;");
+        var sides = new List<(string Seq, string Tok0, string Start, string Lengths, string Cu)>();
+        if (n.SeqQ is not null)
+            sides.Add((n.SeqQ, n.QTok0!, n.Q0!, "p.SeqQ", "p.CuQ"));
+        if (n.SeqK is not null)
+            sides.Add((n.SeqK, n.KTok0!, n.K0!, "p.SeqK", "p.CuK"));
+        foreach (var s in sides)
+            w.Line($"int {s.Seq} = {s.Lengths};");
+        foreach (var s in sides)
+            w.Line($"long {s.Tok0} = (long){n.Batch} * {s.Lengths};");
         w.Line($"if ({packed})");
         w.Open();
-        w.Line($"int {q.Q0} = PtxOps.LoadInt(p.CuQ + (ulong)({q.Batch} * 4));");
-        if (keys)
-            w.Line($"int k0 = PtxOps.LoadInt(p.CuK + (ulong)({q.Batch} * 4));");
-        w.Line($"{q.SeqQ} = PtxOps.LoadInt(p.CuQ + (ulong)({q.Batch} * 4 + 4)) - {q.Q0};");
-        if (keys)
-            w.Line($"seqK = PtxOps.LoadInt(p.CuK + (ulong)({q.Batch} * 4 + 4)) - k0;");
-        w.Line($"{q.QTok0} = {q.Q0};");
-        if (keys)
-            w.Line("kTok0 = k0;");
+        foreach (var s in sides)
+            w.Line($"int {s.Start} = PtxOps.LoadInt({s.Cu} + (ulong)({n.Batch} * 4));");
+        foreach (var s in sides)
+            w.Line($"{s.Seq} = PtxOps.LoadInt({s.Cu} + (ulong)({n.Batch} * 4 + 4)) - {s.Start};");
+        foreach (var s in sides)
+            w.Line($"{s.Tok0} = {s.Start};");
         w.Close();
     }
 }

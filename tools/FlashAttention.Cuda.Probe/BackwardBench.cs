@@ -14,7 +14,11 @@ internal static class BackwardBench
 {
     private const int Tokens = 16384, ModelDim = 2048;
 
-    public static JsonArray Run(CudaAttention cuda, int[] lengths, bool allVariants)
+    /// <param name="cuda">The backend.</param>
+    /// <param name="lengths">The sequence lengths of the grid.</param>
+    /// <param name="allVariants">Every dK/dV and dQ kernel beside the defaults, or the defaults only.</param>
+    /// <param name="named">With <paramref name="allVariants"/>: only the kernels with these names beside the defaults (null: all).</param>
+    public static JsonArray Run(CudaAttention cuda, int[] lengths, bool allVariants, IReadOnlySet<string>? named = null)
     {
         var rows = new JsonArray();
         var acc = cuda.Accelerator;
@@ -37,7 +41,7 @@ internal static class BackwardBench
                     int b = Tokens / n, h = ModelDim / d;
                     var shape = new AttentionShape(b, n, n, h, d);
                     double flops = 2.5 * 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
-                    foreach (var (kv, dqKernel) in Pairs(d, allVariants))
+                    foreach (var (kv, dqKernel) in Pairs(d, allVariants, named))
                     {
                         string name = kv.Name + (dqKernel is null ? "" : "+" + dqKernel.Name);
                         var options = new AttentionOptions { Causal = causal };
@@ -112,7 +116,7 @@ internal static class BackwardBench
         return rows;
     }
 
-    private static IEnumerable<(BackwardVariant Kv, BackwardVariant? Dq)> Pairs(int d, bool allVariants)
+    private static IEnumerable<(BackwardVariant Kv, BackwardVariant? Dq)> Pairs(int d, bool allVariants, IReadOnlySet<string>? named)
     {
         var split = CudaAttention.DefaultBackward(d, atomicDq: false);
         var fused = CudaAttention.DefaultBackward(d, atomicDq: true).Kv[0];
@@ -121,9 +125,9 @@ internal static class BackwardBench
             yield return (fused, null);
         if (!allVariants)
             yield break;
-        foreach (var kv in BackwardKernels.KvVariants.Where(x => x.HeadDim == d && x.Outputs == KvOutputs.Both && x != fused && x != split.Kv[0]))
+        foreach (var kv in BackwardKernels.KvVariants.Where(x => x.HeadDim == d && x.Outputs == KvOutputs.Both && x != fused && x != split.Kv[0] && (named is null || named.Contains(x.Name))))
             yield return (kv, kv.FusedDq ? null : split.Dq);
-        foreach (var other in BackwardKernels.DqVariants.Where(x => x.HeadDim == d && x != split.Dq))
+        foreach (var other in BackwardKernels.DqVariants.Where(x => x.HeadDim == d && x != split.Dq && (named is null || named.Contains(x.Name))))
             yield return (split.Kv[0], other);
     }
 }

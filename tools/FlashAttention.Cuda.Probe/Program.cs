@@ -9,7 +9,8 @@ using FlashAttention.Cuda.Probe;
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
 //       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
-//       without the ALiBi/dropout rows)
+//       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] (backward kernels beside the
+//       defaults, the backward grid's lengths)
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -147,8 +148,11 @@ if (!Flag("--no-bwd-check"))
 
 if (!Flag("--no-bwd-bench"))
 {
-    int[] lengths = Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
-    report["backward_bench"] = BackwardBench.Run(cuda, lengths, allVariants: !Flag("--default-only"));
+    int[] lengths = Option("--bwd-lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray()
+        : Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
+    // --bwd-variants a,b: only these kernels beside the defaults (default: every kernel, or none with --default-only).
+    var named = Option("--bwd-variants")?.Split(',').ToHashSet();
+    report["backward_bench"] = BackwardBench.Run(cuda, lengths, allVariants: !Flag("--default-only") || named is not null, named);
     Save();
 }
 

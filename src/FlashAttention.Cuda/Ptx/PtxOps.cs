@@ -141,6 +141,24 @@ internal static class PtxOps
     /// <summary>st.shared.b32.</summary>
     [IntrinsicImplementation] public static void StoreShared(uint address, uint value) => HostSimt.StoreShared32(address, value);
 
+    /// <summary>ld.shared.v4.b32: 16 bytes from a 16-byte aligned shared-memory address.</summary>
+    [IntrinsicImplementation]
+    public static Uint4 LoadShared128(uint address) => new()
+    {
+        X = HostSimt.LoadShared32(address), Y = HostSimt.LoadShared32(address + 4),
+        Z = HostSimt.LoadShared32(address + 8), W = HostSimt.LoadShared32(address + 12),
+    };
+
+    /// <summary>st.global.v4.b32: 16 bytes to a 16-byte aligned global address (one full-width store per lane).</summary>
+    [IntrinsicImplementation]
+    public static void StoreGlobal128(ulong address, uint x, uint y, uint z, uint w)
+    {
+        HostSimt.StoreGlobal(address, x);
+        HostSimt.StoreGlobal(address + 4, y);
+        HostSimt.StoreGlobal(address + 8, z);
+        HostSimt.StoreGlobal(address + 12, w);
+    }
+
     /// <summary>st.global.b32.</summary>
     [IntrinsicImplementation] public static void StoreWord(ulong address, uint value) => HostSimt.StoreGlobal(address, value);
 
@@ -214,6 +232,8 @@ internal static class PtxOps
         Map(nameof(LoadSharedFloat), nameof(GenerateLoadSharedFloat));
         Map(nameof(StoreShared), nameof(GenerateStoreShared));
         Map(nameof(StoreWord), nameof(GenerateStoreWord));
+        Map(nameof(LoadShared128), nameof(GenerateLoadShared128));
+        Map(nameof(StoreGlobal128), nameof(GenerateStoreGlobal128));
         Map(nameof(StoreHalfWord), nameof(GenerateStoreHalfWord));
         Map(nameof(StoreFloat), nameof(GenerateStoreFloat));
         Map(nameof(AtomicAdd), nameof(GenerateAtomicAdd));
@@ -227,7 +247,7 @@ internal static class PtxOps
         nameof(SharedBase), nameof(MmaF16), nameof(MmaBf16), nameof(LdMatrixX4), nameof(LdMatrixX4Trans), nameof(Exp2),
         nameof(Log2), nameof(Reciprocal), nameof(LoadByte), nameof(LoadFloat), nameof(MulHigh), nameof(Max), nameof(Min), nameof(ShuffleXor), nameof(ShuffleXorBits), nameof(PackF16), nameof(PackBf16),
         nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(Sqrt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
-        nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord),
+        nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord), nameof(LoadShared128), nameof(StoreGlobal128),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
     ];
 
@@ -372,6 +392,20 @@ internal static class PtxOps
     private static void GenerateStoreShared(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "st.shared.b32");
 
     private static void GenerateStoreWord(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "st.global.b32");
+
+    private static void GenerateLoadShared128(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var address = In(cg, ((MethodCall)value).Nodes[0]);
+        var d = Outs(cg, value);
+        Line(cg, $"ld.shared.v4.b32 {{{d[0]}, {d[1]}, {d[2]}, {d[3]}}}, [{address}]");
+    }
+
+    private static void GenerateStoreGlobal128(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), x = In(cg, call.Nodes[1]), y = In(cg, call.Nodes[2]), z = In(cg, call.Nodes[3]), w = In(cg, call.Nodes[4]);
+        Line(cg, $"st.global.v4.b32 [{address}], {{{x}, {y}, {z}, {w}}}");
+    }
 
     private static void GenerateStoreFloat(PTXBackend backend, PTXCodeGenerator cg, Value value) => Store(cg, value, "st.global.f32");
 
