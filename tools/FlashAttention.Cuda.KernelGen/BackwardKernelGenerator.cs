@@ -147,6 +147,11 @@ public static partial class BackwardKernelGenerator
         new(64, 64, 4, 2, false),
         new(128, 64, 4, 1, false),
         new(64, 32, 4, 2, false),
+        // One m-tile per warp: half the accumulators, for the feature kernels' register budget (docs/gpu-notes.md).
+        new(64, 32, 4, 1, true),
+        new(96, 32, 4, 1, false),
+        new(128, 32, 4, 1, false),
+        new(256, 16, 4, 1, false),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];

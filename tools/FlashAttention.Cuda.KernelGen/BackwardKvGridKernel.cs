@@ -52,6 +52,8 @@ public static partial class BackwardKernelGenerator
         new(128, 2, 2, 64),
         new(128, 4, 2, 64),
         new(96, 2, 2, 64),
+        // 16 keys per warp: half the dK/dV accumulators, for the feature kernels' register budget.
+        new(128, 2, 2, 64, KeyTiles: 1),
     ];
 
     private static void KvGridKernel(CodeWriter w, BackwardKvGridConfig c, int minDim)

@@ -81,6 +81,7 @@ public static class ForwardKernelGenerator
         new(64, 64, 4, 2, true, false, true),
         new(128, 32, 4, 2, false, true, true),
         new(128, 64, 4, 2, false, true, true),
+        new(96, 32, 4, 2, false),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];

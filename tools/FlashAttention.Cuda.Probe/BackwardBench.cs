@@ -18,7 +18,8 @@ internal static class BackwardBench
     /// <param name="lengths">The sequence lengths of the grid.</param>
     /// <param name="allVariants">Every dK/dV and dQ kernel beside the defaults, or the defaults only.</param>
     /// <param name="named">With <paramref name="allVariants"/>: only the kernels with these names beside the defaults (null: all).</param>
-    public static JsonArray Run(CudaAttention cuda, int[] lengths, bool allVariants, IReadOnlySet<string>? named = null)
+    /// <param name="dropout">Dropout probability of every timed call (0: none).</param>
+    public static JsonArray Run(CudaAttention cuda, int[] lengths, bool allVariants, IReadOnlySet<string>? named = null, float dropout = 0f)
     {
         var rows = new JsonArray();
         var acc = cuda.Accelerator;
@@ -32,7 +33,7 @@ internal static class BackwardBench
         using var dq = acc.Allocate1D<BFloat16>(elements);
         using var dk = acc.Allocate1D<BFloat16>(elements);
         using var dv = acc.Allocate1D<BFloat16>(elements);
-        Console.WriteLine("backward bench: bf16, 16k tokens, model dim 2048, whole backward call, median of CUDA event intervals");
+        Console.WriteLine($"backward bench: bf16, 16k tokens, model dim 2048, dropout {dropout}, whole backward call, median of CUDA event intervals");
         Console.WriteLine($"{"D",4} {"causal",6} {"N",6} {"kernels",-48} {"ms",9} {"TFLOP/s",8}");
         foreach (int d in new[] { 64, 128 })
             foreach (bool causal in new[] { false, true })
@@ -44,7 +45,7 @@ internal static class BackwardBench
                     foreach (var (kv, dqKernel) in Pairs(d, allVariants, named))
                     {
                         string name = kv.Name + (dqKernel is null ? "" : "+" + dqKernel.Name);
-                        var options = new AttentionOptions { Causal = causal };
+                        var options = new AttentionOptions { Causal = causal, DropoutP = dropout, Seed = 1 };
                         var row = new JsonObject { ["dtype"] = "bf16", ["d"] = d, ["causal"] = causal, ["n"] = n, ["b"] = b, ["h"] = h, ["kernels"] = name, ["deterministic"] = dqKernel is not null };
                         try
                         {

@@ -9,8 +9,8 @@ using FlashAttention.Cuda.Probe;
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
 //       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
-//       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] (backward kernels beside the
-//       defaults, the backward grid's lengths)
+//       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] [--bwd-dropout P] (backward kernels beside the
+//       defaults, the backward grid's lengths) [--jit-sets a,b] (every feature set for these kernels too)
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -68,7 +68,9 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         string k = kind == typeof(Fp16Kind) ? "fp16" : "bf16";
         foreach (var v in variants)
         {
-            var sets = CudaAttention.DefaultVariants(v.HeadDim).Contains(v) ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
+            bool everySet = CudaAttention.DefaultVariants(v.HeadDim).Contains(v)
+                || (Option("--jit-sets") is { } withSets && withSets.Split(',').Contains(v.Name));
+            var sets = everySet ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
             foreach (var f in sets)
                 jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
         }
@@ -81,7 +83,9 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
             if ((kind == typeof(Fp16Kind) || defaultsOnly) && !defaults.Contains(v) && !BackwardKernels.SoftmaxVariants.Contains(v))
                 continue;
             // Every feature set for the defaults and for the kernels named with --jit-only (candidates for a default).
-            bool allSets = defaults.Contains(v) || (Option("--jit-only") is { } named && v.Name.Contains(named, StringComparison.Ordinal));
+            // --jit-sets a,b: every feature set for these kernels too.
+            bool allSets = defaults.Contains(v) || (Option("--jit-only") is { } named && v.Name.Contains(named, StringComparison.Ordinal))
+                || (Option("--jit-sets") is { } withSets && withSets.Split(',').Contains(v.Name));
             var sets = allSets ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
             foreach (var f in sets)
                 jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
@@ -152,7 +156,9 @@ if (!Flag("--no-bwd-bench"))
         : Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
     // --bwd-variants a,b: only these kernels beside the defaults (default: every kernel, or none with --default-only).
     var named = Option("--bwd-variants")?.Split(',').ToHashSet();
-    report["backward_bench"] = BackwardBench.Run(cuda, lengths, allVariants: !Flag("--default-only") || named is not null, named);
+    // --bwd-dropout P: every timed backward call with dropout P.
+    float dropout = Option("--bwd-dropout") is { } p ? float.Parse(p, System.Globalization.CultureInfo.InvariantCulture) : 0f;
+    report["backward_bench"] = BackwardBench.Run(cuda, lengths, allVariants: !Flag("--default-only") || named is not null, named, dropout);
     Save();
 }
 
