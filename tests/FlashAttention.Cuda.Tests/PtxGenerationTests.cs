@@ -149,8 +149,13 @@ public class PtxGenerationTests
             Assert.DoesNotContain("_LR", CudaAttention.DefaultVariant(d, dropout: true).Name);
     }
 
+    /// <summary>
+    /// ptxas (from FLASHATTN_PTXAS or PATH) assembles every default forward kernel for sm_80. Spills are not asserted:
+    /// the assembler on a developer machine (CUDA 11.8 here) allocates registers differently from the driver JIT that
+    /// runs the kernels, and the JIT's figures are the ones recorded (docs/gpu-notes.md, the probe's JIT report).
+    /// </summary>
     [PtxasFact]
-    public void PtxasAssemblesDefaultKernelsWithoutStackFrame()
+    public void PtxasAssemblesDefaultKernels()
     {
         foreach (int d in CudaAttention.KernelHeadDims)
             foreach (var kind in new[] { typeof(Fp16Kind), typeof(Bf16Kind) })
