@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using FlashAttention.Cuda.Kernels;
 using FlashAttention.Cuda.Ptx;
 using ILGPU;
@@ -294,6 +295,11 @@ public sealed partial class CudaAttention : IDisposable
             throw new ArgumentException($"{name} must have {expected} elements for shape {shapeText}; got {view.Length}.", name);
         if (expected > 0 && view.GetAccelerator() != Accelerator)
             throw new ArgumentException($"{name} belongs to another accelerator; allocate it on {nameof(CudaAttention)}.{nameof(Accelerator)}.", name);
+        // 16-bit tensors are read with 16-byte cp.async copies and written with 16-byte stores: a sub-view that starts
+        // elsewhere would fault on the device (and leave the CUDA context unusable), so it is refused here.
+        if (expected > 0 && Unsafe.SizeOf<TElement>() == 2 && Address(view) % 16 != 0)
+            throw new ArgumentException(
+                $"{name} must start at a 16-byte aligned device address (a sub-view must begin at a multiple of 8 elements); it starts at 0x{Address(view):x}.", name);
     }
 
     private AcceleratorStream? _sideStream;

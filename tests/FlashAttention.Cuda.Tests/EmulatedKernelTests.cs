@@ -101,6 +101,25 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
         GpuChecks.Forward<Half>(Backends.Emulation, narrow, new AttentionOptions(), 2e-3, Seed(name, 143), variant);
     }
 
+    /// <summary>A 16-bit sub-view that does not start on 16 bytes is refused before any launch, naming the argument.</summary>
+    [Fact]
+    public void MisalignedSubViewIsAnArgumentError()
+    {
+        var cuda = Backends.Emulation;
+        var shape = new AttentionShape(1, 8, 8, 1, 64);
+        using var buffer = cuda.Accelerator.Allocate1D<Half>(shape.QueryLength + 8);
+        using var good = cuda.Accelerator.Allocate1D<Half>(shape.QueryLength);
+        using var lse = cuda.Accelerator.Allocate1D<float>(shape.LseLength);
+        Assert.Equal(0UL, CudaAttention.AddressOf(good.View) % 16);
+        var shifted = buffer.View.SubView(1, shape.QueryLength);
+        var e = Assert.Throws<ArgumentException>(() => cuda.Forward(shape, shifted, good.View, good.View, good.View, lse.View));
+        Assert.Equal("q", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => cuda.Forward(shape, good.View, good.View, good.View, shifted, lse.View));
+        Assert.Equal("output", e.ParamName);
+        // Eight elements in is 16 bytes: accepted.
+        cuda.Forward(shape, buffer.View.SubView(8, shape.QueryLength), good.View, good.View, good.View, lse.View);
+    }
+
     public static TheoryData<string> BackwardKernelNames()
     {
         var data = new TheoryData<string>();
