@@ -150,7 +150,13 @@ public sealed partial class CudaAttention
         All = Prepare | KeyValue | Query,
     }
 
-    /// <summary>The backward kernels for a head dim: the split path (deterministic) by default, or fused dQ atomics.</summary>
+    /// <summary>
+    /// The backward kernels for a head dim: the split path (deterministic) by default, or fused dQ atomics. The same kernels
+    /// serve every feature set: timed with ALiBi, dropout, both and softcap on the H200 (docs/benchmarks.md run 20), the
+    /// spill-free lighter dQ and dK/dV kernels were 1–25 % slower at head dims 64, 96 and 128 than these, which keep
+    /// 8–176 B of spills in the driver JIT; at head dim 256 the spill-free 16-key dQ kernel is as fast without features
+    /// and 0–4 % faster with them, so it is the default there.
+    /// </summary>
     internal static BackwardKernelSet DefaultBackward(int headDim, bool atomicDq, bool sm90 = true)
     {
         int d = KernelDim(headDim);
@@ -164,7 +170,7 @@ public sealed partial class CudaAttention
             64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D64_M128_N32_W4")),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
             128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
-            _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N32_W4_QS")),
+            _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N16_W4_QS")),
         };
     }
 

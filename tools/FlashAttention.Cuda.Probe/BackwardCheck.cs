@@ -36,6 +36,10 @@ internal static class BackwardCheck
         new("B1 Nq500 Nk700 H2 D128 causal drop0.3", new(1, 500, 700, 2, 2, 128), s => Dropout(s, 0.3f) with { Causal = true }),
         new("B2 Nq300 Nk300 H2 D128 everything", new(2, 300, 300, 2, 2, 128),
             s => Dropout(s, 0.2f) with { WindowLeft = 64, WindowRight = 0, Softcap = 10f, AlibiSlopes = Slopes(4), KeyPaddingMask = Padding(s, 2, 300) }),
+        new("B2 Nq300 Nk333 H2/1 D96 causal alibi drop0.1", new(2, 300, 333, 2, 1, 96), s => Dropout(s, 0.1f) with { Causal = true, AlibiSlopes = Slopes(2) }),
+        new("B1 Nq257 Nk190 H3 D80 softcap8", new(1, 257, 190, 3, 3, 80), _ => new() { Softcap = 8f }),
+        new("B1 Nq200 Nk250 H2 D256 causal alibi drop0.1", new(1, 200, 250, 2, 2, 256), s => Dropout(s, 0.1f) with { Causal = true, AlibiSlopes = Slopes(2) }),
+        new("B1 Nq130 Nk129 H2/1 D200 softcap5", new(1, 130, 129, 2, 1, 200), _ => new() { Softcap = 5f }),
     ];
 
     private static float[] Slopes(int n) => Enumerable.Range(0, n).Select(i => (float)Math.Pow(2, -8.0 * (i + 1) / n)).ToArray();
@@ -71,11 +75,11 @@ internal static class BackwardCheck
     {
         var split = CudaAttention.DefaultBackward(d, atomicDq: false);
         yield return split;
+        d = split.Kv[0].HeadDim;
         foreach (var kv in BackwardKernels.KvVariants.Where(v => v.HeadDim == d && v.Outputs == KvOutputs.Both && v != split.Kv[0]))
             yield return new([kv], kv.FusedDq ? null : split.Dq);
-        if (split.Kv.Length == 1)
-            foreach (var dq in BackwardKernels.DqVariants.Where(v => v.HeadDim == d && v != split.Dq))
-                yield return new(split.Kv, dq);
+        foreach (var dq in BackwardKernels.DqVariants.Where(v => v.HeadDim == d && v != split.Dq))
+            yield return new(split.Kv, dq);
     }
 
     private static bool RunCase<T>(CudaAttention cuda, Case c, int seed, JsonArray rows) where T : unmanaged

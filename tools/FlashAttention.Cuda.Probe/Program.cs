@@ -11,6 +11,7 @@ using FlashAttention.Cuda.Probe;
 //       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
 //       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] [--bwd-dropout P] (backward kernels beside the
 //       defaults, the backward grid's lengths) [--jit-sets a,b] (every feature set for these kernels too)
+//       [--feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256]] (candidate kernels timed with the features on)
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -159,6 +160,15 @@ if (!Flag("--no-bwd-bench"))
     // --bwd-dropout P: every timed backward call with dropout P.
     float dropout = Option("--bwd-dropout") is { } p ? float.Parse(p, System.Globalization.CultureInfo.InvariantCulture) : 0f;
     report["backward_bench"] = BackwardBench.Run(cuda, lengths, allVariants: !Flag("--default-only") || named is not null, named, dropout);
+    Save();
+}
+
+if (Flag("--feature-bench"))
+{
+    // --feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256]: the feature kernels timed with their features.
+    int[] lengths = Option("--feature-lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray() : [2048, 8192];
+    int[] dims = Option("--feature-dims") is { } listed ? listed.Split(',').Select(int.Parse).ToArray() : [64, 96, 128, 256];
+    report["feature_bench"] = FeatureBench.Run(cuda, lengths, dims);
     Save();
 }
 
