@@ -12,7 +12,7 @@ namespace FlashAttention.Cuda.Tests;
 /// </summary>
 public class EmulatedFeatureTests(ITestOutputHelper output)
 {
-    private static CudaAttention Cuda => Backends.Emulation;
+    private static CudaAttention Cuda => Backends.Shared;
 
     private static int Seed(string name) => HashCode.Combine(name, Environment.TickCount);
 

@@ -53,9 +53,9 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var shape = new AttentionShape(b, nq, nk, h, hkv, d);
         if (dtype == "fp16")
-            GpuChecks.Forward<Half>(Backends.Emulation, shape, Options(options, shape), 2e-3, Seed(options, nq));
+            GpuChecks.Forward<Half>(Backends.Shared, shape, Options(options, shape), 2e-3, Seed(options, nq));
         else
-            GpuChecks.Forward<BFloat16>(Backends.Emulation, shape, Options(options, shape), 1.6e-2, Seed(options, nq));
+            GpuChecks.Forward<BFloat16>(Backends.Shared, shape, Options(options, shape), 1.6e-2, Seed(options, nq));
     }
 
     [Theory]
@@ -68,8 +68,8 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
         // The default backward is the split (deterministic) path either way; Deterministic only matters with UseAtomicDq.
         var o = Options(options, shape) with { Deterministic = deterministic };
         var errors = dtype == "fp16"
-            ? GpuChecks.Backward<Half>(Backends.Emulation, shape, o, 2e-3, Seed(options, shape.SeqLenQ))
-            : GpuChecks.Backward<BFloat16>(Backends.Emulation, shape, o, 1.6e-2, Seed(options, shape.SeqLenQ));
+            ? GpuChecks.Backward<Half>(Backends.Shared, shape, o, 2e-3, Seed(options, shape.SeqLenQ))
+            : GpuChecks.Backward<BFloat16>(Backends.Shared, shape, o, 1.6e-2, Seed(options, shape.SeqLenQ));
         output.WriteLine($"{options} {dtype} {shape}: dq {errors.Dq:E2} dk {errors.Dk:E2} dv {errors.Dv:E2}");
     }
 
@@ -89,23 +89,23 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
         var variant = Kernels.ForwardVariant.Find(name);
         var shape = new AttentionShape(1, 140, 300, 2, 1, variant.HeadDim);
         var options = new AttentionOptions { Causal = true, Softcap = 8f, DropoutP = 0.2f, Seed = 11 };
-        GpuChecks.Forward<Half>(Backends.Emulation, shape, options, 2e-3, Seed(name, 140), variant);
+        GpuChecks.Forward<Half>(Backends.Shared, shape, options, 2e-3, Seed(name, 140), variant);
         // Peaky scores: row maxima keep growing from tile to tile by more than the lazy-rescale threshold.
-        GpuChecks.Forward<Half>(Backends.Emulation, shape, new AttentionOptions { Scale = 1.5f }, 2e-3, Seed(name, 141), variant);
+        GpuChecks.Forward<Half>(Backends.Shared, shape, new AttentionOptions { Scale = 1.5f }, 2e-3, Seed(name, 141), variant);
         // A narrow window with more queries than keys: warps of one block see different key tiles, some none at all,
         // and whole blocks see no key.
         var tall = new AttentionShape(1, 300, 140, 2, 1, variant.HeadDim);
-        GpuChecks.Forward<Half>(Backends.Emulation, tall, new AttentionOptions { WindowLeft = 21, WindowRight = 3 }, 2e-3, Seed(name, 142), variant);
+        GpuChecks.Forward<Half>(Backends.Shared, tall, new AttentionOptions { WindowLeft = 21, WindowRight = 3 }, 2e-3, Seed(name, 142), variant);
         // A head dim below the kernel's (its last column chunk is neither read nor stored), rows not a multiple of 16.
         var narrow = new AttentionShape(1, 37, 53, 2, 2, variant.HeadDim - 8);
-        GpuChecks.Forward<Half>(Backends.Emulation, narrow, new AttentionOptions(), 2e-3, Seed(name, 143), variant);
+        GpuChecks.Forward<Half>(Backends.Shared, narrow, new AttentionOptions(), 2e-3, Seed(name, 143), variant);
     }
 
     /// <summary>A 16-bit sub-view that does not start on 16 bytes is refused before any launch, naming the argument.</summary>
     [Fact]
     public void MisalignedSubViewIsAnArgumentError()
     {
-        var cuda = Backends.Emulation;
+        var cuda = Backends.Shared;
         var shape = new AttentionShape(1, 8, 8, 1, 64);
         using var buffer = cuda.Accelerator.Allocate1D<Half>(shape.QueryLength + 8);
         using var good = cuda.Accelerator.Allocate1D<Half>(shape.QueryLength);
@@ -145,7 +145,7 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
             return;
         var shape = new AttentionShape(1, 130, 100, 2, 1, d);
         var options = new AttentionOptions { Causal = true, DropoutP = 0.25f, Seed = 5 };
-        var errors = GpuChecks.Backward<Half>(Backends.Emulation, shape, options, 2e-3, Seed(name, 140), kv, dq);
+        var errors = GpuChecks.Backward<Half>(Backends.Shared, shape, options, 2e-3, Seed(name, 140), kv, dq);
         output.WriteLine($"{name}: dq {errors.Dq:E2} dk {errors.Dk:E2} dv {errors.Dv:E2}");
     }
 

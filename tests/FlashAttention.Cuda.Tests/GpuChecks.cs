@@ -4,13 +4,23 @@ using Xunit;
 
 namespace FlashAttention.Cuda.Tests;
 
-/// <summary>The backends a GPU check can run on: the host emulation always, a CUDA device when there is one.</summary>
+/// <summary>
+/// The backend the kernel tests run on: the host emulation (ILGPU's CPU accelerator running the same kernels), or, with
+/// the environment variable <c>FLASHATTN_TEST_BACKEND=cuda</c>, the CUDA device, so the same checks run on the GPU
+/// (<c>FlashAttention.Cuda.Probe tests</c> does that on the GPU machine).
+/// </summary>
 internal static class Backends
 {
-    private static readonly Lazy<CudaAttention> SharedEmulation = new(CudaAttention.CreateHostEmulation);
+    /// <summary>The environment variable that moves the kernel tests to the CUDA device.</summary>
+    public const string Variable = "FLASHATTN_TEST_BACKEND";
 
-    /// <summary>One emulated instance for the whole test run (its kernels are loaded once).</summary>
-    public static CudaAttention Emulation => SharedEmulation.Value;
+    private static readonly Lazy<CudaAttention> SharedBackend = new(() =>
+        string.Equals(Environment.GetEnvironmentVariable(Variable), "cuda", StringComparison.OrdinalIgnoreCase)
+            ? new CudaAttention()
+            : CudaAttention.CreateHostEmulation());
+
+    /// <summary>One instance for the whole test run (its kernels are loaded once).</summary>
+    public static CudaAttention Shared => SharedBackend.Value;
 }
 
 /// <summary>Runs the GPU kernels on random inputs and compares them with the float64 reference.</summary>

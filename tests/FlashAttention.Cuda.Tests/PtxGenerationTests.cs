@@ -114,9 +114,17 @@ public class PtxGenerationTests
     [Fact]
     public void GeneratedSourceIsUpToDate()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "FlashAttention.slnx")))
-            root = root.Parent;
+        // The repository holds the build output here; on the GPU machine the tests run from a published copy, in the
+        // repository's root.
+        DirectoryInfo? root = null;
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            root = new DirectoryInfo(start);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "FlashAttention.slnx")))
+                root = root.Parent;
+            if (root is not null)
+                break;
+        }
         Assert.NotNull(root);
         foreach (var (path, generate) in GeneratedFiles.All)
         {

@@ -5,6 +5,8 @@ using FlashAttention.Cuda.Kernels;
 using FlashAttention.Cuda.Probe;
 
 // The GPU probe of the CUDA backend. Subcommands:
+//   tests [FILTER...]                run the CUDA test project's tests on the device (FLASHATTN_TEST_BACKEND=cuda);
+//                                    FILTER: substrings of Class.Method
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
@@ -29,6 +31,9 @@ switch (command)
     case "cli":
         // The flashattn tool in-process (one self-contained publish carries both).
         return FlashAttention.Cli.Program.Run(args[1..], Console.Out, Console.Error);
+    case "tests":
+        // The CUDA test project's facts and theories on the device (no dotnet test there): probe tests [FILTER...].
+        return TestRunner.Run(args[1..]);
     case "all":
         break;
     default:
