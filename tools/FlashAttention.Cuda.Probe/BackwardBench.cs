@@ -22,17 +22,7 @@ internal static class BackwardBench
     public static JsonArray Run(CudaAttention cuda, int[] lengths, bool allVariants, IReadOnlySet<string>? named = null, float dropout = 0f)
     {
         var rows = new JsonArray();
-        var acc = cuda.Accelerator;
-        long elements = (long)Tokens * ModelDim;
-        using var q = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 21)));
-        using var k = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 22)));
-        using var v = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 23)));
-        using var dO = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 24)));
-        using var o = acc.Allocate1D<BFloat16>(elements);
-        using var lse = acc.Allocate1D<float>(Tokens * (ModelDim / 64));
-        using var dq = acc.Allocate1D<BFloat16>(elements);
-        using var dk = acc.Allocate1D<BFloat16>(elements);
-        using var dv = acc.Allocate1D<BFloat16>(elements);
+        using var buffers = new BackwardBuffers(cuda.Accelerator, (long)Tokens * ModelDim, Tokens * (ModelDim / 64), 21);
         Console.WriteLine($"backward bench: bf16, 16k tokens, model dim 2048, dropout {dropout}, whole backward call, median of CUDA event intervals");
         Console.WriteLine($"{"D",4} {"causal",6} {"N",6} {"kernels",-48} {"ms",9} {"TFLOP/s",8}");
         foreach (int d in new[] { 64, 128 })
@@ -49,9 +39,9 @@ internal static class BackwardBench
                         var row = new JsonObject { ["dtype"] = "bf16", ["d"] = d, ["causal"] = causal, ["n"] = n, ["b"] = b, ["h"] = h, ["kernels"] = name, ["deterministic"] = dqKernel is not null };
                         try
                         {
-                            cuda.Forward(shape, q.View, k.View, v.View, o.View, lse.View.SubView(0, shape.LseLength), options);
-                            double ms = Bench.Median(cuda, () => cuda.Backward(kv, dqKernel, shape, options, q.View, k.View, v.View, o.View,
-                                lse.View.SubView(0, shape.LseLength), dO.View, dq.View, dk.View, dv.View));
+                            var x = buffers.Cut(shape);
+                            cuda.Forward(shape, x.Q, x.K, x.V, x.O, x.Lse, options);
+                            double ms = Bench.Median(cuda, () => cuda.Backward(kv, dqKernel, shape, options, x.Q, x.K, x.V, x.O, x.Lse, x.DO, x.DQ, x.DK, x.DV));
                             double tflops = flops / (ms * 1e-3) / 1e12;
                             row["ms"] = Math.Round(ms, 4);
                             row["tflops"] = Math.Round(tflops, 1);
@@ -75,17 +65,7 @@ internal static class BackwardBench
     public static JsonArray Breakdown(CudaAttention cuda)
     {
         var rows = new JsonArray();
-        var acc = cuda.Accelerator;
-        long elements = (long)Tokens * ModelDim;
-        using var q = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 31)));
-        using var k = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 32)));
-        using var v = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 33)));
-        using var dO = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 34)));
-        using var o = acc.Allocate1D<BFloat16>(elements);
-        using var lse = acc.Allocate1D<float>(Tokens * (ModelDim / 64));
-        using var dq = acc.Allocate1D<BFloat16>(elements);
-        using var dk = acc.Allocate1D<BFloat16>(elements);
-        using var dv = acc.Allocate1D<BFloat16>(elements);
+        using var buffers = new BackwardBuffers(cuda.Accelerator, (long)Tokens * ModelDim, Tokens * (ModelDim / 64), 31);
         Console.WriteLine("backward breakdown (bf16, ms): whole call, preprocessing, dK/dV alone, dQ alone");
         foreach (int d in new[] { 64, 128 })
             foreach (bool causal in new[] { false, true })
@@ -95,16 +75,16 @@ internal static class BackwardBench
                     var shape = new AttentionShape(b, n, n, h, d);
                     var options = new AttentionOptions { Causal = causal };
                     var set = CudaAttention.DefaultBackward(d, atomicDq: false);
-                    var lseView = lse.View.SubView(0, shape.LseLength);
-                    cuda.Forward(shape, q.View, k.View, v.View, o.View, lseView, options);
+                    var x = buffers.Cut(shape);
+                    cuda.Forward(shape, x.Q, x.K, x.V, x.O, x.Lse, options);
                     double Time(CudaAttention.BackwardStages stages) => Bench.Median(cuda, () =>
-                        cuda.Backward(set with { Stages = stages }, shape, options, q.View, k.View, v.View, o.View, lseView, dO.View, dq.View, dk.View, dv.View));
+                        cuda.Backward(set with { Stages = stages }, shape, options, x.Q, x.K, x.V, x.O, x.Lse, x.DO, x.DQ, x.DK, x.DV));
                     double all = Time(CudaAttention.BackwardStages.All), prep = Time(CudaAttention.BackwardStages.Prepare);
                     double kvOnly = Time(CudaAttention.BackwardStages.KeyValue), dqOnly = Time(CudaAttention.BackwardStages.Query);
                     // The same call with dropout 0.1 (the mask regenerated by Philox in both kernels; O and LSE need not match it for timing).
                     var dropOptions = options with { DropoutP = 0.1f, Seed = 5 };
                     double dropout = Bench.Median(cuda, () =>
-                        cuda.Backward(set, shape, dropOptions, q.View, k.View, v.View, o.View, lseView, dO.View, dq.View, dk.View, dv.View));
+                        cuda.Backward(set, shape, dropOptions, x.Q, x.K, x.V, x.O, x.Lse, x.DO, x.DQ, x.DK, x.DV));
                     double flops = 2.5 * 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
                     Console.WriteLine($"  D{d} {(causal ? "causal" : "full  ")} N{n,-6} all {all:F3}  prep {prep:F3}  dkdv {kvOnly:F3}  dq {dqOnly:F3}  ({flops / (all * 1e9):F1} TFLOP/s)  dropout0.1 {dropout:F3} ({flops / (dropout * 1e9):F1} TFLOP/s)");
                     rows.Add(new JsonObject

@@ -77,3 +77,42 @@ internal static class DeviceData
 
     public static string Name<T>() => typeof(T) == typeof(Half) ? "fp16" : "bf16";
 }
+
+/// <summary>
+/// The bf16 tensors of one backward benchmark, sized for <paramref name="elements"/> values per tensor: q, k, v and dO
+/// drawn from the standard normal (seeds <paramref name="seed"/>…+3), o, dq, dk, dv allocated, and an LSE of
+/// <paramref name="lseLength"/> floats. Views are cut to a shape with <see cref="Cut"/>.
+/// </summary>
+internal sealed class BackwardBuffers(Accelerator accelerator, long elements, long lseLength, int seed) : IDisposable
+{
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> Q { get; } = Random(accelerator, elements, seed);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> K { get; } = Random(accelerator, elements, seed + 1);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> V { get; } = Random(accelerator, elements, seed + 2);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> DO { get; } = Random(accelerator, elements, seed + 3);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> O { get; } = accelerator.Allocate1D<BFloat16>(elements);
+    public MemoryBuffer1D<float, Stride1D.Dense> Lse { get; } = accelerator.Allocate1D<float>(lseLength);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> DQ { get; } = accelerator.Allocate1D<BFloat16>(elements);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> DK { get; } = accelerator.Allocate1D<BFloat16>(elements);
+    public MemoryBuffer1D<BFloat16, Stride1D.Dense> DV { get; } = accelerator.Allocate1D<BFloat16>(elements);
+
+    private static MemoryBuffer1D<BFloat16, Stride1D.Dense> Random(Accelerator accelerator, long elements, int seed) =>
+        DeviceData.Upload(accelerator, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, seed)));
+
+    /// <summary>The views of one call's shape: q, k, v, o, lse, dO, dq, dk, dv.</summary>
+    public ShapeViews Cut(AttentionShape shape) => new(
+        Q.View.SubView(0, shape.QueryLength), K.View.SubView(0, shape.KeyValueLength), V.View.SubView(0, shape.KeyValueLength),
+        O.View.SubView(0, shape.QueryLength), Lse.View.SubView(0, shape.LseLength), DO.View.SubView(0, shape.QueryLength),
+        DQ.View.SubView(0, shape.QueryLength), DK.View.SubView(0, shape.KeyValueLength), DV.View.SubView(0, shape.KeyValueLength));
+
+    public void Dispose()
+    {
+        foreach (var buffer in new MemoryBuffer[] { Q, K, V, DO, O, Lse, DQ, DK, DV })
+            buffer.Dispose();
+    }
+}
+
+/// <summary>One call's views into <see cref="BackwardBuffers"/>.</summary>
+internal readonly record struct ShapeViews(
+    ArrayView1D<BFloat16, Stride1D.Dense> Q, ArrayView1D<BFloat16, Stride1D.Dense> K, ArrayView1D<BFloat16, Stride1D.Dense> V,
+    ArrayView1D<BFloat16, Stride1D.Dense> O, ArrayView1D<float, Stride1D.Dense> Lse, ArrayView1D<BFloat16, Stride1D.Dense> DO,
+    ArrayView1D<BFloat16, Stride1D.Dense> DQ, ArrayView1D<BFloat16, Stride1D.Dense> DK, ArrayView1D<BFloat16, Stride1D.Dense> DV);

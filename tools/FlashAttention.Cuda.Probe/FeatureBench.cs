@@ -55,17 +55,7 @@ internal static class FeatureBench
     public static JsonArray Run(CudaAttention cuda, int[] lengths, int[] headDims)
     {
         var rows = new JsonArray();
-        var acc = cuda.Accelerator;
-        long elements = (long)Tokens * ModelDim;
-        using var q = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 41)));
-        using var k = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 42)));
-        using var v = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 43)));
-        using var dO = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(DeviceData.NormalParallel(elements, 44)));
-        using var o = acc.Allocate1D<BFloat16>(elements);
-        using var lse = acc.Allocate1D<float>(Tokens * (ModelDim / 32));
-        using var dq = acc.Allocate1D<BFloat16>(elements);
-        using var dk = acc.Allocate1D<BFloat16>(elements);
-        using var dv = acc.Allocate1D<BFloat16>(elements);
+        using var buffers = new BackwardBuffers(cuda.Accelerator, (long)Tokens * ModelDim, Tokens * (ModelDim / 32), 41);
         Console.WriteLine("feature bench: bf16, 16k tokens, ~2048 model dims, whole call, median of CUDA event intervals");
         Console.WriteLine($"{"pass",-3} {"D",4} {"causal",6} {"N",6} {"features",-14} {"kernels",-56} {"ms",9} {"TFLOP/s",8}");
         foreach (int d in headDims)
@@ -74,16 +64,8 @@ internal static class FeatureBench
                 {
                     int b = Tokens / n, h = ModelDim / d;
                     var shape = new AttentionShape(b, n, n, h, d);
-                    var lseView = lse.View.SubView(0, shape.LseLength);
                     // Head dim 96: 21 heads (2016 model dims), so the views are cut to the shape.
-                    var qv = q.View.SubView(0, shape.QueryLength);
-                    var kv = k.View.SubView(0, shape.KeyValueLength);
-                    var vv = v.View.SubView(0, shape.KeyValueLength);
-                    var ov = o.View.SubView(0, shape.QueryLength);
-                    var dov = dO.View.SubView(0, shape.QueryLength);
-                    var dqv = dq.View.SubView(0, shape.QueryLength);
-                    var dkv = dk.View.SubView(0, shape.KeyValueLength);
-                    var dvv = dv.View.SubView(0, shape.KeyValueLength);
+                    var views = buffers.Cut(shape);
                     double forwardFlops = 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
                     float[] slopes = Enumerable.Range(1, h).Select(i => MathF.Pow(2, -8f * i / h)).ToArray();
                     foreach (var (featureName, extra) in new (string, AttentionOptions)[]
@@ -101,12 +83,12 @@ internal static class FeatureBench
                             .Prepend(picked).Distinct();
                         foreach (var variant in forwards)
                             Time(rows, "fwd", d, causal, n, featureName, variant.Name + (variant == picked ? " (pick)" : ""), forwardFlops,
-                                () => cuda.Forward(variant, shape, options, qv, kv, vv, ov, lseView), cuda);
-                        cuda.Forward(picked, shape, options, qv, kv, vv, ov, lseView);
+                                () => cuda.Forward(variant, shape, options, views.Q, views.K, views.V, views.O, views.Lse), cuda);
+                        cuda.Forward(picked, shape, options, views.Q, views.K, views.V, views.O, views.Lse);
                         foreach (var (setName, set) in BackwardCandidates(d))
                             Time(rows, "bwd", d, causal, n, featureName, setName + " " + string.Join("+", set.Kv.Select(x => x.Name)) + "+" + set.Dq?.Name,
                                 2.5 * forwardFlops,
-                                () => cuda.Backward(set, shape, options, qv, kv, vv, ov, lseView, dov, dqv, dkv, dvv), cuda);
+                                () => cuda.Backward(set, shape, options, views.Q, views.K, views.V, views.O, views.Lse, views.DO, views.DQ, views.DK, views.DV), cuda);
                     }
                 }
         return rows;
