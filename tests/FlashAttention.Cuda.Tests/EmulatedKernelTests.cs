@@ -99,6 +99,11 @@ public class EmulatedKernelTests(Xunit.Abstractions.ITestOutputHelper output)
         // A head dim below the kernel's (its last column chunk is neither read nor stored), rows not a multiple of 16.
         var narrow = new AttentionShape(1, 37, 53, 2, 2, variant.HeadDim - 8);
         GpuChecks.Forward<Half>(Backends.Shared, narrow, new AttentionOptions(), 2e-3, Seed(name, 143), variant);
+        // Keys ending 29 into a 48-key tile (125 = 2·48 + 29; 53 and 300 end 5 and 12 in), with ALiBi and dropout:
+        // every tail-sized step of the _TT kernels runs.
+        var tail = new AttentionShape(2, 77, 125, 2, 1, variant.HeadDim);
+        GpuChecks.Forward<Half>(Backends.Shared, tail, new AttentionOptions { DropoutP = 0.1f, Seed = 3, AlibiSlopes = new float[] { 0.3f, 0.1f } },
+            2e-3, Seed(name, 144), variant);
     }
 
     /// <summary>A 16-bit sub-view that does not start on 16 bytes is refused before any launch, naming the argument.</summary>

@@ -21,7 +21,13 @@ namespace FlashAttention.Cuda.KernelGen;
 /// warp reads them), then stores them with one 16-byte store per lane and chunk, whole rows per instruction, instead of
 /// a 4-byte store per accumulator pair. Float output keeps the direct stores.
 /// </param>
-public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false)
+/// <param name="TailTiles">
+/// The last key tile, when the keys end inside it, runs a copy of the tile step sized to the keys it holds (rounded up to
+/// 16): 1024 keys in 48-key tiles end with 16 keys, which then cost a third of a tile instead of a whole one. The branch
+/// is block-uniform and taken once per block; each copy is straight-line code, as the full tile's.
+/// </param>
+public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false,
+    bool TailTiles = false)
 {
     /// <summary>Query rows per thread block.</summary>
     public int BlockM => Warps * MTiles * 16;
@@ -36,7 +42,7 @@ public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTile
     public int SharedBytes => (BlockM + 4 * BlockN) * LayoutDim * 2;
 
     /// <summary>The kernel's method name.</summary>
-    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "") + (SharedEpilogue ? "_SE" : "");
+    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "") + (SharedEpilogue ? "_SE" : "") + (TailTiles ? "_TT" : "");
 }
 
 /// <summary>Shared-memory layout rules common to the generators.</summary>
@@ -82,6 +88,8 @@ public static class ForwardKernelGenerator
         new(128, 32, 4, 2, false, true, true),
         new(128, 64, 4, 2, false, true, true),
         new(96, 32, 4, 2, false),
+        // The last, partial key tile sized to its keys (a candidate, docs/gpu-notes.md).
+        new(128, 48, 4, 2, false, true, true, true),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
@@ -268,218 +276,243 @@ public static class ForwardKernelGenerator
         w.Line("continue;");
         w.Close();
         w.Line();
-        w.Line("// S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.");
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int j = 0; j < nTiles; j++)
-                w.Line($"Float4 s_{mt}_{j} = default;");
-        for (int pr = 0; pr < kSteps / 2; pr++)
+        if (!c.TailTiles)
+            TileStep(c.BlockN);
+        else
         {
-            int k0 = 2 * pr, k1 = 2 * pr + 1;
-            if (!c.QInRegisters)
-                for (int mt = 0; mt < c.MTiles; mt++)
-                {
-                    w.Line($"Uint4 q_{mt}_{k0} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + (uint)((({2 * k0} + qHalf) ^ swz) << 4));");
-                    w.Line($"Uint4 q_{mt}_{k1} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + (uint)((({2 * k1} + qHalf) ^ swz) << 4));");
-                }
-            w.Line($"uint kOff{pr} = kTile + (uint)(kRow + ((({4 * pr} + kQuarter) ^ swz) << 4));");
-            for (int j = 0; j < nTiles; j++)
+            w.Line("// The keys end inside this tile: a step sized to the keys it holds (block-uniform, once per block).");
+            w.Line("int keysLeft = seqK - n * BlockN;");
+            w.Line($"if (keysLeft > {c.BlockN - 16})");
+            w.Open();
+            TileStep(c.BlockN);
+            w.Close();
+            for (int keys = 16; keys < c.BlockN; keys += 16)
             {
-                w.Line($"Uint4 kb_{pr}_{j} = PtxOps.LdMatrixX4(kOff{pr} + {j * 8 * rowBytes}u);");
-                for (int mt = 0; mt < c.MTiles; mt++)
-                {
-                    w.Line($"s_{mt}_{j} = kind.Mma(s_{mt}_{j}, q_{mt}_{k0}.X, q_{mt}_{k0}.Y, q_{mt}_{k0}.Z, q_{mt}_{k0}.W, kb_{pr}_{j}.X, kb_{pr}_{j}.Y);");
-                    w.Line($"s_{mt}_{j} = kind.Mma(s_{mt}_{j}, q_{mt}_{k1}.X, q_{mt}_{k1}.Y, q_{mt}_{k1}.Z, q_{mt}_{k1}.W, kb_{pr}_{j}.Z, kb_{pr}_{j}.W);");
-                }
+                w.Line(keys == c.BlockN - 16 ? "else" : $"else if (keysLeft <= {keys})");
+                w.Open();
+                TileStep(keys);
+                w.Close();
             }
         }
-        w.Line();
-        w.Line("// Score mode (identity, or softcap's tanh); with ALiBi or a score modifier, base-2 logits right away.");
-        w.Line("float prep = p.PrepScale;");
-        w.Line("int col = n * BlockN + 2 * t;");
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int j = 0; j < nTiles; j++)
-                foreach (var e in Comp)
-                    w.Line($"s_{mt}_{j}.{e} = mode.Prepare(s_{mt}_{j}.{e}, prep);");
-        w.Line("if (logitsFirst)");
-        w.Open();
-        w.Line("float fsl2 = p.ScaleLog2;");
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int j = 0; j < nTiles; j++)
-                for (int e = 0; e < 4; e++)
-                {
-                    string x = $"s_{mt}_{j}.{Comp[e]}";
-                    string row = $"rowBase + {mt * 16 + (e / 2) * 8}";
-                    string cc = $"col + {j * 8 + (e & 1)}";
-                    w.Line($"{x} *= fsl2;");
-                    w.Line($"if (features.Alibi) {x} -= alibiSlope * (float)BackwardKernels.AbsDistance({row} + shift, {cc});");
-                    w.Line($"if (score.Enabled && {row} < seqQ && {cc} < seqK) {x} = score.Apply({x} * 0.6931471805599453f, new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
-                }
-        w.Close();
-        w.Line();
-        w.Line("// Masking: a hidden score becomes the value that maps to -inf (window, causal, past the end, padding, the caller's mask).");
-        w.Line("bool userMask = mask.Enabled && coverage != BlockCoverage.Full;");
-        w.Line("if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))");
-        w.Open();
-        w.Line("int lastKey = seqK - 1;");
-        w.Line("if (p.KeyMask != 0)");
-        w.Open();
-        w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
-        for (int j = 0; j < nTiles; j++)
-            for (int e = 0; e < 2; e++)
-            {
-                string cc = $"col + {j * 8 + e}";
-                w.Line($"bool keep_{j}_{e} = PtxOps.LoadByte(keyMask + (ulong)({cc} <= lastKey ? {cc} : lastKey)) != 0;");
-                for (int mt = 0; mt < c.MTiles; mt++)
-                    foreach (var x in new[] { Comp[e], Comp[e + 2] })
-                        w.Line($"s_{mt}_{j}.{x} = keep_{j}_{e} ? s_{mt}_{j}.{x} : maskFill;");
-            }
-        w.Close();
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int h = 0; h < 2; h++)
-            {
-                string r = $"{mt}_{h}";
-                w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
-                w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
-                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
-            }
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int j = 0; j < nTiles; j++)
-                for (int e = 0; e < 4; e++)
-                {
-                    string r = $"{mt}_{e / 2}";
-                    string cc = $"col + {j * 8 + (e & 1)}";
-                    string row = $"rowBase + {mt * 16 + (e / 2) * 8}";
-                    w.Line($"s_{mt}_{j}.{Comp[e]} = {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || ({row} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)))) ? s_{mt}_{j}.{Comp[e]} : maskFill;");
-                }
-        w.Close();
-        w.Line();
-        w.Line("// Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):");
-        w.Line("// each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W). Cosine attention: m is fixed.");
-        w.Line("float sl2 = logitsFirst ? 1f : p.ScaleLog2;");
-        if (c.LazyRescale)
-            w.Line("bool grew = false;");
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int h = 0; h < 2; h++)
-            {
-                string r = $"{mt}_{h}";
-                string a = Comp[2 * h], b = Comp[2 * h + 1];
-                var terms = new List<string>();
-                for (int j = 0; j < nTiles; j++)
-                {
-                    terms.Add($"s_{mt}_{j}.{a}");
-                    terms.Add($"s_{mt}_{j}.{b}");
-                }
-                w.Line($"float alpha_{r} = 1f;");
-                w.Line("if (features.FixedShift)");
-                w.Open();
-                foreach (var term in terms)
-                    w.Line($"{term} = PtxOps.Exp2({term} * sl2 - m_{r});");
-                w.Line($"l_{r} += {KernelSnippets.Tree(terms)};");
-                w.Close();
-                w.Line("else");
-                w.Open();
-                w.Line($"float mx_{r} = {KernelSnippets.Tree(terms, "Reduce<TMode, TFeatures, TScore>")};");
-                w.Line($"mx_{r} = Reduce<TMode, TFeatures, TScore>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 1));");
-                w.Line($"mx_{r} = Reduce<TMode, TFeatures, TScore>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 2));");
-                if (c.LazyRescale)
-                {
-                    // A first finite maximum always moves (+inf > 8); an all-masked row (-inf - -inf = NaN) never does.
-                    w.Line($"float mCand_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
-                    w.Line($"bool grow_{r} = mCand_{r} - m_{r} > 8f;");
-                    w.Line($"grew |= grow_{r};");
-                    w.Line($"float mNew_{r} = grow_{r} ? mCand_{r} : m_{r};");
-                }
-                else
-                {
-                    w.Line($"float mNew_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
-                }
-                w.Line($"float mUse_{r} = mNew_{r} == float.NegativeInfinity ? 0f : mNew_{r};");
-                w.Line($"alpha_{r} = PtxOps.Exp2(m_{r} - mUse_{r});");
-                w.Line($"m_{r} = mNew_{r};");
-                foreach (var term in terms)
-                    w.Line($"{term} = PtxOps.Exp2({term} * sl2 - mUse_{r});");
-                w.Line($"l_{r} = l_{r} * alpha_{r} + ({KernelSnippets.Tree(terms)});");
-                if (!c.LazyRescale)
-                    for (int dt = 0; dt < dTiles; dt++)
-                    {
-                        w.Line($"o_{mt}_{dt}.{a} *= alpha_{r};");
-                        w.Line($"o_{mt}_{dt}.{b} *= alpha_{r};");
-                    }
-                w.Close();
-            }
-        if (c.LazyRescale)
+
+        // One key tile's step, for the first `keys` keys of the tile (all of them but in a tail-sized copy): S = Q·Kᵀ,
+        // masking, the online softmax, dropout, and O += P·V.
+        void TileStep(int keys)
         {
-            w.Line("// Rescale only when some row of the warp moved its maximum (a warp-uniform branch).");
-            w.Line("if (!features.FixedShift && PtxOps.VoteAny(grew ? 1 : 0) != 0)");
+            int bodyTiles = keys / 8;
+            w.Line("// S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.");
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int j = 0; j < bodyTiles; j++)
+                    w.Line($"Float4 s_{mt}_{j} = default;");
+            for (int pr = 0; pr < kSteps / 2; pr++)
+            {
+                int k0 = 2 * pr, k1 = 2 * pr + 1;
+                if (!c.QInRegisters)
+                    for (int mt = 0; mt < c.MTiles; mt++)
+                    {
+                        w.Line($"Uint4 q_{mt}_{k0} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + (uint)((({2 * k0} + qHalf) ^ swz) << 4));");
+                        w.Line($"Uint4 q_{mt}_{k1} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + (uint)((({2 * k1} + qHalf) ^ swz) << 4));");
+                    }
+                w.Line($"uint kOff{pr} = kTile + (uint)(kRow + ((({4 * pr} + kQuarter) ^ swz) << 4));");
+                for (int j = 0; j < bodyTiles; j++)
+                {
+                    w.Line($"Uint4 kb_{pr}_{j} = PtxOps.LdMatrixX4(kOff{pr} + {j * 8 * rowBytes}u);");
+                    for (int mt = 0; mt < c.MTiles; mt++)
+                    {
+                        w.Line($"s_{mt}_{j} = kind.Mma(s_{mt}_{j}, q_{mt}_{k0}.X, q_{mt}_{k0}.Y, q_{mt}_{k0}.Z, q_{mt}_{k0}.W, kb_{pr}_{j}.X, kb_{pr}_{j}.Y);");
+                        w.Line($"s_{mt}_{j} = kind.Mma(s_{mt}_{j}, q_{mt}_{k1}.X, q_{mt}_{k1}.Y, q_{mt}_{k1}.Z, q_{mt}_{k1}.W, kb_{pr}_{j}.Z, kb_{pr}_{j}.W);");
+                    }
+                }
+            }
+            w.Line();
+            w.Line("// Score mode (identity, or softcap's tanh); with ALiBi or a score modifier, base-2 logits right away.");
+            w.Line("float prep = p.PrepScale;");
+            w.Line("int col = n * BlockN + 2 * t;");
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int j = 0; j < bodyTiles; j++)
+                    foreach (var e in Comp)
+                        w.Line($"s_{mt}_{j}.{e} = mode.Prepare(s_{mt}_{j}.{e}, prep);");
+            w.Line("if (logitsFirst)");
             w.Open();
+            w.Line("float fsl2 = p.ScaleLog2;");
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int j = 0; j < bodyTiles; j++)
+                    for (int e = 0; e < 4; e++)
+                    {
+                        string x = $"s_{mt}_{j}.{Comp[e]}";
+                        string row = $"rowBase + {mt * 16 + (e / 2) * 8}";
+                        string cc = $"col + {j * 8 + (e & 1)}";
+                        w.Line($"{x} *= fsl2;");
+                        w.Line($"if (features.Alibi) {x} -= alibiSlope * (float)BackwardKernels.AbsDistance({row} + shift, {cc});");
+                        w.Line($"if (score.Enabled && {row} < seqQ && {cc} < seqK) {x} = score.Apply({x} * 0.6931471805599453f, new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)) * 1.4426950408889634f;");
+                    }
+            w.Close();
+            w.Line();
+            w.Line("// Masking: a hidden score becomes the value that maps to -inf (window, causal, past the end, padding, the caller's mask).");
+            w.Line("bool userMask = mask.Enabled && coverage != BlockCoverage.Full;");
+            w.Line("if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))");
+            w.Open();
+            w.Line("int lastKey = seqK - 1;");
+            w.Line("if (p.KeyMask != 0)");
+            w.Open();
+            w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
+            for (int j = 0; j < bodyTiles; j++)
+                for (int e = 0; e < 2; e++)
+                {
+                    string cc = $"col + {j * 8 + e}";
+                    w.Line($"bool keep_{j}_{e} = PtxOps.LoadByte(keyMask + (ulong)({cc} <= lastKey ? {cc} : lastKey)) != 0;");
+                    for (int mt = 0; mt < c.MTiles; mt++)
+                        foreach (var x in new[] { Comp[e], Comp[e + 2] })
+                            w.Line($"s_{mt}_{j}.{x} = keep_{j}_{e} ? s_{mt}_{j}.{x} : maskFill;");
+                }
+            w.Close();
             for (int mt = 0; mt < c.MTiles; mt++)
                 for (int h = 0; h < 2; h++)
                 {
                     string r = $"{mt}_{h}";
-                    for (int dt = 0; dt < dTiles; dt++)
+                    w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
+                    w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
+                    w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
+                }
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int j = 0; j < bodyTiles; j++)
+                    for (int e = 0; e < 4; e++)
                     {
-                        w.Line($"o_{mt}_{dt}.{Comp[2 * h]} *= alpha_{r};");
-                        w.Line($"o_{mt}_{dt}.{Comp[2 * h + 1]} *= alpha_{r};");
+                        string r = $"{mt}_{e / 2}";
+                        string cc = $"col + {j * 8 + (e & 1)}";
+                        string row = $"rowBase + {mt * 16 + (e / 2) * 8}";
+                        w.Line($"s_{mt}_{j}.{Comp[e]} = {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || ({row} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)))) ? s_{mt}_{j}.{Comp[e]} : maskFill;");
+                    }
+            w.Close();
+            w.Line();
+            w.Line("// Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):");
+            w.Line("// each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W). Cosine attention: m is fixed.");
+            w.Line("float sl2 = logitsFirst ? 1f : p.ScaleLog2;");
+            if (c.LazyRescale)
+                w.Line("bool grew = false;");
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int h = 0; h < 2; h++)
+                {
+                    string r = $"{mt}_{h}";
+                    string a = Comp[2 * h], b = Comp[2 * h + 1];
+                    var terms = new List<string>();
+                    for (int j = 0; j < bodyTiles; j++)
+                    {
+                        terms.Add($"s_{mt}_{j}.{a}");
+                        terms.Add($"s_{mt}_{j}.{b}");
+                    }
+                    w.Line($"float alpha_{r} = 1f;");
+                    w.Line("if (features.FixedShift)");
+                    w.Open();
+                    foreach (var term in terms)
+                        w.Line($"{term} = PtxOps.Exp2({term} * sl2 - m_{r});");
+                    w.Line($"l_{r} += {KernelSnippets.Tree(terms)};");
+                    w.Close();
+                    w.Line("else");
+                    w.Open();
+                    w.Line($"float mx_{r} = {KernelSnippets.Tree(terms, "Reduce<TMode, TFeatures, TScore>")};");
+                    w.Line($"mx_{r} = Reduce<TMode, TFeatures, TScore>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 1));");
+                    w.Line($"mx_{r} = Reduce<TMode, TFeatures, TScore>(mx_{r}, PtxOps.ShuffleXor(mx_{r}, 2));");
+                    if (c.LazyRescale)
+                    {
+                        // A first finite maximum always moves (+inf > 8); an all-masked row (-inf - -inf = NaN) never does.
+                        w.Line($"float mCand_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
+                        w.Line($"bool grow_{r} = mCand_{r} - m_{r} > 8f;");
+                        w.Line($"grew |= grow_{r};");
+                        w.Line($"float mNew_{r} = grow_{r} ? mCand_{r} : m_{r};");
+                    }
+                    else
+                    {
+                        w.Line($"float mNew_{r} = PtxOps.Max(m_{r}, mx_{r} * sl2);");
+                    }
+                    w.Line($"float mUse_{r} = mNew_{r} == float.NegativeInfinity ? 0f : mNew_{r};");
+                    w.Line($"alpha_{r} = PtxOps.Exp2(m_{r} - mUse_{r});");
+                    w.Line($"m_{r} = mNew_{r};");
+                    foreach (var term in terms)
+                        w.Line($"{term} = PtxOps.Exp2({term} * sl2 - mUse_{r});");
+                    w.Line($"l_{r} = l_{r} * alpha_{r} + ({KernelSnippets.Tree(terms)});");
+                    if (!c.LazyRescale)
+                        for (int dt = 0; dt < dTiles; dt++)
+                        {
+                            w.Line($"o_{mt}_{dt}.{a} *= alpha_{r};");
+                            w.Line($"o_{mt}_{dt}.{b} *= alpha_{r};");
+                        }
+                    w.Close();
+                }
+            if (c.LazyRescale)
+            {
+                w.Line("// Rescale only when some row of the warp moved its maximum (a warp-uniform branch).");
+                w.Line("if (!features.FixedShift && PtxOps.VoteAny(grew ? 1 : 0) != 0)");
+                w.Open();
+                for (int mt = 0; mt < c.MTiles; mt++)
+                    for (int h = 0; h < 2; h++)
+                    {
+                        string r = $"{mt}_{h}";
+                        for (int dt = 0; dt < dTiles; dt++)
+                        {
+                            w.Line($"o_{mt}_{dt}.{Comp[2 * h]} *= alpha_{r};");
+                            w.Line($"o_{mt}_{dt}.{Comp[2 * h + 1]} *= alpha_{r};");
+                        }
+                    }
+                w.Close();
+            }
+            w.Line();
+            w.Line("// Dropout, after the row sums (the LSE is that of the undropped P).");
+            DropoutCodegen.EmitRowPairBits(w, c.MTiles, bodyTiles, mt => $"rowBase + {mt * 16}");
+            w.Line("if (features.Dropout)");
+            w.Open();
+            for (int mt = 0; mt < c.MTiles; mt++)
+                for (int h = 0; h < 2; h++)
+                {
+                    string a = Comp[2 * h], b = Comp[2 * h + 1];
+                    for (int j = 0; j < bodyTiles; j++)
+                    {
+                        w.Line($"uint dk_{mt}_{h}_{j} = {DropoutCodegen.RowPairBits(mt, h, j)};");
+                        w.Line($"s_{mt}_{j}.{a} = (dk_{mt}_{h}_{j} & 1u) != 0 ? s_{mt}_{j}.{a} : 0f;");
+                        w.Line($"s_{mt}_{j}.{b} = (dk_{mt}_{h}_{j} & 2u) != 0 ? s_{mt}_{j}.{b} : 0f;");
                     }
                 }
             w.Close();
-        }
-        w.Line();
-        w.Line("// Dropout, after the row sums (the LSE is that of the undropped P).");
-        DropoutCodegen.EmitRowPairBits(w, c.MTiles, nTiles, mt => $"rowBase + {mt * 16}");
-        w.Line("if (features.Dropout)");
-        w.Open();
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int h = 0; h < 2; h++)
+            w.Line();
+            void PackP(int tt)
             {
-                string a = Comp[2 * h], b = Comp[2 * h + 1];
-                for (int j = 0; j < nTiles; j++)
-                {
-                    w.Line($"uint dk_{mt}_{h}_{j} = {DropoutCodegen.RowPairBits(mt, h, j)};");
-                    w.Line($"s_{mt}_{j}.{a} = (dk_{mt}_{h}_{j} & 1u) != 0 ? s_{mt}_{j}.{a} : 0f;");
-                    w.Line($"s_{mt}_{j}.{b} = (dk_{mt}_{h}_{j} & 2u) != 0 ? s_{mt}_{j}.{b} : 0f;");
-                }
-            }
-        w.Close();
-        w.Line();
-        void PackP(int tt)
-        {
-            for (int mt = 0; mt < c.MTiles; mt++)
-            {
-                int j0 = 2 * tt, j1 = 2 * tt + 1;
-                w.Line($"uint p_{mt}_{tt}_0 = kind.Pack(s_{mt}_{j0}.X, s_{mt}_{j0}.Y);");
-                w.Line($"uint p_{mt}_{tt}_1 = kind.Pack(s_{mt}_{j0}.Z, s_{mt}_{j0}.W);");
-                w.Line($"uint p_{mt}_{tt}_2 = kind.Pack(s_{mt}_{j1}.X, s_{mt}_{j1}.Y);");
-                w.Line($"uint p_{mt}_{tt}_3 = kind.Pack(s_{mt}_{j1}.Z, s_{mt}_{j1}.W);");
-            }
-        }
-        w.Line("// P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.");
-        if (!c.LazyRescale)
-            for (int tt = 0; tt < c.BlockN / 16; tt++)
-                PackP(tt);
-        w.Line();
-        w.Line("PtxOps.WaitGroup1();");
-        w.Line("Group.Barrier();");
-        w.Line("if (n + 1 < nEnd)");
-        w.Open();
-        KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
-        w.Close();
-        w.Line("PtxOps.CommitGroup();");
-        w.Line();
-        w.Line("// O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.");
-        for (int tt = 0; tt < c.BlockN / 16; tt++)
-        {
-            if (c.LazyRescale)
-                PackP(tt);
-            w.Line($"uint vOff{tt} = vTile + (uint)(vRow + {tt * 16 * rowBytes});");
-            for (int u = 0; u < dTiles / 2; u++)
-            {
-                w.Line($"Uint4 vb_{tt}_{u} = PtxOps.LdMatrixX4Trans(vOff{tt} + (uint)((({2 * u} + qHalf) ^ swz) << 4));");
                 for (int mt = 0; mt < c.MTiles; mt++)
                 {
-                    string pa = $"p_{mt}_{tt}_0, p_{mt}_{tt}_1, p_{mt}_{tt}_2, p_{mt}_{tt}_3";
-                    w.Line($"o_{mt}_{2 * u} = kind.Mma(o_{mt}_{2 * u}, {pa}, vb_{tt}_{u}.X, vb_{tt}_{u}.Y);");
-                    w.Line($"o_{mt}_{2 * u + 1} = kind.Mma(o_{mt}_{2 * u + 1}, {pa}, vb_{tt}_{u}.Z, vb_{tt}_{u}.W);");
+                    int j0 = 2 * tt, j1 = 2 * tt + 1;
+                    w.Line($"uint p_{mt}_{tt}_0 = kind.Pack(s_{mt}_{j0}.X, s_{mt}_{j0}.Y);");
+                    w.Line($"uint p_{mt}_{tt}_1 = kind.Pack(s_{mt}_{j0}.Z, s_{mt}_{j0}.W);");
+                    w.Line($"uint p_{mt}_{tt}_2 = kind.Pack(s_{mt}_{j1}.X, s_{mt}_{j1}.Y);");
+                    w.Line($"uint p_{mt}_{tt}_3 = kind.Pack(s_{mt}_{j1}.Z, s_{mt}_{j1}.W);");
+                }
+            }
+            w.Line("// P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.");
+            if (!c.LazyRescale)
+                for (int tt = 0; tt < keys / 16; tt++)
+                    PackP(tt);
+            w.Line();
+            w.Line("PtxOps.WaitGroup1();");
+            w.Line("Group.Barrier();");
+            w.Line("if (n + 1 < nEnd)");
+            w.Open();
+            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
+            w.Close();
+            w.Line("PtxOps.CommitGroup();");
+            w.Line();
+            w.Line("// O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.");
+            for (int tt = 0; tt < keys / 16; tt++)
+            {
+                if (c.LazyRescale)
+                    PackP(tt);
+                w.Line($"uint vOff{tt} = vTile + (uint)(vRow + {tt * 16 * rowBytes});");
+                for (int u = 0; u < dTiles / 2; u++)
+                {
+                    w.Line($"Uint4 vb_{tt}_{u} = PtxOps.LdMatrixX4Trans(vOff{tt} + (uint)((({2 * u} + qHalf) ^ swz) << 4));");
+                    for (int mt = 0; mt < c.MTiles; mt++)
+                    {
+                        string pa = $"p_{mt}_{tt}_0, p_{mt}_{tt}_1, p_{mt}_{tt}_2, p_{mt}_{tt}_3";
+                        w.Line($"o_{mt}_{2 * u} = kind.Mma(o_{mt}_{2 * u}, {pa}, vb_{tt}_{u}.X, vb_{tt}_{u}.Y);");
+                        w.Line($"o_{mt}_{2 * u + 1} = kind.Mma(o_{mt}_{2 * u + 1}, {pa}, vb_{tt}_{u}.Z, vb_{tt}_{u}.W);");
+                    }
                 }
             }
         }
