@@ -22,9 +22,10 @@ namespace FlashAttention.Cuda.KernelGen;
 /// a 4-byte store per accumulator pair. Float output keeps the direct stores.
 /// </param>
 /// <param name="TailTiles">
-/// The last key tile, when the keys end inside it, runs a copy of the tile step sized to the keys it holds (rounded up to
-/// 16): 1024 keys in 48-key tiles end with 16 keys, which then cost a third of a tile instead of a whole one. The branch
-/// is block-uniform and taken once per block; each copy is straight-line code, as the full tile's.
+/// The key tile the keys end in, when it holds at most BlockN − 16 of them, runs after the key loop, outside it, as a
+/// copy of the tile step sized to its keys (rounded up to 16): 1024 keys in 48-key tiles end with 16 keys, which then
+/// cost a third of a tile instead of a whole one. The loop keeps its code; the branch is block-uniform. (Copies inside
+/// the loop, or a second loop, made ptxas spill in the loop itself: docs/benchmarks.md run 21.)
 /// </param>
 public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false,
     bool TailTiles = false)
@@ -250,49 +251,72 @@ public static class ForwardKernelGenerator
             for (int dt = 0; dt < dTiles; dt++)
                 w.Line($"Float4 o_{mt}_{dt} = default;");
         w.Line();
-        w.Line("for (int n = nFirst; n < nEnd; n++)");
-        w.Open();
-        w.Line("uint stage = (uint)((n - nFirst) & 1);");
-        w.Line("uint kTile = sK + stage * KvBytes;");
-        w.Line("uint vTile = sV + stage * KvBytes;");
-        w.Line("PtxOps.WaitGroup1();");
-        w.Line("Group.Barrier();");
-        w.Line("if (n + 1 < nEnd)");
-        w.Open();
-        KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", "kBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
-        w.Close();
-        w.Line("PtxOps.CommitGroup();");
-        w.Line("// The caller's mask may hide a whole tile: then only the pipeline moves on (block-uniform).");
-        w.Line("BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;");
-        w.Line("if (mask.Enabled && coverage == BlockCoverage.Empty)");
-        w.Open();
-        w.Line("PtxOps.WaitGroup1();");
-        w.Line("Group.Barrier();");
-        w.Line("if (n + 1 < nEnd)");
-        w.Open();
-        KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
-        w.Close();
-        w.Line("PtxOps.CommitGroup();");
-        w.Line("continue;");
-        w.Close();
-        w.Line();
         if (!c.TailTiles)
-            TileStep(c.BlockN);
+            KeyLoop("for (int n = nFirst; n < nEnd; n++)", false);
         else
         {
-            w.Line("// The keys end inside this tile: a step sized to the keys it holds (block-uniform, once per block).");
-            w.Line("int keysLeft = seqK - n * BlockN;");
-            w.Line($"if (keysLeft > {c.BlockN - 16})");
+            w.Line("// The tiles that lie wholly before the end of the keys, then (a second loop, at most one pass) the tile the");
+            w.Line("// keys end in, whose step is sized to the keys it holds: the hot loop keeps its code and registers.");
+            w.Line("// A tile with more than BlockN - 16 keys left runs the whole step (masked) in the first loop.");
+            w.Line("int nFull = (seqK + 15) / BlockN < nEnd ? ((seqK + 15) / BlockN > nFirst ? (seqK + 15) / BlockN : nFirst) : nEnd;");
+            KeyLoop("for (int n = nFirst; n < nFull; n++)", false);
+            KeyLoop("if (nFull < nEnd)", true);
+        }
+
+        // A loop over key tiles: the pipeline step, then the tile's step (with `tail`, sized to the keys left).
+        void KeyLoop(string header, bool tail)
+        {
+            w.Line(header);
             w.Open();
-            TileStep(c.BlockN);
+            if (tail)
+                w.Line("int n = nFull;");
+            w.Line("uint stage = (uint)((n - nFirst) & 1);");
+            w.Line("uint kTile = sK + stage * KvBytes;");
+            w.Line("uint vTile = sV + stage * KvBytes;");
+            w.Line("PtxOps.WaitGroup1();");
+            w.Line("Group.Barrier();");
+            w.Line("if (n + 1 < nEnd)");
+            w.Open();
+            KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", "kBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
             w.Close();
-            for (int keys = 16; keys < c.BlockN; keys += 16)
+            w.Line("PtxOps.CommitGroup();");
+            w.Line("// The caller's mask may hide a whole tile: then only the pipeline moves on (block-uniform).");
+            w.Line("BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;");
+            w.Line("if (mask.Enabled && coverage == BlockCoverage.Empty)");
+            w.Open();
+            w.Line("PtxOps.WaitGroup1();");
+            w.Line("Group.Barrier();");
+            w.Line("if (n + 1 < nEnd)");
+            w.Open();
+            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
+            w.Close();
+            w.Line("PtxOps.CommitGroup();");
+            if (!tail)
+                w.Line("continue;");
+            w.Close();
+            w.Line();
+            if (!tail)
+                TileStep(c.BlockN);
+            else
             {
-                w.Line(keys == c.BlockN - 16 ? "else" : $"else if (keysLeft <= {keys})");
+                // Not a loop: the last tile's step runs where the caller's mask does not hide the tile.
+                w.Line("else");
                 w.Open();
-                TileStep(keys);
+                w.Line("int keysLeft = seqK - n * BlockN;");
+                for (int keys = 16; keys < c.BlockN; keys += 16)
+                {
+                    // Here 1 ≤ keysLeft ≤ BlockN - 16: the last size needs no test.
+                    if (keys < c.BlockN - 16)
+                        w.Line($"{(keys == 16 ? "" : "else ")}if (keysLeft <= {keys})");
+                    else if (keys > 16)
+                        w.Line("else");
+                    w.Open();
+                    TileStep(keys);
+                    w.Close();
+                }
                 w.Close();
             }
+            w.Close();
         }
 
         // One key tile's step, for the first `keys` keys of the tile (all of them but in a tail-sized copy): S = Q·Kᵀ,
@@ -516,7 +540,6 @@ public static class ForwardKernelGenerator
                 }
             }
         }
-        w.Close();
         w.Line();
         w.Line("// Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.");
         w.Line("PtxOps.WaitGroup0();");
