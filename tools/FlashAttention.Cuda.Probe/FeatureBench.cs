@@ -41,6 +41,10 @@ internal static class FeatureBench
             ("heavy", new(heavyKv, heavyDq)),
             ("lightDq", new(heavyKv, lightDq)),
         };
+        // D64: the two-m-tile dQ kernel with Q re-read from shared memory (0 B spill in every feature set under ptxas
+        // 11.8; 3–9 % behind without features, run 26): with features it may beat the spilling default.
+        if (d == 64)
+            sets.Add(("qsDq", new(heavyKv, BackwardVariant.Find("DQ_D64_M128_N32_W4_QS"))));
         if (d == 128)
         {
             var lightKv = new[] { BackwardVariant.Find("DKV_D128_N32_M64_W4_G2x2") };
