@@ -255,7 +255,7 @@ public static class ForwardKernelGenerator
             KeyLoop("for (int n = nFirst; n < nEnd; n++)", false);
         else
         {
-            w.Line("// The tiles that lie wholly before the end of the keys, then (a second loop, at most one pass) the tile the");
+            w.Line("// The tiles that lie wholly before the end of the keys, then (after the loop, not in one) the tile the");
             w.Line("// keys end in, whose step is sized to the keys it holds: the hot loop keeps its code and registers.");
             w.Line("// A tile with more than BlockN - 16 keys left runs the whole step (masked) in the first loop.");
             w.Line("int nFull = (seqK + 15) / BlockN < nEnd ? ((seqK + 15) / BlockN > nFirst ? (seqK + 15) / BlockN : nFirst) : nEnd;");

@@ -75,10 +75,10 @@ internal static class BackwardCheck
     {
         var split = CudaAttention.DefaultBackward(d, atomicDq: false);
         yield return split;
-        d = split.Kv[0].HeadDim;
-        foreach (var kv in BackwardKernels.KvVariants.Where(v => v.HeadDim == d && v.Outputs == KvOutputs.Both && v != split.Kv[0]))
+        int kernelDim = split.Kv[0].HeadDim;
+        foreach (var kv in BackwardKernels.KvVariants.Where(v => v.HeadDim == kernelDim && v.Outputs == KvOutputs.Both && v != split.Kv[0]))
             yield return new([kv], kv.FusedDq ? null : split.Dq);
-        foreach (var dq in BackwardKernels.DqVariants.Where(v => v.HeadDim == d && v != split.Dq))
+        foreach (var dq in BackwardKernels.DqVariants.Where(v => v.HeadDim == kernelDim && v != split.Dq))
             yield return new(split.Kv, dq);
     }
 

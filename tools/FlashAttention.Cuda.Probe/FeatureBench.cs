@@ -26,7 +26,7 @@ internal static class FeatureBench
     /// <summary>The backward kernel sets compared per head dim: heavy (the no-feature defaults) and light combinations.</summary>
     private static IEnumerable<(string Name, CudaAttention.BackwardKernelSet Set)> BackwardCandidates(int d)
     {
-        var heavy = CudaAttention.DefaultBackward(d, atomicDq: false);
+        var picked = CudaAttention.DefaultBackward(d, atomicDq: false);
         BackwardVariant[] heavyKv = d switch
         {
             64 => [BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")],
@@ -52,7 +52,7 @@ internal static class FeatureBench
             sets.Add(("lightBoth", new(lightKv, lightDq)));
         }
         // The backend's own pick (it may be one of the above; timed again under its own name, so a paired reading shows noise).
-        sets.Add(("default", heavy));
+        sets.Add(("default", picked));
         return sets;
     }
 

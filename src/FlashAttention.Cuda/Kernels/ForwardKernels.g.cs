@@ -26861,7 +26861,7 @@ internal static partial class ForwardKernels
         Float4 o_1_14 = default;
         Float4 o_1_15 = default;
 
-        // The tiles that lie wholly before the end of the keys, then (a second loop, at most one pass) the tile the
+        // The tiles that lie wholly before the end of the keys, then (after the loop, not in one) the tile the
         // keys end in, whose step is sized to the keys it holds: the hot loop keeps its code and registers.
         // A tile with more than BlockN - 16 keys left runs the whole step (masked) in the first loop.
         int nFull = (seqK + 15) / BlockN < nEnd ? ((seqK + 15) / BlockN > nFirst ? (seqK + 15) / BlockN : nFirst) : nEnd;
