@@ -37,7 +37,7 @@ public sealed partial class CudaAttention
 
     /// <summary>The default kernels of a call: atomics for dQ only when asked for (<see cref="UseAtomicDq"/>) and not overruled (<see cref="AttentionOptions.Deterministic"/>).</summary>
     private BackwardKernelSet Kernels(int headDim, AttentionOptions? options) =>
-        DefaultBackward(headDim, UseAtomicDq && !(options?.Deterministic ?? false), IsSm90 || IsEmulated);
+        DefaultBackward(headDim, UseAtomicDq && !(options?.Deterministic ?? false), IsSm90 || IsEmulated, options);
 
     /// <summary>Backward pass with the caller's score and mask modifiers (the same structs as the forward call).</summary>
     /// <typeparam name="T"><see cref="System.Half"/> (or <see cref="ILGPU.Half"/>), <see cref="BFloat16"/> or float.</typeparam>
@@ -155,9 +155,15 @@ public sealed partial class CudaAttention
     /// serve every feature set: timed with ALiBi, dropout, both and softcap on the H200 (docs/benchmarks.md run 20), the
     /// spill-free lighter dQ and dK/dV kernels were 1–25 % slower at head dims 64, 96 and 128 than these, which keep
     /// 8–176 B of spills in the driver JIT; at head dim 256 the spill-free 16-key dQ kernel is as fast without features
-    /// and faster with them at 15 of 16 points (−1.6 to +4.5 %), so it is the default there.
+    /// and faster with them at 15 of 16 points (−1.6 to +4.5 %), so it is the default there. At head dim 64 with dropout
+    /// (and neither ALiBi nor softcap) the spill-free two-m-tile dQ kernel that re-reads Q from shared memory wins: the
+    /// whole backward 1.5–3.3 % faster at 2k and 8k, causal or not (run 36); with ALiBi or softcap as well it loses 0.5–2 %.
     /// </summary>
-    internal static BackwardKernelSet DefaultBackward(int headDim, bool atomicDq, bool sm90 = true)
+    /// <param name="headDim">The call's head dim (the kernels serve the next supported one).</param>
+    /// <param name="atomicDq">Fused dQ atomics instead of the split, deterministic path.</param>
+    /// <param name="sm90">Whether the device is sm_90 (its fused kernels differ).</param>
+    /// <param name="options">The call's options: the dQ kernel at head dim 64 depends on dropout, ALiBi and softcap.</param>
+    internal static BackwardKernelSet DefaultBackward(int headDim, bool atomicDq, bool sm90 = true, AttentionOptions? options = null)
     {
         int d = KernelDim(headDim);
         if (atomicDq && d is 64 or 128)
@@ -167,12 +173,16 @@ public sealed partial class CudaAttention
         return d switch
         {
             32 => new([BackwardVariant.Find("DKV_D32_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D32_M128_N32_W4")),
-            64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D64_M128_N32_W4")),
+            64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find(DropoutOnly(options) ? "DQ_D64_M128_N32_W4_QS" : "DQ_D64_M128_N32_W4")),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
             128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
             _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N16_W4_QS")),
         };
     }
+
+    /// <summary>Dropout without ALiBi or softcap: the feature set whose D64 dQ kernel differs (run 36).</summary>
+    private static bool DropoutOnly(AttentionOptions? options) =>
+        options is { DropoutP: > 0f, Softcap: 0f } && options.AlibiSlopes.IsEmpty;
 
     private void RunBackward<T, TScore, TMask>(AttentionProblem problem, BackwardKernelSet set,
         ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v,

@@ -82,6 +82,18 @@ public class HostTests
     }
 
     [Fact]
+    public void HeadDim64WithDropoutOnlyPicksTheSharedQueryDqKernel()
+    {
+        float[] slopes = [0.5f, 0.25f];
+        Assert.Equal("DQ_D64_M128_N32_W4", CudaAttention.DefaultBackward(64, atomicDq: false).Dq!.Name);
+        Assert.Equal("DQ_D64_M128_N32_W4_QS", CudaAttention.DefaultBackward(64, atomicDq: false, options: new() { DropoutP = 0.1f }).Dq!.Name);
+        Assert.Equal("DQ_D64_M128_N32_W4", CudaAttention.DefaultBackward(64, atomicDq: false, options: new() { DropoutP = 0.1f, AlibiSlopes = slopes }).Dq!.Name);
+        Assert.Equal("DQ_D64_M128_N32_W4", CudaAttention.DefaultBackward(64, atomicDq: false, options: new() { DropoutP = 0.1f, Softcap = 30 }).Dq!.Name);
+        Assert.Equal("DQ_D128_M128_N32_W4_QS", CudaAttention.DefaultBackward(128, atomicDq: false, options: new() { DropoutP = 0.1f }).Dq!.Name);
+        Assert.Null(CudaAttention.DefaultBackward(64, atomicDq: true, options: new() { DropoutP = 0.1f }).Dq);
+    }
+
+    [Fact]
     public void SoftcapAndPaddingAreSupportedAndPickTheirScoreMode()
     {
         var shape = new AttentionShape(2, 16, 24, 2, 64);

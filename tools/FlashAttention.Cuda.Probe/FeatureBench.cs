@@ -24,9 +24,9 @@ internal static class FeatureBench
     };
 
     /// <summary>The backward kernel sets compared per head dim: heavy (the no-feature defaults) and light combinations.</summary>
-    private static IEnumerable<(string Name, CudaAttention.BackwardKernelSet Set)> BackwardCandidates(int d)
+    private static IEnumerable<(string Name, CudaAttention.BackwardKernelSet Set)> BackwardCandidates(int d, AttentionOptions options)
     {
-        var picked = CudaAttention.DefaultBackward(d, atomicDq: false);
+        var picked = CudaAttention.DefaultBackward(d, atomicDq: false, options: options);
         BackwardVariant[] heavyKv = d switch
         {
             64 => [BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")],
@@ -89,7 +89,7 @@ internal static class FeatureBench
                             Time(rows, "fwd", d, causal, n, featureName, variant.Name + (variant == picked ? " (pick)" : ""), forwardFlops,
                                 () => cuda.Forward(variant, shape, options, views.Q, views.K, views.V, views.O, views.Lse), cuda);
                         cuda.Forward(picked, shape, options, views.Q, views.K, views.V, views.O, views.Lse);
-                        foreach (var (setName, set) in BackwardCandidates(d))
+                        foreach (var (setName, set) in BackwardCandidates(d, options))
                             Time(rows, "bwd", d, causal, n, featureName, setName + " " + string.Join("+", set.Kv.Select(x => x.Name)) + "+" + set.Dq?.Name,
                                 2.5 * forwardFlops,
                                 () => cuda.Backward(set, shape, options, views.Q, views.K, views.V, views.O, views.Lse, views.DO, views.DQ, views.DK, views.DV), cuda);

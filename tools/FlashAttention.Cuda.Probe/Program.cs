@@ -82,6 +82,7 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         }
         var defaults = CudaAttention.KernelHeadDims.SelectMany(d =>
             CudaAttention.DefaultBackward(d, atomicDq: false).Kv.Append(CudaAttention.DefaultBackward(d, atomicDq: false).Dq!)
+                .Append(CudaAttention.DefaultBackward(d, atomicDq: false, options: new() { DropoutP = 0.1f }).Dq!)
                 .Concat(CudaAttention.DefaultBackward(d, atomicDq: true).Kv)).ToHashSet();
         // --jit-forward: the forward variants named by --variants only.
         foreach (var v in Flag("--jit-forward") ? [] : BackwardKernels.KvVariants.Concat(BackwardKernels.DqVariants).Concat(BackwardKernels.SoftmaxVariants))
