@@ -152,6 +152,9 @@ public static partial class BackwardKernelGenerator
         new(96, 32, 4, 1, false),
         new(128, 32, 4, 1, false),
         new(256, 16, 4, 1, false),
+        // 16-key tiles with two m-tiles per warp: S and dP take half the registers (candidates, docs/gpu-notes.md).
+        new(128, 16, 4, 2, false),
+        new(64, 16, 4, 2, true),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];

@@ -45,6 +45,9 @@ internal static class FeatureBench
         // 11.8; 3–9 % behind without features, run 26): with features it may beat the spilling default.
         if (d == 64)
             sets.Add(("qsDq", new(heavyKv, BackwardVariant.Find("DQ_D64_M128_N32_W4_QS"))));
+        // D64/D128: 16-key dQ tiles, two m-tiles per warp (0 B under ptxas 11.8 in every feature set).
+        if (d is 64 or 128)
+            sets.Add(("n16Dq", new(heavyKv, BackwardVariant.Find(d == 64 ? "DQ_D64_M128_N16_W4" : "DQ_D128_M128_N16_W4_QS"))));
         if (d == 128)
         {
             var lightKv = new[] { BackwardVariant.Find("DKV_D128_N32_M64_W4_G2x2") };

@@ -7,6 +7,7 @@ using FlashAttention.Cuda.Probe;
 // The GPU probe of the CUDA backend. Subcommands:
 //   tests [FILTER...]                run the CUDA test project's tests on the device (FLASHATTN_TEST_BACKEND=cuda);
 //                                    FILTER: substrings of Class.Method
+//   cpu-dtypes ROUND ITERS [T]       the CPU forward with fp32, fp16 and bf16 interleaved (median and best of ITERS calls)
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
@@ -34,6 +35,9 @@ switch (command)
     case "tests":
         // The CUDA test project's facts and theories on the device (no dotnet test there): probe tests [FILTER...].
         return TestRunner.Run(args[1..]);
+    case "cpu-dtypes":
+        // The CPU forward, fp32/fp16/bf16 interleaved: probe cpu-dtypes ROUND ITERS.
+        return CpuDtypeBench.Run(int.Parse(args[1]), int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : -1);
     case "all":
         break;
     default:
