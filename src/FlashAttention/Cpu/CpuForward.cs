@@ -60,6 +60,7 @@ internal static unsafe class CpuForward
 
         int dp = TileGemm.RoundUp(p.HeadDim, TileGemm.Lanes);
         long scratchFloats = TileScratch.Size(dp * blockQ, BlockK * dp, BlockK * dp, BlockK * blockQ, blockQ * dp, blockQ, blockQ, blockQ, Math.Max(dp, BlockK));
+        var shared = ConvertedKeyValues<T>.Create(p, t.K, t.V, dp, BlockK, blockQ);
         WorkerPool.Run(taskCount, p.Threads, () => new Tiles(new TileScratch(scratchFloats), dp, blockQ), (task, tiles) =>
         {
             int b = 0;
@@ -67,14 +68,19 @@ internal static unsafe class CpuForward
                 b++;
             int local = task - blocksBefore[b];
             int queryBlocks = BlockInfo.BlockCount(p.SeqQ(b), blockQ);
+            int h = local / queryBlocks, hk = h / p.GroupSize;
+            // The query heads of a key/value head are adjacent, so its tasks are one run of the task order.
+            var entry = shared?.Acquire(b, hk, p.GroupSize * queryBlocks);
             // Latest query blocks first: under a causal mask they see the most keys, so the heavy tasks start early.
-            QueryBlock(p, t, score, mask, rule, tiles, b, local / queryBlocks, queryBlocks - 1 - local % queryBlocks);
+            QueryBlock(p, t, score, mask, rule, tiles, shared, entry, b, h, queryBlocks - 1 - local % queryBlocks);
+            if (entry is not null)
+                shared!.Release(entry, b, hk);
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QueryBlock<T, TScore, TMask, TRule>(AttentionProblem p, ForwardTensors<T> t, TScore score, TMask mask, TRule rule,
-        Tiles s, int b, int h, int qb)
+        Tiles s, ConvertedKeyValues<T>? shared, ConvertedKeyValues<T>.Entry? entry, int b, int h, int qb)
         where T : unmanaged
         where TScore : struct, IScoreMod
         where TMask : struct, IMaskMod
@@ -101,11 +107,21 @@ internal static unsafe class CpuForward
             var coverage = mask.Classify(new TileBounds(b, h, i0, i0 + rows, j0, j0 + cols, nq, nk));
             if (coverage == BlockCoverage.Empty)
                 continue;
-            TileLoad.Rows(p, t.K, b, hk, j0, cols, s.K, dp, normalize: true);
-            TileLoad.Rows(p, t.V, b, hk, j0, cols, s.V, dp, normalize: false);
+            float* kTile = s.K, vTile = s.V;
+            if (entry is not null)
+            {
+                shared!.EnsureTile(entry, b, hk, kb, cols);
+                kTile = entry.K + (long)j0 * dp;
+                vTile = entry.V + (long)j0 * dp;
+            }
+            else
+            {
+                TileLoad.Rows(p, t.K, b, hk, j0, cols, s.K, dp, normalize: true);
+                TileLoad.Rows(p, t.V, b, hk, j0, cols, s.V, dp, normalize: false);
+            }
 
             // Sᵀ[keys × queries] = K · Qᵀ
-            TileGemm.Multiply(s.K, dp, 1, s.Qt, s.BlockQ, s.St, s.BlockQ, TileGemm.RoundUp(cols, 4), s.BlockQ, d, accumulate: false);
+            TileGemm.Multiply(kTile, dp, 1, s.Qt, s.BlockQ, s.St, s.BlockQ, TileGemm.RoundUp(cols, 4), s.BlockQ, d, accumulate: false);
             ModifyColumns(p, score, mask, coverage, s, b, h, i0, rows, j0, cols, nq, nk);
             OnlineSoftmax(rule, s, cols);
             for (int r = 0; r < rows; r++)
@@ -116,7 +132,7 @@ internal static unsafe class CpuForward
                     p.Dropout.ZeroDropped(s.St + r, bq, cols, b, h, i0 + r, j0);
 
             // O[queries × D] += P · V, reading P = (Sᵀ)ᵀ in place
-            TileGemm.Multiply(s.St, 1, bq, s.V, dp, s.Acc, dp, rows4, dp, cols, accumulate: true);
+            TileGemm.Multiply(s.St, 1, bq, vTile, dp, s.Acc, dp, rows4, dp, cols, accumulate: true);
         }
 
         float keepScale = p.Dropout.Enabled ? p.Dropout.KeepScale : 1f;

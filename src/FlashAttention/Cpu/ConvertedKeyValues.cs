@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FlashAttention.Cpu;
+
+/// <summary>
+/// K and V of the key/value heads the forward workers are on, widened from 16-bit storage to float32 once per call and
+/// shared, instead of once per query block: every query block of a head visits the same key tiles, and on the Xeon host
+/// the per-block widening made fp16 storage 10–16 % slower than fp32 at head dim 64 (docs/benchmarks.md run 26).
+/// A tile is widened by the first worker that needs it (lazily, so tiles a causal or local mask skips never are) and read
+/// in place by the others; a head's buffers go back to a free list when its last query block is done.
+/// Memory: <see cref="BudgetBytes"/> at most. A head that does not fit is widened per query block as before, so the
+/// forward pass keeps its flat, N-independent extra memory (MemoryTests).
+/// </summary>
+internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
+{
+    /// <summary>The most memory the shared K/V copies may take in one call.</summary>
+    public const long BudgetBytes = 4L << 20;
+
+    private const int NotStarted = 0, Converting = 1, Ready = 2;
+
+    private readonly AttentionProblem _p;
+    private readonly T* _k, _v;
+    private readonly int _dp, _blockK;
+    private readonly long _bufferFloats;
+    private readonly Entry?[] _entries;
+    private readonly bool[] _decided;
+    private readonly Stack<Buffer> _free = new();
+    private readonly object _lock = new();
+    private int _buffers;
+    private readonly int _maxBuffers;
+
+    /// <summary>One (batch, key/value head): its float32 K and V rows [RoundUp(Nk, BlockK), Dp] and a state per key tile.</summary>
+    public sealed class Entry
+    {
+        internal Buffer Storage = null!;
+        internal int[] State = [];
+        internal int Remaining;
+
+        /// <summary>Key row 0 of the head, float32, row stride Dp.</summary>
+        public float* K => Storage.K;
+
+        /// <summary>Value row 0 of the head, float32, row stride Dp.</summary>
+        public float* V => Storage.V;
+    }
+
+    internal sealed class Buffer
+    {
+        private readonly float[] _storage;
+        public readonly float* K, V;
+
+        public Buffer(long floats)
+        {
+            // Zeroed: the columns past the head dim stay zero (the GEMMs read Dp columns), as in the per-worker tiles.
+            _storage = GC.AllocateArray<float>(checked((int)(2 * floats + 16)), pinned: true);
+            float* raw = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
+            K = (float*)(((nint)raw + 63) & ~(nint)63);
+            V = K + floats;
+        }
+    }
+
+    private ConvertedKeyValues(AttentionProblem p, T* k, T* v, int dp, int blockK, int maxBuffers)
+    {
+        _p = p;
+        _k = k;
+        _v = v;
+        _dp = dp;
+        _blockK = blockK;
+        _bufferFloats = (long)BlockInfo.BlockCount(p.MaxSeqK, blockK) * blockK * dp;
+        _entries = new Entry?[p.Batch * p.KvHeads];
+        _decided = new bool[p.Batch * p.KvHeads];
+        _maxBuffers = maxBuffers;
+    }
+
+    /// <summary>
+    /// The shared copies for a call, or null where they would not pay: float32 storage (nothing to widen), or a key/value
+    /// head served by a single query block (each tile is widened once anyway), or not even one head within the budget.
+    /// </summary>
+    public static ConvertedKeyValues<T>? Create(AttentionProblem p, T* k, T* v, int dp, int blockK, int blockQ)
+    {
+        if (!Sharing.Enabled)
+            return null;
+        int minQueryBlocks = int.MaxValue;
+        for (int b = 0; b < p.Batch; b++)
+            minQueryBlocks = Math.Min(minQueryBlocks, BlockInfo.BlockCount(p.SeqQ(b), blockQ));
+        if ((long)minQueryBlocks * p.GroupSize < 2)
+            return null;
+        long bufferBytes = 2L * BlockInfo.BlockCount(p.MaxSeqK, blockK) * blockK * dp * sizeof(float);
+        int maxBuffers = (int)Math.Min(BudgetBytes / Math.Max(bufferBytes, 1), p.Batch * (long)p.KvHeads);
+        return maxBuffers < 1 ? null : new ConvertedKeyValues<T>(p, k, v, dp, blockK, maxBuffers);
+    }
+
+    /// <summary>
+    /// The entry of key/value head <paramref name="hk"/> of sequence <paramref name="b"/> for one query block's task, or
+    /// null when the head has none (the task then widens its own tiles). The head's first task decides, so every task
+    /// of a head sees the same answer; tasks start in order, so that is the head's first query block. Release every
+    /// non-null result once.
+    /// </summary>
+    /// <param name="b">The sequence.</param>
+    /// <param name="hk">The key/value head.</param>
+    /// <param name="tasks">The number of tasks (query heads of the group × query blocks) of this head in the call.</param>
+    public Entry? Acquire(int b, int hk, int tasks)
+    {
+        int index = b * _p.KvHeads + hk;
+        lock (_lock)
+        {
+            if (_decided[index])
+                return _entries[index];
+            _decided[index] = true;
+            Buffer storage;
+            if (_free.Count > 0)
+                storage = _free.Pop();
+            else if (_buffers < _maxBuffers)
+            {
+                storage = new Buffer(_bufferFloats);
+                _buffers++;
+            }
+            else
+                return null;
+            var entry = new Entry { Storage = storage, State = new int[BlockInfo.BlockCount(_p.SeqK(b), _blockK)], Remaining = tasks };
+            _entries[index] = entry;
+            return entry;
+        }
+    }
+
+    /// <summary>One task of the entry's head is done; the last one returns the buffers to the free list.</summary>
+    public void Release(Entry entry, int b, int hk)
+    {
+        if (Interlocked.Decrement(ref entry.Remaining) != 0)
+            return;
+        lock (_lock)
+        {
+            _entries[b * _p.KvHeads + hk] = null;
+            _free.Push(entry.Storage);
+        }
+    }
+
+    /// <summary>
+    /// Key tile <paramref name="kb"/> of the entry's head (keys kb·BlockK … + <paramref name="cols"/>), widened (and for
+    /// cosine attention L2-normalised, as <see cref="TileLoad.Rows{T}"/> does) by the first worker that asks; the
+    /// others wait for it, which is about a microsecond, not a tile's compute.
+    /// </summary>
+    public void EnsureTile(Entry entry, int b, int hk, int kb, int cols)
+    {
+        ref int state = ref entry.State[kb];
+        if (Volatile.Read(ref state) == Ready)
+            return;
+        var spinner = new SpinWait();
+        while (true)
+        {
+            int seen = Interlocked.CompareExchange(ref state, Converting, NotStarted);
+            if (seen == NotStarted)
+            {
+                try
+                {
+                    long offset = (long)kb * _blockK * _dp;
+                    TileLoad.Rows(_p, _k, b, hk, kb * _blockK, cols, entry.K + offset, _dp, normalize: true);
+                    TileLoad.Rows(_p, _v, b, hk, kb * _blockK, cols, entry.V + offset, _dp, normalize: false);
+                }
+                catch
+                {
+                    Volatile.Write(ref state, NotStarted);
+                    throw;
+                }
+                Volatile.Write(ref state, Ready);
+                return;
+            }
+            if (seen == Ready)
+                return;
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+}
+
+/// <summary>The switch for tests that compare the shared copies with per-block widening (results must be bit-identical).</summary>
+internal static class Sharing
+{
+    /// <summary>Whether 16-bit forward calls share their widened K/V (the default).</summary>
+    public static bool Enabled { get; set; } = true;
+}

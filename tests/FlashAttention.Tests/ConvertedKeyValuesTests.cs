@@ -1,0 +1,70 @@
+using FlashAttention.Cpu;
+using Xunit;
+
+namespace FlashAttention.Tests;
+
+/// <summary>
+/// The forward pass's shared float32 K/V for 16-bit storage (ConvertedKeyValues): the same bits as widening per query
+/// block, for causal GQA, windows, cosine attention (whose keys are normalised on the way in), varlen, and a head dim
+/// whose copies exceed the memory budget so some heads share and others do not. Both paths are also checked against the
+/// reference, so a path that is wrong in the same way twice still fails.
+/// </summary>
+[Collection(SharingSwitch.Name)]
+public class ConvertedKeyValuesTests
+{
+    public static TheoryData<string> Cases() => ["causal-gqa", "window", "cosine", "over-budget"];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Half_SharedEqualsPerBlock(string name) => Compare<Half>(name);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BFloat16_SharedEqualsPerBlock(string name) => Compare<BFloat16>(name);
+
+    private static void Compare<T>(string name) where T : unmanaged
+    {
+        var (shape, options) = name switch
+        {
+            "causal-gqa" => (new AttentionShape(2, 300, 257, 4, 2, 40), new AttentionOptions { Causal = true }),
+            "window" => (new AttentionShape(1, 333, 400, 3, 3, 64), new AttentionOptions { WindowLeft = 70, WindowRight = 9 }),
+            "cosine" => (new AttentionShape(1, 200, 190, 2, 1, 48), new AttentionOptions { Variant = AttentionVariant.Cosine, CosineGroups = 2 }),
+            // 2 × 2048 keys × 256 dims × 4 B = 4 MiB per head: one head's copies fill the budget, so heads alternate.
+            _ => (new AttentionShape(1, 130, 2000, 4, 4, 256), new AttentionOptions()),
+        };
+        int seed = TestData.StableSeed(name + typeof(T).Name);
+        var q = TestData.Convert<T>(TestData.Random(shape.QueryLength, seed));
+        var k = TestData.Convert<T>(TestData.Random(shape.KeyValueLength, seed + 1));
+        var v = TestData.Convert<T>(TestData.Random(shape.KeyValueLength, seed + 2));
+        var shared = Run(shape, q, k, v, options, sharing: true);
+        var perBlock = Run(shape, q, k, v, options, sharing: false);
+        Assert.Equal(perBlock.Lse, shared.Lse);
+        Assert.Equal(TestData.ToFloat(perBlock.Output), TestData.ToFloat(shared.Output));
+        var reference = ReferenceAttention.Forward<T>(shape, q, k, v, options);
+        Assert.True(TestData.RelativeError(TestData.ToFloat(shared.Output), reference.Output) < TestData.Tolerance<T>(), name);
+    }
+
+    private static (T[] Output, float[] Lse) Run<T>(AttentionShape shape, T[] q, T[] k, T[] v, AttentionOptions options, bool sharing)
+        where T : unmanaged
+    {
+        var output = new T[shape.QueryLength];
+        var lse = new float[shape.LseLength];
+        Sharing.Enabled = sharing;
+        try
+        {
+            Attention.Forward<T>(shape, q, k, v, output, lse, options with { MaxDegreeOfParallelism = 4 });
+        }
+        finally
+        {
+            Sharing.Enabled = true;
+        }
+        return (output, lse);
+    }
+}
+
+/// <summary>Tests that flip <see cref="Sharing.Enabled"/> run alone (other tests would take the other path meanwhile; both are correct, but the comparison needs its own).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SharingSwitch
+{
+    public const string Name = "Sharing switch";
+}
