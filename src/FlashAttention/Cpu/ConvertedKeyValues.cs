@@ -48,6 +48,10 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     {
         private readonly float[] _storage;
         public readonly float* K, V;
+        public readonly long Floats;
+
+        /// <summary>The (head dim, padded head dim) of the rows last written, or (0, 0) while all zero.</summary>
+        public (int HeadDim, int Dp) Layout;
 
         public Buffer(long floats)
         {
@@ -56,8 +60,23 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
             float* raw = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
             K = (float*)(((nint)raw + 63) & ~(nint)63);
             V = K + floats;
+            Floats = floats;
+        }
+
+        /// <summary>Readies a buffer for rows of this layout: one written with another has to be zeroed again.</summary>
+        public void Prepare(int headDim, int dp)
+        {
+            if (Layout != (0, 0) && Layout != (headDim, dp))
+                Array.Clear(_storage);
+            Layout = (headDim, dp);
         }
     }
+
+    // Buffers of earlier calls, kept behind a weak reference as the backward workspace is (BackwardWorkspace): fresh
+    // megabytes would be page-faulted in on every call, the GC may take them back whenever it wants.
+    private static WeakReference<List<Buffer>>? s_pool;
+    private readonly List<Buffer> _pooled;
+    private readonly List<Buffer> _allocated = [];
 
     private ConvertedKeyValues(AttentionProblem p, T* k, T* v, int dp, int blockK, int maxBuffers)
     {
@@ -70,6 +89,21 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         _entries = new Entry?[p.Batch * p.KvHeads];
         _decided = new bool[p.Batch * p.KvHeads];
         _maxBuffers = maxBuffers;
+        _pooled = Interlocked.Exchange(ref s_pool, null) is { } weak && weak.TryGetTarget(out var list) ? list : [];
+    }
+
+    /// <summary>Offers every buffer of this call to the next call (after the workers are done).</summary>
+    public void ReturnBuffers()
+    {
+        _pooled.AddRange(_allocated);
+        // Keep the largest within the budget: a call never uses more, and smaller ones would pile up.
+        _pooled.Sort((a, b) => b.Floats.CompareTo(a.Floats));
+        long bytes = 0;
+        int keep = 0;
+        while (keep < _pooled.Count && (bytes += 2 * _pooled[keep].Floats * sizeof(float)) <= BudgetBytes)
+            keep++;
+        _pooled.RemoveRange(keep, _pooled.Count - keep);
+        Interlocked.Exchange(ref s_pool, new WeakReference<List<Buffer>>(_pooled));
     }
 
     /// <summary>
@@ -112,7 +146,16 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
                 storage = _free.Pop();
             else if (_buffers < _maxBuffers)
             {
-                storage = new Buffer(_bufferFloats);
+                int reuse = _pooled.FindIndex(x => x.Floats >= _bufferFloats);
+                if (reuse >= 0)
+                {
+                    storage = _pooled[reuse];
+                    _pooled.RemoveAt(reuse);
+                }
+                else
+                    storage = new Buffer(_bufferFloats);
+                storage.Prepare(_p.HeadDim, _dp);
+                _allocated.Add(storage);
                 _buffers++;
             }
             else

@@ -76,6 +76,7 @@ internal static unsafe class CpuForward
             if (entry is not null)
                 shared!.Release(entry, b, hk);
         });
+        shared?.ReturnBuffers();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
