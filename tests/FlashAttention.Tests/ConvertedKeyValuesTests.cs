@@ -4,8 +4,8 @@ using Xunit;
 namespace FlashAttention.Tests;
 
 /// <summary>
-/// The forward pass's shared float32 K/V for 16-bit storage (ConvertedKeyValues): the same bits as widening per query
-/// block, for causal GQA, windows, cosine attention (whose keys are normalised on the way in), varlen, and a head dim
+/// The forward pass's shared float32 K/V (ConvertedKeyValues): the same bits as widening or copying per query block, for
+/// every storage type and chunk size, for causal GQA, windows, cosine attention (whose keys are normalised on the way in), varlen, and a head dim
 /// whose copies exceed the memory budget so some heads share and others do not. Both paths are also checked against the
 /// reference, so a path that is wrong in the same way twice still fails.
 /// </summary>
@@ -22,7 +22,34 @@ public class ConvertedKeyValuesTests
     [MemberData(nameof(Cases))]
     public void BFloat16_SharedEqualsPerBlock(string name) => Compare<BFloat16>(name);
 
-    private static void Compare<T>(string name) where T : unmanaged
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Float_SharedEqualsPerBlock(string name) => Compare<float>(name);
+
+    /// <summary>
+    /// Workers widen a tile together in chunks of rows; any chunk size, down to one row and up to the whole tile, and
+    /// any number of workers must give the per-block bits.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(5, 3)]
+    [InlineData(16, 16)]
+    [InlineData(64, 8)]
+    public void AnyChunkSize_SharedEqualsPerBlock(int chunkRows, int threads)
+    {
+        Sharing.ChunkRows = chunkRows;
+        try
+        {
+            Compare<Half>("causal-gqa", threads);
+            Compare<float>("window", threads);
+        }
+        finally
+        {
+            Sharing.ChunkRows = 16;
+        }
+    }
+
+    private static void Compare<T>(string name, int threads = 4) where T : unmanaged
     {
         var (shape, options) = name switch
         {
@@ -36,6 +63,7 @@ public class ConvertedKeyValuesTests
         var q = TestData.Convert<T>(TestData.Random(shape.QueryLength, seed));
         var k = TestData.Convert<T>(TestData.Random(shape.KeyValueLength, seed + 1));
         var v = TestData.Convert<T>(TestData.Random(shape.KeyValueLength, seed + 2));
+        options = options with { MaxDegreeOfParallelism = threads };
         var shared = Run(shape, q, k, v, options, sharing: true);
         var perBlock = Run(shape, q, k, v, options, sharing: false);
         Assert.Equal(perBlock.Lse, shared.Lse);
@@ -52,7 +80,7 @@ public class ConvertedKeyValuesTests
         Sharing.Enabled = sharing;
         try
         {
-            Attention.Forward<T>(shape, q, k, v, output, lse, options with { MaxDegreeOfParallelism = 4 });
+            Attention.Forward<T>(shape, q, k, v, output, lse, options);
         }
         finally
         {

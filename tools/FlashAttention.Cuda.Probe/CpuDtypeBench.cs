@@ -5,8 +5,8 @@ namespace FlashAttention.Cuda.Probe;
 
 /// <summary>
 /// The CPU forward with the storage types interleaved, for the GPU machine's host CPU (its run-to-run spread is larger
-/// than the differences asked about): per config, fp32, fp16 and bf16 in an order rotated by the round, each with and
-/// without the shared float32 K/V copies (ConvertedKeyValues), each the median
+/// than the differences asked about): per config, fp32, fp16 and bf16 in an order rotated by the round, each with the
+/// shared float32 K/V copies (ConvertedKeyValues) widened in 16-row chunks, in tile-sized chunks, and without them, each the median
 /// and the minimum of <c>iters</c> calls after two warm-ups. Usage: probe cpu-dtypes ROUND ITERS [THREADS]. Alternate rounds with
 /// PyTorch's CPU kernel (peers_gpu.py --no-gpu) so both see the same state of the host.
 /// </summary>
@@ -27,13 +27,16 @@ internal static class CpuDtypeBench
             BFloat16[] qb = Array.ConvertAll(q, x => (BFloat16)x), kb = Array.ConvertAll(k, x => (BFloat16)x), vb = Array.ConvertAll(v, x => (BFloat16)x), ob = new BFloat16[length];
             var options = new AttentionOptions { Causal = causal, MaxDegreeOfParallelism = threads };
             double flops = 4.0 * h * n * (double)n * d * (causal ? 0.5 : 1);
-            for (int j = 0; j < 2 * dtypes.Length; j++)
+            string[] modes = ["shared", "shared-tile-chunks", "per-block"];
+            for (int j = 0; j < modes.Length * dtypes.Length; j++)
             {
-                string dtype = dtypes[(j / 2 + round) % dtypes.Length];
-                // Each dtype twice, with the shared float32 K/V copies and without (widened per query block), the order
-                // of the pair alternating with the round.
-                bool sharing = (j + round) % 2 == 0;
-                SetSharing(sharing);
+                string dtype = dtypes[(j / modes.Length + round) % dtypes.Length];
+                // Each dtype three times: the shared float32 K/V copies widened by the workers together in 16-row chunks
+                // (the default), the same with one chunk per K or V tile (one worker widens while the rest wait, as
+                // before), and without sharing (widened per query block); the order rotating with the round.
+                string mode = modes[(j + round) % modes.Length];
+                bool sharing = mode != "per-block";
+                SetSharing(sharing, mode == "shared-tile-chunks" ? 64 : 16);
                 Action call = dtype switch
                 {
                     "fp32" => () => Attention.Forward<float>(shape, q, k, v, o, lse, options),
@@ -53,8 +56,8 @@ internal static class CpuDtypeBench
                 long allocated = GC.GetTotalAllocatedBytes(true);
                 call();
                 allocated = GC.GetTotalAllocatedBytes(true) - allocated;
-                SetSharing(true);
-                Console.WriteLine($"ours round {round} H={h} N={n} D={d} causal={causal} {dtype} {(sharing ? "shared" : "per-block")} median {flops / seconds[iters / 2] / 1e9:F1} " +
+                SetSharing(true, 16);
+                Console.WriteLine($"ours round {round} H={h} N={n} D={d} causal={causal} {dtype} {mode} median {flops / seconds[iters / 2] / 1e9:F1} " +
                                   $"best {flops / seconds[0] / 1e9:F1} GFLOP/s, {allocated / 1024.0:F0} KiB allocated per call");
             }
         }
@@ -62,8 +65,12 @@ internal static class CpuDtypeBench
     }
 
     /// <summary>The library's internal switch for the shared K/V copies (a diagnostic: by reflection, not public API).</summary>
-    private static void SetSharing(bool enabled) =>
-        typeof(Attention).Assembly.GetType("FlashAttention.Cpu.Sharing", throwOnError: true)!.GetProperty("Enabled")!.SetValue(null, enabled);
+    private static void SetSharing(bool enabled, int chunkRows)
+    {
+        var sharing = typeof(Attention).Assembly.GetType("FlashAttention.Cpu.Sharing", throwOnError: true)!;
+        sharing.GetProperty("Enabled")!.SetValue(null, enabled);
+        sharing.GetProperty("ChunkRows")!.SetValue(null, chunkRows);
+    }
 
     private static float[] Uniform(Random random, int length)
     {

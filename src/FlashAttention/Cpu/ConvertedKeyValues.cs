@@ -7,8 +7,9 @@ namespace FlashAttention.Cpu;
 /// K and V of the key/value heads the forward workers are on, widened from 16-bit storage to float32 once per call and
 /// shared, instead of once per query block: every query block of a head visits the same key tiles, and on the Xeon host
 /// the per-block widening made fp16 storage 10–16 % slower than fp32 at head dim 64 (docs/benchmarks.md run 26).
-/// A tile is widened by the first worker that needs it (lazily, so tiles a causal or local mask skips never are) and read
-/// in place by the others; a head's buffers go back to a free list when its last query block is done.
+/// A tile is widened when a worker first needs it (lazily, so tiles a causal or local mask skips never are) by every
+/// worker that arrives before it is done, in chunks of rows each claims (<see cref="EnsureTile"/>), and read in place
+/// after that; a head's buffers go back to a free list when its last query block is done.
 /// Memory: <see cref="BudgetBytes"/> at most. A head that does not fit is widened per query block as before, so the
 /// forward pass keeps its flat, N-independent extra memory (MemoryTests).
 /// </summary>
@@ -17,11 +18,12 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     /// <summary>The most memory the shared K/V copies may take in one call.</summary>
     public const long BudgetBytes = 4L << 20;
 
-    private const int NotStarted = 0, Converting = 1, Ready = 2;
+    /// <summary>The Done count of a tile whose widening threw: the workers waiting on it throw too instead of spinning forever.</summary>
+    private const int Failed = int.MinValue;
 
     private readonly AttentionProblem _p;
     private readonly T* _k, _v;
-    private readonly int _dp, _blockK;
+    private readonly int _dp, _blockK, _chunkRows = Sharing.ChunkRows;
     private readonly long _bufferFloats;
     private readonly Entry?[] _entries;
     private readonly bool[] _decided;
@@ -30,11 +32,12 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     private int _buffers;
     private readonly int _maxBuffers;
 
-    /// <summary>One (batch, key/value head): its float32 K and V rows [RoundUp(Nk, BlockK), Dp] and a state per key tile.</summary>
+    /// <summary>One (batch, key/value head): its float32 K and V rows [RoundUp(Nk, BlockK), Dp] and, per key tile, the
+    /// chunks claimed and the chunks done.</summary>
     public sealed class Entry
     {
         internal Buffer Storage = null!;
-        internal int[] State = [];
+        internal int[] Claimed = [], Done = [];
         internal int Remaining;
 
         /// <summary>Key row 0 of the head, float32, row stride Dp.</summary>
@@ -107,7 +110,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     }
 
     /// <summary>
-    /// The shared copies for a call, or null where they would not pay: float32 storage (nothing to widen), or a key/value
+    /// The shared copies for a call, or null where they would not pay: a key/value
     /// head served by a single query block (each tile is widened once anyway), or not even one head within the budget.
     /// </summary>
     public static ConvertedKeyValues<T>? Create(AttentionProblem p, T* k, T* v, int dp, int blockK, int blockQ)
@@ -160,7 +163,8 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
             }
             else
                 return null;
-            var entry = new Entry { Storage = storage, State = new int[BlockInfo.BlockCount(_p.SeqK(b), _blockK)], Remaining = tasks };
+            int tiles = BlockInfo.BlockCount(_p.SeqK(b), _blockK);
+            var entry = new Entry { Storage = storage, Claimed = new int[tiles], Done = new int[tiles], Remaining = tasks };
             _entries[index] = entry;
             return entry;
         }
@@ -180,36 +184,42 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
 
     /// <summary>
     /// Key tile <paramref name="kb"/> of the entry's head (keys kb·BlockK … + <paramref name="cols"/>), widened (and for
-    /// cosine attention L2-normalised, as <see cref="TileLoad.Rows{T}"/> does) by the first worker that asks; the
-    /// others wait for it, which is about a microsecond, not a tile's compute.
+    /// cosine attention L2-normalised, as <see cref="TileLoad.Rows{T}"/> does) by the workers that need it before it is
+    /// ready. Each claims chunks of <see cref="Sharing.ChunkRows"/> K or V rows until none is left, then waits for the chunks
+    /// others claimed. Why not one converter and the rest waiting: the query blocks of a head start together and, in
+    /// a non-causal pass, stay in step, so every worker would reach every tile at once and wait out its whole widening
+    /// (a few per cent of the tile's compute at D64); shared out, the wait is a sixteenth of that on 16 cores.
     /// </summary>
     public void EnsureTile(Entry entry, int b, int hk, int kb, int cols)
     {
-        ref int state = ref entry.State[kb];
-        if (Volatile.Read(ref state) == Ready)
+        int chunksPerTensor = (cols + _chunkRows - 1) / _chunkRows, chunks = 2 * chunksPerTensor;
+        ref int done = ref entry.Done[kb];
+        if (Volatile.Read(ref done) == chunks)
             return;
-        var spinner = new SpinWait();
-        while (true)
+        ref int claimed = ref entry.Claimed[kb];
+        int chunk;
+        while ((chunk = Interlocked.Increment(ref claimed) - 1) < chunks)
         {
-            int seen = Interlocked.CompareExchange(ref state, Converting, NotStarted);
-            if (seen == NotStarted)
+            bool keys = chunk < chunksPerTensor;
+            int first = (keys ? chunk : chunk - chunksPerTensor) * _chunkRows, rows = Math.Min(_chunkRows, cols - first);
+            long offset = ((long)kb * _blockK + first) * _dp;
+            try
             {
-                try
-                {
-                    long offset = (long)kb * _blockK * _dp;
-                    TileLoad.Rows(_p, _k, b, hk, kb * _blockK, cols, entry.K + offset, _dp, normalize: true);
-                    TileLoad.Rows(_p, _v, b, hk, kb * _blockK, cols, entry.V + offset, _dp, normalize: false);
-                }
-                catch
-                {
-                    Volatile.Write(ref state, NotStarted);
-                    throw;
-                }
-                Volatile.Write(ref state, Ready);
-                return;
+                TileLoad.Rows(_p, keys ? _k : _v, b, hk, kb * _blockK + first, rows, (keys ? entry.K : entry.V) + offset, _dp, normalize: keys);
             }
-            if (seen == Ready)
-                return;
+            catch
+            {
+                Volatile.Write(ref done, Failed);
+                throw;
+            }
+            Interlocked.Increment(ref done);
+        }
+        var spinner = new SpinWait();
+        int seen;
+        while ((seen = Volatile.Read(ref done)) != chunks)
+        {
+            if (seen < 0)
+                throw new InvalidOperationException("Another worker failed while widening a key/value tile of this call.");
             spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
@@ -218,6 +228,12 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
 /// <summary>The switch for tests that compare the shared copies with per-block widening (results must be bit-identical).</summary>
 internal static class Sharing
 {
-    /// <summary>Whether 16-bit forward calls share their widened K/V (the default).</summary>
+    /// <summary>Whether forward calls share their widened K/V (the default).</summary>
     public static bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Rows of K or of V one worker widens at a time (16: a D64 tile is 8 chunks, enough for the workers arriving
+    /// together). Tests and the probe's A/B set it; <see cref="CpuForward.BlockK"/> gives one chunk per tensor.
+    /// </summary>
+    public static int ChunkRows { get; set; } = 16;
 }
