@@ -45,7 +45,7 @@ public class ConvertedKeyValuesTests
         }
         finally
         {
-            Sharing.ChunkRows = 16;
+            Sharing.ChunkRows = CpuForward.BlockK;
         }
     }
 

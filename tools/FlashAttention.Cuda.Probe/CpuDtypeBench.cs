@@ -6,7 +6,7 @@ namespace FlashAttention.Cuda.Probe;
 /// <summary>
 /// The CPU forward with the storage types interleaved, for the GPU machine's host CPU (its run-to-run spread is larger
 /// than the differences asked about): per config, fp32, fp16 and bf16 in an order rotated by the round, each with the
-/// shared float32 K/V copies (ConvertedKeyValues) widened in 16-row chunks, in tile-sized chunks, and without them, each the median
+/// shared float32 K/V copies (ConvertedKeyValues) widened in 16-row chunks, in tile-sized chunks (the default), and without them, each the median
 /// and the minimum of <c>iters</c> calls after two warm-ups. Usage: probe cpu-dtypes ROUND ITERS [THREADS]. Alternate rounds with
 /// PyTorch's CPU kernel (peers_gpu.py --no-gpu) so both see the same state of the host.
 /// </summary>
@@ -27,16 +27,16 @@ internal static class CpuDtypeBench
             BFloat16[] qb = Array.ConvertAll(q, x => (BFloat16)x), kb = Array.ConvertAll(k, x => (BFloat16)x), vb = Array.ConvertAll(v, x => (BFloat16)x), ob = new BFloat16[length];
             var options = new AttentionOptions { Causal = causal, MaxDegreeOfParallelism = threads };
             double flops = 4.0 * h * n * (double)n * d * (causal ? 0.5 : 1);
-            string[] modes = ["shared", "shared-tile-chunks", "per-block"];
+            string[] modes = ["shared-16-row-chunks", "shared", "per-block"];
             for (int j = 0; j < modes.Length * dtypes.Length; j++)
             {
                 string dtype = dtypes[(j / modes.Length + round) % dtypes.Length];
-                // Each dtype three times: the shared float32 K/V copies widened by the workers together in 16-row chunks
-                // (the default), the same with one chunk per K or V tile (one worker widens while the rest wait, as
-                // before), and without sharing (widened per query block); the order rotating with the round.
+                // Each dtype three times: the shared float32 K/V copies widened by the workers together in 16-row chunks,
+                // the same with one chunk per K or V tile (the default: "shared"), and without sharing (widened per query
+                // block); the order rotating with the round.
                 string mode = modes[(j + round) % modes.Length];
                 bool sharing = mode != "per-block";
-                SetSharing(sharing, mode == "shared-tile-chunks" ? 64 : 16);
+                SetSharing(sharing, mode == "shared-16-row-chunks" ? 16 : 64);
                 Action call = dtype switch
                 {
                     "fp32" => () => Attention.Forward<float>(shape, q, k, v, o, lse, options),
@@ -56,7 +56,7 @@ internal static class CpuDtypeBench
                 long allocated = GC.GetTotalAllocatedBytes(true);
                 call();
                 allocated = GC.GetTotalAllocatedBytes(true) - allocated;
-                SetSharing(true, 16);
+                SetSharing(true, 64);
                 Console.WriteLine($"ours round {round} H={h} N={n} D={d} causal={causal} {dtype} {mode} median {flops / seconds[iters / 2] / 1e9:F1} " +
                                   $"best {flops / seconds[0] / 1e9:F1} GFLOP/s, {allocated / 1024.0:F0} KiB allocated per call");
             }

@@ -7,6 +7,7 @@ using FlashAttention.Cuda.Probe;
 // The GPU probe of the CUDA backend. Subcommands:
 //   tests [FILTER...]                run the CUDA test project's tests on the device (FLASHATTN_TEST_BACKEND=cuda);
 //                                    FILTER: substrings of Class.Method
+//   wgmma [--ptx FILE]               warpgroup MMA (sm_90a) from C# on one tile, against double precision
 //   cpu-dtypes ROUND ITERS [T]       the CPU forward with fp32, fp16 and bf16 interleaved (median and best of ITERS calls)
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
@@ -38,6 +39,22 @@ switch (command)
     case "cpu-dtypes":
         // The CPU forward, fp32/fp16/bf16 interleaved: probe cpu-dtypes ROUND ITERS.
         return CpuDtypeBench.Run(int.Parse(args[1]), int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : -1);
+    case "wgmma":
+        // Warpgroup MMA (sm_90a) from C#: S = A·Bᵀ and O = bf16(S)·V on one 64×64 tile against double precision;
+        // with --ptx FILE only its PTX (no GPU needed).
+        if (Option("--ptx") is { } ptxFile)
+        {
+            using var compiler = new FlashAttention.Cuda.Ptx.KernelCompiler();
+            File.WriteAllText(ptxFile, compiler.Compile(typeof(WgmmaCheck).GetMethod(nameof(WgmmaCheck.Kernel))!, 128).Ptx);
+            return 0;
+        }
+        if (!CudaAttention.IsAvailable)
+        {
+            Console.WriteLine($"no CUDA device: {CudaAttention.UnavailableReason}");
+            return 3;
+        }
+        using (var wgmmaCuda = new CudaAttention())
+            return WgmmaCheck.Run(wgmmaCuda);
     case "all":
         break;
     default:

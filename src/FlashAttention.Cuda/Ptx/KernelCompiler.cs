@@ -59,12 +59,15 @@ internal sealed partial class KernelCompiler : IDisposable
 
     /// <summary>
     /// Declares the dynamic shared array and drops the intrinsic stub functions; a module that uses an sm_90-only
-    /// instruction (<see cref="PtxOps.Sm90Instructions"/>) is retargeted to sm_90 with PTX ISA 8.1.
+    /// instruction (<see cref="PtxOps.Sm90Instructions"/>) is retargeted to sm_90 with PTX ISA 8.1, one with an sm_90a
+    /// instruction (<see cref="PtxOps.Sm90aInstructions"/>: wgmma) to sm_90a with PTX ISA 8.0 or newer.
     /// </summary>
     internal static string Patch(string ptx)
     {
-        if (PtxOps.Sm90Instructions.Any(ptx.Contains))
-            ptx = RequiresSm90(ptx);
+        if (PtxOps.Sm90aInstructions.Any(ptx.Contains))
+            ptx = Retarget(ptx, "8.0", "sm_90a");
+        else if (PtxOps.Sm90Instructions.Any(ptx.Contains))
+            ptx = Retarget(ptx, "8.1", "sm_90");
         var names = PtxOps.IntrinsicNames.ToHashSet();
         var output = new StringBuilder(ptx.Length + 128);
         using var reader = new StringReader(ptx);
@@ -92,16 +95,17 @@ internal sealed partial class KernelCompiler : IDisposable
     /// <summary>Whether a compiled module runs on sm_90 and newer only.</summary>
     internal static bool IsSm90Only(string ptx) => ptx.Contains("\n.target sm_90", StringComparison.Ordinal);
 
-    private static string RequiresSm90(string ptx)
+    private static string Retarget(string ptx, string minimumVersion, string architecture)
     {
         var version = VersionRegex().Match(ptx);
         var target = TargetRegex().Match(ptx);
         if (!version.Success || !target.Success)
             throw new InvalidOperationException("The PTX has no .version or .target line to retarget.");
-        if (double.Parse(version.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 8.1)
-            ptx = ptx.Remove(version.Index, version.Length).Insert(version.Index, ".version 8.1");
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (double.Parse(version.Groups[1].Value, culture) < double.Parse(minimumVersion, culture))
+            ptx = ptx.Remove(version.Index, version.Length).Insert(version.Index, ".version " + minimumVersion);
         target = TargetRegex().Match(ptx);
-        return ptx.Remove(target.Index, target.Length).Insert(target.Index, ".target sm_90");
+        return ptx.Remove(target.Index, target.Length).Insert(target.Index, ".target " + architecture);
     }
 
     [GeneratedRegex(@"(?m)^\.version (\d+\.\d+)")]

@@ -19,6 +19,17 @@ internal struct Float4
     public float X, Y, Z, W;
 }
 
+/// <summary>
+/// Thirty-two floats: one thread's share of a 64×64 fp32 wgmma accumulator. Warp w of the warpgroup holds rows
+/// 16w … 16w + 15 as eight m16n8 tiles of mma.sync's C layout: F[4i … 4i + 3] are tile i (columns 8i …), i.e. (row g,
+/// columns 8i + 2t, +1) and (row g + 8, the same columns) for lane 4g + t.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Float32x32
+{
+    public float F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, F25, F26, F27, F28, F29, F30, F31;
+}
+
 /// <summary>Four 32-bit registers, e.g. the result of ldmatrix.x4.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct Uint4
@@ -59,6 +70,39 @@ internal static class PtxOps
 
     /// <summary>As <see cref="LdMatrixX4"/>, each matrix transposed.</summary>
     [IntrinsicImplementation] public static Uint4 LdMatrixX4Trans(uint sharedAddress) => HostSimt.LdMatrix(sharedAddress, transpose: true);
+
+    // ---- Hopper warpgroup MMA (wgmma, sm_90a): a warpgroup of 4 warps computes a 64×N tile; operands in shared memory
+    // are named by 64-bit matrix descriptors (start address, leading and stride byte offsets, swizzle; PTX ISA
+    // "Matrix Descriptor Format"). Not emulated on the host: the probe's wgmma check runs them on the GPU only.
+
+    /// <summary>wgmma.fence: orders this thread's register and shared-memory writes before the warpgroup MMAs that follow.</summary>
+    [IntrinsicImplementation] public static void WgmmaFence() => throw GpuOnly();
+
+    /// <summary>wgmma.commit_group: closes the warpgroup MMAs issued so far into a group.</summary>
+    [IntrinsicImplementation] public static void WgmmaCommit() => throw GpuOnly();
+
+    /// <summary>wgmma.wait_group 0: every committed group of warpgroup MMAs is done; their accumulators may be read.</summary>
+    [IntrinsicImplementation] public static void WgmmaWait0() => throw GpuOnly();
+
+    /// <summary>fence.proxy.async.shared::cta: this thread's generic-proxy shared-memory writes become visible to the async proxy (wgmma operand reads).</summary>
+    [IntrinsicImplementation] public static void FenceProxyAsyncShared() => throw GpuOnly();
+
+    /// <summary>
+    /// d = a·b (+ c when <paramref name="accumulate"/> ≠ 0): a 64×16 bf16 (shared, K-major, <paramref name="descA"/>), b
+    /// 16×64 bf16 (shared, K-major, i.e. Bᵀ stored by rows, <paramref name="descB"/>), fp32 64×64 accumulator. Asynchronous:
+    /// read the result only after <see cref="WgmmaCommit"/> and <see cref="WgmmaWait0"/>. Includes its wgmma.fence.
+    /// </summary>
+    [IntrinsicImplementation] public static Float32x32 WgmmaBf16M64N64K16SS(Float32x32 c, ulong descA, ulong descB, int accumulate) => throw GpuOnly();
+
+    /// <summary>
+    /// As <see cref="WgmmaBf16M64N64K16SS"/> with a from registers (the mma.sync m16n8k16 A fragment of the warp's 16 rows,
+    /// packed bf16 pairs) and b transposed: stored N-major (rows of b's K index, N contiguous), as V in P·V.
+    /// </summary>
+    [IntrinsicImplementation]
+    public static Float32x32 WgmmaBf16M64N64K16RSTransB(Float32x32 c, uint a0, uint a1, uint a2, uint a3, ulong descB, int accumulate) => throw GpuOnly();
+
+    private static NotSupportedException GpuOnly() =>
+        new("wgmma runs on an sm_90 GPU only; the host emulation does not implement it.");
 
     /// <summary>2^x (ex2.approx.ftz.f32; 2^-inf = +0).</summary>
     [IntrinsicImplementation] public static float Exp2(float x) => OnHost(float.Exp2(x));
@@ -239,6 +283,12 @@ internal static class PtxOps
         Map(nameof(AtomicAdd), nameof(GenerateAtomicAdd));
         Map(nameof(AtomicAdd2), nameof(GenerateAtomicAdd2));
         Map(nameof(AtomicAdd4), nameof(GenerateAtomicAdd4));
+        Map(nameof(WgmmaFence), nameof(GenerateWgmmaFence));
+        Map(nameof(WgmmaCommit), nameof(GenerateWgmmaCommit));
+        Map(nameof(WgmmaWait0), nameof(GenerateWgmmaWait0));
+        Map(nameof(FenceProxyAsyncShared), nameof(GenerateFenceProxyAsyncShared));
+        Map(nameof(WgmmaBf16M64N64K16SS), nameof(GenerateWgmmaSS));
+        Map(nameof(WgmmaBf16M64N64K16RSTransB), nameof(GenerateWgmmaRSTransB));
     }
 
     /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
@@ -249,6 +299,8 @@ internal static class PtxOps
         nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(Sqrt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord), nameof(LoadShared128), nameof(StoreGlobal128),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
+        nameof(WgmmaFence), nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
+        nameof(WgmmaBf16M64N64K16RSTransB),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -383,6 +435,61 @@ internal static class PtxOps
 
     private static void GenerateCommitGroup(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.commit_group");
 
+    private static void GenerateWgmmaFence(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.fence.sync.aligned");
+
+    private static void GenerateWgmmaCommit(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.commit_group.sync.aligned");
+
+    private static void GenerateWgmmaWait0(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.wait_group.sync.aligned 0");
+
+    private static void GenerateFenceProxyAsyncShared(PTXBackend backend, PTXCodeGenerator cg, Value value) =>
+        Line(cg, "fence.proxy.async.shared::cta");
+
+    private static void GenerateWgmmaSS(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        var d = AccumulatorInOut(cg, call, value);
+        string descA = In(cg, call.Nodes[1]), descB = In(cg, call.Nodes[2]), accumulate = In(cg, call.Nodes[3]);
+        Block(cg, $"{{ .reg .pred %fa_p; setp.ne.b32 %fa_p, {accumulate}, 0; wgmma.fence.sync.aligned; " +
+                  $"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, {descA}, {descB}, %fa_p, 1, 1, 0, 0; }}");
+    }
+
+    private static void GenerateWgmmaRSTransB(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        var d = AccumulatorInOut(cg, call, value);
+        var a = new string[4];
+        for (int i = 0; i < 4; i++)
+            a[i] = In(cg, call.Nodes[1 + i]);
+        string descB = In(cg, call.Nodes[5]), accumulate = In(cg, call.Nodes[6]);
+        Block(cg, $"{{ .reg .pred %fa_p; setp.ne.b32 %fa_p, {accumulate}, 0; wgmma.fence.sync.aligned; " +
+                  $"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, {{{string.Join(", ", a)}}}, {descB}, %fa_p, 1, 1, 1; }}");
+    }
+
+    /// <summary>
+    /// The output registers of a wgmma, holding the input accumulator first: wgmma reads and writes the same registers,
+    /// ILGPU gives the result its own, so the input is moved over (ptxas folds the moves where it can). Those moves and
+    /// the A fragments are register writes, which the PTX ISA requires a wgmma.fence between and the wgmma: the
+    /// generators write one right before each wgmma.
+    /// </summary>
+    private static string[] AccumulatorInOut(PTXCodeGenerator cg, MethodCall call, Value value)
+    {
+        var source = (CompoundRegister)cg.Load(call.Nodes[0]);
+        var target = (CompoundRegister)cg.Allocate(value);
+        var d = new string[target.NumChildren];
+        for (int i = 0; i < d.Length; i++)
+        {
+            var register = (HardwareRegister)target.Children[i];
+            d[i] = Name(register);
+            using var move = cg.BeginCommand("mov.b32");
+            move.AppendArgument(register);
+            if (source.Children[i] is HardwareRegister hardware)
+                move.AppendArgument(hardware);
+            else
+                move.AppendArgument((ConstantRegister)source.Children[i]);
+        }
+        return d;
+    }
+
     private static void GenerateWaitGroup0(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.wait_group 0");
 
     private static void GenerateWaitGroup1(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.wait_group 1");
@@ -427,6 +534,9 @@ internal static class PtxOps
 
     /// <summary>Instructions that exist from sm_90 (PTX ISA 8.1) only; a module using one is retargeted by <see cref="KernelCompiler"/>.</summary>
     public static readonly string[] Sm90Instructions = ["red.global.add.v2.f32", "red.global.add.v4.f32"];
+
+    /// <summary>Instructions of sm_90a (the architecture-specific Hopper features): a module using one is retargeted to it.</summary>
+    public static readonly string[] Sm90aInstructions = ["wgmma.", "fence.proxy.async"];
 
     private static void GenerateStoreHalfWord(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {

@@ -185,10 +185,9 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     /// <summary>
     /// Key tile <paramref name="kb"/> of the entry's head (keys kb·BlockK … + <paramref name="cols"/>), widened (and for
     /// cosine attention L2-normalised, as <see cref="TileLoad.Rows{T}"/> does) by the workers that need it before it is
-    /// ready. Each claims chunks of <see cref="Sharing.ChunkRows"/> K or V rows until none is left, then waits for the chunks
-    /// others claimed. Why not one converter and the rest waiting: the query blocks of a head start together and, in
-    /// a non-causal pass, stay in step, so every worker would reach every tile at once and wait out its whole widening
-    /// (a few per cent of the tile's compute at D64); shared out, the wait is a sixteenth of that on 16 cores.
+    /// ready: each claims chunks of <see cref="Sharing.ChunkRows"/> K or V rows until none is left, then waits for the
+    /// chunks others claimed. By default a chunk is the whole K or V tile (two workers at most): 16-row chunks, shared out
+    /// among all the workers that arrive together, were 7–21 % slower at fp32 D64 on the 16-core Xeon (benchmarks run 29).
     /// </summary>
     public void EnsureTile(Entry entry, int b, int hk, int kb, int cols)
     {
@@ -232,8 +231,8 @@ internal static class Sharing
     public static bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// Rows of K or of V one worker widens at a time (16: a D64 tile is 8 chunks, enough for the workers arriving
-    /// together). Tests and the probe's A/B set it; <see cref="CpuForward.BlockK"/> gives one chunk per tensor.
+    /// Rows of K or of V one worker widens at a time: <see cref="CpuForward.BlockK"/> (the default) makes one chunk per
+    /// tensor and tile. Tests and the probe's A/B set other sizes.
     /// </summary>
-    public static int ChunkRows { get; set; } = 16;
+    public static int ChunkRows { get; set; } = CpuForward.BlockK;
 }
