@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using FlashAttention.Cuda.Ptx;
+using Group = ILGPU.Group;
+using Xunit;
+
+namespace FlashAttention.Cuda.Tests;
+
+/// <summary>
+/// The warpgroup MMA intrinsics compile to the PTX the H200 accepted in device run 40 (docs/benchmarks.md run 30): an
+/// sm_90a module, a wgmma.fence right before every wgmma (after the accumulator moves and the A fragments, as the PTX
+/// ISA requires), the accumulator as 32 registers both read and written, and no local memory. No GPU needed.
+/// </summary>
+public class WgmmaPtxTests
+{
+    [Fact]
+    public void WgmmaKernel_IsRetargetedToSm90a_WithAFenceBeforeEachMma()
+    {
+        using var compiler = new KernelCompiler();
+        var (ptx, _) = compiler.Compile(typeof(WgmmaTestKernel).GetMethod(nameof(WgmmaTestKernel.Kernel))!, 128);
+
+        Assert.Matches(@"(?m)^\.target sm_90a$", ptx);
+        Assert.Matches(@"(?m)^\.version 8\.\d$", ptx);
+        Assert.True(KernelCompiler.IsSm90Only(ptx));
+        var mmas = Regex.Matches(ptx, @"wgmma\.fence\.sync\.aligned; wgmma\.mma_async\.sync\.aligned\.m64n64k16\.f32\.bf16\.bf16 \{([^}]*)\}, (\{[^}]*\}, )?%rd\d+(, %rd\d+)?, %fa_p, 1, 1(, 0, 0|, 1);");
+        Assert.Equal(3, mmas.Count);
+        foreach (Match mma in mmas)
+            Assert.Equal(32, mma.Groups[1].Value.Split(',').Length);
+        Assert.Equal(2, Regex.Matches(ptx, @"wgmma\.commit_group\.sync\.aligned;").Count);
+        Assert.Equal(2, Regex.Matches(ptx, @"wgmma\.wait_group\.sync\.aligned 0;").Count);
+        Assert.Contains("fence.proxy.async.shared::cta;", ptx);
+        Assert.DoesNotContain(".local", ptx);
+        Assert.DoesNotContain("WgmmaBf16", ptx); // the intrinsic stubs are stripped
+    }
+
+    [Fact]
+    public void MmaSyncModules_KeepTheirPortableTarget() =>
+        Assert.DoesNotContain("sm_90a", KernelCompiler.Patch(".version 7.8\n.target sm_80\n.address_size 64\n\tmma.sync.aligned.m16n8k16;\n"));
+
+    [Fact]
+    public void WgmmaIntrinsics_ThrowOnTheHost() =>
+        Assert.Throws<NotSupportedException>(() => PtxOps.WgmmaBf16M64N64K16SS(default, 0, 0, 0));
+}
+
+/// <summary>A small kernel with every wgmma intrinsic, for <see cref="WgmmaPtxTests"/>.</summary>
+internal static class WgmmaTestKernel
+{
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Args
+    {
+        public ulong A, B, Output;
+    }
+
+    // A, B [64, 64] bf16 in shared memory (8×8 core matrices) → Output [64, 64] fp32: S = A·Bᵀ, then O = bf16(S)·B.
+    public static void Kernel(Args p)
+    {
+        uint smem = PtxOps.SharedBase();
+        PtxOps.CopyAsync16(smem + (uint)(Group.IdxX * 16), p.A + (ulong)(Group.IdxX * 16));
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup0();
+        PtxOps.FenceProxyAsyncShared();
+        Group.Barrier();
+        var s = default(Float32x32);
+        s = PtxOps.WgmmaBf16M64N64K16SS(s, smem >> 4, (smem + 8192) >> 4, 0);
+        s = PtxOps.WgmmaBf16M64N64K16SS(s, (smem + 256) >> 4, (smem + 8448) >> 4, 1);
+        PtxOps.WgmmaCommit();
+        PtxOps.WgmmaWait0();
+        var o = PtxOps.WgmmaBf16M64N64K16RSTransB(default, PtxOps.PackBf16(s.F0, s.F1), PtxOps.PackBf16(s.F2, s.F3),
+            PtxOps.PackBf16(s.F4, s.F5), PtxOps.PackBf16(s.F6, s.F7), (smem + 8192) >> 4, 0);
+        PtxOps.WgmmaCommit();
+        PtxOps.WgmmaWait0();
+        PtxOps.StoreFloat(p.Output + (ulong)(Group.IdxX * 4), o.F0 + o.F31 + s.F31);
+    }
+}
