@@ -7,7 +7,8 @@ using FlashAttention.Cuda.Probe;
 // The GPU probe of the CUDA backend. Subcommands:
 //   tests [FILTER...]                run the CUDA test project's tests on the device (FLASHATTN_TEST_BACKEND=cuda);
 //                                    FILTER: substrings of Class.Method
-//   wgmma [--ptx FILE]               warpgroup MMA (sm_90a) from C# on one tile, against double precision
+//   wgmma [--ptx FILE [--forward]]             warpgroup MMA (sm_90a) from C# on one tile, against double precision
+//   wgmma-forward [--lengths a,b] [--library KERNEL]  the wgmma D128 forward prototype: check, then time
 //   cpu-dtypes ROUND ITERS [T]       the CPU forward with fp32, fp16 and bf16 interleaved (median and best of ITERS calls)
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
@@ -45,7 +46,8 @@ switch (command)
         if (Option("--ptx") is { } ptxFile)
         {
             using var compiler = new FlashAttention.Cuda.Ptx.KernelCompiler();
-            File.WriteAllText(ptxFile, compiler.Compile(typeof(WgmmaCheck).GetMethod(nameof(WgmmaCheck.Kernel))!, 128).Ptx);
+            var method = Flag("--forward") ? typeof(WgmmaForward).GetMethod(nameof(WgmmaForward.Kernel))! : typeof(WgmmaCheck).GetMethod(nameof(WgmmaCheck.Kernel))!;
+            File.WriteAllText(ptxFile, compiler.Compile(method, Flag("--forward") ? WgmmaForward.Threads : 128).Ptx);
             return 0;
         }
         if (!CudaAttention.IsAvailable)
@@ -55,6 +57,16 @@ switch (command)
         }
         using (var wgmmaCuda = new CudaAttention())
             return WgmmaCheck.Run(wgmmaCuda);
+    case "wgmma-forward":
+        // The wgmma forward prototype (D128, bf16, non-causal): checked against double precision, timed beside a library kernel.
+        if (!CudaAttention.IsAvailable)
+        {
+            Console.WriteLine($"no CUDA device: {CudaAttention.UnavailableReason}");
+            return 3;
+        }
+        using (var wgmmaCuda = new CudaAttention())
+            return WgmmaForward.Run(wgmmaCuda, Option("--library") ?? "D128_M128_N48_W4_QS_LR_SE",
+                (Option("--lengths") ?? "1024,2048,4096,8192,16384").Split(',').Select(int.Parse).ToArray());
     case "all":
         break;
     default:

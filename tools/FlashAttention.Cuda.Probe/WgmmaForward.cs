@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using FlashAttention.Cuda.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashAttention.Cuda.Probe;
+
+/// <summary>The host side of the wgmma forward prototype (<c>WgmmaForward.g.cs</c>): check, then time beside the library's kernel.</summary>
+internal static partial class WgmmaForward
+{
+    public static int Run(CudaAttention cuda, string defaultVariant, int[] lengths)
+    {
+        var acc = cuda.Accelerator;
+        var kernel = cuda.GetKernel(typeof(WgmmaForward).GetMethod(nameof(Kernel))!, "wgmma-forward-d128", Threads, SharedBytes);
+        Console.WriteLine($"wgmma forward prototype (D128, bf16, non-causal): {kernel.Module?.Registers} registers, {kernel.Module?.LocalBytes} B local, " +
+                          $"{kernel.Module?.BlocksPerMultiprocessor(Threads, SharedBytes)} blocks per SM");
+        foreach (var line in (kernel.Module?.JitLog ?? "").Split('\n').Where(l => l.Contains("wgmma", StringComparison.OrdinalIgnoreCase) || l.Contains("spill", StringComparison.OrdinalIgnoreCase)))
+            Console.WriteLine($"  JIT: {line.Trim()}");
+        var variant = ForwardVariant.Find(defaultVariant);
+
+        // Correctness against double precision (and the library's kernel against the same), fresh inputs.
+        int seed = new Random().Next();
+        bool passed = true;
+        foreach (var (b, n, h) in new[] { (2, 384, 3), (1, 1024, 2) })
+        {
+            var shape = new AttentionShape(b, n, n, h, HeadDim);
+            var q = DeviceData.Convert<BFloat16>(DeviceData.Normal(shape.QueryLength, seed));
+            var k = DeviceData.Convert<BFloat16>(DeviceData.Normal(shape.KeyValueLength, seed + 1));
+            var v = DeviceData.Convert<BFloat16>(DeviceData.Normal(shape.KeyValueLength, seed + 2));
+            var reference = ReferenceAttention.Forward<BFloat16>(shape, q, k, v);
+            using var dq = DeviceData.Upload(acc, q);
+            using var dk = DeviceData.Upload(acc, k);
+            using var dv = DeviceData.Upload(acc, v);
+            using var dout = acc.Allocate1D<BFloat16>(shape.QueryLength);
+            using var dlse = acc.Allocate1D<float>(shape.LseLength);
+            dout.View.MemSet(0xFF);
+            cuda.Launch(kernel, (n / BlockM, b * h, 1), Params(shape, dq, dk, dv, dout, dlse), []);
+            cuda.Synchronize();
+            var (err, lseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
+            cuda.Forward(variant, shape, new AttentionOptions(), dq.View, dk.View, dv.View, dout.View, dlse.View);
+            cuda.Synchronize();
+            var (libErr, libLseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
+            bool ok = err <= 1.6e-2 && lseErr <= 2e-3;
+            passed &= ok;
+            Console.WriteLine($"  check B={b} N={n} H={h} (seed {seed}): O error {err:E2} (library {libErr:E2}), LSE error {lseErr:E2} (library {libLseErr:E2}) {(ok ? "PASS" : "FAIL")}");
+        }
+        if (!passed)
+            return 1;
+
+        // Timing: FlashAttention's grid (16k tokens, model dim 2048 → 16 heads of 128), non-causal.
+        var values = new[] { DeviceData.NormalParallel(16384L * 2048, 1), DeviceData.NormalParallel(16384L * 2048, 2), DeviceData.NormalParallel(16384L * 2048, 3) };
+        using var bq = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(values[0]));
+        using var bk = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(values[1]));
+        using var bv = DeviceData.Upload(acc, DeviceData.Convert<BFloat16>(values[2]));
+        using var bo = acc.Allocate1D<BFloat16>(bq.Length);
+        using var bl = acc.Allocate1D<float>(16384 * 16);
+        foreach (int n in lengths)
+        {
+            int b = 16384 / n, h = 16;
+            var shape = new AttentionShape(b, n, n, h, HeadDim);
+            double flops = 4.0 * b * h * n * (double)n * HeadDim;
+            var parameters = Params(shape, bq, bk, bv, bo, bl);
+            double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, (n / BlockM, b * h, 1), parameters, []));
+            double library = Bench.Median(cuda, () => cuda.Forward(variant, shape, new AttentionOptions(), bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
+            Console.WriteLine($"  N={n,6} B={b,3}: wgmma {wgmma:F3} ms {flops / wgmma / 1e9,6:F1} TFLOP/s | {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s | {library / wgmma:F2}x");
+        }
+        return 0;
+    }
+
+    private static WgmmaForwardParams Params(AttentionShape shape, ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> q,
+        ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> k, ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> v,
+        ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> o, ILGPU.Runtime.MemoryBuffer1D<float, ILGPU.Stride1D.Dense> lse) => new()
+    {
+        Q = CudaAttention.AddressOf(q.View), K = CudaAttention.AddressOf(k.View), V = CudaAttention.AddressOf(v.View),
+        O = CudaAttention.AddressOf(o.View), Lse = CudaAttention.AddressOf(lse.View), SeqLen = shape.SeqLenQ, Heads = shape.Heads,
+        ScaleLog2 = (float)(1.0 / Math.Sqrt(HeadDim) / Math.Log(2)),
+    };
+
+    private static (double Output, double Lse) Errors(BFloat16[] output, float[] lse, ReferenceForward reference)
+    {
+        double maxError = 0, maxValue = 0, lseError = 0;
+        for (int i = 0; i < output.Length; i++)
+        {
+            double x = (float)output[i];
+            maxError = Math.Max(maxError, double.IsNaN(x) ? double.PositiveInfinity : Math.Abs(x - reference.Output[i]));
+            maxValue = Math.Max(maxValue, Math.Abs(reference.Output[i]));
+        }
+        for (int i = 0; i < lse.Length; i++)
+            lseError = Math.Max(lseError, float.IsNaN(lse[i]) ? double.PositiveInfinity : Math.Abs(lse[i] - reference.Lse[i]));
+        return (maxError / maxValue, lseError);
+    }
+}

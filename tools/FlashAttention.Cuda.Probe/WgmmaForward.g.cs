@@ -1,0 +1,274 @@
+using System.Runtime.InteropServices;
+using FlashAttention.Cuda.Ptx;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashAttention.Cuda.Probe;
+
+/// <summary>The parameter of <see cref="WgmmaForward.Kernel"/>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct WgmmaForwardParams
+{
+    /// <summary>q, k, v, out: bf16 [B, N, H, 128]; lse: float32 [B, H, N].</summary>
+    public ulong Q, K, V, O, Lse;
+    public int SeqLen, Heads;
+    /// <summary>softmax scale · log2(e).</summary>
+    public float ScaleLog2;
+}
+
+/// <summary>
+/// A prototype of a Hopper forward kernel written in C# (written by `wgmma_forward_gen.py` beside it; not part of the library): head
+/// dim 128, bf16, non-causal, no options, sequence lengths that are multiples of 128. A block of two warpgroups owns
+/// 128 query rows (64 each); 64-key K/V tiles stream through shared memory with cp.async, double-buffered, stored as 8×8
+/// core matrices without swizzle; S = Q·Kᵀ by 8 chained SS wgmma m64n64k16, the online softmax on S's registers, and
+/// O += P·V by RS wgmma with P straight from S's registers. No warp specialisation, no intra-warpgroup pipelining: each
+/// warpgroup waits for its own MMAs; the two warpgroups (and two blocks per SM if the registers allow) overlap each other.
+/// Usage: probe wgmma-forward. It is checked against the library's mma.sync kernel and timed beside it.
+/// </summary>
+internal static partial class WgmmaForward
+{
+    public const int Threads = 256, BlockM = 128, BlockN = 64, HeadDim = 128;
+    private const int QBytes = BlockM * HeadDim * 2, TileBytes = BlockN * HeadDim * 2;
+    public const int SharedBytes = QBytes + 4 * TileBytes;
+
+    // q, k, v [B, N, H, 128] bf16 → out [B, N, H, 128] bf16, lse [B, H, N]; grid (N / 128, B·H).
+    public static void Kernel(WgmmaForwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, ks = smem + QBytes, vs = smem + QBytes + 2 * TileBytes;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
+        // Chunk idx → row group idx >> 7, chunk (idx >> 3) & 15, row idx & 7: a warp writes 512 contiguous bytes.
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
+        }
+        LoadTile(p, headOffset, rowStride, 0, ks, vs, t);
+        PtxOps.CommitGroup();
+        int tiles = p.SeqLen / BlockN;
+        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f;
+        var o0 = default(Float32x32);
+        var o1 = default(Float32x32);
+        uint qw = qs + (uint)(wg * 16384);
+        for (int j = 0; j < tiles; j++)
+        {
+            if (j + 1 < tiles)
+            {
+                uint next = (uint)(((j + 1) & 1) * TileBytes);
+                LoadTile(p, headOffset, rowStride, j + 1, ks + next, vs + next, t);
+                PtxOps.CommitGroup();
+                PtxOps.WaitGroup1();
+            }
+            else
+            {
+                PtxOps.WaitGroup0();
+            }
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            uint kb = ks + (uint)((j & 1) * TileBytes), vb = vs + (uint)((j & 1) * TileBytes);
+            var s = default(Float32x32);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 0, 128, 2048), Descriptor(kb + 0, 128, 2048), 0);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 256, 128, 2048), Descriptor(kb + 256, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 512, 128, 2048), Descriptor(kb + 512, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 768, 128, 2048), Descriptor(kb + 768, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1024, 128, 2048), Descriptor(kb + 1024, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1280, 128, 2048), Descriptor(kb + 1280, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1536, 128, 2048), Descriptor(kb + 1536, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1792, 128, 2048), Descriptor(kb + 1792, 128, 2048), 1);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+            float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
+            float max1 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F2, s.F3), s.F6), s.F7), s.F10), s.F11), s.F14), s.F15), s.F18), s.F19), s.F22), s.F23), s.F26), s.F27), s.F30), s.F31);
+            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
+            max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
+            max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
+            float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);
+            float alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2), alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);
+            float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
+            m0 = mNew0;
+            m1 = mNew1;
+            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - shift0);
+            float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - shift0);
+            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - shift1);
+            float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - shift1);
+            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - shift0);
+            float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - shift0);
+            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - shift1);
+            float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - shift1);
+            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - shift0);
+            float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - shift0);
+            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - shift1);
+            float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - shift1);
+            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - shift0);
+            float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - shift0);
+            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - shift1);
+            float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - shift1);
+            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - shift0);
+            float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - shift0);
+            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - shift1);
+            float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - shift1);
+            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - shift0);
+            float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - shift0);
+            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - shift1);
+            float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - shift1);
+            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - shift0);
+            float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - shift0);
+            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - shift1);
+            float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - shift1);
+            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - shift0);
+            float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - shift0);
+            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - shift1);
+            float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - shift1);
+            l0 = l0 * alpha0 + (p0 + p1 + p4 + p5 + p8 + p9 + p12 + p13 + p16 + p17 + p20 + p21 + p24 + p25 + p28 + p29);
+            l1 = l1 * alpha1 + (p2 + p3 + p6 + p7 + p10 + p11 + p14 + p15 + p18 + p19 + p22 + p23 + p26 + p27 + p30 + p31);
+            o0.F0 *= alpha0;
+            o0.F1 *= alpha0;
+            o0.F2 *= alpha1;
+            o0.F3 *= alpha1;
+            o0.F4 *= alpha0;
+            o0.F5 *= alpha0;
+            o0.F6 *= alpha1;
+            o0.F7 *= alpha1;
+            o0.F8 *= alpha0;
+            o0.F9 *= alpha0;
+            o0.F10 *= alpha1;
+            o0.F11 *= alpha1;
+            o0.F12 *= alpha0;
+            o0.F13 *= alpha0;
+            o0.F14 *= alpha1;
+            o0.F15 *= alpha1;
+            o0.F16 *= alpha0;
+            o0.F17 *= alpha0;
+            o0.F18 *= alpha1;
+            o0.F19 *= alpha1;
+            o0.F20 *= alpha0;
+            o0.F21 *= alpha0;
+            o0.F22 *= alpha1;
+            o0.F23 *= alpha1;
+            o0.F24 *= alpha0;
+            o0.F25 *= alpha0;
+            o0.F26 *= alpha1;
+            o0.F27 *= alpha1;
+            o0.F28 *= alpha0;
+            o0.F29 *= alpha0;
+            o0.F30 *= alpha1;
+            o0.F31 *= alpha1;
+            o1.F0 *= alpha0;
+            o1.F1 *= alpha0;
+            o1.F2 *= alpha1;
+            o1.F3 *= alpha1;
+            o1.F4 *= alpha0;
+            o1.F5 *= alpha0;
+            o1.F6 *= alpha1;
+            o1.F7 *= alpha1;
+            o1.F8 *= alpha0;
+            o1.F9 *= alpha0;
+            o1.F10 *= alpha1;
+            o1.F11 *= alpha1;
+            o1.F12 *= alpha0;
+            o1.F13 *= alpha0;
+            o1.F14 *= alpha1;
+            o1.F15 *= alpha1;
+            o1.F16 *= alpha0;
+            o1.F17 *= alpha0;
+            o1.F18 *= alpha1;
+            o1.F19 *= alpha1;
+            o1.F20 *= alpha0;
+            o1.F21 *= alpha0;
+            o1.F22 *= alpha1;
+            o1.F23 *= alpha1;
+            o1.F24 *= alpha0;
+            o1.F25 *= alpha0;
+            o1.F26 *= alpha1;
+            o1.F27 *= alpha1;
+            o1.F28 *= alpha0;
+            o1.F29 *= alpha0;
+            o1.F30 *= alpha1;
+            o1.F31 *= alpha1;
+            uint a00 = PtxOps.PackBf16(p0, p1), a01 = PtxOps.PackBf16(p2, p3), a02 = PtxOps.PackBf16(p4, p5), a03 = PtxOps.PackBf16(p6, p7);
+            uint a10 = PtxOps.PackBf16(p8, p9), a11 = PtxOps.PackBf16(p10, p11), a12 = PtxOps.PackBf16(p12, p13), a13 = PtxOps.PackBf16(p14, p15);
+            uint a20 = PtxOps.PackBf16(p16, p17), a21 = PtxOps.PackBf16(p18, p19), a22 = PtxOps.PackBf16(p20, p21), a23 = PtxOps.PackBf16(p22, p23);
+            uint a30 = PtxOps.PackBf16(p24, p25), a31 = PtxOps.PackBf16(p26, p27), a32 = PtxOps.PackBf16(p28, p29), a33 = PtxOps.PackBf16(p30, p31);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a00, a01, a02, a03, Descriptor(vb + 0, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a00, a01, a02, a03, Descriptor(vb + 1024, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a10, a11, a12, a13, Descriptor(vb + 4096, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a10, a11, a12, a13, Descriptor(vb + 5120, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a20, a21, a22, a23, Descriptor(vb + 8192, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a20, a21, a22, a23, Descriptor(vb + 9216, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a30, a31, a32, a33, Descriptor(vb + 12288, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a30, a31, a32, a33, Descriptor(vb + 13312, 2048, 128), 1);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+            Group.Barrier();
+        }
+        l0 += PtxOps.ShuffleXor(l0, 1);
+        l0 += PtxOps.ShuffleXor(l0, 2);
+        l1 += PtxOps.ShuffleXor(l1, 1);
+        l1 += PtxOps.ShuffleXor(l1, 2);
+        float inv0 = PtxOps.Reciprocal(l0), inv1 = PtxOps.Reciprocal(l1);
+        int row0 = Grid.IdxX * BlockM + wg * 64 + warp * 16 + (lane >> 2), col = 2 * (lane & 3);
+        ulong out0 = p.O + (ulong)(headOffset + row0 * rowStride + col * 2), out1 = out0 + (ulong)(8 * rowStride);
+        PtxOps.StoreWord(out0 + 0, PtxOps.PackBf16(o0.F0 * inv0, o0.F1 * inv0));
+        PtxOps.StoreWord(out1 + 0, PtxOps.PackBf16(o0.F2 * inv1, o0.F3 * inv1));
+        PtxOps.StoreWord(out0 + 16, PtxOps.PackBf16(o0.F4 * inv0, o0.F5 * inv0));
+        PtxOps.StoreWord(out1 + 16, PtxOps.PackBf16(o0.F6 * inv1, o0.F7 * inv1));
+        PtxOps.StoreWord(out0 + 32, PtxOps.PackBf16(o0.F8 * inv0, o0.F9 * inv0));
+        PtxOps.StoreWord(out1 + 32, PtxOps.PackBf16(o0.F10 * inv1, o0.F11 * inv1));
+        PtxOps.StoreWord(out0 + 48, PtxOps.PackBf16(o0.F12 * inv0, o0.F13 * inv0));
+        PtxOps.StoreWord(out1 + 48, PtxOps.PackBf16(o0.F14 * inv1, o0.F15 * inv1));
+        PtxOps.StoreWord(out0 + 64, PtxOps.PackBf16(o0.F16 * inv0, o0.F17 * inv0));
+        PtxOps.StoreWord(out1 + 64, PtxOps.PackBf16(o0.F18 * inv1, o0.F19 * inv1));
+        PtxOps.StoreWord(out0 + 80, PtxOps.PackBf16(o0.F20 * inv0, o0.F21 * inv0));
+        PtxOps.StoreWord(out1 + 80, PtxOps.PackBf16(o0.F22 * inv1, o0.F23 * inv1));
+        PtxOps.StoreWord(out0 + 96, PtxOps.PackBf16(o0.F24 * inv0, o0.F25 * inv0));
+        PtxOps.StoreWord(out1 + 96, PtxOps.PackBf16(o0.F26 * inv1, o0.F27 * inv1));
+        PtxOps.StoreWord(out0 + 112, PtxOps.PackBf16(o0.F28 * inv0, o0.F29 * inv0));
+        PtxOps.StoreWord(out1 + 112, PtxOps.PackBf16(o0.F30 * inv1, o0.F31 * inv1));
+        PtxOps.StoreWord(out0 + 128, PtxOps.PackBf16(o1.F0 * inv0, o1.F1 * inv0));
+        PtxOps.StoreWord(out1 + 128, PtxOps.PackBf16(o1.F2 * inv1, o1.F3 * inv1));
+        PtxOps.StoreWord(out0 + 144, PtxOps.PackBf16(o1.F4 * inv0, o1.F5 * inv0));
+        PtxOps.StoreWord(out1 + 144, PtxOps.PackBf16(o1.F6 * inv1, o1.F7 * inv1));
+        PtxOps.StoreWord(out0 + 160, PtxOps.PackBf16(o1.F8 * inv0, o1.F9 * inv0));
+        PtxOps.StoreWord(out1 + 160, PtxOps.PackBf16(o1.F10 * inv1, o1.F11 * inv1));
+        PtxOps.StoreWord(out0 + 176, PtxOps.PackBf16(o1.F12 * inv0, o1.F13 * inv0));
+        PtxOps.StoreWord(out1 + 176, PtxOps.PackBf16(o1.F14 * inv1, o1.F15 * inv1));
+        PtxOps.StoreWord(out0 + 192, PtxOps.PackBf16(o1.F16 * inv0, o1.F17 * inv0));
+        PtxOps.StoreWord(out1 + 192, PtxOps.PackBf16(o1.F18 * inv1, o1.F19 * inv1));
+        PtxOps.StoreWord(out0 + 208, PtxOps.PackBf16(o1.F20 * inv0, o1.F21 * inv0));
+        PtxOps.StoreWord(out1 + 208, PtxOps.PackBf16(o1.F22 * inv1, o1.F23 * inv1));
+        PtxOps.StoreWord(out0 + 224, PtxOps.PackBf16(o1.F24 * inv0, o1.F25 * inv0));
+        PtxOps.StoreWord(out1 + 224, PtxOps.PackBf16(o1.F26 * inv1, o1.F27 * inv1));
+        PtxOps.StoreWord(out0 + 240, PtxOps.PackBf16(o1.F28 * inv0, o1.F29 * inv0));
+        PtxOps.StoreWord(out1 + 240, PtxOps.PackBf16(o1.F30 * inv1, o1.F31 * inv1));
+        if ((lane & 3) == 0)
+        {
+            ulong lse = p.Lse + (ulong)((((long)b * p.Heads + h) * p.SeqLen + row0) * 4);
+            const float Ln2 = 0.6931472f;
+            PtxOps.StoreFloat(lse, (m0 * p.ScaleLog2 + PtxOps.Log2(l0)) * Ln2);
+            PtxOps.StoreFloat(lse + 32, (m1 * p.ScaleLog2 + PtxOps.Log2(l1)) * Ln2);
+        }
+    }
+
+    /// <summary>Key/value tile j (64 rows × 16 chunks each) into core-matrix layout at <paramref name="k"/> and <paramref name="v"/>.</summary>
+    private static void LoadTile(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
+    {
+        ulong kBase = p.K + (ulong)(headOffset + (long)j * BlockN * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * BlockN * rowStride);
+        for (int i = 0; i < 4; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * rowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
+
+    /// <summary>A shared-memory matrix descriptor without swizzle: start address, leading and stride byte offsets.</summary>
+    private static ulong Descriptor(uint address, int leadingBytes, int strideBytes) =>
+        ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
+
+}

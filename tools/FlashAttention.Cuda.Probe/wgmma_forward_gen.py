@@ -1,0 +1,157 @@
+# Writes WgmmaForward.g.cs, the wgmma D128 forward prototype of the probe (unrolled register tiles: ILGPU keeps scalars in
+# registers, not arrays). Run: python3 tools/FlashAttention.Cuda.Probe/wgmma_forward_gen.py
+L=[]
+def e(s=""): L.append(s)
+rows0=[f for i in range(8) for f in (4*i,4*i+1)]
+rows1=[f for i in range(8) for f in (4*i+2,4*i+3)]
+def maxchain(idx): 
+    x=f"s.F{idx[0]}"
+    for k in idx[1:]: x=f"PtxOps.Max({x}, s.F{k})"
+    return x
+e('''using System.Runtime.InteropServices;
+using FlashAttention.Cuda.Ptx;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashAttention.Cuda.Probe;
+
+/// <summary>The parameter of <see cref="WgmmaForward.Kernel"/>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct WgmmaForwardParams
+{
+    /// <summary>q, k, v, out: bf16 [B, N, H, 128]; lse: float32 [B, H, N].</summary>
+    public ulong Q, K, V, O, Lse;
+    public int SeqLen, Heads;
+    /// <summary>softmax scale · log2(e).</summary>
+    public float ScaleLog2;
+}
+
+/// <summary>
+/// A prototype of a Hopper forward kernel written in C# (written by `wgmma_forward_gen.py` beside it; not part of the library): head
+/// dim 128, bf16, non-causal, no options, sequence lengths that are multiples of 128. A block of two warpgroups owns
+/// 128 query rows (64 each); 64-key K/V tiles stream through shared memory with cp.async, double-buffered, stored as 8×8
+/// core matrices without swizzle; S = Q·Kᵀ by 8 chained SS wgmma m64n64k16, the online softmax on S's registers, and
+/// O += P·V by RS wgmma with P straight from S's registers. No warp specialisation, no intra-warpgroup pipelining: each
+/// warpgroup waits for its own MMAs; the two warpgroups (and two blocks per SM if the registers allow) overlap each other.
+/// Usage: probe wgmma-forward. It is checked against the library's mma.sync kernel and timed beside it.
+/// </summary>
+internal static partial class WgmmaForward
+{
+    public const int Threads = 256, BlockM = 128, BlockN = 64, HeadDim = 128;
+    private const int QBytes = BlockM * HeadDim * 2, TileBytes = BlockN * HeadDim * 2;
+    public const int SharedBytes = QBytes + 4 * TileBytes;
+
+    // q, k, v [B, N, H, 128] bf16 → out [B, N, H, 128] bf16, lse [B, H, N]; grid (N / 128, B·H).
+    public static void Kernel(WgmmaForwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, ks = smem + QBytes, vs = smem + QBytes + 2 * TileBytes;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
+        // Chunk idx → row group idx >> 7, chunk (idx >> 3) & 15, row idx & 7: a warp writes 512 contiguous bytes.
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
+        }
+        LoadTile(p, headOffset, rowStride, 0, ks, vs, t);
+        PtxOps.CommitGroup();
+        int tiles = p.SeqLen / BlockN;
+        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f;
+        var o0 = default(Float32x32);
+        var o1 = default(Float32x32);
+        uint qw = qs + (uint)(wg * 16384);
+        for (int j = 0; j < tiles; j++)
+        {
+            if (j + 1 < tiles)
+            {
+                uint next = (uint)(((j + 1) & 1) * TileBytes);
+                LoadTile(p, headOffset, rowStride, j + 1, ks + next, vs + next, t);
+                PtxOps.CommitGroup();
+                PtxOps.WaitGroup1();
+            }
+            else
+            {
+                PtxOps.WaitGroup0();
+            }
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            uint kb = ks + (uint)((j & 1) * TileBytes), vb = vs + (uint)((j & 1) * TileBytes);
+            var s = default(Float32x32);''')
+for kk in range(8):
+    e(f"            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + {kk*256}, 128, 2048), Descriptor(kb + {kk*256}, 128, 2048), {min(kk,1)});")
+e('''            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();''')
+e(f"            float max0 = {maxchain(rows0)};")
+e(f"            float max1 = {maxchain(rows1)};")
+e('''            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
+            max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
+            max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
+            float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);
+            float alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2), alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);
+            float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
+            m0 = mNew0;
+            m1 = mNew1;''')
+for k in range(32):
+    sh = "shift0" if k in rows0 else "shift1"
+    e(f"            float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {sh});")
+e("            l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0) + ");")
+e("            l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1) + ");")
+for o in ("o0","o1"):
+    for k in range(32):
+        a = "alpha0" if k in rows0 else "alpha1"
+        e(f"            {o}.F{k} *= {a};")
+for kk in range(4):
+    b=8*kk
+    e(f"            uint a{kk}0 = PtxOps.PackBf16(p{b}, p{b+1}), a{kk}1 = PtxOps.PackBf16(p{b+2}, p{b+3}), a{kk}2 = PtxOps.PackBf16(p{b+4}, p{b+5}), a{kk}3 = PtxOps.PackBf16(p{b+6}, p{b+7});")
+for kk in range(4):
+    for hh,o in enumerate(("o0","o1")):
+        e(f"            {o} = PtxOps.WgmmaBf16M64N64K16RSTransB({o}, a{kk}0, a{kk}1, a{kk}2, a{kk}3, Descriptor(vb + {kk*4096 + hh*1024}, 2048, 128), 1);")
+e('''            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+            Group.Barrier();
+        }
+        l0 += PtxOps.ShuffleXor(l0, 1);
+        l0 += PtxOps.ShuffleXor(l0, 2);
+        l1 += PtxOps.ShuffleXor(l1, 1);
+        l1 += PtxOps.ShuffleXor(l1, 2);
+        float inv0 = PtxOps.Reciprocal(l0), inv1 = PtxOps.Reciprocal(l1);
+        int row0 = Grid.IdxX * BlockM + wg * 64 + warp * 16 + (lane >> 2), col = 2 * (lane & 3);
+        ulong out0 = p.O + (ulong)(headOffset + row0 * rowStride + col * 2), out1 = out0 + (ulong)(8 * rowStride);''')
+for hh,o in enumerate(("o0","o1")):
+    for i in range(8):
+        off = (64*hh + 8*i)*2
+        e(f"        PtxOps.StoreWord(out0 + {off}, PtxOps.PackBf16({o}.F{4*i} * inv0, {o}.F{4*i+1} * inv0));")
+        e(f"        PtxOps.StoreWord(out1 + {off}, PtxOps.PackBf16({o}.F{4*i+2} * inv1, {o}.F{4*i+3} * inv1));")
+e('''        if ((lane & 3) == 0)
+        {
+            ulong lse = p.Lse + (ulong)((((long)b * p.Heads + h) * p.SeqLen + row0) * 4);
+            const float Ln2 = 0.6931472f;
+            PtxOps.StoreFloat(lse, (m0 * p.ScaleLog2 + PtxOps.Log2(l0)) * Ln2);
+            PtxOps.StoreFloat(lse + 32, (m1 * p.ScaleLog2 + PtxOps.Log2(l1)) * Ln2);
+        }
+    }
+
+    /// <summary>Key/value tile j (64 rows × 16 chunks each) into core-matrix layout at <paramref name="k"/> and <paramref name="v"/>.</summary>
+    private static void LoadTile(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
+    {
+        ulong kBase = p.K + (ulong)(headOffset + (long)j * BlockN * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * BlockN * rowStride);
+        for (int i = 0; i < 4; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * rowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
+
+    /// <summary>A shared-memory matrix descriptor without swizzle: start address, leading and stride byte offsets.</summary>
+    private static ulong Descriptor(uint address, int leadingBytes, int strideBytes) =>
+        ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
+''')
+import os
+open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'WgmmaForward.g.cs'), 'w').write("\n".join(L) + "\n}\n")
