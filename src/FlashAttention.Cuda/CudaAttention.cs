@@ -42,7 +42,7 @@ public sealed partial class CudaAttention : IDisposable
 
     private readonly Context? _ownedContext;
     private readonly Accelerator? _ownedAccelerator;
-    private readonly ConcurrentDictionary<MethodInfo, LoadedKernel> _kernels = new();
+    private readonly ConcurrentDictionary<(MethodInfo Method, int MinBlocksPerSm), LoadedKernel> _kernels = new();
     private readonly Lock _bufferGate = new();
     /// <summary>
     /// One call at a time per instance: a call's kernels share this instance's buffers (workspace, uploads), which are
@@ -178,14 +178,16 @@ public sealed partial class CudaAttention : IDisposable
 
     /// <summary>
     /// Compiles (once per instance) and loads a kernel method with all generic arguments bound: PTX for the driver on a
-    /// GPU, or the C# itself on the host emulation.
+    /// GPU, or the C# itself on the host emulation. <paramref name="minBlocksPerSm"/> is the blocks per multiprocessor
+    /// the driver's ptxas must leave room for (.minnctapersm, i.e. a register cap).
     /// </summary>
-    internal LoadedKernel GetKernel(MethodInfo method, string name, int threads, int sharedBytes) =>
-        _kernels.GetOrAdd(method, m =>
+    internal LoadedKernel GetKernel(MethodInfo method, string name, int threads, int sharedBytes, int minBlocksPerSm = 1) =>
+        _kernels.GetOrAdd((method, minBlocksPerSm), key =>
         {
+            var m = key.Method;
             if (IsEmulated)
                 return new LoadedKernel(name, threads, sharedBytes, null, new EmulatedKernel(Accelerator, m), null);
-            var (ptx, entry) = Compiler.Value.Compile(m, threads);
+            var (ptx, entry) = Compiler.Value.Compile(m, threads, minBlocksPerSm);
             Accelerator.Bind();
             var module = CudaModule.Load(ptx, entry);
             if (sharedBytes > 0)

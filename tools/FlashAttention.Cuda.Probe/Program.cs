@@ -7,7 +7,7 @@ using FlashAttention.Cuda.Probe;
 // The GPU probe of the CUDA backend. Subcommands:
 //   tests [FILTER...]                run the CUDA test project's tests on the device (FLASHATTN_TEST_BACKEND=cuda);
 //                                    FILTER: substrings of Class.Method
-//   wgmma [--ptx FILE [--forward]]             warpgroup MMA (sm_90a) from C# on one tile, against double precision
+//   wgmma [--ptx FILE [--forward KERNEL]]             warpgroup MMA (sm_90a) from C# on one tile, against double precision
 //   wgmma-forward [--lengths a,b] [--library KERNEL]  the wgmma D128 forward prototype: check, then time
 //   cpu-dtypes ROUND ITERS [T]       the CPU forward with fp32, fp16 and bf16 interleaved (median and best of ITERS calls)
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
@@ -46,7 +46,7 @@ switch (command)
         if (Option("--ptx") is { } ptxFile)
         {
             using var compiler = new FlashAttention.Cuda.Ptx.KernelCompiler();
-            var method = Flag("--forward") ? typeof(WgmmaForward).GetMethod(nameof(WgmmaForward.Kernel))! : typeof(WgmmaCheck).GetMethod(nameof(WgmmaCheck.Kernel))!;
+            var method = Option("--forward") is { } forward ? typeof(WgmmaForward).GetMethod(forward)! : typeof(WgmmaCheck).GetMethod(nameof(WgmmaCheck.Kernel))!;
             File.WriteAllText(ptxFile, compiler.Compile(method, Flag("--forward") ? WgmmaForward.Threads : 128).Ptx);
             return 0;
         }

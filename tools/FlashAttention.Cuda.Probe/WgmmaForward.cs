@@ -11,11 +11,21 @@ internal static partial class WgmmaForward
     public static int Run(CudaAttention cuda, string defaultVariant, int[] lengths)
     {
         var acc = cuda.Accelerator;
-        var kernel = cuda.GetKernel(typeof(WgmmaForward).GetMethod(nameof(Kernel))!, "wgmma-forward-d128", Threads, SharedBytes);
-        Console.WriteLine($"wgmma forward prototype (D128, bf16, non-causal): {kernel.Module?.Registers} registers, {kernel.Module?.LocalBytes} B local, " +
-                          $"{kernel.Module?.BlocksPerMultiprocessor(Threads, SharedBytes)} blocks per SM");
-        foreach (var line in (kernel.Module?.JitLog ?? "").Split('\n').Where(l => l.Contains("wgmma", StringComparison.OrdinalIgnoreCase) || l.Contains("spill", StringComparison.OrdinalIgnoreCase)))
-            Console.WriteLine($"  JIT: {line.Trim()}");
+        // P·V as two m64n64k16 halves or one m64n128k16, or both products as one chained intrinsic each; ptxas free to use
+        // 255 registers (1 block per SM) or capped for 2.
+        var kernels = new List<(string Name, LoadedKernel Kernel)>();
+        foreach (var (method, label, shared) in new[] { (nameof(Kernel), "pv2xn64", SharedBytes), (nameof(KernelPvN128), "pvn128", SharedBytes),
+                     (nameof(KernelChained), "chained", SharedBytes), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined), (nameof(KernelFused), "fused", SharedBytesPipelined) })
+            foreach (int minBlocks in shared == SharedBytesPipelined ? new[] { 1 } : new[] { 1, 2 })
+            {
+                string name = $"wgmma-{label}-min{minBlocks}";
+                var kernel = cuda.GetKernel(typeof(WgmmaForward).GetMethod(method)!, name, Threads, shared, minBlocks);
+                Console.WriteLine($"{name} (D128, bf16, non-causal): {kernel.Module?.Registers} registers, {kernel.Module?.LocalBytes} B local, " +
+                                  $"{kernel.Module?.BlocksPerMultiprocessor(Threads, shared)} blocks per SM");
+                foreach (var line in (kernel.Module?.JitLog ?? "").Split('\n').Where(l => l.Contains("wgmma", StringComparison.OrdinalIgnoreCase) || l.Contains("spill", StringComparison.OrdinalIgnoreCase)))
+                    Console.WriteLine($"  JIT: {line.Trim()}");
+                kernels.Add((name, kernel));
+            }
         var variant = ForwardVariant.Find(defaultVariant);
 
         // Correctness against double precision (and the library's kernel against the same), fresh inputs.
@@ -33,16 +43,20 @@ internal static partial class WgmmaForward
             using var dv = DeviceData.Upload(acc, v);
             using var dout = acc.Allocate1D<BFloat16>(shape.QueryLength);
             using var dlse = acc.Allocate1D<float>(shape.LseLength);
-            dout.View.MemSet(0xFF);
-            cuda.Launch(kernel, (n / BlockM, b * h, 1), Params(shape, dq, dk, dv, dout, dlse), []);
-            cuda.Synchronize();
-            var (err, lseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
             cuda.Forward(variant, shape, new AttentionOptions(), dq.View, dk.View, dv.View, dout.View, dlse.View);
             cuda.Synchronize();
             var (libErr, libLseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
-            bool ok = err <= 1.6e-2 && lseErr <= 2e-3;
-            passed &= ok;
-            Console.WriteLine($"  check B={b} N={n} H={h} (seed {seed}): O error {err:E2} (library {libErr:E2}), LSE error {lseErr:E2} (library {libLseErr:E2}) {(ok ? "PASS" : "FAIL")}");
+            foreach (var (name, kernel) in kernels)
+            {
+                dout.View.MemSetToZero();
+                dlse.View.MemSetToZero();
+                cuda.Launch(kernel, (n / BlockM, b * h, 1), Params(shape, dq, dk, dv, dout, dlse), []);
+                cuda.Synchronize();
+                var (err, lseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
+                bool ok = err <= 1.6e-2 && lseErr <= 2e-3;
+                passed &= ok;
+                Console.WriteLine($"  check {name} B={b} N={n} H={h} (seed {seed}): O error {err:E2} (library {libErr:E2}), LSE error {lseErr:E2} (library {libLseErr:E2}) {(ok ? "PASS" : "FAIL")}");
+            }
         }
         if (!passed)
             return 1;
@@ -60,9 +74,14 @@ internal static partial class WgmmaForward
             var shape = new AttentionShape(b, n, n, h, HeadDim);
             double flops = 4.0 * b * h * n * (double)n * HeadDim;
             var parameters = Params(shape, bq, bk, bv, bo, bl);
-            double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, (n / BlockM, b * h, 1), parameters, []));
             double library = Bench.Median(cuda, () => cuda.Forward(variant, shape, new AttentionOptions(), bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
-            Console.WriteLine($"  N={n,6} B={b,3}: wgmma {wgmma:F3} ms {flops / wgmma / 1e9,6:F1} TFLOP/s | {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s | {library / wgmma:F2}x");
+            var line = $"  N={n,6} B={b,3}: {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s";
+            foreach (var (name, kernel) in kernels)
+            {
+                double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, (n / BlockM, b * h, 1), parameters, []));
+                line += $" | {name} {flops / wgmma / 1e9,6:F1} ({library / wgmma:F2}x)";
+            }
+            Console.WriteLine(line);
         }
         return 0;
     }

@@ -41,7 +41,9 @@ internal static partial class WgmmaForward
     private const int QBytes = BlockM * HeadDim * 2, TileBytes = BlockN * HeadDim * 2;
     public const int SharedBytes = QBytes + 4 * TileBytes;
 
-    // q, k, v [B, N, H, 128] bf16 → out [B, N, H, 128] bf16, lse [B, H, N]; grid (N / 128, B·H).
+''')
+
+PROLOGUE = '''    // q, k, v [B, N, H, 128] bf16 → out [B, N, H, 128] bf16, lse [B, H, N]; grid (N / 128, B·H).
     public static void Kernel(WgmmaForwardParams p)
     {
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
@@ -79,14 +81,25 @@ internal static partial class WgmmaForward
             PtxOps.FenceProxyAsyncShared();
             Group.Barrier();
             uint kb = ks + (uint)((j & 1) * TileBytes), vb = vs + (uint)((j & 1) * TileBytes);
-            var s = default(Float32x32);''')
-for kk in range(8):
-    e(f"            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + {kk*256}, 128, 2048), Descriptor(kb + {kk*256}, 128, 2048), {min(kk,1)});")
-e('''            PtxOps.WgmmaCommit();
+            var s = default(Float32x32);'''
+
+def kernel(name, pv128, chained=False):
+    # pv128: O as one 64×128 accumulator (m64n128k16 P·V), else two 64×64 halves (m64n64k16).
+    pro = PROLOGUE.replace("public static void Kernel(", f"public static void {name}(")
+    if pv128:
+        pro = pro.replace("        var o0 = default(Float32x32);\n        var o1 = default(Float32x32);\n", "        var o = default(Float32x64);\n")
+    if chained:
+        pro = pro.replace("            var s = default(Float32x32);", "")
+    e(pro.rstrip("\n"))
+    if chained:
+        e("            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), 8, 16, 16);")
+    for kk in range(0 if chained else 8):
+        e(f"            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + {kk*256}, 128, 2048), Descriptor(kb + {kk*256}, 128, 2048), {min(kk,1)});")
+    e('''            PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();''')
-e(f"            float max0 = {maxchain(rows0)};")
-e(f"            float max1 = {maxchain(rows1)};")
-e('''            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+    e(f"            float max0 = {maxchain(rows0)};")
+    e(f"            float max1 = {maxchain(rows1)};")
+    e('''            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
             max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
             max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
             max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
@@ -95,22 +108,26 @@ e('''            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
             float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
             m0 = mNew0;
             m1 = mNew1;''')
-for k in range(32):
-    sh = "shift0" if k in rows0 else "shift1"
-    e(f"            float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {sh});")
-e("            l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0) + ");")
-e("            l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1) + ");")
-for o in ("o0","o1"):
     for k in range(32):
-        a = "alpha0" if k in rows0 else "alpha1"
-        e(f"            {o}.F{k} *= {a};")
-for kk in range(4):
-    b=8*kk
-    e(f"            uint a{kk}0 = PtxOps.PackBf16(p{b}, p{b+1}), a{kk}1 = PtxOps.PackBf16(p{b+2}, p{b+3}), a{kk}2 = PtxOps.PackBf16(p{b+4}, p{b+5}), a{kk}3 = PtxOps.PackBf16(p{b+6}, p{b+7});")
-for kk in range(4):
-    for hh,o in enumerate(("o0","o1")):
-        e(f"            {o} = PtxOps.WgmmaBf16M64N64K16RSTransB({o}, a{kk}0, a{kk}1, a{kk}2, a{kk}3, Descriptor(vb + {kk*4096 + hh*1024}, 2048, 128), 1);")
-e('''            PtxOps.WgmmaCommit();
+        sh = "shift0" if k in rows0 else "shift1"
+        e(f"            float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {sh});")
+    e("            l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0) + ");")
+    e("            l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1) + ");")
+    for o, n in ((("o", 64),) if pv128 else (("o0", 32), ("o1", 32))):
+        for k in range(n):
+            e(f"            {o}.F{k} *= {'alpha0' if k % 4 < 2 else 'alpha1'};")
+    for kk in range(4):
+        b=8*kk
+        e(f"            uint a{kk}0 = PtxOps.PackBf16(p{b}, p{b+1}), a{kk}1 = PtxOps.PackBf16(p{b+2}, p{b+3}), a{kk}2 = PtxOps.PackBf16(p{b+4}, p{b+5}), a{kk}3 = PtxOps.PackBf16(p{b+6}, p{b+7});")
+    if chained:
+        e("            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vb, 2048, 128), 256);")
+    for kk in range(0 if chained else 4):
+        if pv128:
+            e(f"            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a{kk}0, a{kk}1, a{kk}2, a{kk}3, Descriptor(vb + {kk*4096}, 2048, 128), 1);")
+        else:
+            for hh,o in enumerate(("o0","o1")):
+                e(f"            {o} = PtxOps.WgmmaBf16M64N64K16RSTransB({o}, a{kk}0, a{kk}1, a{kk}2, a{kk}3, Descriptor(vb + {kk*4096 + hh*1024}, 2048, 128), 1);")
+    e('''            PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             Group.Barrier();
         }
@@ -121,20 +138,142 @@ e('''            PtxOps.WgmmaCommit();
         float inv0 = PtxOps.Reciprocal(l0), inv1 = PtxOps.Reciprocal(l1);
         int row0 = Grid.IdxX * BlockM + wg * 64 + warp * 16 + (lane >> 2), col = 2 * (lane & 3);
         ulong out0 = p.O + (ulong)(headOffset + row0 * rowStride + col * 2), out1 = out0 + (ulong)(8 * rowStride);''')
-for hh,o in enumerate(("o0","o1")):
-    for i in range(8):
-        off = (64*hh + 8*i)*2
-        e(f"        PtxOps.StoreWord(out0 + {off}, PtxOps.PackBf16({o}.F{4*i} * inv0, {o}.F{4*i+1} * inv0));")
-        e(f"        PtxOps.StoreWord(out1 + {off}, PtxOps.PackBf16({o}.F{4*i+2} * inv1, {o}.F{4*i+3} * inv1));")
-e('''        if ((lane & 3) == 0)
+    for hh,o in enumerate(("o0","o1")):
+        for i in range(8):
+            off = (64*hh + 8*i)*2
+            f0, oo = (4 * (8 * hh + i), "o") if pv128 else (4 * i, o)
+            e(f"        PtxOps.StoreWord(out0 + {off}, PtxOps.PackBf16({oo}.F{f0} * inv0, {oo}.F{f0+1} * inv0));")
+            e(f"        PtxOps.StoreWord(out1 + {off}, PtxOps.PackBf16({oo}.F{f0+2} * inv1, {oo}.F{f0+3} * inv1));")
+    e('''        if ((lane & 3) == 0)
         {
             ulong lse = p.Lse + (ulong)((((long)b * p.Heads + h) * p.SeqLen + row0) * 4);
             const float Ln2 = 0.6931472f;
             PtxOps.StoreFloat(lse, (m0 * p.ScaleLog2 + PtxOps.Log2(l0)) * Ln2);
             PtxOps.StoreFloat(lse + 32, (m1 * p.ScaleLog2 + PtxOps.Log2(l1)) * Ln2);
         }
-    }
+    }''')
 
+
+def softmax(ind):
+    # s (this tile's scores) → P as packed A fragments a{kk}{i}, new running max, alpha, l.
+    e(f"{ind}float max0 = {maxchain(rows0)};")
+    e(f"{ind}float max1 = {maxchain(rows1)};")
+    for r in ("0", "1"):
+        e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 1));")
+        e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 2));")
+    e(f"{ind}float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);")
+    e(f"{ind}alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);")
+    e(f"{ind}alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);")
+    e(f"{ind}float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;")
+    e(f"{ind}m0 = mNew0;")
+    e(f"{ind}m1 = mNew1;")
+    for k in range(32):
+        e(f"{ind}float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {'shift0' if k in rows0 else 'shift1'});")
+    e(f"{ind}l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0) + ");")
+    e(f"{ind}l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1) + ");")
+    for kk in range(4):
+        b = 8 * kk
+        for i in range(4):
+            e(f"{ind}a{kk}{i} = PtxOps.PackBf16(p{b + 2 * i}, p{b + 2 * i + 1});")
+
+def kernel_pipelined(fused=False):
+    # FlashAttention-3's intra-warpgroup overlap: S_j = Q·K_jᵀ and O += P_{j-1}·V_{j-1} are in flight together, and the
+    # softmax of S_j runs while P·V still is; three K/V buffers (the one being loaded, K_j, V_{j-1}).
+    pro = PIPE_PROLOGUE
+    if fused:
+        cut = pro.index("    // As Kernel")
+        pro = "\n    // As KernelPipelined, both products issued by one intrinsic (WgmmaBf16AttentionStep), so that no register write falls inside the MMAs' pipeline stage.\n" + pro[pro.index("    public static void KernelPipelined("):].replace("KernelPipelined(", "KernelFused(")
+    e(pro.rstrip("\n"))
+    softmax("            ")
+    e("        }")
+    e("""        for (int j = 1; j < tiles; j++)
+        {
+            PtxOps.WaitGroup0();
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            if (j + 1 < tiles)
+            {
+                uint next = (uint)(((j + 1) % 3) * 2 * TileBytes);
+                LoadTile(p, headOffset, rowStride, j + 1, kv + next, kv + next + TileBytes, t);
+                PtxOps.CommitGroup();
+            }
+            uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
+""")
+    if fused:
+        e("            var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vPrevious, 2048, 128));")
+        e("            PtxOps.WgmmaWait1();")
+        e("            var s = new Float32x32 { " + ", ".join(f"F{k} = so.F{k}" for k in range(32)) + " };")
+        e("            o = new Float32x64 { " + ", ".join(f"F{k} = so.F{32 + k}" for k in range(64)) + " };")
+    else:
+        e("""            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();""")
+        e("            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vPrevious, 2048, 128), 256);")
+        e("""            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait1();""")
+    softmax("            ")
+    e("            PtxOps.WgmmaWait0();")
+    for k in range(64):
+        e(f"            o.F{k} *= {'alpha0' if k % 4 < 2 else 'alpha1'};")
+    e("        }")
+    e("        uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;")
+    e("        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vLast, 2048, 128), 256);")
+    e("""        PtxOps.WgmmaCommit();
+        PtxOps.WgmmaWait0();""")
+    e(EPILOGUE_PV128.rstrip("\n"))
+
+PIPE_PROLOGUE = """
+    /// <summary>Shared memory of <see cref="KernelPipelined"/>: Q and three K/V tile pairs.</summary>
+    public const int SharedBytesPipelined = QBytes + 6 * TileBytes;
+
+    // As Kernel, with S_j and P_{j-1}·V_{j-1} in flight together (FlashAttention-3's intra-warpgroup pipelining).
+    public static void KernelPipelined(WgmmaForwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
+        }
+        LoadTile(p, headOffset, rowStride, 0, kv, kv + TileBytes, t);
+        PtxOps.CommitGroup();
+        int tiles = p.SeqLen / BlockN;
+        if (tiles > 1)
+        {
+            LoadTile(p, headOffset, rowStride, 1, kv + 2 * TileBytes, kv + 3 * TileBytes, t);
+            PtxOps.CommitGroup();
+            PtxOps.WaitGroup1();
+        }
+        else
+        {
+            PtxOps.WaitGroup0();
+        }
+        PtxOps.FenceProxyAsyncShared();
+        Group.Barrier();
+        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f, alpha0, alpha1;
+        uint a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+        var o = default(Float32x64);
+        uint qw = qs + (uint)(wg * 16384);
+        {
+            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kv, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+"""
+
+kernel('Kernel', False)
+kernel('KernelPvN128', True)
+kernel('KernelChained', True, chained=True)
+_text = "\n".join(L)
+_start = _text.rindex("        l0 += PtxOps.ShuffleXor(l0, 1);")
+_end = len(_text)  # the chained kernel is the last one written so far: its epilogue runs to the end
+EPILOGUE_PV128 = _text[_start:_end]
+kernel_pipelined()
+kernel_pipelined(fused=True)
+e('''
     /// <summary>Key/value tile j (64 rows × 16 chunks each) into core-matrix layout at <paramref name="k"/> and <paramref name="v"/>.</summary>
     private static void LoadTile(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
     {

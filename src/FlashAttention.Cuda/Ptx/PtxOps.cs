@@ -30,6 +30,20 @@ internal struct Float32x32
     public float F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, F25, F26, F27, F28, F29, F30, F31;
 }
 
+/// <summary>Sixty-four floats: one thread's share of a 64×128 fp32 wgmma accumulator (as <see cref="Float32x32"/>, sixteen m16n8 tiles).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Float32x64
+{
+    public float F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, F25, F26, F27, F28, F29, F30, F31, F32, F33, F34, F35, F36, F37, F38, F39, F40, F41, F42, F43, F44, F45, F46, F47, F48, F49, F50, F51, F52, F53, F54, F55, F56, F57, F58, F59, F60, F61, F62, F63;
+}
+
+/// <summary>The two accumulators of <see cref="PtxOps.WgmmaBf16AttentionStep"/>: F0…F31 the 64×64 S tile, F32…F95 the 64×128 O tile (layouts as <see cref="Float32x32"/>, <see cref="Float32x64"/>).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Float32x96
+{
+    public float F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, F25, F26, F27, F28, F29, F30, F31, F32, F33, F34, F35, F36, F37, F38, F39, F40, F41, F42, F43, F44, F45, F46, F47, F48, F49, F50, F51, F52, F53, F54, F55, F56, F57, F58, F59, F60, F61, F62, F63, F64, F65, F66, F67, F68, F69, F70, F71, F72, F73, F74, F75, F76, F77, F78, F79, F80, F81, F82, F83, F84, F85, F86, F87, F88, F89, F90, F91, F92, F93, F94, F95;
+}
+
 /// <summary>Four 32-bit registers, e.g. the result of ldmatrix.x4.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct Uint4
@@ -84,6 +98,9 @@ internal static class PtxOps
     /// <summary>wgmma.wait_group 0: every committed group of warpgroup MMAs is done; their accumulators may be read.</summary>
     [IntrinsicImplementation] public static void WgmmaWait0() => throw GpuOnly();
 
+    /// <summary>wgmma.wait_group 1: all but the newest committed group of warpgroup MMAs are done.</summary>
+    [IntrinsicImplementation] public static void WgmmaWait1() => throw GpuOnly();
+
     /// <summary>fence.proxy.async.shared::cta: this thread's generic-proxy shared-memory writes become visible to the async proxy (wgmma operand reads).</summary>
     [IntrinsicImplementation] public static void FenceProxyAsyncShared() => throw GpuOnly();
 
@@ -100,6 +117,40 @@ internal static class PtxOps
     /// </summary>
     [IntrinsicImplementation]
     public static Float32x32 WgmmaBf16M64N64K16RSTransB(Float32x32 c, uint a0, uint a1, uint a2, uint a3, ulong descB, int accumulate) => throw GpuOnly();
+
+    /// <summary>As <see cref="WgmmaBf16M64N64K16RSTransB"/> for a 64×128 accumulator (b 16×128).</summary>
+    [IntrinsicImplementation]
+    public static Float32x64 WgmmaBf16M64N128K16RSTransB(Float32x64 c, uint a0, uint a1, uint a2, uint a3, ulong descB, int accumulate) => throw GpuOnly();
+
+    /// <summary>
+    /// A whole chain of <paramref name="steps"/> SS m64n64k16 wgmma in one block of PTX on one set of accumulator
+    /// registers, d = Σ a_k·b_k from zero, the k-th descriptors advanced by k·<paramref name="stepA"/> and
+    /// k·<paramref name="stepB"/> (in 16-byte units). One intrinsic per product because ILGPU gives each call's result
+    /// fresh registers: a chain of separate calls leaves moves between the MMAs, and ptxas then serialises them (C7511,
+    /// device run 42). <paramref name="steps"/>, <paramref name="stepA"/> and <paramref name="stepB"/> must be constants.
+    /// </summary>
+    [IntrinsicImplementation] public static Float32x32 WgmmaBf16M64N64SSChain(ulong descA, ulong descB, int steps, int stepA, int stepB) => throw GpuOnly();
+
+    /// <summary>
+    /// d = c + Σ_k a_k·b_k over four RS m64n128k16 wgmma in one block (as <see cref="WgmmaBf16M64N64SSChain"/>): a_k is
+    /// the A fragment (a[4k] … a[4k + 3]), b_k read transposed at <paramref name="descB"/> + k·<paramref name="stepB"/>
+    /// (a constant, 16-byte units).
+    /// </summary>
+    [IntrinsicImplementation]
+    public static Float32x64 WgmmaBf16M64N128RSTransBChain4(Float32x64 c, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7,
+        uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descB, int stepB) => throw GpuOnly();
+
+    /// <summary>
+    /// One step of an attention forward with both products in flight: S = Σ_k Q_k·K_kᵀ (8 SS m64n64k16 from
+    /// <paramref name="descQ"/>, <paramref name="descK"/>, 16-byte steps of 16) committed as one group, then
+    /// O = <paramref name="o"/> + Σ_k P_k·V_k (4 RS m64n128k16, P = a0…a15, V transposed at <paramref name="descV"/>, steps
+    /// of 256) as a second. The moves of O's input into its output registers come before the first MMA: written after
+    /// it (two intrinsics), they are register writes inside the pipeline stage and ptxas serialises (C7513, device run 44).
+    /// Wait for S with <see cref="WgmmaWait1"/>, for O with <see cref="WgmmaWait0"/>.
+    /// </summary>
+    [IntrinsicImplementation]
+    public static Float32x96 WgmmaBf16AttentionStep(ulong descQ, ulong descK, Float32x64 o, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6,
+        uint a7, uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descV) => throw GpuOnly();
 
     private static NotSupportedException GpuOnly() =>
         new("wgmma runs on an sm_90 GPU only; the host emulation does not implement it.");
@@ -286,9 +337,14 @@ internal static class PtxOps
         Map(nameof(WgmmaFence), nameof(GenerateWgmmaFence));
         Map(nameof(WgmmaCommit), nameof(GenerateWgmmaCommit));
         Map(nameof(WgmmaWait0), nameof(GenerateWgmmaWait0));
+        Map(nameof(WgmmaWait1), nameof(GenerateWgmmaWait1));
         Map(nameof(FenceProxyAsyncShared), nameof(GenerateFenceProxyAsyncShared));
         Map(nameof(WgmmaBf16M64N64K16SS), nameof(GenerateWgmmaSS));
         Map(nameof(WgmmaBf16M64N64K16RSTransB), nameof(GenerateWgmmaRSTransB));
+        Map(nameof(WgmmaBf16M64N128K16RSTransB), nameof(GenerateWgmmaRSTransB));
+        Map(nameof(WgmmaBf16M64N64SSChain), nameof(GenerateWgmmaSSChain));
+        Map(nameof(WgmmaBf16M64N128RSTransBChain4), nameof(GenerateWgmmaRSChain));
+        Map(nameof(WgmmaBf16AttentionStep), nameof(GenerateWgmmaAttentionStep));
     }
 
     /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
@@ -299,8 +355,9 @@ internal static class PtxOps
         nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(Sqrt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord), nameof(LoadShared128), nameof(StoreGlobal128),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
-        nameof(WgmmaFence), nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
-        nameof(WgmmaBf16M64N64K16RSTransB),
+        nameof(WgmmaFence), nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
+        nameof(WgmmaBf16M64N64K16RSTransB), nameof(WgmmaBf16M64N128K16RSTransB), nameof(WgmmaBf16M64N64SSChain),
+        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16AttentionStep),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -441,6 +498,8 @@ internal static class PtxOps
 
     private static void GenerateWgmmaWait0(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.wait_group.sync.aligned 0");
 
+    private static void GenerateWgmmaWait1(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.wait_group.sync.aligned 1");
+
     private static void GenerateFenceProxyAsyncShared(PTXBackend backend, PTXCodeGenerator cg, Value value) =>
         Line(cg, "fence.proxy.async.shared::cta");
 
@@ -462,8 +521,84 @@ internal static class PtxOps
             a[i] = In(cg, call.Nodes[1 + i]);
         string descB = In(cg, call.Nodes[5]), accumulate = In(cg, call.Nodes[6]);
         Block(cg, $"{{ .reg .pred %fa_p; setp.ne.b32 %fa_p, {accumulate}, 0; wgmma.fence.sync.aligned; " +
-                  $"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, {{{string.Join(", ", a)}}}, {descB}, %fa_p, 1, 1, 1; }}");
+                  $"wgmma.mma_async.sync.aligned.m64n{d.Length / 4 * 8}k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, {{{string.Join(", ", a)}}}, {descB}, %fa_p, 1, 1, 1; }}");
     }
+
+    private static void GenerateWgmmaSSChain(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string descA = In(cg, call.Nodes[0]), descB = In(cg, call.Nodes[1]);
+        int steps = Constant(call.Nodes[2]), stepA = Constant(call.Nodes[3]), stepB = Constant(call.Nodes[4]);
+        var d = Outs(cg, value);
+        var block = new System.Text.StringBuilder("{ .reg .pred %fa_p, %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_a, %fa_b; mov.b32 %fa_z, 0; setp.ne.b32 %fa_p, %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
+        for (int k = 0; k < steps; k++)
+        {
+            block.Append($"add.s64 %fa_a, {descA}, {k * stepA}; add.s64 %fa_b, {descB}, {k * stepB}; ");
+            block.Append($"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
+        }
+        Block(cg, block.Append('}').ToString());
+    }
+
+    private static void GenerateWgmmaRSChain(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        var d = AccumulatorInOut(cg, call, value);
+        var a = new string[16];
+        for (int i = 0; i < a.Length; i++)
+            a[i] = In(cg, call.Nodes[1 + i]);
+        string descB = In(cg, call.Nodes[17]);
+        int stepB = Constant(call.Nodes[18]);
+        var block = new System.Text.StringBuilder("{ .reg .pred %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_b; mov.b32 %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
+        for (int k = 0; k < 4; k++)
+        {
+            block.Append($"add.s64 %fa_b, {descB}, {k * stepB}; ");
+            block.Append($"wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +
+                         $"{{{a[4 * k]}, {a[4 * k + 1]}, {a[4 * k + 2]}, {a[4 * k + 3]}}}, %fa_b, %fa_q, 1, 1, 1; ");
+        }
+        Block(cg, block.Append('}').ToString());
+    }
+
+    private static void GenerateWgmmaAttentionStep(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string descQ = In(cg, call.Nodes[0]), descK = In(cg, call.Nodes[1]);
+        var a = new string[16];
+        for (int i = 0; i < a.Length; i++)
+            a[i] = In(cg, call.Nodes[3 + i]);
+        string descV = In(cg, call.Nodes[19]);
+        var source = (CompoundRegister)cg.Load(call.Nodes[2]);
+        var target = (CompoundRegister)cg.Allocate(value);
+        var all = new string[target.NumChildren];
+        for (int i = 0; i < all.Length; i++)
+            all[i] = Name((HardwareRegister)target.Children[i]);
+        for (int i = 0; i < 64; i++)
+        {
+            using var move = cg.BeginCommand("mov.b32");
+            move.AppendArgument((HardwareRegister)target.Children[32 + i]);
+            if (source.Children[i] is HardwareRegister hardware)
+                move.AppendArgument(hardware);
+            else
+                move.AppendArgument((ConstantRegister)source.Children[i]);
+        }
+        string sRegs = string.Join(", ", all[..32]), oRegs = string.Join(", ", all[32..]);
+        var block = new System.Text.StringBuilder("{ .reg .pred %fa_p, %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_a, %fa_b; mov.b32 %fa_z, 0; " +
+                                                  "setp.ne.b32 %fa_p, %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
+        for (int k = 0; k < 8; k++)
+            block.Append($"add.s64 %fa_a, {descQ}, {k * 16}; add.s64 %fa_b, {descK}, {k * 16}; " +
+                         $"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{sRegs}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
+        block.Append("wgmma.commit_group.sync.aligned; ");
+        for (int k = 0; k < 4; k++)
+            block.Append($"add.s64 %fa_b, {descV}, {k * 256}; wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{oRegs}}}, " +
+                         $"{{{a[4 * k]}, {a[4 * k + 1]}, {a[4 * k + 2]}, {a[4 * k + 3]}}}, %fa_b, %fa_q, 1, 1, 1; ");
+        block.Append("wgmma.commit_group.sync.aligned; }");
+        Block(cg, block.ToString());
+    }
+
+    /// <summary>The value of an argument that must be a compile-time constant (a chain's step count or stride).</summary>
+    private static int Constant(Value argument) =>
+        argument.Resolve() is PrimitiveValue primitive
+            ? primitive.Int32Value
+            : throw new NotSupportedException("This wgmma chain argument must be a constant.");
 
     /// <summary>
     /// The output registers of a wgmma, holding the input accumulator first: wgmma reads and writes the same registers,
