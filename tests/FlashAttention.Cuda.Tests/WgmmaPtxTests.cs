@@ -34,6 +34,35 @@ public class WgmmaPtxTests
     }
 
     [Fact]
+    public void ChainedIntrinsics_IssueAWholeProductInOneBlock_OnOneSetOfRegisters()
+    {
+        using var compiler = new KernelCompiler();
+        var (ptx, _) = compiler.Compile(typeof(WgmmaTestKernel).GetMethod(nameof(WgmmaTestKernel.Chained))!, 128);
+
+        // The SS chain: 8 MMAs on the same 32 registers, the first not accumulating (%fa_p is false), descriptors 16
+        // units apart; the attention step: 8 SS then 4 RS m64n128k16, two commit groups, one fence before all of them.
+        var blocks = ptx.Split('\n').Where(l => l.Contains("wgmma.mma_async", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, blocks.Count);
+        foreach (var block in blocks)
+        {
+            Assert.Single(Regex.Matches(block, @"wgmma\.fence\.sync\.aligned"));
+            var ss = Regex.Matches(block, @"m64n64k16\.f32\.bf16\.bf16 \{([^}]*)\}, %fa_a, %fa_b, (%fa_p|%fa_q), 1, 1, 0, 0;");
+            Assert.Equal(8, ss.Count);
+            Assert.Single(ss.Select(m => m.Groups[1].Value).Distinct());
+            Assert.Equal("%fa_p", ss[0].Groups[2].Value);
+            Assert.All(ss.Skip(1), m => Assert.Equal("%fa_q", m.Groups[2].Value));
+            Assert.Contains("add.s64 %fa_a, ", block);
+            Assert.Matches(@"add\.s64 %fa_b, %rd\d+, 112;", block);
+        }
+        var rs = Regex.Matches(blocks[1], @"m64n128k16\.f32\.bf16\.bf16 \{([^}]*)\}, \{[^}]*\}, %fa_b, %fa_q, 1, 1, 1;");
+        Assert.Equal(4, rs.Count);
+        Assert.Equal(64, rs[0].Groups[1].Value.Split(',').Length);
+        Assert.Equal(2, Regex.Matches(blocks[1], @"wgmma\.commit_group").Count);
+        Assert.Matches(@"add\.s64 %fa_b, %rd\d+, 768;", blocks[1]);
+        Assert.Contains("wgmma.wait_group.sync.aligned 1;", ptx);
+    }
+
+    [Fact]
     public void MmaSyncModules_KeepTheirPortableTarget() =>
         Assert.DoesNotContain("sm_90a", KernelCompiler.Patch(".version 7.8\n.target sm_80\n.address_size 64\n\tmma.sync.aligned.m16n8k16;\n"));
 
@@ -70,5 +99,20 @@ internal static class WgmmaTestKernel
         PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();
         PtxOps.StoreFloat(p.Output + (ulong)(Group.IdxX * 4), o.F0 + o.F31 + s.F31);
+    }
+
+    // The chained forms: S = A·Bᵀ as one intrinsic, then one fused step S' = A·Bᵀ, O' = O + P·B.
+    public static void Chained(Args p)
+    {
+        uint smem = PtxOps.SharedBase();
+        var s = PtxOps.WgmmaBf16M64N64SSChain(smem >> 4, (smem + 8192) >> 4, 8, 16, 16);
+        PtxOps.WgmmaCommit();
+        PtxOps.WgmmaWait0();
+        uint a = PtxOps.PackBf16(s.F0, s.F1), b = PtxOps.PackBf16(s.F2, s.F3);
+        var step = PtxOps.WgmmaBf16AttentionStep(smem >> 4, (smem + 8192) >> 4, default, a, b, a, b, b, a, b, a, a, a, b, b, b, b, a, a, (smem + 16384) >> 4);
+        PtxOps.WgmmaWait1();
+        float x = step.F0;
+        PtxOps.WgmmaWait0();
+        PtxOps.StoreFloat(p.Output + (ulong)(Group.IdxX * 4), x + step.F95);
     }
 }
