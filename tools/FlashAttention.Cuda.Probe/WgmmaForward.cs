@@ -15,7 +15,8 @@ internal static partial class WgmmaForward
         // 255 registers (1 block per SM) or capped for 2.
         var kernels = new List<(string Name, LoadedKernel Kernel)>();
         foreach (var (method, label, shared) in new[] { (nameof(Kernel), "pv2xn64", SharedBytes), (nameof(KernelPvN128), "pvn128", SharedBytes),
-                     (nameof(KernelChained), "chained", SharedBytes), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined), (nameof(KernelFused), "fused", SharedBytesPipelined) })
+                     (nameof(KernelChained), "chained", SharedBytes), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined), (nameof(KernelFused), "fused", SharedBytesPipelined),
+                     (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined) })
             foreach (int minBlocks in shared == SharedBytesPipelined ? new[] { 1 } : new[] { 1, 2 })
             {
                 string name = $"wgmma-{label}-min{minBlocks}";

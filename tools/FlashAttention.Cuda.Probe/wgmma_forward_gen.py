@@ -154,7 +154,7 @@ def kernel(name, pv128, chained=False):
     }''')
 
 
-def softmax(ind):
+def softmax(ind, target="a"):
     # s (this tile's scores) → P as packed A fragments a{kk}{i}, new running max, alpha, l.
     e(f"{ind}float max0 = {maxchain(rows0)};")
     e(f"{ind}float max1 = {maxchain(rows1)};")
@@ -174,7 +174,60 @@ def softmax(ind):
     for kk in range(4):
         b = 8 * kk
         for i in range(4):
-            e(f"{ind}a{kk}{i} = PtxOps.PackBf16(p{b + 2 * i}, p{b + 2 * i + 1});")
+            e(f"{ind}{target}{kk}{i} = PtxOps.PackBf16(p{b + 2 * i}, p{b + 2 * i + 1});")
+
+def iteration(ind, jj, source, target):
+    # One key tile jj ≥ 1 of the unrolled kernel: its S and the previous tile's P·V (P in `source`) in flight together,
+    # the new P into `target`, so no register an in-flight MMA reads is written before the wait.
+    e(f"""{ind}{{
+{ind}    PtxOps.WaitGroup0();
+{ind}    PtxOps.FenceProxyAsyncShared();
+{ind}    Group.Barrier();
+{ind}    if ({jj} + 1 < tiles)
+{ind}    {{
+{ind}        uint next = (uint)((({jj} + 1) % 3) * 2 * TileBytes);
+{ind}        LoadTile(p, headOffset, rowStride, {jj} + 1, kv + next, kv + next + TileBytes, t);
+{ind}        PtxOps.CommitGroup();
+{ind}    }}
+{ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * TileBytes), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * TileBytes) + TileBytes;""")
+    e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vPrevious, 2048, 128));")
+    e(f"{ind}    PtxOps.WgmmaWait1();")
+    e(f"{ind}    var s = new Float32x32 {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(32)) + " };")
+    softmax(ind + "    ", target)
+    e(f"{ind}    PtxOps.WgmmaWait0();")
+    e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{32 + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
+    e(f"{ind}}}")
+
+def final_pv(ind, source):
+    e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;")
+    e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vLast, 2048, 128), 256);")
+    e(f"{ind}PtxOps.WgmmaCommit();")
+    e(f"{ind}PtxOps.WgmmaWait0();")
+
+def kernel_unrolled():
+    pro = PIPE_PROLOGUE
+    cut = pro.index("    public static void KernelPipelined(")
+    pro = "\n    // As KernelFused, two key tiles per loop trip with two sets of P fragments (a…, c…), so that the softmax never\n    // writes the registers the P·V in flight reads (ptxas C7513 in the one-set loop).\n" + pro[cut:].replace("KernelPipelined(", "KernelUnrolled(")
+    pro = pro.replace("        uint a00, a01,", "        uint c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;\n        uint a00, a01,")
+    e(pro.rstrip("\n"))
+    softmax("            ")
+    e("        }")
+    e("        int j = 1;")
+    e("        for (; j + 1 < tiles; j += 2)")
+    e("        {")
+    iteration("            ", "j", "a", "c")
+    iteration("            ", "(j + 1)", "c", "a")
+    e("        }")
+    e("        if (j < tiles)")
+    e("        {")
+    iteration("            ", "j", "a", "c")
+    final_pv("            ", "c")
+    e("        }")
+    e("        else")
+    e("        {")
+    final_pv("            ", "a")
+    e("        }")
+    e(EPILOGUE_PV128.rstrip("\n"))
 
 def kernel_pipelined(fused=False):
     # FlashAttention-3's intra-warpgroup overlap: S_j = Q·K_jᵀ and O += P_{j-1}·V_{j-1} are in flight together, and the
@@ -273,6 +326,7 @@ _end = len(_text)  # the chained kernel is the last one written so far: its epil
 EPILOGUE_PV128 = _text[_start:_end]
 kernel_pipelined()
 kernel_pipelined(fused=True)
+kernel_unrolled()
 e('''
     /// <summary>Key/value tile j (64 rows × 16 chunks each) into core-matrix layout at <paramref name="k"/> and <paramref name="v"/>.</summary>
     private static void LoadTile(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
