@@ -31,9 +31,12 @@ internal struct WgmmaForwardParams
 /// dim 128, bf16, non-causal, no options, sequence lengths that are multiples of 128. A block of two warpgroups owns
 /// 128 query rows (64 each); 64-key K/V tiles stream through shared memory with cp.async, double-buffered, stored as 8×8
 /// core matrices without swizzle; S = Q·Kᵀ by 8 chained SS wgmma m64n64k16, the online softmax on S's registers, and
-/// O += P·V by RS wgmma with P straight from S's registers. No warp specialisation, no intra-warpgroup pipelining: each
-/// warpgroup waits for its own MMAs; the two warpgroups (and two blocks per SM if the registers allow) overlap each other.
-/// Usage: probe wgmma-forward. It is checked against the library's mma.sync kernel and timed beside it.
+/// O += P·V by RS wgmma with P straight from S's registers. No warp specialisation. The first three variants wait for
+/// each product before the next step; the pipelined ones keep S_j and P_{j-1}·V_{j-1} in flight together and run the
+/// softmax of S_j while P·V still is (FlashAttention-3's intra-warpgroup overlap, three K/V buffers).
+/// Usage: probe wgmma-forward: every variant is checked against double precision (the library kernel beside it on the
+/// same inputs), then timed beside the library kernel. Variants: Kernel, KernelPvN128, KernelChained, KernelPipelined,
+/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31).
 /// </summary>
 internal static partial class WgmmaForward
 {
