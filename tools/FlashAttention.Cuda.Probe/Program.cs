@@ -26,6 +26,17 @@ string? Option(string name)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 bool Flag(string name) => args.Contains(name);
+// A subcommand that needs the GPU: exit code 3 with the reason when there is none.
+int OnDevice(Func<CudaAttention, int> run)
+{
+    if (!CudaAttention.IsAvailable)
+    {
+        Console.WriteLine($"no CUDA device: {CudaAttention.UnavailableReason}");
+        return 3;
+    }
+    using var cuda = new CudaAttention();
+    return run(cuda);
+}
 
 switch (command)
 {
@@ -50,23 +61,11 @@ switch (command)
             File.WriteAllText(ptxFile, compiler.Compile(method, Flag("--forward") ? WgmmaForward.Threads : 128).Ptx);
             return 0;
         }
-        if (!CudaAttention.IsAvailable)
-        {
-            Console.WriteLine($"no CUDA device: {CudaAttention.UnavailableReason}");
-            return 3;
-        }
-        using (var wgmmaCuda = new CudaAttention())
-            return WgmmaCheck.Run(wgmmaCuda);
+        return OnDevice(WgmmaCheck.Run);
     case "wgmma-forward":
         // The wgmma forward prototype (D128, bf16, non-causal): checked against double precision, timed beside a library kernel.
-        if (!CudaAttention.IsAvailable)
-        {
-            Console.WriteLine($"no CUDA device: {CudaAttention.UnavailableReason}");
-            return 3;
-        }
-        using (var wgmmaCuda = new CudaAttention())
-            return WgmmaForward.Run(wgmmaCuda, Option("--library") ?? "D128_M128_N48_W4_QS_LR_SE",
-                (Option("--lengths") ?? "1024,2048,4096,8192,16384").Split(',').Select(int.Parse).ToArray());
+        return OnDevice(cuda => WgmmaForward.Run(cuda, Option("--library") ?? "D128_M128_N48_W4_QS_LR_SE",
+            (Option("--lengths") ?? "1024,2048,4096,8192,16384").Split(',').Select(int.Parse).ToArray()));
     case "all":
         break;
     default:

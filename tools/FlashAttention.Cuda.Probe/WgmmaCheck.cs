@@ -30,17 +30,9 @@ internal static class WgmmaCheck
     {
         int t = Group.IdxX;
         uint smem = PtxOps.SharedBase();
-        // Row r, 16-byte chunk c of a tile → core matrix (r / 8, c), row r % 8 inside it: 128 bytes per core matrix, the
-        // eight chunks of a row group side by side (1024 bytes per eight rows).
-        for (int i = 0; i < 4; i++)
-        {
-            int chunk = t + Threads * i, r = chunk >> 3, c = chunk & 7;
-            uint offset = (uint)(((r >> 3) * 8 + c) * 128 + (r & 7) * 16);
-            ulong source = (ulong)(chunk * 16);
-            PtxOps.CopyAsync16(smem + offset, p.A + source);
-            PtxOps.CopyAsync16(smem + BOffset + offset, p.B + source);
-            PtxOps.CopyAsync16(smem + VOffset + offset, p.V + source);
-        }
+        LoadTile(smem, p.A, t);
+        LoadTile(smem + BOffset, p.B, t);
+        LoadTile(smem + VOffset, p.V, t);
         PtxOps.CommitGroup();
         PtxOps.WaitGroup0();
         PtxOps.FenceProxyAsyncShared();
@@ -48,11 +40,10 @@ internal static class WgmmaCheck
 
         // S = A·Bᵀ: four k-steps of 16 columns, i.e. two core matrices (256 bytes) further along K each.
         var s = default(Float32x32);
-        PtxOps.WgmmaFence();
-        s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 0, 128, 1024), Descriptor(smem + BOffset + 0, 128, 1024), 0);
-        s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 256, 128, 1024), Descriptor(smem + BOffset + 256, 128, 1024), 1);
-        s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 512, 128, 1024), Descriptor(smem + BOffset + 512, 128, 1024), 1);
-        s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 768, 128, 1024), Descriptor(smem + BOffset + 768, 128, 1024), 1);
+        s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 0, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 0, 128, 1024), 0);
+        s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 256, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 256, 128, 1024), 1);
+        s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 512, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 512, 128, 1024), 1);
+        s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 768, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 768, 128, 1024), 1);
         PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();
         Store(p.S, s, t);
@@ -60,15 +51,14 @@ internal static class WgmmaCheck
         // O = P·V with P = bf16(S) in registers: k-step kk is S's m16n8 tiles 2kk and 2kk + 1, i.e. keys 16kk …, i.e. two
         // row groups of V (2048 bytes) further.
         var o = default(Float32x32);
-        PtxOps.WgmmaFence();
         o = PtxOps.WgmmaBf16M64N64K16RSTransB(o, PtxOps.PackBf16(s.F0, s.F1), PtxOps.PackBf16(s.F2, s.F3),
-            PtxOps.PackBf16(s.F4, s.F5), PtxOps.PackBf16(s.F6, s.F7), Descriptor(smem + VOffset + 0, p.VLeading, p.VStride), 0);
+            PtxOps.PackBf16(s.F4, s.F5), PtxOps.PackBf16(s.F6, s.F7), PtxOps.WgmmaDescriptor(smem + VOffset + 0, p.VLeading, p.VStride), 0);
         o = PtxOps.WgmmaBf16M64N64K16RSTransB(o, PtxOps.PackBf16(s.F8, s.F9), PtxOps.PackBf16(s.F10, s.F11),
-            PtxOps.PackBf16(s.F12, s.F13), PtxOps.PackBf16(s.F14, s.F15), Descriptor(smem + VOffset + 2048, p.VLeading, p.VStride), 1);
+            PtxOps.PackBf16(s.F12, s.F13), PtxOps.PackBf16(s.F14, s.F15), PtxOps.WgmmaDescriptor(smem + VOffset + 2048, p.VLeading, p.VStride), 1);
         o = PtxOps.WgmmaBf16M64N64K16RSTransB(o, PtxOps.PackBf16(s.F16, s.F17), PtxOps.PackBf16(s.F18, s.F19),
-            PtxOps.PackBf16(s.F20, s.F21), PtxOps.PackBf16(s.F22, s.F23), Descriptor(smem + VOffset + 4096, p.VLeading, p.VStride), 1);
+            PtxOps.PackBf16(s.F20, s.F21), PtxOps.PackBf16(s.F22, s.F23), PtxOps.WgmmaDescriptor(smem + VOffset + 4096, p.VLeading, p.VStride), 1);
         o = PtxOps.WgmmaBf16M64N64K16RSTransB(o, PtxOps.PackBf16(s.F24, s.F25), PtxOps.PackBf16(s.F26, s.F27),
-            PtxOps.PackBf16(s.F28, s.F29), PtxOps.PackBf16(s.F30, s.F31), Descriptor(smem + VOffset + 6144, p.VLeading, p.VStride), 1);
+            PtxOps.PackBf16(s.F28, s.F29), PtxOps.PackBf16(s.F30, s.F31), PtxOps.WgmmaDescriptor(smem + VOffset + 6144, p.VLeading, p.VStride), 1);
         PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();
         Store(p.O, o, t);
@@ -79,13 +69,8 @@ internal static class WgmmaCheck
     {
         int t = Group.IdxX;
         uint smem = PtxOps.SharedBase();
-        for (int i = 0; i < 4; i++)
-        {
-            int chunk = t + Threads * i, r = chunk >> 3, c = chunk & 7;
-            uint offset = (uint)(((r >> 3) * 8 + c) * 128 + (r & 7) * 16);
-            PtxOps.CopyAsync16(smem + offset, p.A + (ulong)(chunk * 16));
-            PtxOps.CopyAsync16(smem + BOffset + offset, p.B + (ulong)(chunk * 16));
-        }
+        LoadTile(smem, p.A, t);
+        LoadTile(smem + BOffset, p.B, t);
         PtxOps.CommitGroup();
         PtxOps.WaitGroup0();
         PtxOps.FenceProxyAsyncShared();
@@ -93,10 +78,10 @@ internal static class WgmmaCheck
         var s = default(Float32x32);
         for (int iteration = 0; iteration < p.VLeading; iteration++)
         {
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem, 128, 1024), Descriptor(smem + BOffset, 128, 1024), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 256, 128, 1024), Descriptor(smem + BOffset + 256, 128, 1024), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 512, 128, 1024), Descriptor(smem + BOffset + 512, 128, 1024), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(smem + 768, 128, 1024), Descriptor(smem + BOffset + 768, 128, 1024), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset, 128, 1024), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 256, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 256, 128, 1024), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 512, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 512, 128, 1024), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(smem + 768, 128, 1024), PtxOps.WgmmaDescriptor(smem + BOffset + 768, 128, 1024), 1);
         }
         PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();
@@ -104,9 +89,19 @@ internal static class WgmmaCheck
             Store(p.S, s, t);
     }
 
-    /// <summary>A shared-memory matrix descriptor without swizzle: start address, leading and stride byte offsets (all in 16-byte units).</summary>
-    private static ulong Descriptor(uint address, int leadingBytes, int strideBytes) =>
-        ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
+    /// <summary>
+    /// A row-major 64×64 bf16 tile at <paramref name="source"/> into shared memory at <paramref name="target"/> by cp.async:
+    /// row r, 16-byte chunk c → core matrix (r / 8, c), row r % 8 inside it; 128 bytes per core matrix, the eight chunks
+    /// of a row group side by side (1024 bytes per eight rows).
+    /// </summary>
+    private static void LoadTile(uint target, ulong source, int t)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            int chunk = t + Threads * i, r = chunk >> 3, c = chunk & 7;
+            PtxOps.CopyAsync16(target + (uint)(((r >> 3) * 8 + c) * 128 + (r & 7) * 16), source + (ulong)(chunk * 16));
+        }
+    }
 
     /// <summary>Thread t's 32 accumulator values into a row-major 64×64 fp32 tile (see <see cref="Float32x32"/>).</summary>
     private static void Store(ulong at, Float32x32 acc, int t)

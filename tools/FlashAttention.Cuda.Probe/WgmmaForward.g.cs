@@ -43,13 +43,7 @@ internal static partial class WgmmaForward
         uint smem = PtxOps.SharedBase(), qs = smem, ks = smem + QBytes, vs = smem + QBytes + 2 * TileBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        // Chunk idx → row group idx >> 7, chunk (idx >> 3) & 15, row idx & 7: a warp writes 512 contiguous bytes.
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, ks, vs, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -74,14 +68,14 @@ internal static partial class WgmmaForward
             Group.Barrier();
             uint kb = ks + (uint)((j & 1) * TileBytes), vb = vs + (uint)((j & 1) * TileBytes);
             var s = default(Float32x32);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 0, 128, 2048), Descriptor(kb + 0, 128, 2048), 0);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 256, 128, 2048), Descriptor(kb + 256, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 512, 128, 2048), Descriptor(kb + 512, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 768, 128, 2048), Descriptor(kb + 768, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1024, 128, 2048), Descriptor(kb + 1024, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1280, 128, 2048), Descriptor(kb + 1280, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1536, 128, 2048), Descriptor(kb + 1536, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1792, 128, 2048), Descriptor(kb + 1792, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 0, 128, 2048), PtxOps.WgmmaDescriptor(kb + 0, 128, 2048), 0);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 256, 128, 2048), PtxOps.WgmmaDescriptor(kb + 256, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 512, 128, 2048), PtxOps.WgmmaDescriptor(kb + 512, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 768, 128, 2048), PtxOps.WgmmaDescriptor(kb + 768, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1024, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1024, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1280, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1280, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1536, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1536, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1792, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1792, 128, 2048), 1);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -197,14 +191,14 @@ internal static partial class WgmmaForward
             uint a10 = PtxOps.PackBf16(p8, p9), a11 = PtxOps.PackBf16(p10, p11), a12 = PtxOps.PackBf16(p12, p13), a13 = PtxOps.PackBf16(p14, p15);
             uint a20 = PtxOps.PackBf16(p16, p17), a21 = PtxOps.PackBf16(p18, p19), a22 = PtxOps.PackBf16(p20, p21), a23 = PtxOps.PackBf16(p22, p23);
             uint a30 = PtxOps.PackBf16(p24, p25), a31 = PtxOps.PackBf16(p26, p27), a32 = PtxOps.PackBf16(p28, p29), a33 = PtxOps.PackBf16(p30, p31);
-            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a00, a01, a02, a03, Descriptor(vb + 0, 2048, 128), 1);
-            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a00, a01, a02, a03, Descriptor(vb + 1024, 2048, 128), 1);
-            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a10, a11, a12, a13, Descriptor(vb + 4096, 2048, 128), 1);
-            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a10, a11, a12, a13, Descriptor(vb + 5120, 2048, 128), 1);
-            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a20, a21, a22, a23, Descriptor(vb + 8192, 2048, 128), 1);
-            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a20, a21, a22, a23, Descriptor(vb + 9216, 2048, 128), 1);
-            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a30, a31, a32, a33, Descriptor(vb + 12288, 2048, 128), 1);
-            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a30, a31, a32, a33, Descriptor(vb + 13312, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a00, a01, a02, a03, PtxOps.WgmmaDescriptor(vb + 0, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a00, a01, a02, a03, PtxOps.WgmmaDescriptor(vb + 1024, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a10, a11, a12, a13, PtxOps.WgmmaDescriptor(vb + 4096, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a10, a11, a12, a13, PtxOps.WgmmaDescriptor(vb + 5120, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a20, a21, a22, a23, PtxOps.WgmmaDescriptor(vb + 8192, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a20, a21, a22, a23, PtxOps.WgmmaDescriptor(vb + 9216, 2048, 128), 1);
+            o0 = PtxOps.WgmmaBf16M64N64K16RSTransB(o0, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vb + 12288, 2048, 128), 1);
+            o1 = PtxOps.WgmmaBf16M64N64K16RSTransB(o1, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vb + 13312, 2048, 128), 1);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             Group.Barrier();
@@ -264,13 +258,7 @@ internal static partial class WgmmaForward
         uint smem = PtxOps.SharedBase(), qs = smem, ks = smem + QBytes, vs = smem + QBytes + 2 * TileBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        // Chunk idx → row group idx >> 7, chunk (idx >> 3) & 15, row idx & 7: a warp writes 512 contiguous bytes.
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, ks, vs, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -294,14 +282,14 @@ internal static partial class WgmmaForward
             Group.Barrier();
             uint kb = ks + (uint)((j & 1) * TileBytes), vb = vs + (uint)((j & 1) * TileBytes);
             var s = default(Float32x32);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 0, 128, 2048), Descriptor(kb + 0, 128, 2048), 0);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 256, 128, 2048), Descriptor(kb + 256, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 512, 128, 2048), Descriptor(kb + 512, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 768, 128, 2048), Descriptor(kb + 768, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1024, 128, 2048), Descriptor(kb + 1024, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1280, 128, 2048), Descriptor(kb + 1280, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1536, 128, 2048), Descriptor(kb + 1536, 128, 2048), 1);
-            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + 1792, 128, 2048), Descriptor(kb + 1792, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 0, 128, 2048), PtxOps.WgmmaDescriptor(kb + 0, 128, 2048), 0);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 256, 128, 2048), PtxOps.WgmmaDescriptor(kb + 256, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 512, 128, 2048), PtxOps.WgmmaDescriptor(kb + 512, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 768, 128, 2048), PtxOps.WgmmaDescriptor(kb + 768, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1024, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1024, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1280, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1280, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1536, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1536, 128, 2048), 1);
+            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + 1792, 128, 2048), PtxOps.WgmmaDescriptor(kb + 1792, 128, 2048), 1);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -417,10 +405,10 @@ internal static partial class WgmmaForward
             uint a10 = PtxOps.PackBf16(p8, p9), a11 = PtxOps.PackBf16(p10, p11), a12 = PtxOps.PackBf16(p12, p13), a13 = PtxOps.PackBf16(p14, p15);
             uint a20 = PtxOps.PackBf16(p16, p17), a21 = PtxOps.PackBf16(p18, p19), a22 = PtxOps.PackBf16(p20, p21), a23 = PtxOps.PackBf16(p22, p23);
             uint a30 = PtxOps.PackBf16(p24, p25), a31 = PtxOps.PackBf16(p26, p27), a32 = PtxOps.PackBf16(p28, p29), a33 = PtxOps.PackBf16(p30, p31);
-            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a00, a01, a02, a03, Descriptor(vb + 0, 2048, 128), 1);
-            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a10, a11, a12, a13, Descriptor(vb + 4096, 2048, 128), 1);
-            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a20, a21, a22, a23, Descriptor(vb + 8192, 2048, 128), 1);
-            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a30, a31, a32, a33, Descriptor(vb + 12288, 2048, 128), 1);
+            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a00, a01, a02, a03, PtxOps.WgmmaDescriptor(vb + 0, 2048, 128), 1);
+            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a10, a11, a12, a13, PtxOps.WgmmaDescriptor(vb + 4096, 2048, 128), 1);
+            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a20, a21, a22, a23, PtxOps.WgmmaDescriptor(vb + 8192, 2048, 128), 1);
+            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vb + 12288, 2048, 128), 1);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             Group.Barrier();
@@ -480,13 +468,7 @@ internal static partial class WgmmaForward
         uint smem = PtxOps.SharedBase(), qs = smem, ks = smem + QBytes, vs = smem + QBytes + 2 * TileBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        // Chunk idx → row group idx >> 7, chunk (idx >> 3) & 15, row idx & 7: a warp writes 512 contiguous bytes.
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, ks, vs, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -509,7 +491,7 @@ internal static partial class WgmmaForward
             PtxOps.FenceProxyAsyncShared();
             Group.Barrier();
             uint kb = ks + (uint)((j & 1) * TileBytes), vb = vs + (uint)((j & 1) * TileBytes);
-            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), 8, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -625,7 +607,7 @@ internal static partial class WgmmaForward
             uint a10 = PtxOps.PackBf16(p8, p9), a11 = PtxOps.PackBf16(p10, p11), a12 = PtxOps.PackBf16(p12, p13), a13 = PtxOps.PackBf16(p14, p15);
             uint a20 = PtxOps.PackBf16(p16, p17), a21 = PtxOps.PackBf16(p18, p19), a22 = PtxOps.PackBf16(p20, p21), a23 = PtxOps.PackBf16(p22, p23);
             uint a30 = PtxOps.PackBf16(p24, p25), a31 = PtxOps.PackBf16(p26, p27), a32 = PtxOps.PackBf16(p28, p29), a33 = PtxOps.PackBf16(p30, p31);
-            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vb, 2048, 128), 256);
+            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vb, 2048, 128), 256);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             Group.Barrier();
@@ -689,12 +671,7 @@ internal static partial class WgmmaForward
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, kv, kv + TileBytes, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -715,7 +692,7 @@ internal static partial class WgmmaForward
         var o = default(Float32x64);
         uint qw = qs + (uint)(wg * 16384);
         {
-            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kv, 128, 2048), 8, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -794,9 +771,9 @@ internal static partial class WgmmaForward
             }
             uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
 
-            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), 8, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
-            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vPrevious, 2048, 128), 256);
+            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128), 256);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait1();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -928,7 +905,7 @@ internal static partial class WgmmaForward
             o.F63 *= alpha1;
         }
         uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;
-        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vLast, 2048, 128), 256);
+        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);
         PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();
         l0 += PtxOps.ShuffleXor(l0, 1);
@@ -987,12 +964,7 @@ internal static partial class WgmmaForward
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, kv, kv + TileBytes, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -1013,7 +985,7 @@ internal static partial class WgmmaForward
         var o = default(Float32x64);
         uint qw = qs + (uint)(wg * 16384);
         {
-            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kv, 128, 2048), 8, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -1092,7 +1064,7 @@ internal static partial class WgmmaForward
             }
             uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
 
-            var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vPrevious, 2048, 128));
+            var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
             PtxOps.WgmmaWait1();
             var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
             o = new Float32x64 { F0 = so.F32, F1 = so.F33, F2 = so.F34, F3 = so.F35, F4 = so.F36, F5 = so.F37, F6 = so.F38, F7 = so.F39, F8 = so.F40, F9 = so.F41, F10 = so.F42, F11 = so.F43, F12 = so.F44, F13 = so.F45, F14 = so.F46, F15 = so.F47, F16 = so.F48, F17 = so.F49, F18 = so.F50, F19 = so.F51, F20 = so.F52, F21 = so.F53, F22 = so.F54, F23 = so.F55, F24 = so.F56, F25 = so.F57, F26 = so.F58, F27 = so.F59, F28 = so.F60, F29 = so.F61, F30 = so.F62, F31 = so.F63, F32 = so.F64, F33 = so.F65, F34 = so.F66, F35 = so.F67, F36 = so.F68, F37 = so.F69, F38 = so.F70, F39 = so.F71, F40 = so.F72, F41 = so.F73, F42 = so.F74, F43 = so.F75, F44 = so.F76, F45 = so.F77, F46 = so.F78, F47 = so.F79, F48 = so.F80, F49 = so.F81, F50 = so.F82, F51 = so.F83, F52 = so.F84, F53 = so.F85, F54 = so.F86, F55 = so.F87, F56 = so.F88, F57 = so.F89, F58 = so.F90, F59 = so.F91, F60 = so.F92, F61 = so.F93, F62 = so.F94, F63 = so.F95 };
@@ -1225,7 +1197,7 @@ internal static partial class WgmmaForward
             o.F63 *= alpha1;
         }
         uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;
-        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vLast, 2048, 128), 256);
+        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);
         PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();
         l0 += PtxOps.ShuffleXor(l0, 1);
@@ -1285,12 +1257,7 @@ internal static partial class WgmmaForward
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, kv, kv + TileBytes, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -1312,7 +1279,7 @@ internal static partial class WgmmaForward
         var o = default(Float32x64);
         uint qw = qs + (uint)(wg * 16384);
         {
-            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kv, 128, 2048), 8, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -1392,7 +1359,7 @@ internal static partial class WgmmaForward
                     PtxOps.CommitGroup();
                 }
                 uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
-                var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vPrevious, 2048, 128));
+                var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
                 PtxOps.WgmmaWait1();
                 var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
                 float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -1471,7 +1438,7 @@ internal static partial class WgmmaForward
                     PtxOps.CommitGroup();
                 }
                 uint kb = kv + (uint)(((j + 1) % 3) * 2 * TileBytes), vPrevious = kv + (uint)((((j + 1) - 1) % 3) * 2 * TileBytes) + TileBytes;
-                var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, Descriptor(vPrevious, 2048, 128));
+                var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
                 PtxOps.WgmmaWait1();
                 var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
                 float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -1553,7 +1520,7 @@ internal static partial class WgmmaForward
                     PtxOps.CommitGroup();
                 }
                 uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
-                var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vPrevious, 2048, 128));
+                var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
                 PtxOps.WgmmaWait1();
                 var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
                 float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
@@ -1622,14 +1589,14 @@ internal static partial class WgmmaForward
                 o = new Float32x64 { F0 = so.F32 * alpha0, F1 = so.F33 * alpha0, F2 = so.F34 * alpha1, F3 = so.F35 * alpha1, F4 = so.F36 * alpha0, F5 = so.F37 * alpha0, F6 = so.F38 * alpha1, F7 = so.F39 * alpha1, F8 = so.F40 * alpha0, F9 = so.F41 * alpha0, F10 = so.F42 * alpha1, F11 = so.F43 * alpha1, F12 = so.F44 * alpha0, F13 = so.F45 * alpha0, F14 = so.F46 * alpha1, F15 = so.F47 * alpha1, F16 = so.F48 * alpha0, F17 = so.F49 * alpha0, F18 = so.F50 * alpha1, F19 = so.F51 * alpha1, F20 = so.F52 * alpha0, F21 = so.F53 * alpha0, F22 = so.F54 * alpha1, F23 = so.F55 * alpha1, F24 = so.F56 * alpha0, F25 = so.F57 * alpha0, F26 = so.F58 * alpha1, F27 = so.F59 * alpha1, F28 = so.F60 * alpha0, F29 = so.F61 * alpha0, F30 = so.F62 * alpha1, F31 = so.F63 * alpha1, F32 = so.F64 * alpha0, F33 = so.F65 * alpha0, F34 = so.F66 * alpha1, F35 = so.F67 * alpha1, F36 = so.F68 * alpha0, F37 = so.F69 * alpha0, F38 = so.F70 * alpha1, F39 = so.F71 * alpha1, F40 = so.F72 * alpha0, F41 = so.F73 * alpha0, F42 = so.F74 * alpha1, F43 = so.F75 * alpha1, F44 = so.F76 * alpha0, F45 = so.F77 * alpha0, F46 = so.F78 * alpha1, F47 = so.F79 * alpha1, F48 = so.F80 * alpha0, F49 = so.F81 * alpha0, F50 = so.F82 * alpha1, F51 = so.F83 * alpha1, F52 = so.F84 * alpha0, F53 = so.F85 * alpha0, F54 = so.F86 * alpha1, F55 = so.F87 * alpha1, F56 = so.F88 * alpha0, F57 = so.F89 * alpha0, F58 = so.F90 * alpha1, F59 = so.F91 * alpha1, F60 = so.F92 * alpha0, F61 = so.F93 * alpha0, F62 = so.F94 * alpha1, F63 = so.F95 * alpha1 };
             }
             uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;
-            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, Descriptor(vLast, 2048, 128), 256);
+            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
         else
         {
             uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;
-            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, Descriptor(vLast, 2048, 128), 256);
+            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
@@ -1681,6 +1648,20 @@ internal static partial class WgmmaForward
         }
     }
 
+    /// <summary>
+    /// The block's 128 query rows (16 chunks each) into core-matrix layout at <paramref name="q"/>: chunk idx → row group
+    /// idx / 128, chunk (idx / 8) mod 16, row idx mod 8, so a warp writes 512 contiguous bytes.
+    /// </summary>
+    private static void LoadQuery(WgmmaForwardParams p, long headOffset, long rowStride, uint q, int t)
+    {
+        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            PtxOps.CopyAsync16(q + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
+        }
+    }
+
     /// <summary>Key/value tile j (64 rows × 16 chunks each) into core-matrix layout at <paramref name="k"/> and <paramref name="v"/>.</summary>
     private static void LoadTile(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
     {
@@ -1694,9 +1675,5 @@ internal static partial class WgmmaForward
             PtxOps.CopyAsync16(v + offset, vBase + source);
         }
     }
-
-    /// <summary>A shared-memory matrix descriptor without swizzle: start address, leading and stride byte offsets.</summary>
-    private static ulong Descriptor(uint address, int leadingBytes, int strideBytes) =>
-        ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
 
 }

@@ -54,13 +54,7 @@ PROLOGUE = '''    // q, k, v [B, N, H, 128] bf16 → out [B, N, H, 128] bf16, ls
         uint smem = PtxOps.SharedBase(), qs = smem, ks = smem + QBytes, vs = smem + QBytes + 2 * TileBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        // Chunk idx → row group idx >> 7, chunk (idx >> 3) & 15, row idx & 7: a warp writes 512 contiguous bytes.
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, ks, vs, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -95,9 +89,9 @@ def kernel(name, pv128, chained=False):
         pro = pro.replace("            var s = default(Float32x32);", "")
     e(pro.rstrip("\n"))
     if chained:
-        e("            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), 8, 16, 16);")
+        e("            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), 8, 16, 16);")
     for kk in range(0 if chained else 8):
-        e(f"            s = PtxOps.WgmmaBf16M64N64K16SS(s, Descriptor(qw + {kk*256}, 128, 2048), Descriptor(kb + {kk*256}, 128, 2048), {min(kk,1)});")
+        e(f"            s = PtxOps.WgmmaBf16M64N64K16SS(s, PtxOps.WgmmaDescriptor(qw + {kk*256}, 128, 2048), PtxOps.WgmmaDescriptor(kb + {kk*256}, 128, 2048), {min(kk,1)});")
     e('''            PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();''')
     e(f"            float max0 = {maxchain(rows0)};")
@@ -123,13 +117,13 @@ def kernel(name, pv128, chained=False):
         b=8*kk
         e(f"            uint a{kk}0 = PtxOps.PackBf16(p{b}, p{b+1}), a{kk}1 = PtxOps.PackBf16(p{b+2}, p{b+3}), a{kk}2 = PtxOps.PackBf16(p{b+4}, p{b+5}), a{kk}3 = PtxOps.PackBf16(p{b+6}, p{b+7});")
     if chained:
-        e("            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vb, 2048, 128), 256);")
+        e("            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vb, 2048, 128), 256);")
     for kk in range(0 if chained else 4):
         if pv128:
-            e(f"            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a{kk}0, a{kk}1, a{kk}2, a{kk}3, Descriptor(vb + {kk*4096}, 2048, 128), 1);")
+            e(f"            o = PtxOps.WgmmaBf16M64N128K16RSTransB(o, a{kk}0, a{kk}1, a{kk}2, a{kk}3, PtxOps.WgmmaDescriptor(vb + {kk*4096}, 2048, 128), 1);")
         else:
             for hh,o in enumerate(("o0","o1")):
-                e(f"            {o} = PtxOps.WgmmaBf16M64N64K16RSTransB({o}, a{kk}0, a{kk}1, a{kk}2, a{kk}3, Descriptor(vb + {kk*4096 + hh*1024}, 2048, 128), 1);")
+                e(f"            {o} = PtxOps.WgmmaBf16M64N64K16RSTransB({o}, a{kk}0, a{kk}1, a{kk}2, a{kk}3, PtxOps.WgmmaDescriptor(vb + {kk*4096 + hh*1024}, 2048, 128), 1);")
     e('''            PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
             Group.Barrier();
@@ -193,7 +187,7 @@ def iteration(ind, jj, source, target):
 {ind}        PtxOps.CommitGroup();
 {ind}    }}
 {ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * TileBytes), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * TileBytes) + TileBytes;""")
-    e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vPrevious, 2048, 128));")
+    e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
     e(f"{ind}    PtxOps.WgmmaWait1();")
     e(f"{ind}    var s = new Float32x32 {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(32)) + " };")
     softmax(ind + "    ", target)
@@ -203,7 +197,7 @@ def iteration(ind, jj, source, target):
 
 def final_pv(ind, source):
     e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;")
-    e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vLast, 2048, 128), 256);")
+    e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
     e(f"{ind}PtxOps.WgmmaCommit();")
     e(f"{ind}PtxOps.WgmmaWait0();")
 
@@ -256,14 +250,14 @@ def kernel_pipelined(fused=False):
             uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
 """)
     if fused:
-        e("            var so = PtxOps.WgmmaBf16AttentionStep(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vPrevious, 2048, 128));")
+        e("            var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
         e("            PtxOps.WgmmaWait1();")
         e("            var s = new Float32x32 { " + ", ".join(f"F{k} = so.F{k}" for k in range(32)) + " };")
         e("            o = new Float32x64 { " + ", ".join(f"F{k} = so.F{32 + k}" for k in range(64)) + " };")
     else:
-        e("""            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kb, 128, 2048), 8, 16, 16);
+        e("""            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();""")
-        e("            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vPrevious, 2048, 128), 256);")
+        e("            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vPrevious, 2048, 128), 256);")
         e("""            PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait1();""")
     softmax("            ")
@@ -272,7 +266,7 @@ def kernel_pipelined(fused=False):
         e(f"            o.F{k} *= {'alpha0' if k % 4 < 2 else 'alpha1'};")
     e("        }")
     e("        uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;")
-    e("        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", Descriptor(vLast, 2048, 128), 256);")
+    e("        o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"a{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
     e("""        PtxOps.WgmmaCommit();
         PtxOps.WgmmaWait0();""")
     e(EPILOGUE_PV128.rstrip("\n"))
@@ -289,12 +283,7 @@ PIPE_PROLOGUE = """
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
-        for (int i = 0; i < 8; i++)
-        {
-            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
-            PtxOps.CopyAsync16(qs + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
-        }
+        LoadQuery(p, headOffset, rowStride, qs, t);
         LoadTile(p, headOffset, rowStride, 0, kv, kv + TileBytes, t);
         PtxOps.CommitGroup();
         int tiles = p.SeqLen / BlockN;
@@ -315,7 +304,7 @@ PIPE_PROLOGUE = """
         var o = default(Float32x64);
         uint qw = qs + (uint)(wg * 16384);
         {
-            var s = PtxOps.WgmmaBf16M64N64SSChain(Descriptor(qw, 128, 2048), Descriptor(kv, 128, 2048), 8, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
 """
@@ -331,6 +320,20 @@ kernel_pipelined()
 kernel_pipelined(fused=True)
 kernel_unrolled()
 e('''
+    /// <summary>
+    /// The block's 128 query rows (16 chunks each) into core-matrix layout at <paramref name="q"/>: chunk idx → row group
+    /// idx / 128, chunk (idx / 8) mod 16, row idx mod 8, so a warp writes 512 contiguous bytes.
+    /// </summary>
+    private static void LoadQuery(WgmmaForwardParams p, long headOffset, long rowStride, uint q, int t)
+    {
+        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            PtxOps.CopyAsync16(q + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
+        }
+    }
+
     /// <summary>Key/value tile j (64 rows × 16 chunks each) into core-matrix layout at <paramref name="k"/> and <paramref name="v"/>.</summary>
     private static void LoadTile(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
     {
@@ -344,10 +347,6 @@ e('''
             PtxOps.CopyAsync16(v + offset, vBase + source);
         }
     }
-
-    /// <summary>A shared-memory matrix descriptor without swizzle: start address, leading and stride byte offsets.</summary>
-    private static ulong Descriptor(uint address, int leadingBytes, int strideBytes) =>
-        ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
 ''')
 import os
 open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'WgmmaForward.g.cs'), 'w').write("\n".join(L) + "\n}\n")

@@ -89,9 +89,6 @@ internal static class PtxOps
     // are named by 64-bit matrix descriptors (start address, leading and stride byte offsets, swizzle; PTX ISA
     // "Matrix Descriptor Format"). Not emulated on the host: the probe's wgmma check runs them on the GPU only.
 
-    /// <summary>wgmma.fence: orders this thread's register and shared-memory writes before the warpgroup MMAs that follow.</summary>
-    [IntrinsicImplementation] public static void WgmmaFence() => throw GpuOnly();
-
     /// <summary>wgmma.commit_group: closes the warpgroup MMAs issued so far into a group.</summary>
     [IntrinsicImplementation] public static void WgmmaCommit() => throw GpuOnly();
 
@@ -151,6 +148,13 @@ internal static class PtxOps
     [IntrinsicImplementation]
     public static Float32x96 WgmmaBf16AttentionStep(ulong descQ, ulong descK, Float32x64 o, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6,
         uint a7, uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descV) => throw GpuOnly();
+
+    /// <summary>
+    /// A shared-memory matrix descriptor without swizzle for the wgmma above: start address, leading and stride byte
+    /// offsets (each in 16-byte units). Plain arithmetic, compiled into the kernel like any other C#.
+    /// </summary>
+    public static ulong WgmmaDescriptor(uint address, int leadingBytes, int strideBytes) =>
+        ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
 
     private static NotSupportedException GpuOnly() =>
         new("wgmma runs on an sm_90 GPU only; the host emulation does not implement it.");
@@ -334,7 +338,6 @@ internal static class PtxOps
         Map(nameof(AtomicAdd), nameof(GenerateAtomicAdd));
         Map(nameof(AtomicAdd2), nameof(GenerateAtomicAdd2));
         Map(nameof(AtomicAdd4), nameof(GenerateAtomicAdd4));
-        Map(nameof(WgmmaFence), nameof(GenerateWgmmaFence));
         Map(nameof(WgmmaCommit), nameof(GenerateWgmmaCommit));
         Map(nameof(WgmmaWait0), nameof(GenerateWgmmaWait0));
         Map(nameof(WgmmaWait1), nameof(GenerateWgmmaWait1));
@@ -355,7 +358,7 @@ internal static class PtxOps
         nameof(LoadWord), nameof(LoadInt), nameof(HalfToFloat), nameof(VoteAny), nameof(Sqrt), nameof(CopyAsync16), nameof(CopyAsync16Fill), nameof(CommitGroup), nameof(WaitGroup0),
         nameof(WaitGroup1), nameof(WaitGroup2), nameof(LoadShared), nameof(LoadSharedFloat), nameof(StoreShared), nameof(StoreWord), nameof(LoadShared128), nameof(StoreGlobal128),
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
-        nameof(WgmmaFence), nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
+        nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
         nameof(WgmmaBf16M64N64K16RSTransB), nameof(WgmmaBf16M64N128K16RSTransB), nameof(WgmmaBf16M64N64SSChain),
         nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16AttentionStep),
     ];
@@ -492,8 +495,6 @@ internal static class PtxOps
 
     private static void GenerateCommitGroup(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "cp.async.commit_group");
 
-    private static void GenerateWgmmaFence(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.fence.sync.aligned");
-
     private static void GenerateWgmmaCommit(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.commit_group.sync.aligned");
 
     private static void GenerateWgmmaWait0(PTXBackend backend, PTXCodeGenerator cg, Value value) => Line(cg, "wgmma.wait_group.sync.aligned 0");
@@ -506,7 +507,7 @@ internal static class PtxOps
     private static void GenerateWgmmaSS(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
         var call = (MethodCall)value;
-        var d = AccumulatorInOut(cg, call, value);
+        var d = AccumulatorInOut(cg, call.Nodes[0], (CompoundRegister)cg.Allocate(value), 0);
         string descA = In(cg, call.Nodes[1]), descB = In(cg, call.Nodes[2]), accumulate = In(cg, call.Nodes[3]);
         Block(cg, $"{{ .reg .pred %fa_p; setp.ne.b32 %fa_p, {accumulate}, 0; wgmma.fence.sync.aligned; " +
                   $"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, {descA}, {descB}, %fa_p, 1, 1, 0, 0; }}");
@@ -515,10 +516,8 @@ internal static class PtxOps
     private static void GenerateWgmmaRSTransB(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
         var call = (MethodCall)value;
-        var d = AccumulatorInOut(cg, call, value);
-        var a = new string[4];
-        for (int i = 0; i < 4; i++)
-            a[i] = In(cg, call.Nodes[1 + i]);
+        var d = AccumulatorInOut(cg, call.Nodes[0], (CompoundRegister)cg.Allocate(value), 0);
+        var a = Ins(cg, call, 1, 4);
         string descB = In(cg, call.Nodes[5]), accumulate = In(cg, call.Nodes[6]);
         Block(cg, $"{{ .reg .pred %fa_p; setp.ne.b32 %fa_p, {accumulate}, 0; wgmma.fence.sync.aligned; " +
                   $"wgmma.mma_async.sync.aligned.m64n{d.Length / 4 * 8}k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, {{{string.Join(", ", a)}}}, {descB}, %fa_p, 1, 1, 1; }}");
@@ -530,31 +529,19 @@ internal static class PtxOps
         string descA = In(cg, call.Nodes[0]), descB = In(cg, call.Nodes[1]);
         int steps = Constant(call.Nodes[2]), stepA = Constant(call.Nodes[3]), stepB = Constant(call.Nodes[4]);
         var d = Outs(cg, value);
-        var block = new System.Text.StringBuilder("{ .reg .pred %fa_p, %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_a, %fa_b; mov.b32 %fa_z, 0; setp.ne.b32 %fa_p, %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
-        for (int k = 0; k < steps; k++)
-        {
-            block.Append($"add.s64 %fa_a, {descA}, {k * stepA}; add.s64 %fa_b, {descB}, {k * stepB}; ");
-            block.Append($"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
-        }
+        var block = ChainPreamble(firstOverwrites: true);
+        AppendSSChain(block, d, descA, descB, steps, stepA, stepB);
         Block(cg, block.Append('}').ToString());
     }
 
     private static void GenerateWgmmaRSChain(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
         var call = (MethodCall)value;
-        var d = AccumulatorInOut(cg, call, value);
-        var a = new string[16];
-        for (int i = 0; i < a.Length; i++)
-            a[i] = In(cg, call.Nodes[1 + i]);
+        var d = AccumulatorInOut(cg, call.Nodes[0], (CompoundRegister)cg.Allocate(value), 0);
+        var a = Ins(cg, call, 1, 16);
         string descB = In(cg, call.Nodes[17]);
-        int stepB = Constant(call.Nodes[18]);
-        var block = new System.Text.StringBuilder("{ .reg .pred %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_b; mov.b32 %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
-        for (int k = 0; k < 4; k++)
-        {
-            block.Append($"add.s64 %fa_b, {descB}, {k * stepB}; ");
-            block.Append($"wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +
-                         $"{{{a[4 * k]}, {a[4 * k + 1]}, {a[4 * k + 2]}, {a[4 * k + 3]}}}, %fa_b, %fa_q, 1, 1, 1; ");
-        }
+        var block = ChainPreamble(firstOverwrites: false);
+        AppendRSChain(block, d, a, descB, Constant(call.Nodes[18]));
         Block(cg, block.Append('}').ToString());
     }
 
@@ -562,36 +549,56 @@ internal static class PtxOps
     {
         var call = (MethodCall)value;
         string descQ = In(cg, call.Nodes[0]), descK = In(cg, call.Nodes[1]);
-        var a = new string[16];
-        for (int i = 0; i < a.Length; i++)
-            a[i] = In(cg, call.Nodes[3 + i]);
+        var a = Ins(cg, call, 3, 16);
         string descV = In(cg, call.Nodes[19]);
-        var source = (CompoundRegister)cg.Load(call.Nodes[2]);
         var target = (CompoundRegister)cg.Allocate(value);
-        var all = new string[target.NumChildren];
-        for (int i = 0; i < all.Length; i++)
-            all[i] = Name((HardwareRegister)target.Children[i]);
-        for (int i = 0; i < 64; i++)
-        {
-            using var move = cg.BeginCommand("mov.b32");
-            move.AppendArgument((HardwareRegister)target.Children[32 + i]);
-            if (source.Children[i] is HardwareRegister hardware)
-                move.AppendArgument(hardware);
-            else
-                move.AppendArgument((ConstantRegister)source.Children[i]);
-        }
-        string sRegs = string.Join(", ", all[..32]), oRegs = string.Join(", ", all[32..]);
-        var block = new System.Text.StringBuilder("{ .reg .pred %fa_p, %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_a, %fa_b; mov.b32 %fa_z, 0; " +
-                                                  "setp.ne.b32 %fa_p, %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
-        for (int k = 0; k < 8; k++)
-            block.Append($"add.s64 %fa_a, {descQ}, {k * 16}; add.s64 %fa_b, {descK}, {k * 16}; " +
-                         $"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{sRegs}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
+        var o = AccumulatorInOut(cg, call.Nodes[2], target, 32);
+        var s = new string[32];
+        for (int i = 0; i < s.Length; i++)
+            s[i] = Name((HardwareRegister)target.Children[i]);
+        var block = ChainPreamble(firstOverwrites: true);
+        AppendSSChain(block, s, descQ, descK, 8, 16, 16);
         block.Append("wgmma.commit_group.sync.aligned; ");
+        AppendRSChain(block, o, a, descV, 256);
+        Block(cg, block.Append("wgmma.commit_group.sync.aligned; }").ToString());
+    }
+
+    /// <summary>
+    /// The start of a chain's PTX block: predicates %fa_q (true: accumulate) and, when the chain's first MMA overwrites
+    /// its accumulator, %fa_p (false); descriptor registers; the wgmma.fence after every register write of the call.
+    /// </summary>
+    private static System.Text.StringBuilder ChainPreamble(bool firstOverwrites) => new(firstOverwrites
+        ? "{ .reg .pred %fa_p, %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_a, %fa_b; mov.b32 %fa_z, 0; setp.ne.b32 %fa_p, %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; "
+        : "{ .reg .pred %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_b; mov.b32 %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
+
+    /// <summary><paramref name="steps"/> SS m64n64k16 on <paramref name="d"/>, the first overwriting (%fa_p), descriptors advanced per step.</summary>
+    private static void AppendSSChain(System.Text.StringBuilder block, string[] d, string descA, string descB, int steps, int stepA, int stepB)
+    {
+        for (int k = 0; k < steps; k++)
+        {
+            block.Append($"add.s64 %fa_a, {descA}, {k * stepA}; add.s64 %fa_b, {descB}, {k * stepB}; ");
+            block.Append($"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
+        }
+    }
+
+    /// <summary>Four RS m64n128k16 accumulating into <paramref name="d"/>: A fragment k is a[4k … 4k + 3], B read transposed at descB + k·stepB.</summary>
+    private static void AppendRSChain(System.Text.StringBuilder block, string[] d, string[] a, string descB, int stepB)
+    {
         for (int k = 0; k < 4; k++)
-            block.Append($"add.s64 %fa_b, {descV}, {k * 256}; wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{oRegs}}}, " +
+        {
+            block.Append($"add.s64 %fa_b, {descB}, {k * stepB}; ");
+            block.Append($"wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +
                          $"{{{a[4 * k]}, {a[4 * k + 1]}, {a[4 * k + 2]}, {a[4 * k + 3]}}}, %fa_b, %fa_q, 1, 1, 1; ");
-        block.Append("wgmma.commit_group.sync.aligned; }");
-        Block(cg, block.ToString());
+        }
+    }
+
+    /// <summary>The registers of <paramref name="count"/> consecutive arguments from <paramref name="first"/> on.</summary>
+    private static string[] Ins(PTXCodeGenerator cg, MethodCall call, int first, int count)
+    {
+        var names = new string[count];
+        for (int i = 0; i < count; i++)
+            names[i] = In(cg, call.Nodes[first + i]);
+        return names;
     }
 
     /// <summary>The value of an argument that must be a compile-time constant (a chain's step count or stride).</summary>
@@ -601,26 +608,26 @@ internal static class PtxOps
             : throw new NotSupportedException("This wgmma chain argument must be a constant.");
 
     /// <summary>
-    /// The output registers of a wgmma, holding the input accumulator first: wgmma reads and writes the same registers,
-    /// ILGPU gives the result its own, so the input is moved over (ptxas folds the moves where it can). Those moves and
-    /// the A fragments are register writes, which the PTX ISA requires a wgmma.fence between and the wgmma: the
-    /// generators write one right before each wgmma.
+    /// The output registers of a wgmma (children <paramref name="offset"/> … of <paramref name="target"/>), holding the
+    /// input accumulator <paramref name="source"/> first: wgmma reads and writes the same registers, ILGPU gives the
+    /// result its own, so the input is moved over (ptxas folds the moves where it can). Those moves and the A fragments
+    /// are register writes, which the PTX ISA requires a wgmma.fence between and the wgmma: the generators write one
+    /// right before each wgmma.
     /// </summary>
-    private static string[] AccumulatorInOut(PTXCodeGenerator cg, MethodCall call, Value value)
+    private static string[] AccumulatorInOut(PTXCodeGenerator cg, Value source, CompoundRegister target, int offset)
     {
-        var source = (CompoundRegister)cg.Load(call.Nodes[0]);
-        var target = (CompoundRegister)cg.Allocate(value);
-        var d = new string[target.NumChildren];
+        var input = (CompoundRegister)cg.Load(source);
+        var d = new string[input.NumChildren];
         for (int i = 0; i < d.Length; i++)
         {
-            var register = (HardwareRegister)target.Children[i];
+            var register = (HardwareRegister)target.Children[offset + i];
             d[i] = Name(register);
             using var move = cg.BeginCommand("mov.b32");
             move.AppendArgument(register);
-            if (source.Children[i] is HardwareRegister hardware)
+            if (input.Children[i] is HardwareRegister hardware)
                 move.AppendArgument(hardware);
             else
-                move.AppendArgument((ConstantRegister)source.Children[i]);
+                move.AppendArgument((ConstantRegister)input.Children[i]);
         }
         return d;
     }
@@ -668,10 +675,10 @@ internal static class PtxOps
     }
 
     /// <summary>Instructions that exist from sm_90 (PTX ISA 8.1) only; a module using one is retargeted by <see cref="KernelCompiler"/>.</summary>
-    public static readonly string[] Sm90Instructions = ["red.global.add.v2.f32", "red.global.add.v4.f32"];
+    public static readonly string[] Sm90Instructions = ["red.global.add.v2.f32", "red.global.add.v4.f32", "fence.proxy.async"];
 
     /// <summary>Instructions of sm_90a (the architecture-specific Hopper features): a module using one is retargeted to it.</summary>
-    public static readonly string[] Sm90aInstructions = ["wgmma.", "fence.proxy.async"];
+    public static readonly string[] Sm90aInstructions = ["wgmma."];
 
     private static void GenerateStoreHalfWord(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
