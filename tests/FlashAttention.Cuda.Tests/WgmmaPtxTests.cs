@@ -63,6 +63,36 @@ public class WgmmaPtxTests
     }
 
     [Fact]
+    public void WideChains_UseM64N128_ForS_AndEightRsSteps_ForPV()
+    {
+        using var compiler = new KernelCompiler();
+        var (ptx, _) = compiler.Compile(typeof(WgmmaTestKernel).GetMethod(nameof(WgmmaTestKernel.Wide))!, 128);
+
+        // Blocks: the S chain (8 SS m64n128k16 on 64 registers), the 128-key attention step (8 SS, then 8 RS, two commit
+        // groups) and the 8-step RS chain; one fence per block.
+        var blocks = ptx.Split('\n').Where(l => l.Contains("wgmma.mma_async", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, blocks.Count);
+        Assert.All(blocks, block => Assert.Single(Regex.Matches(block, @"wgmma\.fence\.sync\.aligned")));
+        foreach (var block in blocks.Take(2))
+        {
+            var ss = Regex.Matches(block, @"m64n128k16\.f32\.bf16\.bf16 \{([^}]*)\}, %fa_a, %fa_b, (%fa_p|%fa_q), 1, 1, 0, 0;");
+            Assert.Equal(8, ss.Count);
+            Assert.Single(ss.Select(m => m.Groups[1].Value).Distinct());
+            Assert.Equal(64, ss[0].Groups[1].Value.Split(',').Length);
+            Assert.Equal("%fa_p", ss[0].Groups[2].Value);
+        }
+        foreach (var block in blocks.Skip(1))
+        {
+            var rs = Regex.Matches(block, @"m64n128k16\.f32\.bf16\.bf16 \{([^}]*)\}, \{[^}]*\}, %fa_b, %fa_q, 1, 1, 1;");
+            Assert.Equal(8, rs.Count);
+            Assert.Single(rs.Select(m => m.Groups[1].Value).Distinct());
+            Assert.Matches(@"add\.s64 %fa_b, %rd\d+, 1792;", block); // the eighth step: 7 × 256
+        }
+        Assert.Equal(2, Regex.Matches(blocks[1], @"wgmma\.commit_group").Count);
+        Assert.DoesNotContain(".local", ptx);
+    }
+
+    [Fact]
     public void MmaSyncModules_KeepTheirPortableTarget() =>
         Assert.DoesNotContain("sm_90a", KernelCompiler.Patch(".version 7.8\n.target sm_80\n.address_size 64\n\tmma.sync.aligned.m16n8k16;\n"));
 
@@ -114,5 +144,24 @@ internal static class WgmmaTestKernel
         float x = step.F0;
         PtxOps.WgmmaWait0();
         PtxOps.StoreFloat(p.Output + (ulong)(Group.IdxX * 4), x + step.F95);
+    }
+
+    // The 128-key forms: S = A·Bᵀ (64×128), one fused 128-key step, then O += P·B over 8 k-steps.
+    public static void Wide(Args p)
+    {
+        uint smem = PtxOps.SharedBase();
+        var s = PtxOps.WgmmaBf16M64N128SSChain(smem >> 4, (smem + 16384) >> 4, 8, 16, 16);
+        PtxOps.WgmmaCommit();
+        PtxOps.WgmmaWait0();
+        uint a = PtxOps.PackBf16(s.F0, s.F1), b = PtxOps.PackBf16(s.F62, s.F63);
+        var step = PtxOps.WgmmaBf16AttentionStep128(smem >> 4, (smem + 16384) >> 4, default, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, (smem + 49152) >> 4);
+        PtxOps.WgmmaWait1();
+        float x = step.F0 + step.F63;
+        PtxOps.WgmmaWait0();
+        var o = new Float32x64 { F0 = step.F64, F63 = step.F127 };
+        o = PtxOps.WgmmaBf16M64N128RSTransBChain8(o, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, a, b, a, (smem + 49152) >> 4, 256);
+        PtxOps.WgmmaCommit();
+        PtxOps.WgmmaWait0();
+        PtxOps.StoreFloat(p.Output + (ulong)(Group.IdxX * 4), x + o.F0 + o.F63);
     }
 }

@@ -16,8 +16,9 @@ internal static partial class WgmmaForward
         var kernels = new List<(string Name, LoadedKernel Kernel)>();
         foreach (var (method, label, shared) in new[] { (nameof(Kernel), "pv2xn64", SharedBytes), (nameof(KernelPvN128), "pvn128", SharedBytes),
                      (nameof(KernelChained), "chained", SharedBytes), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined), (nameof(KernelFused), "fused", SharedBytesPipelined),
-                     (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined) })
-            foreach (int minBlocks in shared == SharedBytesPipelined ? new[] { 1 } : new[] { 1, 2 })
+                     (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined), (nameof(KernelFused128), "fused128", SharedBytes128),
+                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128) })
+            foreach (int minBlocks in shared is SharedBytesPipelined or SharedBytes128 ? new[] { 1 } : new[] { 1, 2 })
             {
                 string name = $"wgmma-{label}-min{minBlocks}";
                 var kernel = cuda.GetKernel(typeof(WgmmaForward).GetMethod(method)!, name, Threads, shared, minBlocks);

@@ -36,13 +36,15 @@ internal struct WgmmaForwardParams
 /// softmax of S_j while P·V still is (FlashAttention-3's intra-warpgroup overlap, three K/V buffers).
 /// Usage: probe wgmma-forward: every variant is checked against double precision (the library kernel beside it on the
 /// same inputs), then timed beside the library kernel. Variants: Kernel, KernelPvN128, KernelChained, KernelPipelined,
-/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31).
+/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31), and KernelFused128, KernelUnrolled128 with 128-key tiles.
 /// </summary>
 internal static partial class WgmmaForward
 {
     public const int Threads = 256, BlockM = 128, BlockN = 64, HeadDim = 128;
     private const int QBytes = BlockM * HeadDim * 2, TileBytes = BlockN * HeadDim * 2;
     public const int SharedBytes = QBytes + 4 * TileBytes;
+    /// <summary>A 128-key K or V tile, and the shared memory of the 128-key kernels: Q and three K/V tile pairs.</summary>
+    public const int Tile128Bytes = 128 * HeadDim * 2, SharedBytes128 = QBytes + 6 * Tile128Bytes;
 
 ''')
 
@@ -319,6 +321,128 @@ EPILOGUE_PV128 = _text[_start:_end]
 kernel_pipelined()
 kernel_pipelined(fused=True)
 kernel_unrolled()
+
+# ---- 128-key tiles (S = m64n128, 64 floats; P = 32 packed A registers; P·V = 8 RS m64n128k16) ----
+rows0_128=[f for i in range(16) for f in (4*i,4*i+1)]
+rows1_128=[f for i in range(16) for f in (4*i+2,4*i+3)]
+def maxchain_n(idx):
+    x=f"s.F{idx[0]}"
+    for k in idx[1:]: x=f"PtxOps.Max({x}, s.F{k})"
+    return x
+def softmax128(ind, target):
+    e(f"{ind}float max0 = {maxchain_n(rows0_128)};")
+    e(f"{ind}float max1 = {maxchain_n(rows1_128)};")
+    for r in ("0", "1"):
+        e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 1));")
+        e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 2));")
+    e(f"{ind}float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);")
+    e(f"{ind}alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);")
+    e(f"{ind}alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);")
+    e(f"{ind}float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;")
+    e(f"{ind}m0 = mNew0;")
+    e(f"{ind}m1 = mNew1;")
+    for k in range(64):
+        e(f"{ind}float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {'shift0' if k in rows0_128 else 'shift1'});")
+    e(f"{ind}l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0_128) + ");")
+    e(f"{ind}l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1_128) + ");")
+    for kk in range(8):
+        b = 8 * kk
+        for i in range(4):
+            e(f"{ind}{target}{kk}{i} = PtxOps.PackBf16(p{b + 2 * i}, p{b + 2 * i + 1});")
+
+def frags128(name): return ", ".join(f"{name}{kk}{i}" for kk in range(8) for i in range(4))
+
+def iteration128(ind, jj, source, target):
+    e(f"""{ind}{{
+{ind}    PtxOps.WaitGroup0();
+{ind}    PtxOps.FenceProxyAsyncShared();
+{ind}    Group.Barrier();
+{ind}    if ({jj} + 1 < tiles)
+{ind}    {{
+{ind}        uint next = (uint)((({jj} + 1) % 3) * 2 * Tile128Bytes);
+{ind}        LoadTile128(p, headOffset, rowStride, {jj} + 1, kv + next, kv + next + Tile128Bytes, t);
+{ind}        PtxOps.CommitGroup();
+{ind}    }}
+{ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * Tile128Bytes), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * Tile128Bytes) + Tile128Bytes;""")
+    e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep128(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, {frags128(source)}, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
+    e(f"{ind}    PtxOps.WgmmaWait1();")
+    e(f"{ind}    var s = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(64)) + " };")
+    softmax128(ind + "    ", target)
+    e(f"{ind}    PtxOps.WgmmaWait0();")
+    e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{64 + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
+    e(f"{ind}}}")
+
+def final_pv128(ind, source):
+    e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * Tile128Bytes) + Tile128Bytes;")
+    e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain8(o, {frags128(source)}, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
+    e(f"{ind}PtxOps.WgmmaCommit();")
+    e(f"{ind}PtxOps.WgmmaWait0();")
+
+def kernel128(name, unrolled):
+    decl_a = "        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";"
+    decl_c = "        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";"
+    e(f"""
+    // As {'KernelUnrolled' if unrolled else 'KernelFused'} with 128-key K/V tiles: S is 64×128 per warpgroup (m64n128k16), half the
+    // softmax reductions, O rescales and barriers per key; three K/V tile pairs (192 KiB) and Q (32 KiB) in shared memory.
+    public static void {name}(WgmmaForwardParams p)
+    {{
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+        LoadQuery(p, headOffset, rowStride, qs, t);
+        LoadTile128(p, headOffset, rowStride, 0, kv, kv + Tile128Bytes, t);
+        PtxOps.CommitGroup();
+        int tiles = p.SeqLen / 128;
+        if (tiles > 1)
+        {{
+            LoadTile128(p, headOffset, rowStride, 1, kv + 2 * Tile128Bytes, kv + 3 * Tile128Bytes, t);
+            PtxOps.CommitGroup();
+            PtxOps.WaitGroup1();
+        }}
+        else
+        {{
+            PtxOps.WaitGroup0();
+        }}
+        PtxOps.FenceProxyAsyncShared();
+        Group.Barrier();
+        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f, alpha0, alpha1;""")
+    if unrolled:
+        e(decl_c)
+    e(decl_a)
+    e("""        var o = default(Float32x64);
+        uint qw = qs + (uint)(wg * 16384);
+        {
+            var s = PtxOps.WgmmaBf16M64N128SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();""")
+    softmax128("            ", "a")
+    e("        }")
+    if unrolled:
+        e("        int j = 1;")
+        e("        for (; j + 1 < tiles; j += 2)")
+        e("        {")
+        iteration128("            ", "j", "a", "c")
+        iteration128("            ", "(j + 1)", "c", "a")
+        e("        }")
+        e("        if (j < tiles)")
+        e("        {")
+        iteration128("            ", "j", "a", "c")
+        final_pv128("            ", "c")
+        e("        }")
+        e("        else")
+        e("        {")
+        final_pv128("            ", "a")
+        e("        }")
+    else:
+        e("        for (int j = 1; j < tiles; j++)")
+        iteration128("        ", "j", "a", "a")
+        final_pv128("        ", "a")
+    e(EPILOGUE_PV128.rstrip("\n"))
+
+kernel128("KernelFused128", False)
+kernel128("KernelUnrolled128", True)
 e('''
     /// <summary>
     /// The block's 128 query rows (16 chunks each) into core-matrix layout at <paramref name="q"/>: chunk idx → row group
@@ -339,6 +463,20 @@ e('''
     {
         ulong kBase = p.K + (ulong)(headOffset + (long)j * BlockN * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * BlockN * rowStride);
         for (int i = 0; i < 4; i++)
+        {
+            int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * rowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
+
+    /// <summary>As <see cref="LoadTile"/> for a 128-key tile j.</summary>
+    private static void LoadTile128(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
+    {
+        ulong kBase = p.K + (ulong)(headOffset + (long)j * 128 * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * 128 * rowStride);
+        for (int i = 0; i < 8; i++)
         {
             int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
             uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);

@@ -44,6 +44,13 @@ internal struct Float32x96
     public float F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, F25, F26, F27, F28, F29, F30, F31, F32, F33, F34, F35, F36, F37, F38, F39, F40, F41, F42, F43, F44, F45, F46, F47, F48, F49, F50, F51, F52, F53, F54, F55, F56, F57, F58, F59, F60, F61, F62, F63, F64, F65, F66, F67, F68, F69, F70, F71, F72, F73, F74, F75, F76, F77, F78, F79, F80, F81, F82, F83, F84, F85, F86, F87, F88, F89, F90, F91, F92, F93, F94, F95;
 }
 
+/// <summary>The two accumulators of <see cref="PtxOps.WgmmaBf16AttentionStep128"/>: F0…F63 the 64×128 S tile, F64…F127 the 64×128 O tile (layouts as <see cref="Float32x64"/>).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Float32x128
+{
+    public float F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23, F24, F25, F26, F27, F28, F29, F30, F31, F32, F33, F34, F35, F36, F37, F38, F39, F40, F41, F42, F43, F44, F45, F46, F47, F48, F49, F50, F51, F52, F53, F54, F55, F56, F57, F58, F59, F60, F61, F62, F63, F64, F65, F66, F67, F68, F69, F70, F71, F72, F73, F74, F75, F76, F77, F78, F79, F80, F81, F82, F83, F84, F85, F86, F87, F88, F89, F90, F91, F92, F93, F94, F95, F96, F97, F98, F99, F100, F101, F102, F103, F104, F105, F106, F107, F108, F109, F110, F111, F112, F113, F114, F115, F116, F117, F118, F119, F120, F121, F122, F123, F124, F125, F126, F127;
+}
+
 /// <summary>Four 32-bit registers, e.g. the result of ldmatrix.x4.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct Uint4
@@ -148,6 +155,20 @@ internal static class PtxOps
     [IntrinsicImplementation]
     public static Float32x96 WgmmaBf16AttentionStep(ulong descQ, ulong descK, Float32x64 o, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6,
         uint a7, uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descV) => throw GpuOnly();
+
+    /// <summary>As <see cref="WgmmaBf16M64N64SSChain"/> with m64n128k16 (b: 128 rows of Bᵀ, a 64×128 accumulator).</summary>
+    [IntrinsicImplementation] public static Float32x64 WgmmaBf16M64N128SSChain(ulong descA, ulong descB, int steps, int stepA, int stepB) => throw GpuOnly();
+
+    /// <summary>As <see cref="WgmmaBf16M64N128RSTransBChain4"/> over eight k-steps (128 rows of b, a0…a31).</summary>
+    [IntrinsicImplementation]
+    public static Float32x64 WgmmaBf16M64N128RSTransBChain8(Float32x64 c, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7, uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, uint a16, uint a17, uint a18, uint a19, uint a20, uint a21, uint a22, uint a23, uint a24, uint a25, uint a26, uint a27, uint a28, uint a29, uint a30, uint a31, ulong descB, int stepB) => throw GpuOnly();
+
+    /// <summary>
+    /// As <see cref="WgmmaBf16AttentionStep"/> for 128-key tiles: S = Σ_k Q_k·K_kᵀ by 8 SS m64n128k16 (64×128), then
+    /// O = <paramref name="o"/> + Σ_k P_k·V_k by 8 RS m64n128k16 (P = a0…a31, V transposed, steps of 256), two commit groups.
+    /// </summary>
+    [IntrinsicImplementation]
+    public static Float32x128 WgmmaBf16AttentionStep128(ulong descQ, ulong descK, Float32x64 o, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7, uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, uint a16, uint a17, uint a18, uint a19, uint a20, uint a21, uint a22, uint a23, uint a24, uint a25, uint a26, uint a27, uint a28, uint a29, uint a30, uint a31, ulong descV) => throw GpuOnly();
 
     /// <summary>
     /// A shared-memory matrix descriptor without swizzle for the wgmma above: start address, leading and stride byte
@@ -348,6 +369,9 @@ internal static class PtxOps
         Map(nameof(WgmmaBf16M64N64SSChain), nameof(GenerateWgmmaSSChain));
         Map(nameof(WgmmaBf16M64N128RSTransBChain4), nameof(GenerateWgmmaRSChain));
         Map(nameof(WgmmaBf16AttentionStep), nameof(GenerateWgmmaAttentionStep));
+        Map(nameof(WgmmaBf16M64N128SSChain), nameof(GenerateWgmmaSSChain));
+        Map(nameof(WgmmaBf16M64N128RSTransBChain8), nameof(GenerateWgmmaRSChain));
+        Map(nameof(WgmmaBf16AttentionStep128), nameof(GenerateWgmmaAttentionStep));
     }
 
     /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
@@ -360,7 +384,8 @@ internal static class PtxOps
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
         nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
         nameof(WgmmaBf16M64N64K16RSTransB), nameof(WgmmaBf16M64N128K16RSTransB), nameof(WgmmaBf16M64N64SSChain),
-        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16AttentionStep),
+        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16AttentionStep), nameof(WgmmaBf16M64N128SSChain),
+        nameof(WgmmaBf16M64N128RSTransBChain8), nameof(WgmmaBf16AttentionStep128),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -536,24 +561,29 @@ internal static class PtxOps
 
     private static void GenerateWgmmaRSChain(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
+        // (c, a0 … a(4·steps − 1), descB, stepB)
         var call = (MethodCall)value;
         var d = AccumulatorInOut(cg, call.Nodes[0], (CompoundRegister)cg.Allocate(value), 0);
-        var a = Ins(cg, call, 1, 16);
-        string descB = In(cg, call.Nodes[17]);
+        int fragments = call.Nodes.Length - 3;
+        var a = Ins(cg, call, 1, fragments);
+        string descB = In(cg, call.Nodes[1 + fragments]);
         var block = ChainPreamble(firstOverwrites: false);
-        AppendRSChain(block, d, a, descB, Constant(call.Nodes[18]));
+        AppendRSChain(block, d, a, descB, Constant(call.Nodes[2 + fragments]));
         Block(cg, block.Append('}').ToString());
     }
 
     private static void GenerateWgmmaAttentionStep(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
+        // (descQ, descK, o, a0 … a(fragments − 1), descV): S has as many registers as the result beyond O.
         var call = (MethodCall)value;
         string descQ = In(cg, call.Nodes[0]), descK = In(cg, call.Nodes[1]);
-        var a = Ins(cg, call, 3, 16);
-        string descV = In(cg, call.Nodes[19]);
+        int fragments = call.Nodes.Length - 4;
+        var a = Ins(cg, call, 3, fragments);
+        string descV = In(cg, call.Nodes[3 + fragments]);
         var target = (CompoundRegister)cg.Allocate(value);
-        var o = AccumulatorInOut(cg, call.Nodes[2], target, 32);
-        var s = new string[32];
+        int sCount = target.NumChildren - ((CompoundRegister)cg.Load(call.Nodes[2])).NumChildren;
+        var o = AccumulatorInOut(cg, call.Nodes[2], target, sCount);
+        var s = new string[sCount];
         for (int i = 0; i < s.Length; i++)
             s[i] = Name((HardwareRegister)target.Children[i]);
         var block = ChainPreamble(firstOverwrites: true);
@@ -571,20 +601,23 @@ internal static class PtxOps
         ? "{ .reg .pred %fa_p, %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_a, %fa_b; mov.b32 %fa_z, 0; setp.ne.b32 %fa_p, %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; "
         : "{ .reg .pred %fa_q; .reg .b32 %fa_z; .reg .b64 %fa_b; mov.b32 %fa_z, 0; setp.eq.b32 %fa_q, %fa_z, 0; wgmma.fence.sync.aligned; ");
 
-    /// <summary><paramref name="steps"/> SS m64n64k16 on <paramref name="d"/>, the first overwriting (%fa_p), descriptors advanced per step.</summary>
+    /// <summary>
+    /// <paramref name="steps"/> SS m64nNk16 on <paramref name="d"/> (N = 2 × its register count: 32 → n64, 64 → n128), the
+    /// first overwriting (%fa_p), descriptors advanced per step.
+    /// </summary>
     private static void AppendSSChain(System.Text.StringBuilder block, string[] d, string descA, string descB, int steps, int stepA, int stepB)
     {
         for (int k = 0; k < steps; k++)
         {
             block.Append($"add.s64 %fa_a, {descA}, {k * stepA}; add.s64 %fa_b, {descB}, {k * stepB}; ");
-            block.Append($"wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
+            block.Append($"wgmma.mma_async.sync.aligned.m64n{2 * d.Length}k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, %fa_a, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0, 0; ");
         }
     }
 
-    /// <summary>Four RS m64n128k16 accumulating into <paramref name="d"/>: A fragment k is a[4k … 4k + 3], B read transposed at descB + k·stepB.</summary>
+    /// <summary>RS m64n128k16 accumulating into <paramref name="d"/>, one per A fragment: fragment k is a[4k … 4k + 3], B read transposed at descB + k·stepB.</summary>
     private static void AppendRSChain(System.Text.StringBuilder block, string[] d, string[] a, string descB, int stepB)
     {
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < a.Length / 4; k++)
         {
             block.Append($"add.s64 %fa_b, {descB}, {k * stepB}; ");
             block.Append($"wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +

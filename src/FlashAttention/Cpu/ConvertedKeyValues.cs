@@ -27,7 +27,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     private readonly long _bufferFloats;
     private readonly Entry?[] _entries;
     private readonly bool[] _decided;
-    private readonly Stack<Buffer> _free = new();
+    private readonly Stack<KeyValueBuffer> _free = new();
     private readonly object _lock = new();
     private int _buffers;
     private readonly int _maxBuffers;
@@ -36,7 +36,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     /// chunks claimed and the chunks done.</summary>
     public sealed class Entry
     {
-        internal Buffer Storage = null!;
+        internal KeyValueBuffer Storage = null!;
         internal int[] Claimed = [], Done = [];
         internal int Remaining;
 
@@ -47,39 +47,8 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         public float* V => Storage.V;
     }
 
-    internal sealed class Buffer
-    {
-        private readonly float[] _storage;
-        public readonly float* K, V;
-        public readonly long Floats;
-
-        /// <summary>The (head dim, padded head dim) of the rows last written, or (0, 0) while all zero.</summary>
-        public (int HeadDim, int Dp) Layout;
-
-        public Buffer(long floats)
-        {
-            // Zeroed: the columns past the head dim stay zero (the GEMMs read Dp columns), as in the per-worker tiles.
-            _storage = GC.AllocateArray<float>(checked((int)(2 * floats + 16)), pinned: true);
-            float* raw = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-            K = (float*)(((nint)raw + 63) & ~(nint)63);
-            V = K + floats;
-            Floats = floats;
-        }
-
-        /// <summary>Readies a buffer for rows of this layout: one written with another has to be zeroed again.</summary>
-        public void Prepare(int headDim, int dp)
-        {
-            if (Layout != (0, 0) && Layout != (headDim, dp))
-                Array.Clear(_storage);
-            Layout = (headDim, dp);
-        }
-    }
-
-    // Buffers of earlier calls, kept behind a weak reference as the backward workspace is (BackwardWorkspace): fresh
-    // megabytes would be page-faulted in on every call, the GC may take them back whenever it wants.
-    private static WeakReference<List<Buffer>>? s_pool;
-    private readonly List<Buffer> _pooled;
-    private readonly List<Buffer> _allocated = [];
+    private readonly List<KeyValueBuffer> _pooled;
+    private readonly List<KeyValueBuffer> _allocated = [];
 
     private ConvertedKeyValues(AttentionProblem p, T* k, T* v, int dp, int blockK, int maxBuffers)
     {
@@ -92,7 +61,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         _entries = new Entry?[p.Batch * p.KvHeads];
         _decided = new bool[p.Batch * p.KvHeads];
         _maxBuffers = maxBuffers;
-        _pooled = Interlocked.Exchange(ref s_pool, null) is { } weak && weak.TryGetTarget(out var list) ? list : [];
+        _pooled = KeyValueBufferPool.Take();
     }
 
     /// <summary>Offers every buffer of this call to the next call (after the workers are done).</summary>
@@ -106,7 +75,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         while (keep < _pooled.Count && (bytes += 2 * _pooled[keep].Floats * sizeof(float)) <= BudgetBytes)
             keep++;
         _pooled.RemoveRange(keep, _pooled.Count - keep);
-        Interlocked.Exchange(ref s_pool, new WeakReference<List<Buffer>>(_pooled));
+        KeyValueBufferPool.Give(_pooled);
     }
 
     /// <summary>
@@ -144,7 +113,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
             if (_decided[index])
                 return _entries[index];
             _decided[index] = true;
-            Buffer storage;
+            KeyValueBuffer storage;
             if (_free.Count > 0)
                 storage = _free.Pop();
             else if (_buffers < _maxBuffers)
@@ -156,7 +125,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
                     _pooled.RemoveAt(reuse);
                 }
                 else
-                    storage = new Buffer(_bufferFloats);
+                    storage = new KeyValueBuffer(_bufferFloats);
                 storage.Prepare(_p.HeadDim, _dp);
                 _allocated.Add(storage);
                 _buffers++;
@@ -222,6 +191,54 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
             spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
+}
+
+/// <summary>Float32 K and V rows of one key/value head (<see cref="ConvertedKeyValues{T}"/>), 64-byte aligned and pinned.</summary>
+internal sealed unsafe class KeyValueBuffer
+{
+    private readonly float[] _storage;
+    public readonly float* K, V;
+    public readonly long Floats;
+
+    /// <summary>The (head dim, padded head dim) of the rows last written, or (0, 0) while all zero.</summary>
+    public (int HeadDim, int Dp) Layout;
+
+    public KeyValueBuffer(long floats)
+    {
+        // Zeroed: the columns past the head dim stay zero (the GEMMs read Dp columns), as in the per-worker tiles.
+        _storage = GC.AllocateArray<float>(checked((int)(2 * floats + 16)), pinned: true);
+        float* raw = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
+        K = (float*)(((nint)raw + 63) & ~(nint)63);
+        V = K + floats;
+        Floats = floats;
+    }
+
+    /// <summary>Readies a buffer for rows of this layout: one written with another has to be zeroed again.</summary>
+    public void Prepare(int headDim, int dp)
+    {
+        if (Layout != (0, 0) && Layout != (headDim, dp))
+            Array.Clear(_storage);
+        Layout = (headDim, dp);
+    }
+}
+
+/// <summary>
+/// The K/V buffers of earlier forward calls, kept behind a weak reference as the backward workspace is
+/// (BackwardWorkspace): fresh megabytes would be page-faulted in on every call, and the GC may take them back whenever
+/// it wants. One pool for every storage type (the buffers hold float32 whatever the inputs are), so fp32, fp16 and bf16
+/// calls reuse the same memory instead of each keeping their own.
+/// </summary>
+internal static class KeyValueBufferPool
+{
+    private static WeakReference<List<KeyValueBuffer>>? s_pool;
+
+    /// <summary>The pooled buffers, now owned by the caller (empty when none or when the GC took them).</summary>
+    public static List<KeyValueBuffer> Take() =>
+        Interlocked.Exchange(ref s_pool, null) is { } weak && weak.TryGetTarget(out var list) ? list : [];
+
+    /// <summary>Hands buffers back for the next call.</summary>
+    public static void Give(List<KeyValueBuffer> buffers) =>
+        Interlocked.Exchange(ref s_pool, new WeakReference<List<KeyValueBuffer>>(buffers));
 }
 
 /// <summary>The switch for tests that compare the shared copies with per-block widening (results must be bit-identical).</summary>
