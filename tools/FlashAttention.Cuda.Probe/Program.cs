@@ -62,7 +62,7 @@ switch (command)
         {
             using var compiler = new FlashAttention.Cuda.Ptx.KernelCompiler();
             var method = Option("--forward") is { } forward ? typeof(WgmmaForward).GetMethod(forward)! : typeof(WgmmaCheck).GetMethod(nameof(WgmmaCheck.Kernel))!;
-            File.WriteAllText(ptxFile, compiler.Compile(method, Flag("--forward") ? WgmmaForward.Threads : 128).Ptx);
+            File.WriteAllText(ptxFile, compiler.Compile(method, method.Name == nameof(WgmmaForward.KernelUnrolled3) ? WgmmaForward.Threads3 : Flag("--forward") ? WgmmaForward.Threads : 128).Ptx);
             return 0;
         }
         return OnDevice(WgmmaCheck.Run);

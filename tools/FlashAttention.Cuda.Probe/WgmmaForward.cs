@@ -13,20 +13,21 @@ internal static partial class WgmmaForward
         var acc = cuda.Accelerator;
         // P·V as two m64n64k16 halves or one m64n128k16, or both products as one chained intrinsic each; ptxas free to use
         // 255 registers (1 block per SM) or capped for 2.
-        var kernels = new List<(string Name, LoadedKernel Kernel)>();
-        foreach (var (method, label, shared) in new[] { (nameof(Kernel), "pv2xn64", SharedBytes), (nameof(KernelPvN128), "pvn128", SharedBytes),
-                     (nameof(KernelChained), "chained", SharedBytes), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined), (nameof(KernelFused), "fused", SharedBytesPipelined),
-                     (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined), (nameof(KernelFused128), "fused128", SharedBytes128),
-                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128) })
-            foreach (int minBlocks in shared is SharedBytesPipelined or SharedBytes128 ? new[] { 1 } : new[] { 1, 2 })
+        var kernels = new List<(string Name, LoadedKernel Kernel, int Rows)>();
+        foreach (var (method, label, shared, threads, rows) in new[] { (nameof(Kernel), "pv2xn64", SharedBytes, Threads, BlockM), (nameof(KernelPvN128), "pvn128", SharedBytes, Threads, BlockM),
+                     (nameof(KernelChained), "chained", SharedBytes, Threads, BlockM), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined, Threads, BlockM),
+                     (nameof(KernelFused), "fused", SharedBytesPipelined, Threads, BlockM), (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined, Threads, BlockM),
+                     (nameof(KernelUnrolled3), "unrolled3wg", SharedBytes3, Threads3, BlockM3), (nameof(KernelFused128), "fused128", SharedBytes128, Threads, BlockM),
+                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128, Threads, BlockM) })
+            foreach (int minBlocks in shared == SharedBytes ? new[] { 1, 2 } : new[] { 1 })
             {
                 string name = $"wgmma-{label}-min{minBlocks}";
-                var kernel = cuda.GetKernel(typeof(WgmmaForward).GetMethod(method)!, name, Threads, shared, minBlocks);
+                var kernel = cuda.GetKernel(typeof(WgmmaForward).GetMethod(method)!, name, threads, shared, minBlocks);
                 Console.WriteLine($"{name} (D128, bf16, non-causal): {kernel.Module?.Registers} registers, {kernel.Module?.LocalBytes} B local, " +
-                                  $"{kernel.Module?.BlocksPerMultiprocessor(Threads, shared)} blocks per SM");
+                                  $"{kernel.Module?.BlocksPerMultiprocessor(threads, shared)} blocks per SM");
                 foreach (var line in (kernel.Module?.JitLog ?? "").Split('\n').Where(l => l.Contains("wgmma", StringComparison.OrdinalIgnoreCase) || l.Contains("spill", StringComparison.OrdinalIgnoreCase)))
                     Console.WriteLine($"  JIT: {line.Trim()}");
-                kernels.Add((name, kernel));
+                kernels.Add((name, kernel, rows));
             }
         var variant = ForwardVariant.Find(defaultVariant);
 
@@ -48,11 +49,11 @@ internal static partial class WgmmaForward
             cuda.Forward(variant, shape, new AttentionOptions(), dq.View, dk.View, dv.View, dout.View, dlse.View);
             cuda.Synchronize();
             var (libErr, libLseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
-            foreach (var (name, kernel) in kernels)
+            foreach (var (name, kernel, rows) in kernels)
             {
                 dout.View.MemSetToZero();
                 dlse.View.MemSetToZero();
-                cuda.Launch(kernel, (n / BlockM, b * h, 1), Params(shape, dq, dk, dv, dout, dlse), []);
+                cuda.Launch(kernel, ((n + rows - 1) / rows, b * h, 1), Params(shape, dq, dk, dv, dout, dlse), []);
                 cuda.Synchronize();
                 var (err, lseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
                 bool ok = err <= 1.6e-2 && lseErr <= 2e-3;
@@ -78,9 +79,9 @@ internal static partial class WgmmaForward
             var parameters = Params(shape, bq, bk, bv, bo, bl);
             double library = Bench.Median(cuda, () => cuda.Forward(variant, shape, new AttentionOptions(), bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
             var line = $"  N={n,6} B={b,3}: {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s";
-            foreach (var (name, kernel) in kernels)
+            foreach (var (name, kernel, rows) in kernels)
             {
-                double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, (n / BlockM, b * h, 1), parameters, []));
+                double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, ((n + rows - 1) / rows, b * h, 1), parameters, []));
                 line += $" | {name} {flops / wgmma / 1e9,6:F1} ({library / wgmma:F2}x)";
             }
             Console.WriteLine(line);

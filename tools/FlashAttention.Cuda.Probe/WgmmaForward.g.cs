@@ -26,7 +26,7 @@ internal struct WgmmaForwardParams
 /// softmax of S_j while P·V still is (FlashAttention-3's intra-warpgroup overlap, three K/V buffers).
 /// Usage: probe wgmma-forward: every variant is checked against double precision (the library kernel beside it on the
 /// same inputs), then timed beside the library kernel. Variants: Kernel, KernelPvN128, KernelChained, KernelPipelined,
-/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31), and KernelFused128, KernelUnrolled128 with 128-key tiles.
+/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31), KernelFused128, KernelUnrolled128 with 128-key tiles, and KernelUnrolled3 with three warpgroups.
 /// </summary>
 internal static partial class WgmmaForward
 {
@@ -35,6 +35,8 @@ internal static partial class WgmmaForward
     public const int SharedBytes = QBytes + 4 * TileBytes;
     /// <summary>A 128-key K or V tile, and the shared memory of the 128-key kernels: Q and three K/V tile pairs.</summary>
     public const int Tile128Bytes = 128 * HeadDim * 2, SharedBytes128 = QBytes + 6 * Tile128Bytes;
+    /// <summary>The three-warpgroup kernel (<see cref="KernelUnrolled3"/>): threads, query rows per block, Q bytes, shared memory.</summary>
+    public const int Threads3 = 384, BlockM3 = 192, Q3Bytes = BlockM3 * HeadDim * 2, SharedBytes3 = Q3Bytes + 6 * TileBytes;
 
 
     // q, k, v [B, N, H, 128] bf16 → out [B, N, H, 128] bf16, lse [B, H, N]; grid (N / 128, B·H).
@@ -1650,6 +1652,414 @@ internal static partial class WgmmaForward
         }
     }
 
+    // As KernelUnrolled with three warpgroups (192 query rows, 384 threads, at most 168 registers): 12 warps per SM
+    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored.
+    public static void KernelUnrolled3(WgmmaForwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + Q3Bytes;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+        LoadQuery3(p, headOffset, rowStride, qs, t);
+        LoadTile3(p, headOffset, rowStride, 0, kv, kv + TileBytes, t);
+        PtxOps.CommitGroup();
+        int tiles = p.SeqLen / BlockN;
+        if (tiles > 1)
+        {
+            LoadTile3(p, headOffset, rowStride, 1, kv + 2 * TileBytes, kv + 3 * TileBytes, t);
+            PtxOps.CommitGroup();
+            PtxOps.WaitGroup1();
+        }
+        else
+        {
+            PtxOps.WaitGroup0();
+        }
+        PtxOps.FenceProxyAsyncShared();
+        Group.Barrier();
+        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f, alpha0, alpha1;
+        uint c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        uint a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+        var o = default(Float32x64);
+        uint qw = qs + (uint)(wg * 16384);
+        {
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+            float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
+            float max1 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F2, s.F3), s.F6), s.F7), s.F10), s.F11), s.F14), s.F15), s.F18), s.F19), s.F22), s.F23), s.F26), s.F27), s.F30), s.F31);
+            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+            max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
+            max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
+            max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
+            float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);
+            alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);
+            alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);
+            float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
+            m0 = mNew0;
+            m1 = mNew1;
+            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - shift0);
+            float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - shift0);
+            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - shift1);
+            float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - shift1);
+            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - shift0);
+            float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - shift0);
+            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - shift1);
+            float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - shift1);
+            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - shift0);
+            float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - shift0);
+            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - shift1);
+            float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - shift1);
+            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - shift0);
+            float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - shift0);
+            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - shift1);
+            float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - shift1);
+            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - shift0);
+            float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - shift0);
+            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - shift1);
+            float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - shift1);
+            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - shift0);
+            float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - shift0);
+            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - shift1);
+            float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - shift1);
+            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - shift0);
+            float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - shift0);
+            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - shift1);
+            float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - shift1);
+            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - shift0);
+            float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - shift0);
+            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - shift1);
+            float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - shift1);
+            l0 = l0 * alpha0 + (p0 + p1 + p4 + p5 + p8 + p9 + p12 + p13 + p16 + p17 + p20 + p21 + p24 + p25 + p28 + p29);
+            l1 = l1 * alpha1 + (p2 + p3 + p6 + p7 + p10 + p11 + p14 + p15 + p18 + p19 + p22 + p23 + p26 + p27 + p30 + p31);
+            a00 = PtxOps.PackBf16(p0, p1);
+            a01 = PtxOps.PackBf16(p2, p3);
+            a02 = PtxOps.PackBf16(p4, p5);
+            a03 = PtxOps.PackBf16(p6, p7);
+            a10 = PtxOps.PackBf16(p8, p9);
+            a11 = PtxOps.PackBf16(p10, p11);
+            a12 = PtxOps.PackBf16(p12, p13);
+            a13 = PtxOps.PackBf16(p14, p15);
+            a20 = PtxOps.PackBf16(p16, p17);
+            a21 = PtxOps.PackBf16(p18, p19);
+            a22 = PtxOps.PackBf16(p20, p21);
+            a23 = PtxOps.PackBf16(p22, p23);
+            a30 = PtxOps.PackBf16(p24, p25);
+            a31 = PtxOps.PackBf16(p26, p27);
+            a32 = PtxOps.PackBf16(p28, p29);
+            a33 = PtxOps.PackBf16(p30, p31);
+        }
+        int j = 1;
+        for (; j + 1 < tiles; j += 2)
+        {
+            {
+                PtxOps.WaitGroup0();
+                PtxOps.FenceProxyAsyncShared();
+                Group.Barrier();
+                if (j + 1 < tiles)
+                {
+                    uint next = (uint)(((j + 1) % 3) * 2 * TileBytes);
+                    LoadTile3(p, headOffset, rowStride, j + 1, kv + next, kv + next + TileBytes, t);
+                    PtxOps.CommitGroup();
+                }
+                uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
+                var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
+                PtxOps.WgmmaWait1();
+                var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
+                float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
+                float max1 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F2, s.F3), s.F6), s.F7), s.F10), s.F11), s.F14), s.F15), s.F18), s.F19), s.F22), s.F23), s.F26), s.F27), s.F30), s.F31);
+                max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+                max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
+                max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
+                max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
+                float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);
+                alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);
+                alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);
+                float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
+                m0 = mNew0;
+                m1 = mNew1;
+                float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - shift0);
+                float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - shift0);
+                float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - shift1);
+                float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - shift1);
+                float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - shift0);
+                float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - shift0);
+                float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - shift1);
+                float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - shift1);
+                float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - shift0);
+                float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - shift0);
+                float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - shift1);
+                float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - shift1);
+                float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - shift0);
+                float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - shift0);
+                float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - shift1);
+                float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - shift1);
+                float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - shift0);
+                float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - shift0);
+                float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - shift1);
+                float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - shift1);
+                float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - shift0);
+                float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - shift0);
+                float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - shift1);
+                float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - shift1);
+                float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - shift0);
+                float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - shift0);
+                float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - shift1);
+                float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - shift1);
+                float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - shift0);
+                float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - shift0);
+                float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - shift1);
+                float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - shift1);
+                l0 = l0 * alpha0 + (p0 + p1 + p4 + p5 + p8 + p9 + p12 + p13 + p16 + p17 + p20 + p21 + p24 + p25 + p28 + p29);
+                l1 = l1 * alpha1 + (p2 + p3 + p6 + p7 + p10 + p11 + p14 + p15 + p18 + p19 + p22 + p23 + p26 + p27 + p30 + p31);
+                c00 = PtxOps.PackBf16(p0, p1);
+                c01 = PtxOps.PackBf16(p2, p3);
+                c02 = PtxOps.PackBf16(p4, p5);
+                c03 = PtxOps.PackBf16(p6, p7);
+                c10 = PtxOps.PackBf16(p8, p9);
+                c11 = PtxOps.PackBf16(p10, p11);
+                c12 = PtxOps.PackBf16(p12, p13);
+                c13 = PtxOps.PackBf16(p14, p15);
+                c20 = PtxOps.PackBf16(p16, p17);
+                c21 = PtxOps.PackBf16(p18, p19);
+                c22 = PtxOps.PackBf16(p20, p21);
+                c23 = PtxOps.PackBf16(p22, p23);
+                c30 = PtxOps.PackBf16(p24, p25);
+                c31 = PtxOps.PackBf16(p26, p27);
+                c32 = PtxOps.PackBf16(p28, p29);
+                c33 = PtxOps.PackBf16(p30, p31);
+                PtxOps.WgmmaWait0();
+                o = new Float32x64 { F0 = so.F32 * alpha0, F1 = so.F33 * alpha0, F2 = so.F34 * alpha1, F3 = so.F35 * alpha1, F4 = so.F36 * alpha0, F5 = so.F37 * alpha0, F6 = so.F38 * alpha1, F7 = so.F39 * alpha1, F8 = so.F40 * alpha0, F9 = so.F41 * alpha0, F10 = so.F42 * alpha1, F11 = so.F43 * alpha1, F12 = so.F44 * alpha0, F13 = so.F45 * alpha0, F14 = so.F46 * alpha1, F15 = so.F47 * alpha1, F16 = so.F48 * alpha0, F17 = so.F49 * alpha0, F18 = so.F50 * alpha1, F19 = so.F51 * alpha1, F20 = so.F52 * alpha0, F21 = so.F53 * alpha0, F22 = so.F54 * alpha1, F23 = so.F55 * alpha1, F24 = so.F56 * alpha0, F25 = so.F57 * alpha0, F26 = so.F58 * alpha1, F27 = so.F59 * alpha1, F28 = so.F60 * alpha0, F29 = so.F61 * alpha0, F30 = so.F62 * alpha1, F31 = so.F63 * alpha1, F32 = so.F64 * alpha0, F33 = so.F65 * alpha0, F34 = so.F66 * alpha1, F35 = so.F67 * alpha1, F36 = so.F68 * alpha0, F37 = so.F69 * alpha0, F38 = so.F70 * alpha1, F39 = so.F71 * alpha1, F40 = so.F72 * alpha0, F41 = so.F73 * alpha0, F42 = so.F74 * alpha1, F43 = so.F75 * alpha1, F44 = so.F76 * alpha0, F45 = so.F77 * alpha0, F46 = so.F78 * alpha1, F47 = so.F79 * alpha1, F48 = so.F80 * alpha0, F49 = so.F81 * alpha0, F50 = so.F82 * alpha1, F51 = so.F83 * alpha1, F52 = so.F84 * alpha0, F53 = so.F85 * alpha0, F54 = so.F86 * alpha1, F55 = so.F87 * alpha1, F56 = so.F88 * alpha0, F57 = so.F89 * alpha0, F58 = so.F90 * alpha1, F59 = so.F91 * alpha1, F60 = so.F92 * alpha0, F61 = so.F93 * alpha0, F62 = so.F94 * alpha1, F63 = so.F95 * alpha1 };
+            }
+            {
+                PtxOps.WaitGroup0();
+                PtxOps.FenceProxyAsyncShared();
+                Group.Barrier();
+                if ((j + 1) + 1 < tiles)
+                {
+                    uint next = (uint)((((j + 1) + 1) % 3) * 2 * TileBytes);
+                    LoadTile3(p, headOffset, rowStride, (j + 1) + 1, kv + next, kv + next + TileBytes, t);
+                    PtxOps.CommitGroup();
+                }
+                uint kb = kv + (uint)(((j + 1) % 3) * 2 * TileBytes), vPrevious = kv + (uint)((((j + 1) - 1) % 3) * 2 * TileBytes) + TileBytes;
+                var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
+                PtxOps.WgmmaWait1();
+                var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
+                float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
+                float max1 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F2, s.F3), s.F6), s.F7), s.F10), s.F11), s.F14), s.F15), s.F18), s.F19), s.F22), s.F23), s.F26), s.F27), s.F30), s.F31);
+                max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+                max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
+                max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
+                max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
+                float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);
+                alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);
+                alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);
+                float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
+                m0 = mNew0;
+                m1 = mNew1;
+                float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - shift0);
+                float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - shift0);
+                float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - shift1);
+                float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - shift1);
+                float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - shift0);
+                float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - shift0);
+                float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - shift1);
+                float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - shift1);
+                float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - shift0);
+                float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - shift0);
+                float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - shift1);
+                float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - shift1);
+                float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - shift0);
+                float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - shift0);
+                float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - shift1);
+                float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - shift1);
+                float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - shift0);
+                float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - shift0);
+                float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - shift1);
+                float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - shift1);
+                float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - shift0);
+                float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - shift0);
+                float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - shift1);
+                float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - shift1);
+                float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - shift0);
+                float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - shift0);
+                float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - shift1);
+                float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - shift1);
+                float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - shift0);
+                float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - shift0);
+                float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - shift1);
+                float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - shift1);
+                l0 = l0 * alpha0 + (p0 + p1 + p4 + p5 + p8 + p9 + p12 + p13 + p16 + p17 + p20 + p21 + p24 + p25 + p28 + p29);
+                l1 = l1 * alpha1 + (p2 + p3 + p6 + p7 + p10 + p11 + p14 + p15 + p18 + p19 + p22 + p23 + p26 + p27 + p30 + p31);
+                a00 = PtxOps.PackBf16(p0, p1);
+                a01 = PtxOps.PackBf16(p2, p3);
+                a02 = PtxOps.PackBf16(p4, p5);
+                a03 = PtxOps.PackBf16(p6, p7);
+                a10 = PtxOps.PackBf16(p8, p9);
+                a11 = PtxOps.PackBf16(p10, p11);
+                a12 = PtxOps.PackBf16(p12, p13);
+                a13 = PtxOps.PackBf16(p14, p15);
+                a20 = PtxOps.PackBf16(p16, p17);
+                a21 = PtxOps.PackBf16(p18, p19);
+                a22 = PtxOps.PackBf16(p20, p21);
+                a23 = PtxOps.PackBf16(p22, p23);
+                a30 = PtxOps.PackBf16(p24, p25);
+                a31 = PtxOps.PackBf16(p26, p27);
+                a32 = PtxOps.PackBf16(p28, p29);
+                a33 = PtxOps.PackBf16(p30, p31);
+                PtxOps.WgmmaWait0();
+                o = new Float32x64 { F0 = so.F32 * alpha0, F1 = so.F33 * alpha0, F2 = so.F34 * alpha1, F3 = so.F35 * alpha1, F4 = so.F36 * alpha0, F5 = so.F37 * alpha0, F6 = so.F38 * alpha1, F7 = so.F39 * alpha1, F8 = so.F40 * alpha0, F9 = so.F41 * alpha0, F10 = so.F42 * alpha1, F11 = so.F43 * alpha1, F12 = so.F44 * alpha0, F13 = so.F45 * alpha0, F14 = so.F46 * alpha1, F15 = so.F47 * alpha1, F16 = so.F48 * alpha0, F17 = so.F49 * alpha0, F18 = so.F50 * alpha1, F19 = so.F51 * alpha1, F20 = so.F52 * alpha0, F21 = so.F53 * alpha0, F22 = so.F54 * alpha1, F23 = so.F55 * alpha1, F24 = so.F56 * alpha0, F25 = so.F57 * alpha0, F26 = so.F58 * alpha1, F27 = so.F59 * alpha1, F28 = so.F60 * alpha0, F29 = so.F61 * alpha0, F30 = so.F62 * alpha1, F31 = so.F63 * alpha1, F32 = so.F64 * alpha0, F33 = so.F65 * alpha0, F34 = so.F66 * alpha1, F35 = so.F67 * alpha1, F36 = so.F68 * alpha0, F37 = so.F69 * alpha0, F38 = so.F70 * alpha1, F39 = so.F71 * alpha1, F40 = so.F72 * alpha0, F41 = so.F73 * alpha0, F42 = so.F74 * alpha1, F43 = so.F75 * alpha1, F44 = so.F76 * alpha0, F45 = so.F77 * alpha0, F46 = so.F78 * alpha1, F47 = so.F79 * alpha1, F48 = so.F80 * alpha0, F49 = so.F81 * alpha0, F50 = so.F82 * alpha1, F51 = so.F83 * alpha1, F52 = so.F84 * alpha0, F53 = so.F85 * alpha0, F54 = so.F86 * alpha1, F55 = so.F87 * alpha1, F56 = so.F88 * alpha0, F57 = so.F89 * alpha0, F58 = so.F90 * alpha1, F59 = so.F91 * alpha1, F60 = so.F92 * alpha0, F61 = so.F93 * alpha0, F62 = so.F94 * alpha1, F63 = so.F95 * alpha1 };
+            }
+        }
+        if (j < tiles)
+        {
+            {
+                PtxOps.WaitGroup0();
+                PtxOps.FenceProxyAsyncShared();
+                Group.Barrier();
+                if (j + 1 < tiles)
+                {
+                    uint next = (uint)(((j + 1) % 3) * 2 * TileBytes);
+                    LoadTile3(p, headOffset, rowStride, j + 1, kv + next, kv + next + TileBytes, t);
+                    PtxOps.CommitGroup();
+                }
+                uint kb = kv + (uint)((j % 3) * 2 * TileBytes), vPrevious = kv + (uint)(((j - 1) % 3) * 2 * TileBytes) + TileBytes;
+                var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));
+                PtxOps.WgmmaWait1();
+                var s = new Float32x32 { F0 = so.F0, F1 = so.F1, F2 = so.F2, F3 = so.F3, F4 = so.F4, F5 = so.F5, F6 = so.F6, F7 = so.F7, F8 = so.F8, F9 = so.F9, F10 = so.F10, F11 = so.F11, F12 = so.F12, F13 = so.F13, F14 = so.F14, F15 = so.F15, F16 = so.F16, F17 = so.F17, F18 = so.F18, F19 = so.F19, F20 = so.F20, F21 = so.F21, F22 = so.F22, F23 = so.F23, F24 = so.F24, F25 = so.F25, F26 = so.F26, F27 = so.F27, F28 = so.F28, F29 = so.F29, F30 = so.F30, F31 = so.F31 };
+                float max0 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F0, s.F1), s.F4), s.F5), s.F8), s.F9), s.F12), s.F13), s.F16), s.F17), s.F20), s.F21), s.F24), s.F25), s.F28), s.F29);
+                float max1 = PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(PtxOps.Max(s.F2, s.F3), s.F6), s.F7), s.F10), s.F11), s.F14), s.F15), s.F18), s.F19), s.F22), s.F23), s.F26), s.F27), s.F30), s.F31);
+                max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 1));
+                max0 = PtxOps.Max(max0, PtxOps.ShuffleXor(max0, 2));
+                max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 1));
+                max1 = PtxOps.Max(max1, PtxOps.ShuffleXor(max1, 2));
+                float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);
+                alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);
+                alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);
+                float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;
+                m0 = mNew0;
+                m1 = mNew1;
+                float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - shift0);
+                float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - shift0);
+                float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - shift1);
+                float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - shift1);
+                float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - shift0);
+                float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - shift0);
+                float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - shift1);
+                float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - shift1);
+                float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - shift0);
+                float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - shift0);
+                float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - shift1);
+                float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - shift1);
+                float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - shift0);
+                float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - shift0);
+                float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - shift1);
+                float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - shift1);
+                float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - shift0);
+                float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - shift0);
+                float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - shift1);
+                float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - shift1);
+                float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - shift0);
+                float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - shift0);
+                float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - shift1);
+                float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - shift1);
+                float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - shift0);
+                float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - shift0);
+                float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - shift1);
+                float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - shift1);
+                float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - shift0);
+                float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - shift0);
+                float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - shift1);
+                float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - shift1);
+                l0 = l0 * alpha0 + (p0 + p1 + p4 + p5 + p8 + p9 + p12 + p13 + p16 + p17 + p20 + p21 + p24 + p25 + p28 + p29);
+                l1 = l1 * alpha1 + (p2 + p3 + p6 + p7 + p10 + p11 + p14 + p15 + p18 + p19 + p22 + p23 + p26 + p27 + p30 + p31);
+                c00 = PtxOps.PackBf16(p0, p1);
+                c01 = PtxOps.PackBf16(p2, p3);
+                c02 = PtxOps.PackBf16(p4, p5);
+                c03 = PtxOps.PackBf16(p6, p7);
+                c10 = PtxOps.PackBf16(p8, p9);
+                c11 = PtxOps.PackBf16(p10, p11);
+                c12 = PtxOps.PackBf16(p12, p13);
+                c13 = PtxOps.PackBf16(p14, p15);
+                c20 = PtxOps.PackBf16(p16, p17);
+                c21 = PtxOps.PackBf16(p18, p19);
+                c22 = PtxOps.PackBf16(p20, p21);
+                c23 = PtxOps.PackBf16(p22, p23);
+                c30 = PtxOps.PackBf16(p24, p25);
+                c31 = PtxOps.PackBf16(p26, p27);
+                c32 = PtxOps.PackBf16(p28, p29);
+                c33 = PtxOps.PackBf16(p30, p31);
+                PtxOps.WgmmaWait0();
+                o = new Float32x64 { F0 = so.F32 * alpha0, F1 = so.F33 * alpha0, F2 = so.F34 * alpha1, F3 = so.F35 * alpha1, F4 = so.F36 * alpha0, F5 = so.F37 * alpha0, F6 = so.F38 * alpha1, F7 = so.F39 * alpha1, F8 = so.F40 * alpha0, F9 = so.F41 * alpha0, F10 = so.F42 * alpha1, F11 = so.F43 * alpha1, F12 = so.F44 * alpha0, F13 = so.F45 * alpha0, F14 = so.F46 * alpha1, F15 = so.F47 * alpha1, F16 = so.F48 * alpha0, F17 = so.F49 * alpha0, F18 = so.F50 * alpha1, F19 = so.F51 * alpha1, F20 = so.F52 * alpha0, F21 = so.F53 * alpha0, F22 = so.F54 * alpha1, F23 = so.F55 * alpha1, F24 = so.F56 * alpha0, F25 = so.F57 * alpha0, F26 = so.F58 * alpha1, F27 = so.F59 * alpha1, F28 = so.F60 * alpha0, F29 = so.F61 * alpha0, F30 = so.F62 * alpha1, F31 = so.F63 * alpha1, F32 = so.F64 * alpha0, F33 = so.F65 * alpha0, F34 = so.F66 * alpha1, F35 = so.F67 * alpha1, F36 = so.F68 * alpha0, F37 = so.F69 * alpha0, F38 = so.F70 * alpha1, F39 = so.F71 * alpha1, F40 = so.F72 * alpha0, F41 = so.F73 * alpha0, F42 = so.F74 * alpha1, F43 = so.F75 * alpha1, F44 = so.F76 * alpha0, F45 = so.F77 * alpha0, F46 = so.F78 * alpha1, F47 = so.F79 * alpha1, F48 = so.F80 * alpha0, F49 = so.F81 * alpha0, F50 = so.F82 * alpha1, F51 = so.F83 * alpha1, F52 = so.F84 * alpha0, F53 = so.F85 * alpha0, F54 = so.F86 * alpha1, F55 = so.F87 * alpha1, F56 = so.F88 * alpha0, F57 = so.F89 * alpha0, F58 = so.F90 * alpha1, F59 = so.F91 * alpha1, F60 = so.F92 * alpha0, F61 = so.F93 * alpha0, F62 = so.F94 * alpha1, F63 = so.F95 * alpha1 };
+            }
+            uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;
+            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+        }
+        else
+        {
+            uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;
+            o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+        }
+        l0 += PtxOps.ShuffleXor(l0, 1);
+        l0 += PtxOps.ShuffleXor(l0, 2);
+        l1 += PtxOps.ShuffleXor(l1, 1);
+        l1 += PtxOps.ShuffleXor(l1, 2);
+        float inv0 = PtxOps.Reciprocal(l0), inv1 = PtxOps.Reciprocal(l1);
+        int row0 = Grid.IdxX * BlockM3 + wg * 64 + warp * 16 + (lane >> 2), col = 2 * (lane & 3);
+        ulong out0 = p.O + (ulong)(headOffset + row0 * rowStride + col * 2), out1 = out0 + (ulong)(8 * rowStride);
+        if (row0 < p.SeqLen)
+        {
+            PtxOps.StoreWord(out0 + 0, PtxOps.PackBf16(o.F0 * inv0, o.F1 * inv0));
+            PtxOps.StoreWord(out0 + 16, PtxOps.PackBf16(o.F4 * inv0, o.F5 * inv0));
+            PtxOps.StoreWord(out0 + 32, PtxOps.PackBf16(o.F8 * inv0, o.F9 * inv0));
+            PtxOps.StoreWord(out0 + 48, PtxOps.PackBf16(o.F12 * inv0, o.F13 * inv0));
+            PtxOps.StoreWord(out0 + 64, PtxOps.PackBf16(o.F16 * inv0, o.F17 * inv0));
+            PtxOps.StoreWord(out0 + 80, PtxOps.PackBf16(o.F20 * inv0, o.F21 * inv0));
+            PtxOps.StoreWord(out0 + 96, PtxOps.PackBf16(o.F24 * inv0, o.F25 * inv0));
+            PtxOps.StoreWord(out0 + 112, PtxOps.PackBf16(o.F28 * inv0, o.F29 * inv0));
+            PtxOps.StoreWord(out0 + 128, PtxOps.PackBf16(o.F32 * inv0, o.F33 * inv0));
+            PtxOps.StoreWord(out0 + 144, PtxOps.PackBf16(o.F36 * inv0, o.F37 * inv0));
+            PtxOps.StoreWord(out0 + 160, PtxOps.PackBf16(o.F40 * inv0, o.F41 * inv0));
+            PtxOps.StoreWord(out0 + 176, PtxOps.PackBf16(o.F44 * inv0, o.F45 * inv0));
+            PtxOps.StoreWord(out0 + 192, PtxOps.PackBf16(o.F48 * inv0, o.F49 * inv0));
+            PtxOps.StoreWord(out0 + 208, PtxOps.PackBf16(o.F52 * inv0, o.F53 * inv0));
+            PtxOps.StoreWord(out0 + 224, PtxOps.PackBf16(o.F56 * inv0, o.F57 * inv0));
+            PtxOps.StoreWord(out0 + 240, PtxOps.PackBf16(o.F60 * inv0, o.F61 * inv0));
+        }
+        if (row0 + 8 < p.SeqLen)
+        {
+            PtxOps.StoreWord(out1 + 0, PtxOps.PackBf16(o.F2 * inv1, o.F3 * inv1));
+            PtxOps.StoreWord(out1 + 16, PtxOps.PackBf16(o.F6 * inv1, o.F7 * inv1));
+            PtxOps.StoreWord(out1 + 32, PtxOps.PackBf16(o.F10 * inv1, o.F11 * inv1));
+            PtxOps.StoreWord(out1 + 48, PtxOps.PackBf16(o.F14 * inv1, o.F15 * inv1));
+            PtxOps.StoreWord(out1 + 64, PtxOps.PackBf16(o.F18 * inv1, o.F19 * inv1));
+            PtxOps.StoreWord(out1 + 80, PtxOps.PackBf16(o.F22 * inv1, o.F23 * inv1));
+            PtxOps.StoreWord(out1 + 96, PtxOps.PackBf16(o.F26 * inv1, o.F27 * inv1));
+            PtxOps.StoreWord(out1 + 112, PtxOps.PackBf16(o.F30 * inv1, o.F31 * inv1));
+            PtxOps.StoreWord(out1 + 128, PtxOps.PackBf16(o.F34 * inv1, o.F35 * inv1));
+            PtxOps.StoreWord(out1 + 144, PtxOps.PackBf16(o.F38 * inv1, o.F39 * inv1));
+            PtxOps.StoreWord(out1 + 160, PtxOps.PackBf16(o.F42 * inv1, o.F43 * inv1));
+            PtxOps.StoreWord(out1 + 176, PtxOps.PackBf16(o.F46 * inv1, o.F47 * inv1));
+            PtxOps.StoreWord(out1 + 192, PtxOps.PackBf16(o.F50 * inv1, o.F51 * inv1));
+            PtxOps.StoreWord(out1 + 208, PtxOps.PackBf16(o.F54 * inv1, o.F55 * inv1));
+            PtxOps.StoreWord(out1 + 224, PtxOps.PackBf16(o.F58 * inv1, o.F59 * inv1));
+            PtxOps.StoreWord(out1 + 240, PtxOps.PackBf16(o.F62 * inv1, o.F63 * inv1));
+        }
+        if ((lane & 3) == 0)
+        {
+            ulong lse = p.Lse + (ulong)((((long)b * p.Heads + h) * p.SeqLen + row0) * 4);
+            const float Ln2 = 0.6931472f;
+            if (row0 < p.SeqLen)
+                PtxOps.StoreFloat(lse, (m0 * p.ScaleLog2 + PtxOps.Log2(l0)) * Ln2);
+            if (row0 + 8 < p.SeqLen)
+                PtxOps.StoreFloat(lse + 32, (m1 * p.ScaleLog2 + PtxOps.Log2(l1)) * Ln2);
+        }
+    }
+
     // As KernelFused with 128-key K/V tiles: S is 64×128 per warpgroup (m64n128k16), half the
     // softmax reductions, O rescales and barriers per key; three K/V tile pairs (192 KiB) and Q (32 KiB) in shared memory.
     public static void KernelFused128(WgmmaForwardParams p)
@@ -2587,6 +2997,33 @@ internal static partial class WgmmaForward
         for (int i = 0; i < 4; i++)
         {
             int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * rowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
+
+    /// <summary>The block's 192 query rows for <see cref="KernelUnrolled3"/> (as <see cref="LoadQuery"/>, 384 threads), rows past N clamped.</summary>
+    private static void LoadQuery3(WgmmaForwardParams p, long headOffset, long rowStride, uint q, int t)
+    {
+        ulong qBase = p.Q + (ulong)headOffset;
+        int first = Grid.IdxX * BlockM3;
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads3 * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            long row = Math.Min(first + r, p.SeqLen - 1);
+            PtxOps.CopyAsync16(q + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(row * rowStride + c * 16));
+        }
+    }
+
+    /// <summary>As <see cref="LoadTile"/> with 384 threads.</summary>
+    private static void LoadTile3(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
+    {
+        ulong kBase = p.K + (ulong)(headOffset + (long)j * BlockN * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * BlockN * rowStride);
+        for (int idx = t; idx < BlockN * 16; idx += Threads3)
+        {
+            int r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
             uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
             ulong source = (ulong)(r * rowStride + c * 16);
             PtxOps.CopyAsync16(k + offset, kBase + source);

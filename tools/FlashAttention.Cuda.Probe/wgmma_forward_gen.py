@@ -36,7 +36,7 @@ internal struct WgmmaForwardParams
 /// softmax of S_j while P·V still is (FlashAttention-3's intra-warpgroup overlap, three K/V buffers).
 /// Usage: probe wgmma-forward: every variant is checked against double precision (the library kernel beside it on the
 /// same inputs), then timed beside the library kernel. Variants: Kernel, KernelPvN128, KernelChained, KernelPipelined,
-/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31), and KernelFused128, KernelUnrolled128 with 128-key tiles.
+/// KernelFused, KernelUnrolled (docs/benchmarks.md run 31), KernelFused128, KernelUnrolled128 with 128-key tiles, and KernelUnrolled3 with three warpgroups.
 /// </summary>
 internal static partial class WgmmaForward
 {
@@ -45,6 +45,8 @@ internal static partial class WgmmaForward
     public const int SharedBytes = QBytes + 4 * TileBytes;
     /// <summary>A 128-key K or V tile, and the shared memory of the 128-key kernels: Q and three K/V tile pairs.</summary>
     public const int Tile128Bytes = 128 * HeadDim * 2, SharedBytes128 = QBytes + 6 * Tile128Bytes;
+    /// <summary>The three-warpgroup kernel (<see cref="KernelUnrolled3"/>): threads, query rows per block, Q bytes, shared memory.</summary>
+    public const int Threads3 = 384, BlockM3 = 192, Q3Bytes = BlockM3 * HeadDim * 2, SharedBytes3 = Q3Bytes + 6 * TileBytes;
 
 ''')
 
@@ -441,6 +443,31 @@ def kernel128(name, unrolled):
         final_pv128("        ", "a")
     e(EPILOGUE_PV128.rstrip("\n"))
 
+# ---- three consumer warpgroups (192 query rows, 384 threads, 64-key tiles): KernelUnrolled with rows past N clamped ----
+def kernel_unrolled3():
+    start = len(L)
+    kernel_unrolled()
+    text = "\n".join(L[start:])
+    del L[start:]
+    head = text.index("    public static void KernelUnrolled(")
+    text = ("\n    // As KernelUnrolled with three warpgroups (192 query rows, 384 threads, at most 168 registers): 12 warps per SM\n"
+            "    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored.\n" + text[head:])
+    text = text.replace("KernelUnrolled(", "KernelUnrolled3(").replace("LoadQuery(", "LoadQuery3(").replace("LoadTile(", "LoadTile3(")
+    text = text.replace("kv = smem + QBytes;", "kv = smem + Q3Bytes;").replace("Grid.IdxX * BlockM +", "Grid.IdxX * BlockM3 +")
+    lines = text.split("\n")
+    first = next(i for i, l in enumerate(lines) if "PtxOps.StoreWord(out" in l)
+    last = max(i for i, l in enumerate(lines) if "PtxOps.StoreWord(out" in l)
+    stores = lines[first:last + 1]
+    guarded = ["        if (row0 < p.SeqLen)", "        {"] + ["    " + l for l in stores if "(out0" in l] + ["        }",
+               "        if (row0 + 8 < p.SeqLen)", "        {"] + ["    " + l for l in stores if "(out1" in l] + ["        }"]
+    lines[first:last + 1] = guarded
+    text = "\n".join(lines)
+    text = text.replace("            PtxOps.StoreFloat(lse, ", "            if (row0 < p.SeqLen)\n                PtxOps.StoreFloat(lse, ")
+    text = text.replace("            PtxOps.StoreFloat(lse + 32, ", "            if (row0 + 8 < p.SeqLen)\n                PtxOps.StoreFloat(lse + 32, ")
+    L.extend(text.split("\n"))
+
+kernel_unrolled3()
+
 kernel128("KernelFused128", False)
 kernel128("KernelUnrolled128", True)
 e('''
@@ -465,6 +492,33 @@ e('''
         for (int i = 0; i < 4; i++)
         {
             int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * rowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
+
+    /// <summary>The block's 192 query rows for <see cref="KernelUnrolled3"/> (as <see cref="LoadQuery"/>, 384 threads), rows past N clamped.</summary>
+    private static void LoadQuery3(WgmmaForwardParams p, long headOffset, long rowStride, uint q, int t)
+    {
+        ulong qBase = p.Q + (ulong)headOffset;
+        int first = Grid.IdxX * BlockM3;
+        for (int i = 0; i < 8; i++)
+        {
+            int idx = t + Threads3 * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            long row = Math.Min(first + r, p.SeqLen - 1);
+            PtxOps.CopyAsync16(q + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(row * rowStride + c * 16));
+        }
+    }
+
+    /// <summary>As <see cref="LoadTile"/> with 384 threads.</summary>
+    private static void LoadTile3(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int t)
+    {
+        ulong kBase = p.K + (ulong)(headOffset + (long)j * BlockN * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * BlockN * rowStride);
+        for (int idx = t; idx < BlockN * 16; idx += Threads3)
+        {
+            int r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
             uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
             ulong source = (ulong)(r * rowStride + c * 16);
             PtxOps.CopyAsync16(k + offset, kBase + source);
