@@ -31,21 +31,26 @@ public class ConvertedKeyValuesTests
     /// any number of workers must give the per-block bits.
     /// </summary>
     [Theory]
-    [InlineData(1, 8)]
-    [InlineData(5, 3)]
-    [InlineData(16, 16)]
-    [InlineData(64, 8)]
-    public void AnyChunkSize_SharedEqualsPerBlock(int chunkRows, int threads)
+    [InlineData(1, 8, true)]
+    [InlineData(5, 3, true)]
+    [InlineData(16, 16, true)]
+    [InlineData(64, 8, true)]
+    [InlineData(64, 8, false)]
+    [InlineData(5, 16, false)]
+    public void AnyChunkSize_WithAndWithoutLookahead_SharedEqualsPerBlock(int chunkRows, int threads, bool lookahead)
     {
         Sharing.ChunkRows = chunkRows;
+        Sharing.Lookahead = lookahead;
         try
         {
             Compare<Half>("causal-gqa", threads);
             Compare<float>("window", threads);
+            Compare<BFloat16>("dense", threads);
         }
         finally
         {
             Sharing.ChunkRows = CpuForward.BlockK;
+            Sharing.Lookahead = true;
         }
     }
 

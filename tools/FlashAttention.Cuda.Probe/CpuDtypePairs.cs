@@ -7,8 +7,9 @@ namespace FlashAttention.Cuda.Probe;
 /// fp16 and bf16 storage against fp32, call by call: the three storage types alternate within one triple of adjacent
 /// calls (the order rotating per triple), so a drift of the host's state over seconds, which is larger than the
 /// differences asked about on the GPU machine's CPU, hits all three alike. Per config it prints the median of the
-/// per-triple ratios, their interquartile range and how many triples had the 16-bit type at least as fast.
-/// Usage: probe cpu-pairs TRIPLES [THREADS].
+/// per-triple ratios, their interquartile range and how many triples had the 16-bit type at least as fast. Each
+/// round runs every type twice, with and without widening the next K/V tile ahead (the library's Sharing.Lookahead),
+/// so a round is six adjacent calls. Usage: probe cpu-pairs ROUNDS [THREADS].
 /// </summary>
 internal static class CpuDtypePairs
 {
@@ -35,33 +36,40 @@ internal static class CpuDtypePairs
             for (int warm = 0; warm < 3; warm++)
                 foreach (var call in calls)
                     call();
-            var seconds = new double[3, triples];
+            // Arm a = type + 3·(lookahead off): six calls per round, the order rotating with the round.
+            var seconds = new double[6, triples];
             for (int t = 0; t < triples; t++)
-                for (int j = 0; j < 3; j++)
+                for (int j = 0; j < 6; j++)
                 {
-                    int type = (j + t) % 3;
+                    int arm = (j + t) % 6;
+                    SetLookahead(arm < 3);
                     long start = Stopwatch.GetTimestamp();
-                    calls[type]();
-                    seconds[type, t] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    calls[arm % 3]();
+                    seconds[arm, t] = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 }
+            SetLookahead(true);
             string config = $"H={h} N={n} D={d} causal={causal}";
-            string[] names = ["fp32", "fp16", "bf16"];
-            for (int type = 0; type < 3; type++)
+            string[] names = ["fp32", "fp16", "bf16", "fp32-nolookahead", "fp16-nolookahead", "bf16-nolookahead"];
+            for (int arm = 0; arm < 6; arm++)
             {
-                var own = Enumerable.Range(0, triples).Select(t => seconds[type, t]).Order().ToArray();
-                Console.WriteLine($"pairs {config} {names[type]} median {flops / own[triples / 2] / 1e9:F1} best {flops / own[0] / 1e9:F1} GFLOP/s");
+                var own = Enumerable.Range(0, triples).Select(t => seconds[arm, t]).Order().ToArray();
+                Console.WriteLine($"pairs {config} {names[arm]} median {flops / own[triples / 2] / 1e9:F1} best {flops / own[0] / 1e9:F1} GFLOP/s");
             }
-            for (int type = 1; type < 3; type++)
+            // Speed ratios within a round (> 1: the first arm faster than the second).
+            foreach (var (fast, slow) in new[] { (1, 0), (2, 0), (4, 3), (5, 3), (0, 3), (1, 4), (2, 5) })
             {
-                // Speed ratio of the 16-bit type to fp32 in the same triple (> 1: faster than fp32).
-                var ratios = Enumerable.Range(0, triples).Select(t => seconds[0, t] / seconds[type, t]).Order().ToArray();
+                var ratios = Enumerable.Range(0, triples).Select(t => seconds[slow, t] / seconds[fast, t]).Order().ToArray();
                 int atLeast = ratios.Count(r => r >= 1);
-                Console.WriteLine($"pairs {config} {names[type]}/fp32 median {ratios[triples / 2]:F3} " +
-                                  $"IQR {ratios[triples / 4]:F3}-{ratios[3 * triples / 4]:F3}, {atLeast}/{triples} triples at least as fast");
+                Console.WriteLine($"pairs {config} {names[fast]}/{names[slow]} median {ratios[triples / 2]:F3} " +
+                                  $"IQR {ratios[triples / 4]:F3}-{ratios[3 * triples / 4]:F3}, {atLeast}/{triples} rounds at least as fast");
             }
         }
         return 0;
     }
+
+    /// <summary>The library's internal switch (a diagnostic: by reflection, not public API).</summary>
+    private static void SetLookahead(bool enabled) =>
+        typeof(Attention).Assembly.GetType("FlashAttention.Cpu.Sharing", throwOnError: true)!.GetProperty("Lookahead")!.SetValue(null, enabled);
 
     private static float[] Uniform(Random random, int length)
     {

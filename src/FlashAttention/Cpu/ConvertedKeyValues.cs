@@ -160,10 +160,41 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     /// </summary>
     public void EnsureTile(Entry entry, int b, int hk, int kb, int cols)
     {
-        int chunksPerTensor = (cols + _chunkRows - 1) / _chunkRows, chunks = 2 * chunksPerTensor;
+        int chunks = 2 * ChunksPerTensor(cols);
         ref int done = ref entry.Done[kb];
         if (Volatile.Read(ref done) == chunks)
             return;
+        WidenUnclaimed(entry, b, hk, kb, cols);
+        var spinner = new SpinWait();
+        int seen;
+        while ((seen = Volatile.Read(ref done)) != chunks)
+        {
+            if (seen < 0)
+                throw new InvalidOperationException("Another worker failed while widening a key/value tile of this call.");
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>
+    /// Widens what nobody has claimed of key tile <paramref name="kb"/> yet and returns without waiting for the rest: a
+    /// worker about to compute tile kb − 1 calls it for the next tile it will visit, so that the tile is ready when the
+    /// workers that run in step with it get there, instead of all of them waiting while one or two widen it
+    /// (<see cref="Sharing.Lookahead"/>). Call it only for a tile inside the caller's visible key range, so that
+    /// tiles a causal or local mask hides from every query block stay unwidened.
+    /// </summary>
+    public void Prefetch(Entry entry, int b, int hk, int kb, int cols)
+    {
+        if (Volatile.Read(ref entry.Claimed[kb]) < 2 * ChunksPerTensor(cols))
+            WidenUnclaimed(entry, b, hk, kb, cols);
+    }
+
+    private int ChunksPerTensor(int cols) => (cols + _chunkRows - 1) / _chunkRows;
+
+    /// <summary>Claims chunks of tile <paramref name="kb"/> until none is left, widening each one claimed.</summary>
+    private void WidenUnclaimed(Entry entry, int b, int hk, int kb, int cols)
+    {
+        int chunksPerTensor = ChunksPerTensor(cols), chunks = 2 * chunksPerTensor;
+        ref int done = ref entry.Done[kb];
         ref int claimed = ref entry.Claimed[kb];
         int chunk;
         while ((chunk = Interlocked.Increment(ref claimed) - 1) < chunks)
@@ -181,14 +212,6 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
                 throw;
             }
             Interlocked.Increment(ref done);
-        }
-        var spinner = new SpinWait();
-        int seen;
-        while ((seen = Volatile.Read(ref done)) != chunks)
-        {
-            if (seen < 0)
-                throw new InvalidOperationException("Another worker failed while widening a key/value tile of this call.");
-            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 }
@@ -252,4 +275,7 @@ internal static class Sharing
     /// tensor and tile. Tests and the probe's A/B set other sizes.
     /// </summary>
     public static int ChunkRows { get; set; } = CpuForward.BlockK;
+
+    /// <summary>Whether a worker widens the next key tile it will visit before computing the current one (<see cref="ConvertedKeyValues{T}.Prefetch"/>).</summary>
+    public static bool Lookahead { get; set; } = true;
 }

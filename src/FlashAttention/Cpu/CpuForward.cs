@@ -102,6 +102,7 @@ internal static unsafe class CpuForward
         var (first, end) = p.HasWindow
             ? BlockInfo.KeyBlocks(p.WindowLeft, p.WindowRight, i0, i0 + rows, nq, nk, BlockK)
             : (0, BlockInfo.BlockCount(nk, BlockK));
+        bool lookahead = Sharing.Lookahead;
         for (int kb = first; kb < end; kb++)
         {
             int j0 = kb * BlockK, cols = Math.Min(BlockK, nk - j0);
@@ -112,6 +113,8 @@ internal static unsafe class CpuForward
             if (entry is not null)
             {
                 shared!.EnsureTile(entry, b, hk, kb, cols);
+                if (lookahead && kb + 1 < end)
+                    shared.Prefetch(entry, b, hk, kb + 1, Math.Min(BlockK, nk - (kb + 1) * BlockK));
                 kTile = entry.K + (long)j0 * dp;
                 vTile = entry.V + (long)j0 * dp;
             }
