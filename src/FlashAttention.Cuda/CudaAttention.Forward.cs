@@ -167,6 +167,7 @@ public sealed partial class CudaAttention
         ObjectDisposedException.ThrowIf(_disposed, this);
         var kind = ElementKind<T>();
         CheckSupported(problem);
+        bool sm90 = variant is null && TakesSm90Forward(problem, kind, typeof(TScore), typeof(TMask), softmaxRequested, forceLength: false);
         variant ??= DefaultVariant(problem.HeadDim, problem.Dropout.Enabled, problem.AlibiSlopes is not null);
         if (variant.HeadDim < problem.HeadDim)
             throw new NotSupportedException($"Kernel {variant.Name} is for head dims up to {variant.HeadDim}; the call has {problem.HeadDim}.");
@@ -181,7 +182,55 @@ public sealed partial class CudaAttention
         if (problem.TotalQ == 0)
             return;
         lock (_callGate)
-            EnqueueForward(problem, variant, kind, q, k, v, output, lse, softmax, scoreMod, maskMod, softmaxRequested);
+        {
+            if (sm90)
+                EnqueueSm90Forward(problem, q, k, v, output, lse);
+            else
+                EnqueueForward(problem, variant, kind, q, k, v, output, lse, softmax, scoreMod, maskMod, softmaxRequested);
+        }
+    }
+
+    /// <summary>
+    /// Whether a call runs on the Hopper wgmma kernel (<see cref="Sm90Forward"/>): an sm_90 device and the plain bf16
+    /// head-dim-128 case <see cref="Sm90Forward.Applies(AttentionProblem, bool, bool, bool, int)"/> accepts; <paramref name="forceLength"/> drops its minimum query
+    /// length (tests and benchmarks).
+    /// </summary>
+    private bool TakesSm90Forward(AttentionProblem problem, Type kind, Type score, Type mask, bool softmax, bool forceLength) =>
+        IsSm90 && Sm90Forward.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod), softmax,
+            forceLength ? 1 : Sm90Forward.MinSeqQ);
+
+    /// <summary>
+    /// The forward pass on the wgmma kernel at any query length (tests and benchmarks): false, with nothing enqueued, where
+    /// the call is not one it takes (no sm_90 device, or options it does not implement).
+    /// </summary>
+    internal bool ForwardSm90(AttentionShape shape, AttentionOptions? options, ArrayView1D<BFloat16, Stride1D.Dense> q,
+        ArrayView1D<BFloat16, Stride1D.Dense> k, ArrayView1D<BFloat16, Stride1D.Dense> v, ArrayView1D<BFloat16, Stride1D.Dense> output,
+        ArrayView1D<float, Stride1D.Dense> lse)
+    {
+        var problem = new AttentionProblem(shape, options);
+        if (!TakesSm90Forward(problem, typeof(Bf16Kind), typeof(NoCudaScoreMod), typeof(NoCudaMaskMod), softmax: false, forceLength: true))
+            return false;
+        string shapeText = problem.ShapeText;
+        CheckView(q, problem.QueryLength, nameof(q), shapeText);
+        CheckView(k, problem.KeyValueLength, nameof(k), shapeText);
+        CheckView(v, problem.KeyValueLength, nameof(v), shapeText);
+        CheckView(output, problem.QueryLength, nameof(output), shapeText);
+        CheckView(lse, problem.LseLength, nameof(lse), shapeText);
+        if (problem.TotalQ > 0)
+            lock (_callGate)
+                EnqueueSm90Forward(problem, q, k, v, output, lse);
+        return true;
+    }
+
+    private void EnqueueSm90Forward<T>(AttentionProblem problem, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse)
+        where T : unmanaged
+    {
+        var (parameters, blocks) = Sm90Forward.Parameters(problem, Address(q), Address(k), Address(v), Address(output), Address(lse),
+            ScaleLog2(problem.Scale));
+        var kernel = GetKernel(typeof(Sm90Forward).GetMethod(nameof(Sm90Forward.Kernel))!, "Sm90_D128_M192_N64_WG3", Sm90Forward.Threads,
+            Sm90Forward.SharedBytes);
+        Launch(kernel, (blocks, 1, 1), parameters, [Range(q), Range(k), Range(v), Range(output), Range(lse)]);
     }
 
     private void EnqueueForward<T, TScore, TMask>(AttentionProblem problem, ForwardVariant variant, Type kind,

@@ -49,6 +49,14 @@ internal static partial class WgmmaForward
             cuda.Forward(variant, shape, new AttentionOptions(), dq.View, dk.View, dv.View, dout.View, dlse.View);
             cuda.Synchronize();
             var (libErr, libLseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
+            // The library's own wgmma kernel (Sm90Forward, from KernelUnrolled3), forced at any length.
+            dout.View.MemSetToZero();
+            bool took = cuda.ForwardSm90(shape, null, dq.View, dk.View, dv.View, dout.View, dlse.View);
+            cuda.Synchronize();
+            var (sm90Err, sm90LseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
+            bool sm90Ok = took && sm90Err <= 1.6e-2 && sm90LseErr <= 2e-3;
+            passed &= sm90Ok;
+            Console.WriteLine($"  check library Sm90Forward B={b} N={n} H={h} (seed {seed}): O error {sm90Err:E2}, LSE error {sm90LseErr:E2} {(sm90Ok ? "PASS" : "FAIL")}");
             foreach (var (name, kernel, rows) in kernels)
             {
                 dout.View.MemSetToZero();
@@ -78,7 +86,8 @@ internal static partial class WgmmaForward
             double flops = 4.0 * b * h * n * (double)n * HeadDim;
             var parameters = Params(shape, bq, bk, bv, bo, bl);
             double library = Bench.Median(cuda, () => cuda.Forward(variant, shape, new AttentionOptions(), bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
-            var line = $"  N={n,6} B={b,3}: {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s";
+            double sm90 = Bench.Median(cuda, () => cuda.ForwardSm90(shape, null, bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
+            var line = $"  N={n,6} B={b,3}: {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s | library Sm90Forward {flops / sm90 / 1e9,6:F1} ({library / sm90:F2}x)";
             foreach (var (name, kernel, rows) in kernels)
             {
                 double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, ((n + rows - 1) / rows, b * h, 1), parameters, []));

@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+
+namespace FlashAttention.Cuda.Kernels;
+
+/// <summary>The parameter of <see cref="Sm90Forward.Kernel"/>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Sm90ForwardParams
+{
+    /// <summary>q, out: bf16 [B, Nq, H, 128]; k, v: bf16 [B, Nk, Hkv, 128]; lse: float32 [B, H, Nq].</summary>
+    public ulong Q, K, V, O, Lse;
+    public int SeqQ, SeqK, Heads, KvHeads, GroupSize;
+    /// <summary>Query blocks per head (⌈Nq / 192⌉) and B·H: the grid is their product.</summary>
+    public int QueryBlocks, BatchHeads;
+    /// <summary>softmax scale · log2(e), positive.</summary>
+    public float ScaleLog2;
+}
+
+/// <summary>
+/// The Hopper (sm_90a) forward kernel: warpgroup MMA (wgmma) for head dim 128 in bf16, the plain case only — no mask,
+/// window, softcap, ALiBi, dropout, cosine variant, user modifier or returned softmax, dense layout, Nk a multiple of
+/// 64. A block of three warpgroups owns 192 query rows (64 each, 384 threads, at most 168 registers: 12 warps per SM);
+/// 64-key K/V tiles stream through three shared-memory buffers by cp.async into 8×8 core matrices; S = Q·Kᵀ by SS
+/// wgmma m64n64k16, the online softmax on S's registers, O += P·V by RS wgmma with P from registers; S of tile j and
+/// P·V of tile j − 1 are in flight together, two key tiles per loop trip with two sets of P fragments so the softmax
+/// never writes what an MMA in flight reads. The kernel is written by tools/FlashAttention.Cuda.Probe/wgmma_forward_gen.py
+/// (its prototype KernelUnrolled3, docs/benchmarks.md run 33). Everything else takes the mma.sync kernels.
+/// </summary>
+internal static partial class Sm90Forward
+{
+    public const int Threads = 384, BlockM = 192, BlockN = 64, HeadDim = 128;
+    private const int QBytes = BlockM * HeadDim * 2, TileBytes = BlockN * HeadDim * 2;
+
+    /// <summary>Q and three K/V tile pairs: 144 KiB.</summary>
+    public const int SharedBytes = QBytes + 6 * TileBytes;
+
+    /// <summary>
+    /// The shortest query length this kernel takes: below it the mma.sync kernel is faster, because a 192-row block
+    /// leaves more of the last block empty (at Nq = 1024, 6 blocks hold 1152 rows; measured 277 against 314 TFLOP/s,
+    /// benchmarks run 33; at 2048, 334 against 337; from 4096 on it is 2–4 % ahead).
+    /// </summary>
+    public const int MinSeqQ = 4096;
+
+    /// <summary>
+    /// Whether a call can take this kernel (pure; tested without a GPU): the plain case in bf16 at head dim 128, see the
+    /// class summary. <paramref name="bf16"/>: the kernels read bf16 (the caller's storage is BFloat16);
+    /// <paramref name="userMods"/>: the caller passed score or mask modifiers; <paramref name="softmax"/>: the
+    /// probabilities were asked for.
+    /// </summary>
+    /// <param name="problem">The call.</param>
+    /// <param name="bf16">Whether the kernels read bf16.</param>
+    /// <param name="userMods">Whether the caller passed modifiers.</param>
+    /// <param name="softmax">Whether the probabilities were asked for.</param>
+    /// <param name="minSeqQ">The shortest query length to take (<see cref="MinSeqQ"/> by default).</param>
+    public static bool Applies(AttentionProblem problem, bool bf16, bool userMods, bool softmax, int minSeqQ = MinSeqQ) =>
+        bf16 && !userMods && !softmax && problem.HeadDim == HeadDim && !problem.Packed && !problem.HasWindow
+        && problem.Softcap == 0 && problem.Scale > 0 && problem.AlibiSlopes is null && problem.KeyMask is null
+        && !problem.Dropout.Enabled && problem.Variant == AttentionVariant.Softmax
+        && problem.MaxSeqK >= BlockN && problem.MaxSeqK % BlockN == 0 && problem.MaxSeqQ >= minSeqQ;
+
+    /// <summary><see cref="Applies(AttentionProblem, bool, bool, bool, int)"/> for a dense call (tests).</summary>
+    internal static bool Applies(AttentionShape shape, AttentionOptions? options, bool bf16, bool userMods, bool softmax, int minSeqQ = MinSeqQ) =>
+        Applies(new AttentionProblem(shape, options), bf16, userMods, softmax, minSeqQ);
+
+    /// <summary><see cref="Applies(AttentionProblem, bool, bool, bool, int)"/> for a packed call (tests).</summary>
+    internal static bool Applies(VarlenLayout layout, AttentionOptions? options, bool bf16, bool userMods, bool softmax) =>
+        Applies(new AttentionProblem(layout, options), bf16, userMods, softmax);
+
+    /// <summary><see cref="Parameters(AttentionProblem, ulong, ulong, ulong, ulong, ulong, float)"/> for a dense call (tests).</summary>
+    internal static (Sm90ForwardParams Parameters, int Blocks) Parameters(AttentionShape shape, ulong q, ulong k, ulong v, ulong output, ulong lse, float scaleLog2) =>
+        Parameters(new AttentionProblem(shape, null), q, k, v, output, lse, scaleLog2);
+
+    /// <summary>The kernel's parameters and grid for a call <see cref="Applies(AttentionProblem, bool, bool, bool, int)"/> accepts.</summary>
+    public static (Sm90ForwardParams Parameters, int Blocks) Parameters(AttentionProblem problem, ulong q, ulong k, ulong v, ulong output, ulong lse,
+        float scaleLog2)
+    {
+        int queryBlocks = (problem.MaxSeqQ + BlockM - 1) / BlockM, batchHeads = problem.Batch * problem.Heads;
+        var parameters = new Sm90ForwardParams
+        {
+            Q = q, K = k, V = v, O = output, Lse = lse,
+            SeqQ = problem.MaxSeqQ, SeqK = problem.MaxSeqK, Heads = problem.Heads, KvHeads = problem.KvHeads, GroupSize = problem.GroupSize,
+            QueryBlocks = queryBlocks, BatchHeads = batchHeads, ScaleLog2 = scaleLog2,
+        };
+        return (parameters, checked(queryBlocks * batchHeads));
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.RegularExpressions;
+using FlashAttention.Cuda.Kernels;
+using FlashAttention.Cuda.Ptx;
+using ILGPU;
+using ILGPU.Runtime;
+using Xunit;
+
+namespace FlashAttention.Cuda.Tests;
+
+/// <summary>A fact that needs an sm_90 (Hopper) CUDA device: skipped, with the reason shown, elsewhere.</summary>
+public sealed class Sm90FactAttribute : FactAttribute
+{
+    /// <summary>Sets <see cref="FactAttribute.Skip"/> without an sm_90 device.</summary>
+    public Sm90FactAttribute()
+    {
+        if (!CudaAttention.IsAvailable)
+            Skip = $"needs an sm_90 CUDA device ({CudaAttention.UnavailableReason})";
+        else
+        {
+            using var cuda = new CudaAttention();
+            if (!cuda.IsSm90)
+                Skip = "needs an sm_90 CUDA device (Hopper); this one is older";
+        }
+    }
+}
+
+/// <summary>The Hopper wgmma forward kernel (<see cref="Sm90Forward"/>): when it is taken, its PTX, and its results.</summary>
+public class Sm90ForwardTests
+{
+    private static AttentionShape Shape(int nq, int nk, int d = 128) => new(2, nq, nk, 4, 2, d);
+
+    private static bool Applies(int nq, int nk, int d = 128, AttentionOptions? options = null, bool bf16 = true, bool userMods = false,
+        bool softmax = false, int minSeqQ = Sm90Forward.MinSeqQ) =>
+        Sm90Forward.Applies(Shape(nq, nk, d), options, bf16, userMods, softmax, minSeqQ);
+
+    [Fact]
+    public void Applies_OnlyToThePlainBf16HeadDim128Case()
+    {
+        Assert.True(Applies(4096, 4096));
+        Assert.True(Applies(5000, 640, options: new AttentionOptions { Scale = 0.3f }));
+        // Every option it does not implement, another element type, another head dim, a key length off the 64-key
+        // tiles, the packed layout, a short query length: the mma.sync kernels.
+        Assert.False(Applies(4096, 4096, bf16: false));
+        Assert.False(Applies(4096, 4096, userMods: true));
+        Assert.False(Applies(4096, 4096, softmax: true));
+        Assert.False(Applies(4096, 4096, d: 64));
+        Assert.False(Applies(4096, 4095));
+        Assert.False(Applies(4096, 32));
+        Assert.False(Applies(Sm90Forward.MinSeqQ - 1, 4096));
+        Assert.True(Applies(1, 64, minSeqQ: 1));
+        foreach (var options in new AttentionOptions[]
+                 {
+                     new() { Causal = true }, new() { WindowLeft = 100, WindowRight = 100 }, new() { Softcap = 30f }, new() { Scale = -0.1f },
+                     new() { AlibiSlopes = new[] { 0.5f, 0.25f, 0.125f, 0.0625f } }, new() { KeyPaddingMask = new bool[2 * 4096] },
+                     new() { DropoutP = 0.1f, Seed = 1 }, new() { Variant = AttentionVariant.Cosine },
+                 })
+            Assert.False(Applies(4096, 4096, options: options), options.ToString());
+        var packed = new VarlenLayout(new[] { 0, 4096, 8192 }, new[] { 0, 4096, 8192 }, 4, 2, 128);
+        Assert.False(Sm90Forward.Applies(packed, null, true, false, false));
+    }
+
+    [Fact]
+    public void Parameters_PutEveryPartialBlockAfterTheFullOnes()
+    {
+        var (p, blocks) = Sm90Forward.Parameters(Shape(1000, 1024), 1, 2, 3, 4, 5, 0.25f);
+        Assert.Equal(6, p.QueryBlocks); // ⌈1000 / 192⌉
+        Assert.Equal(8, p.BatchHeads);
+        Assert.Equal(48, blocks);
+        Assert.Equal((1000, 1024, 4, 2, 2), (p.SeqQ, p.SeqK, p.Heads, p.KvHeads, p.GroupSize));
+        // The kernel's block → (head, query block) map, written out: every pair once, the last query blocks last.
+        var seen = new HashSet<(int, int)>();
+        for (int block = 0; block < blocks; block++)
+        {
+            int full = p.QueryBlocks - 1;
+            (int bh, int qb) = block < full * p.BatchHeads ? (block / full, block % full) : (block - full * p.BatchHeads, full);
+            Assert.True(seen.Add((bh, qb)));
+            Assert.Equal(block >= full * p.BatchHeads, qb == full);
+        }
+        Assert.Equal(blocks, seen.Count);
+    }
+
+    [Fact]
+    public void Kernel_IsSm90a_WithoutLocalMemory_AndIssuesOnlyChainedWgmma()
+    {
+        using var compiler = new KernelCompiler();
+        var (ptx, _) = compiler.Compile(typeof(Sm90Forward).GetMethod(nameof(Sm90Forward.Kernel))!, Sm90Forward.Threads);
+        Assert.True(KernelCompiler.IsSm90Only(ptx));
+        Assert.Contains(".target sm_90a", ptx);
+        Assert.Contains(".maxntid 384, 1, 1", ptx);
+        Assert.DoesNotContain(".local", ptx);
+        // The first S chain, three fused steps (two per loop trip and the odd tail) and two final P·V chains.
+        var blocks = ptx.Split('\n').Where(l => l.Contains("wgmma.mma_async", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, blocks.Count);
+        Assert.All(blocks, block => Assert.Single(Regex.Matches(block, @"wgmma\.fence\.sync\.aligned")));
+    }
+
+    /// <summary>Odd query lengths (1 to past a block), Nq ≠ Nk, GQA, fresh inputs: against float64 and the mma.sync kernel.</summary>
+    [Sm90Fact]
+    public void MatchesReferenceAndTheMmaSyncKernel()
+    {
+        foreach (var (b, nq, nk, h, hkv) in new[] { (2, 1, 64, 2, 1), (1, 7, 448, 4, 2), (2, 127, 128, 3, 3), (1, 1000, 1024, 2, 1), (1, 2111, 2112, 2, 2) })
+        {
+            var shape = new AttentionShape(b, nq, nk, h, hkv, 128);
+            var (output, lse, reference) = Run(shape, new AttentionOptions(), seed: Environment.TickCount + nq, usePublicPath: false);
+            AssertClose(output, lse, reference, $"B={b} Nq={nq} Nk={nk} H={h}/{hkv}");
+        }
+    }
+
+    /// <summary>The public forward takes the kernel from <see cref="Sm90Forward.MinSeqQ"/> on: its bits equal the forced call's.</summary>
+    [Sm90Fact]
+    public void PublicForward_TakesIt_AtLongQueryLengths()
+    {
+        var shape = new AttentionShape(1, Sm90Forward.MinSeqQ + 5, 4096, 1, 1, 128);
+        int seed = Environment.TickCount;
+        var viaPublic = Run(shape, null, seed, usePublicPath: true);
+        var forced = Run(shape, null, seed, usePublicPath: false);
+        Assert.Equal(forced.Output.Select(x => (float)x), viaPublic.Output.Select(x => (float)x));
+        Assert.Equal(forced.Lse, viaPublic.Lse);
+        AssertClose(viaPublic.Output, viaPublic.Lse, viaPublic.Reference, "public path");
+    }
+
+    private static (BFloat16[] Output, float[] Lse, ReferenceForward Reference) Run(AttentionShape shape, AttentionOptions? options, int seed, bool usePublicPath)
+    {
+        var random = new Random(seed);
+        BFloat16[] Make(long n) => Enumerable.Range(0, (int)n).Select(_ => (BFloat16)(float)(random.NextDouble() * 3.4 - 1.7)).ToArray();
+        var q = Make(shape.QueryLength);
+        var k = Make(shape.KeyValueLength);
+        var v = Make(shape.KeyValueLength);
+        var reference = ReferenceAttention.Forward<BFloat16>(shape, q, k, v, options);
+        using var cuda = new CudaAttention();
+        var acc = cuda.Accelerator;
+        using var dq = acc.Allocate1D(q);
+        using var dk = acc.Allocate1D(k);
+        using var dv = acc.Allocate1D(v);
+        using var dout = acc.Allocate1D<BFloat16>(shape.QueryLength);
+        using var dlse = acc.Allocate1D<float>(shape.LseLength);
+        dout.View.MemSet(0xFF);
+        dlse.View.MemSet(0xFF);
+        if (usePublicPath)
+            cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, options);
+        else
+            Assert.True(cuda.ForwardSm90(shape, options, dq.View, dk.View, dv.View, dout.View, dlse.View));
+        cuda.Synchronize();
+        var output = dout.GetAsArray1D();
+        var lse = dlse.GetAsArray1D();
+
+        // The mma.sync kernel on the same inputs must be as close to the reference (it is the library's other path).
+        if (!usePublicPath)
+        {
+            using var mout = acc.Allocate1D<BFloat16>(shape.QueryLength);
+            using var mlse = acc.Allocate1D<float>(shape.LseLength);
+            cuda.Forward(CudaAttention.DefaultVariant(128), shape, options, dq.View, dk.View, dv.View, mout.View, mlse.View);
+            cuda.Synchronize();
+            AssertClose(mout.GetAsArray1D(), mlse.GetAsArray1D(), reference, "mma.sync kernel");
+        }
+        return (output, lse, reference);
+    }
+
+    private static void AssertClose(BFloat16[] output, float[] lse, ReferenceForward reference, string what)
+    {
+        double num = 0, den = 0;
+        for (int i = 0; i < output.Length; i++)
+        {
+            double a = (float)output[i], e = reference.Output[i];
+            Assert.False(double.IsNaN(a), $"{what}: output[{i}] was not written");
+            num += (a - e) * (a - e);
+            den += e * e;
+        }
+        Assert.True(Math.Sqrt(num / den) <= 1.6e-2, $"{what}: relative error {Math.Sqrt(num / den):E2}");
+        for (int i = 0; i < lse.Length; i++)
+            Assert.InRange(lse[i], reference.Lse[i] - 2e-3, reference.Lse[i] + 2e-3);
+    }
+}
