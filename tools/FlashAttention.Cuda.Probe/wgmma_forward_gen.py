@@ -191,25 +191,48 @@ def iteration(ind, jj, source, target):
 {ind}        PtxOps.CommitGroup();
 {ind}    }}
 {ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * TileBytes), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * TileBytes) + TileBytes;""")
+    if GUARD:
+        # A warpgroup whose 64 rows all lie past Nq loads and waits with the others but computes nothing.
+        e(f"{ind}    if (active)")
+        e(f"{ind}    {{")
+        ind = ind + "    "
     e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
     e(f"{ind}    PtxOps.WgmmaWait1();")
     e(f"{ind}    var s = new Float32x32 {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(32)) + " };")
     softmax(ind + "    ", target)
     e(f"{ind}    PtxOps.WgmmaWait0();")
     e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{32 + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
+    if GUARD:
+        e(f"{ind}}}")
+        ind = ind[:-4]
     e(f"{ind}}}")
 
+GUARD = False
+
 def final_pv(ind, source):
+    if GUARD:
+        e(f"{ind}if (active)")
+        e(f"{ind}{{")
+        ind = ind + "    "
     e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;")
     e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
     e(f"{ind}PtxOps.WgmmaCommit();")
     e(f"{ind}PtxOps.WgmmaWait0();")
+    if GUARD:
+        e(f"{ind[:-4]}}}")
 
 def kernel_unrolled():
     pro = PIPE_PROLOGUE
     cut = pro.index("    public static void KernelPipelined(")
     pro = "\n    // As KernelFused, two key tiles per loop trip with two sets of P fragments (a…, c…), so that the softmax never\n    // writes the registers the P·V in flight reads (ptxas C7513 in the one-set loop).\n" + pro[cut:].replace("KernelPipelined(", "KernelUnrolled(")
     pro = pro.replace("        uint a00, a01,", "        uint c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;\n        uint a00, a01,")
+    if GUARD:
+        pro = pro.replace("        uint a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;",
+                          "        uint " + ", ".join(f"a{kk}{i} = 0" for kk in range(4) for i in range(4)) + ";")
+        pro = pro.replace("l1 = 0f, alpha0, alpha1;", "l1 = 0f, alpha0 = 0f, alpha1 = 0f;")
+        pro = pro.replace("        uint qw = qs + (uint)(wg * 16384);\n        {\n",
+                          "        uint qw = qs + (uint)(wg * 16384);\n        bool active = Grid.IdxX * BlockM3 + wg * 64 < p.SeqLen;\n        if (active)\n        {\n")
+        assert "bool active" in pro and "a00 = 0" in pro and "alpha0 = 0f" in pro
     e(pro.rstrip("\n"))
     softmax("            ")
     e("        }")
@@ -445,13 +468,17 @@ def kernel128(name, unrolled):
 
 # ---- three consumer warpgroups (192 query rows, 384 threads, 64-key tiles): KernelUnrolled with rows past N clamped ----
 def kernel_unrolled3():
+    global GUARD
     start = len(L)
+    GUARD = True
     kernel_unrolled()
+    GUARD = False
     text = "\n".join(L[start:])
     del L[start:]
     head = text.index("    public static void KernelUnrolled(")
     text = ("\n    // As KernelUnrolled with three warpgroups (192 query rows, 384 threads, at most 168 registers): 12 warps per SM\n"
-            "    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored.\n" + text[head:])
+            "    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored; a warpgroup whose\n"
+            "    // rows all lie past it loads and waits with the others but issues no MMA.\n" + text[head:])
     text = text.replace("KernelUnrolled(", "KernelUnrolled3(").replace("LoadQuery(", "LoadQuery3(").replace("LoadTile(", "LoadTile3(")
     text = text.replace("kv = smem + QBytes;", "kv = smem + Q3Bytes;").replace("Grid.IdxX * BlockM +", "Grid.IdxX * BlockM3 +")
     lines = text.split("\n")
@@ -509,7 +536,7 @@ def library_kernel():
     sub("LoadQuery3(p, headOffset, rowStride, qs, t)", "LoadQuery(p, qHead, qRowStride, qb, qs, t)", 1)
     sub("LoadTile3(p, headOffset, rowStride,", "LoadTile(p, kvHead, kvRowStride,")
     sub("int tiles = p.SeqLen / BlockN;", "int tiles = p.SeqK / BlockN;", 1)
-    sub("Grid.IdxX * BlockM3 +", "qb * BlockM +", 1)
+    sub("Grid.IdxX * BlockM3 +", "qb * BlockM +", 2)
     sub("headOffset + row0 * rowStride", "qHead + row0 * qRowStride", 1)
     sub("(8 * rowStride)", "(8 * qRowStride)", 1)
     sub("p.SeqLen", "p.SeqQ")
