@@ -467,18 +467,21 @@ def kernel128(name, unrolled):
     e(EPILOGUE_PV128.rstrip("\n"))
 
 # ---- three consumer warpgroups (192 query rows, 384 threads, 64-key tiles): KernelUnrolled with rows past N clamped ----
+# GUARD_IDLE_WARPGROUPS: a warpgroup whose rows all lie past Nq skips its MMAs behind `if (active)`. Measured slower
+# (device run 48: 162 instead of 149 registers, 3–4 % slower at every length, 1k included), so it is off.
+GUARD_IDLE_WARPGROUPS = False
+
 def kernel_unrolled3():
     global GUARD
     start = len(L)
-    GUARD = True
+    GUARD = GUARD_IDLE_WARPGROUPS
     kernel_unrolled()
     GUARD = False
     text = "\n".join(L[start:])
     del L[start:]
     head = text.index("    public static void KernelUnrolled(")
     text = ("\n    // As KernelUnrolled with three warpgroups (192 query rows, 384 threads, at most 168 registers): 12 warps per SM\n"
-            "    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored; a warpgroup whose\n"
-            "    // rows all lie past it loads and waits with the others but issues no MMA.\n" + text[head:])
+            "    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored.\n" + text[head:])
     text = text.replace("KernelUnrolled(", "KernelUnrolled3(").replace("LoadQuery(", "LoadQuery3(").replace("LoadTile(", "LoadTile3(")
     text = text.replace("kv = smem + QBytes;", "kv = smem + Q3Bytes;").replace("Grid.IdxX * BlockM +", "Grid.IdxX * BlockM3 +")
     lines = text.split("\n")
@@ -536,7 +539,7 @@ def library_kernel():
     sub("LoadQuery3(p, headOffset, rowStride, qs, t)", "LoadQuery(p, qHead, qRowStride, qb, qs, t)", 1)
     sub("LoadTile3(p, headOffset, rowStride,", "LoadTile(p, kvHead, kvRowStride,")
     sub("int tiles = p.SeqLen / BlockN;", "int tiles = p.SeqK / BlockN;", 1)
-    sub("Grid.IdxX * BlockM3 +", "qb * BlockM +", 2)
+    sub("Grid.IdxX * BlockM3 +", "qb * BlockM +", 2 if GUARD_IDLE_WARPGROUPS else 1)
     sub("headOffset + row0 * rowStride", "qHead + row0 * qRowStride", 1)
     sub("(8 * rowStride)", "(8 * qRowStride)", 1)
     sub("p.SeqLen", "p.SeqQ")

@@ -35,10 +35,12 @@ internal static partial class Sm90Forward
 
     /// <summary>
     /// The shortest query length this kernel takes: below it the mma.sync kernel is faster, because a 192-row block
-    /// leaves more of the last block empty (at Nq = 1024, 6 blocks hold 1152 rows; measured 277 against 314 TFLOP/s,
-    /// benchmarks run 33; at 2048, 334 against 337; from 4096 on it is 2–4 % ahead).
+    /// leaves more of the last block empty (at Nq = 1024, 6 blocks hold 1152 rows: 277 against 314 TFLOP/s; at 2048,
+    /// 334 against 337; from 4096 on 2–4 % ahead; benchmarks run 33). FLASHATTN_SM90_MIN_SEQQ overrides it (a tuning
+    /// knob for benchmarks, as FLASHATTN_CPU_QUERY_BLOCK is for the CPU).
     /// </summary>
-    public const int MinSeqQ = 4096;
+    public static int MinSeqQ { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("FLASHATTN_SM90_MIN_SEQQ"), out int rows) && rows >= 1 ? rows : 4096;
 
     /// <summary>
     /// Whether a call can take this kernel (pure; tested without a GPU): the plain case in bf16 at head dim 128, see the
@@ -50,20 +52,20 @@ internal static partial class Sm90Forward
     /// <param name="bf16">Whether the kernels read bf16.</param>
     /// <param name="userMods">Whether the caller passed modifiers.</param>
     /// <param name="softmax">Whether the probabilities were asked for.</param>
-    /// <param name="minSeqQ">The shortest query length to take (<see cref="MinSeqQ"/> by default).</param>
-    public static bool Applies(AttentionProblem problem, bool bf16, bool userMods, bool softmax, int minSeqQ = MinSeqQ) =>
+    /// <param name="minSeqQ">The shortest query length to take (<see cref="MinSeqQ"/> unless forced).</param>
+    public static bool Applies(AttentionProblem problem, bool bf16, bool userMods, bool softmax, int minSeqQ) =>
         bf16 && !userMods && !softmax && problem.HeadDim == HeadDim && !problem.Packed && !problem.HasWindow
         && problem.Softcap == 0 && problem.Scale > 0 && problem.AlibiSlopes is null && problem.KeyMask is null
         && !problem.Dropout.Enabled && problem.Variant == AttentionVariant.Softmax
         && problem.MaxSeqK >= BlockN && problem.MaxSeqK % BlockN == 0 && problem.MaxSeqQ >= minSeqQ;
 
     /// <summary><see cref="Applies(AttentionProblem, bool, bool, bool, int)"/> for a dense call (tests).</summary>
-    internal static bool Applies(AttentionShape shape, AttentionOptions? options, bool bf16, bool userMods, bool softmax, int minSeqQ = MinSeqQ) =>
+    internal static bool Applies(AttentionShape shape, AttentionOptions? options, bool bf16, bool userMods, bool softmax, int minSeqQ) =>
         Applies(new AttentionProblem(shape, options), bf16, userMods, softmax, minSeqQ);
 
     /// <summary><see cref="Applies(AttentionProblem, bool, bool, bool, int)"/> for a packed call (tests).</summary>
     internal static bool Applies(VarlenLayout layout, AttentionOptions? options, bool bf16, bool userMods, bool softmax) =>
-        Applies(new AttentionProblem(layout, options), bf16, userMods, softmax);
+        Applies(new AttentionProblem(layout, options), bf16, userMods, softmax, MinSeqQ);
 
     /// <summary><see cref="Parameters(AttentionProblem, ulong, ulong, ulong, ulong, ulong, float)"/> for a dense call (tests).</summary>
     internal static (Sm90ForwardParams Parameters, int Blocks) Parameters(AttentionShape shape, ulong q, ulong k, ulong v, ulong output, ulong lse, float scaleLog2) =>
