@@ -106,17 +106,33 @@ public class Sm90ForwardTests
         }
     }
 
-    /// <summary>The public forward takes the kernel from <see cref="Sm90Forward.MinSeqQ"/> on: its bits equal the forced call's.</summary>
+    /// <summary>With <see cref="Sm90Forward.MinSeqQ"/> set (opt-in), the public forward takes the kernel from there on: its bits equal the forced call's.</summary>
     [Sm90Fact]
-    public void PublicForward_TakesIt_AtLongQueryLengths()
+    public void PublicForward_TakesIt_WhenOptedIn_AtLongQueryLengths()
     {
-        var shape = new AttentionShape(1, Sm90Forward.MinSeqQ + 5, 4096, 1, 1, 128);
+        var shape = new AttentionShape(1, 4101, 4096, 1, 1, 128);
         int seed = Environment.TickCount;
-        var viaPublic = Run(shape, null, seed, usePublicPath: true);
-        var forced = Run(shape, null, seed, usePublicPath: false);
-        Assert.Equal(forced.Output.Select(x => (float)x), viaPublic.Output.Select(x => (float)x));
-        Assert.Equal(forced.Lse, viaPublic.Lse);
-        AssertClose(viaPublic.Output, viaPublic.Lse, viaPublic.Reference, "public path");
+        int saved = Sm90Forward.MinSeqQ;
+        Sm90Forward.MinSeqQ = 4096;
+        try
+        {
+            var viaPublic = Run(shape, null, seed, usePublicPath: true);
+            var forced = Run(shape, null, seed, usePublicPath: false);
+            Assert.Equal(forced.Output.Select(x => (float)x), viaPublic.Output.Select(x => (float)x));
+            Assert.Equal(forced.Lse, viaPublic.Lse);
+            AssertClose(viaPublic.Output, viaPublic.Lse, viaPublic.Reference, "public path");
+        }
+        finally
+        {
+            Sm90Forward.MinSeqQ = saved;
+        }
+    }
+
+    [Fact]
+    public void IsOptIn_UnlessTheEnvironmentSetsAThreshold()
+    {
+        string? set = Environment.GetEnvironmentVariable("FLASHATTN_SM90_MIN_SEQQ");
+        Assert.Equal(set is null ? int.MaxValue : int.Parse(set, System.Globalization.CultureInfo.InvariantCulture), Sm90Forward.MinSeqQ);
     }
 
     private static (BFloat16[] Output, float[] Lse, ReferenceForward Reference) Run(AttentionShape shape, AttentionOptions? options, int seed, bool usePublicPath)

@@ -34,13 +34,15 @@ internal static partial class Sm90Forward
     public const int SharedBytes = QBytes + 6 * TileBytes;
 
     /// <summary>
-    /// The shortest query length this kernel takes: below it the mma.sync kernel is faster, because a 192-row block
-    /// leaves more of the last block empty (at Nq = 1024, 6 blocks hold 1152 rows: 277 against 314 TFLOP/s; at 2048,
-    /// 334 against 337; from 4096 on 2–4 % ahead; benchmarks run 33). FLASHATTN_SM90_MIN_SEQQ overrides it (a tuning
-    /// knob for benchmarks, as FLASHATTN_CPU_QUERY_BLOCK is for the CPU).
+    /// The shortest query length the public forward sends to this kernel: <see cref="int.MaxValue"/> (never) unless
+    /// FLASHATTN_SM90_MIN_SEQQ sets it. Opt-in because of a measured side effect: in one process, the mma.sync causal
+    /// head-dim-128 forward and backward ran 3–8 % slower at 512–4k when this kernel had run just before them (benchmarks
+    /// run 35, three calls), which outweighs its own gain (+1–2 % at 4k–16k; at 2k it is 0.96× and at 1k 0.86–0.88× the
+    /// mma.sync kernel, because 192-row blocks leave the last block of a head partly empty). 4096 is the measured
+    /// crossover. Tests set it directly.
     /// </summary>
-    public static int MinSeqQ { get; } =
-        int.TryParse(Environment.GetEnvironmentVariable("FLASHATTN_SM90_MIN_SEQQ"), out int rows) && rows >= 1 ? rows : 4096;
+    public static int MinSeqQ { get; internal set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("FLASHATTN_SM90_MIN_SEQQ"), out int rows) && rows >= 1 ? rows : int.MaxValue;
 
     /// <summary>
     /// Whether a call can take this kernel (pure; tested without a GPU): the plain case in bf16 at head dim 128, see the
