@@ -171,14 +171,9 @@ public sealed partial class CudaAttention
         variant ??= DefaultVariant(problem.HeadDim, problem.Dropout.Enabled, problem.AlibiSlopes is not null);
         if (variant.HeadDim < problem.HeadDim)
             throw new NotSupportedException($"Kernel {variant.Name} is for head dims up to {variant.HeadDim}; the call has {problem.HeadDim}.");
-        string shapeText = problem.ShapeText;
-        CheckView(q, problem.QueryLength, nameof(q), shapeText);
-        CheckView(k, problem.KeyValueLength, nameof(k), shapeText);
-        CheckView(v, problem.KeyValueLength, nameof(v), shapeText);
-        CheckView(output, problem.QueryLength, nameof(output), shapeText);
-        CheckView(lse, problem.LseLength, nameof(lse), shapeText);
+        CheckForwardViews(problem, q, k, v, output, lse);
         if (softmaxRequested)
-            CheckView(softmax, problem.SoftmaxLength, nameof(softmax), shapeText);
+            CheckView(softmax, problem.SoftmaxLength, nameof(softmax), problem.ShapeText);
         if (problem.TotalQ == 0)
             return;
         lock (_callGate)
@@ -210,16 +205,24 @@ public sealed partial class CudaAttention
         var problem = new AttentionProblem(shape, options);
         if (!TakesSm90Forward(problem, typeof(Bf16Kind), typeof(NoCudaScoreMod), typeof(NoCudaMaskMod), softmax: false, forceLength: true))
             return false;
+        CheckForwardViews(problem, q, k, v, output, lse);
+        if (problem.TotalQ > 0)
+            lock (_callGate)
+                EnqueueSm90Forward(problem, q, k, v, output, lse);
+        return true;
+    }
+
+    /// <summary>The lengths of a forward call's views against its shape (ArgumentException naming the view).</summary>
+    private void CheckForwardViews<T>(AttentionProblem problem, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> output, ArrayView1D<float, Stride1D.Dense> lse)
+        where T : unmanaged
+    {
         string shapeText = problem.ShapeText;
         CheckView(q, problem.QueryLength, nameof(q), shapeText);
         CheckView(k, problem.KeyValueLength, nameof(k), shapeText);
         CheckView(v, problem.KeyValueLength, nameof(v), shapeText);
         CheckView(output, problem.QueryLength, nameof(output), shapeText);
         CheckView(lse, problem.LseLength, nameof(lse), shapeText);
-        if (problem.TotalQ > 0)
-            lock (_callGate)
-                EnqueueSm90Forward(problem, q, k, v, output, lse);
-        return true;
     }
 
     private void EnqueueSm90Forward<T>(AttentionProblem problem, ArrayView1D<T, Stride1D.Dense> q, ArrayView1D<T, Stride1D.Dense> k,
