@@ -155,10 +155,15 @@ def kernel(name, pv128, chained=False):
     }''')
 
 
-def softmax(ind, target="a"):
-    # s (this tile's scores) → P as packed A fragments a{kk}{i}, new running max, alpha, l.
-    e(f"{ind}float max0 = {maxchain(rows0)};")
-    e(f"{ind}float max1 = {maxchain(rows1)};")
+def accumulator_rows(floats):
+    # The S floats of a thread's first row (g) and of its second (g + 8): m16n8 tile i holds F[4i … 4i + 3].
+    return ([f for i in range(floats // 4) for f in (4 * i, 4 * i + 1)], [f for i in range(floats // 4) for f in (4 * i + 2, 4 * i + 3)])
+
+def softmax(ind, target="a", keys=64):
+    # s (this tile's scores, keys/2 floats) → P as packed A fragments {target}{kk}{i}, new running max, alpha, l.
+    first, second = accumulator_rows(keys // 2)
+    e(f"{ind}float max0 = {maxchain(first)};")
+    e(f"{ind}float max1 = {maxchain(second)};")
     for r in ("0", "1"):
         e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 1));")
         e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 2));")
@@ -168,40 +173,48 @@ def softmax(ind, target="a"):
     e(f"{ind}float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;")
     e(f"{ind}m0 = mNew0;")
     e(f"{ind}m1 = mNew1;")
-    for k in range(32):
-        e(f"{ind}float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {'shift0' if k in rows0 else 'shift1'});")
-    e(f"{ind}l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0) + ");")
-    e(f"{ind}l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1) + ");")
-    for kk in range(4):
+    for k in range(keys // 2):
+        e(f"{ind}float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {'shift0' if k in first else 'shift1'});")
+    e(f"{ind}l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in first) + ");")
+    e(f"{ind}l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in second) + ");")
+    for kk in range(keys // 16):
         b = 8 * kk
         for i in range(4):
             e(f"{ind}{target}{kk}{i} = PtxOps.PackBf16(p{b + 2 * i}, p{b + 2 * i + 1});")
 
-def iteration(ind, jj, source, target):
+# Names of the 64- and 128-key forms: tile bytes constant, tile loader, fused-step and final P·V intrinsics, S struct.
+WIDTH = {64: ("TileBytes", "LoadTile", "WgmmaBf16AttentionStep", "WgmmaBf16M64N128RSTransBChain4", "Float32x32"),
+         128: ("Tile128Bytes", "LoadTile128", "WgmmaBf16AttentionStep128", "WgmmaBf16M64N128RSTransBChain8", "Float32x64")}
+
+def frags(name, keys=64): return ", ".join(f"{name}{kk}{i}" for kk in range(keys // 16) for i in range(4))
+
+def iteration(ind, jj, source, target, keys=64):
     # One key tile jj ≥ 1 of the unrolled kernel: its S and the previous tile's P·V (P in `source`) in flight together,
     # the new P into `target`, so no register an in-flight MMA reads is written before the wait.
+    tile, load, step, _, sType = WIDTH[keys]
     e(f"""{ind}{{
 {ind}    PtxOps.WaitGroup0();
 {ind}    PtxOps.FenceProxyAsyncShared();
 {ind}    Group.Barrier();
 {ind}    if ({jj} + 1 < tiles)
 {ind}    {{
-{ind}        uint next = (uint)((({jj} + 1) % 3) * 2 * TileBytes);
-{ind}        LoadTile(p, headOffset, rowStride, {jj} + 1, kv + next, kv + next + TileBytes, t);
+{ind}        uint next = (uint)((({jj} + 1) % 3) * 2 * {tile});
+{ind}        {load}(p, headOffset, rowStride, {jj} + 1, kv + next, kv + next + {tile}, t);
 {ind}        PtxOps.CommitGroup();
 {ind}    }}
-{ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * TileBytes), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * TileBytes) + TileBytes;""")
+{ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * {tile}), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * {tile}) + {tile};""")
     if GUARD:
         # A warpgroup whose 64 rows all lie past Nq loads and waits with the others but computes nothing.
         e(f"{ind}    if (active)")
         e(f"{ind}    {{")
         ind = ind + "    "
-    e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
+    sFloats = keys // 2
+    e(f"{ind}    var so = PtxOps.{step}(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, {frags(source, keys)}, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
     e(f"{ind}    PtxOps.WgmmaWait1();")
-    e(f"{ind}    var s = new Float32x32 {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(32)) + " };")
-    softmax(ind + "    ", target)
+    e(f"{ind}    var s = new {sType} {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(sFloats)) + " };")
+    softmax(ind + "    ", target, keys)
     e(f"{ind}    PtxOps.WgmmaWait0();")
-    e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{32 + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
+    e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{sFloats + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
     if GUARD:
         e(f"{ind}}}")
         ind = ind[:-4]
@@ -209,13 +222,14 @@ def iteration(ind, jj, source, target):
 
 GUARD = False
 
-def final_pv(ind, source):
+def final_pv(ind, source, keys=64):
+    tile, _, _, chain, _ = WIDTH[keys]
     if GUARD:
         e(f"{ind}if (active)")
         e(f"{ind}{{")
         ind = ind + "    "
-    e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * TileBytes) + TileBytes;")
-    e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain4(o, " + ", ".join(f"{source}{kk}{i}" for kk in range(4) for i in range(4)) + ", PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
+    e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * {tile}) + {tile};")
+    e(f"{ind}o = PtxOps.{chain}(o, {frags(source, keys)}, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
     e(f"{ind}PtxOps.WgmmaCommit();")
     e(f"{ind}PtxOps.WgmmaWait0();")
     if GUARD:
@@ -348,61 +362,6 @@ kernel_pipelined(fused=True)
 kernel_unrolled()
 
 # ---- 128-key tiles (S = m64n128, 64 floats; P = 32 packed A registers; P·V = 8 RS m64n128k16) ----
-rows0_128=[f for i in range(16) for f in (4*i,4*i+1)]
-rows1_128=[f for i in range(16) for f in (4*i+2,4*i+3)]
-def maxchain_n(idx):
-    x=f"s.F{idx[0]}"
-    for k in idx[1:]: x=f"PtxOps.Max({x}, s.F{k})"
-    return x
-def softmax128(ind, target):
-    e(f"{ind}float max0 = {maxchain_n(rows0_128)};")
-    e(f"{ind}float max1 = {maxchain_n(rows1_128)};")
-    for r in ("0", "1"):
-        e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 1));")
-        e(f"{ind}max{r} = PtxOps.Max(max{r}, PtxOps.ShuffleXor(max{r}, 2));")
-    e(f"{ind}float mNew0 = PtxOps.Max(m0, max0), mNew1 = PtxOps.Max(m1, max1);")
-    e(f"{ind}alpha0 = PtxOps.Exp2((m0 - mNew0) * p.ScaleLog2);")
-    e(f"{ind}alpha1 = PtxOps.Exp2((m1 - mNew1) * p.ScaleLog2);")
-    e(f"{ind}float shift0 = mNew0 * p.ScaleLog2, shift1 = mNew1 * p.ScaleLog2;")
-    e(f"{ind}m0 = mNew0;")
-    e(f"{ind}m1 = mNew1;")
-    for k in range(64):
-        e(f"{ind}float p{k} = PtxOps.Exp2(s.F{k} * p.ScaleLog2 - {'shift0' if k in rows0_128 else 'shift1'});")
-    e(f"{ind}l0 = l0 * alpha0 + (" + " + ".join(f"p{k}" for k in rows0_128) + ");")
-    e(f"{ind}l1 = l1 * alpha1 + (" + " + ".join(f"p{k}" for k in rows1_128) + ");")
-    for kk in range(8):
-        b = 8 * kk
-        for i in range(4):
-            e(f"{ind}{target}{kk}{i} = PtxOps.PackBf16(p{b + 2 * i}, p{b + 2 * i + 1});")
-
-def frags128(name): return ", ".join(f"{name}{kk}{i}" for kk in range(8) for i in range(4))
-
-def iteration128(ind, jj, source, target):
-    e(f"""{ind}{{
-{ind}    PtxOps.WaitGroup0();
-{ind}    PtxOps.FenceProxyAsyncShared();
-{ind}    Group.Barrier();
-{ind}    if ({jj} + 1 < tiles)
-{ind}    {{
-{ind}        uint next = (uint)((({jj} + 1) % 3) * 2 * Tile128Bytes);
-{ind}        LoadTile128(p, headOffset, rowStride, {jj} + 1, kv + next, kv + next + Tile128Bytes, t);
-{ind}        PtxOps.CommitGroup();
-{ind}    }}
-{ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * Tile128Bytes), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * Tile128Bytes) + Tile128Bytes;""")
-    e(f"{ind}    var so = PtxOps.WgmmaBf16AttentionStep128(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, {frags128(source)}, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
-    e(f"{ind}    PtxOps.WgmmaWait1();")
-    e(f"{ind}    var s = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(64)) + " };")
-    softmax128(ind + "    ", target)
-    e(f"{ind}    PtxOps.WgmmaWait0();")
-    e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{64 + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
-    e(f"{ind}}}")
-
-def final_pv128(ind, source):
-    e(f"{ind}uint vLast = kv + (uint)(((tiles - 1) % 3) * 2 * Tile128Bytes) + Tile128Bytes;")
-    e(f"{ind}o = PtxOps.WgmmaBf16M64N128RSTransBChain8(o, {frags128(source)}, PtxOps.WgmmaDescriptor(vLast, 2048, 128), 256);")
-    e(f"{ind}PtxOps.WgmmaCommit();")
-    e(f"{ind}PtxOps.WgmmaWait0();")
-
 def kernel128(name, unrolled):
     decl_a = "        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";"
     decl_c = "        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";"
@@ -442,28 +401,28 @@ def kernel128(name, unrolled):
             var s = PtxOps.WgmmaBf16M64N128SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();""")
-    softmax128("            ", "a")
+    softmax("            ", "a", keys=128)
     e("        }")
     if unrolled:
         e("        int j = 1;")
         e("        for (; j + 1 < tiles; j += 2)")
         e("        {")
-        iteration128("            ", "j", "a", "c")
-        iteration128("            ", "(j + 1)", "c", "a")
+        iteration("            ", "j", "a", "c", keys=128)
+        iteration("            ", "(j + 1)", "c", "a", keys=128)
         e("        }")
         e("        if (j < tiles)")
         e("        {")
-        iteration128("            ", "j", "a", "c")
-        final_pv128("            ", "c")
+        iteration("            ", "j", "a", "c", keys=128)
+        final_pv("            ", "c", keys=128)
         e("        }")
         e("        else")
         e("        {")
-        final_pv128("            ", "a")
+        final_pv("            ", "a", keys=128)
         e("        }")
     else:
         e("        for (int j = 1; j < tiles; j++)")
-        iteration128("        ", "j", "a", "a")
-        final_pv128("        ", "a")
+        iteration("        ", "j", "a", "a", keys=128)
+        final_pv("        ", "a", keys=128)
     e(EPILOGUE_PV128.rstrip("\n"))
 
 # ---- three consumer warpgroups (192 query rows, 384 threads, 64-key tiles): KernelUnrolled with rows past N clamped ----
