@@ -54,6 +54,42 @@ public class ConvertedKeyValuesTests
         }
     }
 
+    /// <summary>
+    /// One buffer fits the budget (2 × 2048 keys × 256 dims × 4 B = 4 MiB): a task of the second head that starts while
+    /// the first head still holds it widens per block, and the next task of that head, starting after the buffer came
+    /// back, gets an entry for the rest of the head instead of widening per block too.
+    /// </summary>
+    [Fact]
+    public unsafe void AHeadThatFoundNoBuffer_GetsOneForItsLaterTasks()
+    {
+        var problem = new AttentionProblem(new AttentionShape(1, 256, 2048, 3, 3, 256), null);
+        var k = new Half[problem.KeyValueLength];
+        var v = new Half[problem.KeyValueLength];
+        fixed (Half* kp = k, vp = v)
+        {
+            var shared = ConvertedKeyValues<Half>.Create(problem, kp, vp, 256, CpuForward.BlockK, CpuForward.SmallBlockQ);
+            Assert.NotNull(shared);
+            const int tasksPerHead = 4; // 256 queries in 64-row blocks
+            var first = shared.Acquire(0, 0, tasksPerHead);
+            Assert.NotNull(first);
+            Assert.Null(shared.Acquire(0, 1, tasksPerHead)); // the only buffer is taken
+            for (int task = 1; task < tasksPerHead; task++)
+                Assert.Same(first, shared.Acquire(0, 0, tasksPerHead));
+            for (int task = 0; task < tasksPerHead; task++)
+                shared.Release(first, 0, 0);
+            var second = shared.Acquire(0, 1, tasksPerHead);
+            Assert.NotNull(second);
+            Assert.Same(first.Storage, second.Storage);
+            Assert.Same(second, shared.Acquire(0, 1, tasksPerHead));
+            Assert.Same(second, shared.Acquire(0, 1, tasksPerHead));
+            // The entry serves the three tasks that asked for it; the third release gives the buffer back.
+            for (int task = 0; task < 3; task++)
+                shared.Release(second, 0, 1);
+            Assert.Same(first.Storage, shared.Acquire(0, 2, tasksPerHead)?.Storage); // back on the free list for the third head
+            shared.ReturnBuffers();
+        }
+    }
+
     private static void Compare<T>(string name, int threads = 4) where T : unmanaged
     {
         var (shape, options) = name switch

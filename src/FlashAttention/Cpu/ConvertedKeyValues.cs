@@ -26,7 +26,8 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
     private readonly int _dp, _blockK, _chunkRows = Sharing.ChunkRows;
     private readonly long _bufferFloats;
     private readonly Entry?[] _entries;
-    private readonly bool[] _decided;
+    /// <summary>Per (batch, key/value head): how many of its tasks have called <see cref="Acquire"/>.</summary>
+    private readonly int[] _started;
     private readonly Stack<KeyValueBuffer> _free = new();
     private readonly object _lock = new();
     private int _buffers;
@@ -59,7 +60,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         _blockK = blockK;
         _bufferFloats = (long)BlockInfo.BlockCount(p.MaxSeqK, blockK) * blockK * dp;
         _entries = new Entry?[p.Batch * p.KvHeads];
-        _decided = new bool[p.Batch * p.KvHeads];
+        _started = new int[p.Batch * p.KvHeads];
         _maxBuffers = maxBuffers;
         _pooled = KeyValueBufferPool.Take();
     }
@@ -98,9 +99,11 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
 
     /// <summary>
     /// The entry of key/value head <paramref name="hk"/> of sequence <paramref name="b"/> for one query block's task, or
-    /// null when the head has none (the task then widens its own tiles). The head's first task decides, so every task
-    /// of a head sees the same answer; tasks start in order, so that is the head's first query block. Release every
-    /// non-null result once.
+    /// null when no buffer is free (the task then widens its own tiles). A task that finds none does not decide for the
+    /// head: the next task of the head asks again, and an entry made then serves the head's remaining tasks. Where one
+    /// head's copies fill the budget (D128 at 4096 keys: 4 MiB), the first tasks of the next head start while the last
+    /// ones of the previous head still hold the buffer; deciding per head sent every second head to per-block widening
+    /// for all its tasks. Release every non-null result once.
     /// </summary>
     /// <param name="b">The sequence.</param>
     /// <param name="hk">The key/value head.</param>
@@ -110,9 +113,9 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         int index = b * _p.KvHeads + hk;
         lock (_lock)
         {
-            if (_decided[index])
-                return _entries[index];
-            _decided[index] = true;
+            int started = _started[index]++;
+            if (_entries[index] is { } existing)
+                return existing;
             KeyValueBuffer storage;
             if (_free.Count > 0)
                 storage = _free.Pop();
@@ -133,7 +136,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
             else
                 return null;
             int tiles = BlockInfo.BlockCount(_p.SeqK(b), _blockK);
-            var entry = new Entry { Storage = storage, Claimed = new int[tiles], Done = new int[tiles], Remaining = tasks };
+            var entry = new Entry { Storage = storage, Claimed = new int[tiles], Done = new int[tiles], Remaining = tasks - started };
             _entries[index] = entry;
             return entry;
         }
