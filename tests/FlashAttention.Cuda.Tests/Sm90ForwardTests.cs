@@ -138,12 +138,17 @@ public class Sm90ForwardTests
     private static (BFloat16[] Output, float[] Lse, ReferenceForward Reference) Run(AttentionShape shape, AttentionOptions? options, int seed, bool usePublicPath)
     {
         var random = new Random(seed);
-        BFloat16[] Make(long n) => Enumerable.Range(0, (int)n).Select(_ => (BFloat16)(float)(random.NextDouble() * 3.4 - 1.7)).ToArray();
-        var q = Make(shape.QueryLength);
-        var k = Make(shape.KeyValueLength);
-        var v = Make(shape.KeyValueLength);
+        var q = GpuChecks.RandomInputs<BFloat16>(shape.QueryLength, random);
+        var k = GpuChecks.RandomInputs<BFloat16>(shape.KeyValueLength, random);
+        var v = GpuChecks.RandomInputs<BFloat16>(shape.KeyValueLength, random);
         var reference = ReferenceAttention.Forward<BFloat16>(shape, q, k, v, options);
         using var cuda = new CudaAttention();
+        if (usePublicPath)
+        {
+            var (publicOutput, publicLse) = GpuChecks.RunForward(cuda, shape, q, k, v, options ?? new AttentionOptions());
+            return (publicOutput, publicLse, reference);
+        }
+
         var acc = cuda.Accelerator;
         using var dq = acc.Allocate1D(q);
         using var dk = acc.Allocate1D(k);
@@ -152,38 +157,19 @@ public class Sm90ForwardTests
         using var dlse = acc.Allocate1D<float>(shape.LseLength);
         dout.View.MemSet(0xFF);
         dlse.View.MemSet(0xFF);
-        if (usePublicPath)
-            cuda.Forward(shape, dq.View, dk.View, dv.View, dout.View, dlse.View, options);
-        else
-            Assert.True(cuda.ForwardSm90(shape, options, dq.View, dk.View, dv.View, dout.View, dlse.View));
+        Assert.True(cuda.ForwardSm90(shape, options, dq.View, dk.View, dv.View, dout.View, dlse.View));
         cuda.Synchronize();
-        var output = dout.GetAsArray1D();
-        var lse = dlse.GetAsArray1D();
 
         // The mma.sync kernel on the same inputs must be as close to the reference (it is the library's other path).
-        if (!usePublicPath)
-        {
-            using var mout = acc.Allocate1D<BFloat16>(shape.QueryLength);
-            using var mlse = acc.Allocate1D<float>(shape.LseLength);
-            cuda.Forward(CudaAttention.DefaultVariant(128), shape, options, dq.View, dk.View, dv.View, mout.View, mlse.View);
-            cuda.Synchronize();
-            AssertClose(mout.GetAsArray1D(), mlse.GetAsArray1D(), reference, "mma.sync kernel");
-        }
-        return (output, lse, reference);
+        var (mmaOutput, mmaLse) = GpuChecks.RunForward(cuda, shape, q, k, v, options ?? new AttentionOptions(), CudaAttention.DefaultVariant(128));
+        AssertClose(mmaOutput, mmaLse, reference, "mma.sync kernel");
+        return (dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
     }
 
     private static void AssertClose(BFloat16[] output, float[] lse, ReferenceForward reference, string what)
     {
-        double num = 0, den = 0;
-        for (int i = 0; i < output.Length; i++)
-        {
-            double a = (float)output[i], e = reference.Output[i];
-            Assert.False(double.IsNaN(a), $"{what}: output[{i}] was not written");
-            num += (a - e) * (a - e);
-            den += e * e;
-        }
-        Assert.True(Math.Sqrt(num / den) <= 1.6e-2, $"{what}: relative error {Math.Sqrt(num / den):E2}");
-        for (int i = 0; i < lse.Length; i++)
-            Assert.InRange(lse[i], reference.Lse[i] - 2e-3, reference.Lse[i] + 2e-3);
+        double error = GpuChecks.RelativeError(output, reference.Output, $"{what}: output");
+        Assert.True(error <= 1.6e-2, $"{what}: relative error {error:E2}");
+        GpuChecks.AssertLse(lse, reference.Lse);
     }
 }

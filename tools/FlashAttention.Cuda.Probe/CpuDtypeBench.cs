@@ -14,19 +14,10 @@ internal static class CpuDtypeBench
 {
     public static int Run(int round, int iters, int threads = -1)
     {
-        (int H, int N, int D, bool Causal)[] configs = [(16, 2048, 64, false), (16, 2048, 64, true), (32, 4096, 128, true)];
         string[] dtypes = ["fp32", "fp16", "bf16"];
-        foreach (var (h, n, d, causal) in configs)
+        foreach (var (h, n, d, causal) in CpuStorageTypes.Configs)
         {
-            var shape = new AttentionShape(1, n, n, h, d);
-            var random = new Random(1);
-            int length = n * h * d;
-            float[] q = Uniform(random, length), k = Uniform(random, length), v = Uniform(random, length);
-            float[] o = new float[length], lse = new float[h * n];
-            Half[] qh = Array.ConvertAll(q, x => (Half)x), kh = Array.ConvertAll(k, x => (Half)x), vh = Array.ConvertAll(v, x => (Half)x), oh = new Half[length];
-            BFloat16[] qb = Array.ConvertAll(q, x => (BFloat16)x), kb = Array.ConvertAll(k, x => (BFloat16)x), vb = Array.ConvertAll(v, x => (BFloat16)x), ob = new BFloat16[length];
-            var options = new AttentionOptions { Causal = causal, MaxDegreeOfParallelism = threads };
-            double flops = 4.0 * h * n * (double)n * d * (causal ? 0.5 : 1);
+            var (calls, flops) = CpuStorageTypes.Calls(h, n, d, causal, threads);
             string[] modes = ["shared-16-row-chunks", "shared", "per-block"];
             for (int j = 0; j < modes.Length * dtypes.Length; j++)
             {
@@ -37,12 +28,7 @@ internal static class CpuDtypeBench
                 string mode = modes[(j + round) % modes.Length];
                 bool sharing = mode != "per-block";
                 SetSharing(sharing, mode == "shared-16-row-chunks" ? 16 : 64);
-                Action call = dtype switch
-                {
-                    "fp32" => () => Attention.Forward<float>(shape, q, k, v, o, lse, options),
-                    "fp16" => () => Attention.Forward<Half>(shape, qh, kh, vh, oh, lse, options),
-                    _ => () => Attention.Forward<BFloat16>(shape, qb, kb, vb, ob, lse, options),
-                };
+                Action call = calls[Array.IndexOf(dtypes, dtype)];
                 call();
                 call();
                 var seconds = new double[iters];
@@ -64,19 +50,10 @@ internal static class CpuDtypeBench
         return 0;
     }
 
-    /// <summary>The library's internal switch for the shared K/V copies (a diagnostic: by reflection, not public API).</summary>
+    /// <summary>The shared K/V copies on or off, and their chunk size.</summary>
     private static void SetSharing(bool enabled, int chunkRows)
     {
-        var sharing = typeof(Attention).Assembly.GetType("FlashAttention.Cpu.Sharing", throwOnError: true)!;
-        sharing.GetProperty("Enabled")!.SetValue(null, enabled);
-        sharing.GetProperty("ChunkRows")!.SetValue(null, chunkRows);
-    }
-
-    private static float[] Uniform(Random random, int length)
-    {
-        var x = new float[length];
-        for (int i = 0; i < x.Length; i++)
-            x[i] = random.NextSingle() * 2 - 1;
-        return x;
+        CpuStorageTypes.SetSharing("Enabled", enabled);
+        CpuStorageTypes.SetSharing("ChunkRows", chunkRows);
     }
 }

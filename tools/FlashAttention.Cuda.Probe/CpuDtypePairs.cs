@@ -15,24 +15,9 @@ internal static class CpuDtypePairs
 {
     public static int Run(int triples, int threads = -1)
     {
-        (int H, int N, int D, bool Causal)[] configs = [(16, 2048, 64, false), (16, 2048, 64, true), (32, 4096, 128, true)];
-        foreach (var (h, n, d, causal) in configs)
+        foreach (var (h, n, d, causal) in CpuStorageTypes.Configs)
         {
-            var shape = new AttentionShape(1, n, n, h, d);
-            var random = new Random(1);
-            int length = n * h * d;
-            float[] q = Uniform(random, length), k = Uniform(random, length), v = Uniform(random, length);
-            float[] o = new float[length], lse = new float[h * n];
-            Half[] qh = Array.ConvertAll(q, x => (Half)x), kh = Array.ConvertAll(k, x => (Half)x), vh = Array.ConvertAll(v, x => (Half)x), oh = new Half[length];
-            BFloat16[] qb = Array.ConvertAll(q, x => (BFloat16)x), kb = Array.ConvertAll(k, x => (BFloat16)x), vb = Array.ConvertAll(v, x => (BFloat16)x), ob = new BFloat16[length];
-            var options = new AttentionOptions { Causal = causal, MaxDegreeOfParallelism = threads };
-            double flops = 4.0 * h * n * (double)n * d * (causal ? 0.5 : 1);
-            Action[] calls =
-            [
-                () => Attention.Forward<float>(shape, q, k, v, o, lse, options),
-                () => Attention.Forward<Half>(shape, qh, kh, vh, oh, lse, options),
-                () => Attention.Forward<BFloat16>(shape, qb, kb, vb, ob, lse, options),
-            ];
+            var (calls, flops) = CpuStorageTypes.Calls(h, n, d, causal, threads);
             for (int warm = 0; warm < 3; warm++)
                 foreach (var call in calls)
                     call();
@@ -67,15 +52,5 @@ internal static class CpuDtypePairs
         return 0;
     }
 
-    /// <summary>The library's internal switch (a diagnostic: by reflection, not public API).</summary>
-    private static void SetLookahead(bool enabled) =>
-        typeof(Attention).Assembly.GetType("FlashAttention.Cpu.Sharing", throwOnError: true)!.GetProperty("Lookahead")!.SetValue(null, enabled);
-
-    private static float[] Uniform(Random random, int length)
-    {
-        var x = new float[length];
-        for (int i = 0; i < x.Length; i++)
-            x[i] = random.NextSingle() * 2 - 1;
-        return x;
-    }
+    private static void SetLookahead(bool enabled) => CpuStorageTypes.SetSharing("Lookahead", enabled);
 }
