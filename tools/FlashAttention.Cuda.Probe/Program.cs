@@ -8,7 +8,8 @@ using FlashAttention.Cuda.Probe;
 //   tests [FILTER...]                run the CUDA test project's tests on the device (FLASHATTN_TEST_BACKEND=cuda);
 //                                    FILTER: substrings of Class.Method
 //   wgmma [--ptx FILE [--forward KERNEL]]             warpgroup MMA (sm_90a) from C# on one tile, against double precision
-//   wgmma-forward [--lengths a,b] [--library KERNEL]  the wgmma D128 forward prototype: check, then time
+//   wgmma-forward [--lengths a,b] [--library KERNEL] [--kernels label,…]  the wgmma D128 forward prototype: check, then
+//                                    time (--kernels: only these prototype variants, e.g. unrolled3wg,ws128)
 //   cpu-dtypes ROUND ITERS [T]       the CPU forward with fp32, fp16 and bf16 interleaved (median and best of ITERS calls)
 //   cpu-pairs TRIPLES [T]            fp16/bf16 against fp32 call by call (median per-triple ratio)
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
@@ -69,7 +70,7 @@ switch (command)
     case "wgmma-forward":
         // The wgmma forward prototype (D128, bf16, non-causal): checked against double precision, timed beside a library kernel.
         return OnDevice(cuda => WgmmaForward.Run(cuda, Option("--library") ?? "D128_M128_N48_W4_QS_LR_SE",
-            (Option("--lengths") ?? "1024,2048,4096,8192,16384").Split(',').Select(int.Parse).ToArray()));
+            (Option("--lengths") ?? "1024,2048,4096,8192,16384").Split(',').Select(int.Parse).ToArray(), Option("--kernels")?.Split(',')));
     case "all":
         break;
     default:

@@ -8,7 +8,7 @@ namespace FlashAttention.Cuda.Probe;
 /// <summary>The host side of the wgmma forward prototype (<c>WgmmaForward.g.cs</c>): check, then time beside the library's kernel.</summary>
 internal static partial class WgmmaForward
 {
-    public static int Run(CudaAttention cuda, string defaultVariant, int[] lengths)
+    public static int Run(CudaAttention cuda, string defaultVariant, int[] lengths, string[]? only = null)
     {
         var acc = cuda.Accelerator;
         // P·V as two m64n64k16 halves or one m64n128k16, or both products as one chained intrinsic each; ptxas free to use
@@ -18,7 +18,8 @@ internal static partial class WgmmaForward
                      (nameof(KernelChained), "chained", SharedBytes, Threads, BlockM), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined, Threads, BlockM),
                      (nameof(KernelFused), "fused", SharedBytesPipelined, Threads, BlockM), (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined, Threads, BlockM),
                      (nameof(KernelUnrolled3), "unrolled3wg", SharedBytes3, Threads3, BlockM3), (nameof(KernelFused128), "fused128", SharedBytes128, Threads, BlockM),
-                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128, Threads, BlockM) })
+                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128, Threads, BlockM), (nameof(KernelWs128), "ws128", SharedBytesWs, ThreadsWs, BlockM) }
+                     .Where(k => only is null || only.Contains(k.Item2)))
             foreach (int minBlocks in shared == SharedBytes ? new[] { 1, 2 } : new[] { 1 })
             {
                 string name = $"wgmma-{label}-min{minBlocks}";

@@ -47,6 +47,8 @@ internal static partial class WgmmaForward
     public const int Tile128Bytes = 128 * HeadDim * 2, SharedBytes128 = QBytes + 6 * Tile128Bytes;
     /// <summary>The three-warpgroup kernel (<see cref="KernelUnrolled3"/>): threads, query rows per block, Q bytes, shared memory.</summary>
     public const int Threads3 = 384, BlockM3 = 192, Q3Bytes = BlockM3 * HeadDim * 2, SharedBytes3 = Q3Bytes + 6 * TileBytes;
+    /// <summary>The warp-specialised kernel (<see cref="KernelWs128"/>): threads, shared memory (Q, three 128-key K/V stages, six mbarriers), register budgets.</summary>
+    public const int ThreadsWs = 384, SharedBytesWs = SharedBytes128 + 48, ProducerRegisters = 24, ConsumerRegisters = 240;
 
 ''')
 
@@ -192,7 +194,13 @@ def iteration(ind, jj, source, target, keys=64):
     # One key tile jj ≥ 1 of the unrolled kernel: its S and the previous tile's P·V (P in `source`) in flight together,
     # the new P into `target`, so no register an in-flight MMA reads is written before the wait.
     tile, load, step, _, sType = WIDTH[keys]
-    e(f"""{ind}{{
+    if WS:
+        # Warp-specialised: the producer warpgroup filled stage jj % 3 and arrived on its full barrier.
+        e(f"""{ind}{{
+{ind}    PtxOps.MbarrierWaitParity(full + (uint)(({jj} % 3) * 8), (uint)(({jj} / 3) & 1));
+{ind}    uint kb = kv + (uint)(({jj} % 3) * 2 * {tile}), vPrevious = kv + (uint)((({jj} - 1) % 3) * 2 * {tile}) + {tile};""")
+    else:
+        e(f"""{ind}{{
 {ind}    PtxOps.WaitGroup0();
 {ind}    PtxOps.FenceProxyAsyncShared();
 {ind}    Group.Barrier();
@@ -214,6 +222,9 @@ def iteration(ind, jj, source, target, keys=64):
     e(f"{ind}    var s = new {sType} {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(sFloats)) + " };")
     softmax(ind + "    ", target, keys)
     e(f"{ind}    PtxOps.WgmmaWait0();")
+    if WS:
+        # P_{jj-1}·V_{jj-1} is done: stage (jj - 1) % 3 goes back to the producer.
+        e(f"{ind}    PtxOps.MbarrierArrive(empty + (uint)((({jj} - 1) % 3) * 8));")
     e(f"{ind}    o = new Float32x64 {{ " + ", ".join(f"F{k} = so.F{sFloats + k} * {'alpha0' if k % 4 < 2 else 'alpha1'}" for k in range(64)) + " };")
     if GUARD:
         e(f"{ind}}}")
@@ -221,6 +232,7 @@ def iteration(ind, jj, source, target, keys=64):
     e(f"{ind}}}")
 
 GUARD = False
+WS = False
 
 def final_pv(ind, source, keys=64):
     tile, _, _, chain, _ = WIDTH[keys]
@@ -547,6 +559,98 @@ library_kernel()
 
 kernel128("KernelFused128", False)
 kernel128("KernelUnrolled128", True)
+# ---- warp specialisation (FlashAttention-3's layout, 384 threads): warpgroups 0 and 1 consume (64 query rows each,
+# 128-key tiles, the unrolled loop of KernelUnrolled128), warpgroup 2 produces: it loads Q and streams K/V tiles through
+# three stages with cp.async, signalling each stage on a `full` mbarrier and reusing it after the consumers arrive on
+# its `empty` one. setmaxnreg moves registers from the producer to the consumers (24 + 2 × 240 per thread ≤ 168 × 3).
+def kernel_ws128(name):
+    global WS
+    decl_a = "        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";"
+    decl_c = "        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";"
+    e(f"""
+    // Warp-specialised 128-key kernel: a producer warpgroup (cp.async + mbarriers) feeding two consumer warpgroups.
+    public static void {name}(WgmmaForwardParams p)
+    {{
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes, full = smem + QBytes + 6 * Tile128Bytes, empty = full + 24;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+        int tiles = p.SeqLen / 128;
+        if (t < 3)
+        {{
+            PtxOps.MbarrierInit(full + (uint)(t * 8), 128);
+            PtxOps.MbarrierInit(empty + (uint)(t * 8), 256);
+        }}
+        Group.Barrier();
+        if (wg == 2)
+        {{
+            PtxOps.SetMaxRegistersDec(ProducerRegisters);
+            int pt = t - 256;
+            for (int j = 0; j < tiles; j++)
+            {{
+                int stage = j % 3;
+                if (j >= 3)
+                    PtxOps.MbarrierWaitParity(empty + (uint)(stage * 8), (uint)((j / 3 - 1) & 1));
+                if (j == 0)
+                    LoadQueryWs(p, headOffset, rowStride, qs, pt);
+                uint kt = kv + (uint)(stage * 2 * Tile128Bytes);
+                LoadTileWs(p, headOffset, rowStride, j, kt, kt + Tile128Bytes, pt);
+                PtxOps.CommitGroup();
+                if (j > 0)
+                {{
+                    // The previous tile's copies (this thread's) have landed: make them visible to wgmma, then signal.
+                    PtxOps.WaitGroup1();
+                    PtxOps.FenceProxyAsyncShared();
+                    PtxOps.MbarrierArrive(full + (uint)(((j - 1) % 3) * 8));
+                }}
+            }}
+            PtxOps.WaitGroup0();
+            PtxOps.FenceProxyAsyncShared();
+            PtxOps.MbarrierArrive(full + (uint)(((tiles - 1) % 3) * 8));
+        }}
+        else
+        {{
+            PtxOps.SetMaxRegistersInc(ConsumerRegisters);
+            PtxOps.MbarrierWaitParity(full, 0);""")
+    start = len(L)
+    e("        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f, alpha0, alpha1;")
+    e(decl_c)
+    e(decl_a)
+    e("""        var o = default(Float32x64);
+        uint qw = qs + (uint)(wg * 16384);
+        {
+            var s = PtxOps.WgmmaBf16M64N128SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();""")
+    softmax("            ", "a", keys=128)
+    e("        }")
+    WS = True
+    e("        int j = 1;")
+    e("        for (; j + 1 < tiles; j += 2)")
+    e("        {")
+    iteration("            ", "j", "a", "c", keys=128)
+    iteration("            ", "(j + 1)", "c", "a", keys=128)
+    e("        }")
+    e("        if (j < tiles)")
+    e("        {")
+    iteration("            ", "j", "a", "c", keys=128)
+    final_pv("            ", "c", keys=128)
+    e("        }")
+    e("        else")
+    e("        {")
+    final_pv("            ", "a", keys=128)
+    e("        }")
+    WS = False
+    e(EPILOGUE_PV128.rstrip("\n").rstrip().rstrip("}").rstrip())
+    body = "\n".join(L[start:]).split("\n")
+    del L[start:]
+    L.extend(("    " + l) if l else l for l in body)
+    e("        }")
+    e("    }")
+
+kernel_ws128("KernelWs128")
+
 e('''
     /// <summary>
     /// The block's 128 query rows (16 chunks each) into core-matrix layout at <paramref name="q"/>: chunk idx → row group
@@ -610,6 +714,31 @@ e('''
         for (int i = 0; i < 8; i++)
         {
             int idx = t + Threads * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * rowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
+
+    /// <summary>As <see cref="LoadQuery"/> by the 128 threads of the producer warpgroup (<paramref name="pt"/> 0–127).</summary>
+    private static void LoadQueryWs(WgmmaForwardParams p, long headOffset, long rowStride, uint q, int pt)
+    {
+        ulong qBase = p.Q + (ulong)(headOffset + (long)Grid.IdxX * BlockM * rowStride);
+        for (int i = 0; i < 16; i++)
+        {
+            int idx = pt + 128 * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            PtxOps.CopyAsync16(q + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(r * rowStride + c * 16));
+        }
+    }
+
+    /// <summary>As <see cref="LoadTile128"/> by the 128 threads of the producer warpgroup.</summary>
+    private static void LoadTileWs(WgmmaForwardParams p, long headOffset, long rowStride, int j, uint k, uint v, int pt)
+    {
+        ulong kBase = p.K + (ulong)(headOffset + (long)j * 128 * rowStride), vBase = p.V + (ulong)(headOffset + (long)j * 128 * rowStride);
+        for (int i = 0; i < 16; i++)
+        {
+            int idx = pt + 128 * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
             uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
             ulong source = (ulong)(r * rowStride + c * 16);
             PtxOps.CopyAsync16(k + offset, kBase + source);

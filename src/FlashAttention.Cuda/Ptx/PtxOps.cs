@@ -177,6 +177,30 @@ internal static class PtxOps
     public static ulong WgmmaDescriptor(uint address, int leadingBytes, int strideBytes) =>
         ((ulong)(address & 0x3FFFF) >> 4) | ((ulong)(uint)(leadingBytes >> 4) << 16) | ((ulong)(uint)(strideBytes >> 4) << 32);
 
+    // ---- Warp specialisation (sm_90): shared-memory mbarriers between a producer and consumer warpgroups, register
+    // reallocation between warpgroups, named barriers. Not emulated on the host, like wgmma.
+
+    /// <summary>mbarrier.init.shared::cta.b64: the 8-byte barrier at <paramref name="address"/> expects <paramref name="count"/> arrivals per phase.</summary>
+    [IntrinsicImplementation] public static void MbarrierInit(uint address, uint count) => throw GpuOnly();
+
+    /// <summary>mbarrier.arrive.shared::cta.b64 (release, CTA scope): one arrival on the barrier at <paramref name="address"/>.</summary>
+    [IntrinsicImplementation] public static void MbarrierArrive(uint address) => throw GpuOnly();
+
+    /// <summary>Spins on mbarrier.try_wait.parity (acquire, CTA scope) until the barrier's phase of parity <paramref name="parity"/> (0 or 1) has completed.</summary>
+    [IntrinsicImplementation] public static void MbarrierWaitParity(uint address, uint parity) => throw GpuOnly();
+
+    /// <summary>setmaxnreg.inc.sync.aligned.u32: this warpgroup's register budget grows to <paramref name="registers"/> (a constant, multiple of 8, 24–256).</summary>
+    [IntrinsicImplementation] public static void SetMaxRegistersInc(int registers) => throw GpuOnly();
+
+    /// <summary>setmaxnreg.dec.sync.aligned.u32: this warpgroup's register budget shrinks to <paramref name="registers"/> (a constant, multiple of 8, 24–256).</summary>
+    [IntrinsicImplementation] public static void SetMaxRegistersDec(int registers) => throw GpuOnly();
+
+    /// <summary>bar.sync on named barrier <paramref name="id"/> (1–15) among <paramref name="threads"/> threads (a multiple of 32).</summary>
+    [IntrinsicImplementation] public static void NamedBarrierSync(uint id, uint threads) => throw GpuOnly();
+
+    /// <summary>bar.arrive on named barrier <paramref name="id"/>: counts this warp toward <paramref name="threads"/> without waiting.</summary>
+    [IntrinsicImplementation] public static void NamedBarrierArrive(uint id, uint threads) => throw GpuOnly();
+
     private static NotSupportedException GpuOnly() =>
         new("wgmma runs on an sm_90 GPU only; the host emulation does not implement it.");
 
@@ -372,6 +396,13 @@ internal static class PtxOps
         Map(nameof(WgmmaBf16M64N128SSChain), nameof(GenerateWgmmaSSChain));
         Map(nameof(WgmmaBf16M64N128RSTransBChain8), nameof(GenerateWgmmaRSChain));
         Map(nameof(WgmmaBf16AttentionStep128), nameof(GenerateWgmmaAttentionStep));
+        Map(nameof(MbarrierInit), nameof(GenerateMbarrierInit));
+        Map(nameof(MbarrierArrive), nameof(GenerateMbarrierArrive));
+        Map(nameof(MbarrierWaitParity), nameof(GenerateMbarrierWaitParity));
+        Map(nameof(SetMaxRegistersInc), nameof(GenerateSetMaxRegistersInc));
+        Map(nameof(SetMaxRegistersDec), nameof(GenerateSetMaxRegistersDec));
+        Map(nameof(NamedBarrierSync), nameof(GenerateNamedBarrierSync));
+        Map(nameof(NamedBarrierArrive), nameof(GenerateNamedBarrierArrive));
     }
 
     /// <summary>Names of the stub functions ILGPU still emits for the intrinsics (never called; <see cref="KernelCompiler"/> strips them).</summary>
@@ -385,7 +416,8 @@ internal static class PtxOps
         nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
         nameof(WgmmaBf16M64N64K16RSTransB), nameof(WgmmaBf16M64N128K16RSTransB), nameof(WgmmaBf16M64N64SSChain),
         nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16AttentionStep), nameof(WgmmaBf16M64N128SSChain),
-        nameof(WgmmaBf16M64N128RSTransBChain8), nameof(WgmmaBf16AttentionStep128),
+        nameof(WgmmaBf16M64N128RSTransBChain8), nameof(WgmmaBf16AttentionStep128), nameof(MbarrierInit), nameof(MbarrierArrive),
+        nameof(MbarrierWaitParity), nameof(SetMaxRegistersInc), nameof(SetMaxRegistersDec), nameof(NamedBarrierSync), nameof(NamedBarrierArrive),
     ];
 
     // ---- code generators: (backend, code generator, the MethodCall value) ----
@@ -528,6 +560,57 @@ internal static class PtxOps
 
     private static void GenerateFenceProxyAsyncShared(PTXBackend backend, PTXCodeGenerator cg, Value value) =>
         Line(cg, "fence.proxy.async.shared::cta");
+
+    private static void GenerateMbarrierInit(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), count = In(cg, call.Nodes[1]);
+        Line(cg, $"mbarrier.init.shared::cta.b64 [{address}], {count}");
+    }
+
+    private static void GenerateMbarrierArrive(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        string address = In(cg, ((MethodCall)value).Nodes[0]);
+        Block(cg, $"{{ .reg .b64 %fa_state; mbarrier.arrive.shared::cta.b64 %fa_state, [{address}]; }}");
+    }
+
+    /// <summary>Labels are local to their braced block, but each wait gets its own name so no two blocks of a function share one.</summary>
+    private static int _waitLabels;
+
+    private static void GenerateMbarrierWaitParity(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        var call = (MethodCall)value;
+        string address = In(cg, call.Nodes[0]), parity = In(cg, call.Nodes[1]);
+        string label = $"FA_MBARRIER_WAIT_{Interlocked.Increment(ref _waitLabels)}";
+        Block(cg, $"{{ .reg .pred %fa_done; {label}: mbarrier.try_wait.parity.shared::cta.b64 %fa_done, [{address}], {parity}; @!%fa_done bra {label}; }}");
+    }
+
+    private static void GenerateSetMaxRegistersInc(PTXBackend backend, PTXCodeGenerator cg, Value value) =>
+        Line(cg, $"setmaxnreg.inc.sync.aligned.u32 {RegisterBudget(((MethodCall)value).Nodes[0])}");
+
+    private static void GenerateSetMaxRegistersDec(PTXBackend backend, PTXCodeGenerator cg, Value value) =>
+        Line(cg, $"setmaxnreg.dec.sync.aligned.u32 {RegisterBudget(((MethodCall)value).Nodes[0])}");
+
+    private static int RegisterBudget(Value argument)
+    {
+        int registers = argument.Resolve() is PrimitiveValue primitive
+            ? primitive.Int32Value
+            : throw new NotSupportedException("setmaxnreg takes a constant register count.");
+        return registers is >= 24 and <= 256 && registers % 8 == 0
+            ? registers
+            : throw new NotSupportedException($"setmaxnreg needs a multiple of 8 in 24–256, not {registers}.");
+    }
+
+    private static void GenerateNamedBarrierSync(PTXBackend backend, PTXCodeGenerator cg, Value value) => NamedBarrier(cg, value, "bar.sync");
+
+    private static void GenerateNamedBarrierArrive(PTXBackend backend, PTXCodeGenerator cg, Value value) => NamedBarrier(cg, value, "bar.arrive");
+
+    private static void NamedBarrier(PTXCodeGenerator cg, Value value, string op)
+    {
+        var call = (MethodCall)value;
+        string id = In(cg, call.Nodes[0]), threads = In(cg, call.Nodes[1]);
+        Line(cg, $"{op} {id}, {threads}");
+    }
 
     private static void GenerateWgmmaSS(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
