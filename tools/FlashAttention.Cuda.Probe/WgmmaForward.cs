@@ -18,7 +18,8 @@ internal static partial class WgmmaForward
                      (nameof(KernelChained), "chained", SharedBytes, Threads, BlockM), (nameof(KernelPipelined), "pipelined", SharedBytesPipelined, Threads, BlockM),
                      (nameof(KernelFused), "fused", SharedBytesPipelined, Threads, BlockM), (nameof(KernelUnrolled), "unrolled", SharedBytesPipelined, Threads, BlockM),
                      (nameof(KernelUnrolled3), "unrolled3wg", SharedBytes3, Threads3, BlockM3), (nameof(KernelFused128), "fused128", SharedBytes128, Threads, BlockM),
-                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128, Threads, BlockM), (nameof(KernelWs128), "ws128", SharedBytesWs, ThreadsWs, BlockM) }
+                     (nameof(KernelUnrolled128), "unrolled128", SharedBytes128, Threads, BlockM), (nameof(KernelWs128), "ws128", SharedBytesWs, ThreadsWs, BlockM),
+                     (nameof(KernelWs128Pingpong), "ws128pp", SharedBytesWs, ThreadsWs, BlockM) }
                      .Where(k => only is null || only.Contains(k.Item2)))
             foreach (int minBlocks in shared == SharedBytes ? new[] { 1, 2 } : new[] { 1 })
             {

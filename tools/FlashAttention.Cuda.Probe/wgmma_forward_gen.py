@@ -217,7 +217,15 @@ def iteration(ind, jj, source, target, keys=64):
         e(f"{ind}    {{")
         ind = ind + "    "
     sFloats = keys // 2
+    if PINGPONG:
+        # The two consumer warpgroups take turns issuing their MMAs (named barriers 1 and 2), so one's softmax runs
+        # while the other's products occupy the tensor cores (FlashAttention-3's warp scheduler barriers).
+        e(f"{ind}    PtxOps.NamedBarrierSync((uint)(1 + wg), 256);")
     e(f"{ind}    var so = PtxOps.{step}(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kb, 128, 2048), o, {frags(source, keys)}, PtxOps.WgmmaDescriptor(vPrevious, 2048, 128));")
+    if PINGPONG:
+        # The other warpgroup's turn; warpgroup 1 skips this on its last tile, which leaves every barrier balanced.
+        e(f"{ind}    if (wg == 0 || {jj} + 1 < tiles)")
+        e(f"{ind}        PtxOps.NamedBarrierArrive((uint)(2 - wg), 256);")
     e(f"{ind}    PtxOps.WgmmaWait1();")
     e(f"{ind}    var s = new {sType} {{ " + ", ".join(f"F{k} = so.F{k}" for k in range(sFloats)) + " };")
     softmax(ind + "    ", target, keys)
@@ -233,6 +241,7 @@ def iteration(ind, jj, source, target, keys=64):
 
 GUARD = False
 WS = False
+PINGPONG = False
 
 def final_pv(ind, source, keys=64):
     tile, _, _, chain, _ = WIDTH[keys]
@@ -563,12 +572,12 @@ kernel128("KernelUnrolled128", True)
 # 128-key tiles, the unrolled loop of KernelUnrolled128), warpgroup 2 produces: it loads Q and streams K/V tiles through
 # three stages with cp.async, signalling each stage on a `full` mbarrier and reusing it after the consumers arrive on
 # its `empty` one. setmaxnreg moves registers from the producer to the consumers (24 + 2 × 240 per thread ≤ 168 × 3).
-def kernel_ws128(name):
-    global WS
+def kernel_ws128(name, pingpong=False):
+    global WS, PINGPONG
     decl_a = "        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";"
     decl_c = "        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";"
     e(f"""
-    // Warp-specialised 128-key kernel: a producer warpgroup (cp.async + mbarriers) feeding two consumer warpgroups.
+    // Warp-specialised 128-key kernel: a producer warpgroup (cp.async + mbarriers) feeding two consumer warpgroups{" that take turns issuing their MMAs" if pingpong else ""}.
     public static void {name}(WgmmaForwardParams p)
     {{
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
@@ -626,6 +635,10 @@ def kernel_ws128(name):
     softmax("            ", "a", keys=128)
     e("        }")
     WS = True
+    PINGPONG = pingpong
+    if pingpong:
+        e("        if (wg == 1 && tiles > 1)")
+        e("            PtxOps.NamedBarrierArrive(1, 256);")
     e("        int j = 1;")
     e("        for (; j + 1 < tiles; j += 2)")
     e("        {")
@@ -642,6 +655,7 @@ def kernel_ws128(name):
     final_pv("            ", "a", keys=128)
     e("        }")
     WS = False
+    PINGPONG = False
     e(EPILOGUE_PV128.rstrip("\n").rstrip().rstrip("}").rstrip())
     body = "\n".join(L[start:]).split("\n")
     del L[start:]
@@ -650,6 +664,7 @@ def kernel_ws128(name):
     e("    }")
 
 kernel_ws128("KernelWs128")
+kernel_ws128("KernelWs128Pingpong", pingpong=True)
 
 e('''
     /// <summary>
