@@ -93,6 +93,37 @@ public class WgmmaPtxTests
     }
 
     [Fact]
+    public void WarpSpecialisationIntrinsics_EmitMbarriersSetmaxnregAndNamedBarriers_OnSm90a()
+    {
+        using var compiler = new KernelCompiler();
+        var (ptx, _) = compiler.Compile(typeof(WgmmaTestKernel).GetMethod(nameof(WgmmaTestKernel.WarpSpecialised))!, 384);
+
+        Assert.Matches(@"(?m)^\.target sm_90a$", ptx); // setmaxnreg alone needs sm_90a
+        Assert.Matches(@"(?m)^\.maxntid 384, 1, 1$", ptx);
+        Assert.Equal(2, Regex.Matches(ptx, @"mbarrier\.init\.shared::cta\.b64 \[%r\d+\], %r\d+;").Count);
+        Assert.Single(Regex.Matches(ptx, @"setmaxnreg\.dec\.sync\.aligned\.u32 24;"));
+        Assert.Single(Regex.Matches(ptx, @"setmaxnreg\.inc\.sync\.aligned\.u32 240;"));
+        Assert.Equal(2, Regex.Matches(ptx, @"\{ \.reg \.b64 %fa_state; mbarrier\.arrive\.shared::cta\.b64 %fa_state, \[%r\d+\]; \}").Count);
+        // Each wait spins on its own label: two in one function must not share a name.
+        var waits = Regex.Matches(ptx, @"(FA_MBARRIER_WAIT_\d+): mbarrier\.try_wait\.parity\.shared::cta\.b64 %fa_done, \[%r\d+\], %r\d+; @!%fa_done bra \1;");
+        Assert.Equal(2, waits.Count);
+        Assert.NotEqual(waits[0].Groups[1].Value, waits[1].Groups[1].Value);
+        Assert.Matches(@"bar\.sync %r\d+, %r\d+;", ptx);
+        Assert.Matches(@"bar\.arrive %r\d+, %r\d+;", ptx);
+        Assert.DoesNotContain("Mbarrier", ptx); // the intrinsic stubs are stripped
+    }
+
+    [Fact]
+    public void SetMaxRegisters_RefusesABudgetPtxasWouldReject()
+    {
+        using var compiler = new KernelCompiler();
+        var error = Assert.ThrowsAny<Exception>(() => compiler.Compile(typeof(WgmmaTestKernel).GetMethod(nameof(WgmmaTestKernel.OddRegisterBudget))!, 128));
+        Assert.Contains("multiple of 8", Flatten(error));
+    }
+
+    private static string Flatten(Exception error) => error.InnerException is null ? error.Message : error.Message + " / " + Flatten(error.InnerException);
+
+    [Fact]
     public void MmaSyncModules_KeepTheirPortableTarget() =>
         Assert.DoesNotContain("sm_90a", KernelCompiler.Patch(".version 7.8\n.target sm_80\n.address_size 64\n\tmma.sync.aligned.m16n8k16;\n"));
 
@@ -145,6 +176,40 @@ internal static class WgmmaTestKernel
         PtxOps.WgmmaWait0();
         PtxOps.StoreFloat(p.Output + (ulong)(Group.IdxX * 4), x + step.F95);
     }
+
+    // A producer warpgroup (2) signals a full barrier; the consumers (0, 1) wait on it, take turns on named barrier
+    // 1 + wg and release an empty barrier.
+    public static void WarpSpecialised(Args p)
+    {
+        int t = Group.IdxX, wg = t >> 7;
+        uint full = PtxOps.SharedBase(), empty = full + 8;
+        if (t == 0)
+        {
+            PtxOps.MbarrierInit(full, 128);
+            PtxOps.MbarrierInit(empty, 256);
+        }
+        Group.Barrier();
+        if (wg == 2)
+        {
+            PtxOps.SetMaxRegistersDec(24);
+            PtxOps.StoreShared(full + 16 + (uint)(t * 4), (uint)t);
+            PtxOps.MbarrierArrive(full);
+            PtxOps.MbarrierWaitParity(empty, 0);
+        }
+        else
+        {
+            PtxOps.SetMaxRegistersInc(240);
+            PtxOps.MbarrierWaitParity(full, 0);
+            PtxOps.NamedBarrierSync((uint)(1 + wg), 256);
+            uint x = PtxOps.LoadShared(full + 16 + (uint)((t + 256) * 4 % 512));
+            PtxOps.NamedBarrierArrive((uint)(2 - wg), 256);
+            PtxOps.MbarrierArrive(empty);
+            PtxOps.StoreWord(p.Output + (ulong)(t * 4), x);
+        }
+    }
+
+    // 20 registers: not a budget setmaxnreg accepts, so the generator refuses it.
+    public static void OddRegisterBudget(Args p) => PtxOps.SetMaxRegistersInc(20);
 
     // The 128-key forms: S = A·Bᵀ (64×128), one fused 128-key step, then O += P·B over 8 k-steps.
     public static void Wide(Args p)

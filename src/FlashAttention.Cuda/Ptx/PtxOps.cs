@@ -791,10 +791,10 @@ internal static class PtxOps
     }
 
     /// <summary>Instructions that exist from sm_90 (PTX ISA 8.1) only; a module using one is retargeted by <see cref="KernelCompiler"/>.</summary>
-    public static readonly string[] Sm90Instructions = ["red.global.add.v2.f32", "red.global.add.v4.f32", "fence.proxy.async"];
+    public static readonly string[] Sm90Instructions = ["red.global.add.v2.f32", "red.global.add.v4.f32", "fence.proxy.async", "mbarrier.try_wait"];
 
     /// <summary>Instructions of sm_90a (the architecture-specific Hopper features): a module using one is retargeted to it.</summary>
-    public static readonly string[] Sm90aInstructions = ["wgmma."];
+    public static readonly string[] Sm90aInstructions = ["wgmma.", "setmaxnreg."];
 
     private static void GenerateStoreHalfWord(PTXBackend backend, PTXCodeGenerator cg, Value value)
     {
