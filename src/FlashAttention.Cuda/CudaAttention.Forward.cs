@@ -231,8 +231,8 @@ public sealed partial class CudaAttention
     {
         var (parameters, blocks) = Sm90Forward.Parameters(problem, Address(q), Address(k), Address(v), Address(output), Address(lse),
             ScaleLog2(problem.Scale));
-        var kernel = GetKernel(typeof(Sm90Forward).GetMethod(nameof(Sm90Forward.Kernel))!, "Sm90_D128_M192_N64_WG3", Sm90Forward.Threads,
-            Sm90Forward.SharedBytes);
+        var (method, label, sharedBytes, _) = Sm90Forward.Choose(problem);
+        var kernel = GetKernel(typeof(Sm90Forward).GetMethod(method)!, label, Sm90Forward.Threads, sharedBytes);
         Launch(kernel, (blocks, 1, 1), parameters, [Range(q), Range(k), Range(v), Range(output), Range(lse)]);
     }
 

@@ -59,14 +59,18 @@ public class Sm90ForwardTests
         Assert.False(Sm90Forward.Applies(packed, null, true, false, false));
     }
 
-    [Fact]
-    public void Parameters_PutEveryPartialBlockAfterTheFullOnes()
+    /// <summary>Nk a multiple of 128 takes the warp-specialised kernel (128 rows a block), else the three-warpgroup one (192).</summary>
+    [Theory]
+    [InlineData(1024, 8, "Sm90_D128_M128_N128_WS_PP")] // ⌈1000 / 128⌉
+    [InlineData(1088, 6, "Sm90_D128_M192_N64_WG3")] // ⌈1000 / 192⌉
+    public void Parameters_PutEveryPartialBlockAfterTheFullOnes(int nk, int queryBlocks, string label)
     {
-        var (p, blocks) = Sm90Forward.Parameters(Shape(1000, 1024), 1, 2, 3, 4, 5, 0.25f);
-        Assert.Equal(6, p.QueryBlocks); // ⌈1000 / 192⌉
+        Assert.Equal(label, Sm90Forward.Label(Shape(1000, nk)));
+        var (p, blocks) = Sm90Forward.Parameters(Shape(1000, nk), 1, 2, 3, 4, 5, 0.25f);
+        Assert.Equal(queryBlocks, p.QueryBlocks);
         Assert.Equal(8, p.BatchHeads);
-        Assert.Equal(48, blocks);
-        Assert.Equal((1000, 1024, 4, 2, 2), (p.SeqQ, p.SeqK, p.Heads, p.KvHeads, p.GroupSize));
+        Assert.Equal(8 * queryBlocks, blocks);
+        Assert.Equal((1000, nk, 4, 2, 2), (p.SeqQ, p.SeqK, p.Heads, p.KvHeads, p.GroupSize));
         // The kernel's block → (head, query block) map, written out: every pair once, the last query blocks last.
         var seen = new HashSet<(int, int)>();
         for (int block = 0; block < blocks; block++)
@@ -94,15 +98,56 @@ public class Sm90ForwardTests
         Assert.All(blocks, block => Assert.Single(Regex.Matches(block, @"wgmma\.fence\.sync\.aligned")));
     }
 
-    /// <summary>Odd query lengths (1 to past a block), Nq ≠ Nk, GQA, fresh inputs: against float64 and the mma.sync kernel.</summary>
+    [Theory]
+    [InlineData(nameof(Sm90Forward.KernelWarpSpecialized), 0)]
+    [InlineData(nameof(Sm90Forward.KernelWarpSpecializedPingpong), 4)] // warpgroup 1's first hand-over, then one per fused step
+    public void WarpSpecializedKernels_AreSm90a_WithRegisterReallocation_AndMbarrierStages(string method, int namedBarrierArrives)
+    {
+        using var compiler = new KernelCompiler();
+        var (ptx, _) = compiler.Compile(typeof(Sm90Forward).GetMethod(method)!, Sm90Forward.Threads);
+        Assert.Contains(".target sm_90a", ptx);
+        Assert.Contains(".maxntid 384, 1, 1", ptx);
+        Assert.DoesNotContain(".local", ptx);
+        Assert.Single(Regex.Matches(ptx, $@"setmaxnreg\.dec\.sync\.aligned\.u32 {Sm90Forward.ProducerRegisters};"));
+        Assert.Single(Regex.Matches(ptx, $@"setmaxnreg\.inc\.sync\.aligned\.u32 {Sm90Forward.ConsumerRegisters};"));
+        // Six barriers (full and empty per stage): three init sites unrolled from one loop body, two inits each.
+        Assert.Equal(2, Regex.Matches(ptx, @"mbarrier\.init\.shared::cta\.b64").Count);
+        // The first S chain, three fused steps (two per loop trip and the odd tail) and two final P·V chains.
+        Assert.Equal(6, ptx.Split('\n').Count(l => l.Contains("wgmma.mma_async", StringComparison.Ordinal)));
+        // Producer: an empty wait; consumers: the first full wait and one per fused step.
+        Assert.Equal(5, Regex.Matches(ptx, @"mbarrier\.try_wait\.parity").Count);
+        Assert.Equal(namedBarrierArrives, Regex.Matches(ptx, @"bar\.arrive").Count);
+        Assert.Contains(ptx.Split('\n'), l => l.Contains("cp.async.wait_group 1", StringComparison.Ordinal));
+        // The per-SM register file holds producer + two consumers at the launch bound of 384 threads.
+        Assert.True(Sm90Forward.ProducerRegisters + 2 * Sm90Forward.ConsumerRegisters <= 3 * (65536 / 384 / 8 * 8));
+        Assert.True(Sm90Forward.SharedBytesWs <= 227 * 1024);
+    }
+
+    /// <summary>
+    /// Odd query lengths (1 to past a block), Nq ≠ Nk, GQA, fresh inputs: against float64 and the mma.sync kernel. Nk a
+    /// multiple of 128 runs the warp-specialised kernel (both forms), other multiples of 64 the three-warpgroup one.
+    /// </summary>
     [Sm90Fact]
     public void MatchesReferenceAndTheMmaSyncKernel()
     {
-        foreach (var (b, nq, nk, h, hkv) in new[] { (2, 1, 64, 2, 1), (1, 7, 448, 4, 2), (2, 127, 128, 3, 3), (1, 1000, 1024, 2, 1), (1, 2111, 2112, 2, 2) })
+        bool saved = Sm90Forward.PingPong;
+        try
         {
-            var shape = new AttentionShape(b, nq, nk, h, hkv, 128);
-            var (output, lse, reference) = Run(shape, new AttentionOptions(), seed: Environment.TickCount + nq, usePublicPath: false);
-            AssertClose(output, lse, reference, $"B={b} Nq={nq} Nk={nk} H={h}/{hkv}");
+            foreach (bool pingPong in new[] { true, false })
+            {
+                Sm90Forward.PingPong = pingPong;
+                foreach (var (b, nq, nk, h, hkv) in new[] { (2, 1, 64, 2, 1), (1, 7, 448, 4, 2), (2, 127, 128, 3, 3), (1, 1000, 1024, 2, 1),
+                             (1, 2111, 2112, 2, 2), (2, 129, 256, 4, 1), (1, 300, 384, 2, 2), (1, 1, 640, 1, 1), (1, 2049, 1280, 3, 1) })
+                {
+                    var shape = new AttentionShape(b, nq, nk, h, hkv, 128);
+                    var (output, lse, reference) = Run(shape, new AttentionOptions(), seed: Environment.TickCount + nq, usePublicPath: false);
+                    AssertClose(output, lse, reference, $"{Sm90Forward.Label(shape)} B={b} Nq={nq} Nk={nk} H={h}/{hkv}");
+                }
+            }
+        }
+        finally
+        {
+            Sm90Forward.PingPong = saved;
         }
     }
 

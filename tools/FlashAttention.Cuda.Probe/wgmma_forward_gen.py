@@ -464,17 +464,22 @@ def kernel_unrolled3():
             "    // instead of 8. Query rows past the sequence are loaded clamped to its last row and not stored.\n" + text[head:])
     text = text.replace("KernelUnrolled(", "KernelUnrolled3(").replace("LoadQuery(", "LoadQuery3(").replace("LoadTile(", "LoadTile3(")
     text = text.replace("kv = smem + QBytes;", "kv = smem + Q3Bytes;").replace("Grid.IdxX * BlockM +", "Grid.IdxX * BlockM3 +")
+    L.extend(guard_rows(text).split("\n"))
+
+def guard_rows(text):
+    # The epilogue's stores of O and LSE only for rows inside the sequence (blocks whose rows run past Nq).
     lines = text.split("\n")
     first = next(i for i, l in enumerate(lines) if "PtxOps.StoreWord(out" in l)
     last = max(i for i, l in enumerate(lines) if "PtxOps.StoreWord(out" in l)
     stores = lines[first:last + 1]
-    guarded = ["        if (row0 < p.SeqLen)", "        {"] + ["    " + l for l in stores if "(out0" in l] + ["        }",
-               "        if (row0 + 8 < p.SeqLen)", "        {"] + ["    " + l for l in stores if "(out1" in l] + ["        }"]
+    i = lines[first][:len(lines[first]) - len(lines[first].lstrip())]
+    guarded = [f"{i}if (row0 < p.SeqLen)", f"{i}{{"] + ["    " + l for l in stores if "(out0" in l] + [f"{i}}}",
+               f"{i}if (row0 + 8 < p.SeqLen)", f"{i}{{"] + ["    " + l for l in stores if "(out1" in l] + [f"{i}}}"]
     lines[first:last + 1] = guarded
     text = "\n".join(lines)
-    text = text.replace("            PtxOps.StoreFloat(lse, ", "            if (row0 < p.SeqLen)\n                PtxOps.StoreFloat(lse, ")
-    text = text.replace("            PtxOps.StoreFloat(lse + 32, ", "            if (row0 + 8 < p.SeqLen)\n                PtxOps.StoreFloat(lse + 32, ")
-    L.extend(text.split("\n"))
+    text = text.replace(f"{i}    PtxOps.StoreFloat(lse, ", f"{i}    if (row0 < p.SeqLen)\n{i}        PtxOps.StoreFloat(lse, ")
+    text = text.replace(f"{i}    PtxOps.StoreFloat(lse + 32, ", f"{i}    if (row0 + 8 < p.SeqLen)\n{i}        PtxOps.StoreFloat(lse + 32, ")
+    return text
 
 kernel_unrolled3()
 
@@ -529,6 +534,8 @@ def library_kernel():
            "using FlashAttention.Cuda.Ptx;", "using ILGPU;", "", "namespace FlashAttention.Cuda.Kernels;", "",
            "internal static partial class Sm90Forward", "{"]
     out.append(text.rstrip("\n"))
+    out.append(library_ws_kernel(False))
+    out.append(library_ws_kernel(True))
     out.append("""
     /// <summary>
     /// The block's 192 query rows into core-matrix layout at <paramref name="q"/> (chunk idx → row group idx / 128, chunk
@@ -559,12 +566,93 @@ def library_kernel():
             PtxOps.CopyAsync16(v + offset, vBase + source);
         }
     }
+
+    /// <summary>
+    /// The warp-specialised kernels' 128 query rows by the producer warpgroup's 128 threads (<paramref name="pt"/> 0–127),
+    /// in the layout of <see cref="LoadQuery"/>; rows past Nq are loaded clamped to the last row, their results never stored.
+    /// </summary>
+    private static void LoadQueryWs(Sm90ForwardParams p, long qHead, long qRowStride, int qb, uint q, int pt)
+    {
+        ulong qBase = p.Q + (ulong)qHead;
+        int first = qb * BlockMWs;
+        for (int i = 0; i < 16; i++)
+        {
+            int idx = pt + 128 * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            long row = Math.Min(first + r, p.SeqQ - 1);
+            PtxOps.CopyAsync16(q + (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16), qBase + (ulong)(row * qRowStride + c * 16));
+        }
+    }
+
+    /// <summary>Key/value tile j (128 rows × 16 chunks each) by the producer warpgroup, in the layout of <see cref="LoadTile"/>.</summary>
+    private static void LoadTileWs(Sm90ForwardParams p, long kvHead, long kvRowStride, int j, uint k, uint v, int pt)
+    {
+        ulong kBase = p.K + (ulong)(kvHead + (long)j * BlockNWs * kvRowStride), vBase = p.V + (ulong)(kvHead + (long)j * BlockNWs * kvRowStride);
+        for (int i = 0; i < 16; i++)
+        {
+            int idx = pt + 128 * i, r = ((idx >> 7) << 3) + (idx & 7), c = (idx >> 3) & 15;
+            uint offset = (uint)(((idx >> 7) * 16 + c) * 128 + (idx & 7) * 16);
+            ulong source = (ulong)(r * kvRowStride + c * 16);
+            PtxOps.CopyAsync16(k + offset, kBase + source);
+            PtxOps.CopyAsync16(v + offset, vBase + source);
+        }
+    }
 }""")
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "FlashAttention.Cuda", "Kernels", "Sm90ForwardKernel.g.cs")
     open(root, "w").write("\n".join(out) + "\n")
 
-import os
-library_kernel()
+# ---- the library's warp-specialised sm_90a forward: KernelWs128 (or its ping-pong form) with the library's shapes, as
+# library_kernel() does for KernelUnrolled3; Nk a multiple of 128 ----
+def library_ws_kernel(pingpong):
+    start = len(L)
+    name = "KernelWs128Pingpong" if pingpong else "KernelWs128"
+    kernel_ws128(name, pingpong=pingpong)
+    text = "\n".join(L[start:])
+    del L[start:]
+    text = guard_rows(text[text.index(f"    public static void {name}("):])
+    def sub(old, new, count=None):
+        nonlocal text
+        n = text.count(old)
+        assert n > 0 and (count is None or n == count), (old, n)
+        text = text.replace(old, new)
+    library_name = "KernelWarpSpecializedPingpong" if pingpong else "KernelWarpSpecialized"
+    sub(f"    public static void {name}(WgmmaForwardParams p)",
+        "    // q [B, Nq, H, 128], k/v [B, Nk, Hkv, 128] bf16 → out [B, Nq, H, 128] bf16, lse [B, H, Nq]; grid (QueryBlocks · B · H),\n"
+        "    // 384 threads: warpgroups 0 and 1 consume 64 query rows each, warpgroup 2 loads" +
+        (" (the consumers take turns issuing their MMAs)" if pingpong else "") + ".\n"
+        f"    public static void {library_name}(Sm90ForwardParams p)", 1)
+    sub("""        int b = Grid.IdxY / p.Heads, h = Grid.IdxY - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes, full = smem + QBytes + 6 * Tile128Bytes, empty = full + 24;
+        long rowStride = (long)p.Heads * HeadDim * 2;
+        long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
+""", """        // Full query blocks head by head (adjacent blocks share K/V in L2), then the last, partial block of every head.
+        int block = Grid.IdxX, fullBlocks = p.QueryBlocks - 1, bh, qb;
+        if (block < fullBlocks * p.BatchHeads)
+        {
+            bh = block / fullBlocks;
+            qb = block - bh * fullBlocks;
+        }
+        else
+        {
+            bh = block - fullBlocks * p.BatchHeads;
+            qb = fullBlocks;
+        }
+        int b = bh / p.Heads, h = bh - b * p.Heads;
+        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytesWs, full = smem + QBytesWs + 6 * Tile128Bytes, empty = full + 24;
+        long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
+        long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;
+        long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;
+""", 1)
+    sub("LoadQueryWs(p, headOffset, rowStride, qs, pt)", "LoadQueryWs(p, qHead, qRowStride, qb, qs, pt)", 1)
+    sub("LoadTileWs(p, headOffset, rowStride,", "LoadTileWs(p, kvHead, kvRowStride,", 1)
+    sub("int tiles = p.SeqLen / 128;", "int tiles = p.SeqK / BlockNWs;", 1)
+    sub("Grid.IdxX * BlockM +", "qb * BlockMWs +", 1)
+    sub("headOffset + row0 * rowStride", "qHead + row0 * qRowStride", 1)
+    sub("(8 * rowStride)", "(8 * qRowStride)", 1)
+    sub("p.SeqLen", "p.SeqQ")
+    for gone in ("headOffset", " rowStride", "SeqLen", "Grid.IdxY", "QBytes,", "BlockM +"):
+        assert gone not in text, gone
+    return "\n" + text.rstrip("\n")
+
 
 kernel128("KernelFused128", False)
 kernel128("KernelUnrolled128", True)
@@ -665,6 +753,9 @@ def kernel_ws128(name, pingpong=False):
 
 kernel_ws128("KernelWs128")
 kernel_ws128("KernelWs128Pingpong", pingpong=True)
+
+import os
+library_kernel()
 
 e('''
     /// <summary>

@@ -9,7 +9,7 @@ internal struct Sm90ForwardParams
     /// <summary>q, out: bf16 [B, Nq, H, 128]; k, v: bf16 [B, Nk, Hkv, 128]; lse: float32 [B, H, Nq].</summary>
     public ulong Q, K, V, O, Lse;
     public int SeqQ, SeqK, Heads, KvHeads, GroupSize;
-    /// <summary>Query blocks per head (⌈Nq / 192⌉) and B·H: the grid is their product.</summary>
+    /// <summary>Query blocks per head (⌈Nq / rows per block⌉) and B·H: the grid is their product.</summary>
     public int QueryBlocks, BatchHeads;
     /// <summary>softmax scale · log2(e), positive.</summary>
     public float ScaleLog2;
@@ -32,6 +32,30 @@ internal static partial class Sm90Forward
 
     /// <summary>Q and three K/V tile pairs: 144 KiB.</summary>
     public const int SharedBytes = QBytes + 6 * TileBytes;
+
+    /// <summary>
+    /// The warp-specialised kernels (<see cref="KernelWarpSpecialized"/>, <see cref="KernelWarpSpecializedPingpong"/>;
+    /// FlashAttention-3's layout), taken where Nk is a multiple of 128: 384 threads, two consumer warpgroups of 64 query
+    /// rows (128 per block, so a 1k head fills its blocks) and a producer warpgroup that streams 128-key K/V tiles through
+    /// three stages with cp.async and mbarriers; setmaxnreg gives the producer 24 registers and each consumer 240.
+    /// </summary>
+    public const int BlockMWs = 128, BlockNWs = 128, ProducerRegisters = 24, ConsumerRegisters = 240;
+    private const int QBytesWs = BlockMWs * HeadDim * 2, Tile128Bytes = BlockNWs * HeadDim * 2;
+
+    /// <summary>Q, three 128-key K/V tile pairs and six 8-byte mbarriers: 224 KiB + 48 B.</summary>
+    public const int SharedBytesWs = QBytesWs + 6 * Tile128Bytes + 48;
+
+    /// <summary>Whether the warp-specialised kernel takes the ping-pong form (consumers alternate issuing their MMAs).</summary>
+    internal static bool PingPong { get; set; } = true;
+
+    /// <summary>The kernel a call takes: the method, its cache label, and the rows a block owns.</summary>
+    internal static (string Method, string Label, int SharedBytes, int BlockM) Choose(AttentionProblem problem) =>
+        problem.MaxSeqK % BlockNWs != 0 ? (nameof(Kernel), "Sm90_D128_M192_N64_WG3", SharedBytes, BlockM)
+        : PingPong ? (nameof(KernelWarpSpecializedPingpong), "Sm90_D128_M128_N128_WS_PP", SharedBytesWs, BlockMWs)
+        : (nameof(KernelWarpSpecialized), "Sm90_D128_M128_N128_WS", SharedBytesWs, BlockMWs);
+
+    /// <summary>The label of the kernel a dense call takes (tests).</summary>
+    internal static string Label(AttentionShape shape) => Choose(new AttentionProblem(shape, null)).Label;
 
     /// <summary>
     /// The shortest query length the public forward sends to this kernel: <see cref="int.MaxValue"/> (never) unless
@@ -77,7 +101,8 @@ internal static partial class Sm90Forward
     public static (Sm90ForwardParams Parameters, int Blocks) Parameters(AttentionProblem problem, ulong q, ulong k, ulong v, ulong output, ulong lse,
         float scaleLog2)
     {
-        int queryBlocks = (problem.MaxSeqQ + BlockM - 1) / BlockM, batchHeads = problem.Batch * problem.Heads;
+        int blockM = Choose(problem).BlockM;
+        int queryBlocks = (problem.MaxSeqQ + blockM - 1) / blockM, batchHeads = problem.Batch * problem.Heads;
         var parameters = new Sm90ForwardParams
         {
             Q = q, K = k, V = v, O = output, Lse = lse,
