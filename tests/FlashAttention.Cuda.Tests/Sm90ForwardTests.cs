@@ -65,6 +65,7 @@ public class Sm90ForwardTests
     [InlineData(1088, 6, "Sm90_D128_M192_N64_WG3")] // ⌈1000 / 192⌉
     public void Parameters_PutEveryPartialBlockAfterTheFullOnes(int nk, int queryBlocks, string label)
     {
+        using var _ = WarpSpecializedOn(pingPong: true);
         Assert.Equal(label, Sm90Forward.Label(Shape(1000, nk)));
         var (p, blocks) = Sm90Forward.Parameters(Shape(1000, nk), 1, 2, 3, 4, 5, 0.25f);
         Assert.Equal(queryBlocks, p.QueryBlocks);
@@ -130,12 +131,10 @@ public class Sm90ForwardTests
     [Sm90Fact]
     public void MatchesReferenceAndTheMmaSyncKernel()
     {
-        bool saved = Sm90Forward.PingPong;
-        try
+        foreach (bool? pingPong in new bool?[] { true, false, null })
         {
-            foreach (bool pingPong in new[] { true, false })
+            using var _ = pingPong is { } form ? WarpSpecializedOn(form) : null;
             {
-                Sm90Forward.PingPong = pingPong;
                 foreach (var (b, nq, nk, h, hkv) in new[] { (2, 1, 64, 2, 1), (1, 7, 448, 4, 2), (2, 127, 128, 3, 3), (1, 1000, 1024, 2, 1),
                              (1, 2111, 2112, 2, 2), (2, 129, 256, 4, 1), (1, 300, 384, 2, 2), (1, 1, 640, 1, 1), (1, 2049, 1280, 3, 1) })
                 {
@@ -145,10 +144,19 @@ public class Sm90ForwardTests
                 }
             }
         }
-        finally
-        {
-            Sm90Forward.PingPong = saved;
-        }
+    }
+
+    /// <summary>Turns the warp-specialised kernels on (in the given form) until disposed.</summary>
+    private static IDisposable WarpSpecializedOn(bool pingPong)
+    {
+        var saved = (Sm90Forward.WarpSpecialized, Sm90Forward.PingPong);
+        (Sm90Forward.WarpSpecialized, Sm90Forward.PingPong) = (true, pingPong);
+        return new Restore(() => (Sm90Forward.WarpSpecialized, Sm90Forward.PingPong) = saved);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     /// <summary>With <see cref="Sm90Forward.MinSeqQ"/> set (opt-in), the public forward takes the kernel from there on: its bits equal the forced call's.</summary>

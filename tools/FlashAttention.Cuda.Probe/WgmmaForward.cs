@@ -51,14 +51,18 @@ internal static partial class WgmmaForward
             cuda.Forward(variant, shape, new AttentionOptions(), dq.View, dk.View, dv.View, dout.View, dlse.View);
             cuda.Synchronize();
             var (libErr, libLseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
-            // The library's own wgmma kernel (Sm90Forward, from KernelUnrolled3), forced at any length.
-            dout.View.MemSetToZero();
-            bool took = cuda.ForwardSm90(shape, null, dq.View, dk.View, dv.View, dout.View, dlse.View);
-            cuda.Synchronize();
-            var (sm90Err, sm90LseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
-            bool sm90Ok = took && sm90Err <= 1.6e-2 && sm90LseErr <= 2e-3;
-            passed &= sm90Ok;
-            Console.WriteLine($"  check library Sm90Forward B={b} N={n} H={h} (seed {seed}): O error {sm90Err:E2}, LSE error {sm90LseErr:E2} {(sm90Ok ? "PASS" : "FAIL")}");
+            // The library's own wgmma kernels (Sm90Forward: three warpgroups, warp-specialised, ping-pong), forced at any length.
+            foreach (var form in LibraryForms)
+            {
+                (Sm90Forward.WarpSpecialized, Sm90Forward.PingPong) = (form.WarpSpecialized, form.PingPong);
+                dout.View.MemSetToZero();
+                bool took = cuda.ForwardSm90(shape, null, dq.View, dk.View, dv.View, dout.View, dlse.View);
+                cuda.Synchronize();
+                var (sm90Err, sm90LseErr) = Errors(dout.GetAsArray1D(), dlse.GetAsArray1D(), reference);
+                bool sm90Ok = took && sm90Err <= 1.6e-2 && sm90LseErr <= 2e-3;
+                passed &= sm90Ok;
+                Console.WriteLine($"  check library {Sm90Forward.Label(shape)} B={b} N={n} H={h} (seed {seed}): O error {sm90Err:E2}, LSE error {sm90LseErr:E2} {(sm90Ok ? "PASS" : "FAIL")}");
+            }
             foreach (var (name, kernel, rows) in kernels)
             {
                 dout.View.MemSetToZero();
@@ -88,8 +92,13 @@ internal static partial class WgmmaForward
             double flops = 4.0 * b * h * n * (double)n * HeadDim;
             var parameters = Params(shape, bq, bk, bv, bo, bl);
             double library = Bench.Median(cuda, () => cuda.Forward(variant, shape, new AttentionOptions(), bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
-            double sm90 = Bench.Median(cuda, () => cuda.ForwardSm90(shape, null, bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
-            var line = $"  N={n,6} B={b,3}: {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s | library Sm90Forward {flops / sm90 / 1e9,6:F1} ({library / sm90:F2}x)";
+            var line = $"  N={n,6} B={b,3}: {variant.Name} {library:F3} ms {flops / library / 1e9,6:F1} TFLOP/s";
+            foreach (var form in LibraryForms)
+            {
+                (Sm90Forward.WarpSpecialized, Sm90Forward.PingPong) = (form.WarpSpecialized, form.PingPong);
+                double sm90 = Bench.Median(cuda, () => cuda.ForwardSm90(shape, null, bq.View, bk.View, bv.View, bo.View, bl.View.SubView(0, shape.LseLength)));
+                line += $" | library {Sm90Forward.Label(shape)} {flops / sm90 / 1e9,6:F1} ({library / sm90:F2}x)";
+            }
             foreach (var (name, kernel, rows) in kernels)
             {
                 double wgmma = Bench.Median(cuda, () => cuda.Launch(kernel, ((n + rows - 1) / rows, b * h, 1), parameters, []));
@@ -99,6 +108,9 @@ internal static partial class WgmmaForward
         }
         return 0;
     }
+
+    /// <summary>The library's sm_90a kernels: three warpgroups, warp-specialised, warp-specialised ping-pong.</summary>
+    private static readonly (bool WarpSpecialized, bool PingPong)[] LibraryForms = [(false, false), (true, false), (true, true)];
 
     private static WgmmaForwardParams Params(AttentionShape shape, ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> q,
         ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> k, ILGPU.Runtime.MemoryBuffer1D<BFloat16, ILGPU.Stride1D.Dense> v,

@@ -45,12 +45,18 @@ internal static partial class Sm90Forward
     /// <summary>Q, three 128-key K/V tile pairs and six 8-byte mbarriers: 224 KiB + 48 B.</summary>
     public const int SharedBytesWs = QBytesWs + 6 * Tile128Bytes + 48;
 
+    /// <summary>
+    /// Whether calls with Nk a multiple of 128 take the warp-specialised kernels. Off until they have been checked and
+    /// timed on a GPU (docs/benchmarks.md run 38); the device tests and the probe turn it on.
+    /// </summary>
+    internal static bool WarpSpecialized { get; set; }
+
     /// <summary>Whether the warp-specialised kernel takes the ping-pong form (consumers alternate issuing their MMAs).</summary>
     internal static bool PingPong { get; set; } = true;
 
     /// <summary>The kernel a call takes: the method, its cache label, and the rows a block owns.</summary>
     internal static (string Method, string Label, int SharedBytes, int BlockM) Choose(AttentionProblem problem) =>
-        problem.MaxSeqK % BlockNWs != 0 ? (nameof(Kernel), "Sm90_D128_M192_N64_WG3", SharedBytes, BlockM)
+        !WarpSpecialized || problem.MaxSeqK % BlockNWs != 0 ? (nameof(Kernel), "Sm90_D128_M192_N64_WG3", SharedBytes, BlockM)
         : PingPong ? (nameof(KernelWarpSpecializedPingpong), "Sm90_D128_M128_N128_WS_PP", SharedBytesWs, BlockMWs)
         : (nameof(KernelWarpSpecialized), "Sm90_D128_M128_N128_WS", SharedBytesWs, BlockMWs);
 
