@@ -46,8 +46,8 @@ internal static partial class Sm90Forward
     public const int SharedBytesWs = QBytesWs + 6 * Tile128Bytes + 48;
 
     /// <summary>
-    /// Whether calls with Nk a multiple of 128 take the warp-specialised kernels. Off until they have been checked and
-    /// timed on a GPU (docs/benchmarks.md run 38); the device tests and the probe turn it on.
+    /// Whether calls with Nk a multiple of 128 take the warp-specialised kernels. Off: on an H100 they pass every check
+    /// but run at 0.65–0.86× the three-warpgroup kernel (docs/benchmarks.md run 38); the device tests and the probe turn it on.
     /// </summary>
     internal static bool WarpSpecialized { get; set; }
 
