@@ -16,7 +16,7 @@ public sealed class AllocationMeasurements
 /// <summary>
 /// O(N) memory, proved by allocations: GC.GetTotalAllocatedBytes(precise) around one call (after a warm-up call of the
 /// same shape, with every input and output preallocated) at two sequence lengths 4× apart. The forward pass's extra
-/// memory is bounded: a few per-thread tiles plus at most <see cref="Cpu.ConvertedKeyValues{T}.BudgetBytes"/> (4 MiB) of
+/// memory is bounded: a few per-thread tiles plus at most <see cref="Cpu.Sharing.BudgetBytes"/> (4 MiB) of
 /// float32 K/V copies shared by the workers; the backward's may grow linearly (float32 dq accumulators), about 4×,
 /// nowhere near the 16× of anything N×N.
 /// </summary>
@@ -81,8 +81,8 @@ public class MemoryTests(ITestOutputHelper log)
         // milliseconds, so the tile allocations grow with run time (here 16× longer), not with N: hence 2 MiB of slack.
         // The sliding-window test below holds the forward to a tighter margin at a short run time.
         // Here K and V of the one head are 2 MiB as float32 at N=16384, within the shared copies' budget.
-        Assert.True(b <= 4 * MiB + Cpu.ConvertedKeyValues<float>.BudgetBytes, $"forward at N=16384 allocated {b / (double)MiB:F2} MiB; expected a few per-thread tiles and the shared K/V copies");
-        Assert.True(b <= a + 2 * MiB + Cpu.ConvertedKeyValues<float>.BudgetBytes, $"forward allocations grew from {a / 1024.0:F0} KiB to {b / 1024.0:F0} KiB for 4× N");
+        Assert.True(b <= 4 * MiB + Cpu.Sharing.BudgetBytes, $"forward at N=16384 allocated {b / (double)MiB:F2} MiB; expected a few per-thread tiles and the shared K/V copies");
+        Assert.True(b <= a + 2 * MiB + Cpu.Sharing.BudgetBytes, $"forward allocations grew from {a / 1024.0:F0} KiB to {b / 1024.0:F0} KiB for 4× N");
     }
 
     /// <summary>The sizes of the brief (H=2, D=64, N = 4096 and 16384) with a sliding window so the compute stays O(N): forward flat, backward ≤ ~4×.</summary>

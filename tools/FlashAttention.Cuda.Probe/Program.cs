@@ -11,7 +11,8 @@ using FlashAttention.Cuda.Probe;
 //   wgmma-forward [--lengths a,b] [--library KERNEL] [--kernels label,…]  the wgmma D128 forward prototype: check, then
 //                                    time (--kernels: only these prototype variants, e.g. unrolled3wg,ws128)
 //   cpu-dtypes ROUND ITERS [T]       the CPU forward with fp32, fp16 and bf16 interleaved (median and best of ITERS calls)
-//   cpu-pairs TRIPLES [T]            fp16/bf16 against fp32 call by call (median per-triple ratio)
+//   cpu-pairs TRIPLES [T] [--budget-mib M]  fp16/bf16 against fp32 call by call (median per-triple ratio); M: the
+//                                    shared K/V copies' budget (default 4)
 //   ptx DIR [--all-features] [--only S]   compile every kernel variant to PTX (no GPU needed); with the flag, every forward
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
@@ -55,7 +56,9 @@ switch (command)
         return CpuDtypeBench.Run(int.Parse(args[1]), int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : -1);
     case "cpu-pairs":
         // fp16/bf16 against fp32 storage call by call: probe cpu-pairs TRIPLES [THREADS].
-        return CpuDtypePairs.Run(int.Parse(args[1]), args.Length > 2 ? int.Parse(args[2]) : -1);
+        if (Option("--budget-mib") is { } budget)
+            CpuStorageTypes.SetSharing("BudgetBytes", long.Parse(budget) << 20);
+        return CpuDtypePairs.Run(int.Parse(args[1]), args.Length > 2 && !args[2].StartsWith("--") ? int.Parse(args[2]) : -1);
     case "wgmma":
         // Warpgroup MMA (sm_90a) from C#: S = A·Bᵀ and O = bf16(S)·V on one 64×64 tile against double precision;
         // with --ptx FILE only its PTX (no GPU needed).

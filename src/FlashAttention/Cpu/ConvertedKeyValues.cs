@@ -10,14 +10,11 @@ namespace FlashAttention.Cpu;
 /// A tile is widened when a worker first needs it (lazily, so tiles a causal or local mask skips never are) by every
 /// worker that arrives before it is done, in chunks of rows each claims (<see cref="EnsureTile"/>), and read in place
 /// after that; a head's buffers go back to a free list when its last query block is done.
-/// Memory: <see cref="BudgetBytes"/> at most. A head that does not fit is widened per query block as before, so the
+/// Memory: <see cref="Sharing.BudgetBytes"/> at most. A head that does not fit is widened per query block as before, so the
 /// forward pass keeps its flat, N-independent extra memory (MemoryTests).
 /// </summary>
 internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
 {
-    /// <summary>The most memory the shared K/V copies may take in one call.</summary>
-    public const long BudgetBytes = 4L << 20;
-
     /// <summary>The Done count of a tile whose widening threw: the workers waiting on it throw too instead of spinning forever.</summary>
     private const int Failed = int.MinValue;
 
@@ -73,7 +70,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         _pooled.Sort((a, b) => b.Floats.CompareTo(a.Floats));
         long bytes = 0;
         int keep = 0;
-        while (keep < _pooled.Count && (bytes += 2 * _pooled[keep].Floats * sizeof(float)) <= BudgetBytes)
+        while (keep < _pooled.Count && (bytes += 2 * _pooled[keep].Floats * sizeof(float)) <= Sharing.BudgetBytes)
             keep++;
         _pooled.RemoveRange(keep, _pooled.Count - keep);
         KeyValueBufferPool.Give(_pooled);
@@ -93,7 +90,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         if ((long)minQueryBlocks * p.GroupSize < 2)
             return null;
         long bufferBytes = 2L * BlockInfo.BlockCount(p.MaxSeqK, blockK) * blockK * dp * sizeof(float);
-        int maxBuffers = (int)Math.Min(BudgetBytes / Math.Max(bufferBytes, 1), p.Batch * (long)p.KvHeads);
+        int maxBuffers = (int)Math.Min(Sharing.BudgetBytes / Math.Max(bufferBytes, 1), p.Batch * (long)p.KvHeads);
         return maxBuffers < 1 ? null : new ConvertedKeyValues<T>(p, k, v, dp, blockK, maxBuffers);
     }
 
@@ -278,6 +275,9 @@ internal static class Sharing
     /// tensor and tile. Tests and the probe's A/B set other sizes.
     /// </summary>
     public static int ChunkRows { get; set; } = CpuForward.BlockK;
+
+    /// <summary>The most memory the shared K/V copies may take in one call (4 MiB; the probe's A/B sets others).</summary>
+    public static long BudgetBytes { get; set; } = 4L << 20;
 
     /// <summary>Whether a worker widens the next key tile it will visit before computing the current one (<see cref="ConvertedKeyValues{T}.Prefetch"/>).</summary>
     public static bool Lookahead { get; set; } = true;
