@@ -55,13 +55,14 @@ public class ConvertedKeyValuesTests
     }
 
     /// <summary>
-    /// One buffer fits the budget (2 × 2048 keys × 256 dims × 4 B = 4 MiB): a task of the second head that starts while
-    /// the first head still holds it widens per block, and the next task of that head, starting after the buffer came
-    /// back, gets an entry for the rest of the head instead of widening per block too.
+    /// Two buffers fit the budget (2 × 2048 keys × 256 dims × 4 B = 4 MiB each): the second head gets one while the
+    /// first still holds its own; a task of the third head that starts while both are held widens per block, and the
+    /// next task of that head, starting after a buffer came back, gets an entry for the rest of the head.
     /// </summary>
     [Fact]
     public unsafe void AHeadThatFoundNoBuffer_GetsOneForItsLaterTasks()
     {
+        // One head's copies take 4 MiB (D256, 2048 keys): half the 8 MiB budget, so two buffers for three heads.
         var problem = new AttentionProblem(new AttentionShape(1, 256, 2048, 3, 3, 256), null);
         var k = new Half[problem.KeyValueLength];
         var v = new Half[problem.KeyValueLength];
@@ -71,23 +72,39 @@ public class ConvertedKeyValuesTests
             Assert.NotNull(shared);
             const int tasksPerHead = 4; // 256 queries in 64-row blocks
             var first = shared.Acquire(0, 0, tasksPerHead);
+            var neighbour = shared.Acquire(0, 1, tasksPerHead);
             Assert.NotNull(first);
-            Assert.Null(shared.Acquire(0, 1, tasksPerHead)); // the only buffer is taken
+            Assert.NotNull(neighbour); // the next head starts while the first still holds its buffer
+            Assert.NotSame(first.Storage, neighbour.Storage);
+            Assert.Null(shared.Acquire(0, 2, tasksPerHead)); // both buffers are taken
             for (int task = 1; task < tasksPerHead; task++)
                 Assert.Same(first, shared.Acquire(0, 0, tasksPerHead));
             for (int task = 0; task < tasksPerHead; task++)
                 shared.Release(first, 0, 0);
-            var second = shared.Acquire(0, 1, tasksPerHead);
-            Assert.NotNull(second);
-            Assert.Same(first.Storage, second.Storage);
-            Assert.Same(second, shared.Acquire(0, 1, tasksPerHead));
-            Assert.Same(second, shared.Acquire(0, 1, tasksPerHead));
-            // The entry serves the three tasks that asked for it; the third release gives the buffer back.
+            var third = shared.Acquire(0, 2, tasksPerHead);
+            Assert.NotNull(third);
+            Assert.Same(first.Storage, third.Storage);
+            Assert.Same(third, shared.Acquire(0, 2, tasksPerHead));
+            Assert.Same(third, shared.Acquire(0, 2, tasksPerHead));
             for (int task = 0; task < 3; task++)
-                shared.Release(second, 0, 1);
-            Assert.Same(first.Storage, shared.Acquire(0, 2, tasksPerHead)?.Storage); // back on the free list for the third head
+                shared.Release(third, 0, 2);
+            for (int task = 1; task < tasksPerHead; task++)
+                Assert.Same(neighbour, shared.Acquire(0, 1, tasksPerHead));
+            for (int task = 0; task < tasksPerHead; task++)
+                shared.Release(neighbour, 0, 1);
             shared.ReturnBuffers();
         }
+    }
+
+    [Fact]
+    public unsafe void AHeadLargerThanHalfTheBudget_IsWidenedPerQueryBlock()
+    {
+        // D256 at 4096 keys: 8 MiB of copies per head, the whole budget: not shared, so memory stays flat in N.
+        var problem = new AttentionProblem(new AttentionShape(1, 256, 4096, 3, 3, 256), null);
+        var k = new Half[problem.KeyValueLength];
+        var v = new Half[problem.KeyValueLength];
+        fixed (Half* kp = k, vp = v)
+            Assert.Null(ConvertedKeyValues<Half>.Create(problem, kp, vp, 256, CpuForward.BlockK, CpuForward.SmallBlockQ));
     }
 
     private static void Compare<T>(string name, int threads = 4) where T : unmanaged

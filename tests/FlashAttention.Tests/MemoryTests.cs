@@ -16,7 +16,7 @@ public sealed class AllocationMeasurements
 /// <summary>
 /// O(N) memory, proved by allocations: GC.GetTotalAllocatedBytes(precise) around one call (after a warm-up call of the
 /// same shape, with every input and output preallocated) at two sequence lengths 4× apart. The forward pass's extra
-/// memory is bounded: a few per-thread tiles plus at most <see cref="Cpu.Sharing.BudgetBytes"/> (4 MiB) of
+/// memory is bounded: a few per-thread tiles plus at most <see cref="Cpu.Sharing.BudgetBytes"/> (8 MiB) of
 /// float32 K/V copies shared by the workers; the backward's may grow linearly (float32 dq accumulators), about 4×,
 /// nowhere near the 16× of anything N×N.
 /// </summary>

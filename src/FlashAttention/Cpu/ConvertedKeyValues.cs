@@ -78,7 +78,7 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
 
     /// <summary>
     /// The shared copies for a call, or null where they would not pay: a key/value
-    /// head served by a single query block (each tile is widened once anyway), or not even one head within the budget.
+    /// head served by a single query block (each tile is widened once anyway), or not two heads within the budget.
     /// </summary>
     public static ConvertedKeyValues<T>? Create(AttentionProblem p, T* k, T* v, int dp, int blockK, int blockQ)
     {
@@ -90,15 +90,17 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         if ((long)minQueryBlocks * p.GroupSize < 2)
             return null;
         long bufferBytes = 2L * BlockInfo.BlockCount(p.MaxSeqK, blockK) * blockK * dp * sizeof(float);
+        // At least two heads' copies, so a head's first tasks need not wait for the previous head's last ones; a head
+        // larger than half the budget is widened per query block (and the forward's extra memory stays flat in N).
         int maxBuffers = (int)Math.Min(Sharing.BudgetBytes / Math.Max(bufferBytes, 1), p.Batch * (long)p.KvHeads);
-        return maxBuffers < 1 ? null : new ConvertedKeyValues<T>(p, k, v, dp, blockK, maxBuffers);
+        return maxBuffers < Math.Min(2, p.Batch * p.KvHeads) ? null : new ConvertedKeyValues<T>(p, k, v, dp, blockK, maxBuffers);
     }
 
     /// <summary>
     /// The entry of key/value head <paramref name="hk"/> of sequence <paramref name="b"/> for one query block's task, or
     /// null when no buffer is free (the task then widens its own tiles). A task that finds none does not decide for the
     /// head: the next task of the head asks again, and an entry made then serves the head's remaining tasks. Where one
-    /// head's copies fill the budget (D128 at 4096 keys: 4 MiB), the first tasks of the next head start while the last
+    /// head's copies fill the budget (D128 at 4096 keys: 4 MiB a head), the first tasks of the next head start while the last
     /// ones of the previous head still hold the buffer; deciding per head sent every second head to per-block widening
     /// for all its tasks. Release every non-null result once.
     /// </summary>
@@ -276,8 +278,14 @@ internal static class Sharing
     /// </summary>
     public static int ChunkRows { get; set; } = CpuForward.BlockK;
 
-    /// <summary>The most memory the shared K/V copies may take in one call (4 MiB; the probe's A/B sets others).</summary>
-    public static long BudgetBytes { get; set; } = 4L << 20;
+    /// <summary>
+    /// The most memory the shared K/V copies may take in one call: 8 MiB, and only heads whose copies take at most half
+    /// of it share (the same heads as under run 37's 4 MiB budget, so the extra memory at long N is unchanged), two at a
+    /// time at D128 and 4096 keys, so the next head need not wait for the previous one's last tasks. With one buffer
+    /// fp16 storage there was 0.95× fp32 (heads widened per query block at the boundaries, and fp16's widening costs
+    /// more than bf16's shift); with two 0.98×, with four no better (docs/benchmarks.md run 39). The probe's A/B sets others.
+    /// </summary>
+    public static long BudgetBytes { get; set; } = 8L << 20;
 
     /// <summary>Whether a worker widens the next key tile it will visit before computing the current one (<see cref="ConvertedKeyValues{T}.Prefetch"/>).</summary>
     public static bool Lookahead { get; set; } = true;
