@@ -485,6 +485,22 @@ kernel_unrolled3()
 
 # ---- the library's sm_90a forward (src/FlashAttention.Cuda/Kernels/Sm90ForwardKernel.g.cs): KernelUnrolled3 with the
 # library's shapes (Nq ≠ Nk, GQA, any Nq; Nk a multiple of 64) and partial query blocks ordered last ----
+# The library kernels' block → (head, query block) map: full query blocks head by head, then every head's partial one.
+LIBRARY_BLOCK_MAP = """        // Full query blocks head by head (adjacent blocks share K/V in L2), then the last, partial block of every head.
+        int block = Grid.IdxX, fullBlocks = p.QueryBlocks - 1, bh, qb;
+        if (block < fullBlocks * p.BatchHeads)
+        {
+            bh = block / fullBlocks;
+            qb = block - bh * fullBlocks;
+        }
+        else
+        {
+            bh = block - fullBlocks * p.BatchHeads;
+            qb = fullBlocks;
+        }
+        int b = bh / p.Heads, h = bh - b * p.Heads;
+"""
+
 def library_kernel():
     start = len(L)
     kernel_unrolled3()
@@ -503,20 +519,7 @@ def library_kernel():
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + Q3Bytes;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-""", """        // Full query blocks head by head (adjacent blocks share K/V in L2), then the last, partial block of every head.
-        int block = Grid.IdxX, full = p.QueryBlocks - 1, bh, qb;
-        if (block < full * p.BatchHeads)
-        {
-            bh = block / full;
-            qb = block - bh * full;
-        }
-        else
-        {
-            bh = block - full * p.BatchHeads;
-            qb = full;
-        }
-        int b = bh / p.Heads, h = bh - b * p.Heads;
-        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
+""", LIBRARY_BLOCK_MAP + """        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
         long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
         long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;
         long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;
@@ -624,20 +627,7 @@ def library_ws_kernel(pingpong):
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes, full = smem + QBytes + 6 * Tile128Bytes, empty = full + 24;
         long rowStride = (long)p.Heads * HeadDim * 2;
         long headOffset = (long)b * p.SeqLen * rowStride + h * HeadDim * 2;
-""", """        // Full query blocks head by head (adjacent blocks share K/V in L2), then the last, partial block of every head.
-        int block = Grid.IdxX, fullBlocks = p.QueryBlocks - 1, bh, qb;
-        if (block < fullBlocks * p.BatchHeads)
-        {
-            bh = block / fullBlocks;
-            qb = block - bh * fullBlocks;
-        }
-        else
-        {
-            bh = block - fullBlocks * p.BatchHeads;
-            qb = fullBlocks;
-        }
-        int b = bh / p.Heads, h = bh - b * p.Heads;
-        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytesWs, full = smem + QBytesWs + 6 * Tile128Bytes, empty = full + 24;
+""", LIBRARY_BLOCK_MAP + """        uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytesWs, full = smem + QBytesWs + 6 * Tile128Bytes, empty = full + 24;
         long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
         long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;
         long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;

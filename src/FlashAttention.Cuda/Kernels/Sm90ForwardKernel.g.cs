@@ -11,16 +11,16 @@ internal static partial class Sm90Forward
     {
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
         // Full query blocks head by head (adjacent blocks share K/V in L2), then the last, partial block of every head.
-        int block = Grid.IdxX, full = p.QueryBlocks - 1, bh, qb;
-        if (block < full * p.BatchHeads)
+        int block = Grid.IdxX, fullBlocks = p.QueryBlocks - 1, bh, qb;
+        if (block < fullBlocks * p.BatchHeads)
         {
-            bh = block / full;
-            qb = block - bh * full;
+            bh = block / fullBlocks;
+            qb = block - bh * fullBlocks;
         }
         else
         {
-            bh = block - full * p.BatchHeads;
-            qb = full;
+            bh = block - fullBlocks * p.BatchHeads;
+            qb = fullBlocks;
         }
         int b = bh / p.Heads, h = bh - b * p.Heads;
         uint smem = PtxOps.SharedBase(), qs = smem, kv = smem + QBytes;
