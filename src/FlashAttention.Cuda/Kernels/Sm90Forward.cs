@@ -24,6 +24,8 @@ internal struct Sm90ForwardParams
 /// P·V of tile j − 1 are in flight together, two key tiles per loop trip with two sets of P fragments so the softmax
 /// never writes what an MMA in flight reads. The kernel is written by tools/FlashAttention.Cuda.Probe/wgmma_forward_gen.py
 /// (its prototype KernelUnrolled3, docs/benchmarks.md run 33). Everything else takes the mma.sync kernels.
+/// Beside it, FlashAttention-3's warp-specialised layout (<see cref="KernelWarpSpecialized"/>, <see cref="KernelWarpSpecializedPingpong"/>;
+/// prototypes KernelWs128[Pingpong]): checked on the device but slower, so off unless <see cref="WarpSpecialized"/> is set (run 38).
 /// </summary>
 internal static partial class Sm90Forward
 {
