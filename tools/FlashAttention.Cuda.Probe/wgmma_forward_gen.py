@@ -383,9 +383,39 @@ kernel_pipelined(fused=True)
 kernel_unrolled()
 
 # ---- 128-key tiles (S = m64n128, 64 floats; P = 32 packed A registers; P·V = 8 RS m64n128k16) ----
+def first_tile128(two_p_sets):
+    # After the running max and sum: the P fragments (two sets for the unrolled loop), O, and tile 0's S and softmax.
+    if two_p_sets:
+        e("        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";")
+    e("        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";")
+    e("""        var o = default(Float32x64);
+        uint qw = qs + (uint)(wg * 16384);
+        {
+            var s = PtxOps.WgmmaBf16M64N128SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();""")
+    softmax("            ", "a", keys=128)
+    e("        }")
+
+def unrolled_loop128():
+    # Tiles 1 … tiles − 1, two per trip with the P sets a and c alternating, then the last tile's P·V.
+    e("        int j = 1;")
+    e("        for (; j + 1 < tiles; j += 2)")
+    e("        {")
+    iteration("            ", "j", "a", "c", keys=128)
+    iteration("            ", "(j + 1)", "c", "a", keys=128)
+    e("        }")
+    e("        if (j < tiles)")
+    e("        {")
+    iteration("            ", "j", "a", "c", keys=128)
+    final_pv("            ", "c", keys=128)
+    e("        }")
+    e("        else")
+    e("        {")
+    final_pv("            ", "a", keys=128)
+    e("        }")
+
 def kernel128(name, unrolled):
-    decl_a = "        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";"
-    decl_c = "        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";"
     e(f"""
     // As {'KernelUnrolled' if unrolled else 'KernelFused'} with 128-key K/V tiles: S is 64×128 per warpgroup (m64n128k16), half the
     // softmax reductions, O rescales and barriers per key; three K/V tile pairs (192 KiB) and Q (32 KiB) in shared memory.
@@ -413,33 +443,9 @@ def kernel128(name, unrolled):
         PtxOps.FenceProxyAsyncShared();
         Group.Barrier();
         float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f, alpha0, alpha1;""")
+    first_tile128(unrolled)
     if unrolled:
-        e(decl_c)
-    e(decl_a)
-    e("""        var o = default(Float32x64);
-        uint qw = qs + (uint)(wg * 16384);
-        {
-            var s = PtxOps.WgmmaBf16M64N128SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
-            PtxOps.WgmmaCommit();
-            PtxOps.WgmmaWait0();""")
-    softmax("            ", "a", keys=128)
-    e("        }")
-    if unrolled:
-        e("        int j = 1;")
-        e("        for (; j + 1 < tiles; j += 2)")
-        e("        {")
-        iteration("            ", "j", "a", "c", keys=128)
-        iteration("            ", "(j + 1)", "c", "a", keys=128)
-        e("        }")
-        e("        if (j < tiles)")
-        e("        {")
-        iteration("            ", "j", "a", "c", keys=128)
-        final_pv("            ", "c", keys=128)
-        e("        }")
-        e("        else")
-        e("        {")
-        final_pv("            ", "a", keys=128)
-        e("        }")
+        unrolled_loop128()
     else:
         e("        for (int j = 1; j < tiles; j++)")
         iteration("        ", "j", "a", "a", keys=128)
@@ -652,8 +658,6 @@ kernel128("KernelUnrolled128", True)
 # its `empty` one. setmaxnreg moves registers from the producer to the consumers (24 + 2 × 240 per thread ≤ 168 × 3).
 def kernel_ws128(name, pingpong=False):
     global WS, PINGPONG
-    decl_a = "        uint " + ", ".join(f"a{kk}{i}" for kk in range(8) for i in range(4)) + ";"
-    decl_c = "        uint " + ", ".join(f"c{kk}{i} = 0" for kk in range(8) for i in range(4)) + ";"
     e(f"""
     // Warp-specialised 128-key kernel: a producer warpgroup (cp.async + mbarriers) feeding two consumer warpgroups{" that take turns issuing their MMAs" if pingpong else ""}.
     public static void {name}(WgmmaForwardParams p)
@@ -702,36 +706,13 @@ def kernel_ws128(name, pingpong=False):
             PtxOps.MbarrierWaitParity(full, 0);""")
     start = len(L)
     e("        float m0 = float.NegativeInfinity, m1 = float.NegativeInfinity, l0 = 0f, l1 = 0f, alpha0, alpha1;")
-    e(decl_c)
-    e(decl_a)
-    e("""        var o = default(Float32x64);
-        uint qw = qs + (uint)(wg * 16384);
-        {
-            var s = PtxOps.WgmmaBf16M64N128SSChain(PtxOps.WgmmaDescriptor(qw, 128, 2048), PtxOps.WgmmaDescriptor(kv, 128, 2048), 8, 16, 16);
-            PtxOps.WgmmaCommit();
-            PtxOps.WgmmaWait0();""")
-    softmax("            ", "a", keys=128)
-    e("        }")
+    first_tile128(True)
     WS = True
     PINGPONG = pingpong
     if pingpong:
         e("        if (wg == 1 && tiles > 1)")
         e("            PtxOps.NamedBarrierArrive(1, 256);")
-    e("        int j = 1;")
-    e("        for (; j + 1 < tiles; j += 2)")
-    e("        {")
-    iteration("            ", "j", "a", "c", keys=128)
-    iteration("            ", "(j + 1)", "c", "a", keys=128)
-    e("        }")
-    e("        if (j < tiles)")
-    e("        {")
-    iteration("            ", "j", "a", "c", keys=128)
-    final_pv("            ", "c", keys=128)
-    e("        }")
-    e("        else")
-    e("        {")
-    final_pv("            ", "a", keys=128)
-    e("        }")
+    unrolled_loop128()
     WS = False
     PINGPONG = False
     e(EPILOGUE_PV128.rstrip("\n").rstrip().rstrip("}").rstrip())

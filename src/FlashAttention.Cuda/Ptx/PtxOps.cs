@@ -593,9 +593,7 @@ internal static class PtxOps
 
     private static int RegisterBudget(Value argument)
     {
-        int registers = argument.Resolve() is PrimitiveValue primitive
-            ? primitive.Int32Value
-            : throw new NotSupportedException("setmaxnreg takes a constant register count.");
+        int registers = Constant(argument);
         return registers is >= 24 and <= 256 && registers % 8 == 0
             ? registers
             : throw new NotSupportedException($"setmaxnreg needs a multiple of 8 in 24–256, not {registers}.");
@@ -717,11 +715,11 @@ internal static class PtxOps
         return names;
     }
 
-    /// <summary>The value of an argument that must be a compile-time constant (a chain's step count or stride).</summary>
+    /// <summary>The value of an argument that must be a compile-time constant (a chain's step count or stride, a register budget).</summary>
     private static int Constant(Value argument) =>
         argument.Resolve() is PrimitiveValue primitive
             ? primitive.Int32Value
-            : throw new NotSupportedException("This wgmma chain argument must be a constant.");
+            : throw new NotSupportedException("This intrinsic argument (a wgmma chain's step or stride, a setmaxnreg budget) must be a constant.");
 
     /// <summary>
     /// The output registers of a wgmma (children <paramref name="offset"/> … of <paramref name="target"/>), holding the
