@@ -10,7 +10,7 @@ namespace FlashAttention.Cpu;
 /// A tile is widened when a worker first needs it (lazily, so tiles a causal or local mask skips never are) by every
 /// worker that arrives before it is done, in chunks of rows each claims (<see cref="EnsureTile"/>), and read in place
 /// after that; a head's buffers go back to a free list when its last query block is done.
-/// Memory: <see cref="Sharing.BudgetBytes"/> at most. A head that does not fit is widened per query block as before, so the
+/// Memory: <see cref="Sharing.BudgetBytes"/> at most. A head larger than half of it is widened per query block as before, so the
 /// forward pass keeps its flat, N-independent extra memory (MemoryTests).
 /// </summary>
 internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
@@ -92,17 +92,20 @@ internal sealed unsafe class ConvertedKeyValues<T> where T : unmanaged
         long bufferBytes = 2L * BlockInfo.BlockCount(p.MaxSeqK, blockK) * blockK * dp * sizeof(float);
         // At least two heads' copies, so a head's first tasks need not wait for the previous head's last ones; a head
         // larger than half the budget is widened per query block (and the forward's extra memory stays flat in N).
-        int maxBuffers = (int)Math.Min(Sharing.BudgetBytes / Math.Max(bufferBytes, 1), p.Batch * (long)p.KvHeads);
-        return maxBuffers < Math.Min(2, p.Batch * p.KvHeads) ? null : new ConvertedKeyValues<T>(p, k, v, dp, blockK, maxBuffers);
+        long withinBudget = Sharing.BudgetBytes / Math.Max(bufferBytes, 1);
+        if (withinBudget < 2)
+            return null;
+        int maxBuffers = (int)Math.Min(withinBudget, p.Batch * (long)p.KvHeads);
+        return new ConvertedKeyValues<T>(p, k, v, dp, blockK, maxBuffers);
     }
 
     /// <summary>
     /// The entry of key/value head <paramref name="hk"/> of sequence <paramref name="b"/> for one query block's task, or
     /// null when no buffer is free (the task then widens its own tiles). A task that finds none does not decide for the
-    /// head: the next task of the head asks again, and an entry made then serves the head's remaining tasks. Where one
-    /// head's copies fill the budget (D128 at 4096 keys: 4 MiB a head), the first tasks of the next head start while the last
-    /// ones of the previous head still hold the buffer; deciding per head sent every second head to per-block widening
-    /// for all its tasks. Release every non-null result once.
+    /// head: the next task of the head asks again, and an entry made then serves the head's remaining tasks. Where the
+    /// budget holds few heads (D128 at 4096 keys: 4 MiB a head, two), the first tasks of a head can start while earlier
+    /// heads' last tasks still hold every buffer; deciding per head sent whole heads to per-block widening (run 37).
+    /// Release every non-null result once.
     /// </summary>
     /// <param name="b">The sequence.</param>
     /// <param name="hk">The key/value head.</param>
