@@ -4,16 +4,18 @@ mkdir -p /tmp/app && tar xJf .device/fa-probe.tar.xz -C /tmp/app
 P=/tmp/app/fa-probe/FlashAttention.Cuda.Probe
 nvidia-smi --query-gpu=name,clocks.max.sm,power.limit --format=csv > $OUT/run56-gpu.txt 2>&1
 TR=$(python3 -c "import triton,os;print(os.path.dirname(triton.__file__))" 2>/dev/null)
-{ echo "triton dir $TR"; which ptxas nvcc cuobjdump nvdisasm ncu nsys; ls /usr/local/cuda*/bin 2>&1 | head -40;
-  find / -xdev \( -name ptxas -o -name ncu -o -name cuobjdump -o -name nvdisasm \) -type f 2>/dev/null | head -20; } > $OUT/run56-tools.txt 2>&1
-PTXAS=$(find / -xdev -name ptxas -type f 2>/dev/null | head -1); CUOBJ=$(find / -xdev -name cuobjdump -type f 2>/dev/null | head -1)
-NVDIS=$(find / -xdev -name nvdisasm -type f 2>/dev/null | head -1)
-echo "ptxas=$PTXAS cuobjdump=$CUOBJ nvdisasm=$NVDIS" >> $OUT/run56-tools.txt; $PTXAS --version >> $OUT/run56-tools.txt 2>&1
+# One scan of the disk for the CUDA tools (Triton bundles ptxas, cuobjdump and nvdisasm).
+find / -xdev \( -name ptxas -o -name ncu -o -name cuobjdump -o -name nvdisasm \) -type f 2>/dev/null > /tmp/tools.txt
+PTXAS=$(grep -m1 '/ptxas$' /tmp/tools.txt); CUOBJ=$(grep -m1 '/cuobjdump$' /tmp/tools.txt)
+{ echo "triton dir $TR"; which ptxas nvcc cuobjdump nvdisasm ncu nsys; ls /usr/local/cuda*/bin 2>&1 | head -40; cat /tmp/tools.txt
+  echo "ptxas=$PTXAS cuobjdump=$CUOBJ"; $PTXAS --version; } > $OUT/run56-tools.txt 2>&1
+if [ -z "$PTXAS" ] || [ -z "$CUOBJ" ]; then echo "no ptxas/cuobjdump: static part skipped" >> $OUT/run56-tools.txt; fi
 mkdir -p $OUT/sass
+if [ -n "$PTXAS" ] && [ -n "$CUOBJ" ]; then
 for f in .device/ptx/*.ptx; do b=$(basename $f .ptx)
   sed 's/^\.target sm_80/.target sm_90/' $f > /tmp/$b.ptx
   $PTXAS -arch=sm_90 -v -o /tmp/$b.cubin /tmp/$b.ptx > $OUT/sass/$b.ptxas.txt 2>&1
-  if [ -n "$CUOBJ" ]; then $CUOBJ -sass /tmp/$b.cubin > $OUT/sass/$b.sass 2>&1; fi
+  $CUOBJ -sass /tmp/$b.cubin > $OUT/sass/$b.sass 2>&1
 done
 echo "static done $(( $(date +%s)-S )) s" >> $OUT/run56-tools.txt
 # FA2's hdim-128 forward from libtorch_cuda.so
@@ -27,6 +29,7 @@ mkdir -p /tmp/fa2 && cd /tmp/fa2
     $CUOBJ -sass $c 2>/dev/null | awk '/Function : .*flash_fwd_kernel.*Flash_fwd_kernel_traitsILi128ELi128ELi64ELi4ELb0ELb0E/{p=1} /Function : /{if(!($0 ~ /Flash_fwd_kernel_traitsILi128ELi128ELi64ELi4ELb0ELb0E/))p=0} p' | head -c 30000000 > $OUT/sass/fa2-d128-$c.sass
   fi; done ) 2>> $OUT/run56-tools.txt
 cd - > /dev/null
+fi
 find $OUT/sass -size 0 -delete
 echo "fa2 done $(( $(date +%s)-S )) s" >> $OUT/run56-tools.txt
 timeout 60 python3 .device/fa2_d128.py 1024,2048,4096 > $OUT/run56-fa2.log 2>&1
