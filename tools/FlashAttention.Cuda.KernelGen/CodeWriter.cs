@@ -38,9 +38,10 @@ internal static class KernelSnippets
     /// <paramref name="layoutDim"/> elements, by <paramref name="threads"/> threads each owning one 16-byte chunk per pass
     /// (variables <c>ldRow</c>, <c>ldShared</c> and <c>chunkOk</c> of the kernel: a chunk past the tensors' head dim is
     /// zero-filled). Full tiles take a path without bounds checks; rows at or past <paramref name="validRows"/> are
-    /// zero-filled (source size 0).
+    /// zero-filled (source size 0). A null <paramref name="threadOffset"/>: <paramref name="global"/> already points at
+    /// this thread's first chunk.
     /// </summary>
-    public static void Load(CodeWriter w, int threads, int layoutDim, string shared, string global, string threadOffset, string rowStride, int rows, string validRows)
+    public static void Load(CodeWriter w, int threads, int layoutDim, string shared, string global, string? threadOffset, string rowStride, int rows, string validRows)
     {
         int headDim = layoutDim;
         int rowStep = threads / (headDim / 8);
@@ -54,7 +55,7 @@ internal static class KernelSnippets
             : $"{shared} + (uint)TileMath.SwizzledOffset(ldRow + {i * rowStep}, ldChunk, RowBytes)";
         if (rowStep % 8 == 0)
             w.Line($"uint ls = {shared} + ldShared;");
-        w.Line($"ulong lg = {global} + (ulong){threadOffset};");
+        w.Line(threadOffset is null ? $"ulong lg = {global};" : $"ulong lg = {global} + (ulong){threadOffset};");
         w.Line($"long lstep = RowStep * {rowStride};");
         w.Line($"int lvalid = {validRows};");
         w.Line($"if (lvalid >= {rows} && chunkOk)");

@@ -27,8 +27,14 @@ namespace FlashAttention.Cuda.KernelGen;
 /// cost a third of a tile instead of a whole one. The loop keeps its code; the branch is block-uniform. (Copies inside
 /// the loop, or a second loop, made ptxas spill in the loop itself: docs/benchmarks.md run 21.)
 /// </param>
+/// <param name="AdvancingPointer">
+/// The key loop keeps one 64-bit pointer, to this thread's chunk of the next K tile, and advances it by a tile per step;
+/// V's chunk is that pointer plus the distance between the V and K tensors, and the row stride is derived from the
+/// parameters where it is used. Otherwise the K and V bases, the row stride and the thread's offset (four 64-bit values,
+/// eight registers) stay live through the loop, which at 64-key tiles of head dim 128 is what makes ptxas spill.
+/// </param>
 public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false,
-    bool TailTiles = false)
+    bool TailTiles = false, bool AdvancingPointer = false)
 {
     /// <summary>Query rows per thread block.</summary>
     public int BlockM => Warps * MTiles * 16;
@@ -43,7 +49,7 @@ public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTile
     public int SharedBytes => (BlockM + 4 * BlockN) * LayoutDim * 2;
 
     /// <summary>The kernel's method name.</summary>
-    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "") + (SharedEpilogue ? "_SE" : "") + (TailTiles ? "_TT" : "");
+    public string Name => $"D{HeadDim}_M{BlockM}_N{BlockN}_W{Warps}" + (QInRegisters ? "" : "_QS") + (LazyRescale ? "_LR" : "") + (SharedEpilogue ? "_SE" : "") + (TailTiles ? "_TT" : "") + (AdvancingPointer ? "_AP" : "");
 }
 
 /// <summary>Shared-memory layout rules common to the generators.</summary>
@@ -91,6 +97,9 @@ public static class ForwardKernelGenerator
         new(96, 32, 4, 2, false),
         // The last, partial key tile sized to its keys (a candidate, docs/gpu-notes.md).
         new(128, 48, 4, 2, false, true, true, true),
+        // One advancing K/V pointer in the key loop (candidates: the 64-key tile without its spills, docs/gpu-notes.md).
+        new(128, 64, 4, 2, false, true, true, false, true),
+        new(128, 48, 4, 2, false, true, true, false, true),
     ];
 
     private static readonly string[] Comp = ["X", "Y", "Z", "W"];
@@ -251,15 +260,23 @@ public static class ForwardKernelGenerator
             for (int dt = 0; dt < dTiles; dt++)
                 w.Line($"Float4 o_{mt}_{dt} = default;");
         w.Line();
+        // Where the key loop's copies find the next tile: this thread's chunk of tile n + 1.
+        string nextK = c.AdvancingPointer ? "kvNext" : "kBase + (ulong)((n + 1) * BlockN * kRowStride)";
+        string nextV = c.AdvancingPointer ? "kvNext + (ulong)(p.V - p.K)" : "vBase + (ulong)((n + 1) * BlockN * kRowStride)";
+        string? nextOffset = c.AdvancingPointer ? null : "ldKv";
+        string loopStride = c.AdvancingPointer ? "((long)p.KvHeads * (p.HeadDim * 2))" : "kRowStride";
+        string advance = c.AdvancingPointer ? ", kvNext += (ulong)(BlockN * ((long)p.KvHeads * (p.HeadDim * 2)))" : "";
+        if (c.AdvancingPointer)
+            w.Line("ulong kvNext = kBase + (ulong)ldKv + (ulong)((nFirst + 1) * BlockN * kRowStride);");
         if (!c.TailTiles)
-            KeyLoop("for (int n = nFirst; n < nEnd; n++)", false);
+            KeyLoop($"for (int n = nFirst; n < nEnd; n++{advance})", false);
         else
         {
             w.Line("// The tiles that lie wholly before the end of the keys, then (after the loop, not in one) the tile the");
             w.Line("// keys end in, whose step is sized to the keys it holds: the hot loop keeps its code and registers.");
             w.Line("// A tile with more than BlockN - 16 keys left runs the whole step (masked) in the first loop.");
             w.Line("int nFull = (seqK + 15) / BlockN < nEnd ? ((seqK + 15) / BlockN > nFirst ? (seqK + 15) / BlockN : nFirst) : nEnd;");
-            KeyLoop("for (int n = nFirst; n < nFull; n++)", false);
+            KeyLoop($"for (int n = nFirst; n < nFull; n++{advance})", false);
             KeyLoop("if (nFull < nEnd)", true);
         }
 
@@ -277,7 +294,7 @@ public static class ForwardKernelGenerator
             w.Line("Group.Barrier();");
             w.Line("if (n + 1 < nEnd)");
             w.Open();
-            KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", "kBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
+            KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", nextK, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN");
             w.Close();
             w.Line("PtxOps.CommitGroup();");
             w.Line("// The caller's mask may hide a whole tile: then only the pipeline moves on (block-uniform).");
@@ -288,7 +305,7 @@ public static class ForwardKernelGenerator
             w.Line("Group.Barrier();");
             w.Line("if (n + 1 < nEnd)");
             w.Open();
-            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
+            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", nextV, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN");
             w.Close();
             w.Line("PtxOps.CommitGroup();");
             if (!tail)
@@ -518,7 +535,7 @@ public static class ForwardKernelGenerator
             w.Line("Group.Barrier();");
             w.Line("if (n + 1 < nEnd)");
             w.Open();
-            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", "vBase + (ulong)((n + 1) * BlockN * kRowStride)", "ldKv", "kRowStride", c.BlockN, "seqK - (n + 1) * BlockN");
+            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", nextV, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN");
             w.Close();
             w.Line("PtxOps.CommitGroup();");
             w.Line();

@@ -3,6 +3,12 @@ S=$(date +%s)
 mkdir -p /tmp/app && tar xJf .device/fa-probe.tar.xz -C /tmp/app
 P=/tmp/app/fa-probe/FlashAttention.Cuda.Probe
 nvidia-smi --query-gpu=name,clocks.max.sm,power.limit --format=csv > $OUT/run56-gpu.txt 2>&1
+# The timings and the check first: the static part (disk scan, libtorch extraction) takes what time is left.
+timeout 60 python3 .device/fa2_d128.py 1024,2048,4096 > $OUT/run56-fa2.log 2>&1
+timeout 200 $P all --out /tmp/b56 --variants D128_M128_N48_W4_QS_LR_SE,D128_M128_N64_W4_QS_LR_SE,D128_M128_N48_W4_QS_LR_SE_TT,D128_M128_N64_W4_QS_LR_SE_AP,D128_M128_N48_W4_QS_LR_SE_AP --jit-only D128_M128_N --no-cli --no-check --no-bwd-check --no-bwd-bench --lengths 1024,2048,4096 --bf16-only --no-features > $OUT/run56-bench.log 2>&1; echo "rc $? $(( $(date +%s)-S )) s" >> $OUT/run56-bench.log
+cp /tmp/b56/jit.log $OUT/run56-jit.log 2>/dev/null
+timeout 60 python3 .device/fa2_d128.py 1024,2048,4096 >> $OUT/run56-fa2.log 2>&1
+timeout 170 $P all --out /tmp/c56 --variants D128_M128_N64_W4_QS_LR_SE_AP,D128_M128_N48_W4_QS_LR_SE_AP --no-jit --no-cli --no-bench --no-bwd-check --no-bwd-bench > $OUT/run56-check.log 2>&1; echo "rc $? $(( $(date +%s)-S )) s" >> $OUT/run56-check.log
 TR=$(python3 -c "import triton,os;print(os.path.dirname(triton.__file__))" 2>/dev/null)
 # One scan of the disk for the CUDA tools (Triton bundles ptxas, cuobjdump and nvdisasm).
 find / -xdev \( -name ptxas -o -name ncu -o -name cuobjdump -o -name nvdisasm \) -type f 2>/dev/null > /tmp/tools.txt
@@ -32,8 +38,4 @@ cd - > /dev/null
 fi
 find $OUT/sass -size 0 -delete
 echo "fa2 done $(( $(date +%s)-S )) s" >> $OUT/run56-tools.txt
-timeout 60 python3 .device/fa2_d128.py 1024,2048,4096 > $OUT/run56-fa2.log 2>&1
-timeout 200 $P all --out /tmp/b56 --variants D128_M128_N48_W4_QS_LR_SE,D128_M128_N64_W4_QS_LR_SE,D128_M128_N48_W4_QS_LR_SE_TT --jit-only D128_M128_N --no-cli --no-check --no-bwd-check --no-bwd-bench --lengths 1024,2048,4096 --bf16-only --no-features > $OUT/run56-bench.log 2>&1; echo "rc $? $(( $(date +%s)-S )) s" >> $OUT/run56-bench.log
-cp /tmp/b56/jit.log $OUT/run56-jit.log 2>/dev/null
-timeout 60 python3 .device/fa2_d128.py 1024,2048,4096 >> $OUT/run56-fa2.log 2>&1
 echo "all done $(( $(date +%s)-S )) s" >> $OUT/run56-tools.txt

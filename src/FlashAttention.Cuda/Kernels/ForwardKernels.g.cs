@@ -30,6 +30,8 @@ internal static partial class ForwardKernels
         new("D128_M128_N64_W4_QS_LR_SE", HeadDim: 128, BlockM: 128, BlockN: 64, Threads: 128, SharedBytes: 98304),
         new("D96_M128_N32_W4_QS", HeadDim: 96, BlockM: 128, BlockN: 32, Threads: 128, SharedBytes: 65536),
         new("D128_M128_N48_W4_QS_LR_SE_TT", HeadDim: 128, BlockM: 128, BlockN: 48, Threads: 128, SharedBytes: 81920),
+        new("D128_M128_N64_W4_QS_LR_SE_AP", HeadDim: 128, BlockM: 128, BlockN: 64, Threads: 128, SharedBytes: 98304),
+        new("D128_M128_N48_W4_QS_LR_SE_AP", HeadDim: 128, BlockM: 128, BlockN: 48, Threads: 128, SharedBytes: 81920),
     ];
 
     /// <summary>
@@ -29544,6 +29546,3659 @@ internal static partial class ForwardKernels
                     o_1_15 = kind.Mma(o_1_15, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_7.Z, vb_1_7.W);
                 }
             }
+        }
+
+        // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
+        PtxOps.WaitGroup0();
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (layout.Packed)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eWarpRow = (Group.IdxX >> 5) * 32;
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + eWarpRow + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        ulong lseBase = p.Lse + (ulong)(lseRow * 4);
+        l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
+        l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 96ul, o_0_3.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 100ul, o_0_3.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 128ul, o_0_4.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 132ul, o_0_4.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 160ul, o_0_5.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 164ul, o_0_5.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 192ul, o_0_6.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 196ul, o_0_6.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 224ul, o_0_7.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 228ul, o_0_7.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 256ul, o_0_8.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 260ul, o_0_8.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 288ul, o_0_9.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 292ul, o_0_9.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 320ul, o_0_10.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 324ul, o_0_10.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 352ul, o_0_11.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 356ul, o_0_11.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 384ul, o_0_12.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 388ul, o_0_12.Y * inv_0_0); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 416ul, o_0_13.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 420ul, o_0_13.Y * inv_0_0); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 448ul, o_0_14.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 452ul, o_0_14.Y * inv_0_0); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 480ul, o_0_15.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 484ul, o_0_15.Y * inv_0_0); }
+            }
+            if (et == 0)
+            {
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_0_0 = PtxOps.SharedBase() + (uint)((eWarpRow + 0 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_8.X * inv_0_0, o_0_8.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_9.X * inv_0_0, o_0_9.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_12.X * inv_0_0, o_0_12.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_13.X * inv_0_0, o_0_13.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
+        }
+        l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
+        l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 96ul, o_0_3.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 100ul, o_0_3.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 128ul, o_0_4.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 132ul, o_0_4.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 160ul, o_0_5.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 164ul, o_0_5.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 192ul, o_0_6.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 196ul, o_0_6.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 224ul, o_0_7.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 228ul, o_0_7.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 256ul, o_0_8.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 260ul, o_0_8.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 288ul, o_0_9.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 292ul, o_0_9.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 320ul, o_0_10.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 324ul, o_0_10.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 352ul, o_0_11.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 356ul, o_0_11.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 384ul, o_0_12.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 388ul, o_0_12.W * inv_0_1); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 416ul, o_0_13.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 420ul, o_0_13.W * inv_0_1); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 448ul, o_0_14.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 452ul, o_0_14.W * inv_0_1); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 480ul, o_0_15.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 484ul, o_0_15.W * inv_0_1); }
+            }
+            if (et == 0)
+            {
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_0_1 = PtxOps.SharedBase() + (uint)((eWarpRow + 8 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_8.Z * inv_0_1, o_0_8.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_9.Z * inv_0_1, o_0_9.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_12.Z * inv_0_1, o_0_12.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_13.Z * inv_0_1, o_0_13.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
+        }
+        l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
+        l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 96ul, o_1_3.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 100ul, o_1_3.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 128ul, o_1_4.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 132ul, o_1_4.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 160ul, o_1_5.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 164ul, o_1_5.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 192ul, o_1_6.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 196ul, o_1_6.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 224ul, o_1_7.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 228ul, o_1_7.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 256ul, o_1_8.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 260ul, o_1_8.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 288ul, o_1_9.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 292ul, o_1_9.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 320ul, o_1_10.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 324ul, o_1_10.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 352ul, o_1_11.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 356ul, o_1_11.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 384ul, o_1_12.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 388ul, o_1_12.Y * inv_1_0); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 416ul, o_1_13.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 420ul, o_1_13.Y * inv_1_0); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 448ul, o_1_14.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 452ul, o_1_14.Y * inv_1_0); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 480ul, o_1_15.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 484ul, o_1_15.Y * inv_1_0); }
+            }
+            if (et == 0)
+            {
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_1_0 = PtxOps.SharedBase() + (uint)((eWarpRow + 16 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_8.X * inv_1_0, o_1_8.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_9.X * inv_1_0, o_1_9.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_12.X * inv_1_0, o_1_12.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_13.X * inv_1_0, o_1_13.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
+        }
+        l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
+        l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 96ul, o_1_3.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 100ul, o_1_3.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 128ul, o_1_4.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 132ul, o_1_4.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 160ul, o_1_5.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 164ul, o_1_5.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 192ul, o_1_6.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 196ul, o_1_6.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 224ul, o_1_7.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 228ul, o_1_7.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 256ul, o_1_8.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 260ul, o_1_8.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 288ul, o_1_9.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 292ul, o_1_9.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 320ul, o_1_10.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 324ul, o_1_10.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 352ul, o_1_11.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 356ul, o_1_11.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 384ul, o_1_12.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 388ul, o_1_12.W * inv_1_1); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 416ul, o_1_13.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 420ul, o_1_13.W * inv_1_1); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 448ul, o_1_14.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 452ul, o_1_14.W * inv_1_1); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 480ul, o_1_15.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 484ul, o_1_15.W * inv_1_1); }
+            }
+            if (et == 0)
+            {
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_1_1 = PtxOps.SharedBase() + (uint)((eWarpRow + 24 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_8.Z * inv_1_1, o_1_8.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_9.Z * inv_1_1, o_1_9.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_12.Z * inv_1_1, o_1_12.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_13.Z * inv_1_1, o_1_13.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
+        }
+        if (p.FloatOutput == 0)
+        {
+            // The warp's staged rows are complete once every lane of it has written its part (no other warp reads them).
+            Warp.Barrier();
+            int eChunks = p.HeadDim >> 3;
+            int eBlockRow = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + eWarpRow;
+            ulong oBase = p.O + (ulong)((eTok0 + eBlockRow) * eRowStride + eHeadOffset);
+            for (int i = 0; i < 16; i++)
+            {
+                int at = i * 32 + eLane;
+                int sRow = at >> 4;
+                int sChunk = at & 15;
+                if (sChunk < eChunks && eBlockRow + sRow < eSeqQ)
+                {
+                    Uint4 chunk = PtxOps.LoadShared128(PtxOps.SharedBase() + (uint)((eWarpRow + sRow) * RowBytes + ((sChunk ^ (sRow & 7)) << 4)));
+                    PtxOps.StoreGlobal128(oBase + (ulong)(sRow * eRowStride + (sChunk << 4)), chunk.X, chunk.Y, chunk.Z, chunk.W);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forward pass, head dim ≤ 128: a block of 128 threads owns 128 query rows (4 warps × 2 m-tile(s) of 16),
+    /// streams key/value tiles of 64 rows through double-buffered shared memory (cp.async), computes S = Q·Kᵀ and
+    /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
+    /// Q fragments: re-read from shared memory for every key tile.
+    /// </summary>
+    public static void D128_M128_N64_W4_QS_LR_SE_AP<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
+    {
+        const int RowBytes = 256, BlockM = 128, BlockN = 64;
+        const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
+        var kind = default(TKind);
+        var mode = default(TMode);
+        var features = default(TFeatures);
+        var score = mods.Score;
+        var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
+        // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
+        bool logitsFirst = features.Alibi || score.Enabled;
+        int tid = Group.IdxX;
+        int lane = tid & 31;
+        int warp = tid >> 5;
+        int g = lane >> 2;
+        int t = lane & 3;
+        int swz = lane & 7;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
+        int batch = Grid.IdxZ;
+        int kvHead = head / p.GroupSize;
+        int seqQ = p.SeqQ;
+        int seqK = p.SeqK;
+        long qTok0 = (long)batch * p.SeqQ;
+        long kTok0 = (long)batch * p.SeqK;
+        if (layout.Packed)
+        {
+            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
+            int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
+            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
+            seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;
+            qTok0 = q0;
+            kTok0 = k0;
+        }
+        int qStart = qBlock * BlockM;
+        if (qStart >= seqQ)
+            return;
+        int qRows = seqQ - qStart < BlockM ? seqQ - qStart : BlockM;
+        int qEnd = qStart + qRows;
+        int nFirst = TileMath.KeyBlockFirst(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);
+        int nEnd = TileMath.KeyBlockEnd(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);
+        uint sQ = PtxOps.SharedBase();
+        uint sK = sQ + QBytes;
+        uint sV = sK + 2 * KvBytes;
+        int headBytes = p.HeadDim * 2;
+        long qRowStride = (long)p.Heads * headBytes;
+        long kRowStride = (long)p.KvHeads * headBytes;
+        long qOffset = (qTok0 + qStart) * qRowStride + (long)head * headBytes;
+        long kOffset = kTok0 * kRowStride + (long)kvHead * headBytes;
+        ulong qBase = p.Q + (ulong)qOffset;
+        ulong kBase = p.K + (ulong)kOffset;
+        ulong vBase = p.V + (ulong)kOffset;
+        // Copy assignment: thread tid copies 16-byte chunk (tid mod chunks) of rows tid / chunks + i·RowStep; chunks past the
+        // tensors' head dim are zero-filled.
+        const int RowStep = 8;
+        int ldRow = tid >> 4;
+        int ldChunk = tid & 15;
+        bool chunkOk = ldChunk < (p.HeadDim >> 3);
+        uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);
+        long ldQ = ldRow * qRowStride + (ldChunk << 4);
+        long ldKv = ldRow * kRowStride + (ldChunk << 4);
+
+        // Prologue: Q tile, then the first K and V tiles, as three cp.async groups.
+        {
+            uint ls = sQ + ldShared;
+            ulong lg = qBase + (ulong)ldQ;
+            long lstep = RowStep * qRowStride;
+            int lvalid = qRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                PtxOps.CopyAsync16(ls + 16384u, lg + (ulong)(8 * lstep));
+                PtxOps.CopyAsync16(ls + 18432u, lg + (ulong)(9 * lstep));
+                PtxOps.CopyAsync16(ls + 20480u, lg + (ulong)(10 * lstep));
+                PtxOps.CopyAsync16(ls + 22528u, lg + (ulong)(11 * lstep));
+                PtxOps.CopyAsync16(ls + 24576u, lg + (ulong)(12 * lstep));
+                PtxOps.CopyAsync16(ls + 26624u, lg + (ulong)(13 * lstep));
+                PtxOps.CopyAsync16(ls + 28672u, lg + (ulong)(14 * lstep));
+                PtxOps.CopyAsync16(ls + 30720u, lg + (ulong)(15 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                bool ok8 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 16384u, ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
+                bool ok9 = chunkOk && ldRow + 72 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 18432u, ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
+                bool ok10 = chunkOk && ldRow + 80 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 20480u, ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
+                bool ok11 = chunkOk && ldRow + 88 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 22528u, ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
+                bool ok12 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 24576u, ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
+                bool ok13 = chunkOk && ldRow + 104 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 26624u, ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
+                bool ok14 = chunkOk && ldRow + 112 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 28672u, ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
+                bool ok15 = chunkOk && ldRow + 120 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 30720u, ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (nFirst < nEnd)
+        {
+            uint ls = sK + ldShared;
+            ulong lg = kBase + (ulong)(nFirst * BlockN * kRowStride) + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = seqK - nFirst * BlockN;
+            if (lvalid >= 64 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (nFirst < nEnd)
+        {
+            uint ls = sV + ldShared;
+            ulong lg = vBase + (ulong)(nFirst * BlockN * kRowStride) + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = seqK - nFirst * BlockN;
+            if (lvalid >= 64 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup2();
+        Group.Barrier();
+
+        int warpRow = warp * 32;
+        uint qFrag = sQ + (uint)((warpRow + (lane & 15)) * RowBytes);
+        int qHalf = lane >> 4;
+        int kRow = (lane & 7) * RowBytes;
+        int kQuarter = lane >> 3;
+        int vRow = (lane & 15) * RowBytes;
+        int shift = seqK - seqQ;
+        int rowBase = qStart + warpRow + g;
+        // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
+        float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_0_0 = 0f;
+        float m_0_1 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_0_1 = 0f;
+        float m_1_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_1_0 = 0f;
+        float m_1_1 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_1_1 = 0f;
+        Float4 o_0_0 = default;
+        Float4 o_0_1 = default;
+        Float4 o_0_2 = default;
+        Float4 o_0_3 = default;
+        Float4 o_0_4 = default;
+        Float4 o_0_5 = default;
+        Float4 o_0_6 = default;
+        Float4 o_0_7 = default;
+        Float4 o_0_8 = default;
+        Float4 o_0_9 = default;
+        Float4 o_0_10 = default;
+        Float4 o_0_11 = default;
+        Float4 o_0_12 = default;
+        Float4 o_0_13 = default;
+        Float4 o_0_14 = default;
+        Float4 o_0_15 = default;
+        Float4 o_1_0 = default;
+        Float4 o_1_1 = default;
+        Float4 o_1_2 = default;
+        Float4 o_1_3 = default;
+        Float4 o_1_4 = default;
+        Float4 o_1_5 = default;
+        Float4 o_1_6 = default;
+        Float4 o_1_7 = default;
+        Float4 o_1_8 = default;
+        Float4 o_1_9 = default;
+        Float4 o_1_10 = default;
+        Float4 o_1_11 = default;
+        Float4 o_1_12 = default;
+        Float4 o_1_13 = default;
+        Float4 o_1_14 = default;
+        Float4 o_1_15 = default;
+
+        ulong kvNext = kBase + (ulong)ldKv + (ulong)((nFirst + 1) * BlockN * kRowStride);
+        for (int n = nFirst; n < nEnd; n++, kvNext += (ulong)(BlockN * ((long)p.KvHeads * (p.HeadDim * 2))))
+        {
+            uint stage = (uint)((n - nFirst) & 1);
+            uint kTile = sK + stage * KvBytes;
+            uint vTile = sV + stage * KvBytes;
+            PtxOps.WaitGroup1();
+            Group.Barrier();
+            if (n + 1 < nEnd)
+            {
+                uint ls = sK + (stage ^ 1) * KvBytes + ldShared;
+                ulong lg = kvNext;
+                long lstep = RowStep * ((long)p.KvHeads * (p.HeadDim * 2));
+                int lvalid = seqK - (n + 1) * BlockN;
+                if (lvalid >= 64 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                    PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                    PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                    bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                    bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                }
+            }
+            PtxOps.CommitGroup();
+            // The caller's mask may hide a whole tile: then only the pipeline moves on (block-uniform).
+            BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;
+            if (mask.Enabled && coverage == BlockCoverage.Empty)
+            {
+                PtxOps.WaitGroup1();
+                Group.Barrier();
+                if (n + 1 < nEnd)
+                {
+                    uint ls = sV + (stage ^ 1) * KvBytes + ldShared;
+                    ulong lg = kvNext + (ulong)(p.V - p.K);
+                    long lstep = RowStep * ((long)p.KvHeads * (p.HeadDim * 2));
+                    int lvalid = seqK - (n + 1) * BlockN;
+                    if (lvalid >= 64 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                        PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                        PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                        PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                        PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                        PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                        bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                        bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                        bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                        bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                        bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                        bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                    }
+                }
+                PtxOps.CommitGroup();
+                continue;
+            }
+
+            // S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.
+            Float4 s_0_0 = default;
+            Float4 s_0_1 = default;
+            Float4 s_0_2 = default;
+            Float4 s_0_3 = default;
+            Float4 s_0_4 = default;
+            Float4 s_0_5 = default;
+            Float4 s_0_6 = default;
+            Float4 s_0_7 = default;
+            Float4 s_1_0 = default;
+            Float4 s_1_1 = default;
+            Float4 s_1_2 = default;
+            Float4 s_1_3 = default;
+            Float4 s_1_4 = default;
+            Float4 s_1_5 = default;
+            Float4 s_1_6 = default;
+            Float4 s_1_7 = default;
+            Uint4 q_0_0 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((0 + qHalf) ^ swz) << 4));
+            Uint4 q_0_1 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((2 + qHalf) ^ swz) << 4));
+            Uint4 q_1_0 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((0 + qHalf) ^ swz) << 4));
+            Uint4 q_1_1 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((2 + qHalf) ^ swz) << 4));
+            uint kOff0 = kTile + (uint)(kRow + (((0 + kQuarter) ^ swz) << 4));
+            Uint4 kb_0_0 = PtxOps.LdMatrixX4(kOff0 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_0.X, kb_0_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_0.Z, kb_0_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_0.X, kb_0_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_0.Z, kb_0_0.W);
+            Uint4 kb_0_1 = PtxOps.LdMatrixX4(kOff0 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_1.X, kb_0_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_1.Z, kb_0_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_1.X, kb_0_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_1.Z, kb_0_1.W);
+            Uint4 kb_0_2 = PtxOps.LdMatrixX4(kOff0 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_2.X, kb_0_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_2.Z, kb_0_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_2.X, kb_0_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_2.Z, kb_0_2.W);
+            Uint4 kb_0_3 = PtxOps.LdMatrixX4(kOff0 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_3.X, kb_0_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_3.Z, kb_0_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_3.X, kb_0_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_3.Z, kb_0_3.W);
+            Uint4 kb_0_4 = PtxOps.LdMatrixX4(kOff0 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_4.X, kb_0_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_4.Z, kb_0_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_4.X, kb_0_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_4.Z, kb_0_4.W);
+            Uint4 kb_0_5 = PtxOps.LdMatrixX4(kOff0 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_5.X, kb_0_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_5.Z, kb_0_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_5.X, kb_0_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_5.Z, kb_0_5.W);
+            Uint4 kb_0_6 = PtxOps.LdMatrixX4(kOff0 + 12288u);
+            s_0_6 = kind.Mma(s_0_6, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_6.X, kb_0_6.Y);
+            s_0_6 = kind.Mma(s_0_6, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_6.Z, kb_0_6.W);
+            s_1_6 = kind.Mma(s_1_6, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_6.X, kb_0_6.Y);
+            s_1_6 = kind.Mma(s_1_6, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_6.Z, kb_0_6.W);
+            Uint4 kb_0_7 = PtxOps.LdMatrixX4(kOff0 + 14336u);
+            s_0_7 = kind.Mma(s_0_7, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_7.X, kb_0_7.Y);
+            s_0_7 = kind.Mma(s_0_7, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_7.Z, kb_0_7.W);
+            s_1_7 = kind.Mma(s_1_7, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_7.X, kb_0_7.Y);
+            s_1_7 = kind.Mma(s_1_7, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_7.Z, kb_0_7.W);
+            Uint4 q_0_2 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((4 + qHalf) ^ swz) << 4));
+            Uint4 q_0_3 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((6 + qHalf) ^ swz) << 4));
+            Uint4 q_1_2 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((4 + qHalf) ^ swz) << 4));
+            Uint4 q_1_3 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((6 + qHalf) ^ swz) << 4));
+            uint kOff1 = kTile + (uint)(kRow + (((4 + kQuarter) ^ swz) << 4));
+            Uint4 kb_1_0 = PtxOps.LdMatrixX4(kOff1 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_0.X, kb_1_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_0.Z, kb_1_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_0.X, kb_1_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_0.Z, kb_1_0.W);
+            Uint4 kb_1_1 = PtxOps.LdMatrixX4(kOff1 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_1.X, kb_1_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_1.Z, kb_1_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_1.X, kb_1_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_1.Z, kb_1_1.W);
+            Uint4 kb_1_2 = PtxOps.LdMatrixX4(kOff1 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_2.X, kb_1_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_2.Z, kb_1_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_2.X, kb_1_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_2.Z, kb_1_2.W);
+            Uint4 kb_1_3 = PtxOps.LdMatrixX4(kOff1 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_3.X, kb_1_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_3.Z, kb_1_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_3.X, kb_1_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_3.Z, kb_1_3.W);
+            Uint4 kb_1_4 = PtxOps.LdMatrixX4(kOff1 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_4.X, kb_1_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_4.Z, kb_1_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_4.X, kb_1_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_4.Z, kb_1_4.W);
+            Uint4 kb_1_5 = PtxOps.LdMatrixX4(kOff1 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_5.X, kb_1_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_5.Z, kb_1_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_5.X, kb_1_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_5.Z, kb_1_5.W);
+            Uint4 kb_1_6 = PtxOps.LdMatrixX4(kOff1 + 12288u);
+            s_0_6 = kind.Mma(s_0_6, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_6.X, kb_1_6.Y);
+            s_0_6 = kind.Mma(s_0_6, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_6.Z, kb_1_6.W);
+            s_1_6 = kind.Mma(s_1_6, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_6.X, kb_1_6.Y);
+            s_1_6 = kind.Mma(s_1_6, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_6.Z, kb_1_6.W);
+            Uint4 kb_1_7 = PtxOps.LdMatrixX4(kOff1 + 14336u);
+            s_0_7 = kind.Mma(s_0_7, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_7.X, kb_1_7.Y);
+            s_0_7 = kind.Mma(s_0_7, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_7.Z, kb_1_7.W);
+            s_1_7 = kind.Mma(s_1_7, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_7.X, kb_1_7.Y);
+            s_1_7 = kind.Mma(s_1_7, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_7.Z, kb_1_7.W);
+            Uint4 q_0_4 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((8 + qHalf) ^ swz) << 4));
+            Uint4 q_0_5 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((10 + qHalf) ^ swz) << 4));
+            Uint4 q_1_4 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((8 + qHalf) ^ swz) << 4));
+            Uint4 q_1_5 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((10 + qHalf) ^ swz) << 4));
+            uint kOff2 = kTile + (uint)(kRow + (((8 + kQuarter) ^ swz) << 4));
+            Uint4 kb_2_0 = PtxOps.LdMatrixX4(kOff2 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_0.X, kb_2_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_0.Z, kb_2_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_0.X, kb_2_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_0.Z, kb_2_0.W);
+            Uint4 kb_2_1 = PtxOps.LdMatrixX4(kOff2 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_1.X, kb_2_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_1.Z, kb_2_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_1.X, kb_2_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_1.Z, kb_2_1.W);
+            Uint4 kb_2_2 = PtxOps.LdMatrixX4(kOff2 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_2.X, kb_2_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_2.Z, kb_2_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_2.X, kb_2_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_2.Z, kb_2_2.W);
+            Uint4 kb_2_3 = PtxOps.LdMatrixX4(kOff2 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_3.X, kb_2_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_3.Z, kb_2_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_3.X, kb_2_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_3.Z, kb_2_3.W);
+            Uint4 kb_2_4 = PtxOps.LdMatrixX4(kOff2 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_4.X, kb_2_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_4.Z, kb_2_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_4.X, kb_2_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_4.Z, kb_2_4.W);
+            Uint4 kb_2_5 = PtxOps.LdMatrixX4(kOff2 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_5.X, kb_2_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_5.Z, kb_2_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_5.X, kb_2_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_5.Z, kb_2_5.W);
+            Uint4 kb_2_6 = PtxOps.LdMatrixX4(kOff2 + 12288u);
+            s_0_6 = kind.Mma(s_0_6, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_6.X, kb_2_6.Y);
+            s_0_6 = kind.Mma(s_0_6, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_6.Z, kb_2_6.W);
+            s_1_6 = kind.Mma(s_1_6, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_6.X, kb_2_6.Y);
+            s_1_6 = kind.Mma(s_1_6, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_6.Z, kb_2_6.W);
+            Uint4 kb_2_7 = PtxOps.LdMatrixX4(kOff2 + 14336u);
+            s_0_7 = kind.Mma(s_0_7, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_7.X, kb_2_7.Y);
+            s_0_7 = kind.Mma(s_0_7, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_7.Z, kb_2_7.W);
+            s_1_7 = kind.Mma(s_1_7, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_7.X, kb_2_7.Y);
+            s_1_7 = kind.Mma(s_1_7, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_7.Z, kb_2_7.W);
+            Uint4 q_0_6 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((12 + qHalf) ^ swz) << 4));
+            Uint4 q_0_7 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((14 + qHalf) ^ swz) << 4));
+            Uint4 q_1_6 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((12 + qHalf) ^ swz) << 4));
+            Uint4 q_1_7 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((14 + qHalf) ^ swz) << 4));
+            uint kOff3 = kTile + (uint)(kRow + (((12 + kQuarter) ^ swz) << 4));
+            Uint4 kb_3_0 = PtxOps.LdMatrixX4(kOff3 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_0.X, kb_3_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_0.Z, kb_3_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_0.X, kb_3_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_0.Z, kb_3_0.W);
+            Uint4 kb_3_1 = PtxOps.LdMatrixX4(kOff3 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_1.X, kb_3_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_1.Z, kb_3_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_1.X, kb_3_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_1.Z, kb_3_1.W);
+            Uint4 kb_3_2 = PtxOps.LdMatrixX4(kOff3 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_2.X, kb_3_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_2.Z, kb_3_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_2.X, kb_3_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_2.Z, kb_3_2.W);
+            Uint4 kb_3_3 = PtxOps.LdMatrixX4(kOff3 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_3.X, kb_3_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_3.Z, kb_3_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_3.X, kb_3_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_3.Z, kb_3_3.W);
+            Uint4 kb_3_4 = PtxOps.LdMatrixX4(kOff3 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_4.X, kb_3_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_4.Z, kb_3_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_4.X, kb_3_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_4.Z, kb_3_4.W);
+            Uint4 kb_3_5 = PtxOps.LdMatrixX4(kOff3 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_5.X, kb_3_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_5.Z, kb_3_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_5.X, kb_3_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_5.Z, kb_3_5.W);
+            Uint4 kb_3_6 = PtxOps.LdMatrixX4(kOff3 + 12288u);
+            s_0_6 = kind.Mma(s_0_6, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_6.X, kb_3_6.Y);
+            s_0_6 = kind.Mma(s_0_6, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_6.Z, kb_3_6.W);
+            s_1_6 = kind.Mma(s_1_6, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_6.X, kb_3_6.Y);
+            s_1_6 = kind.Mma(s_1_6, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_6.Z, kb_3_6.W);
+            Uint4 kb_3_7 = PtxOps.LdMatrixX4(kOff3 + 14336u);
+            s_0_7 = kind.Mma(s_0_7, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_7.X, kb_3_7.Y);
+            s_0_7 = kind.Mma(s_0_7, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_7.Z, kb_3_7.W);
+            s_1_7 = kind.Mma(s_1_7, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_7.X, kb_3_7.Y);
+            s_1_7 = kind.Mma(s_1_7, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_7.Z, kb_3_7.W);
+
+            // Score mode (identity, or softcap's tanh); with ALiBi or a score modifier, base-2 logits right away.
+            float prep = p.PrepScale;
+            int col = n * BlockN + 2 * t;
+            s_0_0.X = mode.Prepare(s_0_0.X, prep);
+            s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
+            s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
+            s_0_0.W = mode.Prepare(s_0_0.W, prep);
+            s_0_1.X = mode.Prepare(s_0_1.X, prep);
+            s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
+            s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
+            s_0_1.W = mode.Prepare(s_0_1.W, prep);
+            s_0_2.X = mode.Prepare(s_0_2.X, prep);
+            s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
+            s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
+            s_0_2.W = mode.Prepare(s_0_2.W, prep);
+            s_0_3.X = mode.Prepare(s_0_3.X, prep);
+            s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
+            s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
+            s_0_3.W = mode.Prepare(s_0_3.W, prep);
+            s_0_4.X = mode.Prepare(s_0_4.X, prep);
+            s_0_4.Y = mode.Prepare(s_0_4.Y, prep);
+            s_0_4.Z = mode.Prepare(s_0_4.Z, prep);
+            s_0_4.W = mode.Prepare(s_0_4.W, prep);
+            s_0_5.X = mode.Prepare(s_0_5.X, prep);
+            s_0_5.Y = mode.Prepare(s_0_5.Y, prep);
+            s_0_5.Z = mode.Prepare(s_0_5.Z, prep);
+            s_0_5.W = mode.Prepare(s_0_5.W, prep);
+            s_0_6.X = mode.Prepare(s_0_6.X, prep);
+            s_0_6.Y = mode.Prepare(s_0_6.Y, prep);
+            s_0_6.Z = mode.Prepare(s_0_6.Z, prep);
+            s_0_6.W = mode.Prepare(s_0_6.W, prep);
+            s_0_7.X = mode.Prepare(s_0_7.X, prep);
+            s_0_7.Y = mode.Prepare(s_0_7.Y, prep);
+            s_0_7.Z = mode.Prepare(s_0_7.Z, prep);
+            s_0_7.W = mode.Prepare(s_0_7.W, prep);
+            s_1_0.X = mode.Prepare(s_1_0.X, prep);
+            s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
+            s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
+            s_1_0.W = mode.Prepare(s_1_0.W, prep);
+            s_1_1.X = mode.Prepare(s_1_1.X, prep);
+            s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
+            s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
+            s_1_1.W = mode.Prepare(s_1_1.W, prep);
+            s_1_2.X = mode.Prepare(s_1_2.X, prep);
+            s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
+            s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
+            s_1_2.W = mode.Prepare(s_1_2.W, prep);
+            s_1_3.X = mode.Prepare(s_1_3.X, prep);
+            s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
+            s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
+            s_1_3.W = mode.Prepare(s_1_3.W, prep);
+            s_1_4.X = mode.Prepare(s_1_4.X, prep);
+            s_1_4.Y = mode.Prepare(s_1_4.Y, prep);
+            s_1_4.Z = mode.Prepare(s_1_4.Z, prep);
+            s_1_4.W = mode.Prepare(s_1_4.W, prep);
+            s_1_5.X = mode.Prepare(s_1_5.X, prep);
+            s_1_5.Y = mode.Prepare(s_1_5.Y, prep);
+            s_1_5.Z = mode.Prepare(s_1_5.Z, prep);
+            s_1_5.W = mode.Prepare(s_1_5.W, prep);
+            s_1_6.X = mode.Prepare(s_1_6.X, prep);
+            s_1_6.Y = mode.Prepare(s_1_6.Y, prep);
+            s_1_6.Z = mode.Prepare(s_1_6.Z, prep);
+            s_1_6.W = mode.Prepare(s_1_6.W, prep);
+            s_1_7.X = mode.Prepare(s_1_7.X, prep);
+            s_1_7.Y = mode.Prepare(s_1_7.Y, prep);
+            s_1_7.Z = mode.Prepare(s_1_7.Z, prep);
+            s_1_7.W = mode.Prepare(s_1_7.W, prep);
+            if (logitsFirst)
+            {
+                float fsl2 = p.ScaleLog2;
+                s_0_0.X *= fsl2;
+                if (features.Alibi) s_0_0.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 0);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK) s_0_0.X = score.Apply(s_0_0.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_0.Y *= fsl2;
+                if (features.Alibi) s_0_0.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 1);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK) s_0_0.Y = score.Apply(s_0_0.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_0.Z *= fsl2;
+                if (features.Alibi) s_0_0.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 0);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK) s_0_0.Z = score.Apply(s_0_0.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_0.W *= fsl2;
+                if (features.Alibi) s_0_0.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 1);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK) s_0_0.W = score.Apply(s_0_0.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.X *= fsl2;
+                if (features.Alibi) s_0_1.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 8);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK) s_0_1.X = score.Apply(s_0_1.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.Y *= fsl2;
+                if (features.Alibi) s_0_1.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 9);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK) s_0_1.Y = score.Apply(s_0_1.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.Z *= fsl2;
+                if (features.Alibi) s_0_1.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 8);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK) s_0_1.Z = score.Apply(s_0_1.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.W *= fsl2;
+                if (features.Alibi) s_0_1.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 9);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK) s_0_1.W = score.Apply(s_0_1.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.X *= fsl2;
+                if (features.Alibi) s_0_2.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 16);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK) s_0_2.X = score.Apply(s_0_2.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.Y *= fsl2;
+                if (features.Alibi) s_0_2.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 17);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK) s_0_2.Y = score.Apply(s_0_2.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.Z *= fsl2;
+                if (features.Alibi) s_0_2.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 16);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK) s_0_2.Z = score.Apply(s_0_2.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.W *= fsl2;
+                if (features.Alibi) s_0_2.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 17);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK) s_0_2.W = score.Apply(s_0_2.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.X *= fsl2;
+                if (features.Alibi) s_0_3.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 24);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK) s_0_3.X = score.Apply(s_0_3.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.Y *= fsl2;
+                if (features.Alibi) s_0_3.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 25);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK) s_0_3.Y = score.Apply(s_0_3.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.Z *= fsl2;
+                if (features.Alibi) s_0_3.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 24);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK) s_0_3.Z = score.Apply(s_0_3.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.W *= fsl2;
+                if (features.Alibi) s_0_3.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 25);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK) s_0_3.W = score.Apply(s_0_3.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.X *= fsl2;
+                if (features.Alibi) s_0_4.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 32);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 32 < seqK) s_0_4.X = score.Apply(s_0_4.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.Y *= fsl2;
+                if (features.Alibi) s_0_4.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 33);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 33 < seqK) s_0_4.Y = score.Apply(s_0_4.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.Z *= fsl2;
+                if (features.Alibi) s_0_4.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 32);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 32 < seqK) s_0_4.Z = score.Apply(s_0_4.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.W *= fsl2;
+                if (features.Alibi) s_0_4.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 33);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 33 < seqK) s_0_4.W = score.Apply(s_0_4.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.X *= fsl2;
+                if (features.Alibi) s_0_5.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 40);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 40 < seqK) s_0_5.X = score.Apply(s_0_5.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.Y *= fsl2;
+                if (features.Alibi) s_0_5.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 41);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 41 < seqK) s_0_5.Y = score.Apply(s_0_5.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.Z *= fsl2;
+                if (features.Alibi) s_0_5.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 40);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 40 < seqK) s_0_5.Z = score.Apply(s_0_5.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.W *= fsl2;
+                if (features.Alibi) s_0_5.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 41);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 41 < seqK) s_0_5.W = score.Apply(s_0_5.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_6.X *= fsl2;
+                if (features.Alibi) s_0_6.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 48);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 48 < seqK) s_0_6.X = score.Apply(s_0_6.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 48, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_6.Y *= fsl2;
+                if (features.Alibi) s_0_6.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 49);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 49 < seqK) s_0_6.Y = score.Apply(s_0_6.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 49, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_6.Z *= fsl2;
+                if (features.Alibi) s_0_6.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 48);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 48 < seqK) s_0_6.Z = score.Apply(s_0_6.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 48, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_6.W *= fsl2;
+                if (features.Alibi) s_0_6.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 49);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 49 < seqK) s_0_6.W = score.Apply(s_0_6.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 49, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_7.X *= fsl2;
+                if (features.Alibi) s_0_7.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 56);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 56 < seqK) s_0_7.X = score.Apply(s_0_7.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 56, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_7.Y *= fsl2;
+                if (features.Alibi) s_0_7.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 57);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 57 < seqK) s_0_7.Y = score.Apply(s_0_7.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 57, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_7.Z *= fsl2;
+                if (features.Alibi) s_0_7.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 56);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 56 < seqK) s_0_7.Z = score.Apply(s_0_7.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 56, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_7.W *= fsl2;
+                if (features.Alibi) s_0_7.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 57);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 57 < seqK) s_0_7.W = score.Apply(s_0_7.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 57, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.X *= fsl2;
+                if (features.Alibi) s_1_0.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 0);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK) s_1_0.X = score.Apply(s_1_0.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.Y *= fsl2;
+                if (features.Alibi) s_1_0.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 1);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK) s_1_0.Y = score.Apply(s_1_0.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.Z *= fsl2;
+                if (features.Alibi) s_1_0.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 0);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK) s_1_0.Z = score.Apply(s_1_0.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.W *= fsl2;
+                if (features.Alibi) s_1_0.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 1);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK) s_1_0.W = score.Apply(s_1_0.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.X *= fsl2;
+                if (features.Alibi) s_1_1.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 8);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK) s_1_1.X = score.Apply(s_1_1.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.Y *= fsl2;
+                if (features.Alibi) s_1_1.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 9);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK) s_1_1.Y = score.Apply(s_1_1.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.Z *= fsl2;
+                if (features.Alibi) s_1_1.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 8);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK) s_1_1.Z = score.Apply(s_1_1.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.W *= fsl2;
+                if (features.Alibi) s_1_1.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 9);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK) s_1_1.W = score.Apply(s_1_1.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.X *= fsl2;
+                if (features.Alibi) s_1_2.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 16);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK) s_1_2.X = score.Apply(s_1_2.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.Y *= fsl2;
+                if (features.Alibi) s_1_2.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 17);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK) s_1_2.Y = score.Apply(s_1_2.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.Z *= fsl2;
+                if (features.Alibi) s_1_2.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 16);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK) s_1_2.Z = score.Apply(s_1_2.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.W *= fsl2;
+                if (features.Alibi) s_1_2.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 17);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK) s_1_2.W = score.Apply(s_1_2.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.X *= fsl2;
+                if (features.Alibi) s_1_3.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 24);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK) s_1_3.X = score.Apply(s_1_3.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.Y *= fsl2;
+                if (features.Alibi) s_1_3.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 25);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK) s_1_3.Y = score.Apply(s_1_3.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.Z *= fsl2;
+                if (features.Alibi) s_1_3.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 24);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK) s_1_3.Z = score.Apply(s_1_3.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.W *= fsl2;
+                if (features.Alibi) s_1_3.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 25);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK) s_1_3.W = score.Apply(s_1_3.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.X *= fsl2;
+                if (features.Alibi) s_1_4.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 32);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 32 < seqK) s_1_4.X = score.Apply(s_1_4.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.Y *= fsl2;
+                if (features.Alibi) s_1_4.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 33);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 33 < seqK) s_1_4.Y = score.Apply(s_1_4.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.Z *= fsl2;
+                if (features.Alibi) s_1_4.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 32);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 32 < seqK) s_1_4.Z = score.Apply(s_1_4.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.W *= fsl2;
+                if (features.Alibi) s_1_4.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 33);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 33 < seqK) s_1_4.W = score.Apply(s_1_4.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.X *= fsl2;
+                if (features.Alibi) s_1_5.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 40);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 40 < seqK) s_1_5.X = score.Apply(s_1_5.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.Y *= fsl2;
+                if (features.Alibi) s_1_5.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 41);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 41 < seqK) s_1_5.Y = score.Apply(s_1_5.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.Z *= fsl2;
+                if (features.Alibi) s_1_5.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 40);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 40 < seqK) s_1_5.Z = score.Apply(s_1_5.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.W *= fsl2;
+                if (features.Alibi) s_1_5.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 41);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 41 < seqK) s_1_5.W = score.Apply(s_1_5.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_6.X *= fsl2;
+                if (features.Alibi) s_1_6.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 48);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 48 < seqK) s_1_6.X = score.Apply(s_1_6.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 48, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_6.Y *= fsl2;
+                if (features.Alibi) s_1_6.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 49);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 49 < seqK) s_1_6.Y = score.Apply(s_1_6.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 49, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_6.Z *= fsl2;
+                if (features.Alibi) s_1_6.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 48);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 48 < seqK) s_1_6.Z = score.Apply(s_1_6.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 48, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_6.W *= fsl2;
+                if (features.Alibi) s_1_6.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 49);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 49 < seqK) s_1_6.W = score.Apply(s_1_6.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 49, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_7.X *= fsl2;
+                if (features.Alibi) s_1_7.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 56);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 56 < seqK) s_1_7.X = score.Apply(s_1_7.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 56, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_7.Y *= fsl2;
+                if (features.Alibi) s_1_7.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 57);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 57 < seqK) s_1_7.Y = score.Apply(s_1_7.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 57, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_7.Z *= fsl2;
+                if (features.Alibi) s_1_7.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 56);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 56 < seqK) s_1_7.Z = score.Apply(s_1_7.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 56, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_7.W *= fsl2;
+                if (features.Alibi) s_1_7.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 57);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 57 < seqK) s_1_7.W = score.Apply(s_1_7.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 57, seqQ, seqK)) * 1.4426950408889634f;
+            }
+
+            // Masking: a hidden score becomes the value that maps to -inf (window, causal, past the end, padding, the caller's mask).
+            bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
+            if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
+            {
+                int lastKey = seqK - 1;
+                if (p.KeyMask != 0)
+                {
+                    ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                    bool keep_0_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
+                    s_0_0.X = keep_0_0 ? s_0_0.X : maskFill;
+                    s_0_0.Z = keep_0_0 ? s_0_0.Z : maskFill;
+                    s_1_0.X = keep_0_0 ? s_1_0.X : maskFill;
+                    s_1_0.Z = keep_0_0 ? s_1_0.Z : maskFill;
+                    bool keep_0_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 1 <= lastKey ? col + 1 : lastKey)) != 0;
+                    s_0_0.Y = keep_0_1 ? s_0_0.Y : maskFill;
+                    s_0_0.W = keep_0_1 ? s_0_0.W : maskFill;
+                    s_1_0.Y = keep_0_1 ? s_1_0.Y : maskFill;
+                    s_1_0.W = keep_0_1 ? s_1_0.W : maskFill;
+                    bool keep_1_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 8 <= lastKey ? col + 8 : lastKey)) != 0;
+                    s_0_1.X = keep_1_0 ? s_0_1.X : maskFill;
+                    s_0_1.Z = keep_1_0 ? s_0_1.Z : maskFill;
+                    s_1_1.X = keep_1_0 ? s_1_1.X : maskFill;
+                    s_1_1.Z = keep_1_0 ? s_1_1.Z : maskFill;
+                    bool keep_1_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 9 <= lastKey ? col + 9 : lastKey)) != 0;
+                    s_0_1.Y = keep_1_1 ? s_0_1.Y : maskFill;
+                    s_0_1.W = keep_1_1 ? s_0_1.W : maskFill;
+                    s_1_1.Y = keep_1_1 ? s_1_1.Y : maskFill;
+                    s_1_1.W = keep_1_1 ? s_1_1.W : maskFill;
+                    bool keep_2_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 16 <= lastKey ? col + 16 : lastKey)) != 0;
+                    s_0_2.X = keep_2_0 ? s_0_2.X : maskFill;
+                    s_0_2.Z = keep_2_0 ? s_0_2.Z : maskFill;
+                    s_1_2.X = keep_2_0 ? s_1_2.X : maskFill;
+                    s_1_2.Z = keep_2_0 ? s_1_2.Z : maskFill;
+                    bool keep_2_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 17 <= lastKey ? col + 17 : lastKey)) != 0;
+                    s_0_2.Y = keep_2_1 ? s_0_2.Y : maskFill;
+                    s_0_2.W = keep_2_1 ? s_0_2.W : maskFill;
+                    s_1_2.Y = keep_2_1 ? s_1_2.Y : maskFill;
+                    s_1_2.W = keep_2_1 ? s_1_2.W : maskFill;
+                    bool keep_3_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 24 <= lastKey ? col + 24 : lastKey)) != 0;
+                    s_0_3.X = keep_3_0 ? s_0_3.X : maskFill;
+                    s_0_3.Z = keep_3_0 ? s_0_3.Z : maskFill;
+                    s_1_3.X = keep_3_0 ? s_1_3.X : maskFill;
+                    s_1_3.Z = keep_3_0 ? s_1_3.Z : maskFill;
+                    bool keep_3_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 25 <= lastKey ? col + 25 : lastKey)) != 0;
+                    s_0_3.Y = keep_3_1 ? s_0_3.Y : maskFill;
+                    s_0_3.W = keep_3_1 ? s_0_3.W : maskFill;
+                    s_1_3.Y = keep_3_1 ? s_1_3.Y : maskFill;
+                    s_1_3.W = keep_3_1 ? s_1_3.W : maskFill;
+                    bool keep_4_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 32 <= lastKey ? col + 32 : lastKey)) != 0;
+                    s_0_4.X = keep_4_0 ? s_0_4.X : maskFill;
+                    s_0_4.Z = keep_4_0 ? s_0_4.Z : maskFill;
+                    s_1_4.X = keep_4_0 ? s_1_4.X : maskFill;
+                    s_1_4.Z = keep_4_0 ? s_1_4.Z : maskFill;
+                    bool keep_4_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 33 <= lastKey ? col + 33 : lastKey)) != 0;
+                    s_0_4.Y = keep_4_1 ? s_0_4.Y : maskFill;
+                    s_0_4.W = keep_4_1 ? s_0_4.W : maskFill;
+                    s_1_4.Y = keep_4_1 ? s_1_4.Y : maskFill;
+                    s_1_4.W = keep_4_1 ? s_1_4.W : maskFill;
+                    bool keep_5_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 40 <= lastKey ? col + 40 : lastKey)) != 0;
+                    s_0_5.X = keep_5_0 ? s_0_5.X : maskFill;
+                    s_0_5.Z = keep_5_0 ? s_0_5.Z : maskFill;
+                    s_1_5.X = keep_5_0 ? s_1_5.X : maskFill;
+                    s_1_5.Z = keep_5_0 ? s_1_5.Z : maskFill;
+                    bool keep_5_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 41 <= lastKey ? col + 41 : lastKey)) != 0;
+                    s_0_5.Y = keep_5_1 ? s_0_5.Y : maskFill;
+                    s_0_5.W = keep_5_1 ? s_0_5.W : maskFill;
+                    s_1_5.Y = keep_5_1 ? s_1_5.Y : maskFill;
+                    s_1_5.W = keep_5_1 ? s_1_5.W : maskFill;
+                    bool keep_6_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 48 <= lastKey ? col + 48 : lastKey)) != 0;
+                    s_0_6.X = keep_6_0 ? s_0_6.X : maskFill;
+                    s_0_6.Z = keep_6_0 ? s_0_6.Z : maskFill;
+                    s_1_6.X = keep_6_0 ? s_1_6.X : maskFill;
+                    s_1_6.Z = keep_6_0 ? s_1_6.Z : maskFill;
+                    bool keep_6_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 49 <= lastKey ? col + 49 : lastKey)) != 0;
+                    s_0_6.Y = keep_6_1 ? s_0_6.Y : maskFill;
+                    s_0_6.W = keep_6_1 ? s_0_6.W : maskFill;
+                    s_1_6.Y = keep_6_1 ? s_1_6.Y : maskFill;
+                    s_1_6.W = keep_6_1 ? s_1_6.W : maskFill;
+                    bool keep_7_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 56 <= lastKey ? col + 56 : lastKey)) != 0;
+                    s_0_7.X = keep_7_0 ? s_0_7.X : maskFill;
+                    s_0_7.Z = keep_7_0 ? s_0_7.Z : maskFill;
+                    s_1_7.X = keep_7_0 ? s_1_7.X : maskFill;
+                    s_1_7.Z = keep_7_0 ? s_1_7.Z : maskFill;
+                    bool keep_7_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 57 <= lastKey ? col + 57 : lastKey)) != 0;
+                    s_0_7.Y = keep_7_1 ? s_0_7.Y : maskFill;
+                    s_0_7.W = keep_7_1 ? s_0_7.W : maskFill;
+                    s_1_7.Y = keep_7_1 ? s_1_7.Y : maskFill;
+                    s_1_7.W = keep_7_1 ? s_1_7.W : maskFill;
+                }
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
+                s_0_0.X = col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : maskFill;
+                s_0_0.Y = col + 1 >= lo_0_0 && col + 1 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK)))) ? s_0_0.Y : maskFill;
+                s_0_0.Z = col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : maskFill;
+                s_0_0.W = col + 1 >= lo_0_1 && col + 1 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK)))) ? s_0_0.W : maskFill;
+                s_0_1.X = col + 8 >= lo_0_0 && col + 8 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK)))) ? s_0_1.X : maskFill;
+                s_0_1.Y = col + 9 >= lo_0_0 && col + 9 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK)))) ? s_0_1.Y : maskFill;
+                s_0_1.Z = col + 8 >= lo_0_1 && col + 8 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK)))) ? s_0_1.Z : maskFill;
+                s_0_1.W = col + 9 >= lo_0_1 && col + 9 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK)))) ? s_0_1.W : maskFill;
+                s_0_2.X = col + 16 >= lo_0_0 && col + 16 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK)))) ? s_0_2.X : maskFill;
+                s_0_2.Y = col + 17 >= lo_0_0 && col + 17 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK)))) ? s_0_2.Y : maskFill;
+                s_0_2.Z = col + 16 >= lo_0_1 && col + 16 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK)))) ? s_0_2.Z : maskFill;
+                s_0_2.W = col + 17 >= lo_0_1 && col + 17 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK)))) ? s_0_2.W : maskFill;
+                s_0_3.X = col + 24 >= lo_0_0 && col + 24 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK)))) ? s_0_3.X : maskFill;
+                s_0_3.Y = col + 25 >= lo_0_0 && col + 25 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK)))) ? s_0_3.Y : maskFill;
+                s_0_3.Z = col + 24 >= lo_0_1 && col + 24 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK)))) ? s_0_3.Z : maskFill;
+                s_0_3.W = col + 25 >= lo_0_1 && col + 25 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK)))) ? s_0_3.W : maskFill;
+                s_0_4.X = col + 32 >= lo_0_0 && col + 32 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 32, seqQ, seqK)))) ? s_0_4.X : maskFill;
+                s_0_4.Y = col + 33 >= lo_0_0 && col + 33 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 33, seqQ, seqK)))) ? s_0_4.Y : maskFill;
+                s_0_4.Z = col + 32 >= lo_0_1 && col + 32 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 32, seqQ, seqK)))) ? s_0_4.Z : maskFill;
+                s_0_4.W = col + 33 >= lo_0_1 && col + 33 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 33, seqQ, seqK)))) ? s_0_4.W : maskFill;
+                s_0_5.X = col + 40 >= lo_0_0 && col + 40 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 40, seqQ, seqK)))) ? s_0_5.X : maskFill;
+                s_0_5.Y = col + 41 >= lo_0_0 && col + 41 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 41, seqQ, seqK)))) ? s_0_5.Y : maskFill;
+                s_0_5.Z = col + 40 >= lo_0_1 && col + 40 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 40, seqQ, seqK)))) ? s_0_5.Z : maskFill;
+                s_0_5.W = col + 41 >= lo_0_1 && col + 41 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 41, seqQ, seqK)))) ? s_0_5.W : maskFill;
+                s_0_6.X = col + 48 >= lo_0_0 && col + 48 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 48, seqQ, seqK)))) ? s_0_6.X : maskFill;
+                s_0_6.Y = col + 49 >= lo_0_0 && col + 49 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 49, seqQ, seqK)))) ? s_0_6.Y : maskFill;
+                s_0_6.Z = col + 48 >= lo_0_1 && col + 48 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 48, seqQ, seqK)))) ? s_0_6.Z : maskFill;
+                s_0_6.W = col + 49 >= lo_0_1 && col + 49 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 49, seqQ, seqK)))) ? s_0_6.W : maskFill;
+                s_0_7.X = col + 56 >= lo_0_0 && col + 56 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 56, seqQ, seqK)))) ? s_0_7.X : maskFill;
+                s_0_7.Y = col + 57 >= lo_0_0 && col + 57 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 57, seqQ, seqK)))) ? s_0_7.Y : maskFill;
+                s_0_7.Z = col + 56 >= lo_0_1 && col + 56 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 56, seqQ, seqK)))) ? s_0_7.Z : maskFill;
+                s_0_7.W = col + 57 >= lo_0_1 && col + 57 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 57, seqQ, seqK)))) ? s_0_7.W : maskFill;
+                s_1_0.X = col + 0 >= lo_1_0 && col + 0 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK)))) ? s_1_0.X : maskFill;
+                s_1_0.Y = col + 1 >= lo_1_0 && col + 1 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK)))) ? s_1_0.Y : maskFill;
+                s_1_0.Z = col + 0 >= lo_1_1 && col + 0 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK)))) ? s_1_0.Z : maskFill;
+                s_1_0.W = col + 1 >= lo_1_1 && col + 1 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK)))) ? s_1_0.W : maskFill;
+                s_1_1.X = col + 8 >= lo_1_0 && col + 8 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK)))) ? s_1_1.X : maskFill;
+                s_1_1.Y = col + 9 >= lo_1_0 && col + 9 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK)))) ? s_1_1.Y : maskFill;
+                s_1_1.Z = col + 8 >= lo_1_1 && col + 8 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK)))) ? s_1_1.Z : maskFill;
+                s_1_1.W = col + 9 >= lo_1_1 && col + 9 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK)))) ? s_1_1.W : maskFill;
+                s_1_2.X = col + 16 >= lo_1_0 && col + 16 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK)))) ? s_1_2.X : maskFill;
+                s_1_2.Y = col + 17 >= lo_1_0 && col + 17 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK)))) ? s_1_2.Y : maskFill;
+                s_1_2.Z = col + 16 >= lo_1_1 && col + 16 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK)))) ? s_1_2.Z : maskFill;
+                s_1_2.W = col + 17 >= lo_1_1 && col + 17 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK)))) ? s_1_2.W : maskFill;
+                s_1_3.X = col + 24 >= lo_1_0 && col + 24 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK)))) ? s_1_3.X : maskFill;
+                s_1_3.Y = col + 25 >= lo_1_0 && col + 25 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK)))) ? s_1_3.Y : maskFill;
+                s_1_3.Z = col + 24 >= lo_1_1 && col + 24 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK)))) ? s_1_3.Z : maskFill;
+                s_1_3.W = col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : maskFill;
+                s_1_4.X = col + 32 >= lo_1_0 && col + 32 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 32, seqQ, seqK)))) ? s_1_4.X : maskFill;
+                s_1_4.Y = col + 33 >= lo_1_0 && col + 33 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 33, seqQ, seqK)))) ? s_1_4.Y : maskFill;
+                s_1_4.Z = col + 32 >= lo_1_1 && col + 32 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 32, seqQ, seqK)))) ? s_1_4.Z : maskFill;
+                s_1_4.W = col + 33 >= lo_1_1 && col + 33 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 33, seqQ, seqK)))) ? s_1_4.W : maskFill;
+                s_1_5.X = col + 40 >= lo_1_0 && col + 40 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 40, seqQ, seqK)))) ? s_1_5.X : maskFill;
+                s_1_5.Y = col + 41 >= lo_1_0 && col + 41 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 41, seqQ, seqK)))) ? s_1_5.Y : maskFill;
+                s_1_5.Z = col + 40 >= lo_1_1 && col + 40 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 40, seqQ, seqK)))) ? s_1_5.Z : maskFill;
+                s_1_5.W = col + 41 >= lo_1_1 && col + 41 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 41, seqQ, seqK)))) ? s_1_5.W : maskFill;
+                s_1_6.X = col + 48 >= lo_1_0 && col + 48 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 48, seqQ, seqK)))) ? s_1_6.X : maskFill;
+                s_1_6.Y = col + 49 >= lo_1_0 && col + 49 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 49, seqQ, seqK)))) ? s_1_6.Y : maskFill;
+                s_1_6.Z = col + 48 >= lo_1_1 && col + 48 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 48, seqQ, seqK)))) ? s_1_6.Z : maskFill;
+                s_1_6.W = col + 49 >= lo_1_1 && col + 49 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 49, seqQ, seqK)))) ? s_1_6.W : maskFill;
+                s_1_7.X = col + 56 >= lo_1_0 && col + 56 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 56, seqQ, seqK)))) ? s_1_7.X : maskFill;
+                s_1_7.Y = col + 57 >= lo_1_0 && col + 57 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 57, seqQ, seqK)))) ? s_1_7.Y : maskFill;
+                s_1_7.Z = col + 56 >= lo_1_1 && col + 56 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 56, seqQ, seqK)))) ? s_1_7.Z : maskFill;
+                s_1_7.W = col + 57 >= lo_1_1 && col + 57 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 57, seqQ, seqK)))) ? s_1_7.W : maskFill;
+            }
+
+            // Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):
+            // each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W). Cosine attention: m is fixed.
+            float sl2 = logitsFirst ? 1f : p.ScaleLog2;
+            bool grew = false;
+            float alpha_0_0 = 1f;
+            if (features.FixedShift)
+            {
+                s_0_0.X = PtxOps.Exp2(s_0_0.X * sl2 - m_0_0);
+                s_0_0.Y = PtxOps.Exp2(s_0_0.Y * sl2 - m_0_0);
+                s_0_1.X = PtxOps.Exp2(s_0_1.X * sl2 - m_0_0);
+                s_0_1.Y = PtxOps.Exp2(s_0_1.Y * sl2 - m_0_0);
+                s_0_2.X = PtxOps.Exp2(s_0_2.X * sl2 - m_0_0);
+                s_0_2.Y = PtxOps.Exp2(s_0_2.Y * sl2 - m_0_0);
+                s_0_3.X = PtxOps.Exp2(s_0_3.X * sl2 - m_0_0);
+                s_0_3.Y = PtxOps.Exp2(s_0_3.Y * sl2 - m_0_0);
+                s_0_4.X = PtxOps.Exp2(s_0_4.X * sl2 - m_0_0);
+                s_0_4.Y = PtxOps.Exp2(s_0_4.Y * sl2 - m_0_0);
+                s_0_5.X = PtxOps.Exp2(s_0_5.X * sl2 - m_0_0);
+                s_0_5.Y = PtxOps.Exp2(s_0_5.Y * sl2 - m_0_0);
+                s_0_6.X = PtxOps.Exp2(s_0_6.X * sl2 - m_0_0);
+                s_0_6.Y = PtxOps.Exp2(s_0_6.Y * sl2 - m_0_0);
+                s_0_7.X = PtxOps.Exp2(s_0_7.X * sl2 - m_0_0);
+                s_0_7.Y = PtxOps.Exp2(s_0_7.Y * sl2 - m_0_0);
+                l_0_0 += ((((s_0_0.X + s_0_0.Y) + (s_0_1.X + s_0_1.Y)) + ((s_0_2.X + s_0_2.Y) + (s_0_3.X + s_0_3.Y))) + (((s_0_4.X + s_0_4.Y) + (s_0_5.X + s_0_5.Y)) + ((s_0_6.X + s_0_6.Y) + (s_0_7.X + s_0_7.Y))));
+            }
+            else
+            {
+                float mx_0_0 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_0.X, s_0_0.Y), Reduce<TMode, TFeatures, TScore>(s_0_1.X, s_0_1.Y)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_2.X, s_0_2.Y), Reduce<TMode, TFeatures, TScore>(s_0_3.X, s_0_3.Y))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_4.X, s_0_4.Y), Reduce<TMode, TFeatures, TScore>(s_0_5.X, s_0_5.Y)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_6.X, s_0_6.Y), Reduce<TMode, TFeatures, TScore>(s_0_7.X, s_0_7.Y))));
+                mx_0_0 = Reduce<TMode, TFeatures, TScore>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
+                mx_0_0 = Reduce<TMode, TFeatures, TScore>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
+                float mCand_0_0 = PtxOps.Max(m_0_0, mx_0_0 * sl2);
+                bool grow_0_0 = mCand_0_0 - m_0_0 > 8f;
+                grew |= grow_0_0;
+                float mNew_0_0 = grow_0_0 ? mCand_0_0 : m_0_0;
+                float mUse_0_0 = mNew_0_0 == float.NegativeInfinity ? 0f : mNew_0_0;
+                alpha_0_0 = PtxOps.Exp2(m_0_0 - mUse_0_0);
+                m_0_0 = mNew_0_0;
+                s_0_0.X = PtxOps.Exp2(s_0_0.X * sl2 - mUse_0_0);
+                s_0_0.Y = PtxOps.Exp2(s_0_0.Y * sl2 - mUse_0_0);
+                s_0_1.X = PtxOps.Exp2(s_0_1.X * sl2 - mUse_0_0);
+                s_0_1.Y = PtxOps.Exp2(s_0_1.Y * sl2 - mUse_0_0);
+                s_0_2.X = PtxOps.Exp2(s_0_2.X * sl2 - mUse_0_0);
+                s_0_2.Y = PtxOps.Exp2(s_0_2.Y * sl2 - mUse_0_0);
+                s_0_3.X = PtxOps.Exp2(s_0_3.X * sl2 - mUse_0_0);
+                s_0_3.Y = PtxOps.Exp2(s_0_3.Y * sl2 - mUse_0_0);
+                s_0_4.X = PtxOps.Exp2(s_0_4.X * sl2 - mUse_0_0);
+                s_0_4.Y = PtxOps.Exp2(s_0_4.Y * sl2 - mUse_0_0);
+                s_0_5.X = PtxOps.Exp2(s_0_5.X * sl2 - mUse_0_0);
+                s_0_5.Y = PtxOps.Exp2(s_0_5.Y * sl2 - mUse_0_0);
+                s_0_6.X = PtxOps.Exp2(s_0_6.X * sl2 - mUse_0_0);
+                s_0_6.Y = PtxOps.Exp2(s_0_6.Y * sl2 - mUse_0_0);
+                s_0_7.X = PtxOps.Exp2(s_0_7.X * sl2 - mUse_0_0);
+                s_0_7.Y = PtxOps.Exp2(s_0_7.Y * sl2 - mUse_0_0);
+                l_0_0 = l_0_0 * alpha_0_0 + (((((s_0_0.X + s_0_0.Y) + (s_0_1.X + s_0_1.Y)) + ((s_0_2.X + s_0_2.Y) + (s_0_3.X + s_0_3.Y))) + (((s_0_4.X + s_0_4.Y) + (s_0_5.X + s_0_5.Y)) + ((s_0_6.X + s_0_6.Y) + (s_0_7.X + s_0_7.Y)))));
+            }
+            float alpha_0_1 = 1f;
+            if (features.FixedShift)
+            {
+                s_0_0.Z = PtxOps.Exp2(s_0_0.Z * sl2 - m_0_1);
+                s_0_0.W = PtxOps.Exp2(s_0_0.W * sl2 - m_0_1);
+                s_0_1.Z = PtxOps.Exp2(s_0_1.Z * sl2 - m_0_1);
+                s_0_1.W = PtxOps.Exp2(s_0_1.W * sl2 - m_0_1);
+                s_0_2.Z = PtxOps.Exp2(s_0_2.Z * sl2 - m_0_1);
+                s_0_2.W = PtxOps.Exp2(s_0_2.W * sl2 - m_0_1);
+                s_0_3.Z = PtxOps.Exp2(s_0_3.Z * sl2 - m_0_1);
+                s_0_3.W = PtxOps.Exp2(s_0_3.W * sl2 - m_0_1);
+                s_0_4.Z = PtxOps.Exp2(s_0_4.Z * sl2 - m_0_1);
+                s_0_4.W = PtxOps.Exp2(s_0_4.W * sl2 - m_0_1);
+                s_0_5.Z = PtxOps.Exp2(s_0_5.Z * sl2 - m_0_1);
+                s_0_5.W = PtxOps.Exp2(s_0_5.W * sl2 - m_0_1);
+                s_0_6.Z = PtxOps.Exp2(s_0_6.Z * sl2 - m_0_1);
+                s_0_6.W = PtxOps.Exp2(s_0_6.W * sl2 - m_0_1);
+                s_0_7.Z = PtxOps.Exp2(s_0_7.Z * sl2 - m_0_1);
+                s_0_7.W = PtxOps.Exp2(s_0_7.W * sl2 - m_0_1);
+                l_0_1 += ((((s_0_0.Z + s_0_0.W) + (s_0_1.Z + s_0_1.W)) + ((s_0_2.Z + s_0_2.W) + (s_0_3.Z + s_0_3.W))) + (((s_0_4.Z + s_0_4.W) + (s_0_5.Z + s_0_5.W)) + ((s_0_6.Z + s_0_6.W) + (s_0_7.Z + s_0_7.W))));
+            }
+            else
+            {
+                float mx_0_1 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_0.Z, s_0_0.W), Reduce<TMode, TFeatures, TScore>(s_0_1.Z, s_0_1.W)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_2.Z, s_0_2.W), Reduce<TMode, TFeatures, TScore>(s_0_3.Z, s_0_3.W))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_4.Z, s_0_4.W), Reduce<TMode, TFeatures, TScore>(s_0_5.Z, s_0_5.W)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_6.Z, s_0_6.W), Reduce<TMode, TFeatures, TScore>(s_0_7.Z, s_0_7.W))));
+                mx_0_1 = Reduce<TMode, TFeatures, TScore>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
+                mx_0_1 = Reduce<TMode, TFeatures, TScore>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
+                float mCand_0_1 = PtxOps.Max(m_0_1, mx_0_1 * sl2);
+                bool grow_0_1 = mCand_0_1 - m_0_1 > 8f;
+                grew |= grow_0_1;
+                float mNew_0_1 = grow_0_1 ? mCand_0_1 : m_0_1;
+                float mUse_0_1 = mNew_0_1 == float.NegativeInfinity ? 0f : mNew_0_1;
+                alpha_0_1 = PtxOps.Exp2(m_0_1 - mUse_0_1);
+                m_0_1 = mNew_0_1;
+                s_0_0.Z = PtxOps.Exp2(s_0_0.Z * sl2 - mUse_0_1);
+                s_0_0.W = PtxOps.Exp2(s_0_0.W * sl2 - mUse_0_1);
+                s_0_1.Z = PtxOps.Exp2(s_0_1.Z * sl2 - mUse_0_1);
+                s_0_1.W = PtxOps.Exp2(s_0_1.W * sl2 - mUse_0_1);
+                s_0_2.Z = PtxOps.Exp2(s_0_2.Z * sl2 - mUse_0_1);
+                s_0_2.W = PtxOps.Exp2(s_0_2.W * sl2 - mUse_0_1);
+                s_0_3.Z = PtxOps.Exp2(s_0_3.Z * sl2 - mUse_0_1);
+                s_0_3.W = PtxOps.Exp2(s_0_3.W * sl2 - mUse_0_1);
+                s_0_4.Z = PtxOps.Exp2(s_0_4.Z * sl2 - mUse_0_1);
+                s_0_4.W = PtxOps.Exp2(s_0_4.W * sl2 - mUse_0_1);
+                s_0_5.Z = PtxOps.Exp2(s_0_5.Z * sl2 - mUse_0_1);
+                s_0_5.W = PtxOps.Exp2(s_0_5.W * sl2 - mUse_0_1);
+                s_0_6.Z = PtxOps.Exp2(s_0_6.Z * sl2 - mUse_0_1);
+                s_0_6.W = PtxOps.Exp2(s_0_6.W * sl2 - mUse_0_1);
+                s_0_7.Z = PtxOps.Exp2(s_0_7.Z * sl2 - mUse_0_1);
+                s_0_7.W = PtxOps.Exp2(s_0_7.W * sl2 - mUse_0_1);
+                l_0_1 = l_0_1 * alpha_0_1 + (((((s_0_0.Z + s_0_0.W) + (s_0_1.Z + s_0_1.W)) + ((s_0_2.Z + s_0_2.W) + (s_0_3.Z + s_0_3.W))) + (((s_0_4.Z + s_0_4.W) + (s_0_5.Z + s_0_5.W)) + ((s_0_6.Z + s_0_6.W) + (s_0_7.Z + s_0_7.W)))));
+            }
+            float alpha_1_0 = 1f;
+            if (features.FixedShift)
+            {
+                s_1_0.X = PtxOps.Exp2(s_1_0.X * sl2 - m_1_0);
+                s_1_0.Y = PtxOps.Exp2(s_1_0.Y * sl2 - m_1_0);
+                s_1_1.X = PtxOps.Exp2(s_1_1.X * sl2 - m_1_0);
+                s_1_1.Y = PtxOps.Exp2(s_1_1.Y * sl2 - m_1_0);
+                s_1_2.X = PtxOps.Exp2(s_1_2.X * sl2 - m_1_0);
+                s_1_2.Y = PtxOps.Exp2(s_1_2.Y * sl2 - m_1_0);
+                s_1_3.X = PtxOps.Exp2(s_1_3.X * sl2 - m_1_0);
+                s_1_3.Y = PtxOps.Exp2(s_1_3.Y * sl2 - m_1_0);
+                s_1_4.X = PtxOps.Exp2(s_1_4.X * sl2 - m_1_0);
+                s_1_4.Y = PtxOps.Exp2(s_1_4.Y * sl2 - m_1_0);
+                s_1_5.X = PtxOps.Exp2(s_1_5.X * sl2 - m_1_0);
+                s_1_5.Y = PtxOps.Exp2(s_1_5.Y * sl2 - m_1_0);
+                s_1_6.X = PtxOps.Exp2(s_1_6.X * sl2 - m_1_0);
+                s_1_6.Y = PtxOps.Exp2(s_1_6.Y * sl2 - m_1_0);
+                s_1_7.X = PtxOps.Exp2(s_1_7.X * sl2 - m_1_0);
+                s_1_7.Y = PtxOps.Exp2(s_1_7.Y * sl2 - m_1_0);
+                l_1_0 += ((((s_1_0.X + s_1_0.Y) + (s_1_1.X + s_1_1.Y)) + ((s_1_2.X + s_1_2.Y) + (s_1_3.X + s_1_3.Y))) + (((s_1_4.X + s_1_4.Y) + (s_1_5.X + s_1_5.Y)) + ((s_1_6.X + s_1_6.Y) + (s_1_7.X + s_1_7.Y))));
+            }
+            else
+            {
+                float mx_1_0 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_0.X, s_1_0.Y), Reduce<TMode, TFeatures, TScore>(s_1_1.X, s_1_1.Y)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_2.X, s_1_2.Y), Reduce<TMode, TFeatures, TScore>(s_1_3.X, s_1_3.Y))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_4.X, s_1_4.Y), Reduce<TMode, TFeatures, TScore>(s_1_5.X, s_1_5.Y)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_6.X, s_1_6.Y), Reduce<TMode, TFeatures, TScore>(s_1_7.X, s_1_7.Y))));
+                mx_1_0 = Reduce<TMode, TFeatures, TScore>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
+                mx_1_0 = Reduce<TMode, TFeatures, TScore>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
+                float mCand_1_0 = PtxOps.Max(m_1_0, mx_1_0 * sl2);
+                bool grow_1_0 = mCand_1_0 - m_1_0 > 8f;
+                grew |= grow_1_0;
+                float mNew_1_0 = grow_1_0 ? mCand_1_0 : m_1_0;
+                float mUse_1_0 = mNew_1_0 == float.NegativeInfinity ? 0f : mNew_1_0;
+                alpha_1_0 = PtxOps.Exp2(m_1_0 - mUse_1_0);
+                m_1_0 = mNew_1_0;
+                s_1_0.X = PtxOps.Exp2(s_1_0.X * sl2 - mUse_1_0);
+                s_1_0.Y = PtxOps.Exp2(s_1_0.Y * sl2 - mUse_1_0);
+                s_1_1.X = PtxOps.Exp2(s_1_1.X * sl2 - mUse_1_0);
+                s_1_1.Y = PtxOps.Exp2(s_1_1.Y * sl2 - mUse_1_0);
+                s_1_2.X = PtxOps.Exp2(s_1_2.X * sl2 - mUse_1_0);
+                s_1_2.Y = PtxOps.Exp2(s_1_2.Y * sl2 - mUse_1_0);
+                s_1_3.X = PtxOps.Exp2(s_1_3.X * sl2 - mUse_1_0);
+                s_1_3.Y = PtxOps.Exp2(s_1_3.Y * sl2 - mUse_1_0);
+                s_1_4.X = PtxOps.Exp2(s_1_4.X * sl2 - mUse_1_0);
+                s_1_4.Y = PtxOps.Exp2(s_1_4.Y * sl2 - mUse_1_0);
+                s_1_5.X = PtxOps.Exp2(s_1_5.X * sl2 - mUse_1_0);
+                s_1_5.Y = PtxOps.Exp2(s_1_5.Y * sl2 - mUse_1_0);
+                s_1_6.X = PtxOps.Exp2(s_1_6.X * sl2 - mUse_1_0);
+                s_1_6.Y = PtxOps.Exp2(s_1_6.Y * sl2 - mUse_1_0);
+                s_1_7.X = PtxOps.Exp2(s_1_7.X * sl2 - mUse_1_0);
+                s_1_7.Y = PtxOps.Exp2(s_1_7.Y * sl2 - mUse_1_0);
+                l_1_0 = l_1_0 * alpha_1_0 + (((((s_1_0.X + s_1_0.Y) + (s_1_1.X + s_1_1.Y)) + ((s_1_2.X + s_1_2.Y) + (s_1_3.X + s_1_3.Y))) + (((s_1_4.X + s_1_4.Y) + (s_1_5.X + s_1_5.Y)) + ((s_1_6.X + s_1_6.Y) + (s_1_7.X + s_1_7.Y)))));
+            }
+            float alpha_1_1 = 1f;
+            if (features.FixedShift)
+            {
+                s_1_0.Z = PtxOps.Exp2(s_1_0.Z * sl2 - m_1_1);
+                s_1_0.W = PtxOps.Exp2(s_1_0.W * sl2 - m_1_1);
+                s_1_1.Z = PtxOps.Exp2(s_1_1.Z * sl2 - m_1_1);
+                s_1_1.W = PtxOps.Exp2(s_1_1.W * sl2 - m_1_1);
+                s_1_2.Z = PtxOps.Exp2(s_1_2.Z * sl2 - m_1_1);
+                s_1_2.W = PtxOps.Exp2(s_1_2.W * sl2 - m_1_1);
+                s_1_3.Z = PtxOps.Exp2(s_1_3.Z * sl2 - m_1_1);
+                s_1_3.W = PtxOps.Exp2(s_1_3.W * sl2 - m_1_1);
+                s_1_4.Z = PtxOps.Exp2(s_1_4.Z * sl2 - m_1_1);
+                s_1_4.W = PtxOps.Exp2(s_1_4.W * sl2 - m_1_1);
+                s_1_5.Z = PtxOps.Exp2(s_1_5.Z * sl2 - m_1_1);
+                s_1_5.W = PtxOps.Exp2(s_1_5.W * sl2 - m_1_1);
+                s_1_6.Z = PtxOps.Exp2(s_1_6.Z * sl2 - m_1_1);
+                s_1_6.W = PtxOps.Exp2(s_1_6.W * sl2 - m_1_1);
+                s_1_7.Z = PtxOps.Exp2(s_1_7.Z * sl2 - m_1_1);
+                s_1_7.W = PtxOps.Exp2(s_1_7.W * sl2 - m_1_1);
+                l_1_1 += ((((s_1_0.Z + s_1_0.W) + (s_1_1.Z + s_1_1.W)) + ((s_1_2.Z + s_1_2.W) + (s_1_3.Z + s_1_3.W))) + (((s_1_4.Z + s_1_4.W) + (s_1_5.Z + s_1_5.W)) + ((s_1_6.Z + s_1_6.W) + (s_1_7.Z + s_1_7.W))));
+            }
+            else
+            {
+                float mx_1_1 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_0.Z, s_1_0.W), Reduce<TMode, TFeatures, TScore>(s_1_1.Z, s_1_1.W)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_2.Z, s_1_2.W), Reduce<TMode, TFeatures, TScore>(s_1_3.Z, s_1_3.W))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_4.Z, s_1_4.W), Reduce<TMode, TFeatures, TScore>(s_1_5.Z, s_1_5.W)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_6.Z, s_1_6.W), Reduce<TMode, TFeatures, TScore>(s_1_7.Z, s_1_7.W))));
+                mx_1_1 = Reduce<TMode, TFeatures, TScore>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
+                mx_1_1 = Reduce<TMode, TFeatures, TScore>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
+                float mCand_1_1 = PtxOps.Max(m_1_1, mx_1_1 * sl2);
+                bool grow_1_1 = mCand_1_1 - m_1_1 > 8f;
+                grew |= grow_1_1;
+                float mNew_1_1 = grow_1_1 ? mCand_1_1 : m_1_1;
+                float mUse_1_1 = mNew_1_1 == float.NegativeInfinity ? 0f : mNew_1_1;
+                alpha_1_1 = PtxOps.Exp2(m_1_1 - mUse_1_1);
+                m_1_1 = mNew_1_1;
+                s_1_0.Z = PtxOps.Exp2(s_1_0.Z * sl2 - mUse_1_1);
+                s_1_0.W = PtxOps.Exp2(s_1_0.W * sl2 - mUse_1_1);
+                s_1_1.Z = PtxOps.Exp2(s_1_1.Z * sl2 - mUse_1_1);
+                s_1_1.W = PtxOps.Exp2(s_1_1.W * sl2 - mUse_1_1);
+                s_1_2.Z = PtxOps.Exp2(s_1_2.Z * sl2 - mUse_1_1);
+                s_1_2.W = PtxOps.Exp2(s_1_2.W * sl2 - mUse_1_1);
+                s_1_3.Z = PtxOps.Exp2(s_1_3.Z * sl2 - mUse_1_1);
+                s_1_3.W = PtxOps.Exp2(s_1_3.W * sl2 - mUse_1_1);
+                s_1_4.Z = PtxOps.Exp2(s_1_4.Z * sl2 - mUse_1_1);
+                s_1_4.W = PtxOps.Exp2(s_1_4.W * sl2 - mUse_1_1);
+                s_1_5.Z = PtxOps.Exp2(s_1_5.Z * sl2 - mUse_1_1);
+                s_1_5.W = PtxOps.Exp2(s_1_5.W * sl2 - mUse_1_1);
+                s_1_6.Z = PtxOps.Exp2(s_1_6.Z * sl2 - mUse_1_1);
+                s_1_6.W = PtxOps.Exp2(s_1_6.W * sl2 - mUse_1_1);
+                s_1_7.Z = PtxOps.Exp2(s_1_7.Z * sl2 - mUse_1_1);
+                s_1_7.W = PtxOps.Exp2(s_1_7.W * sl2 - mUse_1_1);
+                l_1_1 = l_1_1 * alpha_1_1 + (((((s_1_0.Z + s_1_0.W) + (s_1_1.Z + s_1_1.W)) + ((s_1_2.Z + s_1_2.W) + (s_1_3.Z + s_1_3.W))) + (((s_1_4.Z + s_1_4.W) + (s_1_5.Z + s_1_5.W)) + ((s_1_6.Z + s_1_6.W) + (s_1_7.Z + s_1_7.W)))));
+            }
+            // Rescale only when some row of the warp moved its maximum (a warp-uniform branch).
+            if (!features.FixedShift && PtxOps.VoteAny(grew ? 1 : 0) != 0)
+            {
+                o_0_0.X *= alpha_0_0;
+                o_0_0.Y *= alpha_0_0;
+                o_0_1.X *= alpha_0_0;
+                o_0_1.Y *= alpha_0_0;
+                o_0_2.X *= alpha_0_0;
+                o_0_2.Y *= alpha_0_0;
+                o_0_3.X *= alpha_0_0;
+                o_0_3.Y *= alpha_0_0;
+                o_0_4.X *= alpha_0_0;
+                o_0_4.Y *= alpha_0_0;
+                o_0_5.X *= alpha_0_0;
+                o_0_5.Y *= alpha_0_0;
+                o_0_6.X *= alpha_0_0;
+                o_0_6.Y *= alpha_0_0;
+                o_0_7.X *= alpha_0_0;
+                o_0_7.Y *= alpha_0_0;
+                o_0_8.X *= alpha_0_0;
+                o_0_8.Y *= alpha_0_0;
+                o_0_9.X *= alpha_0_0;
+                o_0_9.Y *= alpha_0_0;
+                o_0_10.X *= alpha_0_0;
+                o_0_10.Y *= alpha_0_0;
+                o_0_11.X *= alpha_0_0;
+                o_0_11.Y *= alpha_0_0;
+                o_0_12.X *= alpha_0_0;
+                o_0_12.Y *= alpha_0_0;
+                o_0_13.X *= alpha_0_0;
+                o_0_13.Y *= alpha_0_0;
+                o_0_14.X *= alpha_0_0;
+                o_0_14.Y *= alpha_0_0;
+                o_0_15.X *= alpha_0_0;
+                o_0_15.Y *= alpha_0_0;
+                o_0_0.Z *= alpha_0_1;
+                o_0_0.W *= alpha_0_1;
+                o_0_1.Z *= alpha_0_1;
+                o_0_1.W *= alpha_0_1;
+                o_0_2.Z *= alpha_0_1;
+                o_0_2.W *= alpha_0_1;
+                o_0_3.Z *= alpha_0_1;
+                o_0_3.W *= alpha_0_1;
+                o_0_4.Z *= alpha_0_1;
+                o_0_4.W *= alpha_0_1;
+                o_0_5.Z *= alpha_0_1;
+                o_0_5.W *= alpha_0_1;
+                o_0_6.Z *= alpha_0_1;
+                o_0_6.W *= alpha_0_1;
+                o_0_7.Z *= alpha_0_1;
+                o_0_7.W *= alpha_0_1;
+                o_0_8.Z *= alpha_0_1;
+                o_0_8.W *= alpha_0_1;
+                o_0_9.Z *= alpha_0_1;
+                o_0_9.W *= alpha_0_1;
+                o_0_10.Z *= alpha_0_1;
+                o_0_10.W *= alpha_0_1;
+                o_0_11.Z *= alpha_0_1;
+                o_0_11.W *= alpha_0_1;
+                o_0_12.Z *= alpha_0_1;
+                o_0_12.W *= alpha_0_1;
+                o_0_13.Z *= alpha_0_1;
+                o_0_13.W *= alpha_0_1;
+                o_0_14.Z *= alpha_0_1;
+                o_0_14.W *= alpha_0_1;
+                o_0_15.Z *= alpha_0_1;
+                o_0_15.W *= alpha_0_1;
+                o_1_0.X *= alpha_1_0;
+                o_1_0.Y *= alpha_1_0;
+                o_1_1.X *= alpha_1_0;
+                o_1_1.Y *= alpha_1_0;
+                o_1_2.X *= alpha_1_0;
+                o_1_2.Y *= alpha_1_0;
+                o_1_3.X *= alpha_1_0;
+                o_1_3.Y *= alpha_1_0;
+                o_1_4.X *= alpha_1_0;
+                o_1_4.Y *= alpha_1_0;
+                o_1_5.X *= alpha_1_0;
+                o_1_5.Y *= alpha_1_0;
+                o_1_6.X *= alpha_1_0;
+                o_1_6.Y *= alpha_1_0;
+                o_1_7.X *= alpha_1_0;
+                o_1_7.Y *= alpha_1_0;
+                o_1_8.X *= alpha_1_0;
+                o_1_8.Y *= alpha_1_0;
+                o_1_9.X *= alpha_1_0;
+                o_1_9.Y *= alpha_1_0;
+                o_1_10.X *= alpha_1_0;
+                o_1_10.Y *= alpha_1_0;
+                o_1_11.X *= alpha_1_0;
+                o_1_11.Y *= alpha_1_0;
+                o_1_12.X *= alpha_1_0;
+                o_1_12.Y *= alpha_1_0;
+                o_1_13.X *= alpha_1_0;
+                o_1_13.Y *= alpha_1_0;
+                o_1_14.X *= alpha_1_0;
+                o_1_14.Y *= alpha_1_0;
+                o_1_15.X *= alpha_1_0;
+                o_1_15.Y *= alpha_1_0;
+                o_1_0.Z *= alpha_1_1;
+                o_1_0.W *= alpha_1_1;
+                o_1_1.Z *= alpha_1_1;
+                o_1_1.W *= alpha_1_1;
+                o_1_2.Z *= alpha_1_1;
+                o_1_2.W *= alpha_1_1;
+                o_1_3.Z *= alpha_1_1;
+                o_1_3.W *= alpha_1_1;
+                o_1_4.Z *= alpha_1_1;
+                o_1_4.W *= alpha_1_1;
+                o_1_5.Z *= alpha_1_1;
+                o_1_5.W *= alpha_1_1;
+                o_1_6.Z *= alpha_1_1;
+                o_1_6.W *= alpha_1_1;
+                o_1_7.Z *= alpha_1_1;
+                o_1_7.W *= alpha_1_1;
+                o_1_8.Z *= alpha_1_1;
+                o_1_8.W *= alpha_1_1;
+                o_1_9.Z *= alpha_1_1;
+                o_1_9.W *= alpha_1_1;
+                o_1_10.Z *= alpha_1_1;
+                o_1_10.W *= alpha_1_1;
+                o_1_11.Z *= alpha_1_1;
+                o_1_11.W *= alpha_1_1;
+                o_1_12.Z *= alpha_1_1;
+                o_1_12.W *= alpha_1_1;
+                o_1_13.Z *= alpha_1_1;
+                o_1_13.W *= alpha_1_1;
+                o_1_14.Z *= alpha_1_1;
+                o_1_14.W *= alpha_1_1;
+                o_1_15.Z *= alpha_1_1;
+                o_1_15.W *= alpha_1_1;
+            }
+
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 12u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 24;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 14u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 28;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
+                s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
+                s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
+                s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
+                s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
+                s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
+                s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
+                s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
+                s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
+                s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
+                s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
+                s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
+                s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
+                uint dk_0_0_6 = ((dh0_0_0 >> 24) & 3u);
+                s_0_6.X = (dk_0_0_6 & 1u) != 0 ? s_0_6.X : 0f;
+                s_0_6.Y = (dk_0_0_6 & 2u) != 0 ? s_0_6.Y : 0f;
+                uint dk_0_0_7 = ((dh0_0_0 >> 28) & 3u);
+                s_0_7.X = (dk_0_0_7 & 1u) != 0 ? s_0_7.X : 0f;
+                s_0_7.Y = (dk_0_0_7 & 2u) != 0 ? s_0_7.Y : 0f;
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
+                s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
+                s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
+                s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
+                s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
+                s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
+                s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
+                s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
+                s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
+                s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
+                s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
+                s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
+                s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
+                uint dk_0_1_6 = ((dh1_0_0 >> 24) & 3u);
+                s_0_6.Z = (dk_0_1_6 & 1u) != 0 ? s_0_6.Z : 0f;
+                s_0_6.W = (dk_0_1_6 & 2u) != 0 ? s_0_6.W : 0f;
+                uint dk_0_1_7 = ((dh1_0_0 >> 28) & 3u);
+                s_0_7.Z = (dk_0_1_7 & 1u) != 0 ? s_0_7.Z : 0f;
+                s_0_7.W = (dk_0_1_7 & 2u) != 0 ? s_0_7.W : 0f;
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
+                s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
+                s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
+                s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
+                s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
+                s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
+                s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
+                s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
+                s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
+                s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
+                s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
+                s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
+                s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
+                uint dk_1_0_6 = ((dh0_1_0 >> 24) & 3u);
+                s_1_6.X = (dk_1_0_6 & 1u) != 0 ? s_1_6.X : 0f;
+                s_1_6.Y = (dk_1_0_6 & 2u) != 0 ? s_1_6.Y : 0f;
+                uint dk_1_0_7 = ((dh0_1_0 >> 28) & 3u);
+                s_1_7.X = (dk_1_0_7 & 1u) != 0 ? s_1_7.X : 0f;
+                s_1_7.Y = (dk_1_0_7 & 2u) != 0 ? s_1_7.Y : 0f;
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
+                s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
+                s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
+                s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
+                s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
+                s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
+                s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
+                s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
+                s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
+                s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
+                s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
+                s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
+                s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
+                uint dk_1_1_6 = ((dh1_1_0 >> 24) & 3u);
+                s_1_6.Z = (dk_1_1_6 & 1u) != 0 ? s_1_6.Z : 0f;
+                s_1_6.W = (dk_1_1_6 & 2u) != 0 ? s_1_6.W : 0f;
+                uint dk_1_1_7 = ((dh1_1_0 >> 28) & 3u);
+                s_1_7.Z = (dk_1_1_7 & 1u) != 0 ? s_1_7.Z : 0f;
+                s_1_7.W = (dk_1_1_7 & 2u) != 0 ? s_1_7.W : 0f;
+            }
+
+            // P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.
+
+            PtxOps.WaitGroup1();
+            Group.Barrier();
+            if (n + 1 < nEnd)
+            {
+                uint ls = sV + (stage ^ 1) * KvBytes + ldShared;
+                ulong lg = kvNext + (ulong)(p.V - p.K);
+                long lstep = RowStep * ((long)p.KvHeads * (p.HeadDim * 2));
+                int lvalid = seqK - (n + 1) * BlockN;
+                if (lvalid >= 64 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                    PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                    PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                    bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                    bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                }
+            }
+            PtxOps.CommitGroup();
+
+            // O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.
+            uint p_0_0_0 = kind.Pack(s_0_0.X, s_0_0.Y);
+            uint p_0_0_1 = kind.Pack(s_0_0.Z, s_0_0.W);
+            uint p_0_0_2 = kind.Pack(s_0_1.X, s_0_1.Y);
+            uint p_0_0_3 = kind.Pack(s_0_1.Z, s_0_1.W);
+            uint p_1_0_0 = kind.Pack(s_1_0.X, s_1_0.Y);
+            uint p_1_0_1 = kind.Pack(s_1_0.Z, s_1_0.W);
+            uint p_1_0_2 = kind.Pack(s_1_1.X, s_1_1.Y);
+            uint p_1_0_3 = kind.Pack(s_1_1.Z, s_1_1.W);
+            uint vOff0 = vTile + (uint)(vRow + 0);
+            Uint4 vb_0_0 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_0.X, vb_0_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_0.Z, vb_0_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_0.X, vb_0_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_0.Z, vb_0_0.W);
+            Uint4 vb_0_1 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_1.X, vb_0_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_1.Z, vb_0_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_1.X, vb_0_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_1.Z, vb_0_1.W);
+            Uint4 vb_0_2 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_2.X, vb_0_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_2.Z, vb_0_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_2.X, vb_0_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_2.Z, vb_0_2.W);
+            Uint4 vb_0_3 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_3.X, vb_0_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_3.Z, vb_0_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_3.X, vb_0_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_3.Z, vb_0_3.W);
+            Uint4 vb_0_4 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_4.X, vb_0_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_4.Z, vb_0_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_4.X, vb_0_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_4.Z, vb_0_4.W);
+            Uint4 vb_0_5 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_5.X, vb_0_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_5.Z, vb_0_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_5.X, vb_0_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_5.Z, vb_0_5.W);
+            Uint4 vb_0_6 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_6.X, vb_0_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_6.Z, vb_0_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_6.X, vb_0_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_6.Z, vb_0_6.W);
+            Uint4 vb_0_7 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_7.X, vb_0_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_7.Z, vb_0_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_7.X, vb_0_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_7.Z, vb_0_7.W);
+            uint p_0_1_0 = kind.Pack(s_0_2.X, s_0_2.Y);
+            uint p_0_1_1 = kind.Pack(s_0_2.Z, s_0_2.W);
+            uint p_0_1_2 = kind.Pack(s_0_3.X, s_0_3.Y);
+            uint p_0_1_3 = kind.Pack(s_0_3.Z, s_0_3.W);
+            uint p_1_1_0 = kind.Pack(s_1_2.X, s_1_2.Y);
+            uint p_1_1_1 = kind.Pack(s_1_2.Z, s_1_2.W);
+            uint p_1_1_2 = kind.Pack(s_1_3.X, s_1_3.Y);
+            uint p_1_1_3 = kind.Pack(s_1_3.Z, s_1_3.W);
+            uint vOff1 = vTile + (uint)(vRow + 4096);
+            Uint4 vb_1_0 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_0.X, vb_1_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_0.Z, vb_1_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_0.X, vb_1_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_0.Z, vb_1_0.W);
+            Uint4 vb_1_1 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_1.X, vb_1_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_1.Z, vb_1_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_1.X, vb_1_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_1.Z, vb_1_1.W);
+            Uint4 vb_1_2 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_2.X, vb_1_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_2.Z, vb_1_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_2.X, vb_1_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_2.Z, vb_1_2.W);
+            Uint4 vb_1_3 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_3.X, vb_1_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_3.Z, vb_1_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_3.X, vb_1_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_3.Z, vb_1_3.W);
+            Uint4 vb_1_4 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_4.X, vb_1_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_4.Z, vb_1_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_4.X, vb_1_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_4.Z, vb_1_4.W);
+            Uint4 vb_1_5 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_5.X, vb_1_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_5.Z, vb_1_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_5.X, vb_1_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_5.Z, vb_1_5.W);
+            Uint4 vb_1_6 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_6.X, vb_1_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_6.Z, vb_1_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_6.X, vb_1_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_6.Z, vb_1_6.W);
+            Uint4 vb_1_7 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_7.X, vb_1_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_7.Z, vb_1_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_7.X, vb_1_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_7.Z, vb_1_7.W);
+            uint p_0_2_0 = kind.Pack(s_0_4.X, s_0_4.Y);
+            uint p_0_2_1 = kind.Pack(s_0_4.Z, s_0_4.W);
+            uint p_0_2_2 = kind.Pack(s_0_5.X, s_0_5.Y);
+            uint p_0_2_3 = kind.Pack(s_0_5.Z, s_0_5.W);
+            uint p_1_2_0 = kind.Pack(s_1_4.X, s_1_4.Y);
+            uint p_1_2_1 = kind.Pack(s_1_4.Z, s_1_4.W);
+            uint p_1_2_2 = kind.Pack(s_1_5.X, s_1_5.Y);
+            uint p_1_2_3 = kind.Pack(s_1_5.Z, s_1_5.W);
+            uint vOff2 = vTile + (uint)(vRow + 8192);
+            Uint4 vb_2_0 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_0.X, vb_2_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_0.Z, vb_2_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_0.X, vb_2_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_0.Z, vb_2_0.W);
+            Uint4 vb_2_1 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_1.X, vb_2_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_1.Z, vb_2_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_1.X, vb_2_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_1.Z, vb_2_1.W);
+            Uint4 vb_2_2 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_2.X, vb_2_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_2.Z, vb_2_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_2.X, vb_2_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_2.Z, vb_2_2.W);
+            Uint4 vb_2_3 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_3.X, vb_2_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_3.Z, vb_2_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_3.X, vb_2_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_3.Z, vb_2_3.W);
+            Uint4 vb_2_4 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_4.X, vb_2_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_4.Z, vb_2_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_4.X, vb_2_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_4.Z, vb_2_4.W);
+            Uint4 vb_2_5 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_5.X, vb_2_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_5.Z, vb_2_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_5.X, vb_2_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_5.Z, vb_2_5.W);
+            Uint4 vb_2_6 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_6.X, vb_2_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_6.Z, vb_2_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_6.X, vb_2_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_6.Z, vb_2_6.W);
+            Uint4 vb_2_7 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_7.X, vb_2_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_7.Z, vb_2_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_7.X, vb_2_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_7.Z, vb_2_7.W);
+            uint p_0_3_0 = kind.Pack(s_0_6.X, s_0_6.Y);
+            uint p_0_3_1 = kind.Pack(s_0_6.Z, s_0_6.W);
+            uint p_0_3_2 = kind.Pack(s_0_7.X, s_0_7.Y);
+            uint p_0_3_3 = kind.Pack(s_0_7.Z, s_0_7.W);
+            uint p_1_3_0 = kind.Pack(s_1_6.X, s_1_6.Y);
+            uint p_1_3_1 = kind.Pack(s_1_6.Z, s_1_6.W);
+            uint p_1_3_2 = kind.Pack(s_1_7.X, s_1_7.Y);
+            uint p_1_3_3 = kind.Pack(s_1_7.Z, s_1_7.W);
+            uint vOff3 = vTile + (uint)(vRow + 12288);
+            Uint4 vb_3_0 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_0.X, vb_3_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_0.Z, vb_3_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_0.X, vb_3_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_0.Z, vb_3_0.W);
+            Uint4 vb_3_1 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_1.X, vb_3_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_1.Z, vb_3_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_1.X, vb_3_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_1.Z, vb_3_1.W);
+            Uint4 vb_3_2 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_2.X, vb_3_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_2.Z, vb_3_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_2.X, vb_3_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_2.Z, vb_3_2.W);
+            Uint4 vb_3_3 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_3.X, vb_3_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_3.Z, vb_3_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_3.X, vb_3_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_3.Z, vb_3_3.W);
+            Uint4 vb_3_4 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_4.X, vb_3_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_4.Z, vb_3_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_4.X, vb_3_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_4.Z, vb_3_4.W);
+            Uint4 vb_3_5 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_5.X, vb_3_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_5.Z, vb_3_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_5.X, vb_3_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_5.Z, vb_3_5.W);
+            Uint4 vb_3_6 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_6.X, vb_3_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_6.Z, vb_3_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_6.X, vb_3_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_6.Z, vb_3_6.W);
+            Uint4 vb_3_7 = PtxOps.LdMatrixX4Trans(vOff3 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_7.X, vb_3_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_3_0, p_0_3_1, p_0_3_2, p_0_3_3, vb_3_7.Z, vb_3_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_7.X, vb_3_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_3_0, p_1_3_1, p_1_3_2, p_1_3_3, vb_3_7.Z, vb_3_7.W);
+        }
+
+        // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
+        PtxOps.WaitGroup0();
+        // Every index from the parameters and the grid again: values kept from the prologue (the block's offset, its
+        // first token, its length) would stay live in registers through the whole key loop, and the loop was measured
+        // 6 % slower with them (docs/benchmarks.md, run 12).
+        int eBatch = Grid.IdxZ;
+        int eHead = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
+        int eSeqQ = p.SeqQ;
+        long eTok0 = (long)eBatch * p.SeqQ;
+        if (layout.Packed)
+        {
+            int eq0 = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4));
+            eSeqQ = PtxOps.LoadInt(p.CuQ + (ulong)(eBatch * 4 + 4)) - eq0;
+            eTok0 = eq0;
+        }
+        long eRowStride = (long)p.Heads * (p.HeadDim * 2);
+        long eHeadOffset = (long)eHead * (p.HeadDim * 2);
+        int eLane = Group.IdxX & 31;
+        int eWarpRow = (Group.IdxX >> 5) * 32;
+        int eRowBase = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + eWarpRow + (eLane >> 2);
+        int et = eLane & 3;
+        long lseRow = layout.Packed ? (long)eHead * p.TotalQ + eTok0 : ((long)eBatch * p.Heads + eHead) * p.SeqQ;
+        ulong lseBase = p.Lse + (ulong)(lseRow * 4);
+        l_0_0 += PtxOps.ShuffleXor(l_0_0, 1);
+        l_0_0 += PtxOps.ShuffleXor(l_0_0, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_0 = l_0_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_0 : 0f;
+        int row_0_0 = eRowBase + 0;
+        if (row_0_0 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_0_0 = p.O + (ulong)(((eTok0 + row_0_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_0_0 + 0ul, o_0_0.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 4ul, o_0_0.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 32ul, o_0_1.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 36ul, o_0_1.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 64ul, o_0_2.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 68ul, o_0_2.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 96ul, o_0_3.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 100ul, o_0_3.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 128ul, o_0_4.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 132ul, o_0_4.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 160ul, o_0_5.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 164ul, o_0_5.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 192ul, o_0_6.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 196ul, o_0_6.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 224ul, o_0_7.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 228ul, o_0_7.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 256ul, o_0_8.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 260ul, o_0_8.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 288ul, o_0_9.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 292ul, o_0_9.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 320ul, o_0_10.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 324ul, o_0_10.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 352ul, o_0_11.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 356ul, o_0_11.Y * inv_0_0); }
+                { PtxOps.StoreFloat(outF_0_0 + 384ul, o_0_12.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 388ul, o_0_12.Y * inv_0_0); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 416ul, o_0_13.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 420ul, o_0_13.Y * inv_0_0); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 448ul, o_0_14.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 452ul, o_0_14.Y * inv_0_0); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_0_0 + 480ul, o_0_15.X * inv_0_0); PtxOps.StoreFloat(outF_0_0 + 484ul, o_0_15.Y * inv_0_0); }
+            }
+            if (et == 0)
+            {
+                float lse_0_0 = l_0_0 != 0f ? (m_0_0 + PtxOps.Log2(l_0_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_0 * 4), lse_0_0);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_0_0 = PtxOps.SharedBase() + (uint)((eWarpRow + 0 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_0.X * inv_0_0, o_0_0.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_1.X * inv_0_0, o_0_1.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_2.X * inv_0_0, o_0_2.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_3.X * inv_0_0, o_0_3.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_4.X * inv_0_0, o_0_4.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_5.X * inv_0_0, o_0_5.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_6.X * inv_0_0, o_0_6.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_7.X * inv_0_0, o_0_7.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_8.X * inv_0_0, o_0_8.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_9.X * inv_0_0, o_0_9.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_10.X * inv_0_0, o_0_10.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_11.X * inv_0_0, o_0_11.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_12.X * inv_0_0, o_0_12.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_13.X * inv_0_0, o_0_13.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_14.X * inv_0_0, o_0_14.Y * inv_0_0));
+            PtxOps.StoreShared(oRow_0_0 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_15.X * inv_0_0, o_0_15.Y * inv_0_0));
+        }
+        l_0_1 += PtxOps.ShuffleXor(l_0_1, 1);
+        l_0_1 += PtxOps.ShuffleXor(l_0_1, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_0_1 = l_0_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_0_1 : 0f;
+        int row_0_1 = eRowBase + 8;
+        if (row_0_1 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_0_1 = p.O + (ulong)(((eTok0 + row_0_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_0_1 + 0ul, o_0_0.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 4ul, o_0_0.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 32ul, o_0_1.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 36ul, o_0_1.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 64ul, o_0_2.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 68ul, o_0_2.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 96ul, o_0_3.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 100ul, o_0_3.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 128ul, o_0_4.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 132ul, o_0_4.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 160ul, o_0_5.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 164ul, o_0_5.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 192ul, o_0_6.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 196ul, o_0_6.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 224ul, o_0_7.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 228ul, o_0_7.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 256ul, o_0_8.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 260ul, o_0_8.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 288ul, o_0_9.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 292ul, o_0_9.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 320ul, o_0_10.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 324ul, o_0_10.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 352ul, o_0_11.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 356ul, o_0_11.W * inv_0_1); }
+                { PtxOps.StoreFloat(outF_0_1 + 384ul, o_0_12.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 388ul, o_0_12.W * inv_0_1); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 416ul, o_0_13.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 420ul, o_0_13.W * inv_0_1); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 448ul, o_0_14.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 452ul, o_0_14.W * inv_0_1); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_0_1 + 480ul, o_0_15.Z * inv_0_1); PtxOps.StoreFloat(outF_0_1 + 484ul, o_0_15.W * inv_0_1); }
+            }
+            if (et == 0)
+            {
+                float lse_0_1 = l_0_1 != 0f ? (m_0_1 + PtxOps.Log2(l_0_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_0_1 * 4), lse_0_1);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_0_1 = PtxOps.SharedBase() + (uint)((eWarpRow + 8 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_0.Z * inv_0_1, o_0_0.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_1.Z * inv_0_1, o_0_1.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_2.Z * inv_0_1, o_0_2.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_3.Z * inv_0_1, o_0_3.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_4.Z * inv_0_1, o_0_4.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_5.Z * inv_0_1, o_0_5.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_6.Z * inv_0_1, o_0_6.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_7.Z * inv_0_1, o_0_7.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_8.Z * inv_0_1, o_0_8.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_9.Z * inv_0_1, o_0_9.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_10.Z * inv_0_1, o_0_10.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_11.Z * inv_0_1, o_0_11.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_12.Z * inv_0_1, o_0_12.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_13.Z * inv_0_1, o_0_13.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_14.Z * inv_0_1, o_0_14.W * inv_0_1));
+            PtxOps.StoreShared(oRow_0_1 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_0_15.Z * inv_0_1, o_0_15.W * inv_0_1));
+        }
+        l_1_0 += PtxOps.ShuffleXor(l_1_0, 1);
+        l_1_0 += PtxOps.ShuffleXor(l_1_0, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_0 = l_1_0 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_0 : 0f;
+        int row_1_0 = eRowBase + 16;
+        if (row_1_0 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_1_0 = p.O + (ulong)(((eTok0 + row_1_0) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_1_0 + 0ul, o_1_0.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 4ul, o_1_0.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 32ul, o_1_1.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 36ul, o_1_1.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 64ul, o_1_2.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 68ul, o_1_2.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 96ul, o_1_3.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 100ul, o_1_3.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 128ul, o_1_4.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 132ul, o_1_4.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 160ul, o_1_5.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 164ul, o_1_5.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 192ul, o_1_6.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 196ul, o_1_6.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 224ul, o_1_7.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 228ul, o_1_7.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 256ul, o_1_8.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 260ul, o_1_8.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 288ul, o_1_9.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 292ul, o_1_9.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 320ul, o_1_10.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 324ul, o_1_10.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 352ul, o_1_11.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 356ul, o_1_11.Y * inv_1_0); }
+                { PtxOps.StoreFloat(outF_1_0 + 384ul, o_1_12.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 388ul, o_1_12.Y * inv_1_0); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 416ul, o_1_13.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 420ul, o_1_13.Y * inv_1_0); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 448ul, o_1_14.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 452ul, o_1_14.Y * inv_1_0); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_1_0 + 480ul, o_1_15.X * inv_1_0); PtxOps.StoreFloat(outF_1_0 + 484ul, o_1_15.Y * inv_1_0); }
+            }
+            if (et == 0)
+            {
+                float lse_1_0 = l_1_0 != 0f ? (m_1_0 + PtxOps.Log2(l_1_0)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_0 * 4), lse_1_0);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_1_0 = PtxOps.SharedBase() + (uint)((eWarpRow + 16 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_0.X * inv_1_0, o_1_0.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_1.X * inv_1_0, o_1_1.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_2.X * inv_1_0, o_1_2.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_3.X * inv_1_0, o_1_3.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_4.X * inv_1_0, o_1_4.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_5.X * inv_1_0, o_1_5.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_6.X * inv_1_0, o_1_6.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_7.X * inv_1_0, o_1_7.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_8.X * inv_1_0, o_1_8.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_9.X * inv_1_0, o_1_9.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_10.X * inv_1_0, o_1_10.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_11.X * inv_1_0, o_1_11.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_12.X * inv_1_0, o_1_12.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_13.X * inv_1_0, o_1_13.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_14.X * inv_1_0, o_1_14.Y * inv_1_0));
+            PtxOps.StoreShared(oRow_1_0 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_15.X * inv_1_0, o_1_15.Y * inv_1_0));
+        }
+        l_1_1 += PtxOps.ShuffleXor(l_1_1, 1);
+        l_1_1 += PtxOps.ShuffleXor(l_1_1, 2);
+        // l = 0: the row saw no key (O = 0, LSE = +∞); a NaN input makes l NaN, which must reach O and LSE.
+        float inv_1_1 = l_1_1 != 0f ? (features.Dropout ? p.DropScale : 1f) / l_1_1 : 0f;
+        int row_1_1 = eRowBase + 24;
+        if (row_1_1 < eSeqQ)
+        {
+            if (p.FloatOutput != 0)
+            {
+                ulong outF_1_1 = p.O + (ulong)(((eTok0 + row_1_1) * eRowStride + eHeadOffset) * 2 + 8 * et);
+                { PtxOps.StoreFloat(outF_1_1 + 0ul, o_1_0.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 4ul, o_1_0.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 32ul, o_1_1.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 36ul, o_1_1.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 64ul, o_1_2.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 68ul, o_1_2.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 96ul, o_1_3.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 100ul, o_1_3.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 128ul, o_1_4.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 132ul, o_1_4.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 160ul, o_1_5.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 164ul, o_1_5.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 192ul, o_1_6.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 196ul, o_1_6.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 224ul, o_1_7.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 228ul, o_1_7.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 256ul, o_1_8.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 260ul, o_1_8.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 288ul, o_1_9.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 292ul, o_1_9.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 320ul, o_1_10.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 324ul, o_1_10.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 352ul, o_1_11.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 356ul, o_1_11.W * inv_1_1); }
+                { PtxOps.StoreFloat(outF_1_1 + 384ul, o_1_12.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 388ul, o_1_12.W * inv_1_1); }
+                if (104 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 416ul, o_1_13.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 420ul, o_1_13.W * inv_1_1); }
+                if (112 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 448ul, o_1_14.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 452ul, o_1_14.W * inv_1_1); }
+                if (120 < p.HeadDim) { PtxOps.StoreFloat(outF_1_1 + 480ul, o_1_15.Z * inv_1_1); PtxOps.StoreFloat(outF_1_1 + 484ul, o_1_15.W * inv_1_1); }
+            }
+            if (et == 0)
+            {
+                float lse_1_1 = l_1_1 != 0f ? (m_1_1 + PtxOps.Log2(l_1_1)) * 0.6931471805599453f : float.PositiveInfinity;
+                PtxOps.StoreFloat(lseBase + (ulong)(row_1_1 * 4), lse_1_1);
+            }
+        }
+        // 16-bit O: the pair (dt·8 + 2t, +1) of row g of this m-tile half goes to its swizzled chunk dt ^ g.
+        if (p.FloatOutput == 0)
+        {
+            uint oRow_1_1 = PtxOps.SharedBase() + (uint)((eWarpRow + 24 + (eLane >> 2)) * RowBytes + 4 * et);
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((0 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_0.Z * inv_1_1, o_1_0.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((1 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_1.Z * inv_1_1, o_1_1.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((2 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_2.Z * inv_1_1, o_1_2.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((3 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_3.Z * inv_1_1, o_1_3.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((4 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_4.Z * inv_1_1, o_1_4.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((5 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_5.Z * inv_1_1, o_1_5.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((6 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_6.Z * inv_1_1, o_1_6.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((7 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_7.Z * inv_1_1, o_1_7.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((8 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_8.Z * inv_1_1, o_1_8.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((9 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_9.Z * inv_1_1, o_1_9.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((10 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_10.Z * inv_1_1, o_1_10.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((11 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_11.Z * inv_1_1, o_1_11.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((12 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_12.Z * inv_1_1, o_1_12.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((13 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_13.Z * inv_1_1, o_1_13.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((14 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_14.Z * inv_1_1, o_1_14.W * inv_1_1));
+            PtxOps.StoreShared(oRow_1_1 + (uint)(((15 ^ (eLane >> 2)) << 4)), kind.Pack(o_1_15.Z * inv_1_1, o_1_15.W * inv_1_1));
+        }
+        if (p.FloatOutput == 0)
+        {
+            // The warp's staged rows are complete once every lane of it has written its part (no other warp reads them).
+            Warp.Barrier();
+            int eChunks = p.HeadDim >> 3;
+            int eBlockRow = (p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift)) * BlockM + eWarpRow;
+            ulong oBase = p.O + (ulong)((eTok0 + eBlockRow) * eRowStride + eHeadOffset);
+            for (int i = 0; i < 16; i++)
+            {
+                int at = i * 32 + eLane;
+                int sRow = at >> 4;
+                int sChunk = at & 15;
+                if (sChunk < eChunks && eBlockRow + sRow < eSeqQ)
+                {
+                    Uint4 chunk = PtxOps.LoadShared128(PtxOps.SharedBase() + (uint)((eWarpRow + sRow) * RowBytes + ((sChunk ^ (sRow & 7)) << 4)));
+                    PtxOps.StoreGlobal128(oBase + (ulong)(sRow * eRowStride + (sChunk << 4)), chunk.X, chunk.Y, chunk.Z, chunk.W);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forward pass, head dim ≤ 128: a block of 128 threads owns 128 query rows (4 warps × 2 m-tile(s) of 16),
+    /// streams key/value tiles of 48 rows through double-buffered shared memory (cp.async), computes S = Q·Kᵀ and
+    /// O += P·V with mma.sync.m16n8k16 (fragments by ldmatrix), and keeps the online softmax in registers in base-2 units.
+    /// Q fragments: re-read from shared memory for every key tile.
+    /// </summary>
+    public static void D128_M128_N48_W4_QS_LR_SE_AP<TKind, TMode, TFeatures, TScore, TMask, TLayout>(ForwardParams p, ModPair<TScore, TMask> mods) where TKind : struct, IElementKind where TMode : struct, IScoreMode where TFeatures : struct, IFeatures where TScore : struct, ICudaScoreMod where TMask : struct, ICudaMaskMod where TLayout : struct, ISequenceLayout
+    {
+        const int RowBytes = 256, BlockM = 128, BlockN = 48;
+        const int QBytes = BlockM * RowBytes, KvBytes = BlockN * RowBytes;
+        var kind = default(TKind);
+        var mode = default(TMode);
+        var features = default(TFeatures);
+        var score = mods.Score;
+        var mask = mods.Mask;
+        // Dense or packed tokens, fixed per instantiation: a dense call's lengths stay parameters, not registers.
+        var layout = default(TLayout);
+        // ALiBi and score modifiers are not proportional to the raw score: scores become base-2 logits before the row maximum.
+        bool logitsFirst = features.Alibi || score.Enabled;
+        int tid = Group.IdxX;
+        int lane = tid & 31;
+        int warp = tid >> 5;
+        int g = lane >> 2;
+        int t = lane & 3;
+        int swz = lane & 7;
+        // Latest (under a causal mask the longest) query blocks first, heads grouped to share L2 (TileMath.GroupedBlock).
+        int qBlock = p.QueryBlocks - 1 - TileMath.GroupedBlock(Grid.IdxX, p.HeadGroupShift);
+        int head = TileMath.GroupedHead(Grid.IdxX, Grid.IdxY, p.HeadGroupShift);
+        int batch = Grid.IdxZ;
+        int kvHead = head / p.GroupSize;
+        int seqQ = p.SeqQ;
+        int seqK = p.SeqK;
+        long qTok0 = (long)batch * p.SeqQ;
+        long kTok0 = (long)batch * p.SeqK;
+        if (layout.Packed)
+        {
+            int q0 = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4));
+            int k0 = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4));
+            seqQ = PtxOps.LoadInt(p.CuQ + (ulong)(batch * 4 + 4)) - q0;
+            seqK = PtxOps.LoadInt(p.CuK + (ulong)(batch * 4 + 4)) - k0;
+            qTok0 = q0;
+            kTok0 = k0;
+        }
+        int qStart = qBlock * BlockM;
+        if (qStart >= seqQ)
+            return;
+        int qRows = seqQ - qStart < BlockM ? seqQ - qStart : BlockM;
+        int qEnd = qStart + qRows;
+        int nFirst = TileMath.KeyBlockFirst(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);
+        int nEnd = TileMath.KeyBlockEnd(p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK, BlockN);
+        uint sQ = PtxOps.SharedBase();
+        uint sK = sQ + QBytes;
+        uint sV = sK + 2 * KvBytes;
+        int headBytes = p.HeadDim * 2;
+        long qRowStride = (long)p.Heads * headBytes;
+        long kRowStride = (long)p.KvHeads * headBytes;
+        long qOffset = (qTok0 + qStart) * qRowStride + (long)head * headBytes;
+        long kOffset = kTok0 * kRowStride + (long)kvHead * headBytes;
+        ulong qBase = p.Q + (ulong)qOffset;
+        ulong kBase = p.K + (ulong)kOffset;
+        ulong vBase = p.V + (ulong)kOffset;
+        // Copy assignment: thread tid copies 16-byte chunk (tid mod chunks) of rows tid / chunks + i·RowStep; chunks past the
+        // tensors' head dim are zero-filled.
+        const int RowStep = 8;
+        int ldRow = tid >> 4;
+        int ldChunk = tid & 15;
+        bool chunkOk = ldChunk < (p.HeadDim >> 3);
+        uint ldShared = (uint)TileMath.SwizzledOffset(ldRow, ldChunk, RowBytes);
+        long ldQ = ldRow * qRowStride + (ldChunk << 4);
+        long ldKv = ldRow * kRowStride + (ldChunk << 4);
+
+        // Prologue: Q tile, then the first K and V tiles, as three cp.async groups.
+        {
+            uint ls = sQ + ldShared;
+            ulong lg = qBase + (ulong)ldQ;
+            long lstep = RowStep * qRowStride;
+            int lvalid = qRows;
+            if (lvalid >= 128 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
+                PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                PtxOps.CopyAsync16(ls + 16384u, lg + (ulong)(8 * lstep));
+                PtxOps.CopyAsync16(ls + 18432u, lg + (ulong)(9 * lstep));
+                PtxOps.CopyAsync16(ls + 20480u, lg + (ulong)(10 * lstep));
+                PtxOps.CopyAsync16(ls + 22528u, lg + (ulong)(11 * lstep));
+                PtxOps.CopyAsync16(ls + 24576u, lg + (ulong)(12 * lstep));
+                PtxOps.CopyAsync16(ls + 26624u, lg + (ulong)(13 * lstep));
+                PtxOps.CopyAsync16(ls + 28672u, lg + (ulong)(14 * lstep));
+                PtxOps.CopyAsync16(ls + 30720u, lg + (ulong)(15 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                bool ok6 = chunkOk && ldRow + 48 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
+                bool ok7 = chunkOk && ldRow + 56 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                bool ok8 = chunkOk && ldRow + 64 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 16384u, ok8 ? lg + (ulong)(8 * lstep) : lg, ok8 ? 16u : 0u);
+                bool ok9 = chunkOk && ldRow + 72 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 18432u, ok9 ? lg + (ulong)(9 * lstep) : lg, ok9 ? 16u : 0u);
+                bool ok10 = chunkOk && ldRow + 80 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 20480u, ok10 ? lg + (ulong)(10 * lstep) : lg, ok10 ? 16u : 0u);
+                bool ok11 = chunkOk && ldRow + 88 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 22528u, ok11 ? lg + (ulong)(11 * lstep) : lg, ok11 ? 16u : 0u);
+                bool ok12 = chunkOk && ldRow + 96 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 24576u, ok12 ? lg + (ulong)(12 * lstep) : lg, ok12 ? 16u : 0u);
+                bool ok13 = chunkOk && ldRow + 104 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 26624u, ok13 ? lg + (ulong)(13 * lstep) : lg, ok13 ? 16u : 0u);
+                bool ok14 = chunkOk && ldRow + 112 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 28672u, ok14 ? lg + (ulong)(14 * lstep) : lg, ok14 ? 16u : 0u);
+                bool ok15 = chunkOk && ldRow + 120 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 30720u, ok15 ? lg + (ulong)(15 * lstep) : lg, ok15 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (nFirst < nEnd)
+        {
+            uint ls = sK + ldShared;
+            ulong lg = kBase + (ulong)(nFirst * BlockN * kRowStride) + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = seqK - nFirst * BlockN;
+            if (lvalid >= 48 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        if (nFirst < nEnd)
+        {
+            uint ls = sV + ldShared;
+            ulong lg = vBase + (ulong)(nFirst * BlockN * kRowStride) + (ulong)ldKv;
+            long lstep = RowStep * kRowStride;
+            int lvalid = seqK - nFirst * BlockN;
+            if (lvalid >= 48 && chunkOk)
+            {
+                PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+            }
+            else
+            {
+                bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+            }
+        }
+        PtxOps.CommitGroup();
+        PtxOps.WaitGroup2();
+        Group.Barrier();
+
+        int warpRow = warp * 32;
+        uint qFrag = sQ + (uint)((warpRow + (lane & 15)) * RowBytes);
+        int qHalf = lane >> 4;
+        int kRow = (lane & 7) * RowBytes;
+        int kQuarter = lane >> 3;
+        int vRow = (lane & 15) * RowBytes;
+        int shift = seqK - seqQ;
+        int rowBase = qStart + warpRow + g;
+        // Optional features: constant per instantiation, so these branches vanish from the kernel without them.
+        float alibiSlope = features.Alibi ? PtxOps.LoadFloat(p.Alibi + (ulong)(((long)batch * p.Heads + head) * 4)) : 0f;
+        uint dropHead = (uint)(batch * p.Heads + head);
+        float maskFill = logitsFirst ? float.NegativeInfinity : mode.MaskFill;
+        float m_0_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_0_0 = 0f;
+        float m_0_1 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_0_1 = 0f;
+        float m_1_0 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_1_0 = 0f;
+        float m_1_1 = features.FixedShift ? p.FixedShift : float.NegativeInfinity;
+        float l_1_1 = 0f;
+        Float4 o_0_0 = default;
+        Float4 o_0_1 = default;
+        Float4 o_0_2 = default;
+        Float4 o_0_3 = default;
+        Float4 o_0_4 = default;
+        Float4 o_0_5 = default;
+        Float4 o_0_6 = default;
+        Float4 o_0_7 = default;
+        Float4 o_0_8 = default;
+        Float4 o_0_9 = default;
+        Float4 o_0_10 = default;
+        Float4 o_0_11 = default;
+        Float4 o_0_12 = default;
+        Float4 o_0_13 = default;
+        Float4 o_0_14 = default;
+        Float4 o_0_15 = default;
+        Float4 o_1_0 = default;
+        Float4 o_1_1 = default;
+        Float4 o_1_2 = default;
+        Float4 o_1_3 = default;
+        Float4 o_1_4 = default;
+        Float4 o_1_5 = default;
+        Float4 o_1_6 = default;
+        Float4 o_1_7 = default;
+        Float4 o_1_8 = default;
+        Float4 o_1_9 = default;
+        Float4 o_1_10 = default;
+        Float4 o_1_11 = default;
+        Float4 o_1_12 = default;
+        Float4 o_1_13 = default;
+        Float4 o_1_14 = default;
+        Float4 o_1_15 = default;
+
+        ulong kvNext = kBase + (ulong)ldKv + (ulong)((nFirst + 1) * BlockN * kRowStride);
+        for (int n = nFirst; n < nEnd; n++, kvNext += (ulong)(BlockN * ((long)p.KvHeads * (p.HeadDim * 2))))
+        {
+            uint stage = (uint)((n - nFirst) & 1);
+            uint kTile = sK + stage * KvBytes;
+            uint vTile = sV + stage * KvBytes;
+            PtxOps.WaitGroup1();
+            Group.Barrier();
+            if (n + 1 < nEnd)
+            {
+                uint ls = sK + (stage ^ 1) * KvBytes + ldShared;
+                ulong lg = kvNext;
+                long lstep = RowStep * ((long)p.KvHeads * (p.HeadDim * 2));
+                int lvalid = seqK - (n + 1) * BlockN;
+                if (lvalid >= 48 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                }
+            }
+            PtxOps.CommitGroup();
+            // The caller's mask may hide a whole tile: then only the pipeline moves on (block-uniform).
+            BlockCoverage coverage = mask.Enabled ? mask.Classify(new TileBounds(batch, head, qStart, qEnd, n * BlockN, (n + 1) * BlockN < seqK ? (n + 1) * BlockN : seqK, seqQ, seqK)) : BlockCoverage.Full;
+            if (mask.Enabled && coverage == BlockCoverage.Empty)
+            {
+                PtxOps.WaitGroup1();
+                Group.Barrier();
+                if (n + 1 < nEnd)
+                {
+                    uint ls = sV + (stage ^ 1) * KvBytes + ldShared;
+                    ulong lg = kvNext + (ulong)(p.V - p.K);
+                    long lstep = RowStep * ((long)p.KvHeads * (p.HeadDim * 2));
+                    int lvalid = seqK - (n + 1) * BlockN;
+                    if (lvalid >= 48 && chunkOk)
+                    {
+                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                        PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                        PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                        PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                        PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                    }
+                    else
+                    {
+                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                        bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                        bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                        bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                        bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                        bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                    }
+                }
+                PtxOps.CommitGroup();
+                continue;
+            }
+
+            // S = Q·Kᵀ: for each pair of k-steps one ldmatrix.x4 gives the B fragments of an 8-key tile.
+            Float4 s_0_0 = default;
+            Float4 s_0_1 = default;
+            Float4 s_0_2 = default;
+            Float4 s_0_3 = default;
+            Float4 s_0_4 = default;
+            Float4 s_0_5 = default;
+            Float4 s_1_0 = default;
+            Float4 s_1_1 = default;
+            Float4 s_1_2 = default;
+            Float4 s_1_3 = default;
+            Float4 s_1_4 = default;
+            Float4 s_1_5 = default;
+            Uint4 q_0_0 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((0 + qHalf) ^ swz) << 4));
+            Uint4 q_0_1 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((2 + qHalf) ^ swz) << 4));
+            Uint4 q_1_0 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((0 + qHalf) ^ swz) << 4));
+            Uint4 q_1_1 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((2 + qHalf) ^ swz) << 4));
+            uint kOff0 = kTile + (uint)(kRow + (((0 + kQuarter) ^ swz) << 4));
+            Uint4 kb_0_0 = PtxOps.LdMatrixX4(kOff0 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_0.X, kb_0_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_0.Z, kb_0_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_0.X, kb_0_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_0.Z, kb_0_0.W);
+            Uint4 kb_0_1 = PtxOps.LdMatrixX4(kOff0 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_1.X, kb_0_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_1.Z, kb_0_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_1.X, kb_0_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_1.Z, kb_0_1.W);
+            Uint4 kb_0_2 = PtxOps.LdMatrixX4(kOff0 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_2.X, kb_0_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_2.Z, kb_0_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_2.X, kb_0_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_2.Z, kb_0_2.W);
+            Uint4 kb_0_3 = PtxOps.LdMatrixX4(kOff0 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_3.X, kb_0_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_3.Z, kb_0_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_3.X, kb_0_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_3.Z, kb_0_3.W);
+            Uint4 kb_0_4 = PtxOps.LdMatrixX4(kOff0 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_4.X, kb_0_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_4.Z, kb_0_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_4.X, kb_0_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_4.Z, kb_0_4.W);
+            Uint4 kb_0_5 = PtxOps.LdMatrixX4(kOff0 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_0.X, q_0_0.Y, q_0_0.Z, q_0_0.W, kb_0_5.X, kb_0_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_1.X, q_0_1.Y, q_0_1.Z, q_0_1.W, kb_0_5.Z, kb_0_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_0.X, q_1_0.Y, q_1_0.Z, q_1_0.W, kb_0_5.X, kb_0_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_1.X, q_1_1.Y, q_1_1.Z, q_1_1.W, kb_0_5.Z, kb_0_5.W);
+            Uint4 q_0_2 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((4 + qHalf) ^ swz) << 4));
+            Uint4 q_0_3 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((6 + qHalf) ^ swz) << 4));
+            Uint4 q_1_2 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((4 + qHalf) ^ swz) << 4));
+            Uint4 q_1_3 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((6 + qHalf) ^ swz) << 4));
+            uint kOff1 = kTile + (uint)(kRow + (((4 + kQuarter) ^ swz) << 4));
+            Uint4 kb_1_0 = PtxOps.LdMatrixX4(kOff1 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_0.X, kb_1_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_0.Z, kb_1_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_0.X, kb_1_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_0.Z, kb_1_0.W);
+            Uint4 kb_1_1 = PtxOps.LdMatrixX4(kOff1 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_1.X, kb_1_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_1.Z, kb_1_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_1.X, kb_1_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_1.Z, kb_1_1.W);
+            Uint4 kb_1_2 = PtxOps.LdMatrixX4(kOff1 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_2.X, kb_1_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_2.Z, kb_1_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_2.X, kb_1_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_2.Z, kb_1_2.W);
+            Uint4 kb_1_3 = PtxOps.LdMatrixX4(kOff1 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_3.X, kb_1_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_3.Z, kb_1_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_3.X, kb_1_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_3.Z, kb_1_3.W);
+            Uint4 kb_1_4 = PtxOps.LdMatrixX4(kOff1 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_4.X, kb_1_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_4.Z, kb_1_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_4.X, kb_1_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_4.Z, kb_1_4.W);
+            Uint4 kb_1_5 = PtxOps.LdMatrixX4(kOff1 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_2.X, q_0_2.Y, q_0_2.Z, q_0_2.W, kb_1_5.X, kb_1_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_3.X, q_0_3.Y, q_0_3.Z, q_0_3.W, kb_1_5.Z, kb_1_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_2.X, q_1_2.Y, q_1_2.Z, q_1_2.W, kb_1_5.X, kb_1_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_3.X, q_1_3.Y, q_1_3.Z, q_1_3.W, kb_1_5.Z, kb_1_5.W);
+            Uint4 q_0_4 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((8 + qHalf) ^ swz) << 4));
+            Uint4 q_0_5 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((10 + qHalf) ^ swz) << 4));
+            Uint4 q_1_4 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((8 + qHalf) ^ swz) << 4));
+            Uint4 q_1_5 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((10 + qHalf) ^ swz) << 4));
+            uint kOff2 = kTile + (uint)(kRow + (((8 + kQuarter) ^ swz) << 4));
+            Uint4 kb_2_0 = PtxOps.LdMatrixX4(kOff2 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_0.X, kb_2_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_0.Z, kb_2_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_0.X, kb_2_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_0.Z, kb_2_0.W);
+            Uint4 kb_2_1 = PtxOps.LdMatrixX4(kOff2 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_1.X, kb_2_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_1.Z, kb_2_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_1.X, kb_2_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_1.Z, kb_2_1.W);
+            Uint4 kb_2_2 = PtxOps.LdMatrixX4(kOff2 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_2.X, kb_2_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_2.Z, kb_2_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_2.X, kb_2_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_2.Z, kb_2_2.W);
+            Uint4 kb_2_3 = PtxOps.LdMatrixX4(kOff2 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_3.X, kb_2_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_3.Z, kb_2_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_3.X, kb_2_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_3.Z, kb_2_3.W);
+            Uint4 kb_2_4 = PtxOps.LdMatrixX4(kOff2 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_4.X, kb_2_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_4.Z, kb_2_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_4.X, kb_2_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_4.Z, kb_2_4.W);
+            Uint4 kb_2_5 = PtxOps.LdMatrixX4(kOff2 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_4.X, q_0_4.Y, q_0_4.Z, q_0_4.W, kb_2_5.X, kb_2_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_5.X, q_0_5.Y, q_0_5.Z, q_0_5.W, kb_2_5.Z, kb_2_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_4.X, q_1_4.Y, q_1_4.Z, q_1_4.W, kb_2_5.X, kb_2_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_5.X, q_1_5.Y, q_1_5.Z, q_1_5.W, kb_2_5.Z, kb_2_5.W);
+            Uint4 q_0_6 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((12 + qHalf) ^ swz) << 4));
+            Uint4 q_0_7 = PtxOps.LdMatrixX4(qFrag + 0u + (uint)(((14 + qHalf) ^ swz) << 4));
+            Uint4 q_1_6 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((12 + qHalf) ^ swz) << 4));
+            Uint4 q_1_7 = PtxOps.LdMatrixX4(qFrag + 4096u + (uint)(((14 + qHalf) ^ swz) << 4));
+            uint kOff3 = kTile + (uint)(kRow + (((12 + kQuarter) ^ swz) << 4));
+            Uint4 kb_3_0 = PtxOps.LdMatrixX4(kOff3 + 0u);
+            s_0_0 = kind.Mma(s_0_0, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_0.X, kb_3_0.Y);
+            s_0_0 = kind.Mma(s_0_0, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_0.Z, kb_3_0.W);
+            s_1_0 = kind.Mma(s_1_0, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_0.X, kb_3_0.Y);
+            s_1_0 = kind.Mma(s_1_0, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_0.Z, kb_3_0.W);
+            Uint4 kb_3_1 = PtxOps.LdMatrixX4(kOff3 + 2048u);
+            s_0_1 = kind.Mma(s_0_1, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_1.X, kb_3_1.Y);
+            s_0_1 = kind.Mma(s_0_1, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_1.Z, kb_3_1.W);
+            s_1_1 = kind.Mma(s_1_1, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_1.X, kb_3_1.Y);
+            s_1_1 = kind.Mma(s_1_1, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_1.Z, kb_3_1.W);
+            Uint4 kb_3_2 = PtxOps.LdMatrixX4(kOff3 + 4096u);
+            s_0_2 = kind.Mma(s_0_2, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_2.X, kb_3_2.Y);
+            s_0_2 = kind.Mma(s_0_2, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_2.Z, kb_3_2.W);
+            s_1_2 = kind.Mma(s_1_2, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_2.X, kb_3_2.Y);
+            s_1_2 = kind.Mma(s_1_2, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_2.Z, kb_3_2.W);
+            Uint4 kb_3_3 = PtxOps.LdMatrixX4(kOff3 + 6144u);
+            s_0_3 = kind.Mma(s_0_3, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_3.X, kb_3_3.Y);
+            s_0_3 = kind.Mma(s_0_3, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_3.Z, kb_3_3.W);
+            s_1_3 = kind.Mma(s_1_3, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_3.X, kb_3_3.Y);
+            s_1_3 = kind.Mma(s_1_3, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_3.Z, kb_3_3.W);
+            Uint4 kb_3_4 = PtxOps.LdMatrixX4(kOff3 + 8192u);
+            s_0_4 = kind.Mma(s_0_4, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_4.X, kb_3_4.Y);
+            s_0_4 = kind.Mma(s_0_4, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_4.Z, kb_3_4.W);
+            s_1_4 = kind.Mma(s_1_4, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_4.X, kb_3_4.Y);
+            s_1_4 = kind.Mma(s_1_4, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_4.Z, kb_3_4.W);
+            Uint4 kb_3_5 = PtxOps.LdMatrixX4(kOff3 + 10240u);
+            s_0_5 = kind.Mma(s_0_5, q_0_6.X, q_0_6.Y, q_0_6.Z, q_0_6.W, kb_3_5.X, kb_3_5.Y);
+            s_0_5 = kind.Mma(s_0_5, q_0_7.X, q_0_7.Y, q_0_7.Z, q_0_7.W, kb_3_5.Z, kb_3_5.W);
+            s_1_5 = kind.Mma(s_1_5, q_1_6.X, q_1_6.Y, q_1_6.Z, q_1_6.W, kb_3_5.X, kb_3_5.Y);
+            s_1_5 = kind.Mma(s_1_5, q_1_7.X, q_1_7.Y, q_1_7.Z, q_1_7.W, kb_3_5.Z, kb_3_5.W);
+
+            // Score mode (identity, or softcap's tanh); with ALiBi or a score modifier, base-2 logits right away.
+            float prep = p.PrepScale;
+            int col = n * BlockN + 2 * t;
+            s_0_0.X = mode.Prepare(s_0_0.X, prep);
+            s_0_0.Y = mode.Prepare(s_0_0.Y, prep);
+            s_0_0.Z = mode.Prepare(s_0_0.Z, prep);
+            s_0_0.W = mode.Prepare(s_0_0.W, prep);
+            s_0_1.X = mode.Prepare(s_0_1.X, prep);
+            s_0_1.Y = mode.Prepare(s_0_1.Y, prep);
+            s_0_1.Z = mode.Prepare(s_0_1.Z, prep);
+            s_0_1.W = mode.Prepare(s_0_1.W, prep);
+            s_0_2.X = mode.Prepare(s_0_2.X, prep);
+            s_0_2.Y = mode.Prepare(s_0_2.Y, prep);
+            s_0_2.Z = mode.Prepare(s_0_2.Z, prep);
+            s_0_2.W = mode.Prepare(s_0_2.W, prep);
+            s_0_3.X = mode.Prepare(s_0_3.X, prep);
+            s_0_3.Y = mode.Prepare(s_0_3.Y, prep);
+            s_0_3.Z = mode.Prepare(s_0_3.Z, prep);
+            s_0_3.W = mode.Prepare(s_0_3.W, prep);
+            s_0_4.X = mode.Prepare(s_0_4.X, prep);
+            s_0_4.Y = mode.Prepare(s_0_4.Y, prep);
+            s_0_4.Z = mode.Prepare(s_0_4.Z, prep);
+            s_0_4.W = mode.Prepare(s_0_4.W, prep);
+            s_0_5.X = mode.Prepare(s_0_5.X, prep);
+            s_0_5.Y = mode.Prepare(s_0_5.Y, prep);
+            s_0_5.Z = mode.Prepare(s_0_5.Z, prep);
+            s_0_5.W = mode.Prepare(s_0_5.W, prep);
+            s_1_0.X = mode.Prepare(s_1_0.X, prep);
+            s_1_0.Y = mode.Prepare(s_1_0.Y, prep);
+            s_1_0.Z = mode.Prepare(s_1_0.Z, prep);
+            s_1_0.W = mode.Prepare(s_1_0.W, prep);
+            s_1_1.X = mode.Prepare(s_1_1.X, prep);
+            s_1_1.Y = mode.Prepare(s_1_1.Y, prep);
+            s_1_1.Z = mode.Prepare(s_1_1.Z, prep);
+            s_1_1.W = mode.Prepare(s_1_1.W, prep);
+            s_1_2.X = mode.Prepare(s_1_2.X, prep);
+            s_1_2.Y = mode.Prepare(s_1_2.Y, prep);
+            s_1_2.Z = mode.Prepare(s_1_2.Z, prep);
+            s_1_2.W = mode.Prepare(s_1_2.W, prep);
+            s_1_3.X = mode.Prepare(s_1_3.X, prep);
+            s_1_3.Y = mode.Prepare(s_1_3.Y, prep);
+            s_1_3.Z = mode.Prepare(s_1_3.Z, prep);
+            s_1_3.W = mode.Prepare(s_1_3.W, prep);
+            s_1_4.X = mode.Prepare(s_1_4.X, prep);
+            s_1_4.Y = mode.Prepare(s_1_4.Y, prep);
+            s_1_4.Z = mode.Prepare(s_1_4.Z, prep);
+            s_1_4.W = mode.Prepare(s_1_4.W, prep);
+            s_1_5.X = mode.Prepare(s_1_5.X, prep);
+            s_1_5.Y = mode.Prepare(s_1_5.Y, prep);
+            s_1_5.Z = mode.Prepare(s_1_5.Z, prep);
+            s_1_5.W = mode.Prepare(s_1_5.W, prep);
+            if (logitsFirst)
+            {
+                float fsl2 = p.ScaleLog2;
+                s_0_0.X *= fsl2;
+                if (features.Alibi) s_0_0.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 0);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 0 < seqK) s_0_0.X = score.Apply(s_0_0.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_0.Y *= fsl2;
+                if (features.Alibi) s_0_0.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 1);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 1 < seqK) s_0_0.Y = score.Apply(s_0_0.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_0.Z *= fsl2;
+                if (features.Alibi) s_0_0.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 0);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 0 < seqK) s_0_0.Z = score.Apply(s_0_0.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_0.W *= fsl2;
+                if (features.Alibi) s_0_0.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 1);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 1 < seqK) s_0_0.W = score.Apply(s_0_0.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.X *= fsl2;
+                if (features.Alibi) s_0_1.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 8);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 8 < seqK) s_0_1.X = score.Apply(s_0_1.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.Y *= fsl2;
+                if (features.Alibi) s_0_1.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 9);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 9 < seqK) s_0_1.Y = score.Apply(s_0_1.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.Z *= fsl2;
+                if (features.Alibi) s_0_1.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 8);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 8 < seqK) s_0_1.Z = score.Apply(s_0_1.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_1.W *= fsl2;
+                if (features.Alibi) s_0_1.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 9);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 9 < seqK) s_0_1.W = score.Apply(s_0_1.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.X *= fsl2;
+                if (features.Alibi) s_0_2.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 16);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 16 < seqK) s_0_2.X = score.Apply(s_0_2.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.Y *= fsl2;
+                if (features.Alibi) s_0_2.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 17);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 17 < seqK) s_0_2.Y = score.Apply(s_0_2.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.Z *= fsl2;
+                if (features.Alibi) s_0_2.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 16);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 16 < seqK) s_0_2.Z = score.Apply(s_0_2.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_2.W *= fsl2;
+                if (features.Alibi) s_0_2.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 17);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 17 < seqK) s_0_2.W = score.Apply(s_0_2.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.X *= fsl2;
+                if (features.Alibi) s_0_3.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 24);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 24 < seqK) s_0_3.X = score.Apply(s_0_3.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.Y *= fsl2;
+                if (features.Alibi) s_0_3.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 25);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 25 < seqK) s_0_3.Y = score.Apply(s_0_3.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.Z *= fsl2;
+                if (features.Alibi) s_0_3.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 24);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 24 < seqK) s_0_3.Z = score.Apply(s_0_3.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_3.W *= fsl2;
+                if (features.Alibi) s_0_3.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 25);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 25 < seqK) s_0_3.W = score.Apply(s_0_3.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.X *= fsl2;
+                if (features.Alibi) s_0_4.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 32);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 32 < seqK) s_0_4.X = score.Apply(s_0_4.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.Y *= fsl2;
+                if (features.Alibi) s_0_4.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 33);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 33 < seqK) s_0_4.Y = score.Apply(s_0_4.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.Z *= fsl2;
+                if (features.Alibi) s_0_4.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 32);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 32 < seqK) s_0_4.Z = score.Apply(s_0_4.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_4.W *= fsl2;
+                if (features.Alibi) s_0_4.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 33);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 33 < seqK) s_0_4.W = score.Apply(s_0_4.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.X *= fsl2;
+                if (features.Alibi) s_0_5.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 40);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 40 < seqK) s_0_5.X = score.Apply(s_0_5.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.Y *= fsl2;
+                if (features.Alibi) s_0_5.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 0 + shift, col + 41);
+                if (score.Enabled && rowBase + 0 < seqQ && col + 41 < seqK) s_0_5.Y = score.Apply(s_0_5.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 0, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.Z *= fsl2;
+                if (features.Alibi) s_0_5.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 40);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 40 < seqK) s_0_5.Z = score.Apply(s_0_5.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_0_5.W *= fsl2;
+                if (features.Alibi) s_0_5.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 8 + shift, col + 41);
+                if (score.Enabled && rowBase + 8 < seqQ && col + 41 < seqK) s_0_5.W = score.Apply(s_0_5.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 8, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.X *= fsl2;
+                if (features.Alibi) s_1_0.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 0);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 0 < seqK) s_1_0.X = score.Apply(s_1_0.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.Y *= fsl2;
+                if (features.Alibi) s_1_0.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 1);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 1 < seqK) s_1_0.Y = score.Apply(s_1_0.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.Z *= fsl2;
+                if (features.Alibi) s_1_0.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 0);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 0 < seqK) s_1_0.Z = score.Apply(s_1_0.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_0.W *= fsl2;
+                if (features.Alibi) s_1_0.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 1);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 1 < seqK) s_1_0.W = score.Apply(s_1_0.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.X *= fsl2;
+                if (features.Alibi) s_1_1.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 8);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 8 < seqK) s_1_1.X = score.Apply(s_1_1.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.Y *= fsl2;
+                if (features.Alibi) s_1_1.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 9);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 9 < seqK) s_1_1.Y = score.Apply(s_1_1.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.Z *= fsl2;
+                if (features.Alibi) s_1_1.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 8);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 8 < seqK) s_1_1.Z = score.Apply(s_1_1.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_1.W *= fsl2;
+                if (features.Alibi) s_1_1.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 9);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 9 < seqK) s_1_1.W = score.Apply(s_1_1.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.X *= fsl2;
+                if (features.Alibi) s_1_2.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 16);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 16 < seqK) s_1_2.X = score.Apply(s_1_2.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.Y *= fsl2;
+                if (features.Alibi) s_1_2.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 17);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 17 < seqK) s_1_2.Y = score.Apply(s_1_2.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.Z *= fsl2;
+                if (features.Alibi) s_1_2.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 16);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 16 < seqK) s_1_2.Z = score.Apply(s_1_2.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_2.W *= fsl2;
+                if (features.Alibi) s_1_2.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 17);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 17 < seqK) s_1_2.W = score.Apply(s_1_2.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.X *= fsl2;
+                if (features.Alibi) s_1_3.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 24);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 24 < seqK) s_1_3.X = score.Apply(s_1_3.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.Y *= fsl2;
+                if (features.Alibi) s_1_3.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 25);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 25 < seqK) s_1_3.Y = score.Apply(s_1_3.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.Z *= fsl2;
+                if (features.Alibi) s_1_3.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 24);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 24 < seqK) s_1_3.Z = score.Apply(s_1_3.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_3.W *= fsl2;
+                if (features.Alibi) s_1_3.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 25);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 25 < seqK) s_1_3.W = score.Apply(s_1_3.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.X *= fsl2;
+                if (features.Alibi) s_1_4.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 32);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 32 < seqK) s_1_4.X = score.Apply(s_1_4.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.Y *= fsl2;
+                if (features.Alibi) s_1_4.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 33);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 33 < seqK) s_1_4.Y = score.Apply(s_1_4.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.Z *= fsl2;
+                if (features.Alibi) s_1_4.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 32);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 32 < seqK) s_1_4.Z = score.Apply(s_1_4.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 32, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_4.W *= fsl2;
+                if (features.Alibi) s_1_4.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 33);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 33 < seqK) s_1_4.W = score.Apply(s_1_4.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 33, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.X *= fsl2;
+                if (features.Alibi) s_1_5.X -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 40);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 40 < seqK) s_1_5.X = score.Apply(s_1_5.X * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.Y *= fsl2;
+                if (features.Alibi) s_1_5.Y -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 16 + shift, col + 41);
+                if (score.Enabled && rowBase + 16 < seqQ && col + 41 < seqK) s_1_5.Y = score.Apply(s_1_5.Y * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 16, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.Z *= fsl2;
+                if (features.Alibi) s_1_5.Z -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 40);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 40 < seqK) s_1_5.Z = score.Apply(s_1_5.Z * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 40, seqQ, seqK)) * 1.4426950408889634f;
+                s_1_5.W *= fsl2;
+                if (features.Alibi) s_1_5.W -= alibiSlope * (float)BackwardKernels.AbsDistance(rowBase + 24 + shift, col + 41);
+                if (score.Enabled && rowBase + 24 < seqQ && col + 41 < seqK) s_1_5.W = score.Apply(s_1_5.W * 0.6931471805599453f, new CudaScorePosition(batch, head, rowBase + 24, col + 41, seqQ, seqK)) * 1.4426950408889634f;
+            }
+
+            // Masking: a hidden score becomes the value that maps to -inf (window, causal, past the end, padding, the caller's mask).
+            bool userMask = mask.Enabled && coverage != BlockCoverage.Full;
+            if (userMask || p.KeyMask != 0 || TileMath.TileNeedsMask(n, BlockN, p.WindowLeft, p.WindowRight, qStart, qEnd, seqQ, seqK))
+            {
+                int lastKey = seqK - 1;
+                if (p.KeyMask != 0)
+                {
+                    ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);
+                    bool keep_0_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 0 <= lastKey ? col + 0 : lastKey)) != 0;
+                    s_0_0.X = keep_0_0 ? s_0_0.X : maskFill;
+                    s_0_0.Z = keep_0_0 ? s_0_0.Z : maskFill;
+                    s_1_0.X = keep_0_0 ? s_1_0.X : maskFill;
+                    s_1_0.Z = keep_0_0 ? s_1_0.Z : maskFill;
+                    bool keep_0_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 1 <= lastKey ? col + 1 : lastKey)) != 0;
+                    s_0_0.Y = keep_0_1 ? s_0_0.Y : maskFill;
+                    s_0_0.W = keep_0_1 ? s_0_0.W : maskFill;
+                    s_1_0.Y = keep_0_1 ? s_1_0.Y : maskFill;
+                    s_1_0.W = keep_0_1 ? s_1_0.W : maskFill;
+                    bool keep_1_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 8 <= lastKey ? col + 8 : lastKey)) != 0;
+                    s_0_1.X = keep_1_0 ? s_0_1.X : maskFill;
+                    s_0_1.Z = keep_1_0 ? s_0_1.Z : maskFill;
+                    s_1_1.X = keep_1_0 ? s_1_1.X : maskFill;
+                    s_1_1.Z = keep_1_0 ? s_1_1.Z : maskFill;
+                    bool keep_1_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 9 <= lastKey ? col + 9 : lastKey)) != 0;
+                    s_0_1.Y = keep_1_1 ? s_0_1.Y : maskFill;
+                    s_0_1.W = keep_1_1 ? s_0_1.W : maskFill;
+                    s_1_1.Y = keep_1_1 ? s_1_1.Y : maskFill;
+                    s_1_1.W = keep_1_1 ? s_1_1.W : maskFill;
+                    bool keep_2_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 16 <= lastKey ? col + 16 : lastKey)) != 0;
+                    s_0_2.X = keep_2_0 ? s_0_2.X : maskFill;
+                    s_0_2.Z = keep_2_0 ? s_0_2.Z : maskFill;
+                    s_1_2.X = keep_2_0 ? s_1_2.X : maskFill;
+                    s_1_2.Z = keep_2_0 ? s_1_2.Z : maskFill;
+                    bool keep_2_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 17 <= lastKey ? col + 17 : lastKey)) != 0;
+                    s_0_2.Y = keep_2_1 ? s_0_2.Y : maskFill;
+                    s_0_2.W = keep_2_1 ? s_0_2.W : maskFill;
+                    s_1_2.Y = keep_2_1 ? s_1_2.Y : maskFill;
+                    s_1_2.W = keep_2_1 ? s_1_2.W : maskFill;
+                    bool keep_3_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 24 <= lastKey ? col + 24 : lastKey)) != 0;
+                    s_0_3.X = keep_3_0 ? s_0_3.X : maskFill;
+                    s_0_3.Z = keep_3_0 ? s_0_3.Z : maskFill;
+                    s_1_3.X = keep_3_0 ? s_1_3.X : maskFill;
+                    s_1_3.Z = keep_3_0 ? s_1_3.Z : maskFill;
+                    bool keep_3_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 25 <= lastKey ? col + 25 : lastKey)) != 0;
+                    s_0_3.Y = keep_3_1 ? s_0_3.Y : maskFill;
+                    s_0_3.W = keep_3_1 ? s_0_3.W : maskFill;
+                    s_1_3.Y = keep_3_1 ? s_1_3.Y : maskFill;
+                    s_1_3.W = keep_3_1 ? s_1_3.W : maskFill;
+                    bool keep_4_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 32 <= lastKey ? col + 32 : lastKey)) != 0;
+                    s_0_4.X = keep_4_0 ? s_0_4.X : maskFill;
+                    s_0_4.Z = keep_4_0 ? s_0_4.Z : maskFill;
+                    s_1_4.X = keep_4_0 ? s_1_4.X : maskFill;
+                    s_1_4.Z = keep_4_0 ? s_1_4.Z : maskFill;
+                    bool keep_4_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 33 <= lastKey ? col + 33 : lastKey)) != 0;
+                    s_0_4.Y = keep_4_1 ? s_0_4.Y : maskFill;
+                    s_0_4.W = keep_4_1 ? s_0_4.W : maskFill;
+                    s_1_4.Y = keep_4_1 ? s_1_4.Y : maskFill;
+                    s_1_4.W = keep_4_1 ? s_1_4.W : maskFill;
+                    bool keep_5_0 = PtxOps.LoadByte(keyMask + (ulong)(col + 40 <= lastKey ? col + 40 : lastKey)) != 0;
+                    s_0_5.X = keep_5_0 ? s_0_5.X : maskFill;
+                    s_0_5.Z = keep_5_0 ? s_0_5.Z : maskFill;
+                    s_1_5.X = keep_5_0 ? s_1_5.X : maskFill;
+                    s_1_5.Z = keep_5_0 ? s_1_5.Z : maskFill;
+                    bool keep_5_1 = PtxOps.LoadByte(keyMask + (ulong)(col + 41 <= lastKey ? col + 41 : lastKey)) != 0;
+                    s_0_5.Y = keep_5_1 ? s_0_5.Y : maskFill;
+                    s_0_5.W = keep_5_1 ? s_0_5.W : maskFill;
+                    s_1_5.Y = keep_5_1 ? s_1_5.Y : maskFill;
+                    s_1_5.W = keep_5_1 ? s_1_5.W : maskFill;
+                }
+                int diag_0_0 = rowBase + 0 + shift;
+                int lo_0_0 = p.WindowLeft < 0 ? 0 : diag_0_0 - p.WindowLeft;
+                int hi_0_0 = p.WindowRight < 0 || diag_0_0 + p.WindowRight > lastKey ? lastKey : diag_0_0 + p.WindowRight;
+                int diag_0_1 = rowBase + 8 + shift;
+                int lo_0_1 = p.WindowLeft < 0 ? 0 : diag_0_1 - p.WindowLeft;
+                int hi_0_1 = p.WindowRight < 0 || diag_0_1 + p.WindowRight > lastKey ? lastKey : diag_0_1 + p.WindowRight;
+                int diag_1_0 = rowBase + 16 + shift;
+                int lo_1_0 = p.WindowLeft < 0 ? 0 : diag_1_0 - p.WindowLeft;
+                int hi_1_0 = p.WindowRight < 0 || diag_1_0 + p.WindowRight > lastKey ? lastKey : diag_1_0 + p.WindowRight;
+                int diag_1_1 = rowBase + 24 + shift;
+                int lo_1_1 = p.WindowLeft < 0 ? 0 : diag_1_1 - p.WindowLeft;
+                int hi_1_1 = p.WindowRight < 0 || diag_1_1 + p.WindowRight > lastKey ? lastKey : diag_1_1 + p.WindowRight;
+                s_0_0.X = col + 0 >= lo_0_0 && col + 0 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 0, seqQ, seqK)))) ? s_0_0.X : maskFill;
+                s_0_0.Y = col + 1 >= lo_0_0 && col + 1 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 1, seqQ, seqK)))) ? s_0_0.Y : maskFill;
+                s_0_0.Z = col + 0 >= lo_0_1 && col + 0 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 0, seqQ, seqK)))) ? s_0_0.Z : maskFill;
+                s_0_0.W = col + 1 >= lo_0_1 && col + 1 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 1, seqQ, seqK)))) ? s_0_0.W : maskFill;
+                s_0_1.X = col + 8 >= lo_0_0 && col + 8 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 8, seqQ, seqK)))) ? s_0_1.X : maskFill;
+                s_0_1.Y = col + 9 >= lo_0_0 && col + 9 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 9, seqQ, seqK)))) ? s_0_1.Y : maskFill;
+                s_0_1.Z = col + 8 >= lo_0_1 && col + 8 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 8, seqQ, seqK)))) ? s_0_1.Z : maskFill;
+                s_0_1.W = col + 9 >= lo_0_1 && col + 9 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 9, seqQ, seqK)))) ? s_0_1.W : maskFill;
+                s_0_2.X = col + 16 >= lo_0_0 && col + 16 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 16, seqQ, seqK)))) ? s_0_2.X : maskFill;
+                s_0_2.Y = col + 17 >= lo_0_0 && col + 17 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 17, seqQ, seqK)))) ? s_0_2.Y : maskFill;
+                s_0_2.Z = col + 16 >= lo_0_1 && col + 16 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 16, seqQ, seqK)))) ? s_0_2.Z : maskFill;
+                s_0_2.W = col + 17 >= lo_0_1 && col + 17 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 17, seqQ, seqK)))) ? s_0_2.W : maskFill;
+                s_0_3.X = col + 24 >= lo_0_0 && col + 24 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 24, seqQ, seqK)))) ? s_0_3.X : maskFill;
+                s_0_3.Y = col + 25 >= lo_0_0 && col + 25 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 25, seqQ, seqK)))) ? s_0_3.Y : maskFill;
+                s_0_3.Z = col + 24 >= lo_0_1 && col + 24 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 24, seqQ, seqK)))) ? s_0_3.Z : maskFill;
+                s_0_3.W = col + 25 >= lo_0_1 && col + 25 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 25, seqQ, seqK)))) ? s_0_3.W : maskFill;
+                s_0_4.X = col + 32 >= lo_0_0 && col + 32 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 32, seqQ, seqK)))) ? s_0_4.X : maskFill;
+                s_0_4.Y = col + 33 >= lo_0_0 && col + 33 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 33, seqQ, seqK)))) ? s_0_4.Y : maskFill;
+                s_0_4.Z = col + 32 >= lo_0_1 && col + 32 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 32, seqQ, seqK)))) ? s_0_4.Z : maskFill;
+                s_0_4.W = col + 33 >= lo_0_1 && col + 33 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 33, seqQ, seqK)))) ? s_0_4.W : maskFill;
+                s_0_5.X = col + 40 >= lo_0_0 && col + 40 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 40, seqQ, seqK)))) ? s_0_5.X : maskFill;
+                s_0_5.Y = col + 41 >= lo_0_0 && col + 41 <= hi_0_0 && (!userMask || (rowBase + 0 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 0, col + 41, seqQ, seqK)))) ? s_0_5.Y : maskFill;
+                s_0_5.Z = col + 40 >= lo_0_1 && col + 40 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 40, seqQ, seqK)))) ? s_0_5.Z : maskFill;
+                s_0_5.W = col + 41 >= lo_0_1 && col + 41 <= hi_0_1 && (!userMask || (rowBase + 8 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 8, col + 41, seqQ, seqK)))) ? s_0_5.W : maskFill;
+                s_1_0.X = col + 0 >= lo_1_0 && col + 0 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 0, seqQ, seqK)))) ? s_1_0.X : maskFill;
+                s_1_0.Y = col + 1 >= lo_1_0 && col + 1 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 1, seqQ, seqK)))) ? s_1_0.Y : maskFill;
+                s_1_0.Z = col + 0 >= lo_1_1 && col + 0 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 0, seqQ, seqK)))) ? s_1_0.Z : maskFill;
+                s_1_0.W = col + 1 >= lo_1_1 && col + 1 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 1, seqQ, seqK)))) ? s_1_0.W : maskFill;
+                s_1_1.X = col + 8 >= lo_1_0 && col + 8 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 8, seqQ, seqK)))) ? s_1_1.X : maskFill;
+                s_1_1.Y = col + 9 >= lo_1_0 && col + 9 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 9, seqQ, seqK)))) ? s_1_1.Y : maskFill;
+                s_1_1.Z = col + 8 >= lo_1_1 && col + 8 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 8, seqQ, seqK)))) ? s_1_1.Z : maskFill;
+                s_1_1.W = col + 9 >= lo_1_1 && col + 9 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 9, seqQ, seqK)))) ? s_1_1.W : maskFill;
+                s_1_2.X = col + 16 >= lo_1_0 && col + 16 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 16, seqQ, seqK)))) ? s_1_2.X : maskFill;
+                s_1_2.Y = col + 17 >= lo_1_0 && col + 17 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 17, seqQ, seqK)))) ? s_1_2.Y : maskFill;
+                s_1_2.Z = col + 16 >= lo_1_1 && col + 16 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 16, seqQ, seqK)))) ? s_1_2.Z : maskFill;
+                s_1_2.W = col + 17 >= lo_1_1 && col + 17 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 17, seqQ, seqK)))) ? s_1_2.W : maskFill;
+                s_1_3.X = col + 24 >= lo_1_0 && col + 24 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 24, seqQ, seqK)))) ? s_1_3.X : maskFill;
+                s_1_3.Y = col + 25 >= lo_1_0 && col + 25 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 25, seqQ, seqK)))) ? s_1_3.Y : maskFill;
+                s_1_3.Z = col + 24 >= lo_1_1 && col + 24 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 24, seqQ, seqK)))) ? s_1_3.Z : maskFill;
+                s_1_3.W = col + 25 >= lo_1_1 && col + 25 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 25, seqQ, seqK)))) ? s_1_3.W : maskFill;
+                s_1_4.X = col + 32 >= lo_1_0 && col + 32 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 32, seqQ, seqK)))) ? s_1_4.X : maskFill;
+                s_1_4.Y = col + 33 >= lo_1_0 && col + 33 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 33, seqQ, seqK)))) ? s_1_4.Y : maskFill;
+                s_1_4.Z = col + 32 >= lo_1_1 && col + 32 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 32, seqQ, seqK)))) ? s_1_4.Z : maskFill;
+                s_1_4.W = col + 33 >= lo_1_1 && col + 33 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 33, seqQ, seqK)))) ? s_1_4.W : maskFill;
+                s_1_5.X = col + 40 >= lo_1_0 && col + 40 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 40, seqQ, seqK)))) ? s_1_5.X : maskFill;
+                s_1_5.Y = col + 41 >= lo_1_0 && col + 41 <= hi_1_0 && (!userMask || (rowBase + 16 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 16, col + 41, seqQ, seqK)))) ? s_1_5.Y : maskFill;
+                s_1_5.Z = col + 40 >= lo_1_1 && col + 40 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 40, seqQ, seqK)))) ? s_1_5.Z : maskFill;
+                s_1_5.W = col + 41 >= lo_1_1 && col + 41 <= hi_1_1 && (!userMask || (rowBase + 24 < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, rowBase + 24, col + 41, seqQ, seqK)))) ? s_1_5.W : maskFill;
+            }
+
+            // Online softmax in base-2 units (m is the running max of scale·log2(e)·s; exponent by one FFMA):
+            // each row lives in one quad of lanes (row g: X, Y; row g + 8: Z, W). Cosine attention: m is fixed.
+            float sl2 = logitsFirst ? 1f : p.ScaleLog2;
+            bool grew = false;
+            float alpha_0_0 = 1f;
+            if (features.FixedShift)
+            {
+                s_0_0.X = PtxOps.Exp2(s_0_0.X * sl2 - m_0_0);
+                s_0_0.Y = PtxOps.Exp2(s_0_0.Y * sl2 - m_0_0);
+                s_0_1.X = PtxOps.Exp2(s_0_1.X * sl2 - m_0_0);
+                s_0_1.Y = PtxOps.Exp2(s_0_1.Y * sl2 - m_0_0);
+                s_0_2.X = PtxOps.Exp2(s_0_2.X * sl2 - m_0_0);
+                s_0_2.Y = PtxOps.Exp2(s_0_2.Y * sl2 - m_0_0);
+                s_0_3.X = PtxOps.Exp2(s_0_3.X * sl2 - m_0_0);
+                s_0_3.Y = PtxOps.Exp2(s_0_3.Y * sl2 - m_0_0);
+                s_0_4.X = PtxOps.Exp2(s_0_4.X * sl2 - m_0_0);
+                s_0_4.Y = PtxOps.Exp2(s_0_4.Y * sl2 - m_0_0);
+                s_0_5.X = PtxOps.Exp2(s_0_5.X * sl2 - m_0_0);
+                s_0_5.Y = PtxOps.Exp2(s_0_5.Y * sl2 - m_0_0);
+                l_0_0 += ((((s_0_0.X + s_0_0.Y) + (s_0_1.X + s_0_1.Y)) + ((s_0_2.X + s_0_2.Y) + (s_0_3.X + s_0_3.Y))) + ((s_0_4.X + s_0_4.Y) + (s_0_5.X + s_0_5.Y)));
+            }
+            else
+            {
+                float mx_0_0 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_0.X, s_0_0.Y), Reduce<TMode, TFeatures, TScore>(s_0_1.X, s_0_1.Y)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_2.X, s_0_2.Y), Reduce<TMode, TFeatures, TScore>(s_0_3.X, s_0_3.Y))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_4.X, s_0_4.Y), Reduce<TMode, TFeatures, TScore>(s_0_5.X, s_0_5.Y)));
+                mx_0_0 = Reduce<TMode, TFeatures, TScore>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 1));
+                mx_0_0 = Reduce<TMode, TFeatures, TScore>(mx_0_0, PtxOps.ShuffleXor(mx_0_0, 2));
+                float mCand_0_0 = PtxOps.Max(m_0_0, mx_0_0 * sl2);
+                bool grow_0_0 = mCand_0_0 - m_0_0 > 8f;
+                grew |= grow_0_0;
+                float mNew_0_0 = grow_0_0 ? mCand_0_0 : m_0_0;
+                float mUse_0_0 = mNew_0_0 == float.NegativeInfinity ? 0f : mNew_0_0;
+                alpha_0_0 = PtxOps.Exp2(m_0_0 - mUse_0_0);
+                m_0_0 = mNew_0_0;
+                s_0_0.X = PtxOps.Exp2(s_0_0.X * sl2 - mUse_0_0);
+                s_0_0.Y = PtxOps.Exp2(s_0_0.Y * sl2 - mUse_0_0);
+                s_0_1.X = PtxOps.Exp2(s_0_1.X * sl2 - mUse_0_0);
+                s_0_1.Y = PtxOps.Exp2(s_0_1.Y * sl2 - mUse_0_0);
+                s_0_2.X = PtxOps.Exp2(s_0_2.X * sl2 - mUse_0_0);
+                s_0_2.Y = PtxOps.Exp2(s_0_2.Y * sl2 - mUse_0_0);
+                s_0_3.X = PtxOps.Exp2(s_0_3.X * sl2 - mUse_0_0);
+                s_0_3.Y = PtxOps.Exp2(s_0_3.Y * sl2 - mUse_0_0);
+                s_0_4.X = PtxOps.Exp2(s_0_4.X * sl2 - mUse_0_0);
+                s_0_4.Y = PtxOps.Exp2(s_0_4.Y * sl2 - mUse_0_0);
+                s_0_5.X = PtxOps.Exp2(s_0_5.X * sl2 - mUse_0_0);
+                s_0_5.Y = PtxOps.Exp2(s_0_5.Y * sl2 - mUse_0_0);
+                l_0_0 = l_0_0 * alpha_0_0 + (((((s_0_0.X + s_0_0.Y) + (s_0_1.X + s_0_1.Y)) + ((s_0_2.X + s_0_2.Y) + (s_0_3.X + s_0_3.Y))) + ((s_0_4.X + s_0_4.Y) + (s_0_5.X + s_0_5.Y))));
+            }
+            float alpha_0_1 = 1f;
+            if (features.FixedShift)
+            {
+                s_0_0.Z = PtxOps.Exp2(s_0_0.Z * sl2 - m_0_1);
+                s_0_0.W = PtxOps.Exp2(s_0_0.W * sl2 - m_0_1);
+                s_0_1.Z = PtxOps.Exp2(s_0_1.Z * sl2 - m_0_1);
+                s_0_1.W = PtxOps.Exp2(s_0_1.W * sl2 - m_0_1);
+                s_0_2.Z = PtxOps.Exp2(s_0_2.Z * sl2 - m_0_1);
+                s_0_2.W = PtxOps.Exp2(s_0_2.W * sl2 - m_0_1);
+                s_0_3.Z = PtxOps.Exp2(s_0_3.Z * sl2 - m_0_1);
+                s_0_3.W = PtxOps.Exp2(s_0_3.W * sl2 - m_0_1);
+                s_0_4.Z = PtxOps.Exp2(s_0_4.Z * sl2 - m_0_1);
+                s_0_4.W = PtxOps.Exp2(s_0_4.W * sl2 - m_0_1);
+                s_0_5.Z = PtxOps.Exp2(s_0_5.Z * sl2 - m_0_1);
+                s_0_5.W = PtxOps.Exp2(s_0_5.W * sl2 - m_0_1);
+                l_0_1 += ((((s_0_0.Z + s_0_0.W) + (s_0_1.Z + s_0_1.W)) + ((s_0_2.Z + s_0_2.W) + (s_0_3.Z + s_0_3.W))) + ((s_0_4.Z + s_0_4.W) + (s_0_5.Z + s_0_5.W)));
+            }
+            else
+            {
+                float mx_0_1 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_0.Z, s_0_0.W), Reduce<TMode, TFeatures, TScore>(s_0_1.Z, s_0_1.W)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_2.Z, s_0_2.W), Reduce<TMode, TFeatures, TScore>(s_0_3.Z, s_0_3.W))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_0_4.Z, s_0_4.W), Reduce<TMode, TFeatures, TScore>(s_0_5.Z, s_0_5.W)));
+                mx_0_1 = Reduce<TMode, TFeatures, TScore>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 1));
+                mx_0_1 = Reduce<TMode, TFeatures, TScore>(mx_0_1, PtxOps.ShuffleXor(mx_0_1, 2));
+                float mCand_0_1 = PtxOps.Max(m_0_1, mx_0_1 * sl2);
+                bool grow_0_1 = mCand_0_1 - m_0_1 > 8f;
+                grew |= grow_0_1;
+                float mNew_0_1 = grow_0_1 ? mCand_0_1 : m_0_1;
+                float mUse_0_1 = mNew_0_1 == float.NegativeInfinity ? 0f : mNew_0_1;
+                alpha_0_1 = PtxOps.Exp2(m_0_1 - mUse_0_1);
+                m_0_1 = mNew_0_1;
+                s_0_0.Z = PtxOps.Exp2(s_0_0.Z * sl2 - mUse_0_1);
+                s_0_0.W = PtxOps.Exp2(s_0_0.W * sl2 - mUse_0_1);
+                s_0_1.Z = PtxOps.Exp2(s_0_1.Z * sl2 - mUse_0_1);
+                s_0_1.W = PtxOps.Exp2(s_0_1.W * sl2 - mUse_0_1);
+                s_0_2.Z = PtxOps.Exp2(s_0_2.Z * sl2 - mUse_0_1);
+                s_0_2.W = PtxOps.Exp2(s_0_2.W * sl2 - mUse_0_1);
+                s_0_3.Z = PtxOps.Exp2(s_0_3.Z * sl2 - mUse_0_1);
+                s_0_3.W = PtxOps.Exp2(s_0_3.W * sl2 - mUse_0_1);
+                s_0_4.Z = PtxOps.Exp2(s_0_4.Z * sl2 - mUse_0_1);
+                s_0_4.W = PtxOps.Exp2(s_0_4.W * sl2 - mUse_0_1);
+                s_0_5.Z = PtxOps.Exp2(s_0_5.Z * sl2 - mUse_0_1);
+                s_0_5.W = PtxOps.Exp2(s_0_5.W * sl2 - mUse_0_1);
+                l_0_1 = l_0_1 * alpha_0_1 + (((((s_0_0.Z + s_0_0.W) + (s_0_1.Z + s_0_1.W)) + ((s_0_2.Z + s_0_2.W) + (s_0_3.Z + s_0_3.W))) + ((s_0_4.Z + s_0_4.W) + (s_0_5.Z + s_0_5.W))));
+            }
+            float alpha_1_0 = 1f;
+            if (features.FixedShift)
+            {
+                s_1_0.X = PtxOps.Exp2(s_1_0.X * sl2 - m_1_0);
+                s_1_0.Y = PtxOps.Exp2(s_1_0.Y * sl2 - m_1_0);
+                s_1_1.X = PtxOps.Exp2(s_1_1.X * sl2 - m_1_0);
+                s_1_1.Y = PtxOps.Exp2(s_1_1.Y * sl2 - m_1_0);
+                s_1_2.X = PtxOps.Exp2(s_1_2.X * sl2 - m_1_0);
+                s_1_2.Y = PtxOps.Exp2(s_1_2.Y * sl2 - m_1_0);
+                s_1_3.X = PtxOps.Exp2(s_1_3.X * sl2 - m_1_0);
+                s_1_3.Y = PtxOps.Exp2(s_1_3.Y * sl2 - m_1_0);
+                s_1_4.X = PtxOps.Exp2(s_1_4.X * sl2 - m_1_0);
+                s_1_4.Y = PtxOps.Exp2(s_1_4.Y * sl2 - m_1_0);
+                s_1_5.X = PtxOps.Exp2(s_1_5.X * sl2 - m_1_0);
+                s_1_5.Y = PtxOps.Exp2(s_1_5.Y * sl2 - m_1_0);
+                l_1_0 += ((((s_1_0.X + s_1_0.Y) + (s_1_1.X + s_1_1.Y)) + ((s_1_2.X + s_1_2.Y) + (s_1_3.X + s_1_3.Y))) + ((s_1_4.X + s_1_4.Y) + (s_1_5.X + s_1_5.Y)));
+            }
+            else
+            {
+                float mx_1_0 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_0.X, s_1_0.Y), Reduce<TMode, TFeatures, TScore>(s_1_1.X, s_1_1.Y)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_2.X, s_1_2.Y), Reduce<TMode, TFeatures, TScore>(s_1_3.X, s_1_3.Y))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_4.X, s_1_4.Y), Reduce<TMode, TFeatures, TScore>(s_1_5.X, s_1_5.Y)));
+                mx_1_0 = Reduce<TMode, TFeatures, TScore>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 1));
+                mx_1_0 = Reduce<TMode, TFeatures, TScore>(mx_1_0, PtxOps.ShuffleXor(mx_1_0, 2));
+                float mCand_1_0 = PtxOps.Max(m_1_0, mx_1_0 * sl2);
+                bool grow_1_0 = mCand_1_0 - m_1_0 > 8f;
+                grew |= grow_1_0;
+                float mNew_1_0 = grow_1_0 ? mCand_1_0 : m_1_0;
+                float mUse_1_0 = mNew_1_0 == float.NegativeInfinity ? 0f : mNew_1_0;
+                alpha_1_0 = PtxOps.Exp2(m_1_0 - mUse_1_0);
+                m_1_0 = mNew_1_0;
+                s_1_0.X = PtxOps.Exp2(s_1_0.X * sl2 - mUse_1_0);
+                s_1_0.Y = PtxOps.Exp2(s_1_0.Y * sl2 - mUse_1_0);
+                s_1_1.X = PtxOps.Exp2(s_1_1.X * sl2 - mUse_1_0);
+                s_1_1.Y = PtxOps.Exp2(s_1_1.Y * sl2 - mUse_1_0);
+                s_1_2.X = PtxOps.Exp2(s_1_2.X * sl2 - mUse_1_0);
+                s_1_2.Y = PtxOps.Exp2(s_1_2.Y * sl2 - mUse_1_0);
+                s_1_3.X = PtxOps.Exp2(s_1_3.X * sl2 - mUse_1_0);
+                s_1_3.Y = PtxOps.Exp2(s_1_3.Y * sl2 - mUse_1_0);
+                s_1_4.X = PtxOps.Exp2(s_1_4.X * sl2 - mUse_1_0);
+                s_1_4.Y = PtxOps.Exp2(s_1_4.Y * sl2 - mUse_1_0);
+                s_1_5.X = PtxOps.Exp2(s_1_5.X * sl2 - mUse_1_0);
+                s_1_5.Y = PtxOps.Exp2(s_1_5.Y * sl2 - mUse_1_0);
+                l_1_0 = l_1_0 * alpha_1_0 + (((((s_1_0.X + s_1_0.Y) + (s_1_1.X + s_1_1.Y)) + ((s_1_2.X + s_1_2.Y) + (s_1_3.X + s_1_3.Y))) + ((s_1_4.X + s_1_4.Y) + (s_1_5.X + s_1_5.Y))));
+            }
+            float alpha_1_1 = 1f;
+            if (features.FixedShift)
+            {
+                s_1_0.Z = PtxOps.Exp2(s_1_0.Z * sl2 - m_1_1);
+                s_1_0.W = PtxOps.Exp2(s_1_0.W * sl2 - m_1_1);
+                s_1_1.Z = PtxOps.Exp2(s_1_1.Z * sl2 - m_1_1);
+                s_1_1.W = PtxOps.Exp2(s_1_1.W * sl2 - m_1_1);
+                s_1_2.Z = PtxOps.Exp2(s_1_2.Z * sl2 - m_1_1);
+                s_1_2.W = PtxOps.Exp2(s_1_2.W * sl2 - m_1_1);
+                s_1_3.Z = PtxOps.Exp2(s_1_3.Z * sl2 - m_1_1);
+                s_1_3.W = PtxOps.Exp2(s_1_3.W * sl2 - m_1_1);
+                s_1_4.Z = PtxOps.Exp2(s_1_4.Z * sl2 - m_1_1);
+                s_1_4.W = PtxOps.Exp2(s_1_4.W * sl2 - m_1_1);
+                s_1_5.Z = PtxOps.Exp2(s_1_5.Z * sl2 - m_1_1);
+                s_1_5.W = PtxOps.Exp2(s_1_5.W * sl2 - m_1_1);
+                l_1_1 += ((((s_1_0.Z + s_1_0.W) + (s_1_1.Z + s_1_1.W)) + ((s_1_2.Z + s_1_2.W) + (s_1_3.Z + s_1_3.W))) + ((s_1_4.Z + s_1_4.W) + (s_1_5.Z + s_1_5.W)));
+            }
+            else
+            {
+                float mx_1_1 = Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_0.Z, s_1_0.W), Reduce<TMode, TFeatures, TScore>(s_1_1.Z, s_1_1.W)), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_2.Z, s_1_2.W), Reduce<TMode, TFeatures, TScore>(s_1_3.Z, s_1_3.W))), Reduce<TMode, TFeatures, TScore>(Reduce<TMode, TFeatures, TScore>(s_1_4.Z, s_1_4.W), Reduce<TMode, TFeatures, TScore>(s_1_5.Z, s_1_5.W)));
+                mx_1_1 = Reduce<TMode, TFeatures, TScore>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 1));
+                mx_1_1 = Reduce<TMode, TFeatures, TScore>(mx_1_1, PtxOps.ShuffleXor(mx_1_1, 2));
+                float mCand_1_1 = PtxOps.Max(m_1_1, mx_1_1 * sl2);
+                bool grow_1_1 = mCand_1_1 - m_1_1 > 8f;
+                grew |= grow_1_1;
+                float mNew_1_1 = grow_1_1 ? mCand_1_1 : m_1_1;
+                float mUse_1_1 = mNew_1_1 == float.NegativeInfinity ? 0f : mNew_1_1;
+                alpha_1_1 = PtxOps.Exp2(m_1_1 - mUse_1_1);
+                m_1_1 = mNew_1_1;
+                s_1_0.Z = PtxOps.Exp2(s_1_0.Z * sl2 - mUse_1_1);
+                s_1_0.W = PtxOps.Exp2(s_1_0.W * sl2 - mUse_1_1);
+                s_1_1.Z = PtxOps.Exp2(s_1_1.Z * sl2 - mUse_1_1);
+                s_1_1.W = PtxOps.Exp2(s_1_1.W * sl2 - mUse_1_1);
+                s_1_2.Z = PtxOps.Exp2(s_1_2.Z * sl2 - mUse_1_1);
+                s_1_2.W = PtxOps.Exp2(s_1_2.W * sl2 - mUse_1_1);
+                s_1_3.Z = PtxOps.Exp2(s_1_3.Z * sl2 - mUse_1_1);
+                s_1_3.W = PtxOps.Exp2(s_1_3.W * sl2 - mUse_1_1);
+                s_1_4.Z = PtxOps.Exp2(s_1_4.Z * sl2 - mUse_1_1);
+                s_1_4.W = PtxOps.Exp2(s_1_4.W * sl2 - mUse_1_1);
+                s_1_5.Z = PtxOps.Exp2(s_1_5.Z * sl2 - mUse_1_1);
+                s_1_5.W = PtxOps.Exp2(s_1_5.W * sl2 - mUse_1_1);
+                l_1_1 = l_1_1 * alpha_1_1 + (((((s_1_0.Z + s_1_0.W) + (s_1_1.Z + s_1_1.W)) + ((s_1_2.Z + s_1_2.W) + (s_1_3.Z + s_1_3.W))) + ((s_1_4.Z + s_1_4.W) + (s_1_5.Z + s_1_5.W))));
+            }
+            // Rescale only when some row of the warp moved its maximum (a warp-uniform branch).
+            if (!features.FixedShift && PtxOps.VoteAny(grew ? 1 : 0) != 0)
+            {
+                o_0_0.X *= alpha_0_0;
+                o_0_0.Y *= alpha_0_0;
+                o_0_1.X *= alpha_0_0;
+                o_0_1.Y *= alpha_0_0;
+                o_0_2.X *= alpha_0_0;
+                o_0_2.Y *= alpha_0_0;
+                o_0_3.X *= alpha_0_0;
+                o_0_3.Y *= alpha_0_0;
+                o_0_4.X *= alpha_0_0;
+                o_0_4.Y *= alpha_0_0;
+                o_0_5.X *= alpha_0_0;
+                o_0_5.Y *= alpha_0_0;
+                o_0_6.X *= alpha_0_0;
+                o_0_6.Y *= alpha_0_0;
+                o_0_7.X *= alpha_0_0;
+                o_0_7.Y *= alpha_0_0;
+                o_0_8.X *= alpha_0_0;
+                o_0_8.Y *= alpha_0_0;
+                o_0_9.X *= alpha_0_0;
+                o_0_9.Y *= alpha_0_0;
+                o_0_10.X *= alpha_0_0;
+                o_0_10.Y *= alpha_0_0;
+                o_0_11.X *= alpha_0_0;
+                o_0_11.Y *= alpha_0_0;
+                o_0_12.X *= alpha_0_0;
+                o_0_12.Y *= alpha_0_0;
+                o_0_13.X *= alpha_0_0;
+                o_0_13.Y *= alpha_0_0;
+                o_0_14.X *= alpha_0_0;
+                o_0_14.Y *= alpha_0_0;
+                o_0_15.X *= alpha_0_0;
+                o_0_15.Y *= alpha_0_0;
+                o_0_0.Z *= alpha_0_1;
+                o_0_0.W *= alpha_0_1;
+                o_0_1.Z *= alpha_0_1;
+                o_0_1.W *= alpha_0_1;
+                o_0_2.Z *= alpha_0_1;
+                o_0_2.W *= alpha_0_1;
+                o_0_3.Z *= alpha_0_1;
+                o_0_3.W *= alpha_0_1;
+                o_0_4.Z *= alpha_0_1;
+                o_0_4.W *= alpha_0_1;
+                o_0_5.Z *= alpha_0_1;
+                o_0_5.W *= alpha_0_1;
+                o_0_6.Z *= alpha_0_1;
+                o_0_6.W *= alpha_0_1;
+                o_0_7.Z *= alpha_0_1;
+                o_0_7.W *= alpha_0_1;
+                o_0_8.Z *= alpha_0_1;
+                o_0_8.W *= alpha_0_1;
+                o_0_9.Z *= alpha_0_1;
+                o_0_9.W *= alpha_0_1;
+                o_0_10.Z *= alpha_0_1;
+                o_0_10.W *= alpha_0_1;
+                o_0_11.Z *= alpha_0_1;
+                o_0_11.W *= alpha_0_1;
+                o_0_12.Z *= alpha_0_1;
+                o_0_12.W *= alpha_0_1;
+                o_0_13.Z *= alpha_0_1;
+                o_0_13.W *= alpha_0_1;
+                o_0_14.Z *= alpha_0_1;
+                o_0_14.W *= alpha_0_1;
+                o_0_15.Z *= alpha_0_1;
+                o_0_15.W *= alpha_0_1;
+                o_1_0.X *= alpha_1_0;
+                o_1_0.Y *= alpha_1_0;
+                o_1_1.X *= alpha_1_0;
+                o_1_1.Y *= alpha_1_0;
+                o_1_2.X *= alpha_1_0;
+                o_1_2.Y *= alpha_1_0;
+                o_1_3.X *= alpha_1_0;
+                o_1_3.Y *= alpha_1_0;
+                o_1_4.X *= alpha_1_0;
+                o_1_4.Y *= alpha_1_0;
+                o_1_5.X *= alpha_1_0;
+                o_1_5.Y *= alpha_1_0;
+                o_1_6.X *= alpha_1_0;
+                o_1_6.Y *= alpha_1_0;
+                o_1_7.X *= alpha_1_0;
+                o_1_7.Y *= alpha_1_0;
+                o_1_8.X *= alpha_1_0;
+                o_1_8.Y *= alpha_1_0;
+                o_1_9.X *= alpha_1_0;
+                o_1_9.Y *= alpha_1_0;
+                o_1_10.X *= alpha_1_0;
+                o_1_10.Y *= alpha_1_0;
+                o_1_11.X *= alpha_1_0;
+                o_1_11.Y *= alpha_1_0;
+                o_1_12.X *= alpha_1_0;
+                o_1_12.Y *= alpha_1_0;
+                o_1_13.X *= alpha_1_0;
+                o_1_13.Y *= alpha_1_0;
+                o_1_14.X *= alpha_1_0;
+                o_1_14.Y *= alpha_1_0;
+                o_1_15.X *= alpha_1_0;
+                o_1_15.Y *= alpha_1_0;
+                o_1_0.Z *= alpha_1_1;
+                o_1_0.W *= alpha_1_1;
+                o_1_1.Z *= alpha_1_1;
+                o_1_1.W *= alpha_1_1;
+                o_1_2.Z *= alpha_1_1;
+                o_1_2.W *= alpha_1_1;
+                o_1_3.Z *= alpha_1_1;
+                o_1_3.W *= alpha_1_1;
+                o_1_4.Z *= alpha_1_1;
+                o_1_4.W *= alpha_1_1;
+                o_1_5.Z *= alpha_1_1;
+                o_1_5.W *= alpha_1_1;
+                o_1_6.Z *= alpha_1_1;
+                o_1_6.W *= alpha_1_1;
+                o_1_7.Z *= alpha_1_1;
+                o_1_7.W *= alpha_1_1;
+                o_1_8.Z *= alpha_1_1;
+                o_1_8.W *= alpha_1_1;
+                o_1_9.Z *= alpha_1_1;
+                o_1_9.W *= alpha_1_1;
+                o_1_10.Z *= alpha_1_1;
+                o_1_10.W *= alpha_1_1;
+                o_1_11.Z *= alpha_1_1;
+                o_1_11.W *= alpha_1_1;
+                o_1_12.Z *= alpha_1_1;
+                o_1_12.W *= alpha_1_1;
+                o_1_13.Z *= alpha_1_1;
+                o_1_13.W *= alpha_1_1;
+                o_1_14.Z *= alpha_1_1;
+                o_1_14.W *= alpha_1_1;
+                o_1_15.Z *= alpha_1_1;
+                o_1_15.W *= alpha_1_1;
+            }
+
+            // Dropout, after the row sums (the LSE is that of the undropped P).
+            uint dh0_0_0 = 0xFFFFFFFFu, dh1_0_0 = 0xFFFFFFFFu;
+            uint dh0_1_0 = 0xFFFFFFFFu, dh1_1_0 = 0xFFFFFFFFu;
+            if (features.Dropout)
+            {
+                // Lanes t and t ^ 1 need the same calls (key quad (n·BlockN + 8j + 2t)/4, rows h0 and h1): the even lane draws row
+                // h0, the odd lane row h1; tile j's four bits go to nibble j of a word, and one shuffle gives each lane the other row.
+                uint dc0 = (uint)((n * BlockN) >> 2) + (uint)(t >> 1);
+                uint dodd = (uint)(t & 1);
+                uint drow_0 = (uint)(rowBase + 0) + 8u * dodd;
+                uint dropOwn_0_0 = 0u;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_0_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_0, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                uint dropPeer_0_0 = PtxOps.ShuffleXorBits(dropOwn_0_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_0_0 = dodd != 0 ? dropPeer_0_0 >> 2 : dropOwn_0_0;
+                dh1_0_0 = dodd != 0 ? dropOwn_0_0 >> 2 : dropPeer_0_0;
+                uint drow_1 = (uint)(rowBase + 16) + 8u * dodd;
+                uint dropOwn_1_0 = 0u;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 0u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 0;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 2u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 4;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 4u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 8;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 6u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 12;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 8u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 16;
+                dropOwn_1_0 |= DropoutBits.KeepQuad<PtxMulHigh>(dc0 + 10u, drow_1, dropHead, p.DropOffsetLow, p.DropSeedLow, p.DropKeyHigh, p.KeepThreshold) << 20;
+                uint dropPeer_1_0 = PtxOps.ShuffleXorBits(dropOwn_1_0, 1);
+                // Even lane: its keys are words 0-1 of each quad; odd lane: words 2-3.
+                dh0_1_0 = dodd != 0 ? dropPeer_1_0 >> 2 : dropOwn_1_0;
+                dh1_1_0 = dodd != 0 ? dropOwn_1_0 >> 2 : dropPeer_1_0;
+            }
+            if (features.Dropout)
+            {
+                uint dk_0_0_0 = ((dh0_0_0 >> 0) & 3u);
+                s_0_0.X = (dk_0_0_0 & 1u) != 0 ? s_0_0.X : 0f;
+                s_0_0.Y = (dk_0_0_0 & 2u) != 0 ? s_0_0.Y : 0f;
+                uint dk_0_0_1 = ((dh0_0_0 >> 4) & 3u);
+                s_0_1.X = (dk_0_0_1 & 1u) != 0 ? s_0_1.X : 0f;
+                s_0_1.Y = (dk_0_0_1 & 2u) != 0 ? s_0_1.Y : 0f;
+                uint dk_0_0_2 = ((dh0_0_0 >> 8) & 3u);
+                s_0_2.X = (dk_0_0_2 & 1u) != 0 ? s_0_2.X : 0f;
+                s_0_2.Y = (dk_0_0_2 & 2u) != 0 ? s_0_2.Y : 0f;
+                uint dk_0_0_3 = ((dh0_0_0 >> 12) & 3u);
+                s_0_3.X = (dk_0_0_3 & 1u) != 0 ? s_0_3.X : 0f;
+                s_0_3.Y = (dk_0_0_3 & 2u) != 0 ? s_0_3.Y : 0f;
+                uint dk_0_0_4 = ((dh0_0_0 >> 16) & 3u);
+                s_0_4.X = (dk_0_0_4 & 1u) != 0 ? s_0_4.X : 0f;
+                s_0_4.Y = (dk_0_0_4 & 2u) != 0 ? s_0_4.Y : 0f;
+                uint dk_0_0_5 = ((dh0_0_0 >> 20) & 3u);
+                s_0_5.X = (dk_0_0_5 & 1u) != 0 ? s_0_5.X : 0f;
+                s_0_5.Y = (dk_0_0_5 & 2u) != 0 ? s_0_5.Y : 0f;
+                uint dk_0_1_0 = ((dh1_0_0 >> 0) & 3u);
+                s_0_0.Z = (dk_0_1_0 & 1u) != 0 ? s_0_0.Z : 0f;
+                s_0_0.W = (dk_0_1_0 & 2u) != 0 ? s_0_0.W : 0f;
+                uint dk_0_1_1 = ((dh1_0_0 >> 4) & 3u);
+                s_0_1.Z = (dk_0_1_1 & 1u) != 0 ? s_0_1.Z : 0f;
+                s_0_1.W = (dk_0_1_1 & 2u) != 0 ? s_0_1.W : 0f;
+                uint dk_0_1_2 = ((dh1_0_0 >> 8) & 3u);
+                s_0_2.Z = (dk_0_1_2 & 1u) != 0 ? s_0_2.Z : 0f;
+                s_0_2.W = (dk_0_1_2 & 2u) != 0 ? s_0_2.W : 0f;
+                uint dk_0_1_3 = ((dh1_0_0 >> 12) & 3u);
+                s_0_3.Z = (dk_0_1_3 & 1u) != 0 ? s_0_3.Z : 0f;
+                s_0_3.W = (dk_0_1_3 & 2u) != 0 ? s_0_3.W : 0f;
+                uint dk_0_1_4 = ((dh1_0_0 >> 16) & 3u);
+                s_0_4.Z = (dk_0_1_4 & 1u) != 0 ? s_0_4.Z : 0f;
+                s_0_4.W = (dk_0_1_4 & 2u) != 0 ? s_0_4.W : 0f;
+                uint dk_0_1_5 = ((dh1_0_0 >> 20) & 3u);
+                s_0_5.Z = (dk_0_1_5 & 1u) != 0 ? s_0_5.Z : 0f;
+                s_0_5.W = (dk_0_1_5 & 2u) != 0 ? s_0_5.W : 0f;
+                uint dk_1_0_0 = ((dh0_1_0 >> 0) & 3u);
+                s_1_0.X = (dk_1_0_0 & 1u) != 0 ? s_1_0.X : 0f;
+                s_1_0.Y = (dk_1_0_0 & 2u) != 0 ? s_1_0.Y : 0f;
+                uint dk_1_0_1 = ((dh0_1_0 >> 4) & 3u);
+                s_1_1.X = (dk_1_0_1 & 1u) != 0 ? s_1_1.X : 0f;
+                s_1_1.Y = (dk_1_0_1 & 2u) != 0 ? s_1_1.Y : 0f;
+                uint dk_1_0_2 = ((dh0_1_0 >> 8) & 3u);
+                s_1_2.X = (dk_1_0_2 & 1u) != 0 ? s_1_2.X : 0f;
+                s_1_2.Y = (dk_1_0_2 & 2u) != 0 ? s_1_2.Y : 0f;
+                uint dk_1_0_3 = ((dh0_1_0 >> 12) & 3u);
+                s_1_3.X = (dk_1_0_3 & 1u) != 0 ? s_1_3.X : 0f;
+                s_1_3.Y = (dk_1_0_3 & 2u) != 0 ? s_1_3.Y : 0f;
+                uint dk_1_0_4 = ((dh0_1_0 >> 16) & 3u);
+                s_1_4.X = (dk_1_0_4 & 1u) != 0 ? s_1_4.X : 0f;
+                s_1_4.Y = (dk_1_0_4 & 2u) != 0 ? s_1_4.Y : 0f;
+                uint dk_1_0_5 = ((dh0_1_0 >> 20) & 3u);
+                s_1_5.X = (dk_1_0_5 & 1u) != 0 ? s_1_5.X : 0f;
+                s_1_5.Y = (dk_1_0_5 & 2u) != 0 ? s_1_5.Y : 0f;
+                uint dk_1_1_0 = ((dh1_1_0 >> 0) & 3u);
+                s_1_0.Z = (dk_1_1_0 & 1u) != 0 ? s_1_0.Z : 0f;
+                s_1_0.W = (dk_1_1_0 & 2u) != 0 ? s_1_0.W : 0f;
+                uint dk_1_1_1 = ((dh1_1_0 >> 4) & 3u);
+                s_1_1.Z = (dk_1_1_1 & 1u) != 0 ? s_1_1.Z : 0f;
+                s_1_1.W = (dk_1_1_1 & 2u) != 0 ? s_1_1.W : 0f;
+                uint dk_1_1_2 = ((dh1_1_0 >> 8) & 3u);
+                s_1_2.Z = (dk_1_1_2 & 1u) != 0 ? s_1_2.Z : 0f;
+                s_1_2.W = (dk_1_1_2 & 2u) != 0 ? s_1_2.W : 0f;
+                uint dk_1_1_3 = ((dh1_1_0 >> 12) & 3u);
+                s_1_3.Z = (dk_1_1_3 & 1u) != 0 ? s_1_3.Z : 0f;
+                s_1_3.W = (dk_1_1_3 & 2u) != 0 ? s_1_3.W : 0f;
+                uint dk_1_1_4 = ((dh1_1_0 >> 16) & 3u);
+                s_1_4.Z = (dk_1_1_4 & 1u) != 0 ? s_1_4.Z : 0f;
+                s_1_4.W = (dk_1_1_4 & 2u) != 0 ? s_1_4.W : 0f;
+                uint dk_1_1_5 = ((dh1_1_0 >> 20) & 3u);
+                s_1_5.Z = (dk_1_1_5 & 1u) != 0 ? s_1_5.Z : 0f;
+                s_1_5.W = (dk_1_1_5 & 2u) != 0 ? s_1_5.W : 0f;
+            }
+
+            // P as A fragments: the accumulators of two neighbouring 8-key tiles form one 16×16 A tile.
+
+            PtxOps.WaitGroup1();
+            Group.Barrier();
+            if (n + 1 < nEnd)
+            {
+                uint ls = sV + (stage ^ 1) * KvBytes + ldShared;
+                ulong lg = kvNext + (ulong)(p.V - p.K);
+                long lstep = RowStep * ((long)p.KvHeads * (p.HeadDim * 2));
+                int lvalid = seqK - (n + 1) * BlockN;
+                if (lvalid >= 48 && chunkOk)
+                {
+                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
+                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
+                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
+                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
+                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
+                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                }
+                else
+                {
+                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
+                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
+                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
+                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
+                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
+                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                }
+            }
+            PtxOps.CommitGroup();
+
+            // O += P·V: ldmatrix.trans of V gives the B fragments of two 8-column tiles per 16 keys.
+            uint p_0_0_0 = kind.Pack(s_0_0.X, s_0_0.Y);
+            uint p_0_0_1 = kind.Pack(s_0_0.Z, s_0_0.W);
+            uint p_0_0_2 = kind.Pack(s_0_1.X, s_0_1.Y);
+            uint p_0_0_3 = kind.Pack(s_0_1.Z, s_0_1.W);
+            uint p_1_0_0 = kind.Pack(s_1_0.X, s_1_0.Y);
+            uint p_1_0_1 = kind.Pack(s_1_0.Z, s_1_0.W);
+            uint p_1_0_2 = kind.Pack(s_1_1.X, s_1_1.Y);
+            uint p_1_0_3 = kind.Pack(s_1_1.Z, s_1_1.W);
+            uint vOff0 = vTile + (uint)(vRow + 0);
+            Uint4 vb_0_0 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_0.X, vb_0_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_0.Z, vb_0_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_0.X, vb_0_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_0.Z, vb_0_0.W);
+            Uint4 vb_0_1 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_1.X, vb_0_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_1.Z, vb_0_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_1.X, vb_0_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_1.Z, vb_0_1.W);
+            Uint4 vb_0_2 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_2.X, vb_0_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_2.Z, vb_0_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_2.X, vb_0_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_2.Z, vb_0_2.W);
+            Uint4 vb_0_3 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_3.X, vb_0_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_3.Z, vb_0_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_3.X, vb_0_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_3.Z, vb_0_3.W);
+            Uint4 vb_0_4 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_4.X, vb_0_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_4.Z, vb_0_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_4.X, vb_0_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_4.Z, vb_0_4.W);
+            Uint4 vb_0_5 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_5.X, vb_0_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_5.Z, vb_0_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_5.X, vb_0_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_5.Z, vb_0_5.W);
+            Uint4 vb_0_6 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_6.X, vb_0_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_6.Z, vb_0_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_6.X, vb_0_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_6.Z, vb_0_6.W);
+            Uint4 vb_0_7 = PtxOps.LdMatrixX4Trans(vOff0 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_7.X, vb_0_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_0_0, p_0_0_1, p_0_0_2, p_0_0_3, vb_0_7.Z, vb_0_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_7.X, vb_0_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_0_0, p_1_0_1, p_1_0_2, p_1_0_3, vb_0_7.Z, vb_0_7.W);
+            uint p_0_1_0 = kind.Pack(s_0_2.X, s_0_2.Y);
+            uint p_0_1_1 = kind.Pack(s_0_2.Z, s_0_2.W);
+            uint p_0_1_2 = kind.Pack(s_0_3.X, s_0_3.Y);
+            uint p_0_1_3 = kind.Pack(s_0_3.Z, s_0_3.W);
+            uint p_1_1_0 = kind.Pack(s_1_2.X, s_1_2.Y);
+            uint p_1_1_1 = kind.Pack(s_1_2.Z, s_1_2.W);
+            uint p_1_1_2 = kind.Pack(s_1_3.X, s_1_3.Y);
+            uint p_1_1_3 = kind.Pack(s_1_3.Z, s_1_3.W);
+            uint vOff1 = vTile + (uint)(vRow + 4096);
+            Uint4 vb_1_0 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_0.X, vb_1_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_0.Z, vb_1_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_0.X, vb_1_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_0.Z, vb_1_0.W);
+            Uint4 vb_1_1 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_1.X, vb_1_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_1.Z, vb_1_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_1.X, vb_1_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_1.Z, vb_1_1.W);
+            Uint4 vb_1_2 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_2.X, vb_1_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_2.Z, vb_1_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_2.X, vb_1_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_2.Z, vb_1_2.W);
+            Uint4 vb_1_3 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_3.X, vb_1_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_3.Z, vb_1_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_3.X, vb_1_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_3.Z, vb_1_3.W);
+            Uint4 vb_1_4 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_4.X, vb_1_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_4.Z, vb_1_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_4.X, vb_1_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_4.Z, vb_1_4.W);
+            Uint4 vb_1_5 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_5.X, vb_1_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_5.Z, vb_1_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_5.X, vb_1_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_5.Z, vb_1_5.W);
+            Uint4 vb_1_6 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_6.X, vb_1_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_6.Z, vb_1_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_6.X, vb_1_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_6.Z, vb_1_6.W);
+            Uint4 vb_1_7 = PtxOps.LdMatrixX4Trans(vOff1 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_7.X, vb_1_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_1_0, p_0_1_1, p_0_1_2, p_0_1_3, vb_1_7.Z, vb_1_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_7.X, vb_1_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_1_0, p_1_1_1, p_1_1_2, p_1_1_3, vb_1_7.Z, vb_1_7.W);
+            uint p_0_2_0 = kind.Pack(s_0_4.X, s_0_4.Y);
+            uint p_0_2_1 = kind.Pack(s_0_4.Z, s_0_4.W);
+            uint p_0_2_2 = kind.Pack(s_0_5.X, s_0_5.Y);
+            uint p_0_2_3 = kind.Pack(s_0_5.Z, s_0_5.W);
+            uint p_1_2_0 = kind.Pack(s_1_4.X, s_1_4.Y);
+            uint p_1_2_1 = kind.Pack(s_1_4.Z, s_1_4.W);
+            uint p_1_2_2 = kind.Pack(s_1_5.X, s_1_5.Y);
+            uint p_1_2_3 = kind.Pack(s_1_5.Z, s_1_5.W);
+            uint vOff2 = vTile + (uint)(vRow + 8192);
+            Uint4 vb_2_0 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((0 + qHalf) ^ swz) << 4));
+            o_0_0 = kind.Mma(o_0_0, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_0.X, vb_2_0.Y);
+            o_0_1 = kind.Mma(o_0_1, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_0.Z, vb_2_0.W);
+            o_1_0 = kind.Mma(o_1_0, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_0.X, vb_2_0.Y);
+            o_1_1 = kind.Mma(o_1_1, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_0.Z, vb_2_0.W);
+            Uint4 vb_2_1 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((2 + qHalf) ^ swz) << 4));
+            o_0_2 = kind.Mma(o_0_2, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_1.X, vb_2_1.Y);
+            o_0_3 = kind.Mma(o_0_3, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_1.Z, vb_2_1.W);
+            o_1_2 = kind.Mma(o_1_2, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_1.X, vb_2_1.Y);
+            o_1_3 = kind.Mma(o_1_3, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_1.Z, vb_2_1.W);
+            Uint4 vb_2_2 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((4 + qHalf) ^ swz) << 4));
+            o_0_4 = kind.Mma(o_0_4, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_2.X, vb_2_2.Y);
+            o_0_5 = kind.Mma(o_0_5, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_2.Z, vb_2_2.W);
+            o_1_4 = kind.Mma(o_1_4, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_2.X, vb_2_2.Y);
+            o_1_5 = kind.Mma(o_1_5, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_2.Z, vb_2_2.W);
+            Uint4 vb_2_3 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((6 + qHalf) ^ swz) << 4));
+            o_0_6 = kind.Mma(o_0_6, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_3.X, vb_2_3.Y);
+            o_0_7 = kind.Mma(o_0_7, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_3.Z, vb_2_3.W);
+            o_1_6 = kind.Mma(o_1_6, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_3.X, vb_2_3.Y);
+            o_1_7 = kind.Mma(o_1_7, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_3.Z, vb_2_3.W);
+            Uint4 vb_2_4 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((8 + qHalf) ^ swz) << 4));
+            o_0_8 = kind.Mma(o_0_8, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_4.X, vb_2_4.Y);
+            o_0_9 = kind.Mma(o_0_9, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_4.Z, vb_2_4.W);
+            o_1_8 = kind.Mma(o_1_8, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_4.X, vb_2_4.Y);
+            o_1_9 = kind.Mma(o_1_9, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_4.Z, vb_2_4.W);
+            Uint4 vb_2_5 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((10 + qHalf) ^ swz) << 4));
+            o_0_10 = kind.Mma(o_0_10, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_5.X, vb_2_5.Y);
+            o_0_11 = kind.Mma(o_0_11, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_5.Z, vb_2_5.W);
+            o_1_10 = kind.Mma(o_1_10, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_5.X, vb_2_5.Y);
+            o_1_11 = kind.Mma(o_1_11, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_5.Z, vb_2_5.W);
+            Uint4 vb_2_6 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((12 + qHalf) ^ swz) << 4));
+            o_0_12 = kind.Mma(o_0_12, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_6.X, vb_2_6.Y);
+            o_0_13 = kind.Mma(o_0_13, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_6.Z, vb_2_6.W);
+            o_1_12 = kind.Mma(o_1_12, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_6.X, vb_2_6.Y);
+            o_1_13 = kind.Mma(o_1_13, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_6.Z, vb_2_6.W);
+            Uint4 vb_2_7 = PtxOps.LdMatrixX4Trans(vOff2 + (uint)(((14 + qHalf) ^ swz) << 4));
+            o_0_14 = kind.Mma(o_0_14, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_7.X, vb_2_7.Y);
+            o_0_15 = kind.Mma(o_0_15, p_0_2_0, p_0_2_1, p_0_2_2, p_0_2_3, vb_2_7.Z, vb_2_7.W);
+            o_1_14 = kind.Mma(o_1_14, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_7.X, vb_2_7.Y);
+            o_1_15 = kind.Mma(o_1_15, p_1_2_0, p_1_2_1, p_1_2_2, p_1_2_3, vb_2_7.Z, vb_2_7.W);
         }
 
         // Epilogue: finish the row sums across the quad, normalise, store O (the head dim's columns) and the natural-log LSE.
