@@ -39,9 +39,11 @@ internal static class KernelSnippets
     /// (variables <c>ldRow</c>, <c>ldShared</c> and <c>chunkOk</c> of the kernel: a chunk past the tensors' head dim is
     /// zero-filled). Full tiles take a path without bounds checks; rows at or past <paramref name="validRows"/> are
     /// zero-filled (source size 0). A null <paramref name="threadOffset"/>: <paramref name="global"/> already points at
-    /// this thread's first chunk.
+    /// this thread's first chunk. <paramref name="chained"/>: each pass's address and row bound derive from the previous
+    /// pass's, so that nothing per pass is loop-invariant (for copies inside a loop).
     /// </summary>
-    public static void Load(CodeWriter w, int threads, int layoutDim, string shared, string global, string? threadOffset, string rowStride, int rows, string validRows)
+    public static void Load(CodeWriter w, int threads, int layoutDim, string shared, string global, string? threadOffset, string rowStride, int rows, string validRows,
+        bool chained = false)
     {
         int headDim = layoutDim;
         int rowStep = threads / (headDim / 8);
@@ -58,17 +60,31 @@ internal static class KernelSnippets
         w.Line(threadOffset is null ? $"ulong lg = {global};" : $"ulong lg = {global} + (ulong){threadOffset};");
         w.Line($"long lstep = RowStep * {rowStride};");
         w.Line($"int lvalid = {validRows};");
+        // Chained: pass i's address is pass i - 1's plus the step, and its row test compares ldRow with lvalid - i·RowStep.
+        // Written as lg + i·lstep and ldRow + i·RowStep < lvalid, the products and sums are loop-invariant inside a key
+        // loop; ILGPU hoists them, and they stay live through the loop (two registers a pass, one more for each sum).
+        string Address(int i) => chained ? (i == 0 ? "lg" : $"lg{i}") : $"lg + (ulong)({i} * lstep)";
+        void Chain(int i)
+        {
+            if (chained && i > 0)
+                w.Line($"ulong lg{i} = {(i == 1 ? "lg" : $"lg{i - 1}")} + (ulong)lstep;");
+        }
         w.Line($"if (lvalid >= {rows} && chunkOk)");
         w.Open();
         for (int i = 0; i < iterations; i++)
-            w.Line($"PtxOps.CopyAsync16({Shared(i)}, lg + (ulong)({i} * lstep));");
+        {
+            Chain(i);
+            w.Line($"PtxOps.CopyAsync16({Shared(i)}, {Address(i)});");
+        }
         w.Close();
         w.Line("else");
         w.Open();
         for (int i = 0; i < iterations; i++)
         {
-            w.Line($"bool ok{i} = chunkOk && ldRow + {i * rowStep} < lvalid;");
-            w.Line($"PtxOps.CopyAsync16Fill({Shared(i)}, ok{i} ? lg + (ulong)({i} * lstep) : lg, ok{i} ? 16u : 0u);");
+            Chain(i);
+            string inRange = chained ? (i == 0 ? "ldRow < lvalid" : $"ldRow < lvalid - {i * rowStep}") : $"ldRow + {i * rowStep} < lvalid";
+            w.Line($"bool ok{i} = chunkOk && {inRange};");
+            w.Line($"PtxOps.CopyAsync16Fill({Shared(i)}, ok{i} ? {Address(i)} : lg, ok{i} ? 16u : 0u);");
         }
         w.Close();
     }

@@ -294,7 +294,7 @@ public static class ForwardKernelGenerator
             w.Line("Group.Barrier();");
             w.Line("if (n + 1 < nEnd)");
             w.Open();
-            KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", nextK, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN");
+            KernelSnippets.Load(w, c.Threads, layout, "sK + (stage ^ 1) * KvBytes", nextK, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN", c.AdvancingPointer);
             w.Close();
             w.Line("PtxOps.CommitGroup();");
             w.Line("// The caller's mask may hide a whole tile: then only the pipeline moves on (block-uniform).");
@@ -305,7 +305,7 @@ public static class ForwardKernelGenerator
             w.Line("Group.Barrier();");
             w.Line("if (n + 1 < nEnd)");
             w.Open();
-            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", nextV, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN");
+            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", nextV, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN", c.AdvancingPointer);
             w.Close();
             w.Line("PtxOps.CommitGroup();");
             if (!tail)
@@ -535,7 +535,7 @@ public static class ForwardKernelGenerator
             w.Line("Group.Barrier();");
             w.Line("if (n + 1 < nEnd)");
             w.Open();
-            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", nextV, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN");
+            KernelSnippets.Load(w, c.Threads, layout, "sV + (stage ^ 1) * KvBytes", nextV, nextOffset, loopStride, c.BlockN, "seqK - (n + 1) * BlockN", c.AdvancingPointer);
             w.Close();
             w.Line("PtxOps.CommitGroup();");
             w.Line();

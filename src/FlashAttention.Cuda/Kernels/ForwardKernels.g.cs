@@ -30089,33 +30089,47 @@ internal static partial class ForwardKernels
                 int lvalid = seqK - (n + 1) * BlockN;
                 if (lvalid >= 64 && chunkOk)
                 {
-                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
-                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
-                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
-                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
-                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
-                    PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
-                    PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg);
+                    ulong lg1 = lg + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 2048u, lg1);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 4096u, lg2);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 6144u, lg3);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 8192u, lg4);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 10240u, lg5);
+                    ulong lg6 = lg5 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 12288u, lg6);
+                    ulong lg7 = lg6 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 14336u, lg7);
                 }
                 else
                 {
-                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
-                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
-                    bool ok6 = chunkOk && ldRow + 48 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
-                    bool ok7 = chunkOk && ldRow + 56 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                    bool ok0 = chunkOk && ldRow < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg : lg, ok0 ? 16u : 0u);
+                    ulong lg1 = lg + (ulong)lstep;
+                    bool ok1 = chunkOk && ldRow < lvalid - 8;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg1 : lg, ok1 ? 16u : 0u);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    bool ok2 = chunkOk && ldRow < lvalid - 16;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg2 : lg, ok2 ? 16u : 0u);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    bool ok3 = chunkOk && ldRow < lvalid - 24;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg3 : lg, ok3 ? 16u : 0u);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    bool ok4 = chunkOk && ldRow < lvalid - 32;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg4 : lg, ok4 ? 16u : 0u);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    bool ok5 = chunkOk && ldRow < lvalid - 40;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg5 : lg, ok5 ? 16u : 0u);
+                    ulong lg6 = lg5 + (ulong)lstep;
+                    bool ok6 = chunkOk && ldRow < lvalid - 48;
+                    PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg6 : lg, ok6 ? 16u : 0u);
+                    ulong lg7 = lg6 + (ulong)lstep;
+                    bool ok7 = chunkOk && ldRow < lvalid - 56;
+                    PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg7 : lg, ok7 ? 16u : 0u);
                 }
             }
             PtxOps.CommitGroup();
@@ -30133,33 +30147,47 @@ internal static partial class ForwardKernels
                     int lvalid = seqK - (n + 1) * BlockN;
                     if (lvalid >= 64 && chunkOk)
                     {
-                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                        PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
-                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
-                        PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
-                        PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
-                        PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
-                        PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
-                        PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                        PtxOps.CopyAsync16(ls + 0u, lg);
+                        ulong lg1 = lg + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 2048u, lg1);
+                        ulong lg2 = lg1 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 4096u, lg2);
+                        ulong lg3 = lg2 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 6144u, lg3);
+                        ulong lg4 = lg3 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 8192u, lg4);
+                        ulong lg5 = lg4 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 10240u, lg5);
+                        ulong lg6 = lg5 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 12288u, lg6);
+                        ulong lg7 = lg6 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 14336u, lg7);
                     }
                     else
                     {
-                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                        bool ok1 = chunkOk && ldRow + 8 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                        bool ok2 = chunkOk && ldRow + 16 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                        bool ok3 = chunkOk && ldRow + 24 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-                        bool ok4 = chunkOk && ldRow + 32 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
-                        bool ok5 = chunkOk && ldRow + 40 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
-                        bool ok6 = chunkOk && ldRow + 48 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
-                        bool ok7 = chunkOk && ldRow + 56 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                        bool ok0 = chunkOk && ldRow < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg : lg, ok0 ? 16u : 0u);
+                        ulong lg1 = lg + (ulong)lstep;
+                        bool ok1 = chunkOk && ldRow < lvalid - 8;
+                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg1 : lg, ok1 ? 16u : 0u);
+                        ulong lg2 = lg1 + (ulong)lstep;
+                        bool ok2 = chunkOk && ldRow < lvalid - 16;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg2 : lg, ok2 ? 16u : 0u);
+                        ulong lg3 = lg2 + (ulong)lstep;
+                        bool ok3 = chunkOk && ldRow < lvalid - 24;
+                        PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg3 : lg, ok3 ? 16u : 0u);
+                        ulong lg4 = lg3 + (ulong)lstep;
+                        bool ok4 = chunkOk && ldRow < lvalid - 32;
+                        PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg4 : lg, ok4 ? 16u : 0u);
+                        ulong lg5 = lg4 + (ulong)lstep;
+                        bool ok5 = chunkOk && ldRow < lvalid - 40;
+                        PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg5 : lg, ok5 ? 16u : 0u);
+                        ulong lg6 = lg5 + (ulong)lstep;
+                        bool ok6 = chunkOk && ldRow < lvalid - 48;
+                        PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg6 : lg, ok6 ? 16u : 0u);
+                        ulong lg7 = lg6 + (ulong)lstep;
+                        bool ok7 = chunkOk && ldRow < lvalid - 56;
+                        PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg7 : lg, ok7 ? 16u : 0u);
                     }
                 }
                 PtxOps.CommitGroup();
@@ -31286,33 +31314,47 @@ internal static partial class ForwardKernels
                 int lvalid = seqK - (n + 1) * BlockN;
                 if (lvalid >= 64 && chunkOk)
                 {
-                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
-                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
-                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
-                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
-                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
-                    PtxOps.CopyAsync16(ls + 12288u, lg + (ulong)(6 * lstep));
-                    PtxOps.CopyAsync16(ls + 14336u, lg + (ulong)(7 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg);
+                    ulong lg1 = lg + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 2048u, lg1);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 4096u, lg2);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 6144u, lg3);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 8192u, lg4);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 10240u, lg5);
+                    ulong lg6 = lg5 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 12288u, lg6);
+                    ulong lg7 = lg6 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 14336u, lg7);
                 }
                 else
                 {
-                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
-                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
-                    bool ok6 = chunkOk && ldRow + 48 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg + (ulong)(6 * lstep) : lg, ok6 ? 16u : 0u);
-                    bool ok7 = chunkOk && ldRow + 56 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg + (ulong)(7 * lstep) : lg, ok7 ? 16u : 0u);
+                    bool ok0 = chunkOk && ldRow < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg : lg, ok0 ? 16u : 0u);
+                    ulong lg1 = lg + (ulong)lstep;
+                    bool ok1 = chunkOk && ldRow < lvalid - 8;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg1 : lg, ok1 ? 16u : 0u);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    bool ok2 = chunkOk && ldRow < lvalid - 16;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg2 : lg, ok2 ? 16u : 0u);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    bool ok3 = chunkOk && ldRow < lvalid - 24;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg3 : lg, ok3 ? 16u : 0u);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    bool ok4 = chunkOk && ldRow < lvalid - 32;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg4 : lg, ok4 ? 16u : 0u);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    bool ok5 = chunkOk && ldRow < lvalid - 40;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg5 : lg, ok5 ? 16u : 0u);
+                    ulong lg6 = lg5 + (ulong)lstep;
+                    bool ok6 = chunkOk && ldRow < lvalid - 48;
+                    PtxOps.CopyAsync16Fill(ls + 12288u, ok6 ? lg6 : lg, ok6 ? 16u : 0u);
+                    ulong lg7 = lg6 + (ulong)lstep;
+                    bool ok7 = chunkOk && ldRow < lvalid - 56;
+                    PtxOps.CopyAsync16Fill(ls + 14336u, ok7 ? lg7 : lg, ok7 ? 16u : 0u);
                 }
             }
             PtxOps.CommitGroup();
@@ -32045,27 +32087,37 @@ internal static partial class ForwardKernels
                 int lvalid = seqK - (n + 1) * BlockN;
                 if (lvalid >= 48 && chunkOk)
                 {
-                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
-                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
-                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
-                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
-                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg);
+                    ulong lg1 = lg + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 2048u, lg1);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 4096u, lg2);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 6144u, lg3);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 8192u, lg4);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 10240u, lg5);
                 }
                 else
                 {
-                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
-                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                    bool ok0 = chunkOk && ldRow < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg : lg, ok0 ? 16u : 0u);
+                    ulong lg1 = lg + (ulong)lstep;
+                    bool ok1 = chunkOk && ldRow < lvalid - 8;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg1 : lg, ok1 ? 16u : 0u);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    bool ok2 = chunkOk && ldRow < lvalid - 16;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg2 : lg, ok2 ? 16u : 0u);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    bool ok3 = chunkOk && ldRow < lvalid - 24;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg3 : lg, ok3 ? 16u : 0u);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    bool ok4 = chunkOk && ldRow < lvalid - 32;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg4 : lg, ok4 ? 16u : 0u);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    bool ok5 = chunkOk && ldRow < lvalid - 40;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg5 : lg, ok5 ? 16u : 0u);
                 }
             }
             PtxOps.CommitGroup();
@@ -32083,27 +32135,37 @@ internal static partial class ForwardKernels
                     int lvalid = seqK - (n + 1) * BlockN;
                     if (lvalid >= 48 && chunkOk)
                     {
-                        PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                        PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
-                        PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
-                        PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
-                        PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
-                        PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                        PtxOps.CopyAsync16(ls + 0u, lg);
+                        ulong lg1 = lg + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 2048u, lg1);
+                        ulong lg2 = lg1 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 4096u, lg2);
+                        ulong lg3 = lg2 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 6144u, lg3);
+                        ulong lg4 = lg3 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 8192u, lg4);
+                        ulong lg5 = lg4 + (ulong)lstep;
+                        PtxOps.CopyAsync16(ls + 10240u, lg5);
                     }
                     else
                     {
-                        bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                        bool ok1 = chunkOk && ldRow + 8 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                        bool ok2 = chunkOk && ldRow + 16 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                        bool ok3 = chunkOk && ldRow + 24 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-                        bool ok4 = chunkOk && ldRow + 32 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
-                        bool ok5 = chunkOk && ldRow + 40 < lvalid;
-                        PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                        bool ok0 = chunkOk && ldRow < lvalid;
+                        PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg : lg, ok0 ? 16u : 0u);
+                        ulong lg1 = lg + (ulong)lstep;
+                        bool ok1 = chunkOk && ldRow < lvalid - 8;
+                        PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg1 : lg, ok1 ? 16u : 0u);
+                        ulong lg2 = lg1 + (ulong)lstep;
+                        bool ok2 = chunkOk && ldRow < lvalid - 16;
+                        PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg2 : lg, ok2 ? 16u : 0u);
+                        ulong lg3 = lg2 + (ulong)lstep;
+                        bool ok3 = chunkOk && ldRow < lvalid - 24;
+                        PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg3 : lg, ok3 ? 16u : 0u);
+                        ulong lg4 = lg3 + (ulong)lstep;
+                        bool ok4 = chunkOk && ldRow < lvalid - 32;
+                        PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg4 : lg, ok4 ? 16u : 0u);
+                        ulong lg5 = lg4 + (ulong)lstep;
+                        bool ok5 = chunkOk && ldRow < lvalid - 40;
+                        PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg5 : lg, ok5 ? 16u : 0u);
                     }
                 }
                 PtxOps.CommitGroup();
@@ -33026,27 +33088,37 @@ internal static partial class ForwardKernels
                 int lvalid = seqK - (n + 1) * BlockN;
                 if (lvalid >= 48 && chunkOk)
                 {
-                    PtxOps.CopyAsync16(ls + 0u, lg + (ulong)(0 * lstep));
-                    PtxOps.CopyAsync16(ls + 2048u, lg + (ulong)(1 * lstep));
-                    PtxOps.CopyAsync16(ls + 4096u, lg + (ulong)(2 * lstep));
-                    PtxOps.CopyAsync16(ls + 6144u, lg + (ulong)(3 * lstep));
-                    PtxOps.CopyAsync16(ls + 8192u, lg + (ulong)(4 * lstep));
-                    PtxOps.CopyAsync16(ls + 10240u, lg + (ulong)(5 * lstep));
+                    PtxOps.CopyAsync16(ls + 0u, lg);
+                    ulong lg1 = lg + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 2048u, lg1);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 4096u, lg2);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 6144u, lg3);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 8192u, lg4);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    PtxOps.CopyAsync16(ls + 10240u, lg5);
                 }
                 else
                 {
-                    bool ok0 = chunkOk && ldRow + 0 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg + (ulong)(0 * lstep) : lg, ok0 ? 16u : 0u);
-                    bool ok1 = chunkOk && ldRow + 8 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg + (ulong)(1 * lstep) : lg, ok1 ? 16u : 0u);
-                    bool ok2 = chunkOk && ldRow + 16 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg + (ulong)(2 * lstep) : lg, ok2 ? 16u : 0u);
-                    bool ok3 = chunkOk && ldRow + 24 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg + (ulong)(3 * lstep) : lg, ok3 ? 16u : 0u);
-                    bool ok4 = chunkOk && ldRow + 32 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg + (ulong)(4 * lstep) : lg, ok4 ? 16u : 0u);
-                    bool ok5 = chunkOk && ldRow + 40 < lvalid;
-                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg + (ulong)(5 * lstep) : lg, ok5 ? 16u : 0u);
+                    bool ok0 = chunkOk && ldRow < lvalid;
+                    PtxOps.CopyAsync16Fill(ls + 0u, ok0 ? lg : lg, ok0 ? 16u : 0u);
+                    ulong lg1 = lg + (ulong)lstep;
+                    bool ok1 = chunkOk && ldRow < lvalid - 8;
+                    PtxOps.CopyAsync16Fill(ls + 2048u, ok1 ? lg1 : lg, ok1 ? 16u : 0u);
+                    ulong lg2 = lg1 + (ulong)lstep;
+                    bool ok2 = chunkOk && ldRow < lvalid - 16;
+                    PtxOps.CopyAsync16Fill(ls + 4096u, ok2 ? lg2 : lg, ok2 ? 16u : 0u);
+                    ulong lg3 = lg2 + (ulong)lstep;
+                    bool ok3 = chunkOk && ldRow < lvalid - 24;
+                    PtxOps.CopyAsync16Fill(ls + 6144u, ok3 ? lg3 : lg, ok3 ? 16u : 0u);
+                    ulong lg4 = lg3 + (ulong)lstep;
+                    bool ok4 = chunkOk && ldRow < lvalid - 32;
+                    PtxOps.CopyAsync16Fill(ls + 8192u, ok4 ? lg4 : lg, ok4 ? 16u : 0u);
+                    ulong lg5 = lg4 + (ulong)lstep;
+                    bool ok5 = chunkOk && ldRow < lvalid - 40;
+                    PtxOps.CopyAsync16Fill(ls + 10240u, ok5 ? lg5 : lg, ok5 ? 16u : 0u);
                 }
             }
             PtxOps.CommitGroup();
