@@ -31,7 +31,9 @@ namespace FlashAttention.Cuda.KernelGen;
 /// The key loop keeps one 64-bit pointer, to this thread's chunk of the next K tile, and advances it by a tile per step;
 /// V's chunk is that pointer plus the distance between the V and K tensors, and the row stride is derived from the
 /// parameters where it is used. Otherwise the K and V bases, the row stride and the thread's offset (four 64-bit values,
-/// eight registers) stay live through the loop, which at 64-key tiles of head dim 128 is what makes ptxas spill.
+/// eight registers) stay live through the loop, which at 64-key tiles of head dim 128 is what makes ptxas spill. The
+/// copies chain their pass addresses (<see cref="KernelSnippets.Load"/>), and the window test works from each score's
+/// distance to its row's diagonal: nothing per pass or per row is loop-invariant, so ILGPU hoists none of it.
 /// </param>
 public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false,
     bool TailTiles = false, bool AdvancingPointer = false)
@@ -407,14 +409,26 @@ public static class ForwardKernelGenerator
                             w.Line($"s_{mt}_{j}.{x} = keep_{j}_{e} ? s_{mt}_{j}.{x} : maskFill;");
                 }
             w.Close();
-            for (int mt = 0; mt < c.MTiles; mt++)
-                for (int h = 0; h < 2; h++)
-                {
-                    string r = $"{mt}_{h}";
-                    w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
-                    w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
-                    w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
-                }
+            if (c.AdvancingPointer)
+            {
+                // Each element's distance from its row's diagonal, d = key - (row + shift), from one value that moves with
+                // n: per-row bounds (the rows' diagonals minus the window) would be loop-invariant, hoisted by ILGPU and
+                // live through the whole loop, three registers a row.
+                w.Line("int dBase = col - rowBase - shift;");
+                w.Line("int negLeft = -p.WindowLeft;");
+                w.Line("int right = p.WindowRight;");
+                w.Line("bool anyLeft = p.WindowLeft < 0;");
+                w.Line("bool anyRight = p.WindowRight < 0;");
+            }
+            else
+                for (int mt = 0; mt < c.MTiles; mt++)
+                    for (int h = 0; h < 2; h++)
+                    {
+                        string r = $"{mt}_{h}";
+                        w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
+                        w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
+                        w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
+                    }
             for (int mt = 0; mt < c.MTiles; mt++)
                 for (int j = 0; j < bodyTiles; j++)
                     for (int e = 0; e < 4; e++)
@@ -422,7 +436,16 @@ public static class ForwardKernelGenerator
                         string r = $"{mt}_{e / 2}";
                         string cc = $"col + {j * 8 + (e & 1)}";
                         string row = $"rowBase + {mt * 16 + (e / 2) * 8}";
-                        w.Line($"s_{mt}_{j}.{Comp[e]} = {cc} >= lo_{r} && {cc} <= hi_{r} && (!userMask || ({row} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)))) ? s_{mt}_{j}.{Comp[e]} : maskFill;");
+                        string inWindow;
+                        if (c.AdvancingPointer)
+                        {
+                            int offset = j * 8 + (e & 1) - (mt * 16 + (e / 2) * 8);
+                            string d = offset == 0 ? "dBase" : offset > 0 ? $"(dBase + {offset})" : $"(dBase - {-offset})";
+                            inWindow = $"{cc} <= lastKey && (anyLeft || {d} >= negLeft) && (anyRight || {d} <= right)";
+                        }
+                        else
+                            inWindow = $"{cc} >= lo_{r} && {cc} <= hi_{r}";
+                        w.Line($"s_{mt}_{j}.{Comp[e]} = {inWindow} && (!userMask || ({row} < seqQ && mask.IsVisible(new CudaScorePosition(batch, head, {row}, {cc}, seqQ, seqK)))) ? s_{mt}_{j}.{Comp[e]} : maskFill;");
                     }
             w.Close();
             w.Line();
