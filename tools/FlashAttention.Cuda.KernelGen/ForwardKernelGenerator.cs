@@ -282,6 +282,13 @@ public static class ForwardKernelGenerator
             KeyLoop("if (nFull < nEnd)", true);
         }
 
+        // The byte offset of 16-byte chunk (first + lane part) of a swizzled row, first a multiple of the lane part's range.
+        // The XOR with swz (0-7) touches the low three bits only, so with _AP the chunk's upper bits are added as a
+        // constant (ptxas folds it into the ldmatrix offset) and only the low part, at most eight values, is a register.
+        string SwizzledChunk(int first, string lanePart) => c.AdvancingPointer
+            ? $"(uint)((({first & 7} + {lanePart}) ^ swz) << 4)" + ((first & ~7) != 0 ? $" + {(first & ~7) << 4}u" : "")
+            : $"(uint)((({first} + {lanePart}) ^ swz) << 4)";
+
         // A loop over key tiles: the pipeline step, then the tile's step (with `tail`, sized to the keys left).
         void KeyLoop(string header, bool tail)
         {
@@ -353,10 +360,12 @@ public static class ForwardKernelGenerator
                 if (!c.QInRegisters)
                     for (int mt = 0; mt < c.MTiles; mt++)
                     {
-                        w.Line($"Uint4 q_{mt}_{k0} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + (uint)((({2 * k0} + qHalf) ^ swz) << 4));");
-                        w.Line($"Uint4 q_{mt}_{k1} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + (uint)((({2 * k1} + qHalf) ^ swz) << 4));");
+                        w.Line($"Uint4 q_{mt}_{k0} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + {SwizzledChunk(2 * k0, "qHalf")});");
+                        w.Line($"Uint4 q_{mt}_{k1} = PtxOps.LdMatrixX4(qFrag + {mt * 16 * rowBytes}u + {SwizzledChunk(2 * k1, "qHalf")});");
                     }
-                w.Line($"uint kOff{pr} = kTile + (uint)(kRow + ((({4 * pr} + kQuarter) ^ swz) << 4));");
+                w.Line(c.AdvancingPointer
+                    ? $"uint kOff{pr} = kTile + (uint)kRow + {SwizzledChunk(4 * pr, "kQuarter")};"
+                    : $"uint kOff{pr} = kTile + (uint)(kRow + ((({4 * pr} + kQuarter) ^ swz) << 4));");
                 for (int j = 0; j < bodyTiles; j++)
                 {
                     w.Line($"Uint4 kb_{pr}_{j} = PtxOps.LdMatrixX4(kOff{pr} + {j * 8 * rowBytes}u);");
@@ -570,7 +579,7 @@ public static class ForwardKernelGenerator
                 w.Line($"uint vOff{tt} = vTile + (uint)(vRow + {tt * 16 * rowBytes});");
                 for (int u = 0; u < dTiles / 2; u++)
                 {
-                    w.Line($"Uint4 vb_{tt}_{u} = PtxOps.LdMatrixX4Trans(vOff{tt} + (uint)((({2 * u} + qHalf) ^ swz) << 4));");
+                    w.Line($"Uint4 vb_{tt}_{u} = PtxOps.LdMatrixX4Trans(vOff{tt} + {SwizzledChunk(2 * u, "qHalf")});");
                     for (int mt = 0; mt < c.MTiles; mt++)
                     {
                         string pa = $"p_{mt}_{tt}_0, p_{mt}_{tt}_1, p_{mt}_{tt}_2, p_{mt}_{tt}_3";
