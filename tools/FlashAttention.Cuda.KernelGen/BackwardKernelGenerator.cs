@@ -814,14 +814,7 @@ public static partial class BackwardKernelGenerator
         w.Line("int lastKey = seqK - 1;");
         w.Line("ulong keyMask = p.KeyMask + (ulong)((long)batch * p.KeyMaskStride);");
         w.Line("// The window bounds of each row, recomputed per masked tile (cheaper than registers held across the loop).");
-        for (int mt = 0; mt < c.MTiles; mt++)
-            for (int h = 0; h < 2; h++)
-            {
-                string r = $"{mt}_{h}";
-                w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
-                w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
-                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
-            }
+        KernelSnippets.RowWindowBounds(w, c.MTiles);
         for (int j = 0; j < nTiles; j++)
             for (int e = 0; e < 2; e++)
             {

@@ -89,6 +89,22 @@ internal static class KernelSnippets
         w.Close();
     }
 
+    /// <summary>
+    /// The window bounds [lo_mt_h, hi_mt_h] of the lane's rows (rowBase + 16·mt + 8·h, shifted to the keys' diagonal),
+    /// clamped to the last key; needs <c>rowBase</c>, <c>shift</c> and <c>lastKey</c> in scope.
+    /// </summary>
+    public static void RowWindowBounds(CodeWriter w, int mTiles)
+    {
+        for (int mt = 0; mt < mTiles; mt++)
+            for (int h = 0; h < 2; h++)
+            {
+                string r = $"{mt}_{h}";
+                w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
+                w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
+                w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
+            }
+    }
+
     /// <summary>A balanced tree of <paramref name="op"/>(a, b) over the terms (op null: a + b).</summary>
     public static string Tree(IReadOnlyList<string> terms, string? op = null)
     {

@@ -31,9 +31,11 @@ namespace FlashAttention.Cuda.KernelGen;
 /// The key loop keeps one 64-bit pointer, to this thread's chunk of the next K tile, and advances it by a tile per step;
 /// V's chunk is that pointer plus the distance between the V and K tensors, and the row stride is derived from the
 /// parameters where it is used. Otherwise the K and V bases, the row stride and the thread's offset (four 64-bit values,
-/// eight registers) stay live through the loop, which at 64-key tiles of head dim 128 is what makes ptxas spill. The
-/// copies chain their pass addresses (<see cref="KernelSnippets.Load"/>), and the window test works from each score's
-/// distance to its row's diagonal: nothing per pass or per row is loop-invariant, so ILGPU hoists none of it.
+/// eight registers) stay live through the loop. The copies chain their pass addresses (<see cref="KernelSnippets.Load"/>),
+/// the window test works from each score's distance to its row's diagonal and swizzled offsets split into a lane part
+/// and a constant: nothing per pass or per row is loop-invariant, so ILGPU hoists none of it. Measured on an H100
+/// (docs/benchmarks.md run 40): this does not remove spills (the D128 64-key kernel spills 48 B against 24 B), yet that
+/// kernel is the fastest non-causal D128 forward there.
 /// </param>
 public sealed record ForwardConfig(int HeadDim, int BlockN, int Warps, int MTiles, bool QInRegisters, bool LazyRescale = false, bool SharedEpilogue = false,
     bool TailTiles = false, bool AdvancingPointer = false)
@@ -99,7 +101,7 @@ public static class ForwardKernelGenerator
         new(96, 32, 4, 2, false),
         // The last, partial key tile sized to its keys (a candidate, docs/gpu-notes.md).
         new(128, 48, 4, 2, false, true, true, true),
-        // One advancing K/V pointer in the key loop (candidates: the 64-key tile without its spills, docs/gpu-notes.md).
+        // One advancing K/V pointer in the key loop (candidates, docs/benchmarks.md run 40).
         new(128, 64, 4, 2, false, true, true, false, true),
         new(128, 48, 4, 2, false, true, true, false, true),
     ];
@@ -266,8 +268,9 @@ public static class ForwardKernelGenerator
         string nextK = c.AdvancingPointer ? "kvNext" : "kBase + (ulong)((n + 1) * BlockN * kRowStride)";
         string nextV = c.AdvancingPointer ? "kvNext + (ulong)(p.V - p.K)" : "vBase + (ulong)((n + 1) * BlockN * kRowStride)";
         string? nextOffset = c.AdvancingPointer ? null : "ldKv";
-        string loopStride = c.AdvancingPointer ? "((long)p.KvHeads * (p.HeadDim * 2))" : "kRowStride";
-        string advance = c.AdvancingPointer ? ", kvNext += (ulong)(BlockN * ((long)p.KvHeads * (p.HeadDim * 2)))" : "";
+        const string KvRowStrideFromParams = "((long)p.KvHeads * (p.HeadDim * 2))";
+        string loopStride = c.AdvancingPointer ? KvRowStrideFromParams : "kRowStride";
+        string advance = c.AdvancingPointer ? $", kvNext += (ulong)(BlockN * {KvRowStrideFromParams})" : "";
         if (c.AdvancingPointer)
             w.Line("ulong kvNext = kBase + (ulong)ldKv + (ulong)((nFirst + 1) * BlockN * kRowStride);");
         if (!c.TailTiles)
@@ -430,14 +433,7 @@ public static class ForwardKernelGenerator
                 w.Line("bool anyRight = p.WindowRight < 0;");
             }
             else
-                for (int mt = 0; mt < c.MTiles; mt++)
-                    for (int h = 0; h < 2; h++)
-                    {
-                        string r = $"{mt}_{h}";
-                        w.Line($"int diag_{r} = rowBase + {mt * 16 + h * 8} + shift;");
-                        w.Line($"int lo_{r} = p.WindowLeft < 0 ? 0 : diag_{r} - p.WindowLeft;");
-                        w.Line($"int hi_{r} = p.WindowRight < 0 || diag_{r} + p.WindowRight > lastKey ? lastKey : diag_{r} + p.WindowRight;");
-                    }
+                KernelSnippets.RowWindowBounds(w, c.MTiles);
             for (int mt = 0; mt < c.MTiles; mt++)
                 for (int j = 0; j < bodyTiles; j++)
                     for (int e = 0; e < 4; e++)
