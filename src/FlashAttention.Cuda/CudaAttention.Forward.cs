@@ -128,23 +128,49 @@ public sealed partial class CudaAttention
     /// dim 128 with 32-key tiles. The plain kernels would spill there (up to 400 B of local memory with dropout at head dim
     /// 128) and run up to 1.5× slower. ALiBi alone keeps the plain kernel: timed with ALiBi on (benchmarks.md run 20), the
     /// head-dim-128 default was 2–5 % faster than the kernels without lazy rescaling.
+    /// At head dim 128 without dropout the pick is the 64-key kernel with one advancing K/V pointer unless
+    /// <paramref name="shortWindow"/> is set (<see cref="DefaultVariant(AttentionProblem)"/> says when). On an H100
+    /// (benchmarks runs 40 and 41) it ran 2–6 % faster than the 48-key kernel non-causal at every length from 512 to 16k,
+    /// also with ALiBi (+5–6 %) and softcap (+3 %); causal, it was 1–10 % slower up to 2k keys and 2–5 % faster from 4k on.
+    /// It spills 48 B in the driver's JIT where the 48-key kernel spills none; the time is measured with the spill.
     /// </summary>
-    internal static ForwardVariant DefaultVariant(int headDim, bool dropout = false, bool alibi = false) =>
-        ForwardVariant.Find((KernelDim(headDim), dropout, alibi) switch
+    internal static ForwardVariant DefaultVariant(int headDim, bool dropout = false, bool alibi = false, bool shortWindow = false) =>
+        ForwardVariant.Find((KernelDim(headDim), dropout, alibi, shortWindow) switch
         {
-            (32, _, _) => "D32_M128_N64_W4",
-            (64, false, _) => "D64_M128_N64_W4",
-            (64, true, _) => "D64_M128_N64_W4_QS",
-            (96, false, _) => "D96_M128_N64_W4_QS_LR",
-            (96, true, _) => "D96_M128_N64_W4_QS",
-            (128, false, _) => "D128_M128_N48_W4_QS_LR_SE",
-            (128, true, _) => "D128_M128_N32_W4_QS",
+            (32, _, _, _) => "D32_M128_N64_W4",
+            (64, false, _, _) => "D64_M128_N64_W4",
+            (64, true, _, _) => "D64_M128_N64_W4_QS",
+            (96, false, _, _) => "D96_M128_N64_W4_QS_LR",
+            (96, true, _, _) => "D96_M128_N64_W4_QS",
+            (128, false, _, false) => "D128_M128_N64_W4_QS_LR_SE_AP",
+            (128, false, _, true) => "D128_M128_N48_W4_QS_LR_SE",
+            (128, true, _, _) => "D128_M128_N32_W4_QS",
             _ => "D256_M64_N32_W4_QS_LR",
         });
 
-    /// <summary>Every forward kernel <see cref="DefaultVariant"/> may pick for a head dim (plain, dropout, ALiBi).</summary>
+    /// <summary>
+    /// The forward kernel for a problem. A causal mask over fewer than <see cref="LongCausalKeys"/> keys, a causal mask
+    /// with softcap, and any sliding window (left bound set) count as a short window: the 48-key kernel's finer diagonal
+    /// tiles won there (runs 40–41). Sliding windows were not timed separately; they keep the kernel of the short causal case.
+    /// </summary>
+    internal static ForwardVariant DefaultVariant(AttentionProblem problem) =>
+        DefaultVariant(problem.HeadDim, problem.Dropout.Enabled, problem.AlibiSlopes is not null,
+            shortWindow: problem.HasWindow && (problem.WindowLeft >= 0 || problem.MaxSeqK < LongCausalKeys || problem.Softcap > 0));
+
+    /// <summary>The forward kernel for a shape and options (benchmarks).</summary>
+    internal static ForwardVariant DefaultVariant(AttentionShape shape, AttentionOptions options) =>
+        DefaultVariant(new AttentionProblem(shape, options));
+
+    /// <summary>From this many keys on, a causal call at head dim 128 takes the 64-key kernel (run 41: +1.6 % at 4k, +4–5 % at 8k–16k).</summary>
+    internal const int LongCausalKeys = 4096;
+
+    /// <summary>Every forward kernel <see cref="DefaultVariant(int, bool, bool, bool)"/> may pick for a head dim (plain, short window, dropout, ALiBi).</summary>
     internal static IEnumerable<ForwardVariant> DefaultVariants(int headDim) =>
-        new[] { DefaultVariant(headDim), DefaultVariant(headDim, dropout: true), DefaultVariant(headDim, alibi: true) }.Distinct();
+        new[]
+        {
+            DefaultVariant(headDim), DefaultVariant(headDim, shortWindow: true), DefaultVariant(headDim, dropout: true),
+            DefaultVariant(headDim, alibi: true),
+        }.Distinct();
 
     /// <summary>The token layout the attention kernels are instantiated for: packed (cu_seqlens) or dense.</summary>
     private static Type Layout(AttentionProblem problem) => problem.Packed ? typeof(PackedLayout) : typeof(DenseLayout);
@@ -168,7 +194,7 @@ public sealed partial class CudaAttention
         var kind = ElementKind<T>();
         CheckSupported(problem);
         bool sm90 = variant is null && TakesSm90Forward(problem, kind, typeof(TScore), typeof(TMask), softmaxRequested, forceLength: false);
-        variant ??= DefaultVariant(problem.HeadDim, problem.Dropout.Enabled, problem.AlibiSlopes is not null);
+        variant ??= DefaultVariant(problem);
         if (variant.HeadDim < problem.HeadDim)
             throw new NotSupportedException($"Kernel {variant.Name} is for head dims up to {variant.HeadDim}; the call has {problem.HeadDim}.");
         CheckForwardViews(problem, q, k, v, output, lse);

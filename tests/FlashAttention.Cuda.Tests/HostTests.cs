@@ -23,6 +23,31 @@ public class HostTests
         Assert.Equal((p.QueryBlocks * 8, 1, 2), CudaAttention.GroupedGrid(p.QueryBlocks, 8, 2, p.HeadGroupShift));
     }
 
+    [Theory]
+    [InlineData(false, 1024, -1, 0f, 0f, false, "D128_M128_N64_W4_QS_LR_SE_AP")]
+    [InlineData(false, 1024, -1, 0f, 0f, true, "D128_M128_N64_W4_QS_LR_SE_AP")]
+    [InlineData(false, 1024, -1, 30f, 0f, false, "D128_M128_N64_W4_QS_LR_SE_AP")]
+    [InlineData(true, 1024, -1, 0f, 0f, false, "D128_M128_N48_W4_QS_LR_SE")]
+    [InlineData(true, 4095, -1, 0f, 0f, false, "D128_M128_N48_W4_QS_LR_SE")]
+    [InlineData(true, 4096, -1, 0f, 0f, false, "D128_M128_N64_W4_QS_LR_SE_AP")]
+    [InlineData(true, 8192, -1, 0f, 0f, true, "D128_M128_N64_W4_QS_LR_SE_AP")]
+    [InlineData(true, 8192, -1, 30f, 0f, false, "D128_M128_N48_W4_QS_LR_SE")]
+    [InlineData(false, 8192, 256, 0f, 0f, false, "D128_M128_N48_W4_QS_LR_SE")]
+    [InlineData(false, 8192, -1, 0f, 0.1f, false, "D128_M128_N32_W4_QS")]
+    [InlineData(true, 8192, -1, 0f, 0.1f, true, "D128_M128_N32_W4_QS")]
+    public void TheHeadDim128ForwardKernelFollowsTheMaskAndTheKeyLength(bool causal, int keys, int windowLeft, float softcap,
+        float dropout, bool alibi, string expected)
+    {
+        var shape = new AttentionShape(1, 512, keys, 4, 128);
+        var options = new AttentionOptions
+        {
+            Causal = causal, WindowLeft = windowLeft, WindowRight = windowLeft >= 0 ? 0 : -1, Softcap = softcap,
+            DropoutP = dropout, Seed = 1, AlibiSlopes = alibi ? new[] { 0.5f, 0.25f, 0.125f, 0.0625f } : default,
+        };
+        Assert.Equal(expected, CudaAttention.DefaultVariant(shape, options).Name);
+        Assert.Contains(CudaAttention.DefaultVariant(shape, options), CudaAttention.DefaultVariants(128));
+    }
+
     [Fact]
     public void WithoutAMaskTheGridGoesHeadByHead()
     {

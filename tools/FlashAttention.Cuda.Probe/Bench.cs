@@ -98,7 +98,7 @@ internal static class Bench
                         var options = extra with { Causal = causal };
                         double flops = 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
                         // The kernel the backend picks for these options, and the plain default for comparison.
-                        foreach (var variant in new[] { CudaAttention.DefaultVariant(d, dropout: extra.DropoutP > 0, alibi: !extra.AlibiSlopes.IsEmpty), CudaAttention.DefaultVariant(d) }.Distinct())
+                        foreach (var variant in new[] { CudaAttention.DefaultVariant(shape, options), CudaAttention.DefaultVariant(shape, options with { AlibiSlopes = default, DropoutP = 0f }) }.Distinct())
                         {
                             double ms = Median(cuda, () => cuda.Forward(variant, shape, options, q.View, k.View, v.View, o.View, lse.View.SubView(0, shape.LseLength)));
                             double tflops = flops / (ms * 1e-3) / 1e12;

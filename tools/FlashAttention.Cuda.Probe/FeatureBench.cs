@@ -20,7 +20,7 @@ internal static class FeatureBench
     private static readonly Dictionary<int, string[]> ForwardCandidates = new()
     {
         [96] = ["D96_M128_N64_W4_QS_LR", "D96_M128_N64_W4_QS", "D96_M128_N32_W4_QS"],
-        [128] = ["D128_M128_N48_W4_QS_LR_SE", "D128_M128_N48_W4_QS", "D128_M128_N32_W4_QS"],
+        [128] = ["D128_M128_N64_W4_QS_LR_SE_AP", "D128_M128_N48_W4_QS_LR_SE", "D128_M128_N48_W4_QS", "D128_M128_N32_W4_QS"],
     };
 
     /// <summary>The backward kernel sets compared per head dim: heavy (the no-feature defaults) and light combinations.</summary>
@@ -59,7 +59,12 @@ internal static class FeatureBench
         return sets;
     }
 
-    public static JsonArray Run(CudaAttention cuda, int[] lengths, int[] headDims)
+    /// <summary>Times the candidates over the grid; one JSON row per timing.</summary>
+    /// <param name="cuda">The backend.</param>
+    /// <param name="lengths">Sequence lengths (tokens per sequence; the batch makes 16k tokens).</param>
+    /// <param name="headDims">Head dims.</param>
+    /// <param name="forwardOnly">Time the forward candidates only (the backward sets take most of the run).</param>
+    public static JsonArray Run(CudaAttention cuda, int[] lengths, int[] headDims, bool forwardOnly = false)
     {
         var rows = new JsonArray();
         using var buffers = new BackwardBuffers(cuda.Accelerator, (long)Tokens * ModelDim, Tokens * (ModelDim / 32), 41);
@@ -85,12 +90,14 @@ internal static class FeatureBench
                              })
                     {
                         var options = extra with { Causal = causal };
-                        var picked = CudaAttention.DefaultVariant(d, options.DropoutP > 0, !options.AlibiSlopes.IsEmpty);
+                        var picked = CudaAttention.DefaultVariant(shape, options);
                         var forwards = (ForwardCandidates.TryGetValue(d, out var names) ? names.Select(ForwardVariant.Find) : [])
                             .Prepend(picked).Distinct();
                         foreach (var variant in forwards)
                             Time(rows, "fwd", d, causal, n, featureName, variant.Name + (variant == picked ? " (pick)" : ""), forwardFlops,
                                 () => cuda.Forward(variant, shape, options, views.Q, views.K, views.V, views.O, views.Lse), cuda);
+                        if (forwardOnly)
+                            continue;
                         cuda.Forward(picked, shape, options, views.Q, views.K, views.V, views.O, views.Lse);
                         foreach (var (setName, set) in BackwardCandidates(d, options))
                             Time(rows, "bwd", d, causal, n, featureName, setName + " " + string.Join("+", set.Kv.Select(x => x.Name)) + "+" + set.Dq?.Name,

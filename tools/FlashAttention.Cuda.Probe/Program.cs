@@ -19,7 +19,7 @@ using FlashAttention.Cuda.Probe;
 //       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
 //       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] [--bwd-dropout P] (backward kernels beside the
 //       defaults, the backward grid's lengths) [--jit-sets a,b] (every feature set for these kernels too)
-//       [--feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256]] (candidate kernels timed with the features on)
+//       [--feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256] [--feature-forward-only]] (candidate kernels timed with the features on)
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
 //                                    timing grid; writes DIR/probe.json
 string command = args.Length > 0 ? args[0] : "all";
@@ -119,6 +119,8 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
             var sets = everySet ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
             foreach (var f in sets)
                 jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
+            if (everySet)
+                jobs.Add(($"{v.Name}+softcap {k}", v.Method(kind, typeof(SoftcapScore), typeof(NoFeatures)), v.Name, v.Threads, v.SharedBytes));
         }
         var defaults = CudaAttention.KernelHeadDims.SelectMany(d =>
             CudaAttention.DefaultBackward(d, atomicDq: false).Kv.Append(CudaAttention.DefaultBackward(d, atomicDq: false).Dq!)
@@ -214,7 +216,7 @@ if (Flag("--feature-bench"))
     // --feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256]: the feature kernels timed with their features.
     int[] lengths = Option("--feature-lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray() : [2048, 8192];
     int[] dims = Option("--feature-dims") is { } listed ? listed.Split(',').Select(int.Parse).ToArray() : [64, 96, 128, 256];
-    report["feature_bench"] = FeatureBench.Run(cuda, lengths, dims);
+    report["feature_bench"] = FeatureBench.Run(cuda, lengths, dims, forwardOnly: Flag("--feature-forward-only"));
     Save();
 }
 
