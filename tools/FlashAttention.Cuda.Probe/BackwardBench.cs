@@ -59,17 +59,18 @@ internal static class BackwardBench
     }
 
     /// <summary>
-    /// Where the default backward's time goes, bf16 at 2k and 8k: the whole call, then the preprocessing, the dK/dV kernel
+    /// Where the default backward's time goes, bf16 at 2k and 8k (or the given lengths): the whole call, then the preprocessing, the dK/dV kernel
     /// and the dQ kernel each alone (the whole call overlaps the last two on two streams).
     /// </summary>
-    public static JsonArray Breakdown(CudaAttention cuda)
+    public static JsonArray Breakdown(CudaAttention cuda, int[]? lengths = null)
     {
+        lengths ??= [2048, 8192];
         var rows = new JsonArray();
         using var buffers = new BackwardBuffers(cuda.Accelerator, (long)Tokens * ModelDim, Tokens * (ModelDim / 64), 31);
         Console.WriteLine("backward breakdown (bf16, ms): whole call, preprocessing, dK/dV alone, dQ alone");
         foreach (int d in new[] { 64, 128 })
             foreach (bool causal in new[] { false, true })
-                foreach (int n in new[] { 2048, 8192 })
+                foreach (int n in lengths)
                 {
                     int b = Tokens / n, h = ModelDim / d;
                     var shape = new AttentionShape(b, n, n, h, d);

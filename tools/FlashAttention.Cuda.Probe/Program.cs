@@ -17,7 +17,7 @@ using FlashAttention.Cuda.Probe;
 //                                    variant also with dropout and with ALiBi (not just the defaults)
 //   all --out DIR [--quick] [--no-bench] [--no-check] [--no-cli] [--no-jit] [--jit-only S] [--variants a,b]
 //       [--jit-forward] [--lengths 1024,2048] [--bf16-only] [--no-features]  (the forward grid's sequence lengths; bf16 rows only;
-//       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] [--bwd-dropout P] (backward kernels beside the
+//       without the ALiBi/dropout rows) [--bwd-variants a,b] [--bwd-lengths 2048,8192] [--bwd-dropout P] [--breakdown [--breakdown-lengths 8192,16384]] (backward kernels beside the
 //       defaults, the backward grid's lengths) [--jit-sets a,b] (every feature set for these kernels too)
 //       [--feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256] [--feature-forward-only]] (candidate kernels timed with the features on)
 //                                    JIT report, the flashattn tool's --device cuda path, correctness check, then the
@@ -186,7 +186,8 @@ if (!Flag("--no-check"))
 
 if (Flag("--breakdown"))
 {
-    report["backward_breakdown"] = BackwardBench.Breakdown(cuda);
+    report["backward_breakdown"] = BackwardBench.Breakdown(cuda,
+        Option("--breakdown-lengths") is { } listed ? listed.Split(',').Select(int.Parse).ToArray() : null);
     Save();
 }
 
