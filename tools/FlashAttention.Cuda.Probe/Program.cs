@@ -29,6 +29,8 @@ string? Option(string name)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 bool Flag(string name) => args.Contains(name);
+// A comma-separated list of integers given with an option (null when the option is absent).
+int[]? Ints(string name) => Option(name)?.Split(',').Select(int.Parse).ToArray();
 // A subcommand that needs the GPU: exit code 3 with the reason when there is none.
 int OnDevice(Func<CudaAttention, int> run)
 {
@@ -73,7 +75,7 @@ switch (command)
     case "wgmma-forward":
         // The wgmma forward prototype (D128, bf16, non-causal): checked against double precision, timed beside a library kernel.
         return OnDevice(cuda => WgmmaForward.Run(cuda, Option("--library") ?? "D128_M128_N48_W4_QS_LR_SE",
-            (Option("--lengths") ?? "1024,2048,4096,8192,16384").Split(',').Select(int.Parse).ToArray(), Option("--kernels")?.Split(',')));
+            Ints("--lengths") ?? [1024, 2048, 4096, 8192, 16384], Option("--kernels")?.Split(',')));
     case "all":
         break;
     default:
@@ -106,6 +108,14 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
     var jobs = new List<(string Label, System.Reflection.MethodInfo Method, string Name, int Threads, int Shared)>();
     Type[] featureSets = [typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures)];
     static string FeatureLabel(Type f) => f == typeof(NoFeatures) ? "" : "+" + f.Name.Replace("Features", "").Replace("Feature", "");
+    // A kernel's JIT jobs: without features, or (everySet) with each feature set and with softcap as well.
+    void AddJobs(string name, Func<Type, Type, System.Reflection.MethodInfo> method, int threads, int shared, string kind, bool everySet)
+    {
+        foreach (var f in everySet ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)])
+            jobs.Add(($"{name}{FeatureLabel(f)} {kind}", method(typeof(PositiveScale), f), name, threads, shared));
+        if (everySet)
+            jobs.Add(($"{name}+softcap {kind}", method(typeof(SoftcapScore), typeof(NoFeatures)), name, threads, shared));
+    }
     bool defaultsOnly = Flag("--jit-defaults");
     if (defaultsOnly)
         variants = [.. variants.Where(v => CudaAttention.KernelHeadDims.Any(d => CudaAttention.DefaultVariants(d).Contains(v)))];
@@ -116,11 +126,7 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         {
             bool everySet = CudaAttention.DefaultVariants(v.HeadDim).Contains(v)
                 || (Option("--jit-sets") is { } withSets && withSets.Split(',').Contains(v.Name));
-            var sets = everySet ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
-            foreach (var f in sets)
-                jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
-            if (everySet)
-                jobs.Add(($"{v.Name}+softcap {k}", v.Method(kind, typeof(SoftcapScore), typeof(NoFeatures)), v.Name, v.Threads, v.SharedBytes));
+            AddJobs(v.Name, (score, features) => v.Method(kind, score, features), v.Threads, v.SharedBytes, k, everySet);
         }
         var defaults = CudaAttention.KernelHeadDims.SelectMany(d =>
             CudaAttention.DefaultBackward(d, atomicDq: false).Kv.Append(CudaAttention.DefaultBackward(d, atomicDq: false).Dq!)
@@ -135,11 +141,7 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
             // --jit-sets a,b: every feature set for these kernels too.
             bool allSets = defaults.Contains(v) || (Option("--jit-only") is { } named && v.Name.Contains(named, StringComparison.Ordinal))
                 || (Option("--jit-sets") is { } withSets && withSets.Split(',').Contains(v.Name));
-            var sets = allSets ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)];
-            foreach (var f in sets)
-                jobs.Add(($"{v.Name}{FeatureLabel(f)} {k}", v.Method(kind, typeof(PositiveScale), f), v.Name, v.Threads, v.SharedBytes));
-            if (allSets)
-                jobs.Add(($"{v.Name}+softcap {k}", v.Method(kind, typeof(SoftcapScore), typeof(NoFeatures)), v.Name, v.Threads, v.SharedBytes));
+            AddJobs(v.Name, (score, features) => v.Method(kind, score, features), v.Threads, v.SharedBytes, k, allSets);
         }
     }
     // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine); --jit-only S: only the
@@ -186,8 +188,7 @@ if (!Flag("--no-check"))
 
 if (Flag("--breakdown"))
 {
-    report["backward_breakdown"] = BackwardBench.Breakdown(cuda,
-        Option("--breakdown-lengths") is { } listed ? listed.Split(',').Select(int.Parse).ToArray() : null);
+    report["backward_breakdown"] = BackwardBench.Breakdown(cuda, Ints("--breakdown-lengths"));
     Save();
 }
 
@@ -202,8 +203,8 @@ if (!Flag("--no-bwd-check"))
 
 if (!Flag("--no-bwd-bench"))
 {
-    int[] lengths = Option("--bwd-lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray()
-        : Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
+    int[] lengths = Ints("--bwd-lengths")
+        ?? (Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384]);
     // --bwd-variants a,b: only these kernels beside the defaults (default: every kernel, or none with --default-only).
     var named = Option("--bwd-variants")?.Split(',').ToHashSet();
     // --bwd-dropout P: every timed backward call with dropout P.
@@ -214,17 +215,17 @@ if (!Flag("--no-bwd-bench"))
 
 if (Flag("--feature-bench"))
 {
-    // --feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256]: the feature kernels timed with their features.
-    int[] lengths = Option("--feature-lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray() : [2048, 8192];
-    int[] dims = Option("--feature-dims") is { } listed ? listed.Split(',').Select(int.Parse).ToArray() : [64, 96, 128, 256];
+    // --feature-bench [--feature-lengths 2048,8192] [--feature-dims 64,96,128,256] [--feature-forward-only]: the feature kernels timed with their features.
+    int[] lengths = Ints("--feature-lengths") ?? [2048, 8192];
+    int[] dims = Ints("--feature-dims") ?? [64, 96, 128, 256];
     report["feature_bench"] = FeatureBench.Run(cuda, lengths, dims, forwardOnly: Flag("--feature-forward-only"));
     Save();
 }
 
 if (!Flag("--no-bench"))
 {
-    int[] lengths = Option("--lengths") is { } given ? given.Split(',').Select(int.Parse).ToArray()
-        : Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
+    int[] lengths = Ints("--lengths")
+        ?? (Flag("--quick") ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384]);
     var rows = Bench.Run(cuda, variants, lengths, alsoFp16: !Flag("--quick") && !Flag("--bf16-only"), features: !Flag("--no-features"));
     report["bench"] = rows;
     Save();
