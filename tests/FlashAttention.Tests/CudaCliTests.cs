@@ -69,6 +69,45 @@ public sealed class CudaCliTests : IDisposable
         Assert.Contains("PASS", text);
     }
 
+    /// <summary>
+    /// <c>bench --device cuda --config</c> on the host emulation: the given shapes replace the grid, a <c>fwd</c> one has no
+    /// backward, and the JSON carries each median with its fastest and slowest call.
+    /// </summary>
+    [Fact]
+    public void GpuBenchTimesTheGivenShapesOnTheEmulation()
+    {
+        using var cuda = CudaAttention.CreateHostEmulation();
+        var points = new[] { "1,2,33,64,causal", "2,1,17,32,fwd" }
+            .Select(c => FlashAttention.Cli.Commands.CudaBench.Point.From(FlashAttention.Cli.Commands.BenchConfig.Parse(c))).ToList();
+        var writer = new StringWriter();
+        int code = FlashAttention.Cli.Commands.CudaBench.Run(cuda, quick: false, points, "bf16", repeats: 1, P("bench.json"), markdown: true,
+            "flashattn bench --device cuda", FlashAttention.Cli.Commands.CliConsole.Plain(writer));
+        Assert.True(code == 0, writer.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(P("bench.json")));
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal((1, 2, 33, 64, true), (rows[0].GetProperty("batch").GetInt32(), rows[0].GetProperty("heads").GetInt32(),
+            rows[0].GetProperty("seqlen").GetInt32(), rows[0].GetProperty("headDim").GetInt32(), rows[0].GetProperty("causal").GetBoolean()));
+        foreach (var prefix in new[] { "forward", "backward" })
+        {
+            double min = rows[0].GetProperty(prefix + "MinMs").GetDouble(), median = rows[0].GetProperty(prefix + "Ms").GetDouble();
+            Assert.True(min > 0 && min <= median && median <= rows[0].GetProperty(prefix + "MaxMs").GetDouble(), prefix);
+            Assert.True(rows[0].GetProperty(prefix + "Tflops").GetDouble() >= 0, prefix);
+        }
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, rows[1].GetProperty("backwardMs").ValueKind);
+        Assert.True(rows[1].GetProperty("forwardMs").GetDouble() > 0);
+        Assert.Contains("| N=17 D=32 (B=2 H=1) fwd | bf16 |", writer.ToString());
+    }
+
+    [Fact]
+    public void GpuBenchRefusesABadConfigBeforeLookingForAGpu()
+    {
+        var (code, stdout, stderr) = Run("bench", "--device", "cuda", "--config", "1,2,64");
+        Assert.Equal(2, code);
+        Assert.Contains("--config '1,2,64'", stdout + stderr);
+        Assert.DoesNotContain("not available", stdout + stderr);
+    }
+
     [Fact]
     public void WithoutCudaForwardSaysSoInOneLineAndExits2()
     {

@@ -39,7 +39,7 @@ internal static class BenchCommand
         dtype.AcceptOnlyFromAmong("fp32", "fp16", "bf16", "all");
         var configs = new Option<string[]>("--config")
         {
-            Description = "Replace the grid with these shapes: B,H,N,D[,causal][,fwd] (fwd: forward only). Repeatable.",
+            Description = "Replace the grid (CPU or GPU) with these shapes: B,H,N,D[,causal][,fwd] (fwd: forward only). Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
         var repeats = new Option<int>("--repeats")
@@ -70,9 +70,25 @@ internal static class BenchCommand
                     console.MarkupLine("[red]--dtype: the GPU grid runs in bf16 or fp16.[/]");
                     return ExitCodes.UsageError;
                 }
+                if (parse.GetValue(repeats) < 0)
+                {
+                    console.MarkupLine($"[red]--repeats must be ≥ 0; got {parse.GetValue(repeats)}.[/]");
+                    return ExitCodes.UsageError;
+                }
+                List<CudaBench.Point>? points;
+                try
+                {
+                    var given = parse.GetValue(configs) ?? [];
+                    points = given.Length > 0 ? given.Select(c => CudaBench.Point.From(BenchConfig.Parse(c))).ToList() : null;
+                }
+                catch (FormatException e)
+                {
+                    console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                    return ExitCodes.UsageError;
+                }
                 int gpuRepeats = parse.GetValue(repeats) is > 0 and var rr ? rr : 15;
                 string gpuCommand = "flashattn " + string.Join(' ', parse.Tokens.Select(token => Quote(token.Value)));
-                return CudaBench.Run(parse.GetValue(quick), gpuDtype, gpuRepeats, parse.GetValue(json)?.FullName, parse.GetValue(markdown), gpuCommand, console);
+                return CudaBench.Run(parse.GetValue(quick), points, gpuDtype, gpuRepeats, parse.GetValue(json)?.FullName, parse.GetValue(markdown), gpuCommand, console);
             }
             int t = parse.GetValue(threads);
             if (t == 0 || t < -1)

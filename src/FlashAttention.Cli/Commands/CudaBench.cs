@@ -22,14 +22,21 @@ internal static class CudaBench
 {
     private const int Tokens = 16384, ModelDim = 2048;
 
-    /// <summary>One point of the grid.</summary>
-    internal sealed record Point(int Batch, int Heads, int SeqLen, int HeadDim, bool Causal)
+    /// <summary>One point of the grid; <paramref name="ForwardOnly"/> skips its backward.</summary>
+    internal sealed record Point(int Batch, int Heads, int SeqLen, int HeadDim, bool Causal, bool ForwardOnly = false)
     {
+        /// <summary>A <c>--config</c> shape as a point of the GPU grid.</summary>
+        public static Point From(BenchConfig config) =>
+            new(config.Batch, config.Heads, config.SeqLen, config.HeadDim, config.Causal, config.ForwardOnly);
+
+        /// <summary>Elements of q (and of k, v, o, dO: self-attention, H = Hkv).</summary>
+        public long Elements => (long)Batch * SeqLen * Heads * HeadDim;
+
         public AttentionShape Shape => new(Batch, SeqLen, SeqLen, Heads, HeadDim);
 
         public double ForwardFlops => 4.0 * Batch * Heads * SeqLen * (double)SeqLen * HeadDim * (Causal ? 0.5 : 1.0);
 
-        public override string ToString() => $"N={SeqLen} D={HeadDim}{(Causal ? " causal" : "")} (B={Batch} H={Heads})";
+        public override string ToString() => $"N={SeqLen} D={HeadDim}{(Causal ? " causal" : "")} (B={Batch} H={Heads}){(ForwardOnly ? " fwd" : "")}";
     }
 
     /// <summary>FlashAttention's grid; quick: seqlen 2k and 8k.</summary>
@@ -44,9 +51,19 @@ internal static class CudaBench
         return grid;
     }
 
-    internal sealed record Row(Point Point, string Dtype, double ForwardMs, double ForwardTflops, double BackwardMs, double BackwardTflops, long WorkspaceBytes);
+    /// <summary>One measured point: medians, with the fastest and slowest timed call of each (the spread flags throttling or a disturbed run).</summary>
+    internal sealed record Row(Point Point, string Dtype, (double Median, double Min, double Max) Forward, double ForwardTflops,
+        (double Median, double Min, double Max)? Backward, double? BackwardTflops, long WorkspaceBytes);
 
-    public static int Run(bool quick, string dtype, int repeats, string? jsonPath, bool markdown, string commandLine, IAnsiConsole console)
+    /// <param name="quick">The short grid (2k and 8k).</param>
+    /// <param name="points">The caller's shapes (<c>--config</c>) instead of the grid; null for the grid.</param>
+    /// <param name="dtype">bf16 or fp16.</param>
+    /// <param name="repeats">Timed calls per measurement.</param>
+    /// <param name="jsonPath">Where the JSON goes; null for none.</param>
+    /// <param name="markdown">Also print a Markdown table.</param>
+    /// <param name="commandLine">The command line, for the JSON.</param>
+    /// <param name="console">Where output goes.</param>
+    public static int Run(bool quick, IReadOnlyList<Point>? points, string dtype, int repeats, string? jsonPath, bool markdown, string commandLine, IAnsiConsole console)
     {
         if (!CudaAttention.IsAvailable)
         {
@@ -54,9 +71,16 @@ internal static class CudaBench
             return ExitCodes.UsageError;
         }
         using var cuda = new CudaAttention();
-        var grid = Grid(quick);
-        console.MarkupLine($"[bold]flashattn bench --device cuda[/] — {Markup.Escape(cuda.Accelerator.Name)}, {dtype}, {Tokens} tokens, " +
-            $"model dim {ModelDim}, median of {repeats} calls (CUDA events)");
+        return Run(cuda, quick, points, dtype, repeats, jsonPath, markdown, commandLine, console);
+    }
+
+    /// <summary>The same on a given backend (tests pass the host emulation).</summary>
+    internal static int Run(CudaAttention cuda, bool quick, IReadOnlyList<Point>? points, string dtype, int repeats, string? jsonPath, bool markdown,
+        string commandLine, IAnsiConsole console)
+    {
+        var grid = points?.ToList() ?? Grid(quick);
+        console.MarkupLine($"[bold]flashattn bench --device cuda[/] — {Markup.Escape(cuda.Accelerator.Name)}, {dtype}, " +
+            (points is null ? $"{Tokens} tokens, model dim {ModelDim}" : $"{grid.Count} given shape(s)") + $", median of {repeats} calls (CUDA events)");
         var rows = dtype == "fp16" ? Measure<System.Half>(cuda, grid, repeats, console) : Measure<BFloat16>(cuda, grid, repeats, console);
         var table = new Table().Border(TableBorder.Rounded).Title("GPU forward and backward (FLOPs: forward 4·B·H·N²·D, halved when causal; backward 2.5×)")
             .AddColumn("point").AddColumn("dtype");
@@ -84,14 +108,17 @@ internal static class CudaBench
 
     private static string[] Cells(Row r) =>
     [
-        r.Point.ToString(), r.Dtype, r.ForwardMs.ToString("F3", CultureInfo.InvariantCulture), r.ForwardTflops.ToString("F1", CultureInfo.InvariantCulture),
-        r.BackwardMs.ToString("F3", CultureInfo.InvariantCulture), r.BackwardTflops.ToString("F1", CultureInfo.InvariantCulture), BenchCommand.Bytes(r.WorkspaceBytes),
+        r.Point.ToString(), r.Dtype, r.Forward.Median.ToString("F3", CultureInfo.InvariantCulture), r.ForwardTflops.ToString("F1", CultureInfo.InvariantCulture),
+        r.Backward?.Median.ToString("F3", CultureInfo.InvariantCulture) ?? "–", r.BackwardTflops?.ToString("F1", CultureInfo.InvariantCulture) ?? "–",
+        BenchCommand.Bytes(r.WorkspaceBytes),
     ];
 
     private static List<Row> Measure<T>(CudaAttention cuda, List<Point> grid, int repeats, IAnsiConsole console) where T : unmanaged
     {
         var acc = cuda.Accelerator;
-        long elements = (long)Tokens * ModelDim;
+        // One set of buffers for the whole grid, sized for its largest point (the FlashAttention grid: 16k tokens × 2048 each).
+        long elements = grid.Max(p => p.Elements);
+        long lseLength = grid.Max(p => (long)p.Batch * p.Heads * p.SeqLen);
         using var q = Random<T>(acc, elements, 11);
         using var k = Random<T>(acc, elements, 12);
         using var v = Random<T>(acc, elements, 13);
@@ -100,7 +127,7 @@ internal static class CudaBench
         using var dq = acc.Allocate1D<T>(elements);
         using var dk = acc.Allocate1D<T>(elements);
         using var dv = acc.Allocate1D<T>(elements);
-        using var lse = acc.Allocate1D<float>(Tokens * (ModelDim / 64));
+        using var lse = acc.Allocate1D<float>(lseLength);
         var rows = new List<Row>();
         console.Progress().AutoClear(true)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -113,12 +140,15 @@ internal static class CudaBench
                     var shape = point.Shape;
                     var options = new AttentionOptions { Causal = point.Causal };
                     var lseView = lse.View.SubView(0, shape.LseLength);
-                    var fwd = DeviceTimer.Milliseconds(cuda, () => cuda.Forward(shape, q.View, k.View, v.View, o.View, lseView, options), 3, repeats);
-                    var bwd = DeviceTimer.Milliseconds(cuda,
-                        () => cuda.Backward(shape, q.View, k.View, v.View, o.View, lseView, dO.View, dq.View, dk.View, dv.View, options), 3, repeats);
+                    long n = point.Elements;
+                    var (qv, kv, vv, ov) = (q.View.SubView(0, n), k.View.SubView(0, n), v.View.SubView(0, n), o.View.SubView(0, n));
+                    var fwd = DeviceTimer.Milliseconds(cuda, () => cuda.Forward(shape, qv, kv, vv, ov, lseView, options), 3, repeats);
+                    (double Median, double Min, double Max)? bwd = point.ForwardOnly ? null : DeviceTimer.Milliseconds(cuda,
+                        () => cuda.Backward(shape, qv, kv, vv, ov, lseView, dO.View.SubView(0, n), dq.View.SubView(0, n), dk.View.SubView(0, n),
+                            dv.View.SubView(0, n), options), 3, repeats);
                     double flops = point.ForwardFlops;
-                    rows.Add(new Row(point, typeof(T) == typeof(BFloat16) ? "bf16" : "fp16", fwd.Median, flops / (fwd.Median * 1e9),
-                        bwd.Median, 2.5 * flops / (bwd.Median * 1e9), cuda.WorkspaceBytes));
+                    rows.Add(new Row(point, typeof(T) == typeof(BFloat16) ? "bf16" : "fp16", fwd, flops / (fwd.Median * 1e9),
+                        bwd, bwd is { } b ? 2.5 * flops / (b.Median * 1e9) : null, cuda.WorkspaceBytes));
                     task.Increment(1);
                 }
             });
@@ -168,10 +198,22 @@ internal static class CudaBench
             w.WriteNumber("headDim", r.Point.HeadDim);
             w.WriteBoolean("causal", r.Point.Causal);
             w.WriteString("dtype", r.Dtype);
-            w.WriteNumber("forwardMs", Math.Round(r.ForwardMs, 4));
+            w.WriteNumber("forwardMs", Math.Round(r.Forward.Median, 4));
+            w.WriteNumber("forwardMinMs", Math.Round(r.Forward.Min, 4));
+            w.WriteNumber("forwardMaxMs", Math.Round(r.Forward.Max, 4));
             w.WriteNumber("forwardTflops", Math.Round(r.ForwardTflops, 1));
-            w.WriteNumber("backwardMs", Math.Round(r.BackwardMs, 4));
-            w.WriteNumber("backwardTflops", Math.Round(r.BackwardTflops, 1));
+            if (r.Backward is { } b)
+            {
+                w.WriteNumber("backwardMs", Math.Round(b.Median, 4));
+                w.WriteNumber("backwardMinMs", Math.Round(b.Min, 4));
+                w.WriteNumber("backwardMaxMs", Math.Round(b.Max, 4));
+                w.WriteNumber("backwardTflops", Math.Round(r.BackwardTflops!.Value, 1));
+            }
+            else
+            {
+                w.WriteNull("backwardMs");
+                w.WriteNull("backwardTflops");
+            }
             w.WriteNumber("workspaceBytes", r.WorkspaceBytes);
             w.WriteEndObject();
         }
