@@ -180,6 +180,12 @@ public sealed partial class CudaAttention
         };
     }
 
+    /// <summary>
+    /// Whether the split backward runs its dQ kernel on a second stream beside the dK/dV kernels (default) or after them
+    /// on one stream. <c>FLASHATTN_BACKWARD_OVERLAP=0</c> turns the overlap off (benchmarks compare the two).
+    /// </summary>
+    internal static bool OverlapBackwardKernels { get; set; } = Environment.GetEnvironmentVariable("FLASHATTN_BACKWARD_OVERLAP") != "0";
+
     /// <summary>Dropout without ALiBi or softcap: the feature set whose D64 dQ kernel differs (run 36).</summary>
     private static bool DropoutOnly(AttentionOptions? options) =>
         options is { DropoutP: > 0f, Softcap: 0f } && options.AlibiSlopes.IsEmpty;
@@ -264,7 +270,7 @@ public sealed partial class CudaAttention
         // 2 and 3 of the split path are independent (both read only the inputs and step 1's rows): on a GPU the dQ kernel
         // runs on a second stream beside the dK/dV kernels, so each fills the other's tail; the default stream then
         // waits for it, and the caller sees one ordered stream.
-        bool overlap = !fused && !IsEmulated && set.Stages == BackwardStages.All;
+        bool overlap = !fused && !IsEmulated && set.Stages == BackwardStages.All && OverlapBackwardKernels;
         var side = overlap ? SideStream() : default;
         if (overlap)
         {

@@ -19,6 +19,7 @@ internal static class FeatureBench
     /// <summary>The forward kernels compared per head dim: the backend's pick for the features and the alternatives.</summary>
     private static readonly Dictionary<int, string[]> ForwardCandidates = new()
     {
+        [64] = ["D64_M128_N64_W4", "D64_M128_N64_W4_LR", "D64_M128_N64_W4_QS"],
         [96] = ["D96_M128_N64_W4_QS_LR", "D96_M128_N64_W4_QS", "D96_M128_N32_W4_QS"],
         [128] = ["D128_M128_N64_W4_QS_LR_SE_AP", "D128_M128_N48_W4_QS_LR_SE", "D128_M128_N48_W4_QS", "D128_M128_N32_W4_QS"],
     };
