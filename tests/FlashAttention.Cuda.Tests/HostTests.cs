@@ -48,6 +48,26 @@ public class HostTests
         Assert.Contains(CudaAttention.DefaultVariant(shape, options), CudaAttention.DefaultVariants(128));
     }
 
+    /// <summary>Head dim 64 (and 33–64): the lazy-rescale kernel, but the plain one with ALiBi and Q from shared memory with dropout (run 42).</summary>
+    [Theory]
+    [InlineData(64, false, 0f, false, 0f, "D64_M128_N64_W4_LR")]
+    [InlineData(64, true, 0f, false, 0f, "D64_M128_N64_W4_LR")]
+    [InlineData(40, true, 30f, false, 0f, "D64_M128_N64_W4_LR")]
+    [InlineData(64, false, 0f, true, 0f, "D64_M128_N64_W4")]
+    [InlineData(64, true, 0f, false, 0.1f, "D64_M128_N64_W4_QS")]
+    [InlineData(64, false, 0f, true, 0.1f, "D64_M128_N64_W4_QS")]
+    public void TheHeadDim64ForwardKernelFollowsTheFeatures(int headDim, bool causal, float softcap, bool alibi, float dropout, string expected)
+    {
+        var shape = new AttentionShape(1, 300, 700, 4, headDim);
+        var options = new AttentionOptions
+        {
+            Causal = causal, Softcap = softcap, DropoutP = dropout, Seed = 1,
+            AlibiSlopes = alibi ? new[] { 0.5f, 0.25f, 0.125f, 0.0625f } : default,
+        };
+        Assert.Equal(expected, CudaAttention.DefaultVariant(shape, options).Name);
+        Assert.Contains(CudaAttention.DefaultVariant(shape, options), CudaAttention.DefaultVariants(64));
+    }
+
     [Fact]
     public void WithoutAMaskTheGridGoesHeadByHead()
     {
