@@ -106,6 +106,10 @@ public sealed class CudaCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--config '1,2,64'", stdout + stderr);
         Assert.DoesNotContain("not available", stdout + stderr);
+        (code, stdout, stderr) = Run("bench", "--device", "cuda", "--config", "1,2,64,100");
+        Assert.Equal(2, code);
+        Assert.Contains("--config", stdout + stderr);
+        Assert.Contains("multiples of 8", stdout + stderr);
     }
 
     [Fact]

@@ -80,10 +80,18 @@ internal static class BenchCommand
                 {
                     var given = parse.GetValue(configs) ?? [];
                     points = given.Length > 0 ? given.Select(c => CudaBench.Point.From(BenchConfig.Parse(c))).ToList() : null;
+                    // A head dim the GPU kernels cannot take is refused here, before the device is touched.
+                    foreach (var point in points ?? [])
+                        FlashAttention.Cuda.CudaAttention.CheckSupported(point.Shape, null);
                 }
                 catch (FormatException e)
                 {
                     console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                    return ExitCodes.UsageError;
+                }
+                catch (NotSupportedException e)
+                {
+                    console.MarkupLine($"[red]--config: {Markup.Escape(e.Message)}[/]");
                     return ExitCodes.UsageError;
                 }
                 int gpuRepeats = parse.GetValue(repeats) is > 0 and var rr ? rr : 15;
