@@ -78,7 +78,7 @@ public sealed class CudaCliTests : IDisposable
     {
         using var cuda = CudaAttention.CreateHostEmulation();
         var points = new[] { "1,2,33,64,causal", "2,1,17,32,fwd" }
-            .Select(c => FlashAttention.Cli.Commands.CudaBench.Point.From(FlashAttention.Cli.Commands.BenchConfig.Parse(c))).ToList();
+            .Select(FlashAttention.Cli.Commands.BenchConfig.Parse).ToList();
         var writer = new StringWriter();
         int code = FlashAttention.Cli.Commands.CudaBench.Run(cuda, quick: false, points, "bf16", repeats: 1, P("bench.json"), markdown: true,
             "flashattn bench --device cuda", FlashAttention.Cli.Commands.CliConsole.Plain(writer));

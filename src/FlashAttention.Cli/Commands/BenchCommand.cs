@@ -62,6 +62,29 @@ internal static class BenchCommand
         command.SetAction(parse =>
         {
             var console = fixedConsole ?? CliConsole.For(parse);
+            // Checks and parsing both devices share; each prints its one-line error and says whether to go on.
+            bool RepeatsValid()
+            {
+                if (parse.GetValue(repeats) >= 0)
+                    return true;
+                console.MarkupLine($"[red]--repeats must be ≥ 0; got {parse.GetValue(repeats)}.[/]");
+                return false;
+            }
+            bool TryGivenConfigs(out List<BenchConfig> given)
+            {
+                try
+                {
+                    given = (parse.GetValue(configs) ?? []).Select(BenchConfig.Parse).ToList();
+                    return true;
+                }
+                catch (FormatException e)
+                {
+                    console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                    given = [];
+                    return false;
+                }
+            }
+            string commandLine = "flashattn " + string.Join(' ', parse.Tokens.Select(token => Quote(token.Value)));
             if (parse.GetValue(device) == "cuda")
             {
                 string gpuDtype = parse.GetValue(dtype) switch { "fp16" => "fp16", "bf16" or "fp32" or "all" => "bf16", var other => other! };
@@ -70,24 +93,14 @@ internal static class BenchCommand
                     console.MarkupLine("[red]--dtype: the GPU grid runs in bf16 or fp16.[/]");
                     return ExitCodes.UsageError;
                 }
-                if (parse.GetValue(repeats) < 0)
-                {
-                    console.MarkupLine($"[red]--repeats must be ≥ 0; got {parse.GetValue(repeats)}.[/]");
+                if (!RepeatsValid() || !TryGivenConfigs(out var givenShapes))
                     return ExitCodes.UsageError;
-                }
-                List<CudaBench.Point>? points;
+                var points = givenShapes.Count > 0 ? givenShapes : null;
                 try
                 {
-                    var given = parse.GetValue(configs) ?? [];
-                    points = given.Length > 0 ? given.Select(c => CudaBench.Point.From(BenchConfig.Parse(c))).ToList() : null;
                     // A head dim the GPU kernels cannot take is refused here, before the device is touched.
                     foreach (var point in points ?? [])
                         FlashAttention.Cuda.CudaAttention.CheckSupported(point.Shape, null);
-                }
-                catch (FormatException e)
-                {
-                    console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-                    return ExitCodes.UsageError;
                 }
                 catch (NotSupportedException e)
                 {
@@ -95,8 +108,7 @@ internal static class BenchCommand
                     return ExitCodes.UsageError;
                 }
                 int gpuRepeats = parse.GetValue(repeats) is > 0 and var rr ? rr : 15;
-                string gpuCommand = "flashattn " + string.Join(' ', parse.Tokens.Select(token => Quote(token.Value)));
-                return CudaBench.Run(parse.GetValue(quick), points, gpuDtype, gpuRepeats, parse.GetValue(json)?.FullName, parse.GetValue(markdown), gpuCommand, console);
+                return CudaBench.Run(parse.GetValue(quick), points, gpuDtype, gpuRepeats, parse.GetValue(json)?.FullName, parse.GetValue(markdown), commandLine, console);
             }
             int t = parse.GetValue(threads);
             if (t == 0 || t < -1)
@@ -104,23 +116,10 @@ internal static class BenchCommand
                 console.MarkupLine($"[red]--threads must be -1 (every core) or positive; got {t}.[/]");
                 return ExitCodes.UsageError;
             }
+            if (!RepeatsValid() || !TryGivenConfigs(out var given))
+                return ExitCodes.UsageError;
             int r = parse.GetValue(repeats);
-            if (r < 0)
-            {
-                console.MarkupLine($"[red]--repeats must be ≥ 0; got {r}.[/]");
-                return ExitCodes.UsageError;
-            }
-            List<BenchConfig> grid;
-            try
-            {
-                var given = parse.GetValue(configs) ?? [];
-                grid = given.Length > 0 ? given.Select(BenchConfig.Parse).ToList() : BenchConfig.Grid(parse.GetValue(quick));
-            }
-            catch (FormatException e)
-            {
-                console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-                return ExitCodes.UsageError;
-            }
+            var grid = given.Count > 0 ? given : BenchConfig.Grid(parse.GetValue(quick));
             var dtypes = parse.GetValue(dtype) switch
             {
                 "all" => new[] { BenchDtype.Fp32, BenchDtype.Fp16, BenchDtype.Bf16 },
@@ -128,7 +127,6 @@ internal static class BenchCommand
                 "bf16" => [BenchDtype.Bf16],
                 _ => [BenchDtype.Fp32],
             };
-            string commandLine = "flashattn " + string.Join(' ', parse.Tokens.Select(token => Quote(token.Value)));
             var settings = new BenchSettings(grid, dtypes, t, r, parse.GetValue(json)?.FullName, parse.GetValue(markdown), commandLine);
             return Run(settings, console);
         });

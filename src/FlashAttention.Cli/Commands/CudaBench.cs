@@ -22,37 +22,27 @@ internal static class CudaBench
 {
     private const int Tokens = 16384, ModelDim = 2048;
 
-    /// <summary>One point of the grid; <paramref name="ForwardOnly"/> skips its backward.</summary>
-    internal sealed record Point(int Batch, int Heads, int SeqLen, int HeadDim, bool Causal, bool ForwardOnly = false)
-    {
-        /// <summary>A <c>--config</c> shape as a point of the GPU grid.</summary>
-        public static Point From(BenchConfig config) =>
-            new(config.Batch, config.Heads, config.SeqLen, config.HeadDim, config.Causal, config.ForwardOnly);
+    /// <summary>A point's label in the GPU table: length and head dim first, as FlashAttention's grid reads.</summary>
+    internal static string Label(BenchConfig p) =>
+        $"N={p.SeqLen} D={p.HeadDim}{(p.Causal ? " causal" : "")} (B={p.Batch} H={p.Heads}){(p.ForwardOnly ? " fwd" : "")}";
 
-        /// <summary>Elements of q (and of k, v, o, dO: self-attention, H = Hkv).</summary>
-        public long Elements => (long)Batch * SeqLen * Heads * HeadDim;
-
-        public AttentionShape Shape => new(Batch, SeqLen, SeqLen, Heads, HeadDim);
-
-        public double ForwardFlops => 4.0 * Batch * Heads * SeqLen * (double)SeqLen * HeadDim * (Causal ? 0.5 : 1.0);
-
-        public override string ToString() => $"N={SeqLen} D={HeadDim}{(Causal ? " causal" : "")} (B={Batch} H={Heads}){(ForwardOnly ? " fwd" : "")}";
-    }
+    /// <summary>Elements of q (and of k, v, o, dO: self-attention, H = Hkv).</summary>
+    private static long Elements(BenchConfig p) => (long)p.Batch * p.SeqLen * p.Heads * p.HeadDim;
 
     /// <summary>FlashAttention's grid; quick: seqlen 2k and 8k.</summary>
-    internal static List<Point> Grid(bool quick)
+    internal static List<BenchConfig> Grid(bool quick)
     {
         int[] lengths = quick ? [2048, 8192] : [512, 1024, 2048, 4096, 8192, 16384];
-        var grid = new List<Point>();
+        var grid = new List<BenchConfig>();
         foreach (int d in new[] { 64, 128 })
             foreach (bool causal in new[] { false, true })
                 foreach (int n in lengths)
-                    grid.Add(new Point(Tokens / n, ModelDim / d, n, d, causal));
+                    grid.Add(new BenchConfig(Tokens / n, ModelDim / d, n, d, causal, ForwardOnly: false));
         return grid;
     }
 
     /// <summary>One measured point: medians, with the fastest and slowest timed call of each (the spread flags throttling or a disturbed run).</summary>
-    internal sealed record Row(Point Point, string Dtype, (double Median, double Min, double Max) Forward, double ForwardTflops,
+    internal sealed record Row(BenchConfig Point, string Dtype, (double Median, double Min, double Max) Forward, double ForwardTflops,
         (double Median, double Min, double Max)? Backward, double? BackwardTflops, long WorkspaceBytes);
 
     /// <param name="quick">The short grid (2k and 8k).</param>
@@ -63,7 +53,7 @@ internal static class CudaBench
     /// <param name="markdown">Also print a Markdown table.</param>
     /// <param name="commandLine">The command line, for the JSON.</param>
     /// <param name="console">Where output goes.</param>
-    public static int Run(bool quick, IReadOnlyList<Point>? points, string dtype, int repeats, string? jsonPath, bool markdown, string commandLine, IAnsiConsole console)
+    public static int Run(bool quick, IReadOnlyList<BenchConfig>? points, string dtype, int repeats, string? jsonPath, bool markdown, string commandLine, IAnsiConsole console)
     {
         if (!CudaAttention.IsAvailable)
         {
@@ -75,7 +65,7 @@ internal static class CudaBench
     }
 
     /// <summary>The same on a given backend (tests pass the host emulation).</summary>
-    internal static int Run(CudaAttention cuda, bool quick, IReadOnlyList<Point>? points, string dtype, int repeats, string? jsonPath, bool markdown,
+    internal static int Run(CudaAttention cuda, bool quick, IReadOnlyList<BenchConfig>? points, string dtype, int repeats, string? jsonPath, bool markdown,
         string commandLine, IAnsiConsole console)
     {
         var grid = points?.ToList() ?? Grid(quick);
@@ -108,16 +98,16 @@ internal static class CudaBench
 
     private static string[] Cells(Row r) =>
     [
-        r.Point.ToString(), r.Dtype, r.Forward.Median.ToString("F3", CultureInfo.InvariantCulture), r.ForwardTflops.ToString("F1", CultureInfo.InvariantCulture),
+        Label(r.Point), r.Dtype, r.Forward.Median.ToString("F3", CultureInfo.InvariantCulture), r.ForwardTflops.ToString("F1", CultureInfo.InvariantCulture),
         r.Backward?.Median.ToString("F3", CultureInfo.InvariantCulture) ?? "–", r.BackwardTflops?.ToString("F1", CultureInfo.InvariantCulture) ?? "–",
         BenchCommand.Bytes(r.WorkspaceBytes),
     ];
 
-    private static List<Row> Measure<T>(CudaAttention cuda, List<Point> grid, int repeats, IAnsiConsole console) where T : unmanaged
+    private static List<Row> Measure<T>(CudaAttention cuda, List<BenchConfig> grid, int repeats, IAnsiConsole console) where T : unmanaged
     {
         var acc = cuda.Accelerator;
         // One set of buffers for the whole grid, sized for its largest point (the FlashAttention grid: 16k tokens × 2048 each).
-        long elements = grid.Max(p => p.Elements);
+        long elements = grid.Max(Elements);
         long lseLength = grid.Max(p => (long)p.Batch * p.Heads * p.SeqLen);
         using var q = Random<T>(acc, elements, 11);
         using var k = Random<T>(acc, elements, 12);
@@ -136,11 +126,11 @@ internal static class CudaBench
                 var task = ctx.AddTask("bench", maxValue: grid.Count);
                 foreach (var point in grid)
                 {
-                    task.Description = Markup.Escape(point.ToString());
+                    task.Description = Markup.Escape(Label(point));
                     var shape = point.Shape;
                     var options = new AttentionOptions { Causal = point.Causal };
                     var lseView = lse.View.SubView(0, shape.LseLength);
-                    long n = point.Elements;
+                    long n = Elements(point);
                     var (qv, kv, vv, ov) = (q.View.SubView(0, n), k.View.SubView(0, n), v.View.SubView(0, n), o.View.SubView(0, n));
                     var fwd = DeviceTimer.Milliseconds(cuda, () => cuda.Forward(shape, qv, kv, vv, ov, lseView, options), 3, repeats);
                     (double Median, double Min, double Max)? bwd = point.ForwardOnly ? null : DeviceTimer.Milliseconds(cuda,
