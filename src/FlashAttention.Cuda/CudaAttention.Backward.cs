@@ -131,7 +131,11 @@ public sealed partial class CudaAttention
     /// <param name="Kv">The dK/dV kernels.</param>
     /// <param name="Dq">The dQ kernel; null when the dK/dV kernel fuses dQ.</param>
     /// <param name="Stages">Benchmarks only: the stages to run (a time breakdown); all by default.</param>
-    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq, BackwardStages Stages = BackwardStages.All);
+    /// <param name="HopperDq">
+    /// Whether a call that <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> accepts runs the wgmma dQ
+    /// kernel on an sm_90 GPU in place of <paramref name="Dq"/> (the defaults at head dim 64; explicit sets keep their kernel).
+    /// </param>
+    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq, BackwardStages Stages = BackwardStages.All, bool HopperDq = false);
 
     /// <summary>The stages of a backward call, for a time breakdown.</summary>
     [Flags]
@@ -173,7 +177,8 @@ public sealed partial class CudaAttention
         return d switch
         {
             32 => new([BackwardVariant.Find("DKV_D32_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D32_M128_N32_W4")),
-            64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find(DropoutOnly(options) ? "DQ_D64_M128_N32_W4_QS" : "DQ_D64_M128_N32_W4")),
+            64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find(DropoutOnly(options) ? "DQ_D64_M128_N32_W4_QS" : "DQ_D64_M128_N32_W4"),
+                HopperDq: sm90),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
             128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
             _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N16_W4_QS")),
@@ -278,11 +283,7 @@ public sealed partial class CudaAttention
             Accelerator.Bind();
             CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Fork, defaultStream), "cuEventRecord");
             CudaModule.StreamWaitEvent(side.Side, side.Fork);
-            var dqv = set.Dq!;
-            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
-            int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
-            var dqParameters = Ordered(parameters, problem, blocks, problem.Heads, KeyValueBytesPerHead(problem));
-            Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges, side.Side);
+            LaunchDq(side.Side);
             CudaModule.Check(ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.RecordEvent(side.Join, side.Side), "cuEventRecord");
         }
 
@@ -314,11 +315,7 @@ public sealed partial class CudaAttention
         }
         else
         {
-            var dqv = set.Dq!;
-            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
-            int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
-            var dqParameters = Ordered(parameters, problem, blocks, problem.Heads, KeyValueBytesPerHead(problem));
-            Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges);
+            LaunchDq(IntPtr.Zero);
         }
 
         // 4. Cosine attention: through the L2 normalisation of q and k.
@@ -327,6 +324,39 @@ public sealed partial class CudaAttention
             NormalizeBackward<T>(kind, dqOut, q, dq, (long)problem.TotalQ * problem.Heads, problem);
             NormalizeBackward<T>(kind, dkOut, k, dk, (long)problem.TotalK * problem.KvHeads, problem);
         }
+
+        // The split path's dQ kernel on a stream (zero: the default one): the wgmma kernel where it applies, else the set's.
+        void LaunchDq(IntPtr stream)
+        {
+            if (TakesSm90Dq(set, problem, kind, typeof(TScore), typeof(TMask)))
+            {
+                var hopper = GetKernel(typeof(Sm90BackwardDq).GetMethod(nameof(Sm90BackwardDq.KernelD64))!, Sm90BackwardDq.Label,
+                    Sm90BackwardDq.Threads, Sm90BackwardDq.SharedBytes, Sm90BackwardDq.MinBlocksPerSm);
+                Launch(hopper, Sm90BackwardDq.LaunchGrid(problem), parameters, ranges, stream);
+                return;
+            }
+            var dqv = set.Dq!;
+            var kernel = GetKernel(dqv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), dqv.Name, dqv.Threads, dqv.SharedBytes);
+            int blocks = BlockInfo.BlockCount(problem.MaxSeqQ, dqv.BlockM);
+            var dqParameters = Ordered(parameters, problem, blocks, problem.Heads, KeyValueBytesPerHead(problem));
+            Launch(kernel, GroupedGrid(blocks, problem.Heads, problem.Batch, dqParameters.HeadGroupShift), dqParameters, mods, ranges, stream);
+        }
+    }
+
+    /// <summary>
+    /// Whether a split backward call runs its dQ on the wgmma kernel (<see cref="Sm90BackwardDq"/>): a set that allows it,
+    /// an sm_90 GPU (not the host emulation) and a call the kernel <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> to.
+    /// </summary>
+    private bool TakesSm90Dq(BackwardKernelSet set, AttentionProblem problem, Type kind, Type score, Type mask) =>
+        set.HopperDq && set.Dq is not null && Sm90BackwardDq.Enabled && IsSm90 && !IsEmulated
+        && Sm90BackwardDq.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod));
+
+    /// <summary>The label of the dQ kernel a default backward call takes (probe and tests): the wgmma kernel's or the set's.</summary>
+    internal string DqKernelLabel(AttentionShape shape, AttentionOptions? options, Type kind)
+    {
+        var problem = new AttentionProblem(shape, options);
+        var set = Kernels(shape.HeadDim, options);
+        return TakesSm90Dq(set, problem, kind, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod)) ? Sm90BackwardDq.Label : set.Dq?.Name ?? "fused";
     }
 
     /// <summary>

@@ -200,10 +200,11 @@ public sealed partial class CudaAttention : IDisposable
         GetKernel(variant.Method(kind, sign, features), variant.Name, variant.Threads, variant.SharedBytes);
 
     /// <summary>
-    /// Enqueues a loaded kernel on the default stream (the GPU), or runs it to completion (the host emulation, which is
-    /// told the device memory the launch may touch).
+    /// Enqueues a loaded kernel on <paramref name="stream"/> (zero: the default stream) on the GPU, or runs it to
+    /// completion (the host emulation, which is told the device memory the launch may touch).
     /// </summary>
-    internal void Launch<TParams>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, (ulong Address, long Bytes)[] ranges)
+    internal void Launch<TParams>(LoadedKernel kernel, (int X, int Y, int Z) grid, TParams parameters, (ulong Address, long Bytes)[] ranges,
+        IntPtr stream = default)
         where TParams : unmanaged
     {
         if (grid.X == 0 || grid.Y == 0 || grid.Z == 0)
@@ -211,7 +212,7 @@ public sealed partial class CudaAttention : IDisposable
         if (kernel.Module is { } module)
         {
             Accelerator.Bind();
-            module.Launch(((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters);
+            module.Launch(stream != IntPtr.Zero ? stream : ((CudaStream)Accelerator.DefaultStream).StreamPtr, grid, kernel.Threads, kernel.SharedBytes, parameters);
         }
         else
         {

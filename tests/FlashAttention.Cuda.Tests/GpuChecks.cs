@@ -119,6 +119,22 @@ internal static class GpuChecks
         Kernels.BackwardVariant? kv = null, Kernels.BackwardVariant? dqKernel = null)
         where T : unmanaged
     {
+        var run = BackwardGradients<T>(cuda, shape, options, seed, kv, dqKernel);
+        var errors = (RelativeError(run.Dq, run.Reference.DQ, "dq"), RelativeError(run.Dk, run.Reference.DK, "dk"),
+            RelativeError(run.Dv, run.Reference.DV, "dv"));
+        Assert.True(errors.Item1 <= tolerance && errors.Item2 <= tolerance && errors.Item3 <= tolerance,
+            $"relative errors dq {errors.Item1:E2}, dk {errors.Item2:E2}, dv {errors.Item3:E2} (tolerance {tolerance:E1})");
+        return errors;
+    }
+
+    /// <summary>
+    /// Forward then backward on <paramref name="cuda"/> on fresh inputs from <paramref name="seed"/> (the same seed gives
+    /// the same inputs), with the default kernels or the given ones; the gradients and the float64 reference.
+    /// </summary>
+    public static (T[] Dq, T[] Dk, T[] Dv, ReferenceGradients Reference) BackwardGradients<T>(CudaAttention cuda, AttentionShape shape, AttentionOptions options,
+        int seed, Kernels.BackwardVariant? kv = null, Kernels.BackwardVariant? dqKernel = null)
+        where T : unmanaged
+    {
         var random = new Random(seed);
         var q = RandomInputs<T>(shape.QueryLength, random);
         var k = RandomInputs<T>(shape.KeyValueLength, random);
@@ -145,10 +161,6 @@ internal static class GpuChecks
         else
             cuda.Backward(kv, dqKernel, shape, options, bq.View, bk.View, bv.View, bout.View, blse.View, bdo.View, bdq.View, bdk.View, bdv.View);
         cuda.Synchronize();
-        var errors = (RelativeError(bdq.GetAsArray1D(), reference.DQ, "dq"), RelativeError(bdk.GetAsArray1D(), reference.DK, "dk"),
-            RelativeError(bdv.GetAsArray1D(), reference.DV, "dv"));
-        Assert.True(errors.Item1 <= tolerance && errors.Item2 <= tolerance && errors.Item3 <= tolerance,
-            $"relative errors dq {errors.Item1:E2}, dk {errors.Item2:E2}, dv {errors.Item3:E2} (tolerance {tolerance:E1})");
-        return errors;
+        return (bdq.GetAsArray1D(), bdk.GetAsArray1D(), bdv.GetAsArray1D(), reference);
     }
 }

@@ -9,10 +9,14 @@ public static class GeneratedFiles
     /// <summary>The backward kernels (dK/dV and dQ).</summary>
     public const string BackwardKernels = "src/FlashAttention.Cuda/Kernels/BackwardKernels.g.cs";
 
+    /// <summary>The Hopper wgmma dQ kernel of the split backward.</summary>
+    public const string Sm90BackwardDqKernel = "src/FlashAttention.Cuda/Kernels/Sm90BackwardDqKernel.g.cs";
+
     /// <summary>Every generated file with the text its generator writes.</summary>
     public static IEnumerable<(string Path, Func<string> Generate)> All =>
     [
         (ForwardKernels, ForwardKernelGenerator.Generate),
         (BackwardKernels, BackwardKernelGenerator.Generate),
+        (Sm90BackwardDqKernel, Sm90BackwardDqGenerator.Generate),
     ];
 }

@@ -105,16 +105,16 @@ report["device"] = $"{acc.Name}, {acc.NumMultiprocessors} SMs, {acc.Architecture
 var jit = new JsonArray();
 using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
 {
-    var jobs = new List<(string Label, System.Reflection.MethodInfo Method, string Name, int Threads, int Shared)>();
+    var jobs = new List<(string Label, System.Reflection.MethodInfo Method, string Name, int Threads, int Shared, int MinBlocks)>();
     Type[] featureSets = [typeof(AlibiFeature), typeof(DropoutFeature), typeof(AlibiDropoutFeatures)];
     static string FeatureLabel(Type f) => f == typeof(NoFeatures) ? "" : "+" + f.Name.Replace("Features", "").Replace("Feature", "");
     // A kernel's JIT jobs: without features, or (everySet) with each feature set and with softcap as well.
     void AddJobs(string name, Func<Type, Type, System.Reflection.MethodInfo> method, int threads, int shared, string kind, bool everySet)
     {
         foreach (var f in everySet ? featureSets.Prepend(typeof(NoFeatures)) : [typeof(NoFeatures)])
-            jobs.Add(($"{name}{FeatureLabel(f)} {kind}", method(typeof(PositiveScale), f), name, threads, shared));
+            jobs.Add(($"{name}{FeatureLabel(f)} {kind}", method(typeof(PositiveScale), f), name, threads, shared, 1));
         if (everySet)
-            jobs.Add(($"{name}+softcap {kind}", method(typeof(SoftcapScore), typeof(NoFeatures)), name, threads, shared));
+            jobs.Add(($"{name}+softcap {kind}", method(typeof(SoftcapScore), typeof(NoFeatures)), name, threads, shared, 1));
     }
     bool defaultsOnly = Flag("--jit-defaults");
     if (defaultsOnly)
@@ -144,14 +144,18 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
             AddJobs(v.Name, (score, features) => v.Method(kind, score, features), v.Threads, v.SharedBytes, k, allSets);
         }
     }
+    // The Hopper dQ kernel (bf16, the plain case only), with its register cap.
+    if (cuda.IsSm90)
+        jobs.Add(($"{Sm90BackwardDq.Label} bf16", typeof(Sm90BackwardDq).GetMethod(nameof(Sm90BackwardDq.KernelD64))!, Sm90BackwardDq.Label,
+            Sm90BackwardDq.Threads, Sm90BackwardDq.SharedBytes, Sm90BackwardDq.MinBlocksPerSm));
     // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine); --jit-only S: only the
     // kernels whose label contains S.
     if (Option("--jit-only") is { } only)
         jobs = [.. jobs.Where(j => j.Label.Contains(only, StringComparison.Ordinal))];
-    foreach (var (label, method, name, threads, shared) in Flag("--no-jit") ? [] : jobs)
+    foreach (var (label, method, name, threads, shared, minBlocks) in Flag("--no-jit") ? [] : jobs)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var kernel = cuda.GetKernel(method, name, threads, shared);
+        var kernel = cuda.GetKernel(method, name, threads, shared, minBlocks);
         int blocks = kernel.Module!.BlocksPerMultiprocessor(threads, shared);
         string line = $"{label,-44} regs {kernel.Module.Registers,3}  local {kernel.Module.LocalBytes,3} B  " +
             $"smem {shared / 1024,3} KiB  blocks/SM {blocks}  compile+JIT {clock.Elapsed.TotalSeconds:F1} s";

@@ -144,6 +144,11 @@ internal static class PtxOps
     public static Float32x64 WgmmaBf16M64N128RSTransBChain4(Float32x64 c, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7,
         uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descB, int stepB) => throw GpuOnly();
 
+    /// <summary>As <see cref="WgmmaBf16M64N128RSTransBChain4"/> for a 64×64 accumulator (b 16×64 per step): the dQ product dS·K.</summary>
+    [IntrinsicImplementation]
+    public static Float32x32 WgmmaBf16M64N64RSTransBChain4(Float32x32 c, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7,
+        uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descB, int stepB) => throw GpuOnly();
+
     /// <summary>
     /// One step of an attention forward with both products in flight: S = Σ_k Q_k·K_kᵀ (8 SS m64n64k16 from
     /// <paramref name="descQ"/>, <paramref name="descK"/>, 16-byte steps of 16) committed as one group, then
@@ -392,6 +397,7 @@ internal static class PtxOps
         Map(nameof(WgmmaBf16M64N128K16RSTransB), nameof(GenerateWgmmaRSTransB));
         Map(nameof(WgmmaBf16M64N64SSChain), nameof(GenerateWgmmaSSChain));
         Map(nameof(WgmmaBf16M64N128RSTransBChain4), nameof(GenerateWgmmaRSChain));
+        Map(nameof(WgmmaBf16M64N64RSTransBChain4), nameof(GenerateWgmmaRSChain));
         Map(nameof(WgmmaBf16AttentionStep), nameof(GenerateWgmmaAttentionStep));
         Map(nameof(WgmmaBf16M64N128SSChain), nameof(GenerateWgmmaSSChain));
         Map(nameof(WgmmaBf16M64N128RSTransBChain8), nameof(GenerateWgmmaRSChain));
@@ -415,7 +421,7 @@ internal static class PtxOps
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
         nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
         nameof(WgmmaBf16M64N64K16RSTransB), nameof(WgmmaBf16M64N128K16RSTransB), nameof(WgmmaBf16M64N64SSChain),
-        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16AttentionStep), nameof(WgmmaBf16M64N128SSChain),
+        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16M64N64RSTransBChain4), nameof(WgmmaBf16AttentionStep), nameof(WgmmaBf16M64N128SSChain),
         nameof(WgmmaBf16M64N128RSTransBChain8), nameof(WgmmaBf16AttentionStep128), nameof(MbarrierInit), nameof(MbarrierArrive),
         nameof(MbarrierWaitParity), nameof(SetMaxRegistersInc), nameof(SetMaxRegistersDec), nameof(NamedBarrierSync), nameof(NamedBarrierArrive),
     ];
@@ -695,13 +701,16 @@ internal static class PtxOps
         }
     }
 
-    /// <summary>RS m64n128k16 accumulating into <paramref name="d"/>, one per A fragment: fragment k is a[4k … 4k + 3], B read transposed at descB + k·stepB.</summary>
+    /// <summary>
+    /// RS m64nNk16 accumulating into <paramref name="d"/> (N = 2 × its register count: 32 → n64, 64 → n128), one per A
+    /// fragment: fragment k is a[4k … 4k + 3], B read transposed at descB + k·stepB.
+    /// </summary>
     private static void AppendRSChain(System.Text.StringBuilder block, string[] d, string[] a, string descB, int stepB)
     {
         for (int k = 0; k < a.Length / 4; k++)
         {
             block.Append($"add.s64 %fa_b, {descB}, {k * stepB}; ");
-            block.Append($"wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +
+            block.Append($"wgmma.mma_async.sync.aligned.m64n{2 * d.Length}k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +
                          $"{{{a[4 * k]}, {a[4 * k + 1]}, {a[4 * k + 2]}, {a[4 * k + 3]}}}, %fa_b, %fa_q, 1, 1, 1; ");
         }
     }
