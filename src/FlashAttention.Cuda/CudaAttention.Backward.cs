@@ -328,11 +328,10 @@ public sealed partial class CudaAttention
         // The split path's dQ kernel on a stream (zero: the default one): the wgmma kernel where it applies, else the set's.
         void LaunchDq(IntPtr stream)
         {
-            if (TakesSm90Dq(set, problem, kind, typeof(TScore), typeof(TMask)))
+            if (TakesSm90Dq(set, problem, kind, typeof(TScore), typeof(TMask)) && Sm90BackwardDq.Selected is { } form)
             {
-                var hopper = GetKernel(typeof(Sm90BackwardDq).GetMethod(nameof(Sm90BackwardDq.KernelD64))!, Sm90BackwardDq.Label,
-                    Sm90BackwardDq.Threads, Sm90BackwardDq.SharedBytes, Sm90BackwardDq.MinBlocksPerSm);
-                Launch(hopper, Sm90BackwardDq.LaunchGrid(problem), parameters, ranges, stream);
+                var hopper = GetKernel(typeof(Sm90BackwardDq).GetMethod(form.Method)!, form.Label, form.Threads, form.SharedBytes, form.MinBlocksPerSm);
+                Launch(hopper, Sm90BackwardDq.LaunchGrid(form, problem), parameters, ranges, stream);
                 return;
             }
             var dqv = set.Dq!;
@@ -356,7 +355,7 @@ public sealed partial class CudaAttention
     {
         var problem = new AttentionProblem(shape, options);
         var set = Kernels(shape.HeadDim, options);
-        return TakesSm90Dq(set, problem, kind, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod)) ? Sm90BackwardDq.Label : set.Dq?.Name ?? "fused";
+        return TakesSm90Dq(set, problem, kind, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod)) ? Sm90BackwardDq.Selected!.Label : set.Dq?.Name ?? "fused";
     }
 
     /// <summary>

@@ -49,31 +49,52 @@ public class Sm90BackwardDqTests
     }
 
     [Fact]
-    public void LaunchGrid_CoversEveryQueryRowOfEveryHead()
+    public void LaunchGrid_CoversEveryQueryRowOfEveryHead_AndEachFormFitsItsOccupancy()
     {
-        Assert.Equal((8, 6, 3), Sm90BackwardDq.LaunchGrid(new AttentionShape(3, 1000, 1024, 6, 2, 64)));
-        Assert.True(Sm90BackwardDq.SharedBytes <= 227 * 1024 / Sm90BackwardDq.MinBlocksPerSm);
-        Assert.True(Sm90BackwardDq.Threads * 128 * Sm90BackwardDq.MinBlocksPerSm <= 65536);
+        var shape = new AttentionShape(3, 1000, 1024, 6, 2, 64);
+        Assert.Equal((8, 6, 3), Sm90BackwardDq.LaunchGrid(Sm90BackwardDq.Forms[0], shape));
+        Assert.Equal((6, 6, 3), Sm90BackwardDq.LaunchGrid(Sm90BackwardDq.Forms[2], shape));
+        foreach (var form in Sm90BackwardDq.Forms)
+        {
+            Assert.True(form.SharedBytes * form.MinBlocksPerSm <= 227 * 1024, form.Label);
+            Assert.True(form.Threads * Math.Min(255, 65536 / (form.Threads * form.MinBlocksPerSm)) * form.MinBlocksPerSm <= 65536, form.Label);
+        }
     }
 
     [Fact]
-    public void Kernel_IsSm90a_WithoutLocalMemory_AndIssuesThreeChainedProductsPerTile()
+    public void TheEnvironmentNamesAForm_ZeroTurnsItOff()
     {
+        Assert.Null(Sm90BackwardDq.Parse("0"));
+        Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse(null));
+        Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse("WG2"));
+        Assert.Same(Sm90BackwardDq.Forms[1], Sm90BackwardDq.Parse("WG2_RS"));
+        Assert.Same(Sm90BackwardDq.Forms[2], Sm90BackwardDq.Parse("WG3_RS"));
+        Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse("nonsense"));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Kernel_IsSm90a_WithoutLocalMemory_AndIssuesThreeChainedProductsPerTile(int index)
+    {
+        var form = Sm90BackwardDq.Forms[index];
         using var compiler = new KernelCompiler();
-        var (ptx, _) = compiler.Compile(typeof(Sm90BackwardDq).GetMethod(nameof(Sm90BackwardDq.KernelD64))!, Sm90BackwardDq.Threads,
-            Sm90BackwardDq.MinBlocksPerSm);
+        var (ptx, _) = compiler.Compile(typeof(Sm90BackwardDq).GetMethod(form.Method)!, form.Threads, form.MinBlocksPerSm);
         Assert.True(KernelCompiler.IsSm90Only(ptx));
         Assert.Contains(".target sm_90a", ptx);
-        Assert.Contains(".maxntid 256, 1, 1", ptx);
-        Assert.Contains(".minnctapersm 2", ptx);
+        Assert.Contains($".maxntid {form.Threads}, 1, 1", ptx);
+        Assert.Contains($".minnctapersm {form.MinBlocksPerSm}", ptx);
         Assert.DoesNotContain(".local", ptx);
-        // S and dP (SS m64n64k16, four steps each) and dQ += dS·K (RS m64n64k16 with B transposed, four steps), one
-        // block each, each with its one wgmma.fence.
+        // S and dP (four steps each; B = K and V by rows) and dQ += dS·K (four RS steps with B transposed), one block
+        // each, each with its one wgmma.fence; Q and dO from shared memory (SS) or from registers (RS).
         var blocks = ptx.Split('\n').Where(l => l.Contains("wgmma.mma_async", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, blocks.Count);
         Assert.All(blocks, block => Assert.Single(Regex.Matches(block, @"wgmma\.fence\.sync\.aligned")));
         Assert.All(blocks, block => Assert.Equal(4, Regex.Matches(block, @"wgmma\.mma_async\.sync\.aligned\.m64n64k16\.f32\.bf16\.bf16").Count));
         Assert.Single(blocks, block => block.Contains(", 1, 1, 1;", StringComparison.Ordinal));
+        bool registers = form.Method != nameof(Sm90BackwardDq.KernelD64);
+        Assert.Equal(registers ? 2 : 0, blocks.Count(block => Regex.IsMatch(block, @"\}, \{%r\d+, %r\d+, %r\d+, %r\d+\}, %fa_b, %fa_p, 1, 1, 0;")));
     }
 
     /// <summary>
@@ -85,32 +106,37 @@ public class Sm90BackwardDqTests
     public void MatchesReferenceAndTheMmaSyncKernel()
     {
         using var cuda = new CudaAttention();
-        foreach (var (b, nq, nk, h, hkv, scale) in new[] { (2, 1, 64, 2, 1, 0f), (1, 7, 448, 4, 2, 0f), (2, 127, 128, 3, 3, 0f), (1, 1000, 1024, 2, 1, 0f),
-                     (1, 2111, 2112, 2, 2, -0.3f), (2, 129, 256, 4, 1, 0f), (1, 300, 384, 2, 2, 0.05f), (1, 1, 640, 1, 1, 0f) })
+        var saved = Sm90BackwardDq.Selected;
+        try
         {
-            var shape = new AttentionShape(b, nq, nk, h, hkv, 64);
-            var options = scale == 0f ? new AttentionOptions() : new AttentionOptions { Scale = scale };
-            Assert.Equal(Sm90BackwardDq.Label, cuda.DqKernelLabel(shape, options, typeof(Bf16Kind)));
-            int seed = Environment.TickCount + nq;
-            var hopper = GpuChecks.BackwardGradients<BFloat16>(cuda, shape, options, seed);
-            bool saved = Sm90BackwardDq.Enabled;
-            Sm90BackwardDq.Enabled = false;
-            try
+            foreach (var (b, nq, nk, h, hkv, scale) in new[] { (2, 1, 64, 2, 1, 0f), (1, 7, 448, 4, 2, 0f), (2, 127, 128, 3, 3, 0f), (1, 1000, 1024, 2, 1, 0f),
+                         (1, 2111, 2112, 2, 2, -0.3f), (2, 129, 256, 4, 1, 0f), (1, 300, 384, 2, 2, 0.05f), (1, 1, 640, 1, 1, 0f) })
             {
+                var shape = new AttentionShape(b, nq, nk, h, hkv, 64);
+                var options = scale == 0f ? new AttentionOptions() : new AttentionOptions { Scale = scale };
+                int seed = Environment.TickCount + nq;
+                string what = $"B={b} Nq={nq} Nk={nk} H={h}/{hkv} scale={scale}";
+                Sm90BackwardDq.Selected = null;
                 Assert.Equal("DQ_D64_M128_N32_W4", cuda.DqKernelLabel(shape, options, typeof(Bf16Kind)));
                 var mma = GpuChecks.BackwardGradients<BFloat16>(cuda, shape, options, seed);
-                string what = $"B={b} Nq={nq} Nk={nk} H={h}/{hkv} scale={scale}";
-                Assert.Equal(mma.Dk.Select(x => (float)x), hopper.Dk.Select(x => (float)x));
-                Assert.Equal(mma.Dv.Select(x => (float)x), hopper.Dv.Select(x => (float)x));
-                double error = GpuChecks.RelativeError(hopper.Dq, hopper.Reference.DQ, $"{what}: dq");
-                double mmaError = GpuChecks.RelativeError(mma.Dq, hopper.Reference.DQ, $"{what}: mma.sync dq");
-                Assert.True(error <= 1.6e-2, $"{what}: dq relative error {error:E2} (mma.sync kernel {mmaError:E2})");
-                Assert.True(error <= 2 * mmaError + 1e-3, $"{what}: dq relative error {error:E2} against the mma.sync kernel's {mmaError:E2}");
+                double mmaError = GpuChecks.RelativeError(mma.Dq, mma.Reference.DQ, $"{what}: mma.sync dq");
+                foreach (var form in Sm90BackwardDq.Forms)
+                {
+                    Sm90BackwardDq.Selected = form;
+                    Assert.Equal(form.Label, cuda.DqKernelLabel(shape, options, typeof(Bf16Kind)));
+                    var hopper = GpuChecks.BackwardGradients<BFloat16>(cuda, shape, options, seed);
+                    // dk and dv come from the same kernels either way.
+                    Assert.Equal(mma.Dk.Select(x => (float)x), hopper.Dk.Select(x => (float)x));
+                    Assert.Equal(mma.Dv.Select(x => (float)x), hopper.Dv.Select(x => (float)x));
+                    double error = GpuChecks.RelativeError(hopper.Dq, hopper.Reference.DQ, $"{form.Label} {what}: dq");
+                    Assert.True(error <= 1.6e-2, $"{form.Label} {what}: dq relative error {error:E2} (mma.sync kernel {mmaError:E2})");
+                    Assert.True(error <= 2 * mmaError + 1e-3, $"{form.Label} {what}: dq relative error {error:E2} against the mma.sync kernel's {mmaError:E2}");
+                }
             }
-            finally
-            {
-                Sm90BackwardDq.Enabled = saved;
-            }
+        }
+        finally
+        {
+            Sm90BackwardDq.Selected = saved;
         }
     }
 }

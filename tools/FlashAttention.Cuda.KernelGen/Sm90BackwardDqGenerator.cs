@@ -13,6 +13,17 @@ namespace FlashAttention.Cuda.KernelGen;
 /// </summary>
 public static class Sm90BackwardDqGenerator
 {
+    /// <summary>
+    /// The kernels: name, warpgroups per block, and whether Q and dO are A operands from registers (RS wgmma; loaded from
+    /// shared memory once per block) or from shared memory (SS, every tile).
+    /// </summary>
+    public static IReadOnlyList<(string Name, int Warpgroups, bool RegisterOperands)> Kernels { get; } =
+    [
+        ("KernelD64", 2, false),
+        ("KernelD64Rs", 2, true),
+        ("KernelD64Rs3", 3, true),
+    ];
+
     /// <summary>The whole generated source file.</summary>
     public static string Generate()
     {
@@ -25,36 +36,56 @@ public static class Sm90BackwardDqGenerator
         w.Line();
         w.Line("internal static partial class Sm90BackwardDq");
         w.Open();
-        Kernel(w);
-        w.Line();
+        foreach (var (name, warpgroups, registerOperands) in Kernels)
+        {
+            Kernel(w, name, warpgroups, registerOperands);
+            w.Line();
+        }
         Loads(w);
         w.Close();
         return w.ToString();
     }
 
-    private static void Kernel(CodeWriter w)
+    private static void Kernel(CodeWriter w, string name, int warpgroups, bool registerOperands)
     {
+        int blockM = 64 * warpgroups, threads = 128 * warpgroups;
         w.Line("// q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]");
-        w.Line("// → dq bf16 [B, Nq, H, 64]; grid (⌈Nq / 128⌉, H, B), 256 threads; Nk a multiple of 64.");
-        w.Line("public static void KernelD64(BackwardParams p)");
+        w.Line($"// → dq bf16 [B, Nq, H, 64]; grid (⌈Nq / {blockM}⌉, H, B), {threads} threads; Nk a multiple of 64. Q and dO as A operands " +
+               (registerOperands ? "from registers." : "from shared memory."));
+        w.Line($"public static void {name}(BackwardParams p)");
         w.Open();
         w.Line("int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;");
         w.Line("int qb = Grid.IdxX, h = Grid.IdxY, b = Grid.IdxZ;");
-        w.Line("uint smem = PtxOps.SharedBase(), qs = smem, dos = smem + RowsBytes, kv = smem + 2 * RowsBytes;");
+        w.Line($"uint smem = PtxOps.SharedBase(), qs = smem, dos = smem + {blockM * 128}u, kv = smem + {2 * blockM * 128}u;");
         w.Line("long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;");
         w.Line("long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;");
         w.Line("long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;");
-        w.Line("LoadRows(p.Q + (ulong)qHead, qRowStride, qb * BlockM, p.SeqQ, qs, t);");
-        w.Line("LoadRows(p.DO + (ulong)qHead, qRowStride, qb * BlockM, p.SeqQ, dos, t);");
-        w.Line("LoadTile(p, kvHead, kvRowStride, 0, kv, t);");
+        w.Line($"LoadRows(p.Q + (ulong)qHead, qRowStride, qb * {blockM}, p.SeqQ, qs, t, {blockM}, {threads});");
+        w.Line($"LoadRows(p.DO + (ulong)qHead, qRowStride, qb * {blockM}, p.SeqQ, dos, t, {blockM}, {threads});");
+        w.Line($"LoadTile(p, kvHead, kvRowStride, 0, kv, t, {threads});");
         w.Line("PtxOps.CommitGroup();");
         w.Line("// This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).");
-        w.Line("int row0 = qb * BlockM + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;");
+        w.Line($"int row0 = qb * {blockM} + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;");
         w.Line("long rows = ((long)b * p.Heads + h) * p.SeqQPad;");
         w.Line("float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));");
         w.Line("float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));");
         w.Line("var dq = default(Float32x32);");
         w.Line("uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);");
+        if (registerOperands)
+        {
+            // The A fragments of Q and dO (mma.sync m16n8k16 layout, per warp's 16 rows), read from the core-matrix layout
+            // once: rows g and g + 8 of the warp are in 8-row groups 2·warp and 2·warp + 1, columns 16k + 2c (+8).
+            w.Line("// Q and dO as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).");
+            w.Line("PtxOps.WaitGroup0();");
+            w.Line("Group.Barrier();");
+            w.Line("uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);");
+            foreach (var (prefix, baseName) in new[] { ("q", "qw"), ("o", "dw") })
+                for (int f = 0; f < 16; f++)
+                {
+                    int k = f / 4, half = f & 1, hi = (f >> 1) & 1;
+                    w.Line($"uint {prefix}{f} = PtxOps.LoadShared({baseName} + fragment + {half * 1024 + (2 * k + hi) * 128}u);");
+                }
+        }
         w.Line("int tiles = p.SeqK / BlockN;");
         w.Line("for (int j = 0; j < tiles; j++)");
         w.Open();
@@ -63,12 +94,21 @@ public static class Sm90BackwardDqGenerator
         w.Line("Group.Barrier();");
         w.Line("if (j + 1 < tiles)");
         w.Open();
-        w.Line("LoadTile(p, kvHead, kvRowStride, j + 1, kv + (uint)(((j + 1) % Stages) * StageBytes), t);");
+        w.Line($"LoadTile(p, kvHead, kvRowStride, j + 1, kv + (uint)(((j + 1) % Stages) * StageBytes), t, {threads});");
         w.Line("PtxOps.CommitGroup();");
         w.Close();
         w.Line("uint kb = kv + (uint)((j % Stages) * StageBytes), vb = kb + TileBytes;");
-        w.Line("var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(kb, 128, CoreRowGroupBytes), 4, 16, 16);");
-        w.Line("var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(dw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(vb, 128, CoreRowGroupBytes), 4, 16, 16);");
+        if (registerOperands)
+        {
+            string q = string.Join(", ", Enumerable.Range(0, 16).Select(i => $"q{i}")), o = string.Join(", ", Enumerable.Range(0, 16).Select(i => $"o{i}"));
+            w.Line($"var s = PtxOps.WgmmaBf16M64N64RSChain4({q}, PtxOps.WgmmaDescriptor(kb, 128, CoreRowGroupBytes), 16);");
+            w.Line($"var dp = PtxOps.WgmmaBf16M64N64RSChain4({o}, PtxOps.WgmmaDescriptor(vb, 128, CoreRowGroupBytes), 16);");
+        }
+        else
+        {
+            w.Line("var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(qw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(kb, 128, CoreRowGroupBytes), 4, 16, 16);");
+            w.Line("var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(dw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(vb, 128, CoreRowGroupBytes), 4, 16, 16);");
+        }
         w.Line("PtxOps.WgmmaCommit();");
         w.Line("PtxOps.WgmmaWait0();");
         for (int f = 0; f < 32; f++)
@@ -101,26 +141,26 @@ public static class Sm90BackwardDqGenerator
     private static void Loads(CodeWriter w)
     {
         w.Line("/// <summary>");
-        w.Line("/// 128 rows from <paramref name=\"first\"/> on (64 bf16 each, at <paramref name=\"rowStride\"/> bytes) into core-matrix layout at");
+        w.Line("/// <paramref name=\"count\"/> rows from <paramref name=\"first\"/> on (64 bf16 each, at <paramref name=\"rowStride\"/> bytes) into core-matrix layout at");
         w.Line("/// <paramref name=\"shared\"/>; rows past <paramref name=\"validRows\"/> repeat the last row (their LSE is +∞, so they add nothing, and they are never stored).");
         w.Line("/// </summary>");
-        w.Line("private static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t)");
+        w.Line("private static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)");
         w.Open();
-        w.Line("for (int i = 0; i < BlockM * 8 / Threads; i++)");
+        w.Line("for (int i = 0; i < count * 8 / threads; i++)");
         w.Open();
-        w.Line("int idx = t + Threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
+        w.Line("int idx = t + threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
         w.Line("long row = Math.Min(first + r, validRows - 1);");
         w.Line("PtxOps.CopyAsync16(shared + (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16), head + (ulong)(row * rowStride + c * 16));");
         w.Close();
         w.Close();
         w.Line();
         w.Line("/// <summary>Key/value tile j (64 rows × 8 chunks each) into core-matrix layout: K at <paramref name=\"stage\"/>, V a tile after it.</summary>");
-        w.Line("private static void LoadTile(BackwardParams p, long kvHead, long kvRowStride, int j, uint stage, int t)");
+        w.Line("private static void LoadTile(BackwardParams p, long kvHead, long kvRowStride, int j, uint stage, int t, int threads)");
         w.Open();
         w.Line("ulong kBase = p.K + (ulong)(kvHead + (long)j * BlockN * kvRowStride), vBase = p.V + (ulong)(kvHead + (long)j * BlockN * kvRowStride);");
-        w.Line("for (int i = 0; i < BlockN * 8 / Threads; i++)");
+        w.Line("for (int idx = t; idx < BlockN * 8; idx += threads)");
         w.Open();
-        w.Line("int idx = t + Threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
+        w.Line("int r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
         w.Line("uint offset = (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16);");
         w.Line("ulong source = (ulong)(r * kvRowStride + c * 16);");
         w.Line("PtxOps.CopyAsync16(stage + offset, kBase + source);");

@@ -145,9 +145,8 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
         }
     }
     // The Hopper dQ kernel (bf16, the plain case only), with its register cap.
-    if (cuda.IsSm90)
-        jobs.Add(($"{Sm90BackwardDq.Label} bf16", typeof(Sm90BackwardDq).GetMethod(nameof(Sm90BackwardDq.KernelD64))!, Sm90BackwardDq.Label,
-            Sm90BackwardDq.Threads, Sm90BackwardDq.SharedBytes, Sm90BackwardDq.MinBlocksPerSm));
+    foreach (var form in cuda.IsSm90 ? Sm90BackwardDq.Forms : [])
+        jobs.Add(($"{form.Label} bf16", typeof(Sm90BackwardDq).GetMethod(form.Method)!, form.Label, form.Threads, form.SharedBytes, form.MinBlocksPerSm));
     // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine); --jit-only S: only the
     // kernels whose label contains S.
     if (Option("--jit-only") is { } only)

@@ -48,10 +48,10 @@ internal static class PtxDump
                     $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  red {Count(ptx, "red.global")}  " +
                     $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
             }
-        if (only is null || Sm90BackwardDq.Label.Contains(only, StringComparison.Ordinal))
+        foreach (var form in Sm90BackwardDq.Forms.Where(f => only is null || f.Label.Contains(only, StringComparison.Ordinal)))
         {
-            var (ptx, entry) = compiler.Compile(typeof(Sm90BackwardDq).GetMethod(nameof(Sm90BackwardDq.KernelD64))!, Sm90BackwardDq.Threads, Sm90BackwardDq.MinBlocksPerSm);
-            string file = Path.Combine(directory, $"{Sm90BackwardDq.Label}_bf16.ptx");
+            var (ptx, entry) = compiler.Compile(typeof(Sm90BackwardDq).GetMethod(form.Method)!, form.Threads, form.MinBlocksPerSm);
+            string file = Path.Combine(directory, $"{form.Label}_bf16.ptx");
             File.WriteAllText(file, ptx);
             Console.WriteLine($"{Path.GetFileName(file),-34} entry {entry}  wgmma {Count(ptx, "wgmma.mma_async")}  cp.async {Count(ptx, "cp.async.cg")}  .local {Count(ptx, ".local")}");
         }

@@ -1,37 +1,64 @@
 namespace FlashAttention.Cuda.Kernels;
 
 /// <summary>
-/// The Hopper (sm_90a) dQ kernel of the split backward: warpgroup MMA for head dim 64 in bf16, the plain case only (no
-/// mask, window, causal, softcap, ALiBi, dropout, cosine variant or user modifier; dense layout; Nk a multiple of 64). Two
-/// warpgroups of 64 query rows each own a 128-row block with Q and dO resident in shared memory; 64-key K/V tiles stream
-/// double-buffered by cp.async. Per tile: S = Q·Kᵀ and dP = dO·Vᵀ by SS wgmma, dS = P∘(dP − D) on their registers,
-/// dQ += dS·K by RS wgmma with dS from registers. It does the mma.sync dQ kernel's work (three products per tile, no
-/// atomics, so the backward stays deterministic) and takes its place where <see cref="Applies(AttentionProblem, bool, bool)"/> holds; everything else
-/// takes the mma.sync kernels. The kernel is written by tools/FlashAttention.Cuda.KernelGen (Sm90BackwardDqGenerator.cs).
+/// The Hopper (sm_90a) dQ kernels of the split backward: warpgroup MMA for head dim 64 in bf16, the plain case only (no
+/// mask, window, causal, softcap, ALiBi, dropout, cosine variant or user modifier; dense layout; Nk a multiple of 64).
+/// Warpgroups of 64 query rows share a block; Q and dO are copied to shared memory once, 64-key K/V tiles are
+/// double-buffered by cp.async. Per tile: S = Q·Kᵀ and dP = dO·Vᵀ by wgmma, dS = P∘(dP − D) on their registers,
+/// dQ += dS·K by RS wgmma with dS from registers. They do the mma.sync dQ kernel's work (three products per tile, no
+/// atomics, so the backward stays deterministic) and take its place where <see cref="Applies(AttentionProblem, bool, bool)"/>
+/// holds; everything else takes the mma.sync kernels. Written by tools/FlashAttention.Cuda.KernelGen (Sm90BackwardDqGenerator.cs).
 /// </summary>
 internal static partial class Sm90BackwardDq
 {
-    public const int Threads = 256, BlockM = 128, BlockN = 64, HeadDim = 64, Stages = 2;
+    public const int BlockN = 64, HeadDim = 64, Stages = 2;
 
     /// <summary>One 8-row group of core matrices (8 rows × 128 bytes): the stride between row groups.</summary>
     private const int CoreRowGroupBytes = 8 * HeadDim * 2;
 
-    private const int RowsBytes = BlockM * HeadDim * 2, WarpgroupRowsBytes = 64 * HeadDim * 2, TileBytes = BlockN * HeadDim * 2, StageBytes = 2 * TileBytes;
+    private const int WarpgroupRowsBytes = 64 * HeadDim * 2, TileBytes = BlockN * HeadDim * 2, StageBytes = 2 * TileBytes;
 
-    /// <summary>Q, dO and two K/V buffers: 64 KiB.</summary>
-    public const int SharedBytes = 2 * RowsBytes + Stages * StageBytes;
+    /// <summary>One form of the kernel.</summary>
+    /// <param name="Method">The kernel method.</param>
+    /// <param name="Label">Its cache label.</param>
+    /// <param name="Warpgroups">Warpgroups per block (64 query rows each).</param>
+    /// <param name="MinBlocksPerSm">The blocks per multiprocessor its registers are capped for (.minnctapersm).</param>
+    internal sealed record Form(string Method, string Label, int Warpgroups, int MinBlocksPerSm)
+    {
+        /// <summary>Threads per block.</summary>
+        public int Threads => 128 * Warpgroups;
 
-    /// <summary>The blocks per multiprocessor its registers are capped for (.minnctapersm): 128 registers a thread.</summary>
-    public const int MinBlocksPerSm = 2;
+        /// <summary>Query rows per block.</summary>
+        public int BlockM => 64 * Warpgroups;
 
-    /// <summary>The cache label of the kernel.</summary>
-    public const string Label = "Sm90_DQ_D64_M128_N64_WG2";
+        /// <summary>Q, dO and two K/V buffers.</summary>
+        public int SharedBytes => 2 * BlockM * HeadDim * 2 + Stages * StageBytes;
+    }
 
     /// <summary>
-    /// Whether backward calls may take it (<c>FLASHATTN_SM90_DQ=0</c> turns it off, so that runs can compare it with the
-    /// mma.sync dQ kernel in one build). Tests set it directly.
+    /// The forms: Q and dO as A operands from shared memory (SS wgmma) with two warpgroups capped at 128 registers (two
+    /// blocks per multiprocessor); or from registers (RS), loaded once per block, with two or three warpgroups.
     /// </summary>
-    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("FLASHATTN_SM90_DQ") != "0";
+    public static readonly Form[] Forms =
+    [
+        new(nameof(KernelD64), "Sm90_DQ_D64_M128_N64_WG2", 2, 2),
+        new(nameof(KernelD64Rs), "Sm90_DQ_D64_M128_N64_WG2_RS", 2, 1),
+        new(nameof(KernelD64Rs3), "Sm90_DQ_D64_M192_N64_WG3_RS", 3, 1),
+    ];
+
+    /// <summary>
+    /// The form calls take (<c>FLASHATTN_SM90_DQ</c> names another by label suffix: <c>WG2</c>, <c>WG2_RS</c>,
+    /// <c>WG3_RS</c>) or null: none (<c>FLASHATTN_SM90_DQ=0</c>), so that runs can compare them with the mma.sync dQ kernel
+    /// in one build. Tests set it directly.
+    /// </summary>
+    internal static Form? Selected { get; set; } = Parse(Environment.GetEnvironmentVariable("FLASHATTN_SM90_DQ"));
+
+    /// <summary>Whether backward calls may take a wgmma dQ kernel.</summary>
+    internal static bool Enabled => Selected is not null;
+
+    /// <summary>The form an environment value names: null for "0", the default for none or an unknown one.</summary>
+    internal static Form? Parse(string? value) =>
+        value == "0" ? null : Forms.FirstOrDefault(f => value is not null && f.Label.EndsWith("_" + value, StringComparison.Ordinal)) ?? Forms[0];
 
     /// <summary>
     /// Whether a backward call can take this kernel (pure; tested without a GPU): bf16 storage, no user modifiers, head
@@ -53,10 +80,10 @@ internal static partial class Sm90BackwardDq
     internal static bool Applies(VarlenLayout layout, AttentionOptions? options, bool bf16, bool userMods) =>
         Applies(new AttentionProblem(layout, options), bf16, userMods);
 
-    /// <summary><see cref="LaunchGrid(AttentionProblem)"/> for a dense call (tests).</summary>
-    internal static (int X, int Y, int Z) LaunchGrid(AttentionShape shape) => LaunchGrid(new AttentionProblem(shape, null));
+    /// <summary><see cref="LaunchGrid(Form, AttentionProblem)"/> for a dense call (tests).</summary>
+    internal static (int X, int Y, int Z) LaunchGrid(Form form, AttentionShape shape) => LaunchGrid(form, new AttentionProblem(shape, null));
 
     /// <summary>The launch grid: (query blocks, heads, batch).</summary>
-    public static (int X, int Y, int Z) LaunchGrid(AttentionProblem problem) =>
-        ((problem.MaxSeqQ + BlockM - 1) / BlockM, problem.Heads, problem.Batch);
+    public static (int X, int Y, int Z) LaunchGrid(Form form, AttentionProblem problem) =>
+        ((problem.MaxSeqQ + form.BlockM - 1) / form.BlockM, problem.Heads, problem.Batch);
 }

@@ -7,21 +7,21 @@ namespace FlashAttention.Cuda.Kernels;
 internal static partial class Sm90BackwardDq
 {
     // q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
-    // → dq bf16 [B, Nq, H, 64]; grid (⌈Nq / 128⌉, H, B), 256 threads; Nk a multiple of 64.
+    // → dq bf16 [B, Nq, H, 64]; grid (⌈Nq / 128⌉, H, B), 256 threads; Nk a multiple of 64. Q and dO as A operands from shared memory.
     public static void KernelD64(BackwardParams p)
     {
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
         int qb = Grid.IdxX, h = Grid.IdxY, b = Grid.IdxZ;
-        uint smem = PtxOps.SharedBase(), qs = smem, dos = smem + RowsBytes, kv = smem + 2 * RowsBytes;
+        uint smem = PtxOps.SharedBase(), qs = smem, dos = smem + 16384u, kv = smem + 32768u;
         long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
         long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;
         long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;
-        LoadRows(p.Q + (ulong)qHead, qRowStride, qb * BlockM, p.SeqQ, qs, t);
-        LoadRows(p.DO + (ulong)qHead, qRowStride, qb * BlockM, p.SeqQ, dos, t);
-        LoadTile(p, kvHead, kvRowStride, 0, kv, t);
+        LoadRows(p.Q + (ulong)qHead, qRowStride, qb * 128, p.SeqQ, qs, t, 128, 256);
+        LoadRows(p.DO + (ulong)qHead, qRowStride, qb * 128, p.SeqQ, dos, t, 128, 256);
+        LoadTile(p, kvHead, kvRowStride, 0, kv, t, 256);
         PtxOps.CommitGroup();
         // This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).
-        int row0 = qb * BlockM + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+        int row0 = qb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         long rows = ((long)b * p.Heads + h) * p.SeqQPad;
         float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));
         float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));
@@ -35,7 +35,7 @@ internal static partial class Sm90BackwardDq
             Group.Barrier();
             if (j + 1 < tiles)
             {
-                LoadTile(p, kvHead, kvRowStride, j + 1, kv + (uint)(((j + 1) % Stages) * StageBytes), t);
+                LoadTile(p, kvHead, kvRowStride, j + 1, kv + (uint)(((j + 1) % Stages) * StageBytes), t, 256);
                 PtxOps.CommitGroup();
             }
             uint kb = kv + (uint)((j % Stages) * StageBytes), vb = kb + TileBytes;
@@ -121,27 +121,329 @@ internal static partial class Sm90BackwardDq
         }
     }
 
+    // q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
+    // → dq bf16 [B, Nq, H, 64]; grid (⌈Nq / 128⌉, H, B), 256 threads; Nk a multiple of 64. Q and dO as A operands from registers.
+    public static void KernelD64Rs(BackwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int qb = Grid.IdxX, h = Grid.IdxY, b = Grid.IdxZ;
+        uint smem = PtxOps.SharedBase(), qs = smem, dos = smem + 16384u, kv = smem + 32768u;
+        long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
+        long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;
+        long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;
+        LoadRows(p.Q + (ulong)qHead, qRowStride, qb * 128, p.SeqQ, qs, t, 128, 256);
+        LoadRows(p.DO + (ulong)qHead, qRowStride, qb * 128, p.SeqQ, dos, t, 128, 256);
+        LoadTile(p, kvHead, kvRowStride, 0, kv, t, 256);
+        PtxOps.CommitGroup();
+        // This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).
+        int row0 = qb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+        long rows = ((long)b * p.Heads + h) * p.SeqQPad;
+        float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));
+        float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));
+        var dq = default(Float32x32);
+        uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);
+        // Q and dO as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).
+        PtxOps.WaitGroup0();
+        Group.Barrier();
+        uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);
+        uint q0 = PtxOps.LoadShared(qw + fragment + 0u);
+        uint q1 = PtxOps.LoadShared(qw + fragment + 1024u);
+        uint q2 = PtxOps.LoadShared(qw + fragment + 128u);
+        uint q3 = PtxOps.LoadShared(qw + fragment + 1152u);
+        uint q4 = PtxOps.LoadShared(qw + fragment + 256u);
+        uint q5 = PtxOps.LoadShared(qw + fragment + 1280u);
+        uint q6 = PtxOps.LoadShared(qw + fragment + 384u);
+        uint q7 = PtxOps.LoadShared(qw + fragment + 1408u);
+        uint q8 = PtxOps.LoadShared(qw + fragment + 512u);
+        uint q9 = PtxOps.LoadShared(qw + fragment + 1536u);
+        uint q10 = PtxOps.LoadShared(qw + fragment + 640u);
+        uint q11 = PtxOps.LoadShared(qw + fragment + 1664u);
+        uint q12 = PtxOps.LoadShared(qw + fragment + 768u);
+        uint q13 = PtxOps.LoadShared(qw + fragment + 1792u);
+        uint q14 = PtxOps.LoadShared(qw + fragment + 896u);
+        uint q15 = PtxOps.LoadShared(qw + fragment + 1920u);
+        uint o0 = PtxOps.LoadShared(dw + fragment + 0u);
+        uint o1 = PtxOps.LoadShared(dw + fragment + 1024u);
+        uint o2 = PtxOps.LoadShared(dw + fragment + 128u);
+        uint o3 = PtxOps.LoadShared(dw + fragment + 1152u);
+        uint o4 = PtxOps.LoadShared(dw + fragment + 256u);
+        uint o5 = PtxOps.LoadShared(dw + fragment + 1280u);
+        uint o6 = PtxOps.LoadShared(dw + fragment + 384u);
+        uint o7 = PtxOps.LoadShared(dw + fragment + 1408u);
+        uint o8 = PtxOps.LoadShared(dw + fragment + 512u);
+        uint o9 = PtxOps.LoadShared(dw + fragment + 1536u);
+        uint o10 = PtxOps.LoadShared(dw + fragment + 640u);
+        uint o11 = PtxOps.LoadShared(dw + fragment + 1664u);
+        uint o12 = PtxOps.LoadShared(dw + fragment + 768u);
+        uint o13 = PtxOps.LoadShared(dw + fragment + 1792u);
+        uint o14 = PtxOps.LoadShared(dw + fragment + 896u);
+        uint o15 = PtxOps.LoadShared(dw + fragment + 1920u);
+        int tiles = p.SeqK / BlockN;
+        for (int j = 0; j < tiles; j++)
+        {
+            PtxOps.WaitGroup0();
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            if (j + 1 < tiles)
+            {
+                LoadTile(p, kvHead, kvRowStride, j + 1, kv + (uint)(((j + 1) % Stages) * StageBytes), t, 256);
+                PtxOps.CommitGroup();
+            }
+            uint kb = kv + (uint)((j % Stages) * StageBytes), vb = kb + TileBytes;
+            var s = PtxOps.WgmmaBf16M64N64RSChain4(q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, PtxOps.WgmmaDescriptor(kb, 128, CoreRowGroupBytes), 16);
+            var dp = PtxOps.WgmmaBf16M64N64RSChain4(o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15, PtxOps.WgmmaDescriptor(vb, 128, CoreRowGroupBytes), 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+            float g0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - lse0) * (dp.F0 - dot0);
+            float g1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - lse0) * (dp.F1 - dot0);
+            float g2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - lse1) * (dp.F2 - dot1);
+            float g3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - lse1) * (dp.F3 - dot1);
+            float g4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - lse0) * (dp.F4 - dot0);
+            float g5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - lse0) * (dp.F5 - dot0);
+            float g6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - lse1) * (dp.F6 - dot1);
+            float g7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - lse1) * (dp.F7 - dot1);
+            float g8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - lse0) * (dp.F8 - dot0);
+            float g9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - lse0) * (dp.F9 - dot0);
+            float g10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - lse1) * (dp.F10 - dot1);
+            float g11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - lse1) * (dp.F11 - dot1);
+            float g12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - lse0) * (dp.F12 - dot0);
+            float g13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - lse0) * (dp.F13 - dot0);
+            float g14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - lse1) * (dp.F14 - dot1);
+            float g15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - lse1) * (dp.F15 - dot1);
+            float g16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - lse0) * (dp.F16 - dot0);
+            float g17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - lse0) * (dp.F17 - dot0);
+            float g18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - lse1) * (dp.F18 - dot1);
+            float g19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - lse1) * (dp.F19 - dot1);
+            float g20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - lse0) * (dp.F20 - dot0);
+            float g21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - lse0) * (dp.F21 - dot0);
+            float g22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - lse1) * (dp.F22 - dot1);
+            float g23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - lse1) * (dp.F23 - dot1);
+            float g24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - lse0) * (dp.F24 - dot0);
+            float g25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - lse0) * (dp.F25 - dot0);
+            float g26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - lse1) * (dp.F26 - dot1);
+            float g27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - lse1) * (dp.F27 - dot1);
+            float g28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - lse0) * (dp.F28 - dot0);
+            float g29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - lse0) * (dp.F29 - dot0);
+            float g30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - lse1) * (dp.F30 - dot1);
+            float g31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - lse1) * (dp.F31 - dot1);
+            uint a0 = PtxOps.PackBf16(g0, g1);
+            uint a1 = PtxOps.PackBf16(g2, g3);
+            uint a2 = PtxOps.PackBf16(g4, g5);
+            uint a3 = PtxOps.PackBf16(g6, g7);
+            uint a4 = PtxOps.PackBf16(g8, g9);
+            uint a5 = PtxOps.PackBf16(g10, g11);
+            uint a6 = PtxOps.PackBf16(g12, g13);
+            uint a7 = PtxOps.PackBf16(g14, g15);
+            uint a8 = PtxOps.PackBf16(g16, g17);
+            uint a9 = PtxOps.PackBf16(g18, g19);
+            uint a10 = PtxOps.PackBf16(g20, g21);
+            uint a11 = PtxOps.PackBf16(g22, g23);
+            uint a12 = PtxOps.PackBf16(g24, g25);
+            uint a13 = PtxOps.PackBf16(g26, g27);
+            uint a14 = PtxOps.PackBf16(g28, g29);
+            uint a15 = PtxOps.PackBf16(g30, g31);
+            // dQ += dS·K: K is the B operand read transposed (keys along the reduction), 16 keys = two 8-row groups per step.
+            dq = PtxOps.WgmmaBf16M64N64RSTransBChain4(dq, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, PtxOps.WgmmaDescriptor(kb, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+        }
+        ulong dqRow0 = p.DQ + (ulong)(qHead + row0 * qRowStride + 4 * (lane & 3)), dqRow1 = dqRow0 + (ulong)(8 * qRowStride);
+        if (row0 < p.SeqQ)
+        {
+            PtxOps.StoreWord(dqRow0 + 0, PtxOps.PackBf16(dq.F0 * p.Scale, dq.F1 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 16, PtxOps.PackBf16(dq.F4 * p.Scale, dq.F5 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 32, PtxOps.PackBf16(dq.F8 * p.Scale, dq.F9 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 48, PtxOps.PackBf16(dq.F12 * p.Scale, dq.F13 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 64, PtxOps.PackBf16(dq.F16 * p.Scale, dq.F17 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 80, PtxOps.PackBf16(dq.F20 * p.Scale, dq.F21 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 96, PtxOps.PackBf16(dq.F24 * p.Scale, dq.F25 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 112, PtxOps.PackBf16(dq.F28 * p.Scale, dq.F29 * p.Scale));
+        }
+        if (row1 < p.SeqQ)
+        {
+            PtxOps.StoreWord(dqRow1 + 0, PtxOps.PackBf16(dq.F2 * p.Scale, dq.F3 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 16, PtxOps.PackBf16(dq.F6 * p.Scale, dq.F7 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 32, PtxOps.PackBf16(dq.F10 * p.Scale, dq.F11 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 48, PtxOps.PackBf16(dq.F14 * p.Scale, dq.F15 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 64, PtxOps.PackBf16(dq.F18 * p.Scale, dq.F19 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 80, PtxOps.PackBf16(dq.F22 * p.Scale, dq.F23 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 96, PtxOps.PackBf16(dq.F26 * p.Scale, dq.F27 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 112, PtxOps.PackBf16(dq.F30 * p.Scale, dq.F31 * p.Scale));
+        }
+    }
+
+    // q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
+    // → dq bf16 [B, Nq, H, 64]; grid (⌈Nq / 192⌉, H, B), 384 threads; Nk a multiple of 64. Q and dO as A operands from registers.
+    public static void KernelD64Rs3(BackwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int qb = Grid.IdxX, h = Grid.IdxY, b = Grid.IdxZ;
+        uint smem = PtxOps.SharedBase(), qs = smem, dos = smem + 24576u, kv = smem + 49152u;
+        long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
+        long qHead = (long)b * p.SeqQ * qRowStride + h * HeadDim * 2;
+        long kvHead = (long)b * p.SeqK * kvRowStride + h / p.GroupSize * HeadDim * 2;
+        LoadRows(p.Q + (ulong)qHead, qRowStride, qb * 192, p.SeqQ, qs, t, 192, 384);
+        LoadRows(p.DO + (ulong)qHead, qRowStride, qb * 192, p.SeqQ, dos, t, 192, 384);
+        LoadTile(p, kvHead, kvRowStride, 0, kv, t, 384);
+        PtxOps.CommitGroup();
+        // This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).
+        int row0 = qb * 192 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+        long rows = ((long)b * p.Heads + h) * p.SeqQPad;
+        float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));
+        float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));
+        var dq = default(Float32x32);
+        uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);
+        // Q and dO as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).
+        PtxOps.WaitGroup0();
+        Group.Barrier();
+        uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);
+        uint q0 = PtxOps.LoadShared(qw + fragment + 0u);
+        uint q1 = PtxOps.LoadShared(qw + fragment + 1024u);
+        uint q2 = PtxOps.LoadShared(qw + fragment + 128u);
+        uint q3 = PtxOps.LoadShared(qw + fragment + 1152u);
+        uint q4 = PtxOps.LoadShared(qw + fragment + 256u);
+        uint q5 = PtxOps.LoadShared(qw + fragment + 1280u);
+        uint q6 = PtxOps.LoadShared(qw + fragment + 384u);
+        uint q7 = PtxOps.LoadShared(qw + fragment + 1408u);
+        uint q8 = PtxOps.LoadShared(qw + fragment + 512u);
+        uint q9 = PtxOps.LoadShared(qw + fragment + 1536u);
+        uint q10 = PtxOps.LoadShared(qw + fragment + 640u);
+        uint q11 = PtxOps.LoadShared(qw + fragment + 1664u);
+        uint q12 = PtxOps.LoadShared(qw + fragment + 768u);
+        uint q13 = PtxOps.LoadShared(qw + fragment + 1792u);
+        uint q14 = PtxOps.LoadShared(qw + fragment + 896u);
+        uint q15 = PtxOps.LoadShared(qw + fragment + 1920u);
+        uint o0 = PtxOps.LoadShared(dw + fragment + 0u);
+        uint o1 = PtxOps.LoadShared(dw + fragment + 1024u);
+        uint o2 = PtxOps.LoadShared(dw + fragment + 128u);
+        uint o3 = PtxOps.LoadShared(dw + fragment + 1152u);
+        uint o4 = PtxOps.LoadShared(dw + fragment + 256u);
+        uint o5 = PtxOps.LoadShared(dw + fragment + 1280u);
+        uint o6 = PtxOps.LoadShared(dw + fragment + 384u);
+        uint o7 = PtxOps.LoadShared(dw + fragment + 1408u);
+        uint o8 = PtxOps.LoadShared(dw + fragment + 512u);
+        uint o9 = PtxOps.LoadShared(dw + fragment + 1536u);
+        uint o10 = PtxOps.LoadShared(dw + fragment + 640u);
+        uint o11 = PtxOps.LoadShared(dw + fragment + 1664u);
+        uint o12 = PtxOps.LoadShared(dw + fragment + 768u);
+        uint o13 = PtxOps.LoadShared(dw + fragment + 1792u);
+        uint o14 = PtxOps.LoadShared(dw + fragment + 896u);
+        uint o15 = PtxOps.LoadShared(dw + fragment + 1920u);
+        int tiles = p.SeqK / BlockN;
+        for (int j = 0; j < tiles; j++)
+        {
+            PtxOps.WaitGroup0();
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            if (j + 1 < tiles)
+            {
+                LoadTile(p, kvHead, kvRowStride, j + 1, kv + (uint)(((j + 1) % Stages) * StageBytes), t, 384);
+                PtxOps.CommitGroup();
+            }
+            uint kb = kv + (uint)((j % Stages) * StageBytes), vb = kb + TileBytes;
+            var s = PtxOps.WgmmaBf16M64N64RSChain4(q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, PtxOps.WgmmaDescriptor(kb, 128, CoreRowGroupBytes), 16);
+            var dp = PtxOps.WgmmaBf16M64N64RSChain4(o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15, PtxOps.WgmmaDescriptor(vb, 128, CoreRowGroupBytes), 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+            float g0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - lse0) * (dp.F0 - dot0);
+            float g1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - lse0) * (dp.F1 - dot0);
+            float g2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - lse1) * (dp.F2 - dot1);
+            float g3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - lse1) * (dp.F3 - dot1);
+            float g4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - lse0) * (dp.F4 - dot0);
+            float g5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - lse0) * (dp.F5 - dot0);
+            float g6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - lse1) * (dp.F6 - dot1);
+            float g7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - lse1) * (dp.F7 - dot1);
+            float g8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - lse0) * (dp.F8 - dot0);
+            float g9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - lse0) * (dp.F9 - dot0);
+            float g10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - lse1) * (dp.F10 - dot1);
+            float g11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - lse1) * (dp.F11 - dot1);
+            float g12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - lse0) * (dp.F12 - dot0);
+            float g13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - lse0) * (dp.F13 - dot0);
+            float g14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - lse1) * (dp.F14 - dot1);
+            float g15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - lse1) * (dp.F15 - dot1);
+            float g16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - lse0) * (dp.F16 - dot0);
+            float g17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - lse0) * (dp.F17 - dot0);
+            float g18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - lse1) * (dp.F18 - dot1);
+            float g19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - lse1) * (dp.F19 - dot1);
+            float g20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - lse0) * (dp.F20 - dot0);
+            float g21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - lse0) * (dp.F21 - dot0);
+            float g22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - lse1) * (dp.F22 - dot1);
+            float g23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - lse1) * (dp.F23 - dot1);
+            float g24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - lse0) * (dp.F24 - dot0);
+            float g25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - lse0) * (dp.F25 - dot0);
+            float g26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - lse1) * (dp.F26 - dot1);
+            float g27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - lse1) * (dp.F27 - dot1);
+            float g28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - lse0) * (dp.F28 - dot0);
+            float g29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - lse0) * (dp.F29 - dot0);
+            float g30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - lse1) * (dp.F30 - dot1);
+            float g31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - lse1) * (dp.F31 - dot1);
+            uint a0 = PtxOps.PackBf16(g0, g1);
+            uint a1 = PtxOps.PackBf16(g2, g3);
+            uint a2 = PtxOps.PackBf16(g4, g5);
+            uint a3 = PtxOps.PackBf16(g6, g7);
+            uint a4 = PtxOps.PackBf16(g8, g9);
+            uint a5 = PtxOps.PackBf16(g10, g11);
+            uint a6 = PtxOps.PackBf16(g12, g13);
+            uint a7 = PtxOps.PackBf16(g14, g15);
+            uint a8 = PtxOps.PackBf16(g16, g17);
+            uint a9 = PtxOps.PackBf16(g18, g19);
+            uint a10 = PtxOps.PackBf16(g20, g21);
+            uint a11 = PtxOps.PackBf16(g22, g23);
+            uint a12 = PtxOps.PackBf16(g24, g25);
+            uint a13 = PtxOps.PackBf16(g26, g27);
+            uint a14 = PtxOps.PackBf16(g28, g29);
+            uint a15 = PtxOps.PackBf16(g30, g31);
+            // dQ += dS·K: K is the B operand read transposed (keys along the reduction), 16 keys = two 8-row groups per step.
+            dq = PtxOps.WgmmaBf16M64N64RSTransBChain4(dq, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, PtxOps.WgmmaDescriptor(kb, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+        }
+        ulong dqRow0 = p.DQ + (ulong)(qHead + row0 * qRowStride + 4 * (lane & 3)), dqRow1 = dqRow0 + (ulong)(8 * qRowStride);
+        if (row0 < p.SeqQ)
+        {
+            PtxOps.StoreWord(dqRow0 + 0, PtxOps.PackBf16(dq.F0 * p.Scale, dq.F1 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 16, PtxOps.PackBf16(dq.F4 * p.Scale, dq.F5 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 32, PtxOps.PackBf16(dq.F8 * p.Scale, dq.F9 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 48, PtxOps.PackBf16(dq.F12 * p.Scale, dq.F13 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 64, PtxOps.PackBf16(dq.F16 * p.Scale, dq.F17 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 80, PtxOps.PackBf16(dq.F20 * p.Scale, dq.F21 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 96, PtxOps.PackBf16(dq.F24 * p.Scale, dq.F25 * p.Scale));
+            PtxOps.StoreWord(dqRow0 + 112, PtxOps.PackBf16(dq.F28 * p.Scale, dq.F29 * p.Scale));
+        }
+        if (row1 < p.SeqQ)
+        {
+            PtxOps.StoreWord(dqRow1 + 0, PtxOps.PackBf16(dq.F2 * p.Scale, dq.F3 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 16, PtxOps.PackBf16(dq.F6 * p.Scale, dq.F7 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 32, PtxOps.PackBf16(dq.F10 * p.Scale, dq.F11 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 48, PtxOps.PackBf16(dq.F14 * p.Scale, dq.F15 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 64, PtxOps.PackBf16(dq.F18 * p.Scale, dq.F19 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 80, PtxOps.PackBf16(dq.F22 * p.Scale, dq.F23 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 96, PtxOps.PackBf16(dq.F26 * p.Scale, dq.F27 * p.Scale));
+            PtxOps.StoreWord(dqRow1 + 112, PtxOps.PackBf16(dq.F30 * p.Scale, dq.F31 * p.Scale));
+        }
+    }
+
     /// <summary>
-    /// 128 rows from <paramref name="first"/> on (64 bf16 each, at <paramref name="rowStride"/> bytes) into core-matrix layout at
+    /// <paramref name="count"/> rows from <paramref name="first"/> on (64 bf16 each, at <paramref name="rowStride"/> bytes) into core-matrix layout at
     /// <paramref name="shared"/>; rows past <paramref name="validRows"/> repeat the last row (their LSE is +∞, so they add nothing, and they are never stored).
     /// </summary>
-    private static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t)
+    private static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)
     {
-        for (int i = 0; i < BlockM * 8 / Threads; i++)
+        for (int i = 0; i < count * 8 / threads; i++)
         {
-            int idx = t + Threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;
+            int idx = t + threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;
             long row = Math.Min(first + r, validRows - 1);
             PtxOps.CopyAsync16(shared + (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16), head + (ulong)(row * rowStride + c * 16));
         }
     }
 
     /// <summary>Key/value tile j (64 rows × 8 chunks each) into core-matrix layout: K at <paramref name="stage"/>, V a tile after it.</summary>
-    private static void LoadTile(BackwardParams p, long kvHead, long kvRowStride, int j, uint stage, int t)
+    private static void LoadTile(BackwardParams p, long kvHead, long kvRowStride, int j, uint stage, int t, int threads)
     {
         ulong kBase = p.K + (ulong)(kvHead + (long)j * BlockN * kvRowStride), vBase = p.V + (ulong)(kvHead + (long)j * BlockN * kvRowStride);
-        for (int i = 0; i < BlockN * 8 / Threads; i++)
+        for (int idx = t; idx < BlockN * 8; idx += threads)
         {
-            int idx = t + Threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;
+            int r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;
             uint offset = (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16);
             ulong source = (ulong)(r * kvRowStride + c * 16);
             PtxOps.CopyAsync16(stage + offset, kBase + source);

@@ -144,6 +144,15 @@ internal static class PtxOps
     public static Float32x64 WgmmaBf16M64N128RSTransBChain4(Float32x64 c, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7,
         uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descB, int stepB) => throw GpuOnly();
 
+    /// <summary>
+    /// d = Σ_k a_k·b_k from zero over four RS m64n64k16 wgmma in one block: a_k is the A fragment (a[4k] … a[4k + 3]) from
+    /// registers, b_k K-major (Bᵀ stored by rows, as K in Q·Kᵀ) at <paramref name="descB"/> + k·<paramref name="stepB"/>
+    /// (a constant, 16-byte units). S = Q·Kᵀ with the Q fragments held in registers, so that only K is read from shared memory.
+    /// </summary>
+    [IntrinsicImplementation]
+    public static Float32x32 WgmmaBf16M64N64RSChain4(uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7,
+        uint a8, uint a9, uint a10, uint a11, uint a12, uint a13, uint a14, uint a15, ulong descB, int stepB) => throw GpuOnly();
+
     /// <summary>As <see cref="WgmmaBf16M64N128RSTransBChain4"/> for a 64×64 accumulator (b 16×64 per step): the dQ product dS·K.</summary>
     [IntrinsicImplementation]
     public static Float32x32 WgmmaBf16M64N64RSTransBChain4(Float32x32 c, uint a0, uint a1, uint a2, uint a3, uint a4, uint a5, uint a6, uint a7,
@@ -398,6 +407,7 @@ internal static class PtxOps
         Map(nameof(WgmmaBf16M64N64SSChain), nameof(GenerateWgmmaSSChain));
         Map(nameof(WgmmaBf16M64N128RSTransBChain4), nameof(GenerateWgmmaRSChain));
         Map(nameof(WgmmaBf16M64N64RSTransBChain4), nameof(GenerateWgmmaRSChain));
+        Map(nameof(WgmmaBf16M64N64RSChain4), nameof(GenerateWgmmaRSChainFromZero));
         Map(nameof(WgmmaBf16AttentionStep), nameof(GenerateWgmmaAttentionStep));
         Map(nameof(WgmmaBf16M64N128SSChain), nameof(GenerateWgmmaSSChain));
         Map(nameof(WgmmaBf16M64N128RSTransBChain8), nameof(GenerateWgmmaRSChain));
@@ -421,7 +431,7 @@ internal static class PtxOps
         nameof(StoreHalfWord), nameof(StoreFloat), nameof(AtomicAdd), nameof(AtomicAdd2), nameof(AtomicAdd4),
         nameof(WgmmaCommit), nameof(WgmmaWait0), nameof(WgmmaWait1), nameof(FenceProxyAsyncShared), nameof(WgmmaBf16M64N64K16SS),
         nameof(WgmmaBf16M64N64K16RSTransB), nameof(WgmmaBf16M64N128K16RSTransB), nameof(WgmmaBf16M64N64SSChain),
-        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16M64N64RSTransBChain4), nameof(WgmmaBf16AttentionStep), nameof(WgmmaBf16M64N128SSChain),
+        nameof(WgmmaBf16M64N128RSTransBChain4), nameof(WgmmaBf16M64N64RSTransBChain4), nameof(WgmmaBf16M64N64RSChain4), nameof(WgmmaBf16AttentionStep), nameof(WgmmaBf16M64N128SSChain),
         nameof(WgmmaBf16M64N128RSTransBChain8), nameof(WgmmaBf16AttentionStep128), nameof(MbarrierInit), nameof(MbarrierArrive),
         nameof(MbarrierWaitParity), nameof(SetMaxRegistersInc), nameof(SetMaxRegistersDec), nameof(NamedBarrierSync), nameof(NamedBarrierArrive),
     ];
@@ -656,6 +666,25 @@ internal static class PtxOps
         string descB = In(cg, call.Nodes[1 + fragments]);
         var block = ChainPreamble(firstOverwrites: false);
         AppendRSChain(block, d, a, descB, Constant(call.Nodes[2 + fragments]));
+        Block(cg, block.Append('}').ToString());
+    }
+
+    private static void GenerateWgmmaRSChainFromZero(PTXBackend backend, PTXCodeGenerator cg, Value value)
+    {
+        // (a0 … a(4·steps − 1), descB, stepB): B K-major (not transposed), the first MMA overwriting the accumulator.
+        var call = (MethodCall)value;
+        int fragments = call.Nodes.Length - 2;
+        var a = Ins(cg, call, 0, fragments);
+        string descB = In(cg, call.Nodes[fragments]);
+        int stepB = Constant(call.Nodes[fragments + 1]);
+        var d = Outs(cg, value);
+        var block = ChainPreamble(firstOverwrites: true);
+        for (int k = 0; k < fragments / 4; k++)
+        {
+            block.Append($"add.s64 %fa_b, {descB}, {k * stepB}; ");
+            block.Append($"wgmma.mma_async.sync.aligned.m64n{2 * d.Length}k16.f32.bf16.bf16 {{{string.Join(", ", d)}}}, " +
+                         $"{{{a[4 * k]}, {a[4 * k + 1]}, {a[4 * k + 2]}, {a[4 * k + 3]}}}, %fa_b, {(k == 0 ? "%fa_p" : "%fa_q")}, 1, 1, 0; ");
+        }
         Block(cg, block.Append('}').ToString());
     }
 
