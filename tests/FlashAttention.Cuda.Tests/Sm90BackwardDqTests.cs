@@ -15,24 +15,28 @@ public class Sm90BackwardDqTests
     public void Applies_OnlyToThePlainBf16HeadDim64Case()
     {
         Assert.True(Applies(16384, 16384));
-        Assert.True(Applies(1, 64));
-        Assert.True(Applies(1000, 1024, options: new AttentionOptions { Scale = -0.2f }));
+        Assert.True(Applies(1, 8192));
+        Assert.True(Applies(1000, 8256, options: new AttentionOptions { Scale = -0.2f }));
+        // Below its key length threshold the mma.sync kernel is faster (benchmarks run 44).
+        Assert.Equal(8192, Sm90BackwardDq.MinSeqK);
+        Assert.False(Applies(4096, 4096));
+        Assert.False(Applies(4096, 8128));
         // Every option it does not implement, another element type or head dim, a key length off the 64-key tiles, the
         // packed layout, user modifiers: the mma.sync dQ kernel.
-        Assert.False(Applies(4096, 4096, bf16: false));
-        Assert.False(Applies(4096, 4096, userMods: true));
-        Assert.False(Applies(4096, 4096, d: 128));
-        Assert.False(Applies(4096, 4096, d: 56));
-        Assert.False(Applies(4096, 4095));
-        Assert.False(Applies(4096, 32));
+        Assert.False(Applies(8192, 8192, bf16: false));
+        Assert.False(Applies(8192, 8192, userMods: true));
+        Assert.False(Applies(8192, 8192, d: 128));
+        Assert.False(Applies(8192, 8192, d: 56));
+        Assert.False(Applies(8192, 8191));
+        Assert.False(Applies(8192, 8200));
         foreach (var options in new AttentionOptions[]
                  {
                      new() { Causal = true }, new() { WindowLeft = 100, WindowRight = 100 }, new() { Softcap = 30f },
-                     new() { AlibiSlopes = new[] { 0.5f, 0.25f, 0.125f, 0.0625f } }, new() { KeyPaddingMask = new bool[2 * 4096] },
+                     new() { AlibiSlopes = new[] { 0.5f, 0.25f, 0.125f, 0.0625f } }, new() { KeyPaddingMask = new bool[2 * 8192] },
                      new() { DropoutP = 0.1f, Seed = 1 }, new() { Variant = AttentionVariant.Cosine },
                  })
-            Assert.False(Applies(4096, 4096, options: options), options.ToString());
-        var packed = new VarlenLayout(new[] { 0, 4096, 8192 }, new[] { 0, 4096, 8192 }, 4, 2, 64);
+            Assert.False(Applies(8192, 8192, options: options), options.ToString());
+        var packed = new VarlenLayout(new[] { 0, 8192, 16384 }, new[] { 0, 8192, 16384 }, 4, 2, 64);
         Assert.False(Sm90BackwardDq.Applies(packed, null, true, false));
     }
 
@@ -45,7 +49,7 @@ public class Sm90BackwardDqTests
         foreach (int d in new[] { 32, 96, 128, 256 })
             Assert.False(CudaAttention.DefaultBackward(d, atomicDq: false).HopperDq);
         using var emulation = CudaAttention.CreateHostEmulation();
-        Assert.Equal("DQ_D64_M128_N32_W4", emulation.DqKernelLabel(new AttentionShape(1, 1024, 1024, 2, 2, 64), null, typeof(Bf16Kind)));
+        Assert.Equal("DQ_D64_M128_N32_W4", emulation.DqKernelLabel(new AttentionShape(1, 8192, 8192, 2, 2, 64), null, typeof(Bf16Kind)));
     }
 
     [Fact]
@@ -106,12 +110,14 @@ public class Sm90BackwardDqTests
     public void MatchesReferenceAndTheMmaSyncKernel()
     {
         using var cuda = new CudaAttention();
-        var saved = Sm90BackwardDq.Selected;
+        var saved = (Sm90BackwardDq.Selected, Sm90BackwardDq.MinSeqK);
         try
         {
+            // Short shapes with the threshold lowered, and one past it on the default threshold.
             foreach (var (b, nq, nk, h, hkv, scale) in new[] { (2, 1, 64, 2, 1, 0f), (1, 7, 448, 4, 2, 0f), (2, 127, 128, 3, 3, 0f), (1, 1000, 1024, 2, 1, 0f),
-                         (1, 2111, 2112, 2, 2, -0.3f), (2, 129, 256, 4, 1, 0f), (1, 300, 384, 2, 2, 0.05f), (1, 1, 640, 1, 1, 0f) })
+                         (1, 2111, 2112, 2, 2, -0.3f), (2, 129, 256, 4, 1, 0f), (1, 300, 384, 2, 2, 0.05f), (1, 1, 640, 1, 1, 0f), (1, 333, 8256, 2, 1, 0f) })
             {
+                Sm90BackwardDq.MinSeqK = nk >= Sm90BackwardDq.DefaultMinSeqK ? Sm90BackwardDq.DefaultMinSeqK : 64;
                 var shape = new AttentionShape(b, nq, nk, h, hkv, 64);
                 var options = scale == 0f ? new AttentionOptions() : new AttentionOptions { Scale = scale };
                 int seed = Environment.TickCount + nq;
@@ -136,7 +142,7 @@ public class Sm90BackwardDqTests
         }
         finally
         {
-            Sm90BackwardDq.Selected = saved;
+            (Sm90BackwardDq.Selected, Sm90BackwardDq.MinSeqK) = saved;
         }
     }
 }

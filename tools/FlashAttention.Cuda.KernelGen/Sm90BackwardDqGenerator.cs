@@ -67,8 +67,11 @@ public static class Sm90BackwardDqGenerator
         w.Line("// This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).");
         w.Line($"int row0 = qb * {blockM} + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;");
         w.Line("long rows = ((long)b * p.Heads + h) * p.SeqQPad;");
-        w.Line("float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));");
-        w.Line("float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));");
+        w.Line("// Rows past Nq (the last block may reach past the workspace's padded rows) get LSE +∞: P = 0, so dS = 0.");
+        w.Line("float lse0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)) : float.PositiveInfinity;");
+        w.Line("float lse1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4)) : float.PositiveInfinity;");
+        w.Line("float dot0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)) : 0f;");
+        w.Line("float dot1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4)) : 0f;");
         w.Line("var dq = default(Float32x32);");
         w.Line("uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);");
         if (registerOperands)

@@ -61,8 +61,17 @@ internal static partial class Sm90BackwardDq
         value == "0" ? null : Forms.FirstOrDefault(f => value is not null && f.Label.EndsWith("_" + value, StringComparison.Ordinal)) ?? Forms[0];
 
     /// <summary>
+    /// The shortest key length the kernel is taken from. At 4k keys it was 2 % slower than the mma.sync dQ kernel (its
+    /// one-stage pipeline pays more for each block's start), at 16k 6 % faster (benchmarks run 44).
+    /// </summary>
+    public const int DefaultMinSeqK = 8192;
+
+    /// <summary>The shortest key length calls take it from (<see cref="DefaultMinSeqK"/>; tests lower it to check short shapes).</summary>
+    internal static int MinSeqK { get; set; } = DefaultMinSeqK;
+
+    /// <summary>
     /// Whether a backward call can take this kernel (pure; tested without a GPU): bf16 storage, no user modifiers, head
-    /// dim exactly 64, dense, no option but the scale, Nk a positive multiple of 64.
+    /// dim exactly 64, dense, no option but the scale, Nk a multiple of 64 and at least <see cref="MinSeqK"/>.
     /// </summary>
     /// <param name="problem">The call.</param>
     /// <param name="bf16">Whether the kernels read bf16 (the caller's storage is BFloat16).</param>
@@ -70,7 +79,7 @@ internal static partial class Sm90BackwardDq
     public static bool Applies(AttentionProblem problem, bool bf16, bool userMods) =>
         bf16 && !userMods && problem.HeadDim == HeadDim && !problem.Packed && !problem.HasWindow && problem.Softcap == 0
         && problem.AlibiSlopes is null && problem.KeyMask is null && !problem.Dropout.Enabled
-        && problem.Variant == AttentionVariant.Softmax && problem.MaxSeqK >= BlockN && problem.MaxSeqK % BlockN == 0;
+        && problem.Variant == AttentionVariant.Softmax && problem.MaxSeqK >= MinSeqK && problem.MaxSeqK % BlockN == 0;
 
     /// <summary><see cref="Applies(AttentionProblem, bool, bool)"/> for a dense call (tests).</summary>
     internal static bool Applies(AttentionShape shape, AttentionOptions? options, bool bf16, bool userMods) =>

@@ -23,8 +23,11 @@ internal static partial class Sm90BackwardDq
         // This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).
         int row0 = qb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         long rows = ((long)b * p.Heads + h) * p.SeqQPad;
-        float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));
-        float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));
+        // Rows past Nq (the last block may reach past the workspace's padded rows) get LSE +∞: P = 0, so dS = 0.
+        float lse0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)) : float.PositiveInfinity;
+        float lse1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4)) : float.PositiveInfinity;
+        float dot0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)) : 0f;
+        float dot1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4)) : 0f;
         var dq = default(Float32x32);
         uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);
         int tiles = p.SeqK / BlockN;
@@ -138,8 +141,11 @@ internal static partial class Sm90BackwardDq
         // This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).
         int row0 = qb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         long rows = ((long)b * p.Heads + h) * p.SeqQPad;
-        float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));
-        float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));
+        // Rows past Nq (the last block may reach past the workspace's padded rows) get LSE +∞: P = 0, so dS = 0.
+        float lse0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)) : float.PositiveInfinity;
+        float lse1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4)) : float.PositiveInfinity;
+        float dot0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)) : 0f;
+        float dot1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4)) : 0f;
         var dq = default(Float32x32);
         uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);
         // Q and dO as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).
@@ -289,8 +295,11 @@ internal static partial class Sm90BackwardDq
         // This thread's two rows of the warpgroup's 64 (the accumulator layout: lane 4g + c holds rows g and g + 8).
         int row0 = qb * 192 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         long rows = ((long)b * p.Heads + h) * p.SeqQPad;
-        float lse0 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)), lse1 = PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4));
-        float dot0 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)), dot1 = PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4));
+        // Rows past Nq (the last block may reach past the workspace's padded rows) get LSE +∞: P = 0, so dS = 0.
+        float lse0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row0) * 4)) : float.PositiveInfinity;
+        float lse1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.Lse2 + (ulong)((rows + row1) * 4)) : float.PositiveInfinity;
+        float dot0 = row0 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row0) * 4)) : 0f;
+        float dot1 = row1 < p.SeqQ ? PtxOps.LoadFloat(p.RowDot + (ulong)((rows + row1) * 4)) : 0f;
         var dq = default(Float32x32);
         uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);
         // Q and dO as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).
