@@ -56,8 +56,8 @@ public class Sm90BackwardDqTests
     public void LaunchGrid_CoversEveryQueryRowOfEveryHead_AndEachFormFitsItsOccupancy()
     {
         var shape = new AttentionShape(3, 1000, 1024, 6, 2, 64);
-        Assert.Equal((8, 6, 3), Sm90BackwardDq.LaunchGrid(Sm90BackwardDq.Forms[0], shape));
-        Assert.Equal((6, 6, 3), Sm90BackwardDq.LaunchGrid(Sm90BackwardDq.Forms[2], shape));
+        Assert.Equal((6, 6, 3), Sm90BackwardDq.LaunchGrid(Sm90BackwardDq.Forms[0], shape));
+        Assert.Equal((8, 6, 3), Sm90BackwardDq.LaunchGrid(Sm90BackwardDq.Forms[2], shape));
         foreach (var form in Sm90BackwardDq.Forms)
         {
             Assert.True(form.SharedBytes * form.MinBlocksPerSm <= 227 * 1024, form.Label);
@@ -70,9 +70,9 @@ public class Sm90BackwardDqTests
     {
         Assert.Null(Sm90BackwardDq.Parse("0"));
         Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse(null));
-        Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse("WG2"));
+        Assert.Same(Sm90BackwardDq.Forms[2], Sm90BackwardDq.Parse("WG2"));
         Assert.Same(Sm90BackwardDq.Forms[1], Sm90BackwardDq.Parse("WG2_RS"));
-        Assert.Same(Sm90BackwardDq.Forms[2], Sm90BackwardDq.Parse("WG3_RS"));
+        Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse("WG3_RS"));
         Assert.Same(Sm90BackwardDq.Forms[0], Sm90BackwardDq.Parse("nonsense"));
     }
 
@@ -98,6 +98,7 @@ public class Sm90BackwardDqTests
         Assert.All(blocks, block => Assert.Equal(4, Regex.Matches(block, @"wgmma\.mma_async\.sync\.aligned\.m64n64k16\.f32\.bf16\.bf16").Count));
         Assert.Single(blocks, block => block.Contains(", 1, 1, 1;", StringComparison.Ordinal));
         bool registers = form.Method != nameof(Sm90BackwardDq.KernelD64);
+        Assert.Equal(registers, form.Label.EndsWith("_RS", StringComparison.Ordinal));
         Assert.Equal(registers ? 2 : 0, blocks.Count(block => Regex.IsMatch(block, @"\}, \{%r\d+, %r\d+, %r\d+, %r\d+\}, %fa_b, %fa_p, 1, 1, 0;")));
     }
 

@@ -36,14 +36,16 @@ internal static partial class Sm90BackwardDq
     }
 
     /// <summary>
-    /// The forms: Q and dO as A operands from shared memory (SS wgmma) with two warpgroups capped at 128 registers (two
-    /// blocks per multiprocessor); or from registers (RS), loaded once per block, with two or three warpgroups.
+    /// The forms, the default first: Q and dO as A operands from registers (RS wgmma, read from shared memory once per
+    /// block) with three warpgroups, 154 registers, one block per multiprocessor — dQ alone 12 % faster than the mma.sync
+    /// kernel at 8k and 16k (benchmarks run 44); the same with two warpgroups (slower: 8 warps a multiprocessor); and Q
+    /// and dO from shared memory (SS) with two warpgroups capped at 128 registers, two blocks per multiprocessor (6 % at 16k).
     /// </summary>
     public static readonly Form[] Forms =
     [
-        new(nameof(KernelD64), "Sm90_DQ_D64_M128_N64_WG2", 2, 2),
-        new(nameof(KernelD64Rs), "Sm90_DQ_D64_M128_N64_WG2_RS", 2, 1),
         new(nameof(KernelD64Rs3), "Sm90_DQ_D64_M192_N64_WG3_RS", 3, 1),
+        new(nameof(KernelD64Rs), "Sm90_DQ_D64_M128_N64_WG2_RS", 2, 1),
+        new(nameof(KernelD64), "Sm90_DQ_D64_M128_N64_WG2", 2, 2),
     ];
 
     /// <summary>
@@ -61,8 +63,9 @@ internal static partial class Sm90BackwardDq
         value == "0" ? null : Forms.FirstOrDefault(f => value is not null && f.Label.EndsWith("_" + value, StringComparison.Ordinal)) ?? Forms[0];
 
     /// <summary>
-    /// The shortest key length the kernel is taken from. At 4k keys it was 2 % slower than the mma.sync dQ kernel (its
-    /// one-stage pipeline pays more for each block's start), at 16k 6 % faster (benchmarks run 44).
+    /// The shortest key length the kernel is taken from: at 4k keys the two-warpgroup form was 2 % slower than the
+    /// mma.sync dQ kernel (each block waits out its first copies and every tile's products), at 8k–16k the default
+    /// form is 12 % faster (benchmarks run 44); between them it was not measured.
     /// </summary>
     public const int DefaultMinSeqK = 8192;
 
