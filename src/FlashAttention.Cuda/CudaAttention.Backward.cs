@@ -328,9 +328,9 @@ public sealed partial class CudaAttention
         // The split path's dQ kernel on a stream (zero: the default one): the wgmma kernel where it applies, else the set's.
         void LaunchDq(IntPtr stream)
         {
-            if (TakesSm90Dq(set, problem, kind, typeof(TScore), typeof(TMask)) && Sm90BackwardDq.Selected is { } form)
+            if (Sm90DqForm(set, problem, kind, typeof(TScore), typeof(TMask)) is { } form)
             {
-                var hopper = GetKernel(typeof(Sm90BackwardDq).GetMethod(form.Method)!, form.Label, form.Threads, form.SharedBytes, form.MinBlocksPerSm);
+                var hopper = GetKernel(form.Kernel, form.Label, form.Threads, form.SharedBytes, form.MinBlocksPerSm);
                 Launch(hopper, Sm90BackwardDq.LaunchGrid(form, problem), parameters, ranges, stream);
                 return;
             }
@@ -343,19 +343,22 @@ public sealed partial class CudaAttention
     }
 
     /// <summary>
-    /// Whether a split backward call runs its dQ on the wgmma kernel (<see cref="Sm90BackwardDq"/>): a set that allows it,
-    /// an sm_90 GPU (not the host emulation) and a call the kernel <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> to.
+    /// The wgmma dQ kernel (<see cref="Sm90BackwardDq"/>) a split backward call runs, or null for the set's own: it needs
+    /// a set that allows it, a selected form, an sm_90 GPU (not the host emulation) and a call the kernel
+    /// <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> to.
     /// </summary>
-    private bool TakesSm90Dq(BackwardKernelSet set, AttentionProblem problem, Type kind, Type score, Type mask) =>
-        set.HopperDq && set.Dq is not null && Sm90BackwardDq.Enabled && IsSm90 && !IsEmulated
-        && Sm90BackwardDq.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod));
+    private Sm90BackwardDq.Form? Sm90DqForm(BackwardKernelSet set, AttentionProblem problem, Type kind, Type score, Type mask) =>
+        set.HopperDq && set.Dq is not null && IsSm90 && !IsEmulated
+        && Sm90BackwardDq.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod))
+            ? Sm90BackwardDq.Selected
+            : null;
 
     /// <summary>The label of the dQ kernel a default backward call takes (probe and tests): the wgmma kernel's or the set's.</summary>
     internal string DqKernelLabel(AttentionShape shape, AttentionOptions? options, Type kind)
     {
         var problem = new AttentionProblem(shape, options);
         var set = Kernels(shape.HeadDim, options);
-        return TakesSm90Dq(set, problem, kind, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod)) ? Sm90BackwardDq.Selected!.Label : set.Dq?.Name ?? "fused";
+        return Sm90DqForm(set, problem, kind, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod))?.Label ?? set.Dq?.Name ?? "fused";
     }
 
     /// <summary>

@@ -1,10 +1,10 @@
 namespace FlashAttention.Cuda.KernelGen;
 
 /// <summary>
-/// Writes the Hopper (sm_90a) dQ kernel of the split backward, <c>Sm90BackwardDq.KernelD64</c>: two warpgroups of 64 query
-/// rows (128 per block), Q and dO resident in shared memory, 64-key K/V tiles double-buffered by cp.async in 8×8 core
-/// matrices without swizzle (the layout of the wgmma forward, rows of 128 bytes). Per tile and warpgroup: S = Q·Kᵀ and
-/// dP = dO·Vᵀ as two SS wgmma chains in one commit group, dS = P∘(dP − D) with P = exp2(S·scale·log2e − LSE·log2e) on
+/// Writes the Hopper (sm_90a) dQ kernels of the split backward, <c>Sm90BackwardDq.KernelD64*</c> (see <see cref="Kernels"/>):
+/// warpgroups of 64 query rows, Q and dO copied to shared memory once (and, in the RS forms, from there into registers),
+/// 64-key K/V tiles double-buffered by cp.async in 8×8 core matrices without swizzle (the layout of the wgmma forward,
+/// rows of 128 bytes). Per tile and warpgroup: S = Q·Kᵀ and dP = dO·Vᵀ as two wgmma chains in one commit group, dS = P∘(dP − D) with P = exp2(S·scale·log2e − LSE·log2e) on
 /// their registers, and dQ += dS·K as an RS chain with dS straight from registers (K read transposed from the tile S
 /// used). Each warpgroup waits for its dQ product before the loop's back edge: ILGPU moves the loop-carried accumulator
 /// there, and a register an MMA in flight writes must not be read (the wgmma forward does the same); the other

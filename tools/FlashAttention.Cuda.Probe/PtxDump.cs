@@ -50,7 +50,7 @@ internal static class PtxDump
             }
         foreach (var form in Sm90BackwardDq.Forms.Where(f => only is null || f.Label.Contains(only, StringComparison.Ordinal)))
         {
-            var (ptx, entry) = compiler.Compile(typeof(Sm90BackwardDq).GetMethod(form.Method)!, form.Threads, form.MinBlocksPerSm);
+            var (ptx, entry) = compiler.Compile(form.Kernel, form.Threads, form.MinBlocksPerSm);
             string file = Path.Combine(directory, $"{form.Label}_bf16.ptx");
             File.WriteAllText(file, ptx);
             Console.WriteLine($"{Path.GetFileName(file),-34} entry {entry}  wgmma {Count(ptx, "wgmma.mma_async")}  cp.async {Count(ptx, "cp.async.cg")}  .local {Count(ptx, ".local")}");

@@ -25,6 +25,9 @@ internal static partial class Sm90BackwardDq
     /// <param name="MinBlocksPerSm">The blocks per multiprocessor its registers are capped for (.minnctapersm).</param>
     internal sealed record Form(string Method, string Label, int Warpgroups, int MinBlocksPerSm)
     {
+        /// <summary>The kernel method, looked up once.</summary>
+        public System.Reflection.MethodInfo Kernel { get; } = typeof(Sm90BackwardDq).GetMethod(Method)!;
+
         /// <summary>Threads per block.</summary>
         public int Threads => 128 * Warpgroups;
 
@@ -54,9 +57,6 @@ internal static partial class Sm90BackwardDq
     /// in one build. Tests set it directly.
     /// </summary>
     internal static Form? Selected { get; set; } = Parse(Environment.GetEnvironmentVariable("FLASHATTN_SM90_DQ"));
-
-    /// <summary>Whether backward calls may take a wgmma dQ kernel.</summary>
-    internal static bool Enabled => Selected is not null;
 
     /// <summary>The form an environment value names: null for "0", the default for none or an unknown one.</summary>
     internal static Form? Parse(string? value) =>
