@@ -131,11 +131,12 @@ public sealed partial class CudaAttention
     /// <param name="Kv">The dK/dV kernels.</param>
     /// <param name="Dq">The dQ kernel; null when the dK/dV kernel fuses dQ.</param>
     /// <param name="Stages">Benchmarks only: the stages to run (a time breakdown); all by default.</param>
-    /// <param name="HopperDq">
-    /// Whether a call that <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> accepts runs the wgmma dQ
-    /// kernel on an sm_90 GPU in place of <paramref name="Dq"/> (the defaults at head dim 64; explicit sets keep their kernel).
+    /// <param name="Hopper">
+    /// Whether, on an sm_90 GPU, a call that <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> accepts
+    /// runs the wgmma dQ kernel in place of <paramref name="Dq"/>, and one that <see cref="Sm90BackwardKv.Applies(AttentionProblem, bool, bool)"/>
+    /// accepts the wgmma dK/dV kernel in place of <paramref name="Kv"/> (the defaults at head dim 64; explicit sets keep their kernels).
     /// </param>
-    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq, BackwardStages Stages = BackwardStages.All, bool HopperDq = false);
+    internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq, BackwardStages Stages = BackwardStages.All, bool Hopper = false);
 
     /// <summary>The stages of a backward call, for a time breakdown.</summary>
     [Flags]
@@ -178,7 +179,7 @@ public sealed partial class CudaAttention
         {
             32 => new([BackwardVariant.Find("DKV_D32_N64_M64_W4_KR")], BackwardVariant.Find("DQ_D32_M128_N32_W4")),
             64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find(DropoutOnly(options) ? "DQ_D64_M128_N32_W4_QS" : "DQ_D64_M128_N32_W4"),
-                HopperDq: sm90),
+                Hopper: sm90),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
             128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
             _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N16_W4_QS")),
@@ -288,7 +289,13 @@ public sealed partial class CudaAttention
         }
 
         // 2. dK and dV per key block (head dim 256: a dV pass and a dK pass), with dQ by atomics when fused.
-        foreach (var kv in set.Stages.HasFlag(BackwardStages.KeyValue) ? set.Kv : [])
+        var hopperKv = set.Stages.HasFlag(BackwardStages.KeyValue) ? Sm90KvForm(set, problem, kind, typeof(TScore), typeof(TMask)) : null;
+        if (hopperKv is not null)
+        {
+            var kernel = GetKernel(hopperKv.Kernel, hopperKv.Label, hopperKv.Threads, hopperKv.SharedBytes, hopperKv.MinBlocksPerSm);
+            Launch(kernel, Sm90BackwardKv.LaunchGrid(hopperKv, problem), parameters, ranges);
+        }
+        foreach (var kv in set.Stages.HasFlag(BackwardStages.KeyValue) && hopperKv is null ? set.Kv : [])
         {
             var kernel = GetKernel(kv.Method(kind, mode, features, typeof(TScore), typeof(TMask), Layout(problem)), kv.Name, kv.Threads, kv.SharedBytes);
             int blocks = BlockInfo.BlockCount(problem.MaxSeqK, kv.BlockN);
@@ -348,10 +355,28 @@ public sealed partial class CudaAttention
     /// <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> to.
     /// </summary>
     private Sm90BackwardDq.Form? Sm90DqForm(BackwardKernelSet set, AttentionProblem problem, Type kind, Type score, Type mask) =>
-        set.HopperDq && set.Dq is not null && IsSm90 && !IsEmulated
+        set.Hopper && set.Dq is not null && IsSm90 && !IsEmulated
         && Sm90BackwardDq.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod))
             ? Sm90BackwardDq.Selected
             : null;
+
+    /// <summary>
+    /// The wgmma dK/dV kernel (<see cref="Sm90BackwardKv"/>) a split backward call runs, or null for the set's own: the
+    /// conditions of <see cref="Sm90DqForm"/> with <see cref="Sm90BackwardKv.Applies(AttentionProblem, bool, bool)"/>.
+    /// </summary>
+    private Sm90BackwardKv.Form? Sm90KvForm(BackwardKernelSet set, AttentionProblem problem, Type kind, Type score, Type mask) =>
+        set.Hopper && set.Dq is not null && IsSm90 && !IsEmulated
+        && Sm90BackwardKv.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod))
+            ? Sm90BackwardKv.Selected
+            : null;
+
+    /// <summary>The label of the dK/dV kernel a default backward call takes (probe and tests): the wgmma kernel's or the set's.</summary>
+    internal string KvKernelLabel(AttentionShape shape, AttentionOptions? options, Type kind)
+    {
+        var problem = new AttentionProblem(shape, options);
+        var set = Kernels(shape.HeadDim, options);
+        return Sm90KvForm(set, problem, kind, typeof(NoCudaScoreMod), typeof(NoCudaMaskMod))?.Label ?? string.Join("+", set.Kv.Select(x => x.Name));
+    }
 
     /// <summary>The label of the dQ kernel a default backward call takes (probe and tests): the wgmma kernel's or the set's.</summary>
     internal string DqKernelLabel(AttentionShape shape, AttentionOptions? options, Type kind)

@@ -43,11 +43,11 @@ public class Sm90BackwardDqTests
     [Fact]
     public void OnlyTheHeadDim64DefaultsAllowIt_AndTheHostEmulationNeverTakesIt()
     {
-        Assert.True(CudaAttention.DefaultBackward(64, atomicDq: false).HopperDq);
-        Assert.False(CudaAttention.DefaultBackward(64, atomicDq: false, sm90: false).HopperDq);
-        Assert.False(CudaAttention.DefaultBackward(64, atomicDq: true).HopperDq);
+        Assert.True(CudaAttention.DefaultBackward(64, atomicDq: false).Hopper);
+        Assert.False(CudaAttention.DefaultBackward(64, atomicDq: false, sm90: false).Hopper);
+        Assert.False(CudaAttention.DefaultBackward(64, atomicDq: true).Hopper);
         foreach (int d in new[] { 32, 96, 128, 256 })
-            Assert.False(CudaAttention.DefaultBackward(d, atomicDq: false).HopperDq);
+            Assert.False(CudaAttention.DefaultBackward(d, atomicDq: false).Hopper);
         using var emulation = CudaAttention.CreateHostEmulation();
         Assert.Equal("DQ_D64_M128_N32_W4", emulation.DqKernelLabel(new AttentionShape(1, 8192, 8192, 2, 2, 64), null, typeof(Bf16Kind)));
     }

@@ -12,11 +12,15 @@ public static class GeneratedFiles
     /// <summary>The Hopper wgmma dQ kernel of the split backward.</summary>
     public const string Sm90BackwardDqKernel = "src/FlashAttention.Cuda/Kernels/Sm90BackwardDqKernel.g.cs";
 
+    /// <summary>The Hopper wgmma dK/dV kernel of the split backward.</summary>
+    public const string Sm90BackwardKvKernel = "src/FlashAttention.Cuda/Kernels/Sm90BackwardKvKernel.g.cs";
+
     /// <summary>Every generated file with the text its generator writes.</summary>
     public static IEnumerable<(string Path, Func<string> Generate)> All =>
     [
         (ForwardKernels, ForwardKernelGenerator.Generate),
         (BackwardKernels, BackwardKernelGenerator.Generate),
         (Sm90BackwardDqKernel, Sm90BackwardDqGenerator.Generate),
+        (Sm90BackwardKvKernel, Sm90BackwardKvGenerator.Generate),
     ];
 }

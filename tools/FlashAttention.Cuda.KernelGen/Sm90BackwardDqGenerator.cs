@@ -145,13 +145,13 @@ public static class Sm90BackwardDqGenerator
     {
         w.Line("/// <summary>");
         w.Line("/// <paramref name=\"count\"/> rows from <paramref name=\"first\"/> on (64 bf16 each, at <paramref name=\"rowStride\"/> bytes) into core-matrix layout at");
-        w.Line("/// <paramref name=\"shared\"/>; rows past <paramref name=\"validRows\"/> repeat the last row (their LSE is +∞, so they add nothing, and they are never stored).");
+        w.Line("/// <paramref name=\"shared\"/>; rows past <paramref name=\"validRows\"/> repeat the last row: finite values whose results add nothing (query rows: LSE +∞) or are never stored (key rows).");
         w.Line("/// </summary>");
-        w.Line("private static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)");
+        w.Line("internal static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)");
         w.Open();
-        w.Line("for (int i = 0; i < count * 8 / threads; i++)");
+        w.Line("for (int idx = t; idx < count * 8; idx += threads)");
         w.Open();
-        w.Line("int idx = t + threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
+        w.Line("int r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
         w.Line("long row = Math.Min(first + r, validRows - 1);");
         w.Line("PtxOps.CopyAsync16(shared + (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16), head + (ulong)(row * rowStride + c * 16));");
         w.Close();

@@ -87,12 +87,14 @@ internal static class BackwardBench
                     double dropout = Bench.Median(cuda, () =>
                         cuda.Backward(set, shape, dropOptions, x.Q, x.K, x.V, x.O, x.Lse, x.DO, x.DQ, x.DK, x.DV));
                     double flops = 2.5 * 4.0 * b * h * n * (double)n * d / (causal ? 2 : 1);
-                    Console.WriteLine($"  D{d} {(causal ? "causal" : "full  ")} N{n,-6} all {all:F3}  prep {prep:F3}  dkdv {kvOnly:F3}  dq {dqOnly:F3}  ({flops / (all * 1e9):F1} TFLOP/s)  dropout0.1 {dropout:F3} ({flops / (dropout * 1e9):F1} TFLOP/s)");
+                    string kvLabel = cuda.KvKernelLabel(shape, options, typeof(Bf16Kind)), dqLabel = cuda.DqKernelLabel(shape, options, typeof(Bf16Kind));
+                    Console.WriteLine($"  D{d} {(causal ? "causal" : "full  ")} N{n,-6} all {all:F3}  prep {prep:F3}  dkdv {kvOnly:F3}  dq {dqOnly:F3}  ({flops / (all * 1e9):F1} TFLOP/s)  dropout0.1 {dropout:F3} ({flops / (dropout * 1e9):F1} TFLOP/s)  [{kvLabel} / {dqLabel}]");
                     rows.Add(new JsonObject
                     {
                         ["d"] = d, ["causal"] = causal, ["n"] = n, ["all_ms"] = Math.Round(all, 4), ["prepare_ms"] = Math.Round(prep, 4),
                         ["kv_ms"] = Math.Round(kvOnly, 4), ["dq_ms"] = Math.Round(dqOnly, 4), ["tflops"] = Math.Round(flops / (all * 1e9), 1),
                         ["dropout_ms"] = Math.Round(dropout, 4), ["dropout_tflops"] = Math.Round(flops / (dropout * 1e9), 1),
+                        ["kv_kernel"] = kvLabel, ["dq_kernel"] = dqLabel,
                     });
                 }
         return rows;

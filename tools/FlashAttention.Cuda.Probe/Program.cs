@@ -147,6 +147,9 @@ using (var log = new StreamWriter(Path.Combine(outDir, "jit.log")))
     // The Hopper dQ kernel (bf16, the plain case only), with its register cap.
     foreach (var form in cuda.IsSm90 ? Sm90BackwardDq.Forms : [])
         jobs.Add(($"{form.Label} bf16", form.Kernel, form.Label, form.Threads, form.SharedBytes, form.MinBlocksPerSm));
+    // The Hopper dK/dV kernel, likewise.
+    foreach (var form in cuda.IsSm90 ? Sm90BackwardKv.Forms : [])
+        jobs.Add(($"{form.Label} bf16", form.Kernel, form.Label, form.Threads, form.SharedBytes, form.MinBlocksPerSm));
     // --no-jit: skip the report (the driver JIT of every kernel takes minutes on a fresh machine); --jit-only S: only the
     // kernels whose label contains S.
     if (Option("--jit-only") is { } only)

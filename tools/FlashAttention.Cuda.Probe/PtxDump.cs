@@ -48,7 +48,9 @@ internal static class PtxDump
                     $"mma {Count(ptx, "mma.sync")}  ldmatrix {Count(ptx, "ldmatrix")}  cp.async {Count(ptx, "cp.async.cg")}  red {Count(ptx, "red.global")}  " +
                     $"mul.hi {Count(ptx, "mul.hi.u32")}  .local {Count(ptx, ".local")}  call {Regex.Matches(ptx, @"\bcall").Count}");
             }
-        foreach (var form in Sm90BackwardDq.Forms.Where(f => only is null || f.Label.Contains(only, StringComparison.Ordinal)))
+        foreach (var form in Sm90BackwardDq.Forms.Select(f => (f.Label, f.Kernel, f.Threads, f.MinBlocksPerSm))
+                     .Concat(Sm90BackwardKv.Forms.Select(f => (f.Label, f.Kernel, f.Threads, f.MinBlocksPerSm)))
+                     .Where(f => only is null || f.Label.Contains(only, StringComparison.Ordinal)))
         {
             var (ptx, entry) = compiler.Compile(form.Kernel, form.Threads, form.MinBlocksPerSm);
             string file = Path.Combine(directory, $"{form.Label}_bf16.ptx");

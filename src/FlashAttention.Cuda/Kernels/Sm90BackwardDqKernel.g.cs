@@ -434,13 +434,13 @@ internal static partial class Sm90BackwardDq
 
     /// <summary>
     /// <paramref name="count"/> rows from <paramref name="first"/> on (64 bf16 each, at <paramref name="rowStride"/> bytes) into core-matrix layout at
-    /// <paramref name="shared"/>; rows past <paramref name="validRows"/> repeat the last row (their LSE is +∞, so they add nothing, and they are never stored).
+    /// <paramref name="shared"/>; rows past <paramref name="validRows"/> repeat the last row: finite values whose results add nothing (query rows: LSE +∞) or are never stored (key rows).
     /// </summary>
-    private static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)
+    internal static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)
     {
-        for (int i = 0; i < count * 8 / threads; i++)
+        for (int idx = t; idx < count * 8; idx += threads)
         {
-            int idx = t + threads * i, r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;
+            int r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;
             long row = Math.Min(first + r, validRows - 1);
             PtxOps.CopyAsync16(shared + (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16), head + (ulong)(row * rowStride + c * 16));
         }
