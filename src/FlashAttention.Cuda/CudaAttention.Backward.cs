@@ -134,7 +134,7 @@ public sealed partial class CudaAttention
     /// <param name="Hopper">
     /// Whether, on an sm_90 GPU, a call that <see cref="Sm90BackwardDq.Applies(AttentionProblem, bool, bool)"/> accepts
     /// runs the wgmma dQ kernel in place of <paramref name="Dq"/>, and one that <see cref="Sm90BackwardKv.Applies(AttentionProblem, bool, bool)"/>
-    /// accepts the wgmma dK/dV kernel in place of <paramref name="Kv"/> (the defaults at head dim 64; explicit sets keep their kernels).
+    /// accepts the wgmma dK/dV kernel in place of <paramref name="Kv"/> (the defaults at head dims 64 and 128; explicit sets keep their kernels).
     /// </param>
     internal sealed record BackwardKernelSet(BackwardVariant[] Kv, BackwardVariant? Dq, BackwardStages Stages = BackwardStages.All, bool Hopper = false);
 
@@ -181,7 +181,7 @@ public sealed partial class CudaAttention
             64 => new([BackwardVariant.Find("DKV_D64_N64_M64_W4_KR")], BackwardVariant.Find(DropoutOnly(options) ? "DQ_D64_M128_N32_W4_QS" : "DQ_D64_M128_N32_W4"),
                 Hopper: sm90),
             96 => new([BackwardVariant.Find("DKV_D96_N64_M64_W4")], BackwardVariant.Find("DQ_D96_M128_N32_W4_QS")),
-            128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS")),
+            128 => new([BackwardVariant.Find("DKV_D128_N64_M64_W4_G2x2")], BackwardVariant.Find("DQ_D128_M128_N32_W4_QS"), Hopper: sm90),
             _ => new([BackwardVariant.Find("DKV_D256_N64_M64_W4_DV"), BackwardVariant.Find("DKV_D256_N64_M32_W4_DK")], BackwardVariant.Find("DQ_D256_M64_N16_W4_QS")),
         };
     }
@@ -367,7 +367,7 @@ public sealed partial class CudaAttention
     private Sm90BackwardKv.Form? Sm90KvForm(BackwardKernelSet set, AttentionProblem problem, Type kind, Type score, Type mask) =>
         set.Hopper && set.Dq is not null && IsSm90 && !IsEmulated
         && Sm90BackwardKv.Applies(problem, kind == typeof(Bf16Kind), score != typeof(NoCudaScoreMod) || mask != typeof(NoCudaMaskMod))
-            ? Sm90BackwardKv.Selected
+            ? Sm90BackwardKv.Selected(problem.HeadDim)
             : null;
 
     /// <summary>The label of the dK/dV kernel a default backward call takes (probe and tests): the wgmma kernel's or the set's.</summary>

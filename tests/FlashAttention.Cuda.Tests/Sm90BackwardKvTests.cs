@@ -12,7 +12,7 @@ public class Sm90BackwardKvTests
         Sm90BackwardKv.Applies(new AttentionShape(2, nq, nk, 4, 2, d), options, bf16, userMods);
 
     [Fact]
-    public void Applies_OnlyToThePlainBf16HeadDim64Case_AtAnyLength()
+    public void Applies_OnlyToThePlainBf16HeadDim64And128Case_AtAnyLength()
     {
         Assert.Equal(Sm90BackwardKv.DefaultMinSeqK, Sm90BackwardKv.MinSeqK);
         int shortest = Sm90BackwardKv.MinSeqK;
@@ -20,12 +20,13 @@ public class Sm90BackwardKvTests
         Assert.True(Applies(1, Math.Max(shortest, 1)));
         Assert.True(Applies(1000, Math.Max(shortest, 1001), options: new AttentionOptions { Scale = -0.2f }));
         Assert.True(Applies(7, Math.Max(shortest, 8191)));
+        Assert.True(Applies(129, Math.Max(shortest, 1000), d: 128));
         if (shortest > 1)
             Assert.False(Applies(shortest, shortest - 1));
         Assert.False(Applies(8192, 8192, bf16: false));
         Assert.False(Applies(8192, 8192, userMods: true));
-        Assert.False(Applies(8192, 8192, d: 128));
-        Assert.False(Applies(8192, 8192, d: 56));
+        foreach (int d in new[] { 32, 56, 96, 100, 256 })
+            Assert.False(Applies(8192, 8192, d: d));
         foreach (var options in new AttentionOptions[]
                  {
                      new() { Causal = true }, new() { WindowLeft = 100, WindowRight = 100 }, new() { Softcap = 30f },
@@ -42,36 +43,56 @@ public class Sm90BackwardKvTests
     {
         using var emulation = CudaAttention.CreateHostEmulation();
         Assert.Equal("DKV_D64_N64_M64_W4_KR", emulation.KvKernelLabel(new AttentionShape(1, 8192, 8192, 2, 2, 64), null, typeof(Bf16Kind)));
+        Assert.Equal("DKV_D128_N64_M64_W4_G2x2", emulation.KvKernelLabel(new AttentionShape(1, 8192, 8192, 2, 2, 128), null, typeof(Bf16Kind)));
     }
 
     [Fact]
     public void LaunchGrid_CoversEveryKeyRowOfEveryKeyHead_AndEachFormFitsItsOccupancy()
     {
         var shape = new AttentionShape(3, 1000, 1025, 6, 2, 64);
-        Assert.Equal((9, 2, 3), Sm90BackwardKv.LaunchGrid(Sm90BackwardKv.Forms[0], shape));
-        Assert.Equal((6, 2, 3), Sm90BackwardKv.LaunchGrid(Sm90BackwardKv.Forms[1], shape));
+        Assert.Equal((6, 2, 3), Sm90BackwardKv.LaunchGrid(Sm90BackwardKv.Forms[0], shape));
+        Assert.Equal((9, 2, 3), Sm90BackwardKv.LaunchGrid(Sm90BackwardKv.Forms[2], shape));
         foreach (var form in Sm90BackwardKv.Forms)
         {
             Assert.True(form.SharedBytes * form.MinBlocksPerSm <= 227 * 1024, form.Label);
             Assert.Equal(64 * form.Warpgroups, form.BlockN);
+            Assert.Contains($"_D{form.HeadDim}_N{form.BlockN}_M64_", form.Label);
         }
     }
 
     [Fact]
     public void TheEnvironmentNamesAForm_ZeroTurnsItOff()
     {
-        Assert.Null(Sm90BackwardKv.Parse("0"));
-        Assert.Same(Sm90BackwardKv.Forms[0], Sm90BackwardKv.Parse(null));
-        Assert.Same(Sm90BackwardKv.Forms[0], Sm90BackwardKv.Parse("WG2_RS"));
-        Assert.Same(Sm90BackwardKv.Forms[1], Sm90BackwardKv.Parse("WG3_RS"));
-        Assert.Same(Sm90BackwardKv.Forms[2], Sm90BackwardKv.Parse("WG3"));
-        Assert.Same(Sm90BackwardKv.Forms[0], Sm90BackwardKv.Parse("nonsense"));
+        var saved = Sm90BackwardKv.Choice;
+        try
+        {
+            var forms = Sm90BackwardKv.Forms;
+            (string? Choice, Sm90BackwardKv.Form? D64, Sm90BackwardKv.Form? D128)[] cases =
+            [
+                ("0", null, null), (null, forms[0], forms[3]), ("WG3", forms[0], forms[3]), ("WG3_SERIAL", forms[1], forms[3]),
+                ("WG2_RS", forms[2], forms[3]), ("WG2_SERIAL", forms[0], forms[3]), ("WG2", forms[0], forms[4]), ("nonsense", forms[0], forms[3]),
+            ];
+            foreach (var (choice, d64, d128) in cases)
+            {
+                Sm90BackwardKv.Choice = choice;
+                Assert.Same(d64, Sm90BackwardKv.Selected(64));
+                Assert.Same(d128, Sm90BackwardKv.Selected(128));
+                Assert.Null(Sm90BackwardKv.Selected(96));
+            }
+            Assert.Equal(["WG3", "WG3_SERIAL", "WG2_RS", "WG2_SERIAL", "WG2"], forms.Select(f => f.Suffix));
+        }
+        finally
+        {
+            Sm90BackwardKv.Choice = saved;
+        }
     }
 
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
     public void Kernel_IsSm90a_WithoutLocalMemory_AndIssuesFourChainedProductsPerTile(int index)
     {
         var form = Sm90BackwardKv.Forms[index];
@@ -87,16 +108,20 @@ public class Sm90BackwardKvTests
         var blocks = ptx.Split('\n').Where(l => l.Contains("wgmma.mma_async", StringComparison.Ordinal)).ToList();
         Assert.Equal(4, blocks.Count);
         Assert.All(blocks, block => Assert.Single(Regex.Matches(block, @"wgmma\.fence\.sync\.aligned")));
-        Assert.All(blocks, block => Assert.Equal(4, Regex.Matches(block, @"wgmma\.mma_async\.sync\.aligned\.m64n64k16\.f32\.bf16\.bf16").Count));
-        Assert.Equal(2, blocks.Count(block => block.Contains(", 1, 1, 1;", StringComparison.Ordinal)));
+        // Sᵀ and dPᵀ: head dim / 16 steps of m64n64k16; dV and dK: four steps of m64n(head dim)k16.
+        var transposed = blocks.Where(block => block.Contains(", 1, 1, 1;", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, transposed.Count);
+        Assert.All(transposed, block => Assert.Equal(4, Regex.Matches(block, $@"wgmma\.mma_async\.sync\.aligned\.m64n{form.HeadDim}k16\.f32\.bf16\.bf16").Count));
+        Assert.All(blocks.Except(transposed), block =>
+            Assert.Equal(form.HeadDim / 16, Regex.Matches(block, @"wgmma\.mma_async\.sync\.aligned\.m64n64k16\.f32\.bf16\.bf16").Count));
         bool registers = form.Label.EndsWith("_RS", StringComparison.Ordinal);
         Assert.Equal(registers ? 4 : 2, blocks.Count(block => Regex.IsMatch(block, @"\{%r\d+, %r\d+, %r\d+, %r\d+\}")));
-        // Sᵀ's group is waited for before dPᵀ's (Pᵀ is computed while dPᵀ is in flight).
-        Assert.Contains("wgmma.wait_group.sync.aligned 1", ptx);
+        // Pᵀ while dPᵀ is in flight: Sᵀ's group is waited for first; the serial forms wait for both at once.
+        Assert.Equal(!form.Label.EndsWith("_SERIAL", StringComparison.Ordinal), ptx.Contains("wgmma.wait_group.sync.aligned 1", StringComparison.Ordinal));
     }
 
     /// <summary>
-    /// Odd lengths (1 to past a block, Nk off the 64-key tiles), Nq ≠ Nk, GQA, negative and small scales, fresh inputs:
+    /// Head dims 64 and 128, odd lengths (1 to past a block, Nk off the 64-key tiles), Nq ≠ Nk, GQA, negative and small scales, fresh inputs:
     /// the whole backward with each wgmma dK/dV form against float64, and its dk, dv against the mma.sync dK/dV kernel's
     /// on the same inputs (dq comes from the same kernel either way, so it must match bit for bit).
     /// </summary>
@@ -104,26 +129,27 @@ public class Sm90BackwardKvTests
     public void MatchesReferenceAndTheMmaSyncKernel()
     {
         using var cuda = new CudaAttention();
-        var saved = (Sm90BackwardKv.Selected, Sm90BackwardKv.MinSeqK);
+        var saved = (Sm90BackwardKv.Choice, Sm90BackwardKv.MinSeqK);
         try
         {
             Sm90BackwardKv.MinSeqK = 1;
-            foreach (var (b, nq, nk, h, hkv, scale) in new[] { (2, 1, 1, 2, 1, 0f), (1, 7, 449, 4, 2, 0f), (2, 127, 128, 3, 3, 0f), (1, 1000, 1024, 4, 1, 0f),
-                         (1, 2111, 2112, 2, 2, -0.3f), (2, 129, 255, 4, 1, 0f), (1, 300, 385, 2, 2, 0.05f), (1, 1, 640, 1, 1, 0f), (1, 333, 8256, 2, 1, 0f),
-                         (1, 1000, 7, 2, 2, 0f) })
+            foreach (var (b, nq, nk, h, hkv, scale, d) in new[] { (2, 1, 1, 2, 1, 0f, 64), (1, 7, 449, 4, 2, 0f, 64), (2, 127, 128, 3, 3, 0f, 64), (1, 1000, 1024, 4, 1, 0f, 64),
+                         (1, 2111, 2112, 2, 2, -0.3f, 64), (2, 129, 255, 4, 1, 0f, 64), (1, 300, 385, 2, 2, 0.05f, 64), (1, 1, 640, 1, 1, 0f, 64), (1, 333, 8256, 2, 1, 0f, 64),
+                         (1, 1000, 7, 2, 2, 0f, 64), (2, 1, 1, 2, 1, 0f, 128), (1, 7, 449, 4, 2, 0f, 128), (2, 127, 128, 3, 3, 0.05f, 128), (1, 1000, 1023, 4, 1, 0f, 128),
+                         (1, 2111, 2112, 2, 2, -0.3f, 128), (1, 333, 8256, 2, 1, 0f, 128) })
             {
-                var shape = new AttentionShape(b, nq, nk, h, hkv, 64);
+                var shape = new AttentionShape(b, nq, nk, h, hkv, d);
                 var options = scale == 0f ? new AttentionOptions() : new AttentionOptions { Scale = scale };
                 int seed = Environment.TickCount + nq;
                 string what = $"B={b} Nq={nq} Nk={nk} H={h}/{hkv} scale={scale}";
-                Sm90BackwardKv.Selected = null;
-                Assert.Equal("DKV_D64_N64_M64_W4_KR", cuda.KvKernelLabel(shape, options, typeof(Bf16Kind)));
+                Sm90BackwardKv.Choice = "0";
+                Assert.Equal(d == 64 ? "DKV_D64_N64_M64_W4_KR" : "DKV_D128_N64_M64_W4_G2x2", cuda.KvKernelLabel(shape, options, typeof(Bf16Kind)));
                 var mma = GpuChecks.BackwardGradients<BFloat16>(cuda, shape, options, seed);
                 double mmaDk = GpuChecks.RelativeError(mma.Dk, mma.Reference.DK, $"{what}: mma.sync dk");
                 double mmaDv = GpuChecks.RelativeError(mma.Dv, mma.Reference.DV, $"{what}: mma.sync dv");
-                foreach (var form in Sm90BackwardKv.Forms)
+                foreach (var form in Sm90BackwardKv.Forms.Where(f => f.HeadDim == d))
                 {
-                    Sm90BackwardKv.Selected = form;
+                    Sm90BackwardKv.Choice = form.Suffix;
                     Assert.Equal(form.Label, cuda.KvKernelLabel(shape, options, typeof(Bf16Kind)));
                     var hopper = GpuChecks.BackwardGradients<BFloat16>(cuda, shape, options, seed);
                     Assert.Equal(mma.Dq.Select(x => (float)x), hopper.Dq.Select(x => (float)x));
@@ -138,7 +164,7 @@ public class Sm90BackwardKvTests
         }
         finally
         {
-            (Sm90BackwardKv.Selected, Sm90BackwardKv.MinSeqK) = saved;
+            (Sm90BackwardKv.Choice, Sm90BackwardKv.MinSeqK) = saved;
         }
     }
 }

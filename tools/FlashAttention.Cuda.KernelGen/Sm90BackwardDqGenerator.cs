@@ -144,16 +144,16 @@ public static class Sm90BackwardDqGenerator
     private static void Loads(CodeWriter w)
     {
         w.Line("/// <summary>");
-        w.Line("/// <paramref name=\"count\"/> rows from <paramref name=\"first\"/> on (64 bf16 each, at <paramref name=\"rowStride\"/> bytes) into core-matrix layout at");
+        w.Line("/// <paramref name=\"count\"/> rows from <paramref name=\"first\"/> on (<paramref name=\"rowChunks\"/> 16-byte chunks each: 8 for 64 bf16, 16 for 128; at <paramref name=\"rowStride\"/> bytes) into core-matrix layout at");
         w.Line("/// <paramref name=\"shared\"/>; rows past <paramref name=\"validRows\"/> repeat the last row: finite values whose results add nothing (query rows: LSE +∞) or are never stored (key rows).");
         w.Line("/// </summary>");
-        w.Line("internal static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads)");
+        w.Line("internal static void LoadRows(ulong head, long rowStride, int first, int validRows, uint shared, int t, int count, int threads, int rowChunks = HeadDim / 8)");
         w.Open();
-        w.Line("for (int idx = t; idx < count * 8; idx += threads)");
+        w.Line("for (int idx = t; idx < count * rowChunks; idx += threads)");
         w.Open();
-        w.Line("int r = ((idx >> 6) << 3) + (idx & 7), c = (idx >> 3) & 7;");
-        w.Line("long row = Math.Min(first + r, validRows - 1);");
-        w.Line("PtxOps.CopyAsync16(shared + (uint)(((idx >> 6) * 8 + c) * 128 + (idx & 7) * 16), head + (ulong)(row * rowStride + c * 16));");
+        w.Line("int group = idx / (8 * rowChunks), c = (idx >> 3) & (rowChunks - 1);");
+        w.Line("long row = Math.Min(first + group * 8 + (idx & 7), validRows - 1);");
+        w.Line("PtxOps.CopyAsync16(shared + (uint)((group * rowChunks + c) * 128 + (idx & 7) * 16), head + (ulong)(row * rowStride + c * 16));");
         w.Close();
         w.Close();
         w.Line();

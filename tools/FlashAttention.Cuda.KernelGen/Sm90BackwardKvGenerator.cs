@@ -1,11 +1,11 @@
 namespace FlashAttention.Cuda.KernelGen;
 
 /// <summary>
-/// Writes the Hopper (sm_90a) dK/dV kernels of the split backward, <c>Sm90BackwardKv.KernelD64*</c> (see <see cref="Kernels"/>):
+/// Writes the Hopper (sm_90a) dK/dV kernels of the split backward, <c>Sm90BackwardKv.KernelD64*</c> and <c>KernelD128*</c> (see <see cref="Kernels"/>):
 /// the mirror of <see cref="Sm90BackwardDqGenerator"/> with keys as the rows. Warpgroups of 64 key rows share a block; its
 /// K and V rows are copied to shared memory once (and, in the RS forms, from there into registers); 64-query tiles of Q
 /// and dO, with their 64 values of LSE·log2e and rowsum(dO∘O), are double-buffered by cp.async in 8×8 core matrices
-/// (rows of 128 bytes), over every query head that shares the block's key head. Per tile and warpgroup: Sᵀ = K·Qᵀ and
+/// (rows of 128 or 256 bytes), over every query head that shares the block's key head. Per tile and warpgroup: Sᵀ = K·Qᵀ and
 /// dPᵀ = V·dOᵀ as two wgmma chains in two commit groups, Pᵀ = exp2(Sᵀ·scale·log2e − LSE·log2e) with the LSE of each
 /// accumulator column (query) while dPᵀ is still in flight, dSᵀ = Pᵀ∘(dPᵀ − D), then dV += Pᵀ·dO and dK += dSᵀ·Q as RS
 /// chains with Pᵀ and dSᵀ straight from registers (dO and Q read transposed from the tiles Sᵀ and dPᵀ used). As in the dQ
@@ -15,14 +15,18 @@ namespace FlashAttention.Cuda.KernelGen;
 public static class Sm90BackwardKvGenerator
 {
     /// <summary>
-    /// The kernels: name, warpgroups per block, and whether K and V are A operands from registers (RS wgmma, read from
-    /// shared memory once per block) or from shared memory (SS, every tile).
+    /// The kernels: name, head dim (64 or 128), warpgroups per block, whether K and V are A operands from registers (RS
+    /// wgmma, read from shared memory once per block; head dim 64 only) or from shared memory (SS, every tile), and
+    /// whether Pᵀ is computed while dPᵀ is in flight (two commit groups) or after both products (one group, then each
+    /// element's Pᵀ and dSᵀ in turn, which keeps fewer registers live).
     /// </summary>
-    public static IReadOnlyList<(string Name, int Warpgroups, bool RegisterOperands)> Kernels { get; } =
+    public static IReadOnlyList<(string Name, int HeadDim, int Warpgroups, bool RegisterOperands, bool OverlapP)> Kernels { get; } =
     [
-        ("KernelD64Rs", 2, true),
-        ("KernelD64Rs3", 3, true),
-        ("KernelD64Ss3", 3, false),
+        ("KernelD64Rs", 64, 2, true, true),
+        ("KernelD64Ss3", 64, 3, false, true),
+        ("KernelD64Ss3Serial", 64, 3, false, false),
+        ("KernelD128Ss", 128, 2, false, false),
+        ("KernelD128SsOverlap", 128, 2, false, true),
     ];
 
     /// <summary>The whole generated source file.</summary>
@@ -37,9 +41,9 @@ public static class Sm90BackwardKvGenerator
         w.Line();
         w.Line("internal static partial class Sm90BackwardKv");
         w.Open();
-        foreach (var (name, warpgroups, registerOperands) in Kernels)
+        foreach (var (name, headDim, warpgroups, registerOperands, overlapP) in Kernels)
         {
-            Kernel(w, name, warpgroups, registerOperands);
+            Kernel(w, name, headDim, warpgroups, registerOperands, overlapP);
             w.Line();
         }
         LoadTile(w);
@@ -49,29 +53,34 @@ public static class Sm90BackwardKvGenerator
 
     private static string List(string prefix, int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"{prefix}{i}"));
 
-    private static void Kernel(CodeWriter w, string name, int warpgroups, bool registerOperands)
+    private static void Kernel(CodeWriter w, string name, int headDim, int warpgroups, bool registerOperands, bool overlapP)
     {
-        int blockN = 64 * warpgroups, threads = 128 * warpgroups;
-        w.Line("// q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]");
-        w.Line($"// → dk, dv bf16 [B, Nk, Hkv, 64] (dk summed over the query heads of a key head); grid (⌈Nk / {blockN}⌉, Hkv, B), {threads} threads;");
-        w.Line("// any Nq, Nk. K and V as A operands " + (registerOperands ? "from registers." : "from shared memory."));
+        int blockN = 64 * warpgroups, threads = 128 * warpgroups, rowBytes = 2 * headDim, coreRowGroup = 8 * rowBytes;
+        int tileBytes = 64 * rowBytes, warpgroupRows = 64 * rowBytes, stageBytes = 2 * tileBytes + 2 * 64 * 4, steps = headDim / 16;
+        string accumulator = headDim == 64 ? "Float32x32" : "Float32x64", outer = headDim == 64 ? "M64N64" : "M64N128";
+        if (registerOperands && headDim != 64)
+            throw new ArgumentException("register operands are generated for head dim 64 only", nameof(registerOperands));
+        w.Line($"// q, dO [B, Nq, H, {headDim}] and k, v [B, Nk, Hkv, {headDim}] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]");
+        w.Line($"// → dk, dv bf16 [B, Nk, Hkv, {headDim}] (dk summed over the query heads of a key head); grid (⌈Nk / {blockN}⌉, Hkv, B), {threads} threads;");
+        w.Line("// any Nq, Nk. K and V as A operands " + (registerOperands ? "from registers" : "from shared memory") +
+               (overlapP ? "; Pᵀ while dPᵀ is in flight." : "; Pᵀ and dSᵀ after both products."));
         w.Line($"public static void {name}(BackwardParams p)");
         w.Open();
         w.Line("int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;");
         w.Line("int kb = Grid.IdxX, hk = Grid.IdxY, b = Grid.IdxZ;");
-        w.Line($"uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + {blockN * 128}u, stages = smem + {2 * blockN * 128}u;");
-        w.Line("long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;");
-        w.Line("long kvHead = (long)b * p.SeqK * kvRowStride + hk * HeadDim * 2;");
+        w.Line($"uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + {blockN * rowBytes}u, stages = smem + {2 * blockN * rowBytes}u;");
+        w.Line($"long qRowStride = (long)p.Heads * {rowBytes}, kvRowStride = (long)p.KvHeads * {rowBytes};");
+        w.Line($"long kvHead = (long)b * p.SeqK * kvRowStride + hk * {rowBytes};");
         w.Line("// Key rows past Nk repeat the last one: their results are never stored.");
-        w.Line($"Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * {blockN}, p.SeqK, ks, t, {blockN}, {threads});");
-        w.Line($"Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * {blockN}, p.SeqK, vs, t, {blockN}, {threads});");
+        w.Line($"Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * {blockN}, p.SeqK, ks, t, {blockN}, {threads}, {headDim / 8});");
+        w.Line($"Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * {blockN}, p.SeqK, vs, t, {blockN}, {threads}, {headDim / 8});");
         w.Line("// The query tiles of every head that shares this key head, head by head.");
         w.Line("int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;");
-        w.Line($"LoadTile(p, b, firstHead, 0, qRowStride, stages, t, {threads});");
+        w.Line($"LoadTile(p, b, firstHead, 0, qRowStride, stages, t, {threads}, {headDim});");
         w.Line("PtxOps.CommitGroup();");
-        w.Line("var dk = default(Float32x32);");
-        w.Line("var dv = default(Float32x32);");
-        w.Line("uint kw = ks + (uint)(wg * WarpgroupRowsBytes), vw = vs + (uint)(wg * WarpgroupRowsBytes);");
+        w.Line($"var dk = default({accumulator});");
+        w.Line($"var dv = default({accumulator});");
+        w.Line($"uint kw = ks + (uint)(wg * {warpgroupRows}), vw = vs + (uint)(wg * {warpgroupRows});");
         w.Line("// This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.");
         w.Line("uint columnBytes = (uint)((lane & 3) * 8);");
         if (registerOperands)
@@ -79,12 +88,12 @@ public static class Sm90BackwardKvGenerator
             w.Line("// K and V as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).");
             w.Line("PtxOps.WaitGroup0();");
             w.Line("Group.Barrier();");
-            w.Line("uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);");
+            w.Line($"uint fragment = (uint)(warp * 2 * {coreRowGroup} + (lane >> 2) * 16 + (lane & 3) * 4);");
             foreach (var (prefix, baseName) in new[] { ("k", "kw"), ("v", "vw") })
                 for (int f = 0; f < 16; f++)
                 {
                     int k = f / 4, half = f & 1, hi = (f >> 1) & 1;
-                    w.Line($"uint {prefix}{f} = PtxOps.LoadShared({baseName} + fragment + {half * 1024 + (2 * k + hi) * 128}u);");
+                    w.Line($"uint {prefix}{f} = PtxOps.LoadShared({baseName} + fragment + {half * coreRowGroup + (2 * k + hi) * 128}u);");
                 }
         }
         w.Line("for (int j = 0; j < tiles; j++)");
@@ -95,45 +104,57 @@ public static class Sm90BackwardKvGenerator
         w.Line("if (j + 1 < tiles)");
         w.Open();
         w.Line("int next = j + 1, head = next / queryTiles;");
-        w.Line($"LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * StageBytes), t, {threads});");
+        w.Line($"LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * {stageBytes}), t, {threads}, {headDim});");
         w.Line("PtxOps.CommitGroup();");
         w.Close();
-        w.Line("uint qb = stages + (uint)((j % Stages) * StageBytes), dob = qb + TileBytes, lseb = qb + 2 * TileBytes + columnBytes, dotb = lseb + BlockM * 4;");
+        w.Line($"uint qb = stages + (uint)((j % Stages) * {stageBytes}), dob = qb + {tileBytes}, lseb = qb + {2 * tileBytes} + columnBytes, dotb = lseb + BlockM * 4;");
         w.Line("// Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).");
         if (registerOperands)
-        {
-            w.Line($"var s = PtxOps.WgmmaBf16M64N64RSChain4({List("k", 16)}, PtxOps.WgmmaDescriptor(qb, 128, CoreRowGroupBytes), 16);");
-            w.Line("PtxOps.WgmmaCommit();");
-            w.Line($"var dp = PtxOps.WgmmaBf16M64N64RSChain4({List("v", 16)}, PtxOps.WgmmaDescriptor(dob, 128, CoreRowGroupBytes), 16);");
-        }
+            w.Line($"var s = PtxOps.WgmmaBf16M64N64RSChain4({List("k", 16)}, PtxOps.WgmmaDescriptor(qb, 128, {coreRowGroup}), 16);");
         else
-        {
-            w.Line("var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(qb, 128, CoreRowGroupBytes), 4, 16, 16);");
+            w.Line($"var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, {coreRowGroup}), PtxOps.WgmmaDescriptor(qb, 128, {coreRowGroup}), {steps}, 16, 16);");
+        if (overlapP)
             w.Line("PtxOps.WgmmaCommit();");
-            w.Line("var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(dob, 128, CoreRowGroupBytes), 4, 16, 16);");
-        }
+        if (registerOperands)
+            w.Line($"var dp = PtxOps.WgmmaBf16M64N64RSChain4({List("v", 16)}, PtxOps.WgmmaDescriptor(dob, 128, {coreRowGroup}), 16);");
+        else
+            w.Line($"var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, {coreRowGroup}), PtxOps.WgmmaDescriptor(dob, 128, {coreRowGroup}), {steps}, 16, 16);");
         w.Line("PtxOps.WgmmaCommit();");
         for (int i = 0; i < 8; i++)
             for (int e = 0; e < 2; e++)
                 w.Line($"float l{2 * i + e} = PtxOps.LoadSharedFloat(lseb + {i * 32 + e * 4}u);");
-        w.Line("// Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing).");
-        w.Line("PtxOps.WgmmaWait1();");
-        for (int f = 0; f < 32; f++)
-            w.Line($"float p{f} = PtxOps.Exp2(s.F{f} * p.ScaleLog2 - l{2 * (f / 4) + (f & 1)});");
-        for (int i = 0; i < 16; i++)
-            w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
         for (int i = 0; i < 8; i++)
             for (int e = 0; e < 2; e++)
                 w.Line($"float d{2 * i + e} = PtxOps.LoadSharedFloat(dotb + {i * 32 + e * 4}u);");
-        w.Line("PtxOps.WgmmaWait0();");
+        string Column(int f) => $"{2 * (f / 4) + (f & 1)}";
+        if (overlapP)
+        {
+            w.Line("// Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing).");
+            w.Line("PtxOps.WgmmaWait1();");
+            for (int f = 0; f < 32; f++)
+                w.Line($"float p{f} = PtxOps.Exp2(s.F{f} * p.ScaleLog2 - l{Column(f)});");
+            for (int i = 0; i < 16; i++)
+                w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
+            w.Line("PtxOps.WgmmaWait0();");
+        }
+        else
+        {
+            w.Line("// Both products, then Pᵀ and dSᵀ element by element (query columns past Nq have LSE +∞: P = 0, so they add nothing).");
+            w.Line("PtxOps.WgmmaWait0();");
+            for (int i = 0; i < 16; i++)
+            {
+                w.Line($"float p{2 * i} = PtxOps.Exp2(s.F{2 * i} * p.ScaleLog2 - l{Column(2 * i)}), p{2 * i + 1} = PtxOps.Exp2(s.F{2 * i + 1} * p.ScaleLog2 - l{Column(2 * i + 1)});");
+                w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
+            }
+        }
         for (int i = 0; i < 16; i++)
         {
             int f0 = 2 * i, f1 = 2 * i + 1;
-            w.Line($"uint ga{i} = PtxOps.PackBf16(p{f0} * (dp.F{f0} - d{2 * (f0 / 4) + (f0 & 1)}), p{f1} * (dp.F{f1} - d{2 * (f1 / 4) + (f1 & 1)}));");
+            w.Line($"uint ga{i} = PtxOps.PackBf16(p{f0} * (dp.F{f0} - d{Column(f0)}), p{f1} * (dp.F{f1} - d{Column(f1)}));");
         }
         w.Line("// dV += Pᵀ·dO and dK += dSᵀ·Q: dO and Q are the B operands read transposed (queries along the reduction).");
-        w.Line($"dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, {List("pa", 16)}, PtxOps.WgmmaDescriptor(dob, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);");
-        w.Line($"dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, {List("ga", 16)}, PtxOps.WgmmaDescriptor(qb, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);");
+        w.Line($"dv = PtxOps.WgmmaBf16{outer}RSTransBChain4(dv, {List("pa", 16)}, PtxOps.WgmmaDescriptor(dob, {coreRowGroup}, 128), {2 * coreRowGroup / 16});");
+        w.Line($"dk = PtxOps.WgmmaBf16{outer}RSTransBChain4(dk, {List("ga", 16)}, PtxOps.WgmmaDescriptor(qb, {coreRowGroup}, 128), {2 * coreRowGroup / 16});");
         w.Line("PtxOps.WgmmaCommit();");
         w.Line("PtxOps.WgmmaWait0();");
         w.Close();
@@ -143,9 +164,9 @@ public static class Sm90BackwardKvGenerator
         {
             w.Line($"if ({row} < p.SeqK)");
             w.Open();
-            for (int i = 0; i < 8; i++)
+            for (int i = 0; i < headDim / 8; i++)
                 w.Line($"PtxOps.StoreWord(p.DK + {at} + {16 * i}, PtxOps.PackBf16(dk.F{4 * i + offset} * p.Scale, dk.F{4 * i + offset + 1} * p.Scale));");
-            for (int i = 0; i < 8; i++)
+            for (int i = 0; i < headDim / 8; i++)
                 w.Line($"PtxOps.StoreWord(p.DV + {at} + {16 * i}, PtxOps.PackBf16(dv.F{4 * i + offset}, dv.F{4 * i + offset + 1}));");
             w.Close();
         }
@@ -159,16 +180,17 @@ public static class Sm90BackwardKvGenerator
         w.Line("/// (rows past Nq repeat the last one), then the tile's 64 LSE·log2e and 64 rowsum(dO∘O) values (the workspace is padded past Nq");
         w.Line("/// with +∞ and 0, so every tile reads inside it).");
         w.Line("/// </summary>");
-        w.Line("private static void LoadTile(BackwardParams p, int b, int head, int tile, long qRowStride, uint stage, int t, int threads)");
+        w.Line("private static void LoadTile(BackwardParams p, int b, int head, int tile, long qRowStride, uint stage, int t, int threads, int headDim)");
         w.Open();
-        w.Line("long qHead = (long)b * p.SeqQ * qRowStride + head * HeadDim * 2;");
-        w.Line("Sm90BackwardDq.LoadRows(p.Q + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage, t, BlockM, threads);");
-        w.Line("Sm90BackwardDq.LoadRows(p.DO + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage + TileBytes, t, BlockM, threads);");
+        w.Line("int tileBytes = BlockM * headDim * 2;");
+        w.Line("long qHead = (long)b * p.SeqQ * qRowStride + head * headDim * 2;");
+        w.Line("Sm90BackwardDq.LoadRows(p.Q + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage, t, BlockM, threads, headDim / 8);");
+        w.Line("Sm90BackwardDq.LoadRows(p.DO + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage + (uint)tileBytes, t, BlockM, threads, headDim / 8);");
         w.Line("if (t < 2 * BlockM / 4)");
         w.Open();
         w.Line("long rows = ((long)b * p.Heads + head) * p.SeqQPad + tile * BlockM;");
         w.Line("ulong source = (t < BlockM / 4 ? p.Lse2 : p.RowDot) + (ulong)((rows + 4 * (t & (BlockM / 4 - 1))) * 4);");
-        w.Line("PtxOps.CopyAsync16(stage + 2 * TileBytes + (uint)(t * 16), source);");
+        w.Line("PtxOps.CopyAsync16(stage + (uint)(2 * tileBytes + t * 16), source);");
         w.Close();
         w.Close();
     }

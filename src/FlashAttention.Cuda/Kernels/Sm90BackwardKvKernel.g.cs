@@ -8,30 +8,30 @@ internal static partial class Sm90BackwardKv
 {
     // q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
     // → dk, dv bf16 [B, Nk, Hkv, 64] (dk summed over the query heads of a key head); grid (⌈Nk / 128⌉, Hkv, B), 256 threads;
-    // any Nq, Nk. K and V as A operands from registers.
+    // any Nq, Nk. K and V as A operands from registers; Pᵀ while dPᵀ is in flight.
     public static void KernelD64Rs(BackwardParams p)
     {
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
         int kb = Grid.IdxX, hk = Grid.IdxY, b = Grid.IdxZ;
         uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + 16384u, stages = smem + 32768u;
-        long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
-        long kvHead = (long)b * p.SeqK * kvRowStride + hk * HeadDim * 2;
+        long qRowStride = (long)p.Heads * 128, kvRowStride = (long)p.KvHeads * 128;
+        long kvHead = (long)b * p.SeqK * kvRowStride + hk * 128;
         // Key rows past Nk repeat the last one: their results are never stored.
-        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256);
-        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256);
+        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256, 8);
+        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256, 8);
         // The query tiles of every head that shares this key head, head by head.
         int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256);
+        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256, 64);
         PtxOps.CommitGroup();
         var dk = default(Float32x32);
         var dv = default(Float32x32);
-        uint kw = ks + (uint)(wg * WarpgroupRowsBytes), vw = vs + (uint)(wg * WarpgroupRowsBytes);
+        uint kw = ks + (uint)(wg * 8192), vw = vs + (uint)(wg * 8192);
         // This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.
         uint columnBytes = (uint)((lane & 3) * 8);
         // K and V as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).
         PtxOps.WaitGroup0();
         Group.Barrier();
-        uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);
+        uint fragment = (uint)(warp * 2 * 1024 + (lane >> 2) * 16 + (lane & 3) * 4);
         uint k0 = PtxOps.LoadShared(kw + fragment + 0u);
         uint k1 = PtxOps.LoadShared(kw + fragment + 1024u);
         uint k2 = PtxOps.LoadShared(kw + fragment + 128u);
@@ -72,14 +72,14 @@ internal static partial class Sm90BackwardKv
             if (j + 1 < tiles)
             {
                 int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * StageBytes), t, 256);
+                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 16896), t, 256, 64);
                 PtxOps.CommitGroup();
             }
-            uint qb = stages + (uint)((j % Stages) * StageBytes), dob = qb + TileBytes, lseb = qb + 2 * TileBytes + columnBytes, dotb = lseb + BlockM * 4;
+            uint qb = stages + (uint)((j % Stages) * 16896), dob = qb + 8192, lseb = qb + 16384 + columnBytes, dotb = lseb + BlockM * 4;
             // Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).
-            var s = PtxOps.WgmmaBf16M64N64RSChain4(k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, PtxOps.WgmmaDescriptor(qb, 128, CoreRowGroupBytes), 16);
+            var s = PtxOps.WgmmaBf16M64N64RSChain4(k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, PtxOps.WgmmaDescriptor(qb, 128, 1024), 16);
             PtxOps.WgmmaCommit();
-            var dp = PtxOps.WgmmaBf16M64N64RSChain4(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, PtxOps.WgmmaDescriptor(dob, 128, CoreRowGroupBytes), 16);
+            var dp = PtxOps.WgmmaBf16M64N64RSChain4(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, PtxOps.WgmmaDescriptor(dob, 128, 1024), 16);
             PtxOps.WgmmaCommit();
             float l0 = PtxOps.LoadSharedFloat(lseb + 0u);
             float l1 = PtxOps.LoadSharedFloat(lseb + 4u);
@@ -97,6 +97,22 @@ internal static partial class Sm90BackwardKv
             float l13 = PtxOps.LoadSharedFloat(lseb + 196u);
             float l14 = PtxOps.LoadSharedFloat(lseb + 224u);
             float l15 = PtxOps.LoadSharedFloat(lseb + 228u);
+            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
+            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
+            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
+            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
+            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
+            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
+            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
+            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
+            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
+            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
+            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
+            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
+            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
+            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
+            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
+            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
             // Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing).
             PtxOps.WgmmaWait1();
             float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0);
@@ -147,22 +163,6 @@ internal static partial class Sm90BackwardKv
             uint pa13 = PtxOps.PackBf16(p26, p27);
             uint pa14 = PtxOps.PackBf16(p28, p29);
             uint pa15 = PtxOps.PackBf16(p30, p31);
-            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
-            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
-            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
-            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
-            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
-            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
-            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
-            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
-            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
-            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
-            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
-            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
-            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
-            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
-            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
-            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
             PtxOps.WgmmaWait0();
             uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
             uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
@@ -181,8 +181,8 @@ internal static partial class Sm90BackwardKv
             uint ga14 = PtxOps.PackBf16(p28 * (dp.F28 - d14), p29 * (dp.F29 - d15));
             uint ga15 = PtxOps.PackBf16(p30 * (dp.F30 - d14), p31 * (dp.F31 - d15));
             // dV += Pᵀ·dO and dK += dSᵀ·Q: dO and Q are the B operands read transposed (queries along the reduction).
-            dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
-            dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
+            dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, 1024, 128), 128);
+            dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, 1024, 128), 128);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
@@ -230,62 +230,26 @@ internal static partial class Sm90BackwardKv
 
     // q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
     // → dk, dv bf16 [B, Nk, Hkv, 64] (dk summed over the query heads of a key head); grid (⌈Nk / 192⌉, Hkv, B), 384 threads;
-    // any Nq, Nk. K and V as A operands from registers.
-    public static void KernelD64Rs3(BackwardParams p)
+    // any Nq, Nk. K and V as A operands from shared memory; Pᵀ while dPᵀ is in flight.
+    public static void KernelD64Ss3(BackwardParams p)
     {
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
         int kb = Grid.IdxX, hk = Grid.IdxY, b = Grid.IdxZ;
         uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + 24576u, stages = smem + 49152u;
-        long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
-        long kvHead = (long)b * p.SeqK * kvRowStride + hk * HeadDim * 2;
+        long qRowStride = (long)p.Heads * 128, kvRowStride = (long)p.KvHeads * 128;
+        long kvHead = (long)b * p.SeqK * kvRowStride + hk * 128;
         // Key rows past Nk repeat the last one: their results are never stored.
-        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, ks, t, 192, 384);
-        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, vs, t, 192, 384);
+        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, ks, t, 192, 384, 8);
+        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, vs, t, 192, 384, 8);
         // The query tiles of every head that shares this key head, head by head.
         int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 384);
+        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 384, 64);
         PtxOps.CommitGroup();
         var dk = default(Float32x32);
         var dv = default(Float32x32);
-        uint kw = ks + (uint)(wg * WarpgroupRowsBytes), vw = vs + (uint)(wg * WarpgroupRowsBytes);
+        uint kw = ks + (uint)(wg * 8192), vw = vs + (uint)(wg * 8192);
         // This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.
         uint columnBytes = (uint)((lane & 3) * 8);
-        // K and V as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).
-        PtxOps.WaitGroup0();
-        Group.Barrier();
-        uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);
-        uint k0 = PtxOps.LoadShared(kw + fragment + 0u);
-        uint k1 = PtxOps.LoadShared(kw + fragment + 1024u);
-        uint k2 = PtxOps.LoadShared(kw + fragment + 128u);
-        uint k3 = PtxOps.LoadShared(kw + fragment + 1152u);
-        uint k4 = PtxOps.LoadShared(kw + fragment + 256u);
-        uint k5 = PtxOps.LoadShared(kw + fragment + 1280u);
-        uint k6 = PtxOps.LoadShared(kw + fragment + 384u);
-        uint k7 = PtxOps.LoadShared(kw + fragment + 1408u);
-        uint k8 = PtxOps.LoadShared(kw + fragment + 512u);
-        uint k9 = PtxOps.LoadShared(kw + fragment + 1536u);
-        uint k10 = PtxOps.LoadShared(kw + fragment + 640u);
-        uint k11 = PtxOps.LoadShared(kw + fragment + 1664u);
-        uint k12 = PtxOps.LoadShared(kw + fragment + 768u);
-        uint k13 = PtxOps.LoadShared(kw + fragment + 1792u);
-        uint k14 = PtxOps.LoadShared(kw + fragment + 896u);
-        uint k15 = PtxOps.LoadShared(kw + fragment + 1920u);
-        uint v0 = PtxOps.LoadShared(vw + fragment + 0u);
-        uint v1 = PtxOps.LoadShared(vw + fragment + 1024u);
-        uint v2 = PtxOps.LoadShared(vw + fragment + 128u);
-        uint v3 = PtxOps.LoadShared(vw + fragment + 1152u);
-        uint v4 = PtxOps.LoadShared(vw + fragment + 256u);
-        uint v5 = PtxOps.LoadShared(vw + fragment + 1280u);
-        uint v6 = PtxOps.LoadShared(vw + fragment + 384u);
-        uint v7 = PtxOps.LoadShared(vw + fragment + 1408u);
-        uint v8 = PtxOps.LoadShared(vw + fragment + 512u);
-        uint v9 = PtxOps.LoadShared(vw + fragment + 1536u);
-        uint v10 = PtxOps.LoadShared(vw + fragment + 640u);
-        uint v11 = PtxOps.LoadShared(vw + fragment + 1664u);
-        uint v12 = PtxOps.LoadShared(vw + fragment + 768u);
-        uint v13 = PtxOps.LoadShared(vw + fragment + 1792u);
-        uint v14 = PtxOps.LoadShared(vw + fragment + 896u);
-        uint v15 = PtxOps.LoadShared(vw + fragment + 1920u);
         for (int j = 0; j < tiles; j++)
         {
             PtxOps.WaitGroup0();
@@ -294,14 +258,14 @@ internal static partial class Sm90BackwardKv
             if (j + 1 < tiles)
             {
                 int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * StageBytes), t, 384);
+                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 16896), t, 384, 64);
                 PtxOps.CommitGroup();
             }
-            uint qb = stages + (uint)((j % Stages) * StageBytes), dob = qb + TileBytes, lseb = qb + 2 * TileBytes + columnBytes, dotb = lseb + BlockM * 4;
+            uint qb = stages + (uint)((j % Stages) * 16896), dob = qb + 8192, lseb = qb + 16384 + columnBytes, dotb = lseb + BlockM * 4;
             // Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).
-            var s = PtxOps.WgmmaBf16M64N64RSChain4(k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, PtxOps.WgmmaDescriptor(qb, 128, CoreRowGroupBytes), 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, 1024), PtxOps.WgmmaDescriptor(qb, 128, 1024), 4, 16, 16);
             PtxOps.WgmmaCommit();
-            var dp = PtxOps.WgmmaBf16M64N64RSChain4(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, PtxOps.WgmmaDescriptor(dob, 128, CoreRowGroupBytes), 16);
+            var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, 1024), PtxOps.WgmmaDescriptor(dob, 128, 1024), 4, 16, 16);
             PtxOps.WgmmaCommit();
             float l0 = PtxOps.LoadSharedFloat(lseb + 0u);
             float l1 = PtxOps.LoadSharedFloat(lseb + 4u);
@@ -319,6 +283,22 @@ internal static partial class Sm90BackwardKv
             float l13 = PtxOps.LoadSharedFloat(lseb + 196u);
             float l14 = PtxOps.LoadSharedFloat(lseb + 224u);
             float l15 = PtxOps.LoadSharedFloat(lseb + 228u);
+            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
+            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
+            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
+            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
+            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
+            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
+            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
+            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
+            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
+            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
+            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
+            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
+            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
+            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
+            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
+            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
             // Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing).
             PtxOps.WgmmaWait1();
             float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0);
@@ -369,22 +349,6 @@ internal static partial class Sm90BackwardKv
             uint pa13 = PtxOps.PackBf16(p26, p27);
             uint pa14 = PtxOps.PackBf16(p28, p29);
             uint pa15 = PtxOps.PackBf16(p30, p31);
-            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
-            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
-            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
-            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
-            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
-            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
-            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
-            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
-            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
-            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
-            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
-            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
-            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
-            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
-            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
-            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
             PtxOps.WgmmaWait0();
             uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
             uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
@@ -403,8 +367,8 @@ internal static partial class Sm90BackwardKv
             uint ga14 = PtxOps.PackBf16(p28 * (dp.F28 - d14), p29 * (dp.F29 - d15));
             uint ga15 = PtxOps.PackBf16(p30 * (dp.F30 - d14), p31 * (dp.F31 - d15));
             // dV += Pᵀ·dO and dK += dSᵀ·Q: dO and Q are the B operands read transposed (queries along the reduction).
-            dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
-            dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
+            dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, 1024, 128), 128);
+            dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, 1024, 128), 128);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
@@ -452,24 +416,24 @@ internal static partial class Sm90BackwardKv
 
     // q, dO [B, Nq, H, 64] and k, v [B, Nk, Hkv, 64] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
     // → dk, dv bf16 [B, Nk, Hkv, 64] (dk summed over the query heads of a key head); grid (⌈Nk / 192⌉, Hkv, B), 384 threads;
-    // any Nq, Nk. K and V as A operands from shared memory.
-    public static void KernelD64Ss3(BackwardParams p)
+    // any Nq, Nk. K and V as A operands from shared memory; Pᵀ and dSᵀ after both products.
+    public static void KernelD64Ss3Serial(BackwardParams p)
     {
         int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
         int kb = Grid.IdxX, hk = Grid.IdxY, b = Grid.IdxZ;
         uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + 24576u, stages = smem + 49152u;
-        long qRowStride = (long)p.Heads * HeadDim * 2, kvRowStride = (long)p.KvHeads * HeadDim * 2;
-        long kvHead = (long)b * p.SeqK * kvRowStride + hk * HeadDim * 2;
+        long qRowStride = (long)p.Heads * 128, kvRowStride = (long)p.KvHeads * 128;
+        long kvHead = (long)b * p.SeqK * kvRowStride + hk * 128;
         // Key rows past Nk repeat the last one: their results are never stored.
-        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, ks, t, 192, 384);
-        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, vs, t, 192, 384);
+        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, ks, t, 192, 384, 8);
+        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, vs, t, 192, 384, 8);
         // The query tiles of every head that shares this key head, head by head.
         int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 384);
+        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 384, 64);
         PtxOps.CommitGroup();
         var dk = default(Float32x32);
         var dv = default(Float32x32);
-        uint kw = ks + (uint)(wg * WarpgroupRowsBytes), vw = vs + (uint)(wg * WarpgroupRowsBytes);
+        uint kw = ks + (uint)(wg * 8192), vw = vs + (uint)(wg * 8192);
         // This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.
         uint columnBytes = (uint)((lane & 3) * 8);
         for (int j = 0; j < tiles; j++)
@@ -480,14 +444,13 @@ internal static partial class Sm90BackwardKv
             if (j + 1 < tiles)
             {
                 int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * StageBytes), t, 384);
+                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 16896), t, 384, 64);
                 PtxOps.CommitGroup();
             }
-            uint qb = stages + (uint)((j % Stages) * StageBytes), dob = qb + TileBytes, lseb = qb + 2 * TileBytes + columnBytes, dotb = lseb + BlockM * 4;
+            uint qb = stages + (uint)((j % Stages) * 16896), dob = qb + 8192, lseb = qb + 16384 + columnBytes, dotb = lseb + BlockM * 4;
             // Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).
-            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(qb, 128, CoreRowGroupBytes), 4, 16, 16);
-            PtxOps.WgmmaCommit();
-            var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, CoreRowGroupBytes), PtxOps.WgmmaDescriptor(dob, 128, CoreRowGroupBytes), 4, 16, 16);
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, 1024), PtxOps.WgmmaDescriptor(qb, 128, 1024), 4, 16, 16);
+            var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, 1024), PtxOps.WgmmaDescriptor(dob, 128, 1024), 4, 16, 16);
             PtxOps.WgmmaCommit();
             float l0 = PtxOps.LoadSharedFloat(lseb + 0u);
             float l1 = PtxOps.LoadSharedFloat(lseb + 4u);
@@ -505,6 +468,391 @@ internal static partial class Sm90BackwardKv
             float l13 = PtxOps.LoadSharedFloat(lseb + 196u);
             float l14 = PtxOps.LoadSharedFloat(lseb + 224u);
             float l15 = PtxOps.LoadSharedFloat(lseb + 228u);
+            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
+            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
+            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
+            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
+            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
+            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
+            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
+            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
+            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
+            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
+            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
+            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
+            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
+            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
+            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
+            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
+            // Both products, then Pᵀ and dSᵀ element by element (query columns past Nq have LSE +∞: P = 0, so they add nothing).
+            PtxOps.WgmmaWait0();
+            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0), p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - l1);
+            uint pa0 = PtxOps.PackBf16(p0, p1);
+            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - l0), p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - l1);
+            uint pa1 = PtxOps.PackBf16(p2, p3);
+            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - l2), p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - l3);
+            uint pa2 = PtxOps.PackBf16(p4, p5);
+            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - l2), p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - l3);
+            uint pa3 = PtxOps.PackBf16(p6, p7);
+            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - l4), p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - l5);
+            uint pa4 = PtxOps.PackBf16(p8, p9);
+            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - l4), p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - l5);
+            uint pa5 = PtxOps.PackBf16(p10, p11);
+            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - l6), p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - l7);
+            uint pa6 = PtxOps.PackBf16(p12, p13);
+            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - l6), p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - l7);
+            uint pa7 = PtxOps.PackBf16(p14, p15);
+            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - l8), p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - l9);
+            uint pa8 = PtxOps.PackBf16(p16, p17);
+            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - l8), p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - l9);
+            uint pa9 = PtxOps.PackBf16(p18, p19);
+            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - l10), p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - l11);
+            uint pa10 = PtxOps.PackBf16(p20, p21);
+            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - l10), p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - l11);
+            uint pa11 = PtxOps.PackBf16(p22, p23);
+            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - l12), p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - l13);
+            uint pa12 = PtxOps.PackBf16(p24, p25);
+            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - l12), p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - l13);
+            uint pa13 = PtxOps.PackBf16(p26, p27);
+            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - l14), p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
+            uint pa14 = PtxOps.PackBf16(p28, p29);
+            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14), p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            uint pa15 = PtxOps.PackBf16(p30, p31);
+            uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
+            uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
+            uint ga2 = PtxOps.PackBf16(p4 * (dp.F4 - d2), p5 * (dp.F5 - d3));
+            uint ga3 = PtxOps.PackBf16(p6 * (dp.F6 - d2), p7 * (dp.F7 - d3));
+            uint ga4 = PtxOps.PackBf16(p8 * (dp.F8 - d4), p9 * (dp.F9 - d5));
+            uint ga5 = PtxOps.PackBf16(p10 * (dp.F10 - d4), p11 * (dp.F11 - d5));
+            uint ga6 = PtxOps.PackBf16(p12 * (dp.F12 - d6), p13 * (dp.F13 - d7));
+            uint ga7 = PtxOps.PackBf16(p14 * (dp.F14 - d6), p15 * (dp.F15 - d7));
+            uint ga8 = PtxOps.PackBf16(p16 * (dp.F16 - d8), p17 * (dp.F17 - d9));
+            uint ga9 = PtxOps.PackBf16(p18 * (dp.F18 - d8), p19 * (dp.F19 - d9));
+            uint ga10 = PtxOps.PackBf16(p20 * (dp.F20 - d10), p21 * (dp.F21 - d11));
+            uint ga11 = PtxOps.PackBf16(p22 * (dp.F22 - d10), p23 * (dp.F23 - d11));
+            uint ga12 = PtxOps.PackBf16(p24 * (dp.F24 - d12), p25 * (dp.F25 - d13));
+            uint ga13 = PtxOps.PackBf16(p26 * (dp.F26 - d12), p27 * (dp.F27 - d13));
+            uint ga14 = PtxOps.PackBf16(p28 * (dp.F28 - d14), p29 * (dp.F29 - d15));
+            uint ga15 = PtxOps.PackBf16(p30 * (dp.F30 - d14), p31 * (dp.F31 - d15));
+            // dV += Pᵀ·dO and dK += dSᵀ·Q: dO and Q are the B operands read transposed (queries along the reduction).
+            dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, 1024, 128), 128);
+            dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, 1024, 128), 128);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+        }
+        int row0 = kb * 192 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+        ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
+        if (row0 < p.SeqK)
+        {
+            PtxOps.StoreWord(p.DK + at0 + 0, PtxOps.PackBf16(dk.F0 * p.Scale, dk.F1 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 16, PtxOps.PackBf16(dk.F4 * p.Scale, dk.F5 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 32, PtxOps.PackBf16(dk.F8 * p.Scale, dk.F9 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 48, PtxOps.PackBf16(dk.F12 * p.Scale, dk.F13 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 64, PtxOps.PackBf16(dk.F16 * p.Scale, dk.F17 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 80, PtxOps.PackBf16(dk.F20 * p.Scale, dk.F21 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 96, PtxOps.PackBf16(dk.F24 * p.Scale, dk.F25 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 112, PtxOps.PackBf16(dk.F28 * p.Scale, dk.F29 * p.Scale));
+            PtxOps.StoreWord(p.DV + at0 + 0, PtxOps.PackBf16(dv.F0, dv.F1));
+            PtxOps.StoreWord(p.DV + at0 + 16, PtxOps.PackBf16(dv.F4, dv.F5));
+            PtxOps.StoreWord(p.DV + at0 + 32, PtxOps.PackBf16(dv.F8, dv.F9));
+            PtxOps.StoreWord(p.DV + at0 + 48, PtxOps.PackBf16(dv.F12, dv.F13));
+            PtxOps.StoreWord(p.DV + at0 + 64, PtxOps.PackBf16(dv.F16, dv.F17));
+            PtxOps.StoreWord(p.DV + at0 + 80, PtxOps.PackBf16(dv.F20, dv.F21));
+            PtxOps.StoreWord(p.DV + at0 + 96, PtxOps.PackBf16(dv.F24, dv.F25));
+            PtxOps.StoreWord(p.DV + at0 + 112, PtxOps.PackBf16(dv.F28, dv.F29));
+        }
+        if (row1 < p.SeqK)
+        {
+            PtxOps.StoreWord(p.DK + at1 + 0, PtxOps.PackBf16(dk.F2 * p.Scale, dk.F3 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 16, PtxOps.PackBf16(dk.F6 * p.Scale, dk.F7 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 32, PtxOps.PackBf16(dk.F10 * p.Scale, dk.F11 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 48, PtxOps.PackBf16(dk.F14 * p.Scale, dk.F15 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 64, PtxOps.PackBf16(dk.F18 * p.Scale, dk.F19 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 80, PtxOps.PackBf16(dk.F22 * p.Scale, dk.F23 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 96, PtxOps.PackBf16(dk.F26 * p.Scale, dk.F27 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 112, PtxOps.PackBf16(dk.F30 * p.Scale, dk.F31 * p.Scale));
+            PtxOps.StoreWord(p.DV + at1 + 0, PtxOps.PackBf16(dv.F2, dv.F3));
+            PtxOps.StoreWord(p.DV + at1 + 16, PtxOps.PackBf16(dv.F6, dv.F7));
+            PtxOps.StoreWord(p.DV + at1 + 32, PtxOps.PackBf16(dv.F10, dv.F11));
+            PtxOps.StoreWord(p.DV + at1 + 48, PtxOps.PackBf16(dv.F14, dv.F15));
+            PtxOps.StoreWord(p.DV + at1 + 64, PtxOps.PackBf16(dv.F18, dv.F19));
+            PtxOps.StoreWord(p.DV + at1 + 80, PtxOps.PackBf16(dv.F22, dv.F23));
+            PtxOps.StoreWord(p.DV + at1 + 96, PtxOps.PackBf16(dv.F26, dv.F27));
+            PtxOps.StoreWord(p.DV + at1 + 112, PtxOps.PackBf16(dv.F30, dv.F31));
+        }
+    }
+
+    // q, dO [B, Nq, H, 128] and k, v [B, Nk, Hkv, 128] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
+    // → dk, dv bf16 [B, Nk, Hkv, 128] (dk summed over the query heads of a key head); grid (⌈Nk / 128⌉, Hkv, B), 256 threads;
+    // any Nq, Nk. K and V as A operands from shared memory; Pᵀ and dSᵀ after both products.
+    public static void KernelD128Ss(BackwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int kb = Grid.IdxX, hk = Grid.IdxY, b = Grid.IdxZ;
+        uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + 32768u, stages = smem + 65536u;
+        long qRowStride = (long)p.Heads * 256, kvRowStride = (long)p.KvHeads * 256;
+        long kvHead = (long)b * p.SeqK * kvRowStride + hk * 256;
+        // Key rows past Nk repeat the last one: their results are never stored.
+        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256, 16);
+        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256, 16);
+        // The query tiles of every head that shares this key head, head by head.
+        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
+        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256, 128);
+        PtxOps.CommitGroup();
+        var dk = default(Float32x64);
+        var dv = default(Float32x64);
+        uint kw = ks + (uint)(wg * 16384), vw = vs + (uint)(wg * 16384);
+        // This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.
+        uint columnBytes = (uint)((lane & 3) * 8);
+        for (int j = 0; j < tiles; j++)
+        {
+            PtxOps.WaitGroup0();
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            if (j + 1 < tiles)
+            {
+                int next = j + 1, head = next / queryTiles;
+                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 33280), t, 256, 128);
+                PtxOps.CommitGroup();
+            }
+            uint qb = stages + (uint)((j % Stages) * 33280), dob = qb + 16384, lseb = qb + 32768 + columnBytes, dotb = lseb + BlockM * 4;
+            // Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, 2048), PtxOps.WgmmaDescriptor(qb, 128, 2048), 8, 16, 16);
+            var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, 2048), PtxOps.WgmmaDescriptor(dob, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            float l0 = PtxOps.LoadSharedFloat(lseb + 0u);
+            float l1 = PtxOps.LoadSharedFloat(lseb + 4u);
+            float l2 = PtxOps.LoadSharedFloat(lseb + 32u);
+            float l3 = PtxOps.LoadSharedFloat(lseb + 36u);
+            float l4 = PtxOps.LoadSharedFloat(lseb + 64u);
+            float l5 = PtxOps.LoadSharedFloat(lseb + 68u);
+            float l6 = PtxOps.LoadSharedFloat(lseb + 96u);
+            float l7 = PtxOps.LoadSharedFloat(lseb + 100u);
+            float l8 = PtxOps.LoadSharedFloat(lseb + 128u);
+            float l9 = PtxOps.LoadSharedFloat(lseb + 132u);
+            float l10 = PtxOps.LoadSharedFloat(lseb + 160u);
+            float l11 = PtxOps.LoadSharedFloat(lseb + 164u);
+            float l12 = PtxOps.LoadSharedFloat(lseb + 192u);
+            float l13 = PtxOps.LoadSharedFloat(lseb + 196u);
+            float l14 = PtxOps.LoadSharedFloat(lseb + 224u);
+            float l15 = PtxOps.LoadSharedFloat(lseb + 228u);
+            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
+            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
+            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
+            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
+            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
+            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
+            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
+            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
+            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
+            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
+            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
+            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
+            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
+            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
+            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
+            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
+            // Both products, then Pᵀ and dSᵀ element by element (query columns past Nq have LSE +∞: P = 0, so they add nothing).
+            PtxOps.WgmmaWait0();
+            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0), p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - l1);
+            uint pa0 = PtxOps.PackBf16(p0, p1);
+            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - l0), p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - l1);
+            uint pa1 = PtxOps.PackBf16(p2, p3);
+            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - l2), p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - l3);
+            uint pa2 = PtxOps.PackBf16(p4, p5);
+            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - l2), p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - l3);
+            uint pa3 = PtxOps.PackBf16(p6, p7);
+            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - l4), p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - l5);
+            uint pa4 = PtxOps.PackBf16(p8, p9);
+            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - l4), p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - l5);
+            uint pa5 = PtxOps.PackBf16(p10, p11);
+            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - l6), p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - l7);
+            uint pa6 = PtxOps.PackBf16(p12, p13);
+            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - l6), p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - l7);
+            uint pa7 = PtxOps.PackBf16(p14, p15);
+            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - l8), p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - l9);
+            uint pa8 = PtxOps.PackBf16(p16, p17);
+            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - l8), p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - l9);
+            uint pa9 = PtxOps.PackBf16(p18, p19);
+            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - l10), p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - l11);
+            uint pa10 = PtxOps.PackBf16(p20, p21);
+            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - l10), p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - l11);
+            uint pa11 = PtxOps.PackBf16(p22, p23);
+            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - l12), p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - l13);
+            uint pa12 = PtxOps.PackBf16(p24, p25);
+            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - l12), p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - l13);
+            uint pa13 = PtxOps.PackBf16(p26, p27);
+            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - l14), p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
+            uint pa14 = PtxOps.PackBf16(p28, p29);
+            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14), p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            uint pa15 = PtxOps.PackBf16(p30, p31);
+            uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
+            uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
+            uint ga2 = PtxOps.PackBf16(p4 * (dp.F4 - d2), p5 * (dp.F5 - d3));
+            uint ga3 = PtxOps.PackBf16(p6 * (dp.F6 - d2), p7 * (dp.F7 - d3));
+            uint ga4 = PtxOps.PackBf16(p8 * (dp.F8 - d4), p9 * (dp.F9 - d5));
+            uint ga5 = PtxOps.PackBf16(p10 * (dp.F10 - d4), p11 * (dp.F11 - d5));
+            uint ga6 = PtxOps.PackBf16(p12 * (dp.F12 - d6), p13 * (dp.F13 - d7));
+            uint ga7 = PtxOps.PackBf16(p14 * (dp.F14 - d6), p15 * (dp.F15 - d7));
+            uint ga8 = PtxOps.PackBf16(p16 * (dp.F16 - d8), p17 * (dp.F17 - d9));
+            uint ga9 = PtxOps.PackBf16(p18 * (dp.F18 - d8), p19 * (dp.F19 - d9));
+            uint ga10 = PtxOps.PackBf16(p20 * (dp.F20 - d10), p21 * (dp.F21 - d11));
+            uint ga11 = PtxOps.PackBf16(p22 * (dp.F22 - d10), p23 * (dp.F23 - d11));
+            uint ga12 = PtxOps.PackBf16(p24 * (dp.F24 - d12), p25 * (dp.F25 - d13));
+            uint ga13 = PtxOps.PackBf16(p26 * (dp.F26 - d12), p27 * (dp.F27 - d13));
+            uint ga14 = PtxOps.PackBf16(p28 * (dp.F28 - d14), p29 * (dp.F29 - d15));
+            uint ga15 = PtxOps.PackBf16(p30 * (dp.F30 - d14), p31 * (dp.F31 - d15));
+            // dV += Pᵀ·dO and dK += dSᵀ·Q: dO and Q are the B operands read transposed (queries along the reduction).
+            dv = PtxOps.WgmmaBf16M64N128RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, 2048, 128), 256);
+            dk = PtxOps.WgmmaBf16M64N128RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, 2048, 128), 256);
+            PtxOps.WgmmaCommit();
+            PtxOps.WgmmaWait0();
+        }
+        int row0 = kb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+        ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
+        if (row0 < p.SeqK)
+        {
+            PtxOps.StoreWord(p.DK + at0 + 0, PtxOps.PackBf16(dk.F0 * p.Scale, dk.F1 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 16, PtxOps.PackBf16(dk.F4 * p.Scale, dk.F5 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 32, PtxOps.PackBf16(dk.F8 * p.Scale, dk.F9 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 48, PtxOps.PackBf16(dk.F12 * p.Scale, dk.F13 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 64, PtxOps.PackBf16(dk.F16 * p.Scale, dk.F17 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 80, PtxOps.PackBf16(dk.F20 * p.Scale, dk.F21 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 96, PtxOps.PackBf16(dk.F24 * p.Scale, dk.F25 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 112, PtxOps.PackBf16(dk.F28 * p.Scale, dk.F29 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 128, PtxOps.PackBf16(dk.F32 * p.Scale, dk.F33 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 144, PtxOps.PackBf16(dk.F36 * p.Scale, dk.F37 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 160, PtxOps.PackBf16(dk.F40 * p.Scale, dk.F41 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 176, PtxOps.PackBf16(dk.F44 * p.Scale, dk.F45 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 192, PtxOps.PackBf16(dk.F48 * p.Scale, dk.F49 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 208, PtxOps.PackBf16(dk.F52 * p.Scale, dk.F53 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 224, PtxOps.PackBf16(dk.F56 * p.Scale, dk.F57 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 240, PtxOps.PackBf16(dk.F60 * p.Scale, dk.F61 * p.Scale));
+            PtxOps.StoreWord(p.DV + at0 + 0, PtxOps.PackBf16(dv.F0, dv.F1));
+            PtxOps.StoreWord(p.DV + at0 + 16, PtxOps.PackBf16(dv.F4, dv.F5));
+            PtxOps.StoreWord(p.DV + at0 + 32, PtxOps.PackBf16(dv.F8, dv.F9));
+            PtxOps.StoreWord(p.DV + at0 + 48, PtxOps.PackBf16(dv.F12, dv.F13));
+            PtxOps.StoreWord(p.DV + at0 + 64, PtxOps.PackBf16(dv.F16, dv.F17));
+            PtxOps.StoreWord(p.DV + at0 + 80, PtxOps.PackBf16(dv.F20, dv.F21));
+            PtxOps.StoreWord(p.DV + at0 + 96, PtxOps.PackBf16(dv.F24, dv.F25));
+            PtxOps.StoreWord(p.DV + at0 + 112, PtxOps.PackBf16(dv.F28, dv.F29));
+            PtxOps.StoreWord(p.DV + at0 + 128, PtxOps.PackBf16(dv.F32, dv.F33));
+            PtxOps.StoreWord(p.DV + at0 + 144, PtxOps.PackBf16(dv.F36, dv.F37));
+            PtxOps.StoreWord(p.DV + at0 + 160, PtxOps.PackBf16(dv.F40, dv.F41));
+            PtxOps.StoreWord(p.DV + at0 + 176, PtxOps.PackBf16(dv.F44, dv.F45));
+            PtxOps.StoreWord(p.DV + at0 + 192, PtxOps.PackBf16(dv.F48, dv.F49));
+            PtxOps.StoreWord(p.DV + at0 + 208, PtxOps.PackBf16(dv.F52, dv.F53));
+            PtxOps.StoreWord(p.DV + at0 + 224, PtxOps.PackBf16(dv.F56, dv.F57));
+            PtxOps.StoreWord(p.DV + at0 + 240, PtxOps.PackBf16(dv.F60, dv.F61));
+        }
+        if (row1 < p.SeqK)
+        {
+            PtxOps.StoreWord(p.DK + at1 + 0, PtxOps.PackBf16(dk.F2 * p.Scale, dk.F3 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 16, PtxOps.PackBf16(dk.F6 * p.Scale, dk.F7 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 32, PtxOps.PackBf16(dk.F10 * p.Scale, dk.F11 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 48, PtxOps.PackBf16(dk.F14 * p.Scale, dk.F15 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 64, PtxOps.PackBf16(dk.F18 * p.Scale, dk.F19 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 80, PtxOps.PackBf16(dk.F22 * p.Scale, dk.F23 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 96, PtxOps.PackBf16(dk.F26 * p.Scale, dk.F27 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 112, PtxOps.PackBf16(dk.F30 * p.Scale, dk.F31 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 128, PtxOps.PackBf16(dk.F34 * p.Scale, dk.F35 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 144, PtxOps.PackBf16(dk.F38 * p.Scale, dk.F39 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 160, PtxOps.PackBf16(dk.F42 * p.Scale, dk.F43 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 176, PtxOps.PackBf16(dk.F46 * p.Scale, dk.F47 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 192, PtxOps.PackBf16(dk.F50 * p.Scale, dk.F51 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 208, PtxOps.PackBf16(dk.F54 * p.Scale, dk.F55 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 224, PtxOps.PackBf16(dk.F58 * p.Scale, dk.F59 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 240, PtxOps.PackBf16(dk.F62 * p.Scale, dk.F63 * p.Scale));
+            PtxOps.StoreWord(p.DV + at1 + 0, PtxOps.PackBf16(dv.F2, dv.F3));
+            PtxOps.StoreWord(p.DV + at1 + 16, PtxOps.PackBf16(dv.F6, dv.F7));
+            PtxOps.StoreWord(p.DV + at1 + 32, PtxOps.PackBf16(dv.F10, dv.F11));
+            PtxOps.StoreWord(p.DV + at1 + 48, PtxOps.PackBf16(dv.F14, dv.F15));
+            PtxOps.StoreWord(p.DV + at1 + 64, PtxOps.PackBf16(dv.F18, dv.F19));
+            PtxOps.StoreWord(p.DV + at1 + 80, PtxOps.PackBf16(dv.F22, dv.F23));
+            PtxOps.StoreWord(p.DV + at1 + 96, PtxOps.PackBf16(dv.F26, dv.F27));
+            PtxOps.StoreWord(p.DV + at1 + 112, PtxOps.PackBf16(dv.F30, dv.F31));
+            PtxOps.StoreWord(p.DV + at1 + 128, PtxOps.PackBf16(dv.F34, dv.F35));
+            PtxOps.StoreWord(p.DV + at1 + 144, PtxOps.PackBf16(dv.F38, dv.F39));
+            PtxOps.StoreWord(p.DV + at1 + 160, PtxOps.PackBf16(dv.F42, dv.F43));
+            PtxOps.StoreWord(p.DV + at1 + 176, PtxOps.PackBf16(dv.F46, dv.F47));
+            PtxOps.StoreWord(p.DV + at1 + 192, PtxOps.PackBf16(dv.F50, dv.F51));
+            PtxOps.StoreWord(p.DV + at1 + 208, PtxOps.PackBf16(dv.F54, dv.F55));
+            PtxOps.StoreWord(p.DV + at1 + 224, PtxOps.PackBf16(dv.F58, dv.F59));
+            PtxOps.StoreWord(p.DV + at1 + 240, PtxOps.PackBf16(dv.F62, dv.F63));
+        }
+    }
+
+    // q, dO [B, Nq, H, 128] and k, v [B, Nk, Hkv, 128] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]
+    // → dk, dv bf16 [B, Nk, Hkv, 128] (dk summed over the query heads of a key head); grid (⌈Nk / 128⌉, Hkv, B), 256 threads;
+    // any Nq, Nk. K and V as A operands from shared memory; Pᵀ while dPᵀ is in flight.
+    public static void KernelD128SsOverlap(BackwardParams p)
+    {
+        int t = Group.IdxX, wg = t >> 7, lane = t & 31, warp = (t >> 5) & 3;
+        int kb = Grid.IdxX, hk = Grid.IdxY, b = Grid.IdxZ;
+        uint smem = PtxOps.SharedBase(), ks = smem, vs = smem + 32768u, stages = smem + 65536u;
+        long qRowStride = (long)p.Heads * 256, kvRowStride = (long)p.KvHeads * 256;
+        long kvHead = (long)b * p.SeqK * kvRowStride + hk * 256;
+        // Key rows past Nk repeat the last one: their results are never stored.
+        Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256, 16);
+        Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256, 16);
+        // The query tiles of every head that shares this key head, head by head.
+        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
+        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256, 128);
+        PtxOps.CommitGroup();
+        var dk = default(Float32x64);
+        var dv = default(Float32x64);
+        uint kw = ks + (uint)(wg * 16384), vw = vs + (uint)(wg * 16384);
+        // This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.
+        uint columnBytes = (uint)((lane & 3) * 8);
+        for (int j = 0; j < tiles; j++)
+        {
+            PtxOps.WaitGroup0();
+            PtxOps.FenceProxyAsyncShared();
+            Group.Barrier();
+            if (j + 1 < tiles)
+            {
+                int next = j + 1, head = next / queryTiles;
+                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 33280), t, 256, 128);
+                PtxOps.CommitGroup();
+            }
+            uint qb = stages + (uint)((j % Stages) * 33280), dob = qb + 16384, lseb = qb + 32768 + columnBytes, dotb = lseb + BlockM * 4;
+            // Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).
+            var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, 2048), PtxOps.WgmmaDescriptor(qb, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, 2048), PtxOps.WgmmaDescriptor(dob, 128, 2048), 8, 16, 16);
+            PtxOps.WgmmaCommit();
+            float l0 = PtxOps.LoadSharedFloat(lseb + 0u);
+            float l1 = PtxOps.LoadSharedFloat(lseb + 4u);
+            float l2 = PtxOps.LoadSharedFloat(lseb + 32u);
+            float l3 = PtxOps.LoadSharedFloat(lseb + 36u);
+            float l4 = PtxOps.LoadSharedFloat(lseb + 64u);
+            float l5 = PtxOps.LoadSharedFloat(lseb + 68u);
+            float l6 = PtxOps.LoadSharedFloat(lseb + 96u);
+            float l7 = PtxOps.LoadSharedFloat(lseb + 100u);
+            float l8 = PtxOps.LoadSharedFloat(lseb + 128u);
+            float l9 = PtxOps.LoadSharedFloat(lseb + 132u);
+            float l10 = PtxOps.LoadSharedFloat(lseb + 160u);
+            float l11 = PtxOps.LoadSharedFloat(lseb + 164u);
+            float l12 = PtxOps.LoadSharedFloat(lseb + 192u);
+            float l13 = PtxOps.LoadSharedFloat(lseb + 196u);
+            float l14 = PtxOps.LoadSharedFloat(lseb + 224u);
+            float l15 = PtxOps.LoadSharedFloat(lseb + 228u);
+            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
+            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
+            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
+            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
+            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
+            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
+            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
+            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
+            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
+            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
+            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
+            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
+            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
+            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
+            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
+            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
             // Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing).
             PtxOps.WgmmaWait1();
             float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0);
@@ -555,22 +903,6 @@ internal static partial class Sm90BackwardKv
             uint pa13 = PtxOps.PackBf16(p26, p27);
             uint pa14 = PtxOps.PackBf16(p28, p29);
             uint pa15 = PtxOps.PackBf16(p30, p31);
-            float d0 = PtxOps.LoadSharedFloat(dotb + 0u);
-            float d1 = PtxOps.LoadSharedFloat(dotb + 4u);
-            float d2 = PtxOps.LoadSharedFloat(dotb + 32u);
-            float d3 = PtxOps.LoadSharedFloat(dotb + 36u);
-            float d4 = PtxOps.LoadSharedFloat(dotb + 64u);
-            float d5 = PtxOps.LoadSharedFloat(dotb + 68u);
-            float d6 = PtxOps.LoadSharedFloat(dotb + 96u);
-            float d7 = PtxOps.LoadSharedFloat(dotb + 100u);
-            float d8 = PtxOps.LoadSharedFloat(dotb + 128u);
-            float d9 = PtxOps.LoadSharedFloat(dotb + 132u);
-            float d10 = PtxOps.LoadSharedFloat(dotb + 160u);
-            float d11 = PtxOps.LoadSharedFloat(dotb + 164u);
-            float d12 = PtxOps.LoadSharedFloat(dotb + 192u);
-            float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
-            float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
-            float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
             PtxOps.WgmmaWait0();
             uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
             uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
@@ -589,12 +921,12 @@ internal static partial class Sm90BackwardKv
             uint ga14 = PtxOps.PackBf16(p28 * (dp.F28 - d14), p29 * (dp.F29 - d15));
             uint ga15 = PtxOps.PackBf16(p30 * (dp.F30 - d14), p31 * (dp.F31 - d15));
             // dV += Pᵀ·dO and dK += dSᵀ·Q: dO and Q are the B operands read transposed (queries along the reduction).
-            dv = PtxOps.WgmmaBf16M64N64RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
-            dk = PtxOps.WgmmaBf16M64N64RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, CoreRowGroupBytes, 128), 2 * CoreRowGroupBytes / 16);
+            dv = PtxOps.WgmmaBf16M64N128RSTransBChain4(dv, pa0, pa1, pa2, pa3, pa4, pa5, pa6, pa7, pa8, pa9, pa10, pa11, pa12, pa13, pa14, pa15, PtxOps.WgmmaDescriptor(dob, 2048, 128), 256);
+            dk = PtxOps.WgmmaBf16M64N128RSTransBChain4(dk, ga0, ga1, ga2, ga3, ga4, ga5, ga6, ga7, ga8, ga9, ga10, ga11, ga12, ga13, ga14, ga15, PtxOps.WgmmaDescriptor(qb, 2048, 128), 256);
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
-        int row0 = kb * 192 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
+        int row0 = kb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
         if (row0 < p.SeqK)
         {
@@ -606,6 +938,14 @@ internal static partial class Sm90BackwardKv
             PtxOps.StoreWord(p.DK + at0 + 80, PtxOps.PackBf16(dk.F20 * p.Scale, dk.F21 * p.Scale));
             PtxOps.StoreWord(p.DK + at0 + 96, PtxOps.PackBf16(dk.F24 * p.Scale, dk.F25 * p.Scale));
             PtxOps.StoreWord(p.DK + at0 + 112, PtxOps.PackBf16(dk.F28 * p.Scale, dk.F29 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 128, PtxOps.PackBf16(dk.F32 * p.Scale, dk.F33 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 144, PtxOps.PackBf16(dk.F36 * p.Scale, dk.F37 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 160, PtxOps.PackBf16(dk.F40 * p.Scale, dk.F41 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 176, PtxOps.PackBf16(dk.F44 * p.Scale, dk.F45 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 192, PtxOps.PackBf16(dk.F48 * p.Scale, dk.F49 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 208, PtxOps.PackBf16(dk.F52 * p.Scale, dk.F53 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 224, PtxOps.PackBf16(dk.F56 * p.Scale, dk.F57 * p.Scale));
+            PtxOps.StoreWord(p.DK + at0 + 240, PtxOps.PackBf16(dk.F60 * p.Scale, dk.F61 * p.Scale));
             PtxOps.StoreWord(p.DV + at0 + 0, PtxOps.PackBf16(dv.F0, dv.F1));
             PtxOps.StoreWord(p.DV + at0 + 16, PtxOps.PackBf16(dv.F4, dv.F5));
             PtxOps.StoreWord(p.DV + at0 + 32, PtxOps.PackBf16(dv.F8, dv.F9));
@@ -614,6 +954,14 @@ internal static partial class Sm90BackwardKv
             PtxOps.StoreWord(p.DV + at0 + 80, PtxOps.PackBf16(dv.F20, dv.F21));
             PtxOps.StoreWord(p.DV + at0 + 96, PtxOps.PackBf16(dv.F24, dv.F25));
             PtxOps.StoreWord(p.DV + at0 + 112, PtxOps.PackBf16(dv.F28, dv.F29));
+            PtxOps.StoreWord(p.DV + at0 + 128, PtxOps.PackBf16(dv.F32, dv.F33));
+            PtxOps.StoreWord(p.DV + at0 + 144, PtxOps.PackBf16(dv.F36, dv.F37));
+            PtxOps.StoreWord(p.DV + at0 + 160, PtxOps.PackBf16(dv.F40, dv.F41));
+            PtxOps.StoreWord(p.DV + at0 + 176, PtxOps.PackBf16(dv.F44, dv.F45));
+            PtxOps.StoreWord(p.DV + at0 + 192, PtxOps.PackBf16(dv.F48, dv.F49));
+            PtxOps.StoreWord(p.DV + at0 + 208, PtxOps.PackBf16(dv.F52, dv.F53));
+            PtxOps.StoreWord(p.DV + at0 + 224, PtxOps.PackBf16(dv.F56, dv.F57));
+            PtxOps.StoreWord(p.DV + at0 + 240, PtxOps.PackBf16(dv.F60, dv.F61));
         }
         if (row1 < p.SeqK)
         {
@@ -625,6 +973,14 @@ internal static partial class Sm90BackwardKv
             PtxOps.StoreWord(p.DK + at1 + 80, PtxOps.PackBf16(dk.F22 * p.Scale, dk.F23 * p.Scale));
             PtxOps.StoreWord(p.DK + at1 + 96, PtxOps.PackBf16(dk.F26 * p.Scale, dk.F27 * p.Scale));
             PtxOps.StoreWord(p.DK + at1 + 112, PtxOps.PackBf16(dk.F30 * p.Scale, dk.F31 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 128, PtxOps.PackBf16(dk.F34 * p.Scale, dk.F35 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 144, PtxOps.PackBf16(dk.F38 * p.Scale, dk.F39 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 160, PtxOps.PackBf16(dk.F42 * p.Scale, dk.F43 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 176, PtxOps.PackBf16(dk.F46 * p.Scale, dk.F47 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 192, PtxOps.PackBf16(dk.F50 * p.Scale, dk.F51 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 208, PtxOps.PackBf16(dk.F54 * p.Scale, dk.F55 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 224, PtxOps.PackBf16(dk.F58 * p.Scale, dk.F59 * p.Scale));
+            PtxOps.StoreWord(p.DK + at1 + 240, PtxOps.PackBf16(dk.F62 * p.Scale, dk.F63 * p.Scale));
             PtxOps.StoreWord(p.DV + at1 + 0, PtxOps.PackBf16(dv.F2, dv.F3));
             PtxOps.StoreWord(p.DV + at1 + 16, PtxOps.PackBf16(dv.F6, dv.F7));
             PtxOps.StoreWord(p.DV + at1 + 32, PtxOps.PackBf16(dv.F10, dv.F11));
@@ -633,6 +989,14 @@ internal static partial class Sm90BackwardKv
             PtxOps.StoreWord(p.DV + at1 + 80, PtxOps.PackBf16(dv.F22, dv.F23));
             PtxOps.StoreWord(p.DV + at1 + 96, PtxOps.PackBf16(dv.F26, dv.F27));
             PtxOps.StoreWord(p.DV + at1 + 112, PtxOps.PackBf16(dv.F30, dv.F31));
+            PtxOps.StoreWord(p.DV + at1 + 128, PtxOps.PackBf16(dv.F34, dv.F35));
+            PtxOps.StoreWord(p.DV + at1 + 144, PtxOps.PackBf16(dv.F38, dv.F39));
+            PtxOps.StoreWord(p.DV + at1 + 160, PtxOps.PackBf16(dv.F42, dv.F43));
+            PtxOps.StoreWord(p.DV + at1 + 176, PtxOps.PackBf16(dv.F46, dv.F47));
+            PtxOps.StoreWord(p.DV + at1 + 192, PtxOps.PackBf16(dv.F50, dv.F51));
+            PtxOps.StoreWord(p.DV + at1 + 208, PtxOps.PackBf16(dv.F54, dv.F55));
+            PtxOps.StoreWord(p.DV + at1 + 224, PtxOps.PackBf16(dv.F58, dv.F59));
+            PtxOps.StoreWord(p.DV + at1 + 240, PtxOps.PackBf16(dv.F62, dv.F63));
         }
     }
 
@@ -641,16 +1005,17 @@ internal static partial class Sm90BackwardKv
     /// (rows past Nq repeat the last one), then the tile's 64 LSE·log2e and 64 rowsum(dO∘O) values (the workspace is padded past Nq
     /// with +∞ and 0, so every tile reads inside it).
     /// </summary>
-    private static void LoadTile(BackwardParams p, int b, int head, int tile, long qRowStride, uint stage, int t, int threads)
+    private static void LoadTile(BackwardParams p, int b, int head, int tile, long qRowStride, uint stage, int t, int threads, int headDim)
     {
-        long qHead = (long)b * p.SeqQ * qRowStride + head * HeadDim * 2;
-        Sm90BackwardDq.LoadRows(p.Q + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage, t, BlockM, threads);
-        Sm90BackwardDq.LoadRows(p.DO + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage + TileBytes, t, BlockM, threads);
+        int tileBytes = BlockM * headDim * 2;
+        long qHead = (long)b * p.SeqQ * qRowStride + head * headDim * 2;
+        Sm90BackwardDq.LoadRows(p.Q + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage, t, BlockM, threads, headDim / 8);
+        Sm90BackwardDq.LoadRows(p.DO + (ulong)qHead, qRowStride, tile * BlockM, p.SeqQ, stage + (uint)tileBytes, t, BlockM, threads, headDim / 8);
         if (t < 2 * BlockM / 4)
         {
             long rows = ((long)b * p.Heads + head) * p.SeqQPad + tile * BlockM;
             ulong source = (t < BlockM / 4 ? p.Lse2 : p.RowDot) + (ulong)((rows + 4 * (t & (BlockM / 4 - 1))) * 4);
-            PtxOps.CopyAsync16(stage + 2 * TileBytes + (uint)(t * 16), source);
+            PtxOps.CopyAsync16(stage + (uint)(2 * tileBytes + t * 16), source);
         }
     }
 }
