@@ -12,7 +12,7 @@ public class Sm90BackwardKvTests
         Sm90BackwardKv.Applies(new AttentionShape(2, nq, nk, 4, 2, d), options, bf16, userMods);
 
     [Fact]
-    public void Applies_OnlyToThePlainBf16HeadDim64And128Case_AtAnyLength()
+    public void Applies_ToThePlainOrWindowedBf16HeadDim64And128Case_AtAnyLength()
     {
         Assert.Equal(Sm90BackwardKv.DefaultMinSeqK, Sm90BackwardKv.MinSeqK);
         int shortest = Sm90BackwardKv.MinSeqK;
@@ -21,6 +21,8 @@ public class Sm90BackwardKvTests
         Assert.True(Applies(1000, Math.Max(shortest, 1001), options: new AttentionOptions { Scale = -0.2f }));
         Assert.True(Applies(7, Math.Max(shortest, 8191)));
         Assert.True(Applies(129, Math.Max(shortest, 1000), d: 128));
+        Assert.True(Applies(8192, 8192, options: new AttentionOptions { Causal = true }));
+        Assert.True(Applies(8192, 8000, d: 128, options: new AttentionOptions { WindowLeft = 100, WindowRight = 0 }));
         if (shortest > 1)
             Assert.False(Applies(shortest, shortest - 1));
         Assert.False(Applies(8192, 8192, bf16: false));
@@ -29,7 +31,7 @@ public class Sm90BackwardKvTests
             Assert.False(Applies(8192, 8192, d: d));
         foreach (var options in new AttentionOptions[]
                  {
-                     new() { Causal = true }, new() { WindowLeft = 100, WindowRight = 100 }, new() { Softcap = 30f },
+                     new() { Softcap = 30f },
                      new() { AlibiSlopes = new[] { 0.5f, 0.25f, 0.125f, 0.0625f } }, new() { KeyPaddingMask = new bool[2 * 8192] },
                      new() { DropoutP = 0.1f, Seed = 1 }, new() { Variant = AttentionVariant.Cosine },
                  })
@@ -139,9 +141,14 @@ public class Sm90BackwardKvTests
                          (1, 2111, 2112, 2, 2, -0.3f, 128), (1, 333, 8256, 2, 1, 0f, 128) })
             {
                 var shape = new AttentionShape(b, nq, nk, h, hkv, d);
-                var options = scale == 0f ? new AttentionOptions() : new AttentionOptions { Scale = scale };
+              foreach (var window in Windows(nq, nk))
+              {
+                var options = (scale == 0f ? new AttentionOptions() : new AttentionOptions { Scale = scale }) with
+                {
+                    Causal = window.Causal, WindowLeft = window.Left, WindowRight = window.Right,
+                };
                 int seed = Environment.TickCount + nq;
-                string what = $"B={b} Nq={nq} Nk={nk} H={h}/{hkv} scale={scale}";
+                string what = $"B={b} Nq={nq} Nk={nk} H={h}/{hkv} D={d} scale={scale} causal={window.Causal} window=({window.Left},{window.Right})";
                 Sm90BackwardKv.Choice = "0";
                 Assert.Equal(d == 64 ? "DKV_D64_N64_M64_W4_KR" : "DKV_D128_N64_M64_W4_G2x2", cuda.KvKernelLabel(shape, options, typeof(Bf16Kind)));
                 var mma = GpuChecks.BackwardGradients<BFloat16>(cuda, shape, options, seed);
@@ -160,11 +167,24 @@ public class Sm90BackwardKvTests
                         Assert.True(error <= 2 * baseline + 1e-3, $"{form.Label} {what}: {name} relative error {error:E2} against the mma.sync kernel's {baseline:E2}");
                     }
                 }
+              }
             }
         }
         finally
         {
             (Sm90BackwardKv.Choice, Sm90BackwardKv.MinSeqK) = saved;
         }
+    }
+
+    /// <summary>
+    /// No window, causal, and for lengths past a block one local window (on both sides, the right only or the left only,
+    /// in turn by the lengths), so that every edge of the mask is met without multiplying the test's time.
+    /// </summary>
+    private static IEnumerable<(bool Causal, int Left, int Right)> Windows(int nq, int nk)
+    {
+        yield return (false, -1, -1);
+        yield return (true, -1, -1);
+        if (Math.Max(nq, nk) > 200)
+            yield return ((nq + nk) % 3) switch { 0 => (false, 150, 37), 1 => (false, -1, 90), _ => (false, 200, -1) };
     }
 }

@@ -5,7 +5,8 @@ namespace FlashAttention.Cuda.KernelGen;
 /// the mirror of <see cref="Sm90BackwardDqGenerator"/> with keys as the rows. Warpgroups of 64 key rows share a block; its
 /// K and V rows are copied to shared memory once (and, in the RS forms, from there into registers); 64-query tiles of Q
 /// and dO, with their 64 values of LSE·log2e and rowsum(dO∘O), are double-buffered by cp.async in 8×8 core matrices
-/// (rows of 128 or 256 bytes), over every query head that shares the block's key head. Per tile and warpgroup: Sᵀ = K·Qᵀ and
+/// (rows of 128 or 256 bytes), over every query head that shares the block's key head: only the tiles the block's keys
+/// see under a causal or local window, with the mask applied on the window's edge tiles alone. Per tile and warpgroup: Sᵀ = K·Qᵀ and
 /// dPᵀ = V·dOᵀ as two wgmma chains in two commit groups, Pᵀ = exp2(Sᵀ·scale·log2e − LSE·log2e) with the LSE of each
 /// accumulator column (query) while dPᵀ is still in flight, dSᵀ = Pᵀ∘(dPᵀ − D), then dV += Pᵀ·dO and dK += dSᵀ·Q as RS
 /// chains with Pᵀ and dSᵀ straight from registers (dO and Q read transposed from the tiles Sᵀ and dPᵀ used). As in the dQ
@@ -74,10 +75,19 @@ public static class Sm90BackwardKvGenerator
         w.Line("// Key rows past Nk repeat the last one: their results are never stored.");
         w.Line($"Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * {blockN}, p.SeqK, ks, t, {blockN}, {threads}, {headDim / 8});");
         w.Line($"Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * {blockN}, p.SeqK, vs, t, {blockN}, {threads}, {headDim / 8});");
-        w.Line("// The query tiles of every head that shares this key head, head by head.");
-        w.Line("int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;");
-        w.Line($"LoadTile(p, b, firstHead, 0, qRowStride, stages, t, {threads}, {headDim});");
+        w.Line("// The query tiles this block's keys see (causal and local windows aligned bottom-right: key k sees queries");
+        w.Line("// k − (Nk − Nq) − right … k − (Nk − Nq) + left; a side without a bound gets 2³⁰), for every head that shares this key head.");
+        w.Line("int offset = p.SeqK - p.SeqQ, right = p.WindowRight < 0 ? 1 << 30 : p.WindowRight, left = p.WindowLeft < 0 ? 1 << 30 : p.WindowLeft;");
+        w.Line($"int blockFirst = kb * {blockN}, blockLast = blockFirst + {blockN - 1};");
+        w.Line("int queryFirst = Math.Max(0, blockFirst - offset - right), queryLast = Math.Min(p.SeqQ - 1, blockLast - offset + left);");
+        w.Line("int tileFirst = queryFirst / BlockM, perHead = queryLast < queryFirst ? 0 : queryLast / BlockM + 1 - tileFirst;");
+        w.Line("int tiles = perHead * p.GroupSize, firstHead = hk * p.GroupSize;");
+        w.Line("// Tiles whose every query sees every key of the block need no mask: from maskedBelow to maskedAbove.");
+        w.Line("int maskedBelow = blockLast - offset - right, maskedAbove = blockFirst - offset + left - (BlockM - 1);");
+        w.Line("if (tiles > 0)");
+        w.Line($"    LoadTile(p, b, firstHead, tileFirst, qRowStride, stages, t, {threads}, {headDim});");
         w.Line("PtxOps.CommitGroup();");
+        w.Line($"int row0 = blockFirst + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;");
         w.Line($"var dk = default({accumulator});");
         w.Line($"var dv = default({accumulator});");
         w.Line($"uint kw = ks + (uint)(wg * {warpgroupRows}), vw = vs + (uint)(wg * {warpgroupRows});");
@@ -103,8 +113,8 @@ public static class Sm90BackwardKvGenerator
         w.Line("Group.Barrier();");
         w.Line("if (j + 1 < tiles)");
         w.Open();
-        w.Line("int next = j + 1, head = next / queryTiles;");
-        w.Line($"LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * {stageBytes}), t, {threads}, {headDim});");
+        w.Line("int next = j + 1, nextHead = next / perHead;");
+        w.Line($"LoadTile(p, b, firstHead + nextHead, tileFirst + next - nextHead * perHead, qRowStride, stages + (uint)((next % Stages) * {stageBytes}), t, {threads}, {headDim});");
         w.Line("PtxOps.CommitGroup();");
         w.Close();
         w.Line($"uint qb = stages + (uint)((j % Stages) * {stageBytes}), dob = qb + {tileBytes}, lseb = qb + {2 * tileBytes} + columnBytes, dotb = lseb + BlockM * 4;");
@@ -127,26 +137,28 @@ public static class Sm90BackwardKvGenerator
             for (int e = 0; e < 2; e++)
                 w.Line($"float d{2 * i + e} = PtxOps.LoadSharedFloat(dotb + {i * 32 + e * 4}u);");
         string Column(int f) => $"{2 * (f / 4) + (f & 1)}";
+        w.Line(overlapP
+            ? "// Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing)."
+            : "// Both products, then Pᵀ and dSᵀ (query columns past Nq have LSE +∞: P = 0, so they add nothing).");
+        w.Line(overlapP ? "PtxOps.WgmmaWait1();" : "PtxOps.WgmmaWait0();");
+        for (int f = 0; f < 32; f++)
+            w.Line($"float p{f} = PtxOps.Exp2(s.F{f} * p.ScaleLog2 - l{Column(f)});");
+        w.Line("int tileQuery = (j - j / perHead * perHead + tileFirst) * BlockM;");
+        w.Line("if (tileQuery < maskedBelow || tileQuery > maskedAbove)");
+        w.Open();
+        w.Line("// A tile on the window's edge: entry (key, 8i + e) of this thread is kept for lowest ≤ 8i + e ≤ highest of its row (row1 = row0 + 8).");
+        w.Line("int lowest0 = row0 - offset - right - tileQuery - 2 * (lane & 3), highest0 = row0 - offset + left - tileQuery - 2 * (lane & 3);");
+        for (int f = 0; f < 32; f++)
+        {
+            int x = 8 * (f / 4) + (f & 1);
+            string shift = (f & 2) == 0 ? "" : " - 8";
+            w.Line($"p{f} = lowest0 <= {x}{shift} && {x}{shift} <= highest0 ? p{f} : 0f;");
+        }
+        w.Close();
+        for (int i = 0; i < 16; i++)
+            w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
         if (overlapP)
-        {
-            w.Line("// Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing).");
-            w.Line("PtxOps.WgmmaWait1();");
-            for (int f = 0; f < 32; f++)
-                w.Line($"float p{f} = PtxOps.Exp2(s.F{f} * p.ScaleLog2 - l{Column(f)});");
-            for (int i = 0; i < 16; i++)
-                w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
             w.Line("PtxOps.WgmmaWait0();");
-        }
-        else
-        {
-            w.Line("// Both products, then Pᵀ and dSᵀ element by element (query columns past Nq have LSE +∞: P = 0, so they add nothing).");
-            w.Line("PtxOps.WgmmaWait0();");
-            for (int i = 0; i < 16; i++)
-            {
-                w.Line($"float p{2 * i} = PtxOps.Exp2(s.F{2 * i} * p.ScaleLog2 - l{Column(2 * i)}), p{2 * i + 1} = PtxOps.Exp2(s.F{2 * i + 1} * p.ScaleLog2 - l{Column(2 * i + 1)});");
-                w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
-            }
-        }
         for (int i = 0; i < 16; i++)
         {
             int f0 = 2 * i, f1 = 2 * i + 1;
@@ -158,7 +170,6 @@ public static class Sm90BackwardKvGenerator
         w.Line("PtxOps.WgmmaCommit();");
         w.Line("PtxOps.WgmmaWait0();");
         w.Close();
-        w.Line($"int row0 = kb * {blockN} + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;");
         w.Line("ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);");
         foreach (var (row, at, offset) in new[] { ("row0", "at0", 0), ("row1", "at1", 2) })
         {

@@ -2,7 +2,8 @@ namespace FlashAttention.Cuda.Kernels;
 
 /// <summary>
 /// The Hopper (sm_90a) dK/dV kernels of the split backward: warpgroup MMA for head dims 64 and 128 in bf16, the plain
-/// case only (no mask, window, causal, softcap, ALiBi, dropout, cosine variant or user modifier; dense layout; any lengths). Warpgroups of
+/// case with causal or local windows (no key mask, softcap, ALiBi, dropout, cosine variant or user modifier; dense
+/// layout; any lengths). A block visits only the query tiles its keys see and masks only those on the window's edge. Warpgroups of
 /// 64 key rows share a block; its K and V rows are copied to shared memory once, 64-query tiles of Q and dO (and their
 /// LSE and rowsum(dO∘O) values) are double-buffered by cp.async, over every query head of the block's key head. Per tile:
 /// Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ by wgmma, Pᵀ and dSᵀ = Pᵀ∘(dPᵀ − D) on their registers, dV += Pᵀ·dO and dK += dSᵀ·Q by RS wgmma.
@@ -72,13 +73,13 @@ internal static partial class Sm90BackwardKv
 
     /// <summary>
     /// Whether a backward call can take this kernel (pure; tested without a GPU): bf16 storage, no user modifiers, head
-    /// dim exactly 64 or 128, dense, no option but the scale, Nk at least <see cref="MinSeqK"/>.
+    /// dim exactly 64 or 128, dense, no option but the scale, causal and the window, Nk at least <see cref="MinSeqK"/>.
     /// </summary>
     /// <param name="problem">The call.</param>
     /// <param name="bf16">Whether the kernels read bf16 (the caller's storage is BFloat16).</param>
     /// <param name="userMods">Whether the caller passed score or mask modifiers.</param>
     public static bool Applies(AttentionProblem problem, bool bf16, bool userMods) =>
-        bf16 && !userMods && problem.HeadDim is 64 or 128 && !problem.Packed && !problem.HasWindow && problem.Softcap == 0
+        bf16 && !userMods && problem.HeadDim is 64 or 128 && !problem.Packed && problem.Softcap == 0
         && problem.AlibiSlopes is null && problem.KeyMask is null && !problem.Dropout.Enabled
         && problem.Variant == AttentionVariant.Softmax && problem.MaxSeqK >= MinSeqK && problem.MaxSeqQ >= 1;
 

@@ -19,10 +19,19 @@ internal static partial class Sm90BackwardKv
         // Key rows past Nk repeat the last one: their results are never stored.
         Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256, 8);
         Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256, 8);
-        // The query tiles of every head that shares this key head, head by head.
-        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256, 64);
+        // The query tiles this block's keys see (causal and local windows aligned bottom-right: key k sees queries
+        // k − (Nk − Nq) − right … k − (Nk − Nq) + left; a side without a bound gets 2³⁰), for every head that shares this key head.
+        int offset = p.SeqK - p.SeqQ, right = p.WindowRight < 0 ? 1 << 30 : p.WindowRight, left = p.WindowLeft < 0 ? 1 << 30 : p.WindowLeft;
+        int blockFirst = kb * 128, blockLast = blockFirst + 127;
+        int queryFirst = Math.Max(0, blockFirst - offset - right), queryLast = Math.Min(p.SeqQ - 1, blockLast - offset + left);
+        int tileFirst = queryFirst / BlockM, perHead = queryLast < queryFirst ? 0 : queryLast / BlockM + 1 - tileFirst;
+        int tiles = perHead * p.GroupSize, firstHead = hk * p.GroupSize;
+        // Tiles whose every query sees every key of the block need no mask: from maskedBelow to maskedAbove.
+        int maskedBelow = blockLast - offset - right, maskedAbove = blockFirst - offset + left - (BlockM - 1);
+        if (tiles > 0)
+            LoadTile(p, b, firstHead, tileFirst, qRowStride, stages, t, 256, 64);
         PtxOps.CommitGroup();
+        int row0 = blockFirst + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         var dk = default(Float32x32);
         var dv = default(Float32x32);
         uint kw = ks + (uint)(wg * 8192), vw = vs + (uint)(wg * 8192);
@@ -71,8 +80,8 @@ internal static partial class Sm90BackwardKv
             Group.Barrier();
             if (j + 1 < tiles)
             {
-                int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 16896), t, 256, 64);
+                int next = j + 1, nextHead = next / perHead;
+                LoadTile(p, b, firstHead + nextHead, tileFirst + next - nextHead * perHead, qRowStride, stages + (uint)((next % Stages) * 16896), t, 256, 64);
                 PtxOps.CommitGroup();
             }
             uint qb = stages + (uint)((j % Stages) * 16896), dob = qb + 8192, lseb = qb + 16384 + columnBytes, dotb = lseb + BlockM * 4;
@@ -147,6 +156,44 @@ internal static partial class Sm90BackwardKv
             float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
             float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14);
             float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            int tileQuery = (j - j / perHead * perHead + tileFirst) * BlockM;
+            if (tileQuery < maskedBelow || tileQuery > maskedAbove)
+            {
+                // A tile on the window's edge: entry (key, 8i + e) of this thread is kept for lowest ≤ 8i + e ≤ highest of its row (row1 = row0 + 8).
+                int lowest0 = row0 - offset - right - tileQuery - 2 * (lane & 3), highest0 = row0 - offset + left - tileQuery - 2 * (lane & 3);
+                p0 = lowest0 <= 0 && 0 <= highest0 ? p0 : 0f;
+                p1 = lowest0 <= 1 && 1 <= highest0 ? p1 : 0f;
+                p2 = lowest0 <= 0 - 8 && 0 - 8 <= highest0 ? p2 : 0f;
+                p3 = lowest0 <= 1 - 8 && 1 - 8 <= highest0 ? p3 : 0f;
+                p4 = lowest0 <= 8 && 8 <= highest0 ? p4 : 0f;
+                p5 = lowest0 <= 9 && 9 <= highest0 ? p5 : 0f;
+                p6 = lowest0 <= 8 - 8 && 8 - 8 <= highest0 ? p6 : 0f;
+                p7 = lowest0 <= 9 - 8 && 9 - 8 <= highest0 ? p7 : 0f;
+                p8 = lowest0 <= 16 && 16 <= highest0 ? p8 : 0f;
+                p9 = lowest0 <= 17 && 17 <= highest0 ? p9 : 0f;
+                p10 = lowest0 <= 16 - 8 && 16 - 8 <= highest0 ? p10 : 0f;
+                p11 = lowest0 <= 17 - 8 && 17 - 8 <= highest0 ? p11 : 0f;
+                p12 = lowest0 <= 24 && 24 <= highest0 ? p12 : 0f;
+                p13 = lowest0 <= 25 && 25 <= highest0 ? p13 : 0f;
+                p14 = lowest0 <= 24 - 8 && 24 - 8 <= highest0 ? p14 : 0f;
+                p15 = lowest0 <= 25 - 8 && 25 - 8 <= highest0 ? p15 : 0f;
+                p16 = lowest0 <= 32 && 32 <= highest0 ? p16 : 0f;
+                p17 = lowest0 <= 33 && 33 <= highest0 ? p17 : 0f;
+                p18 = lowest0 <= 32 - 8 && 32 - 8 <= highest0 ? p18 : 0f;
+                p19 = lowest0 <= 33 - 8 && 33 - 8 <= highest0 ? p19 : 0f;
+                p20 = lowest0 <= 40 && 40 <= highest0 ? p20 : 0f;
+                p21 = lowest0 <= 41 && 41 <= highest0 ? p21 : 0f;
+                p22 = lowest0 <= 40 - 8 && 40 - 8 <= highest0 ? p22 : 0f;
+                p23 = lowest0 <= 41 - 8 && 41 - 8 <= highest0 ? p23 : 0f;
+                p24 = lowest0 <= 48 && 48 <= highest0 ? p24 : 0f;
+                p25 = lowest0 <= 49 && 49 <= highest0 ? p25 : 0f;
+                p26 = lowest0 <= 48 - 8 && 48 - 8 <= highest0 ? p26 : 0f;
+                p27 = lowest0 <= 49 - 8 && 49 - 8 <= highest0 ? p27 : 0f;
+                p28 = lowest0 <= 56 && 56 <= highest0 ? p28 : 0f;
+                p29 = lowest0 <= 57 && 57 <= highest0 ? p29 : 0f;
+                p30 = lowest0 <= 56 - 8 && 56 - 8 <= highest0 ? p30 : 0f;
+                p31 = lowest0 <= 57 - 8 && 57 - 8 <= highest0 ? p31 : 0f;
+            }
             uint pa0 = PtxOps.PackBf16(p0, p1);
             uint pa1 = PtxOps.PackBf16(p2, p3);
             uint pa2 = PtxOps.PackBf16(p4, p5);
@@ -186,7 +233,6 @@ internal static partial class Sm90BackwardKv
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
-        int row0 = kb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
         if (row0 < p.SeqK)
         {
@@ -241,10 +287,19 @@ internal static partial class Sm90BackwardKv
         // Key rows past Nk repeat the last one: their results are never stored.
         Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, ks, t, 192, 384, 8);
         Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, vs, t, 192, 384, 8);
-        // The query tiles of every head that shares this key head, head by head.
-        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 384, 64);
+        // The query tiles this block's keys see (causal and local windows aligned bottom-right: key k sees queries
+        // k − (Nk − Nq) − right … k − (Nk − Nq) + left; a side without a bound gets 2³⁰), for every head that shares this key head.
+        int offset = p.SeqK - p.SeqQ, right = p.WindowRight < 0 ? 1 << 30 : p.WindowRight, left = p.WindowLeft < 0 ? 1 << 30 : p.WindowLeft;
+        int blockFirst = kb * 192, blockLast = blockFirst + 191;
+        int queryFirst = Math.Max(0, blockFirst - offset - right), queryLast = Math.Min(p.SeqQ - 1, blockLast - offset + left);
+        int tileFirst = queryFirst / BlockM, perHead = queryLast < queryFirst ? 0 : queryLast / BlockM + 1 - tileFirst;
+        int tiles = perHead * p.GroupSize, firstHead = hk * p.GroupSize;
+        // Tiles whose every query sees every key of the block need no mask: from maskedBelow to maskedAbove.
+        int maskedBelow = blockLast - offset - right, maskedAbove = blockFirst - offset + left - (BlockM - 1);
+        if (tiles > 0)
+            LoadTile(p, b, firstHead, tileFirst, qRowStride, stages, t, 384, 64);
         PtxOps.CommitGroup();
+        int row0 = blockFirst + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         var dk = default(Float32x32);
         var dv = default(Float32x32);
         uint kw = ks + (uint)(wg * 8192), vw = vs + (uint)(wg * 8192);
@@ -257,8 +312,8 @@ internal static partial class Sm90BackwardKv
             Group.Barrier();
             if (j + 1 < tiles)
             {
-                int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 16896), t, 384, 64);
+                int next = j + 1, nextHead = next / perHead;
+                LoadTile(p, b, firstHead + nextHead, tileFirst + next - nextHead * perHead, qRowStride, stages + (uint)((next % Stages) * 16896), t, 384, 64);
                 PtxOps.CommitGroup();
             }
             uint qb = stages + (uint)((j % Stages) * 16896), dob = qb + 8192, lseb = qb + 16384 + columnBytes, dotb = lseb + BlockM * 4;
@@ -333,6 +388,44 @@ internal static partial class Sm90BackwardKv
             float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
             float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14);
             float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            int tileQuery = (j - j / perHead * perHead + tileFirst) * BlockM;
+            if (tileQuery < maskedBelow || tileQuery > maskedAbove)
+            {
+                // A tile on the window's edge: entry (key, 8i + e) of this thread is kept for lowest ≤ 8i + e ≤ highest of its row (row1 = row0 + 8).
+                int lowest0 = row0 - offset - right - tileQuery - 2 * (lane & 3), highest0 = row0 - offset + left - tileQuery - 2 * (lane & 3);
+                p0 = lowest0 <= 0 && 0 <= highest0 ? p0 : 0f;
+                p1 = lowest0 <= 1 && 1 <= highest0 ? p1 : 0f;
+                p2 = lowest0 <= 0 - 8 && 0 - 8 <= highest0 ? p2 : 0f;
+                p3 = lowest0 <= 1 - 8 && 1 - 8 <= highest0 ? p3 : 0f;
+                p4 = lowest0 <= 8 && 8 <= highest0 ? p4 : 0f;
+                p5 = lowest0 <= 9 && 9 <= highest0 ? p5 : 0f;
+                p6 = lowest0 <= 8 - 8 && 8 - 8 <= highest0 ? p6 : 0f;
+                p7 = lowest0 <= 9 - 8 && 9 - 8 <= highest0 ? p7 : 0f;
+                p8 = lowest0 <= 16 && 16 <= highest0 ? p8 : 0f;
+                p9 = lowest0 <= 17 && 17 <= highest0 ? p9 : 0f;
+                p10 = lowest0 <= 16 - 8 && 16 - 8 <= highest0 ? p10 : 0f;
+                p11 = lowest0 <= 17 - 8 && 17 - 8 <= highest0 ? p11 : 0f;
+                p12 = lowest0 <= 24 && 24 <= highest0 ? p12 : 0f;
+                p13 = lowest0 <= 25 && 25 <= highest0 ? p13 : 0f;
+                p14 = lowest0 <= 24 - 8 && 24 - 8 <= highest0 ? p14 : 0f;
+                p15 = lowest0 <= 25 - 8 && 25 - 8 <= highest0 ? p15 : 0f;
+                p16 = lowest0 <= 32 && 32 <= highest0 ? p16 : 0f;
+                p17 = lowest0 <= 33 && 33 <= highest0 ? p17 : 0f;
+                p18 = lowest0 <= 32 - 8 && 32 - 8 <= highest0 ? p18 : 0f;
+                p19 = lowest0 <= 33 - 8 && 33 - 8 <= highest0 ? p19 : 0f;
+                p20 = lowest0 <= 40 && 40 <= highest0 ? p20 : 0f;
+                p21 = lowest0 <= 41 && 41 <= highest0 ? p21 : 0f;
+                p22 = lowest0 <= 40 - 8 && 40 - 8 <= highest0 ? p22 : 0f;
+                p23 = lowest0 <= 41 - 8 && 41 - 8 <= highest0 ? p23 : 0f;
+                p24 = lowest0 <= 48 && 48 <= highest0 ? p24 : 0f;
+                p25 = lowest0 <= 49 && 49 <= highest0 ? p25 : 0f;
+                p26 = lowest0 <= 48 - 8 && 48 - 8 <= highest0 ? p26 : 0f;
+                p27 = lowest0 <= 49 - 8 && 49 - 8 <= highest0 ? p27 : 0f;
+                p28 = lowest0 <= 56 && 56 <= highest0 ? p28 : 0f;
+                p29 = lowest0 <= 57 && 57 <= highest0 ? p29 : 0f;
+                p30 = lowest0 <= 56 - 8 && 56 - 8 <= highest0 ? p30 : 0f;
+                p31 = lowest0 <= 57 - 8 && 57 - 8 <= highest0 ? p31 : 0f;
+            }
             uint pa0 = PtxOps.PackBf16(p0, p1);
             uint pa1 = PtxOps.PackBf16(p2, p3);
             uint pa2 = PtxOps.PackBf16(p4, p5);
@@ -372,7 +465,6 @@ internal static partial class Sm90BackwardKv
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
-        int row0 = kb * 192 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
         if (row0 < p.SeqK)
         {
@@ -427,10 +519,19 @@ internal static partial class Sm90BackwardKv
         // Key rows past Nk repeat the last one: their results are never stored.
         Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, ks, t, 192, 384, 8);
         Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 192, p.SeqK, vs, t, 192, 384, 8);
-        // The query tiles of every head that shares this key head, head by head.
-        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 384, 64);
+        // The query tiles this block's keys see (causal and local windows aligned bottom-right: key k sees queries
+        // k − (Nk − Nq) − right … k − (Nk − Nq) + left; a side without a bound gets 2³⁰), for every head that shares this key head.
+        int offset = p.SeqK - p.SeqQ, right = p.WindowRight < 0 ? 1 << 30 : p.WindowRight, left = p.WindowLeft < 0 ? 1 << 30 : p.WindowLeft;
+        int blockFirst = kb * 192, blockLast = blockFirst + 191;
+        int queryFirst = Math.Max(0, blockFirst - offset - right), queryLast = Math.Min(p.SeqQ - 1, blockLast - offset + left);
+        int tileFirst = queryFirst / BlockM, perHead = queryLast < queryFirst ? 0 : queryLast / BlockM + 1 - tileFirst;
+        int tiles = perHead * p.GroupSize, firstHead = hk * p.GroupSize;
+        // Tiles whose every query sees every key of the block need no mask: from maskedBelow to maskedAbove.
+        int maskedBelow = blockLast - offset - right, maskedAbove = blockFirst - offset + left - (BlockM - 1);
+        if (tiles > 0)
+            LoadTile(p, b, firstHead, tileFirst, qRowStride, stages, t, 384, 64);
         PtxOps.CommitGroup();
+        int row0 = blockFirst + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         var dk = default(Float32x32);
         var dv = default(Float32x32);
         uint kw = ks + (uint)(wg * 8192), vw = vs + (uint)(wg * 8192);
@@ -443,8 +544,8 @@ internal static partial class Sm90BackwardKv
             Group.Barrier();
             if (j + 1 < tiles)
             {
-                int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 16896), t, 384, 64);
+                int next = j + 1, nextHead = next / perHead;
+                LoadTile(p, b, firstHead + nextHead, tileFirst + next - nextHead * perHead, qRowStride, stages + (uint)((next % Stages) * 16896), t, 384, 64);
                 PtxOps.CommitGroup();
             }
             uint qb = stages + (uint)((j % Stages) * 16896), dob = qb + 8192, lseb = qb + 16384 + columnBytes, dotb = lseb + BlockM * 4;
@@ -484,39 +585,93 @@ internal static partial class Sm90BackwardKv
             float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
             float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
             float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
-            // Both products, then Pᵀ and dSᵀ element by element (query columns past Nq have LSE +∞: P = 0, so they add nothing).
+            // Both products, then Pᵀ and dSᵀ (query columns past Nq have LSE +∞: P = 0, so they add nothing).
             PtxOps.WgmmaWait0();
-            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0), p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - l1);
+            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0);
+            float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - l1);
+            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - l0);
+            float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - l1);
+            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - l2);
+            float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - l3);
+            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - l2);
+            float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - l3);
+            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - l4);
+            float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - l5);
+            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - l4);
+            float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - l5);
+            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - l6);
+            float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - l7);
+            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - l6);
+            float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - l7);
+            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - l8);
+            float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - l9);
+            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - l8);
+            float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - l9);
+            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - l10);
+            float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - l11);
+            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - l10);
+            float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - l11);
+            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - l12);
+            float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - l13);
+            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - l12);
+            float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - l13);
+            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - l14);
+            float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
+            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14);
+            float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            int tileQuery = (j - j / perHead * perHead + tileFirst) * BlockM;
+            if (tileQuery < maskedBelow || tileQuery > maskedAbove)
+            {
+                // A tile on the window's edge: entry (key, 8i + e) of this thread is kept for lowest ≤ 8i + e ≤ highest of its row (row1 = row0 + 8).
+                int lowest0 = row0 - offset - right - tileQuery - 2 * (lane & 3), highest0 = row0 - offset + left - tileQuery - 2 * (lane & 3);
+                p0 = lowest0 <= 0 && 0 <= highest0 ? p0 : 0f;
+                p1 = lowest0 <= 1 && 1 <= highest0 ? p1 : 0f;
+                p2 = lowest0 <= 0 - 8 && 0 - 8 <= highest0 ? p2 : 0f;
+                p3 = lowest0 <= 1 - 8 && 1 - 8 <= highest0 ? p3 : 0f;
+                p4 = lowest0 <= 8 && 8 <= highest0 ? p4 : 0f;
+                p5 = lowest0 <= 9 && 9 <= highest0 ? p5 : 0f;
+                p6 = lowest0 <= 8 - 8 && 8 - 8 <= highest0 ? p6 : 0f;
+                p7 = lowest0 <= 9 - 8 && 9 - 8 <= highest0 ? p7 : 0f;
+                p8 = lowest0 <= 16 && 16 <= highest0 ? p8 : 0f;
+                p9 = lowest0 <= 17 && 17 <= highest0 ? p9 : 0f;
+                p10 = lowest0 <= 16 - 8 && 16 - 8 <= highest0 ? p10 : 0f;
+                p11 = lowest0 <= 17 - 8 && 17 - 8 <= highest0 ? p11 : 0f;
+                p12 = lowest0 <= 24 && 24 <= highest0 ? p12 : 0f;
+                p13 = lowest0 <= 25 && 25 <= highest0 ? p13 : 0f;
+                p14 = lowest0 <= 24 - 8 && 24 - 8 <= highest0 ? p14 : 0f;
+                p15 = lowest0 <= 25 - 8 && 25 - 8 <= highest0 ? p15 : 0f;
+                p16 = lowest0 <= 32 && 32 <= highest0 ? p16 : 0f;
+                p17 = lowest0 <= 33 && 33 <= highest0 ? p17 : 0f;
+                p18 = lowest0 <= 32 - 8 && 32 - 8 <= highest0 ? p18 : 0f;
+                p19 = lowest0 <= 33 - 8 && 33 - 8 <= highest0 ? p19 : 0f;
+                p20 = lowest0 <= 40 && 40 <= highest0 ? p20 : 0f;
+                p21 = lowest0 <= 41 && 41 <= highest0 ? p21 : 0f;
+                p22 = lowest0 <= 40 - 8 && 40 - 8 <= highest0 ? p22 : 0f;
+                p23 = lowest0 <= 41 - 8 && 41 - 8 <= highest0 ? p23 : 0f;
+                p24 = lowest0 <= 48 && 48 <= highest0 ? p24 : 0f;
+                p25 = lowest0 <= 49 && 49 <= highest0 ? p25 : 0f;
+                p26 = lowest0 <= 48 - 8 && 48 - 8 <= highest0 ? p26 : 0f;
+                p27 = lowest0 <= 49 - 8 && 49 - 8 <= highest0 ? p27 : 0f;
+                p28 = lowest0 <= 56 && 56 <= highest0 ? p28 : 0f;
+                p29 = lowest0 <= 57 && 57 <= highest0 ? p29 : 0f;
+                p30 = lowest0 <= 56 - 8 && 56 - 8 <= highest0 ? p30 : 0f;
+                p31 = lowest0 <= 57 - 8 && 57 - 8 <= highest0 ? p31 : 0f;
+            }
             uint pa0 = PtxOps.PackBf16(p0, p1);
-            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - l0), p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - l1);
             uint pa1 = PtxOps.PackBf16(p2, p3);
-            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - l2), p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - l3);
             uint pa2 = PtxOps.PackBf16(p4, p5);
-            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - l2), p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - l3);
             uint pa3 = PtxOps.PackBf16(p6, p7);
-            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - l4), p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - l5);
             uint pa4 = PtxOps.PackBf16(p8, p9);
-            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - l4), p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - l5);
             uint pa5 = PtxOps.PackBf16(p10, p11);
-            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - l6), p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - l7);
             uint pa6 = PtxOps.PackBf16(p12, p13);
-            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - l6), p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - l7);
             uint pa7 = PtxOps.PackBf16(p14, p15);
-            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - l8), p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - l9);
             uint pa8 = PtxOps.PackBf16(p16, p17);
-            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - l8), p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - l9);
             uint pa9 = PtxOps.PackBf16(p18, p19);
-            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - l10), p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - l11);
             uint pa10 = PtxOps.PackBf16(p20, p21);
-            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - l10), p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - l11);
             uint pa11 = PtxOps.PackBf16(p22, p23);
-            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - l12), p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - l13);
             uint pa12 = PtxOps.PackBf16(p24, p25);
-            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - l12), p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - l13);
             uint pa13 = PtxOps.PackBf16(p26, p27);
-            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - l14), p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
             uint pa14 = PtxOps.PackBf16(p28, p29);
-            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14), p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
             uint pa15 = PtxOps.PackBf16(p30, p31);
             uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
             uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
@@ -540,7 +695,6 @@ internal static partial class Sm90BackwardKv
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
-        int row0 = kb * 192 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
         if (row0 < p.SeqK)
         {
@@ -595,10 +749,19 @@ internal static partial class Sm90BackwardKv
         // Key rows past Nk repeat the last one: their results are never stored.
         Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256, 16);
         Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256, 16);
-        // The query tiles of every head that shares this key head, head by head.
-        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256, 128);
+        // The query tiles this block's keys see (causal and local windows aligned bottom-right: key k sees queries
+        // k − (Nk − Nq) − right … k − (Nk − Nq) + left; a side without a bound gets 2³⁰), for every head that shares this key head.
+        int offset = p.SeqK - p.SeqQ, right = p.WindowRight < 0 ? 1 << 30 : p.WindowRight, left = p.WindowLeft < 0 ? 1 << 30 : p.WindowLeft;
+        int blockFirst = kb * 128, blockLast = blockFirst + 127;
+        int queryFirst = Math.Max(0, blockFirst - offset - right), queryLast = Math.Min(p.SeqQ - 1, blockLast - offset + left);
+        int tileFirst = queryFirst / BlockM, perHead = queryLast < queryFirst ? 0 : queryLast / BlockM + 1 - tileFirst;
+        int tiles = perHead * p.GroupSize, firstHead = hk * p.GroupSize;
+        // Tiles whose every query sees every key of the block need no mask: from maskedBelow to maskedAbove.
+        int maskedBelow = blockLast - offset - right, maskedAbove = blockFirst - offset + left - (BlockM - 1);
+        if (tiles > 0)
+            LoadTile(p, b, firstHead, tileFirst, qRowStride, stages, t, 256, 128);
         PtxOps.CommitGroup();
+        int row0 = blockFirst + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         var dk = default(Float32x64);
         var dv = default(Float32x64);
         uint kw = ks + (uint)(wg * 16384), vw = vs + (uint)(wg * 16384);
@@ -611,8 +774,8 @@ internal static partial class Sm90BackwardKv
             Group.Barrier();
             if (j + 1 < tiles)
             {
-                int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 33280), t, 256, 128);
+                int next = j + 1, nextHead = next / perHead;
+                LoadTile(p, b, firstHead + nextHead, tileFirst + next - nextHead * perHead, qRowStride, stages + (uint)((next % Stages) * 33280), t, 256, 128);
                 PtxOps.CommitGroup();
             }
             uint qb = stages + (uint)((j % Stages) * 33280), dob = qb + 16384, lseb = qb + 32768 + columnBytes, dotb = lseb + BlockM * 4;
@@ -652,39 +815,93 @@ internal static partial class Sm90BackwardKv
             float d13 = PtxOps.LoadSharedFloat(dotb + 196u);
             float d14 = PtxOps.LoadSharedFloat(dotb + 224u);
             float d15 = PtxOps.LoadSharedFloat(dotb + 228u);
-            // Both products, then Pᵀ and dSᵀ element by element (query columns past Nq have LSE +∞: P = 0, so they add nothing).
+            // Both products, then Pᵀ and dSᵀ (query columns past Nq have LSE +∞: P = 0, so they add nothing).
             PtxOps.WgmmaWait0();
-            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0), p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - l1);
+            float p0 = PtxOps.Exp2(s.F0 * p.ScaleLog2 - l0);
+            float p1 = PtxOps.Exp2(s.F1 * p.ScaleLog2 - l1);
+            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - l0);
+            float p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - l1);
+            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - l2);
+            float p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - l3);
+            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - l2);
+            float p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - l3);
+            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - l4);
+            float p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - l5);
+            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - l4);
+            float p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - l5);
+            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - l6);
+            float p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - l7);
+            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - l6);
+            float p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - l7);
+            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - l8);
+            float p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - l9);
+            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - l8);
+            float p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - l9);
+            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - l10);
+            float p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - l11);
+            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - l10);
+            float p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - l11);
+            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - l12);
+            float p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - l13);
+            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - l12);
+            float p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - l13);
+            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - l14);
+            float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
+            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14);
+            float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            int tileQuery = (j - j / perHead * perHead + tileFirst) * BlockM;
+            if (tileQuery < maskedBelow || tileQuery > maskedAbove)
+            {
+                // A tile on the window's edge: entry (key, 8i + e) of this thread is kept for lowest ≤ 8i + e ≤ highest of its row (row1 = row0 + 8).
+                int lowest0 = row0 - offset - right - tileQuery - 2 * (lane & 3), highest0 = row0 - offset + left - tileQuery - 2 * (lane & 3);
+                p0 = lowest0 <= 0 && 0 <= highest0 ? p0 : 0f;
+                p1 = lowest0 <= 1 && 1 <= highest0 ? p1 : 0f;
+                p2 = lowest0 <= 0 - 8 && 0 - 8 <= highest0 ? p2 : 0f;
+                p3 = lowest0 <= 1 - 8 && 1 - 8 <= highest0 ? p3 : 0f;
+                p4 = lowest0 <= 8 && 8 <= highest0 ? p4 : 0f;
+                p5 = lowest0 <= 9 && 9 <= highest0 ? p5 : 0f;
+                p6 = lowest0 <= 8 - 8 && 8 - 8 <= highest0 ? p6 : 0f;
+                p7 = lowest0 <= 9 - 8 && 9 - 8 <= highest0 ? p7 : 0f;
+                p8 = lowest0 <= 16 && 16 <= highest0 ? p8 : 0f;
+                p9 = lowest0 <= 17 && 17 <= highest0 ? p9 : 0f;
+                p10 = lowest0 <= 16 - 8 && 16 - 8 <= highest0 ? p10 : 0f;
+                p11 = lowest0 <= 17 - 8 && 17 - 8 <= highest0 ? p11 : 0f;
+                p12 = lowest0 <= 24 && 24 <= highest0 ? p12 : 0f;
+                p13 = lowest0 <= 25 && 25 <= highest0 ? p13 : 0f;
+                p14 = lowest0 <= 24 - 8 && 24 - 8 <= highest0 ? p14 : 0f;
+                p15 = lowest0 <= 25 - 8 && 25 - 8 <= highest0 ? p15 : 0f;
+                p16 = lowest0 <= 32 && 32 <= highest0 ? p16 : 0f;
+                p17 = lowest0 <= 33 && 33 <= highest0 ? p17 : 0f;
+                p18 = lowest0 <= 32 - 8 && 32 - 8 <= highest0 ? p18 : 0f;
+                p19 = lowest0 <= 33 - 8 && 33 - 8 <= highest0 ? p19 : 0f;
+                p20 = lowest0 <= 40 && 40 <= highest0 ? p20 : 0f;
+                p21 = lowest0 <= 41 && 41 <= highest0 ? p21 : 0f;
+                p22 = lowest0 <= 40 - 8 && 40 - 8 <= highest0 ? p22 : 0f;
+                p23 = lowest0 <= 41 - 8 && 41 - 8 <= highest0 ? p23 : 0f;
+                p24 = lowest0 <= 48 && 48 <= highest0 ? p24 : 0f;
+                p25 = lowest0 <= 49 && 49 <= highest0 ? p25 : 0f;
+                p26 = lowest0 <= 48 - 8 && 48 - 8 <= highest0 ? p26 : 0f;
+                p27 = lowest0 <= 49 - 8 && 49 - 8 <= highest0 ? p27 : 0f;
+                p28 = lowest0 <= 56 && 56 <= highest0 ? p28 : 0f;
+                p29 = lowest0 <= 57 && 57 <= highest0 ? p29 : 0f;
+                p30 = lowest0 <= 56 - 8 && 56 - 8 <= highest0 ? p30 : 0f;
+                p31 = lowest0 <= 57 - 8 && 57 - 8 <= highest0 ? p31 : 0f;
+            }
             uint pa0 = PtxOps.PackBf16(p0, p1);
-            float p2 = PtxOps.Exp2(s.F2 * p.ScaleLog2 - l0), p3 = PtxOps.Exp2(s.F3 * p.ScaleLog2 - l1);
             uint pa1 = PtxOps.PackBf16(p2, p3);
-            float p4 = PtxOps.Exp2(s.F4 * p.ScaleLog2 - l2), p5 = PtxOps.Exp2(s.F5 * p.ScaleLog2 - l3);
             uint pa2 = PtxOps.PackBf16(p4, p5);
-            float p6 = PtxOps.Exp2(s.F6 * p.ScaleLog2 - l2), p7 = PtxOps.Exp2(s.F7 * p.ScaleLog2 - l3);
             uint pa3 = PtxOps.PackBf16(p6, p7);
-            float p8 = PtxOps.Exp2(s.F8 * p.ScaleLog2 - l4), p9 = PtxOps.Exp2(s.F9 * p.ScaleLog2 - l5);
             uint pa4 = PtxOps.PackBf16(p8, p9);
-            float p10 = PtxOps.Exp2(s.F10 * p.ScaleLog2 - l4), p11 = PtxOps.Exp2(s.F11 * p.ScaleLog2 - l5);
             uint pa5 = PtxOps.PackBf16(p10, p11);
-            float p12 = PtxOps.Exp2(s.F12 * p.ScaleLog2 - l6), p13 = PtxOps.Exp2(s.F13 * p.ScaleLog2 - l7);
             uint pa6 = PtxOps.PackBf16(p12, p13);
-            float p14 = PtxOps.Exp2(s.F14 * p.ScaleLog2 - l6), p15 = PtxOps.Exp2(s.F15 * p.ScaleLog2 - l7);
             uint pa7 = PtxOps.PackBf16(p14, p15);
-            float p16 = PtxOps.Exp2(s.F16 * p.ScaleLog2 - l8), p17 = PtxOps.Exp2(s.F17 * p.ScaleLog2 - l9);
             uint pa8 = PtxOps.PackBf16(p16, p17);
-            float p18 = PtxOps.Exp2(s.F18 * p.ScaleLog2 - l8), p19 = PtxOps.Exp2(s.F19 * p.ScaleLog2 - l9);
             uint pa9 = PtxOps.PackBf16(p18, p19);
-            float p20 = PtxOps.Exp2(s.F20 * p.ScaleLog2 - l10), p21 = PtxOps.Exp2(s.F21 * p.ScaleLog2 - l11);
             uint pa10 = PtxOps.PackBf16(p20, p21);
-            float p22 = PtxOps.Exp2(s.F22 * p.ScaleLog2 - l10), p23 = PtxOps.Exp2(s.F23 * p.ScaleLog2 - l11);
             uint pa11 = PtxOps.PackBf16(p22, p23);
-            float p24 = PtxOps.Exp2(s.F24 * p.ScaleLog2 - l12), p25 = PtxOps.Exp2(s.F25 * p.ScaleLog2 - l13);
             uint pa12 = PtxOps.PackBf16(p24, p25);
-            float p26 = PtxOps.Exp2(s.F26 * p.ScaleLog2 - l12), p27 = PtxOps.Exp2(s.F27 * p.ScaleLog2 - l13);
             uint pa13 = PtxOps.PackBf16(p26, p27);
-            float p28 = PtxOps.Exp2(s.F28 * p.ScaleLog2 - l14), p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
             uint pa14 = PtxOps.PackBf16(p28, p29);
-            float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14), p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
             uint pa15 = PtxOps.PackBf16(p30, p31);
             uint ga0 = PtxOps.PackBf16(p0 * (dp.F0 - d0), p1 * (dp.F1 - d1));
             uint ga1 = PtxOps.PackBf16(p2 * (dp.F2 - d0), p3 * (dp.F3 - d1));
@@ -708,7 +925,6 @@ internal static partial class Sm90BackwardKv
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
-        int row0 = kb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
         if (row0 < p.SeqK)
         {
@@ -795,10 +1011,19 @@ internal static partial class Sm90BackwardKv
         // Key rows past Nk repeat the last one: their results are never stored.
         Sm90BackwardDq.LoadRows(p.K + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, ks, t, 128, 256, 16);
         Sm90BackwardDq.LoadRows(p.V + (ulong)kvHead, kvRowStride, kb * 128, p.SeqK, vs, t, 128, 256, 16);
-        // The query tiles of every head that shares this key head, head by head.
-        int queryTiles = (p.SeqQ + BlockM - 1) / BlockM, tiles = queryTiles * p.GroupSize, firstHead = hk * p.GroupSize;
-        LoadTile(p, b, firstHead, 0, qRowStride, stages, t, 256, 128);
+        // The query tiles this block's keys see (causal and local windows aligned bottom-right: key k sees queries
+        // k − (Nk − Nq) − right … k − (Nk − Nq) + left; a side without a bound gets 2³⁰), for every head that shares this key head.
+        int offset = p.SeqK - p.SeqQ, right = p.WindowRight < 0 ? 1 << 30 : p.WindowRight, left = p.WindowLeft < 0 ? 1 << 30 : p.WindowLeft;
+        int blockFirst = kb * 128, blockLast = blockFirst + 127;
+        int queryFirst = Math.Max(0, blockFirst - offset - right), queryLast = Math.Min(p.SeqQ - 1, blockLast - offset + left);
+        int tileFirst = queryFirst / BlockM, perHead = queryLast < queryFirst ? 0 : queryLast / BlockM + 1 - tileFirst;
+        int tiles = perHead * p.GroupSize, firstHead = hk * p.GroupSize;
+        // Tiles whose every query sees every key of the block need no mask: from maskedBelow to maskedAbove.
+        int maskedBelow = blockLast - offset - right, maskedAbove = blockFirst - offset + left - (BlockM - 1);
+        if (tiles > 0)
+            LoadTile(p, b, firstHead, tileFirst, qRowStride, stages, t, 256, 128);
         PtxOps.CommitGroup();
+        int row0 = blockFirst + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         var dk = default(Float32x64);
         var dv = default(Float32x64);
         uint kw = ks + (uint)(wg * 16384), vw = vs + (uint)(wg * 16384);
@@ -811,8 +1036,8 @@ internal static partial class Sm90BackwardKv
             Group.Barrier();
             if (j + 1 < tiles)
             {
-                int next = j + 1, head = next / queryTiles;
-                LoadTile(p, b, firstHead + head, next - head * queryTiles, qRowStride, stages + (uint)((next % Stages) * 33280), t, 256, 128);
+                int next = j + 1, nextHead = next / perHead;
+                LoadTile(p, b, firstHead + nextHead, tileFirst + next - nextHead * perHead, qRowStride, stages + (uint)((next % Stages) * 33280), t, 256, 128);
                 PtxOps.CommitGroup();
             }
             uint qb = stages + (uint)((j % Stages) * 33280), dob = qb + 16384, lseb = qb + 32768 + columnBytes, dotb = lseb + BlockM * 4;
@@ -887,6 +1112,44 @@ internal static partial class Sm90BackwardKv
             float p29 = PtxOps.Exp2(s.F29 * p.ScaleLog2 - l15);
             float p30 = PtxOps.Exp2(s.F30 * p.ScaleLog2 - l14);
             float p31 = PtxOps.Exp2(s.F31 * p.ScaleLog2 - l15);
+            int tileQuery = (j - j / perHead * perHead + tileFirst) * BlockM;
+            if (tileQuery < maskedBelow || tileQuery > maskedAbove)
+            {
+                // A tile on the window's edge: entry (key, 8i + e) of this thread is kept for lowest ≤ 8i + e ≤ highest of its row (row1 = row0 + 8).
+                int lowest0 = row0 - offset - right - tileQuery - 2 * (lane & 3), highest0 = row0 - offset + left - tileQuery - 2 * (lane & 3);
+                p0 = lowest0 <= 0 && 0 <= highest0 ? p0 : 0f;
+                p1 = lowest0 <= 1 && 1 <= highest0 ? p1 : 0f;
+                p2 = lowest0 <= 0 - 8 && 0 - 8 <= highest0 ? p2 : 0f;
+                p3 = lowest0 <= 1 - 8 && 1 - 8 <= highest0 ? p3 : 0f;
+                p4 = lowest0 <= 8 && 8 <= highest0 ? p4 : 0f;
+                p5 = lowest0 <= 9 && 9 <= highest0 ? p5 : 0f;
+                p6 = lowest0 <= 8 - 8 && 8 - 8 <= highest0 ? p6 : 0f;
+                p7 = lowest0 <= 9 - 8 && 9 - 8 <= highest0 ? p7 : 0f;
+                p8 = lowest0 <= 16 && 16 <= highest0 ? p8 : 0f;
+                p9 = lowest0 <= 17 && 17 <= highest0 ? p9 : 0f;
+                p10 = lowest0 <= 16 - 8 && 16 - 8 <= highest0 ? p10 : 0f;
+                p11 = lowest0 <= 17 - 8 && 17 - 8 <= highest0 ? p11 : 0f;
+                p12 = lowest0 <= 24 && 24 <= highest0 ? p12 : 0f;
+                p13 = lowest0 <= 25 && 25 <= highest0 ? p13 : 0f;
+                p14 = lowest0 <= 24 - 8 && 24 - 8 <= highest0 ? p14 : 0f;
+                p15 = lowest0 <= 25 - 8 && 25 - 8 <= highest0 ? p15 : 0f;
+                p16 = lowest0 <= 32 && 32 <= highest0 ? p16 : 0f;
+                p17 = lowest0 <= 33 && 33 <= highest0 ? p17 : 0f;
+                p18 = lowest0 <= 32 - 8 && 32 - 8 <= highest0 ? p18 : 0f;
+                p19 = lowest0 <= 33 - 8 && 33 - 8 <= highest0 ? p19 : 0f;
+                p20 = lowest0 <= 40 && 40 <= highest0 ? p20 : 0f;
+                p21 = lowest0 <= 41 && 41 <= highest0 ? p21 : 0f;
+                p22 = lowest0 <= 40 - 8 && 40 - 8 <= highest0 ? p22 : 0f;
+                p23 = lowest0 <= 41 - 8 && 41 - 8 <= highest0 ? p23 : 0f;
+                p24 = lowest0 <= 48 && 48 <= highest0 ? p24 : 0f;
+                p25 = lowest0 <= 49 && 49 <= highest0 ? p25 : 0f;
+                p26 = lowest0 <= 48 - 8 && 48 - 8 <= highest0 ? p26 : 0f;
+                p27 = lowest0 <= 49 - 8 && 49 - 8 <= highest0 ? p27 : 0f;
+                p28 = lowest0 <= 56 && 56 <= highest0 ? p28 : 0f;
+                p29 = lowest0 <= 57 && 57 <= highest0 ? p29 : 0f;
+                p30 = lowest0 <= 56 - 8 && 56 - 8 <= highest0 ? p30 : 0f;
+                p31 = lowest0 <= 57 - 8 && 57 - 8 <= highest0 ? p31 : 0f;
+            }
             uint pa0 = PtxOps.PackBf16(p0, p1);
             uint pa1 = PtxOps.PackBf16(p2, p3);
             uint pa2 = PtxOps.PackBf16(p4, p5);
@@ -926,7 +1189,6 @@ internal static partial class Sm90BackwardKv
             PtxOps.WgmmaCommit();
             PtxOps.WgmmaWait0();
         }
-        int row0 = kb * 128 + wg * 64 + warp * 16 + (lane >> 2), row1 = row0 + 8;
         ulong at0 = (ulong)(kvHead + row0 * kvRowStride + 4 * (lane & 3)), at1 = at0 + (ulong)(8 * kvRowStride);
         if (row0 < p.SeqK)
         {
