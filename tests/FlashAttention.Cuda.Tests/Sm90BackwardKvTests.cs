@@ -71,7 +71,7 @@ public class Sm90BackwardKvTests
             var forms = Sm90BackwardKv.Forms;
             (string? Choice, Sm90BackwardKv.Form? D64, Sm90BackwardKv.Form? D128)[] cases =
             [
-                ("0", null, null), (null, forms[0], forms[3]), ("WG3", forms[0], forms[3]), ("WG3_SERIAL", forms[1], forms[3]),
+                ("0", null, null), (null, null, null), ("1", forms[0], forms[3]), ("WG3", forms[0], forms[3]), ("WG3_SERIAL", forms[1], forms[3]),
                 ("WG2_RS", forms[2], forms[3]), ("WG2_SERIAL", forms[0], forms[3]), ("WG2", forms[0], forms[4]), ("nonsense", forms[0], forms[3]),
             ];
             foreach (var (choice, d64, d128) in cases)

@@ -54,15 +54,16 @@ internal static partial class Sm90BackwardKv
     ];
 
     /// <summary>
-    /// The form calls take, by <see cref="Form.Suffix"/> (<c>FLASHATTN_SM90_KV</c>; tests set it directly): "0" none, so
-    /// that runs can compare the forms with the mma.sync dK/dV kernel in one build; a head dim's default for none or a
-    /// suffix that head dim has no form for.
+    /// The form calls take, by <see cref="Form.Suffix"/> (<c>FLASHATTN_SM90_KV</c>; tests set it directly). Opt-in for
+    /// now: unset or "0" none (the mma.sync dK/dV kernel), because only the first head-dim-64 build of this kernel has run
+    /// on a GPU (benchmarks run 47) and the head-dim-128, causal and window code has not; "1" or a suffix a head dim has
+    /// no form for takes that head dim's default; a suffix names a form.
     /// </summary>
     internal static string? Choice { get; set; } = Environment.GetEnvironmentVariable("FLASHATTN_SM90_KV");
 
-    /// <summary>The form <see cref="Choice"/> gives a head dim: null for "0" or a head dim without forms.</summary>
+    /// <summary>The form <see cref="Choice"/> gives a head dim: null when unset, "0" or a head dim without forms.</summary>
     internal static Form? Selected(int headDim) =>
-        Choice == "0" ? null
+        Choice is null or "0" ? null
         : Forms.FirstOrDefault(f => f.HeadDim == headDim && f.Suffix == Choice) ?? Forms.FirstOrDefault(f => f.HeadDim == headDim);
 
     /// <summary>The shortest key length the kernel is taken from (not yet measured against the mma.sync kernel below 2k: every length).</summary>
