@@ -95,16 +95,7 @@ public static class Sm90BackwardKvGenerator
         w.Line("uint columnBytes = (uint)((lane & 3) * 8);");
         if (registerOperands)
         {
-            w.Line("// K and V as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).");
-            w.Line("PtxOps.WaitGroup0();");
-            w.Line("Group.Barrier();");
-            w.Line($"uint fragment = (uint)(warp * 2 * {coreRowGroup} + (lane >> 2) * 16 + (lane & 3) * 4);");
-            foreach (var (prefix, baseName) in new[] { ("k", "kw"), ("v", "vw") })
-                for (int f = 0; f < 16; f++)
-                {
-                    int k = f / 4, half = f & 1, hi = (f >> 1) & 1;
-                    w.Line($"uint {prefix}{f} = PtxOps.LoadShared({baseName} + fragment + {half * coreRowGroup + (2 * k + hi) * 128}u);");
-                }
+            Sm90BackwardDqGenerator.RegisterFragments(w, "K and V", [("k", "kw"), ("v", "vw")], $"{coreRowGroup}", coreRowGroup);
         }
         w.Line("for (int j = 0; j < tiles; j++)");
         w.Open();
