@@ -3,12 +3,13 @@ namespace FlashAttention.Cuda.KernelGen;
 /// <summary>
 /// Writes the Hopper (sm_90a) dK/dV kernels of the split backward, <c>Sm90BackwardKv.KernelD64*</c> and <c>KernelD128*</c> (see <see cref="Kernels"/>):
 /// the mirror of <see cref="Sm90BackwardDqGenerator"/> with keys as the rows. Warpgroups of 64 key rows share a block; its
-/// K and V rows are copied to shared memory once (and, in the RS forms, from there into registers); 64-query tiles of Q
+/// K and V rows are copied to shared memory once and read from there by every tile (SS wgmma; a form with K and V as
+/// register operands gave wrong dK on the H100 after the window code went in, device run 69, and was dropped); 64-query tiles of Q
 /// and dO, with their 64 values of LSE·log2e and rowsum(dO∘O), are double-buffered by cp.async in 8×8 core matrices
 /// (rows of 128 or 256 bytes), over every query head that shares the block's key head: only the tiles the block's keys
 /// see under a causal or local window, with the mask applied on the window's edge tiles alone. Per tile and warpgroup: Sᵀ = K·Qᵀ and
-/// dPᵀ = V·dOᵀ as two wgmma chains in two commit groups, Pᵀ = exp2(Sᵀ·scale·log2e − LSE·log2e) with the LSE of each
-/// accumulator column (query) while dPᵀ is still in flight, dSᵀ = Pᵀ∘(dPᵀ − D), then dV += Pᵀ·dO and dK += dSᵀ·Q as RS
+/// dPᵀ = V·dOᵀ as two wgmma chains (in two commit groups with Pᵀ while dPᵀ is in flight, or one), Pᵀ = exp2(Sᵀ·scale·log2e − LSE·log2e) with the LSE of each
+/// accumulator column (query), dSᵀ = Pᵀ∘(dPᵀ − D), then dV += Pᵀ·dO and dK += dSᵀ·Q as RS
 /// chains with Pᵀ and dSᵀ straight from registers (dO and Q read transposed from the tiles Sᵀ and dPᵀ used). As in the dQ
 /// kernel each warpgroup waits for its accumulators before the loop's back edge, so the copy of tile j + 1 can go into the
 /// buffer tile j − 1 used.
@@ -16,18 +17,15 @@ namespace FlashAttention.Cuda.KernelGen;
 public static class Sm90BackwardKvGenerator
 {
     /// <summary>
-    /// The kernels: name, head dim (64 or 128), warpgroups per block, whether K and V are A operands from registers (RS
-    /// wgmma, read from shared memory once per block; head dim 64 only) or from shared memory (SS, every tile), and
-    /// whether Pᵀ is computed while dPᵀ is in flight (two commit groups) or after both products (one group, then each
+    /// The kernels: name, head dim (64 or 128), warpgroups per block, and whether Pᵀ is computed while dPᵀ is in flight (two commit groups) or after both products (one group, then each
     /// element's Pᵀ and dSᵀ in turn, which keeps fewer registers live).
     /// </summary>
-    public static IReadOnlyList<(string Name, int HeadDim, int Warpgroups, bool RegisterOperands, bool OverlapP)> Kernels { get; } =
+    public static IReadOnlyList<(string Name, int HeadDim, int Warpgroups, bool OverlapP)> Kernels { get; } =
     [
-        ("KernelD64Rs", 64, 2, true, true),
-        ("KernelD64Ss3", 64, 3, false, true),
-        ("KernelD64Ss3Serial", 64, 3, false, false),
-        ("KernelD128Ss", 128, 2, false, false),
-        ("KernelD128SsOverlap", 128, 2, false, true),
+        ("KernelD64Ss3", 64, 3, true),
+        ("KernelD64Ss3Serial", 64, 3, false),
+        ("KernelD128Ss", 128, 2, false),
+        ("KernelD128SsOverlap", 128, 2, true),
     ];
 
     /// <summary>The whole generated source file.</summary>
@@ -42,9 +40,9 @@ public static class Sm90BackwardKvGenerator
         w.Line();
         w.Line("internal static partial class Sm90BackwardKv");
         w.Open();
-        foreach (var (name, headDim, warpgroups, registerOperands, overlapP) in Kernels)
+        foreach (var (name, headDim, warpgroups, overlapP) in Kernels)
         {
-            Kernel(w, name, headDim, warpgroups, registerOperands, overlapP);
+            Kernel(w, name, headDim, warpgroups, overlapP);
             w.Line();
         }
         LoadTile(w);
@@ -54,16 +52,14 @@ public static class Sm90BackwardKvGenerator
 
     private static string List(string prefix, int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => $"{prefix}{i}"));
 
-    private static void Kernel(CodeWriter w, string name, int headDim, int warpgroups, bool registerOperands, bool overlapP)
+    private static void Kernel(CodeWriter w, string name, int headDim, int warpgroups, bool overlapP)
     {
         int blockN = 64 * warpgroups, threads = 128 * warpgroups, rowBytes = 2 * headDim, coreRowGroup = 8 * rowBytes;
         int tileBytes = 64 * rowBytes, warpgroupRows = 64 * rowBytes, stageBytes = 2 * tileBytes + 2 * 64 * 4, steps = headDim / 16;
         string accumulator = headDim == 64 ? "Float32x32" : "Float32x64", outer = headDim == 64 ? "M64N64" : "M64N128";
-        if (registerOperands && headDim != 64)
-            throw new ArgumentException("register operands are generated for head dim 64 only", nameof(registerOperands));
         w.Line($"// q, dO [B, Nq, H, {headDim}] and k, v [B, Nk, Hkv, {headDim}] bf16, the rows Lse2 = LSE·log2e and RowDot = rowsum(dO∘O) [B, H, SeqQPad]");
         w.Line($"// → dk, dv bf16 [B, Nk, Hkv, {headDim}] (dk summed over the query heads of a key head); grid (⌈Nk / {blockN}⌉, Hkv, B), {threads} threads;");
-        w.Line("// any Nq, Nk. K and V as A operands " + (registerOperands ? "from registers" : "from shared memory") +
+        w.Line("// any Nq, Nk. K and V as A operands from shared memory" +
                (overlapP ? "; Pᵀ while dPᵀ is in flight." : "; Pᵀ and dSᵀ after both products."));
         w.Line($"public static void {name}(BackwardParams p)");
         w.Open();
@@ -93,10 +89,6 @@ public static class Sm90BackwardKvGenerator
         w.Line($"uint kw = ks + (uint)(wg * {warpgroupRows}), vw = vs + (uint)(wg * {warpgroupRows});");
         w.Line("// This thread's accumulator columns (queries of the tile): 8i + 2c and 8i + 2c + 1 for i = 0…7, c = lane mod 4.");
         w.Line("uint columnBytes = (uint)((lane & 3) * 8);");
-        if (registerOperands)
-        {
-            Sm90BackwardDqGenerator.RegisterFragments(w, "K and V", [("k", "kw"), ("v", "vw")], $"{coreRowGroup}", coreRowGroup);
-        }
         w.Line("for (int j = 0; j < tiles; j++)");
         w.Open();
         w.Line("PtxOps.WaitGroup0();");
@@ -110,16 +102,10 @@ public static class Sm90BackwardKvGenerator
         w.Close();
         w.Line($"uint qb = stages + (uint)((j % Stages) * {stageBytes}), dob = qb + {tileBytes}, lseb = qb + {2 * tileBytes} + columnBytes, dotb = lseb + BlockM * 4;");
         w.Line("// Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ: B = Q and dO by rows (queries along N, the head dim along the reduction).");
-        if (registerOperands)
-            w.Line($"var s = PtxOps.WgmmaBf16M64N64RSChain4({List("k", 16)}, PtxOps.WgmmaDescriptor(qb, 128, {coreRowGroup}), 16);");
-        else
-            w.Line($"var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, {coreRowGroup}), PtxOps.WgmmaDescriptor(qb, 128, {coreRowGroup}), {steps}, 16, 16);");
+        w.Line($"var s = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(kw, 128, {coreRowGroup}), PtxOps.WgmmaDescriptor(qb, 128, {coreRowGroup}), {steps}, 16, 16);");
         if (overlapP)
             w.Line("PtxOps.WgmmaCommit();");
-        if (registerOperands)
-            w.Line($"var dp = PtxOps.WgmmaBf16M64N64RSChain4({List("v", 16)}, PtxOps.WgmmaDescriptor(dob, 128, {coreRowGroup}), 16);");
-        else
-            w.Line($"var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, {coreRowGroup}), PtxOps.WgmmaDescriptor(dob, 128, {coreRowGroup}), {steps}, 16, 16);");
+        w.Line($"var dp = PtxOps.WgmmaBf16M64N64SSChain(PtxOps.WgmmaDescriptor(vw, 128, {coreRowGroup}), PtxOps.WgmmaDescriptor(dob, 128, {coreRowGroup}), {steps}, 16, 16);");
         w.Line("PtxOps.WgmmaCommit();");
         for (int i = 0; i < 8; i++)
             for (int e = 0; e < 2; e++)

@@ -31,7 +31,7 @@ internal static partial class Sm90BackwardKv
         /// <summary>Key rows per block.</summary>
         public int BlockN => 64 * Warpgroups;
 
-        /// <summary>What <c>FLASHATTN_SM90_KV</c> names it by: the label after its tile sizes (<c>WG3</c>, <c>WG2_RS</c>, …).</summary>
+        /// <summary>What <c>FLASHATTN_SM90_KV</c> names it by: the label after its tile sizes (<c>WG3</c>, <c>WG2_SERIAL</c>, …).</summary>
         public string Suffix => Label[(Label.IndexOf("_M64_", StringComparison.Ordinal) + 5)..];
 
         /// <summary>K and V of the block and two query stages (Q and dO tiles, 64 LSE and 64 rowsum(dO∘O) floats each).</summary>
@@ -40,15 +40,14 @@ internal static partial class Sm90BackwardKv
 
     /// <summary>
     /// The forms, each head dim's default first. Head dim 64: K and V as A operands from shared memory (SS) with three
-    /// warpgroups and Pᵀ while dPᵀ is in flight — dK/dV alone 15 % faster than the mma.sync kernel at 16k on the H100,
-    /// the register form with two warpgroups 7 %, with three 14 % slower (it spills; benchmarks run 47); the same SS form
-    /// with Pᵀ after both products. Head dim 128: SS with two warpgroups, Pᵀ after both products or while dPᵀ is in flight.
+    /// warpgroups and Pᵀ while dPᵀ is in flight — dK/dV alone 15 % faster than the mma.sync kernel at 16k on the H100
+    /// (benchmarks run 47; the register-operand forms were slower there, and the one kept gave wrong dK once the window
+    /// code went in, device run 69, so it is gone); the same SS form with Pᵀ after both products. Head dim 128: SS with two warpgroups, Pᵀ after both products or while dPᵀ is in flight.
     /// </summary>
     public static readonly Form[] Forms =
     [
         new(nameof(KernelD64Ss3), "Sm90_DKV_D64_N192_M64_WG3", 64, 3, 1),
         new(nameof(KernelD64Ss3Serial), "Sm90_DKV_D64_N192_M64_WG3_SERIAL", 64, 3, 1),
-        new(nameof(KernelD64Rs), "Sm90_DKV_D64_N128_M64_WG2_RS", 64, 2, 1),
         new(nameof(KernelD128Ss), "Sm90_DKV_D128_N128_M64_WG2_SERIAL", 128, 2, 1),
         new(nameof(KernelD128SsOverlap), "Sm90_DKV_D128_N128_M64_WG2", 128, 2, 1),
     ];
