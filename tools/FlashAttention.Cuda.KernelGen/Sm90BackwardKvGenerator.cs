@@ -110,9 +110,15 @@ public static class Sm90BackwardKvGenerator
         for (int i = 0; i < 8; i++)
             for (int e = 0; e < 2; e++)
                 w.Line($"float l{2 * i + e} = PtxOps.LoadSharedFloat(lseb + {i * 32 + e * 4}u);");
-        for (int i = 0; i < 8; i++)
-            for (int e = 0; e < 2; e++)
-                w.Line($"float d{2 * i + e} = PtxOps.LoadSharedFloat(dotb + {i * 32 + e * 4}u);");
+        void LoadRowDots()
+        {
+            for (int i = 0; i < 8; i++)
+                for (int e = 0; e < 2; e++)
+                    w.Line($"float d{2 * i + e} = PtxOps.LoadSharedFloat(dotb + {i * 32 + e * 4}u);");
+        }
+        // The serial forms read rowsum(dO∘O) while both products run; the overlapped ones after Pᵀ, where fewer registers are live.
+        if (!overlapP)
+            LoadRowDots();
         string Column(int f) => $"{2 * (f / 4) + (f & 1)}";
         w.Line(overlapP
             ? "// Pᵀ while dPᵀ is in flight (query columns past Nq have LSE +∞: P = 0, so they add nothing)."
@@ -135,7 +141,10 @@ public static class Sm90BackwardKvGenerator
         for (int i = 0; i < 16; i++)
             w.Line($"uint pa{i} = PtxOps.PackBf16(p{2 * i}, p{2 * i + 1});");
         if (overlapP)
+        {
+            LoadRowDots();
             w.Line("PtxOps.WgmmaWait0();");
+        }
         for (int i = 0; i < 16; i++)
         {
             int f0 = 2 * i, f1 = 2 * i + 1;
