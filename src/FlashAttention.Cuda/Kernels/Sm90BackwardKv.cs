@@ -55,7 +55,8 @@ internal static partial class Sm90BackwardKv
     /// <summary>
     /// The form calls take, by <see cref="Form.Suffix"/> (<c>FLASHATTN_SM90_KV</c>; tests set it directly). Opt-in for
     /// now: unset or "0" none (the mma.sync dK/dV kernel), because only the first head-dim-64 build of this kernel has run
-    /// on a GPU (benchmarks run 47) and the head-dim-128, causal and window code has not; "1" or a suffix a head dim has
+    /// on a GPU (benchmarks run 47; in run 48 the device test stopped at the register form's failure, since removed), and
+    /// the head-dim-128, causal and window code has not passed there yet; "1" or a suffix a head dim has
     /// no form for takes that head dim's default; a suffix names a form.
     /// </summary>
     internal static string? Choice { get; set; } = Environment.GetEnvironmentVariable("FLASHATTN_SM90_KV");
