@@ -75,7 +75,20 @@ public static class Sm90BackwardDqGenerator
         w.Line("var dq = default(Float32x32);");
         w.Line("uint qw = qs + (uint)(wg * WarpgroupRowsBytes), dw = dos + (uint)(wg * WarpgroupRowsBytes);");
         if (registerOperands)
-            RegisterFragments(w, "Q and dO", [("q", "qw"), ("o", "dw")], "CoreRowGroupBytes", 1024);
+        {
+            // The A fragments of Q and dO (mma.sync m16n8k16 layout, per warp's 16 rows), read from the core-matrix layout
+            // once: rows g and g + 8 of the warp are in 8-row groups 2·warp and 2·warp + 1, columns 16k + 2c (+8).
+            w.Line("// Q and dO as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).");
+            w.Line("PtxOps.WaitGroup0();");
+            w.Line("Group.Barrier();");
+            w.Line("uint fragment = (uint)(warp * 2 * CoreRowGroupBytes + (lane >> 2) * 16 + (lane & 3) * 4);");
+            foreach (var (prefix, baseName) in new[] { ("q", "qw"), ("o", "dw") })
+                for (int f = 0; f < 16; f++)
+                {
+                    int k = f / 4, half = f & 1, hi = (f >> 1) & 1;
+                    w.Line($"uint {prefix}{f} = PtxOps.LoadShared({baseName} + fragment + {half * 1024 + (2 * k + hi) * 128}u);");
+                }
+        }
         w.Line("int tiles = p.SeqK / BlockN;");
         w.Line("for (int j = 0; j < tiles; j++)");
         w.Open();
@@ -126,25 +139,6 @@ public static class Sm90BackwardDqGenerator
             w.Line($"PtxOps.StoreWord(dqRow1 + {16 * i}, PtxOps.PackBf16(dq.F{4 * i + 2} * p.Scale, dq.F{4 * i + 3} * p.Scale));");
         w.Close();
         w.Close();
-    }
-
-    /// <summary>
-    /// Reads two 64-row operands of 64 bf16 per row as RS A fragments (mma.sync m16n8k16 layout, per warp's 16 rows) from
-    /// the core-matrix layout, once, after the first copies land: rows g and g + 8 of the warp are in 8-row groups 2·warp
-    /// and 2·warp + 1, columns 16k + 2c (+8). Writes <c>prefix0</c> … <c>prefix15</c> per operand.
-    /// </summary>
-    internal static void RegisterFragments(CodeWriter w, string what, (string Prefix, string Base)[] operands, string coreRowGroupText, int coreRowGroup)
-    {
-        w.Line($"// {what} as A fragments, read once after the first copies land: rows g, g + 8 of the warp, columns 16k + 2c (+ 8).");
-        w.Line("PtxOps.WaitGroup0();");
-        w.Line("Group.Barrier();");
-        w.Line($"uint fragment = (uint)(warp * 2 * {coreRowGroupText} + (lane >> 2) * 16 + (lane & 3) * 4);");
-        foreach (var (prefix, baseName) in operands)
-            for (int f = 0; f < 16; f++)
-            {
-                int k = f / 4, half = f & 1, hi = (f >> 1) & 1;
-                w.Line($"uint {prefix}{f} = PtxOps.LoadShared({baseName} + fragment + {half * coreRowGroup + (2 * k + hi) * 128}u);");
-            }
     }
 
     private static void Loads(CodeWriter w)

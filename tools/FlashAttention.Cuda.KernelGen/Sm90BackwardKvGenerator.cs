@@ -17,8 +17,8 @@ namespace FlashAttention.Cuda.KernelGen;
 public static class Sm90BackwardKvGenerator
 {
     /// <summary>
-    /// The kernels: name, head dim (64 or 128), warpgroups per block, and whether Pᵀ is computed while dPᵀ is in flight (two commit groups) or after both products (one group, then each
-    /// element's Pᵀ and dSᵀ in turn, which keeps fewer registers live).
+    /// The kernels: name, head dim (64 or 128), warpgroups per block, and whether Pᵀ is computed while dPᵀ is in flight
+    /// (two commit groups) or after both products (one group, waited for at once).
     /// </summary>
     public static IReadOnlyList<(string Name, int HeadDim, int Warpgroups, bool OverlapP)> Kernels { get; } =
     [

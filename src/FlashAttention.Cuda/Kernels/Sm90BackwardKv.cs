@@ -42,7 +42,8 @@ internal static partial class Sm90BackwardKv
     /// The forms, each head dim's default first. Head dim 64: K and V as A operands from shared memory (SS) with three
     /// warpgroups and Pᵀ while dPᵀ is in flight — dK/dV alone 15 % faster than the mma.sync kernel at 16k on the H100
     /// (benchmarks run 47; the register-operand forms were slower there, and the one kept gave wrong dK once the window
-    /// code went in, device run 69, so it is gone); the same SS form with Pᵀ after both products. Head dim 128: SS with two warpgroups, Pᵀ after both products or while dPᵀ is in flight.
+    /// code went in, device run 69, so it is gone); the same SS form with Pᵀ after both products. Head dim 128: SS with
+    /// two warpgroups, Pᵀ after both products or while dPᵀ is in flight.
     /// </summary>
     public static readonly Form[] Forms =
     [
